@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds every sample plugin and copies it to ../assets/samples/<name>.wasm.
+#   sample-plugins/build.sh            build and copy
+#   sample-plugins/build.sh --out DIR  build and copy to DIR instead (used by CI to compare)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out="$here/../assets/samples"
+if [ "${1:-}" = "--out" ]; then out=${2:?--out needs a directory}; fi
+mkdir -p "$out"
+cd "$here"
+# wasi-demo needs WASI (std::fs, stdout); the rest are plain Extism plugins.
+plain=(hello host-demo http-demo counter chaos)
+wasi=(wasi-demo)
+args=()
+for p in "${plain[@]}"; do args+=(-p "$p"); done
+cargo build --locked --release --target wasm32-unknown-unknown "${args[@]}"
+cargo build --locked --release --target wasm32-wasip1 -p "${wasi[@]}"
+for p in "${plain[@]}"; do
+  cp "target/wasm32-unknown-unknown/release/${p//-/_}.wasm" "$out/$p.wasm"
+done
+for p in "${wasi[@]}"; do
+  cp "target/wasm32-wasip1/release/${p//-/_}.wasm" "$out/$p.wasm"
+done
+ls -l "$out"

@@ -1,0 +1,33 @@
+//! `wasi-demo` (wasm32-wasip1): filesystem access through a preopened guest directory and
+//! output on WASI stdout/stderr.
+
+use extism_pdk::{FnResult, plugin_fn};
+use std::io::Write;
+
+/// Writes the input to `/data/playground.txt` and returns what reads back from it.
+#[plugin_fn]
+pub fn write_read(input: String) -> FnResult<String> {
+    let path = "/data/playground.txt";
+    std::fs::write(path, input.as_bytes())?;
+    Ok(std::fs::read_to_string(path)?)
+}
+
+/// Prints the input to stdout and one line to stderr.
+#[plugin_fn]
+pub fn print(input: String) -> FnResult<String> {
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{input}")?;
+    stdout.flush()?;
+    eprintln!("wasi-demo wrote {} bytes to stdout", input.len());
+    Ok(format!("printed {} bytes", input.len()))
+}
+
+/// Exits through WASI `proc_exit` with the code given as input.
+#[plugin_fn]
+pub fn exit(input: String) -> FnResult<String> {
+    let code: i32 = input
+        .trim()
+        .parse()
+        .map_err(|_| extism_pdk::Error::msg(format!("expected an exit code, got {input:?}")))?;
+    std::process::exit(code)
+}

@@ -1,0 +1,378 @@
+//! The command line: flags parsed into a validated call, then run headless over the runner.
+//! Plugin output goes to stdout as raw bytes, logs and errors to stderr. Exit codes: 0 success,
+//! 1 the plugin failed, 2 usage or load error.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::runner::report::{CallError, HostCall, LoopStats, Timings};
+use crate::runner::{
+    AllowedPath, CallReport, CallRequest, ErrorKind, HostData, Inspection, LoadedPlugin, LogEntry,
+    LogLevel, SandboxOptions, Session, WorkerConfig,
+};
+
+/// Exit code: the plugin failed.
+pub const EXIT_PLUGIN_FAILED: u8 = 1;
+/// Exit code: bad usage, or the plugin could not be loaded.
+pub const EXIT_USAGE: u8 = 2;
+
+/// A bench for Extism WebAssembly plugins. With no command, opens the window.
+#[derive(Debug, Parser)]
+#[command(name = "extism-playground", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// A .wasm module or Extism manifest to open in the window.
+    pub open: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Call a plugin function headless and print its output.
+    Call(CallArgs),
+    /// Show what a module exports and imports, without running it.
+    Inspect(InspectArgs),
+    /// Internal: run as a plugin worker process.
+    #[command(name = "__worker", hide = true)]
+    Worker,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The .wasm module or Extism manifest JSON.
+    pub wasm: PathBuf,
+    /// The exported function to call.
+    pub function: String,
+    /// Input data.
+    #[arg(short, long, conflicts_with_all = ["input_file", "stdin"])]
+    pub input: Option<String>,
+    /// Read input data from a file.
+    #[arg(long, conflicts_with = "stdin")]
+    pub input_file: Option<PathBuf>,
+    /// Read input data from stdin.
+    #[arg(long)]
+    pub stdin: bool,
+    /// Enable WASI.
+    #[arg(long)]
+    pub wasi: bool,
+    /// Allow HTTP requests to a host (glob, e.g. *.example.com). Repeatable.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
+    /// Map a host directory into the guest: [ro:]HOST[:GUEST]. Repeatable.
+    #[arg(long = "allow-path", value_name = "PATH")]
+    pub allow_paths: Vec<String>,
+    /// A config value, KEY=VALUE. Repeatable.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+    /// Config values as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub set_config: Option<String>,
+    /// Maximum memory, in 64 KiB pages.
+    #[arg(long, value_name = "PAGES")]
+    pub memory_max: Option<u32>,
+    /// Maximum HTTP response size.
+    #[arg(long, value_name = "BYTES")]
+    pub http_response_max: Option<u64>,
+    /// Maximum size of one Extism var.
+    #[arg(long, value_name = "BYTES")]
+    pub var_max: Option<u64>,
+    /// Timeout of one call, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub timeout: Option<u64>,
+    /// Fuel limit of one call.
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
+    /// Call the function N times on the warm instance and report statistics.
+    #[arg(long = "loop", value_name = "N", default_value_t = 1)]
+    pub loops: u32,
+    /// Lowest log level shown: trace, debug, info, warn, error.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub log_level: LogLevel,
+    /// A secret for the get_secret host function, NAME=VALUE. Repeatable.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// A kv store entry for the kv_get/kv_set host functions, KEY=VALUE. Repeatable.
+    #[arg(long = "kv", value_name = "KEY=VALUE")]
+    pub kv: Vec<String>,
+    /// Print one JSON report on stdout instead of the raw output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The .wasm module (or Extism manifest JSON).
+    pub wasm: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs a headless command and returns the process exit code.
+pub fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Call(args) => call(&args),
+        Command::Inspect(args) => match inspect(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&e),
+        },
+        Command::Worker => crate::runner::worker::serve(),
+    }
+}
+
+fn usage_error(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn key_value(s: &str, what: &str) -> anyhow::Result<(String, String)> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .with_context(|| format!("{what} {s:?} is not KEY=VALUE"))
+}
+
+/// The flags, validated into what the runner needs.
+struct CallPlan {
+    plugin: LoadedPlugin,
+    options: SandboxOptions,
+    request: CallRequest,
+}
+
+fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
+    let (plugin, manifest_options) = LoadedPlugin::from_path(&args.wasm)?;
+    let mut options = manifest_options.unwrap_or_default();
+    options.wasi |= args.wasi;
+    options.allowed_hosts.extend(args.allow_hosts.iter().cloned());
+    for path in &args.allow_paths {
+        options.allowed_paths.push(path.parse::<AllowedPath>()?);
+    }
+    if let Some(json) = &args.set_config {
+        let map: BTreeMap<String, serde_json::Value> = serde_json::from_str(json)
+            .with_context(|| format!("--set-config {json:?} is not a JSON object"))?;
+        for (k, v) in map {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            options.config.insert(k, v);
+        }
+    }
+    for kv in &args.config {
+        let (k, v) = key_value(kv, "--config")?;
+        options.config.insert(k, v);
+    }
+    options.memory_max_pages = args.memory_max.or(options.memory_max_pages);
+    options.http_response_max_bytes = args.http_response_max.or(options.http_response_max_bytes);
+    options.var_max_bytes = args.var_max.or(options.var_max_bytes);
+    options.timeout_ms = args.timeout.or(options.timeout_ms);
+    options.fuel_limit = args.fuel.or(options.fuel_limit);
+
+    let input = if let Some(text) = &args.input {
+        text.clone().into_bytes()
+    } else if let Some(path) = &args.input_file {
+        std::fs::read(path).with_context(|| format!("cannot read the input file {}", path.display()))?
+    } else if args.stdin {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).context("cannot read input from stdin")?;
+        buf
+    } else {
+        Vec::new()
+    };
+    let mut host = HostData::default();
+    for s in &args.secrets {
+        let (k, v) = key_value(s, "--secret")?;
+        host.secrets.insert(k, v);
+    }
+    for s in &args.kv {
+        let (k, v) = key_value(s, "--kv")?;
+        host.kv.insert(k, v);
+    }
+    if args.loops == 0 {
+        bail!("--loop must be at least 1");
+    }
+    Ok(CallPlan {
+        plugin,
+        options,
+        request: CallRequest {
+            function: args.function.clone(),
+            input,
+            host,
+            log_level: args.log_level,
+            fresh_instance: false,
+            loops: args.loops,
+        },
+    })
+}
+
+fn call(args: &CallArgs) -> ExitCode {
+    let report = match prepare(args) {
+        Ok((session, request)) => session.call_blocking(request),
+        Err(e) => CallReport::failed(&args.function, ErrorKind::Load, format!("{e:#}")),
+    };
+    print_report(&report, args.json);
+    match report.error_kind() {
+        None => ExitCode::SUCCESS,
+        Some(ErrorKind::Load) => ExitCode::from(EXIT_USAGE),
+        Some(_) => ExitCode::from(EXIT_PLUGIN_FAILED),
+    }
+}
+
+fn prepare(args: &CallArgs) -> anyhow::Result<(Session, CallRequest)> {
+    let CallPlan { plugin, options, request } = plan(args)?;
+    let session = Session::new(plugin, options, WorkerConfig::current_exe()?)?;
+    session.check_call(&request.function)?;
+    Ok((session, request))
+}
+
+/// The `--json` report.
+#[derive(Serialize)]
+pub struct JsonReport<'a> {
+    pub ok: bool,
+    pub function: &'a str,
+    pub output: String,
+    pub error: Option<&'a CallError>,
+    pub timings: &'a Timings,
+    pub logs: &'a [LogEntry],
+    pub logs_dropped: u64,
+    pub host_calls: &'a [HostCall],
+    pub fuel_consumed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<JsonStats<'a>>,
+}
+
+/// Loop statistics without the per-call durations.
+#[derive(Serialize)]
+pub struct JsonStats<'a> {
+    pub calls: u64,
+    pub min_us: f64,
+    pub median_us: f64,
+    pub p95_us: f64,
+    pub max_us: f64,
+    #[serde(skip)]
+    _stats: std::marker::PhantomData<&'a LoopStats>,
+}
+
+impl<'a> JsonReport<'a> {
+    pub fn of(report: &'a CallReport) -> Self {
+        Self {
+            ok: report.is_ok(),
+            function: &report.function,
+            output: String::from_utf8_lossy(&report.output).into_owned(),
+            error: report.error.as_ref(),
+            timings: &report.timings,
+            logs: &report.logs,
+            logs_dropped: report.logs_dropped,
+            host_calls: &report.host_calls,
+            fuel_consumed: report.fuel_consumed,
+            stats: report.stats.as_ref().map(|s| JsonStats {
+                calls: s.calls,
+                min_us: s.min_us,
+                median_us: s.median_us,
+                p95_us: s.p95_us,
+                max_us: s.max_us,
+                _stats: std::marker::PhantomData,
+            }),
+        }
+    }
+}
+
+fn print_report(report: &CallReport, json: bool) {
+    if json {
+        let text = serde_json::to_string_pretty(&JsonReport::of(report)).unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
+        println!("{text}");
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for log in &report.logs {
+        let _ = writeln!(err, "[{} {}] {}", log.level, log.source.as_str(), log.message);
+    }
+    if report.logs_dropped > 0 {
+        let _ = writeln!(err, "({} more log lines dropped)", report.logs_dropped);
+    }
+    if let Some(stats) = &report.stats {
+        #[expect(clippy::cast_precision_loss)]
+        let per_s = if stats.median_us > 0.0 { 1e6 / stats.median_us } else { 0.0 };
+        let _ = writeln!(
+            err,
+            "{} calls: min {:.1} µs, median {:.1} µs, p95 {:.1} µs, max {:.1} µs ({per_s:.0} calls/s at the median)",
+            stats.calls, stats.min_us, stats.median_us, stats.p95_us, stats.max_us
+        );
+    }
+    if let Some(error) = &report.error {
+        let _ = writeln!(err, "error ({}): {}", error.kind, error.message);
+    }
+    drop(err);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(&report.output);
+    if !report.output.is_empty() && std::io::IsTerminal::is_terminal(&out) && !report.output.ends_with(b"\n") {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+}
+
+fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
+    let (plugin, _) = LoadedPlugin::from_path(&args.wasm)?;
+    let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&inspection)?);
+        return Ok(());
+    }
+    print!("{}", render_inspection(&plugin.display_name, &inspection, &plugin.linked_module_names()));
+    Ok(())
+}
+
+/// The text form of `inspect`.
+pub fn render_inspection(name: &str, i: &Inspection, linked: &[String]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "{name}: {} bytes, sha256 {}", i.size_bytes, i.sha256);
+    if let Some(toolchain) = i.toolchain_summary() {
+        let _ = writeln!(s, "toolchain: {toolchain}");
+    }
+    for m in &i.memories {
+        let max = m.max_pages.map_or_else(|| "no max".to_string(), |p| format!("max {p} pages"));
+        let _ = writeln!(
+            s,
+            "memory: {} pages initial ({} KiB), {max}{}",
+            m.initial_pages,
+            m.initial_pages * 64,
+            if m.imported { ", imported" } else { "" }
+        );
+    }
+    let _ = writeln!(s, "WASI: {}", if i.needs_wasi { "needed (call with --wasi)" } else { "not needed" });
+    let _ = writeln!(s, "\nexports (* = callable as a plugin function):");
+    let mut exports: Vec<_> = i.exports.iter().collect();
+    exports.sort_by(|a, b| (!a.callable, &a.name).cmp(&(!b.callable, &b.name)));
+    for e in exports {
+        let sig = e.signature.as_ref().map_or_else(|| format!("{:?}", e.kind).to_lowercase(), ToString::to_string);
+        let _ = writeln!(s, "  {} {:<28} {sig}", if e.callable { "*" } else { " " }, e.name);
+    }
+    let _ = writeln!(s, "\nimports:");
+    if i.imports.is_empty() {
+        let _ = writeln!(s, "  (none)");
+    }
+    for (module, imports) in i.imports_by_module() {
+        let _ = writeln!(s, "  {module}");
+        for import in imports {
+            let sig = import.signature.as_ref().map_or_else(|| format!("{:?}", import.kind).to_lowercase(), ToString::to_string);
+            let problem = Inspection::import_problem(import, true, linked)
+                .map_or_else(String::new, |p| format!("  ✗ {p}"));
+            let _ = writeln!(s, "    {:<28} {sig}{problem}", import.name);
+        }
+    }
+    let unsatisfied = i.unsatisfied_imports(i.needs_wasi, linked);
+    if !unsatisfied.is_empty() {
+        let _ = writeln!(s, "\nthis host cannot satisfy:");
+        for u in unsatisfied {
+            let _ = writeln!(s, "  {u}");
+        }
+    }
+    s
+}

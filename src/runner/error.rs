@@ -1,0 +1,76 @@
+//! Errors from loading a plugin or preparing a call: everything that goes wrong before plugin
+//! code runs. Failures of the plugin itself are reported in a [`crate::runner::CallReport`].
+
+use std::path::PathBuf;
+
+/// Result alias for the runner's fallible setup steps.
+pub type Result<T, E = LoadError> = std::result::Result<T, E>;
+
+/// Something that stops a plugin from being loaded or a call from being made.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "{name} is neither a WebAssembly module nor an Extism manifest (JSON): {detail}. \
+         Open a .wasm file or a manifest JSON file"
+    )]
+    UnknownFormat { name: String, detail: String },
+
+    #[error("{name} is not a valid WebAssembly module: {detail}")]
+    InvalidWasm { name: String, detail: String },
+
+    #[error("the manifest {name} is not valid: {detail}")]
+    InvalidManifest { name: String, detail: String },
+
+    #[error("the manifest {name} names no wasm module; add one under \"wasm\"")]
+    EmptyManifest { name: String },
+
+    #[error(
+        "hash mismatch for module {module}: the manifest expects sha256 {expected}, \
+         but the module's sha256 is {actual}"
+    )]
+    HashMismatch {
+        module: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("cannot download the module from {url}: {detail}")]
+    Download { url: String, detail: String },
+
+    #[error("function `{function}` is not exported by {plugin}; exported: {exported}")]
+    MissingFunction {
+        function: String,
+        plugin: String,
+        exported: String,
+    },
+
+    #[error(
+        "`{function}` in {plugin} has the signature {signature}; an Extism plugin function takes \
+         no parameters and returns i32 or nothing. Callable: {callable}"
+    )]
+    NotCallable {
+        function: String,
+        plugin: String,
+        signature: String,
+        callable: String,
+    },
+
+    #[error("{plugin} imports what this host cannot provide: {}", list.join("; "))]
+    UnsatisfiedImports { plugin: String, list: Vec<String> },
+
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+
+    #[error("extism could not load the plugin: {0}")]
+    Extism(String),
+
+    #[error("the worker process could not be started from {exe}: {detail}")]
+    WorkerStart { exe: PathBuf, detail: String },
+}

@@ -1,0 +1,121 @@
+//! The wire between a session and its worker process: frames of a length-prefixed JSON header
+//! followed by a length-prefixed raw payload (module bytes, call input, call output), so large
+//! payloads are never encoded.
+
+use std::io::{self, Read, Write};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::host::HostData;
+use super::report::{CallReport, LogLevel};
+
+/// Largest header accepted; a bigger one means the stream is corrupt.
+const MAX_HEADER_BYTES: u32 = 512 * 1024 * 1024;
+
+/// What to load: the manifest's options (its module list empty) and each module's name and
+/// length; the module bytes follow as the payload, in order.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct LoadRequest {
+    pub manifest: extism::Manifest,
+    pub modules: Vec<(Option<String>, u64)>,
+    pub wasi: bool,
+    pub fuel_limit: Option<u64>,
+}
+
+/// One call (or loop of calls); the input follows as the payload.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CallSpec {
+    pub function: String,
+    pub host: HostData,
+    pub log_level: LogLevel,
+    pub fresh_instance: bool,
+    pub loops: u32,
+}
+
+/// Session → worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ToWorker {
+    Load(LoadRequest),
+    Call(CallSpec),
+    /// Stop the call in progress.
+    Cancel,
+    /// Drop the instance; the next call creates a new one.
+    Reset,
+}
+
+/// Worker → session.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum FromWorker {
+    Loaded { load_ms: f64 },
+    LoadFailed { message: String },
+    /// The call's output follows as the payload.
+    Report(Box<CallReport>),
+    ResetDone,
+}
+
+/// Writes one frame.
+pub(crate) fn write_frame<T: Serialize>(w: &mut impl Write, header: &T, payload: &[u8]) -> io::Result<()> {
+    let header = serde_json::to_vec(header).map_err(io::Error::other)?;
+    let header_len = u32::try_from(header.len()).map_err(io::Error::other)?;
+    w.write_all(&header_len.to_le_bytes())?;
+    w.write_all(&header)?;
+    w.write_all(&(payload.len() as u64).to_le_bytes())?;
+    w.write_all(payload)?;
+    w.flush()
+}
+
+/// Reads one frame; `None` at a clean end of stream.
+pub(crate) fn read_frame<T: DeserializeOwned>(r: &mut impl Read) -> io::Result<Option<(T, Vec<u8>)>> {
+    let mut len4 = [0u8; 4];
+    match r.read_exact(&mut len4) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let header_len = u32::from_le_bytes(len4);
+    if header_len > MAX_HEADER_BYTES {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "frame header too large"));
+    }
+    let mut header = vec![0u8; header_len as usize];
+    r.read_exact(&mut header)?;
+    let mut len8 = [0u8; 8];
+    r.read_exact(&mut len8)?;
+    let payload_len = usize::try_from(u64::from_le_bytes(len8)).map_err(io::Error::other)?;
+    let mut payload = Vec::new();
+    r.take(payload_len as u64).read_to_end(&mut payload)?;
+    if payload.len() != payload_len {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "frame payload cut short"));
+    }
+    let header = serde_json::from_slice(&header).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok(Some((header, payload)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_with_binary_payload() {
+        let mut buf = Vec::new();
+        let payload: Vec<u8> = (0..=255).collect();
+        write_frame(&mut buf, &ToWorker::Cancel, &payload).unwrap();
+        write_frame(&mut buf, &ToWorker::Reset, &[]).unwrap();
+        let mut r = &buf[..];
+        let (first, p): (ToWorker, Vec<u8>) = read_frame(&mut r).unwrap().unwrap();
+        assert!(matches!(first, ToWorker::Cancel));
+        assert_eq!(p, payload);
+        let (second, p): (ToWorker, Vec<u8>) = read_frame(&mut r).unwrap().unwrap();
+        assert!(matches!(second, ToWorker::Reset));
+        assert!(p.is_empty());
+        assert!(read_frame::<ToWorker>(&mut r).unwrap().is_none());
+    }
+
+    #[test]
+    fn truncated_frame_is_an_error() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, &ToWorker::Cancel, b"abcdef").unwrap();
+        buf.truncate(buf.len() - 2);
+        assert!(read_frame::<ToWorker>(&mut &buf[..]).is_err());
+    }
+}

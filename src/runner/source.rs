@@ -1,0 +1,286 @@
+//! Where a plugin comes from: a .wasm file, bytes, or an Extism manifest JSON (whose modules may
+//! be files, inline data or URLs), with the manifest's hashes checked. And the manifest JSON that
+//! goes back out, so a plugin plus options round-trips through the standard schema.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use super::error::LoadError;
+use super::options::SandboxOptions;
+
+/// The name extism gives the module whose exports are called.
+const MAIN_MODULE: &str = "main";
+
+/// How long a manifest's URL module may take to download.
+const DOWNLOAD_TIMEOUT_S: u64 = 30;
+
+/// Where a module's bytes came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModuleOrigin {
+    File(PathBuf),
+    Data,
+    Url(String),
+}
+
+/// One WebAssembly module of a plugin, with its bytes in memory.
+#[derive(Clone, Debug)]
+pub struct PluginModule {
+    /// The module name for linking (`None` means `main`).
+    pub name: Option<String>,
+    pub bytes: Arc<Vec<u8>>,
+    /// Lowercase hex sha256 of `bytes`.
+    pub sha256: String,
+    pub origin: ModuleOrigin,
+}
+
+impl PluginModule {
+    fn new(name: Option<String>, bytes: Vec<u8>, origin: ModuleOrigin) -> Self {
+        Self {
+            name,
+            sha256: sha256_hex(&bytes),
+            bytes: Arc::new(bytes),
+            origin,
+        }
+    }
+
+    fn link_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(MAIN_MODULE)
+    }
+}
+
+/// A plugin read into memory: its modules and where it was opened from.
+#[derive(Clone, Debug)]
+pub struct LoadedPlugin {
+    /// A short name for people: the file name, or a given name.
+    pub display_name: String,
+    /// The file that was opened (a .wasm or a manifest), if any.
+    pub path: Option<PathBuf>,
+    /// Whether `path` is a manifest.
+    pub from_manifest: bool,
+    /// All modules, in manifest order.
+    pub modules: Vec<PluginModule>,
+    /// Index of the module whose functions are called.
+    main: usize,
+}
+
+/// Lowercase hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn is_wasm(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\0asm")
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+impl LoadedPlugin {
+    /// Opens a .wasm module or an Extism manifest JSON file. For a manifest, also returns the
+    /// sandbox options it carries.
+    pub fn from_path(path: &Path) -> Result<(Self, Option<SandboxOptions>), LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = file_name(path);
+        if is_wasm(&bytes) {
+            let mut plugin = Self::from_wasm_bytes(&name, bytes)?;
+            plugin.path = Some(path.to_path_buf());
+            if let Some(module) = plugin.modules.first_mut() {
+                module.origin = ModuleOrigin::File(path.to_path_buf());
+            }
+            return Ok((plugin, None));
+        }
+        let manifest: extism::Manifest = match serde_json::from_slice(&bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+                return Err(if looks_like_json {
+                    LoadError::InvalidManifest {
+                        name,
+                        detail: e.to_string(),
+                    }
+                } else {
+                    LoadError::UnknownFormat {
+                        name,
+                        detail: "it does not start with the wasm magic bytes (\\0asm) and is not JSON"
+                            .to_string(),
+                    }
+                });
+            }
+        };
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        let (mut plugin, options) = Self::from_manifest(&manifest, Some(base), &name)?;
+        plugin.path = Some(path.to_path_buf());
+        Ok((plugin, Some(options)))
+    }
+
+    /// A plugin from the bytes of one module.
+    pub fn from_wasm_bytes(name: &str, bytes: Vec<u8>) -> Result<Self, LoadError> {
+        if !is_wasm(&bytes) {
+            return Err(LoadError::InvalidWasm {
+                name: name.to_string(),
+                detail: "it does not start with the wasm magic bytes (\\0asm)".to_string(),
+            });
+        }
+        Ok(Self {
+            display_name: name.to_string(),
+            path: None,
+            from_manifest: false,
+            modules: vec![PluginModule::new(None, bytes, ModuleOrigin::Data)],
+            main: 0,
+        })
+    }
+
+    /// Resolves every module of a manifest (relative paths against `base_dir`), checks hashes,
+    /// and returns the plugin with the manifest's options.
+    pub fn from_manifest(
+        manifest: &extism::Manifest,
+        base_dir: Option<&Path>,
+        name: &str,
+    ) -> Result<(Self, SandboxOptions), LoadError> {
+        if manifest.wasm.is_empty() {
+            return Err(LoadError::EmptyManifest {
+                name: name.to_string(),
+            });
+        }
+        let mut modules = Vec::with_capacity(manifest.wasm.len());
+        for wasm in &manifest.wasm {
+            let meta = wasm.meta();
+            let (bytes, origin) = match wasm {
+                extism::Wasm::File { path, .. } => {
+                    let full = match base_dir {
+                        Some(base) if path.is_relative() => base.join(path),
+                        _ => path.clone(),
+                    };
+                    let bytes = std::fs::read(&full).map_err(|source| LoadError::Read {
+                        path: full.clone(),
+                        source,
+                    })?;
+                    (bytes, ModuleOrigin::File(full))
+                }
+                extism::Wasm::Data { data, .. } => (data.clone(), ModuleOrigin::Data),
+                extism::Wasm::Url { req, .. } => (download(req)?, ModuleOrigin::Url(req.url.clone())),
+            };
+            let module = PluginModule::new(meta.name.clone(), bytes, origin);
+            let label = match &module.origin {
+                ModuleOrigin::File(p) => p.display().to_string(),
+                ModuleOrigin::Url(u) => u.clone(),
+                ModuleOrigin::Data => module.link_name().to_string(),
+            };
+            if let Some(expected) = &meta.hash
+                && !expected.eq_ignore_ascii_case(&module.sha256)
+            {
+                return Err(LoadError::HashMismatch {
+                    module: label,
+                    expected: expected.clone(),
+                    actual: module.sha256,
+                });
+            }
+            if !is_wasm(&module.bytes) {
+                return Err(LoadError::InvalidWasm {
+                    name: label,
+                    detail: "it does not start with the wasm magic bytes (\\0asm)".to_string(),
+                });
+            }
+            modules.push(module);
+        }
+        let main = modules
+            .iter()
+            .position(|m| m.link_name() == MAIN_MODULE)
+            .unwrap_or(modules.len() - 1);
+        let plugin = Self {
+            display_name: name.to_string(),
+            path: None,
+            from_manifest: true,
+            modules,
+            main,
+        };
+        Ok((plugin, SandboxOptions::from_manifest(manifest)))
+    }
+
+    /// The module whose exports are called.
+    pub fn main(&self) -> &PluginModule {
+        &self.modules[self.main]
+    }
+
+    /// Names other modules are linked under (every module but main).
+    pub fn linked_module_names(&self) -> Vec<String> {
+        self.modules
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != self.main)
+            .map(|(_, m)| m.link_name().to_string())
+            .collect()
+    }
+
+    /// An extism manifest for this plugin and these options. With `embed`, module bytes are
+    /// inlined (self-contained); otherwise file modules are referenced by absolute path and URL
+    /// modules by URL. Every module carries its sha256.
+    pub fn to_manifest(&self, options: &SandboxOptions, embed: bool) -> extism::Manifest {
+        let wasm = self
+            .modules
+            .iter()
+            .map(|m| {
+                let mut wasm = match (&m.origin, embed) {
+                    (ModuleOrigin::File(path), false) => {
+                        extism::Wasm::file(std::path::absolute(path).unwrap_or_else(|_| path.clone()))
+                    }
+                    (ModuleOrigin::Url(url), false) => extism::Wasm::url(url.clone()),
+                    _ => extism::Wasm::data(m.bytes.as_slice()),
+                };
+                let meta = wasm.meta_mut();
+                meta.name.clone_from(&m.name);
+                meta.hash = Some(m.sha256.clone());
+                wasm
+            })
+            .collect();
+        let mut manifest = extism::Manifest {
+            wasm,
+            ..extism::Manifest::default()
+        };
+        options.apply_to_manifest(&mut manifest);
+        manifest
+    }
+
+    /// The manifest the worker hands to extism: every module inline, so the worker needs no
+    /// file or network access of its own to load it.
+    pub(crate) fn to_inline_manifest(&self, options: &SandboxOptions) -> extism::Manifest {
+        self.to_manifest(options, true)
+    }
+}
+
+fn download(req: &extism_manifest::HttpRequest) -> Result<Vec<u8>, LoadError> {
+    let fail = |detail: String| LoadError::Download {
+        url: req.url.clone(),
+        detail,
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(DOWNLOAD_TIMEOUT_S)))
+        .build()
+        .into();
+    let method = req.method.as_deref().unwrap_or("GET");
+    let mut builder = ureq::http::Request::builder().method(method).uri(&req.url);
+    for (k, v) in &req.headers {
+        builder = builder.header(k, v);
+    }
+    let request = builder.body(()).map_err(|e| fail(e.to_string()))?;
+    let mut response = agent.run(request).map_err(|e| fail(e.to_string()))?;
+    response
+        .body_mut()
+        .with_config()
+        .limit(512 * 1024 * 1024)
+        .read_to_vec()
+        .map_err(|e| fail(e.to_string()))
+}

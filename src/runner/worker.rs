@@ -1,0 +1,348 @@
+//! The worker process: the only place plugin code runs. The session starts this binary with the
+//! hidden `__worker` argument; the worker reads frames on stdin, runs calls on a named executor
+//! thread (so a cancel can arrive mid-call), captures the plugin's WASI stdout/stderr and logs,
+//! and answers on a duplicate of its original stdout.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+use super::capture::{PdkLogLayer, Recorder, StdioCapture};
+use super::host::{self, HostContext, HostData};
+use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker};
+use super::report::{CallError, CallReport, ErrorKind, LoopStats};
+
+/// The argument that makes the binary a worker.
+pub const WORKER_ARG: &str = "__worker";
+
+/// The environment variable that makes extism write WASI output to the process's stdio.
+pub(crate) const WASI_OUTPUT_ENV: &str = "EXTISM_ENABLE_WASI_OUTPUT";
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// State shared between the frame reader and the executor.
+#[derive(Default)]
+struct Shared {
+    cancel_handle: Mutex<Option<extism::CancelHandle>>,
+    cancel_requested: AtomicBool,
+}
+
+/// Runs the worker until its stdin closes. Never returns on error: the process exits.
+pub fn serve() -> std::process::ExitCode {
+    let recorder = Arc::new(Recorder::default());
+    let _ = tracing_subscriber::registry()
+        .with(PdkLogLayer {
+            recorder: Arc::clone(&recorder),
+        })
+        .try_init();
+    let (protocol_out, capture) = match StdioCapture::install(&recorder) {
+        Ok((out, capture)) => (out, Some(capture)),
+        Err(_) => {
+            // No capture on this platform: answer on stdout itself; WASI output stays discarded.
+            #[cfg(unix)]
+            {
+                return std::process::ExitCode::from(3);
+            }
+            #[cfg(not(unix))]
+            {
+                (stdout_file(), None)
+            }
+        }
+    };
+    let out = BufWriter::new(protocol_out);
+    let shared = Arc::new(Shared::default());
+    let (tx, rx) = mpsc::channel::<(ToWorker, Vec<u8>)>();
+    let executor = {
+        let shared = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("plugin-exec".to_string())
+            // Host functions and wasmtime's own frames run on this stack.
+            .stack_size(8 * 1024 * 1024)
+            .spawn(move || Executor::new(recorder, capture, out, shared).run(&rx))
+    };
+    if executor.is_err() {
+        return std::process::ExitCode::from(3);
+    }
+    let mut stdin = BufReader::new(std::io::stdin().lock());
+    loop {
+        match protocol::read_frame::<ToWorker>(&mut stdin) {
+            Ok(Some((ToWorker::Cancel, _))) => {
+                shared.cancel_requested.store(true, Ordering::SeqCst);
+                if let Some(handle) = shared
+                    .cancel_handle
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .as_ref()
+                {
+                    let _ = handle.cancel();
+                }
+            }
+            Ok(Some(frame)) => {
+                if tx.send(frame).is_err() {
+                    break;
+                }
+            }
+            // The session is gone (or spoke nonsense): nothing left to do, even mid-call.
+            Ok(None) | Err(_) => break,
+        }
+    }
+    std::process::exit(0);
+}
+
+#[cfg(not(unix))]
+fn stdout_file() -> File {
+    use std::os::windows::io::AsHandle;
+    File::from(std::io::stdout().as_handle().try_clone_to_owned().expect("stdout handle"))
+}
+
+struct Executor {
+    recorder: Arc<Recorder>,
+    capture: Option<StdioCapture>,
+    out: BufWriter<File>,
+    shared: Arc<Shared>,
+    host: extism::UserData<HostContext>,
+    compiled: Option<extism::CompiledPlugin>,
+    plugin: Option<extism::Plugin>,
+    timeout_ms: Option<u64>,
+    memory_max_pages: Option<u32>,
+    fuel_limit: Option<u64>,
+}
+
+impl Executor {
+    fn new(recorder: Arc<Recorder>, capture: Option<StdioCapture>, out: BufWriter<File>, shared: Arc<Shared>) -> Self {
+        let host = extism::UserData::new(HostContext {
+            data: HostData::default(),
+            recorder: Arc::clone(&recorder),
+        });
+        Self {
+            recorder,
+            capture,
+            out,
+            shared,
+            host,
+            compiled: None,
+            plugin: None,
+            timeout_ms: None,
+            memory_max_pages: None,
+            fuel_limit: None,
+        }
+    }
+
+    fn run(mut self, rx: &mpsc::Receiver<(ToWorker, Vec<u8>)>) {
+        while let Ok((message, payload)) = rx.recv() {
+            let sent = match message {
+                ToWorker::Load(request) => {
+                    let reply = self.load(request, &payload);
+                    protocol::write_frame(&mut self.out, &reply, &[])
+                }
+                ToWorker::Call(spec) => {
+                    let (report, output) = self.call(&spec, &payload);
+                    protocol::write_frame(&mut self.out, &FromWorker::Report(Box::new(report)), &output)
+                }
+                ToWorker::Reset => {
+                    self.drop_instance();
+                    protocol::write_frame(&mut self.out, &FromWorker::ResetDone, &[])
+                }
+                ToWorker::Cancel => Ok(()),
+            };
+            if sent.is_err() {
+                std::process::exit(0);
+            }
+        }
+    }
+
+    fn drop_instance(&mut self) {
+        self.plugin = None;
+        *self.shared.cancel_handle.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    fn load(&mut self, request: LoadRequest, payload: &[u8]) -> FromWorker {
+        self.drop_instance();
+        self.compiled = None;
+        let mut manifest = request.manifest;
+        let mut offset = 0usize;
+        for (name, len) in request.modules {
+            let Ok(len) = usize::try_from(len) else {
+                return FromWorker::LoadFailed { message: "module too large".to_string() };
+            };
+            let Some(bytes) = payload.get(offset..offset + len) else {
+                return FromWorker::LoadFailed { message: "module bytes cut short".to_string() };
+            };
+            offset += len;
+            let mut wasm = extism::Wasm::data(bytes.to_vec());
+            wasm.meta_mut().name = name;
+            manifest.wasm.push(wasm);
+        }
+        self.timeout_ms = manifest.timeout_ms;
+        self.memory_max_pages = manifest.memory.max_pages;
+        self.fuel_limit = request.fuel_limit;
+        let mut builder = extism::PluginBuilder::new(manifest)
+            .with_wasi(request.wasi)
+            .with_functions(host::functions(&self.host));
+        if let Some(fuel) = request.fuel_limit {
+            builder = builder.with_fuel_limit(fuel);
+        }
+        let started = Instant::now();
+        match extism::CompiledPlugin::new(builder) {
+            Ok(compiled) => {
+                self.compiled = Some(compiled);
+                FromWorker::Loaded { load_ms: ms(started.elapsed()) }
+            }
+            Err(e) => FromWorker::LoadFailed { message: format!("{e:#}") },
+        }
+    }
+
+    fn set_host_data(&self, data: HostData) {
+        if let Ok(ctx) = self.host.get()
+            && let Ok(mut ctx) = ctx.lock()
+        {
+            ctx.data = data;
+        }
+    }
+
+    fn kv_now(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        let ctx = self.host.get().ok()?;
+        let ctx = ctx.lock().ok()?;
+        Some(ctx.data.kv.clone())
+    }
+
+    fn call(&mut self, spec: &CallSpec, input: &[u8]) -> (CallReport, Vec<u8>) {
+        let mut report = CallReport {
+            function: spec.function.clone(),
+            ..CallReport::default()
+        };
+        if self.compiled.is_none() {
+            report.error = Some(CallError::new(ErrorKind::Load, "no plugin is loaded in the worker"));
+            return (report, Vec::new());
+        }
+        if spec.fresh_instance || self.plugin.is_none() {
+            self.drop_instance();
+            let compiled = self.compiled.as_ref().expect("checked above");
+            let started = Instant::now();
+            match extism::Plugin::new_from_compiled(compiled) {
+                Ok(plugin) => {
+                    report.timings.instantiate_ms = ms(started.elapsed());
+                    *self.shared.cancel_handle.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(plugin.cancel_handle());
+                    self.plugin = Some(plugin);
+                    report.new_instance = true;
+                }
+                Err(e) => {
+                    report.error = Some(CallError::new(ErrorKind::Load, format!("cannot instantiate the plugin: {e:#}")));
+                    return (report, Vec::new());
+                }
+            }
+        }
+        self.set_host_data(spec.host.clone());
+        let plugin = self.plugin.as_mut().expect("instance was just ensured");
+        self.shared.cancel_requested.store(false, Ordering::SeqCst);
+        self.recorder.begin(plugin.id.to_string(), spec.log_level);
+
+        let loops = spec.loops.max(1);
+        let mut durations_us = Vec::with_capacity(loops as usize);
+        let mut output = Vec::new();
+        let mut error = None;
+        for i in 0..loops {
+            if self.shared.cancel_requested.load(Ordering::SeqCst) {
+                error = Some(CallError::new(ErrorKind::Cancelled, format!("the loop was stopped after {i} calls")));
+                break;
+            }
+            let started = Instant::now();
+            let result = plugin.call_get_error_code::<&[u8], &[u8]>(&spec.function, input);
+            let elapsed = started.elapsed();
+            match result {
+                Ok(bytes) => {
+                    if i + 1 == loops {
+                        output = bytes.to_vec();
+                    }
+                    durations_us.push(elapsed.as_secs_f64() * 1e6);
+                    report.timings.call_ms = ms(elapsed);
+                }
+                Err((e, rc)) => {
+                    report.timings.call_ms = ms(elapsed);
+                    let cancelled = self.shared.cancel_requested.load(Ordering::SeqCst);
+                    error = Some(classify(&e, rc, cancelled, self.timeout_ms, self.memory_max_pages, self.fuel_limit));
+                    break;
+                }
+            }
+        }
+        report.fuel_consumed = plugin.fuel_consumed();
+        if let Some(capture) = &self.capture {
+            capture.sync();
+        }
+        let collected = self.recorder.finish();
+        report.logs = collected.logs;
+        report.logs_dropped = collected.dropped;
+        report.host_calls = collected.host_calls;
+        report.kv_after = self.kv_now();
+        if loops > 1 {
+            report.stats = Some(LoopStats::from_durations(durations_us));
+        }
+        // After anything but a clean error return the instance's state cannot be trusted.
+        if error.as_ref().is_some_and(|e: &CallError| e.kind != ErrorKind::PluginError) {
+            self.drop_instance();
+        }
+        report.error = error;
+        (report, output)
+    }
+}
+
+/// Turns extism's error for a failed call into a kind and a message a person can act on.
+fn classify(
+    e: &extism::Error,
+    rc: i32,
+    cancelled: bool,
+    timeout_ms: Option<u64>,
+    memory_max_pages: Option<u32>,
+    fuel_limit: Option<u64>,
+) -> CallError {
+    let top = e.to_string();
+    let root = e.root_cause().to_string();
+    let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+    let full = chain.join("\n");
+    if top == "timeout" {
+        return if cancelled {
+            CallError::new(ErrorKind::Cancelled, "the call was stopped")
+        } else {
+            let limit = timeout_ms.map_or_else(|| "its".to_string(), |t| format!("the {t} ms"));
+            CallError::new(
+                ErrorKind::Timeout,
+                format!("the call ran past {limit} timeout and was interrupted; raise the timeout or make the function faster"),
+            )
+        };
+    }
+    if root == "oom" {
+        let limit = memory_max_pages.map_or_else(
+            || "its memory limit".to_string(),
+            |p| format!("the limit of {p} pages ({} KiB)", u64::from(p) * 64),
+        );
+        return CallError::new(
+            ErrorKind::OutOfMemory,
+            format!("the plugin tried to grow its memory beyond {limit}; raise the memory max or use less memory"),
+        );
+    }
+    if chain.iter().any(|c| c.contains("plugin ran out of fuel")) {
+        let limit = fuel_limit.map_or_else(String::new, |f| format!(" of {f}"));
+        return CallError::new(
+            ErrorKind::OutOfFuel,
+            format!("the plugin used up its fuel{limit}; raise the fuel limit or do less work per call"),
+        );
+    }
+    if chain.iter().any(|c| c.starts_with("Exited with i32 exit status")) {
+        let mut err = CallError::new(ErrorKind::Exit, format!("the plugin exited through WASI proc_exit with code {rc}"));
+        err.exit_code = Some(rc);
+        return err;
+    }
+    if rc == 134 || full.contains("wasm trap") || full.contains("wasm backtrace") {
+        return CallError::new(ErrorKind::Trap, full);
+    }
+    CallError::new(ErrorKind::PluginError, full)
+}

@@ -1,0 +1,125 @@
+//! Test helpers shared by the integration tests: sample paths, a session factory bound to the
+//! built binary as worker, tiny HTTP servers on 127.0.0.1, and running the binary itself.
+#![allow(dead_code, reason = "each test crate uses a different subset")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use extism_playground::runner::{
+    CallReport, CallRequest, LoadedPlugin, SandboxOptions, Session, WorkerConfig,
+};
+
+/// The built binary, which is also the worker.
+pub const BIN: &str = env!("CARGO_BIN_EXE_extism-playground");
+
+/// Path of a committed sample plugin.
+pub fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/samples").join(format!("{name}.wasm"))
+}
+
+pub fn worker() -> WorkerConfig {
+    WorkerConfig::with_exe(BIN)
+}
+
+/// A session on a sample with these options.
+pub fn session(name: &str, options: SandboxOptions) -> Session {
+    let (plugin, _) = LoadedPlugin::from_path(&sample(name)).expect("sample loads");
+    Session::new(plugin, options, worker()).expect("session")
+}
+
+/// Calls `function` with `input` and waits.
+pub fn call(session: &Session, function: &str, input: &str) -> CallReport {
+    session.call_blocking(CallRequest {
+        function: function.to_string(),
+        input: input.as_bytes().to_vec(),
+        ..CallRequest::default()
+    })
+}
+
+pub fn output(report: &CallReport) -> String {
+    String::from_utf8_lossy(&report.output).into_owned()
+}
+
+/// Asserts the call succeeded, showing the error if not.
+#[track_caller]
+pub fn assert_ok(report: &CallReport) {
+    assert!(report.is_ok(), "call failed: {:?}", report.error);
+}
+
+/// Runs the binary with `args`, feeding `stdin`.
+pub fn run_bin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().expect("binary finishes")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An HTTP server on 127.0.0.1 that answers every request with `body`, for `requests`
+/// requests, on a named thread. Returns the base URL.
+pub fn serve_http(body: &'static str, requests: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("test-http".into())
+        .spawn(move || {
+            for stream in listener.incoming().take(requests) {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                // Read the request head.
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    if line == "\r\n" {
+                        break;
+                    }
+                    line.clear();
+                }
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        })
+        .unwrap();
+    format!("http://{addr}")
+}
+
+/// An HTTP server on 127.0.0.1 that accepts one connection and never answers (until the test
+/// process ends). Returns the base URL.
+pub fn serve_silent() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("test-silent-http".into())
+        .spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut buf = [0u8; 1024];
+                // Hold the connection open, reading and ignoring whatever arrives.
+                while stream.read(&mut buf).is_ok_and(|n| n > 0) {}
+            }
+        })
+        .unwrap();
+    format!("http://{addr}")
+}
+
+/// Writes `wat` text as a .wasm file in `dir`.
+pub fn wasm_file(dir: &tempfile::TempDir, name: &str, wat: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, wat::parse_str(wat).expect("valid wat")).unwrap();
+    path
+}
