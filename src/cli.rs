@@ -24,7 +24,12 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// A bench for Extism WebAssembly plugins. With no command, opens the window.
 #[derive(Debug, Parser)]
-#[command(name = "extism-playground", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "extism-playground",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -36,7 +41,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Call a plugin function headless and print its output.
-    Call(CallArgs),
+    Call(Box<CallArgs>),
     /// Show what a module exports and imports, without running it.
     Inspect(InspectArgs),
     /// Internal: run as a plugin worker process.
@@ -95,10 +100,10 @@ pub struct CallArgs {
     /// Lowest log level shown: trace, debug, info, warn, error.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     pub log_level: LogLevel,
-    /// A secret for the get_secret host function, NAME=VALUE. Repeatable.
+    /// A secret for the `get_secret` host function, NAME=VALUE. Repeatable.
     #[arg(long = "secret", value_name = "NAME=VALUE")]
     pub secrets: Vec<String>,
-    /// A kv store entry for the kv_get/kv_set host functions, KEY=VALUE. Repeatable.
+    /// A kv store entry for the `kv_get`/`kv_set` host functions, KEY=VALUE. Repeatable.
     #[arg(long = "kv", value_name = "KEY=VALUE")]
     pub kv: Vec<String>,
     /// Print one JSON report on stdout instead of the raw output.
@@ -149,7 +154,9 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     let (plugin, manifest_options) = LoadedPlugin::from_path(&args.wasm)?;
     let mut options = manifest_options.unwrap_or_default();
     options.wasi |= args.wasi;
-    options.allowed_hosts.extend(args.allow_hosts.iter().cloned());
+    options
+        .allowed_hosts
+        .extend(args.allow_hosts.iter().cloned());
     for path in &args.allow_paths {
         options.allowed_paths.push(path.parse::<AllowedPath>()?);
     }
@@ -177,10 +184,13 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     let input = if let Some(text) = &args.input {
         text.clone().into_bytes()
     } else if let Some(path) = &args.input_file {
-        std::fs::read(path).with_context(|| format!("cannot read the input file {}", path.display()))?
+        std::fs::read(path)
+            .with_context(|| format!("cannot read the input file {}", path.display()))?
     } else if args.stdin {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).context("cannot read input from stdin")?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read input from stdin")?;
         buf
     } else {
         Vec::new()
@@ -225,7 +235,11 @@ fn call(args: &CallArgs) -> ExitCode {
 }
 
 fn prepare(args: &CallArgs) -> anyhow::Result<(Session, CallRequest)> {
-    let CallPlan { plugin, options, request } = plan(args)?;
+    let CallPlan {
+        plugin,
+        options,
+        request,
+    } = plan(args)?;
     let session = Session::new(plugin, options, WorkerConfig::current_exe()?)?;
     session.check_call(&request.function)?;
     Ok((session, request))
@@ -285,20 +299,30 @@ impl<'a> JsonReport<'a> {
 
 fn print_report(report: &CallReport, json: bool) {
     if json {
-        let text = serde_json::to_string_pretty(&JsonReport::of(report)).unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
+        let text = serde_json::to_string_pretty(&JsonReport::of(report))
+            .unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
         println!("{text}");
         return;
     }
     let mut err = std::io::stderr().lock();
     for log in &report.logs {
-        let _ = writeln!(err, "[{} {}] {}", log.level, log.source.as_str(), log.message);
+        let _ = writeln!(
+            err,
+            "[{} {}] {}",
+            log.level,
+            log.source.as_str(),
+            log.message
+        );
     }
     if report.logs_dropped > 0 {
         let _ = writeln!(err, "({} more log lines dropped)", report.logs_dropped);
     }
     if let Some(stats) = &report.stats {
-        #[expect(clippy::cast_precision_loss)]
-        let per_s = if stats.median_us > 0.0 { 1e6 / stats.median_us } else { 0.0 };
+        let per_s = if stats.median_us > 0.0 {
+            1e6 / stats.median_us
+        } else {
+            0.0
+        };
         let _ = writeln!(
             err,
             "{} calls: min {:.1} µs, median {:.1} µs, p95 {:.1} µs, max {:.1} µs ({per_s:.0} calls/s at the median)",
@@ -311,7 +335,10 @@ fn print_report(report: &CallReport, json: bool) {
     drop(err);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(&report.output);
-    if !report.output.is_empty() && std::io::IsTerminal::is_terminal(&out) && !report.output.ends_with(b"\n") {
+    if !report.output.is_empty()
+        && std::io::IsTerminal::is_terminal(&out)
+        && !report.output.ends_with(b"\n")
+    {
         let _ = out.write_all(b"\n");
     }
     let _ = out.flush();
@@ -324,7 +351,14 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&inspection)?);
         return Ok(());
     }
-    print!("{}", render_inspection(&plugin.display_name, &inspection, &plugin.linked_module_names()));
+    print!(
+        "{}",
+        render_inspection(
+            &plugin.display_name,
+            &inspection,
+            &plugin.linked_module_names()
+        )
+    );
     Ok(())
 }
 
@@ -337,7 +371,9 @@ pub fn render_inspection(name: &str, i: &Inspection, linked: &[String]) -> Strin
         let _ = writeln!(s, "toolchain: {toolchain}");
     }
     for m in &i.memories {
-        let max = m.max_pages.map_or_else(|| "no max".to_string(), |p| format!("max {p} pages"));
+        let max = m
+            .max_pages
+            .map_or_else(|| "no max".to_string(), |p| format!("max {p} pages"));
         let _ = writeln!(
             s,
             "memory: {} pages initial ({} KiB), {max}{}",
@@ -346,13 +382,29 @@ pub fn render_inspection(name: &str, i: &Inspection, linked: &[String]) -> Strin
             if m.imported { ", imported" } else { "" }
         );
     }
-    let _ = writeln!(s, "WASI: {}", if i.needs_wasi { "needed (call with --wasi)" } else { "not needed" });
+    let _ = writeln!(
+        s,
+        "WASI: {}",
+        if i.needs_wasi {
+            "needed (call with --wasi)"
+        } else {
+            "not needed"
+        }
+    );
     let _ = writeln!(s, "\nexports (* = callable as a plugin function):");
     let mut exports: Vec<_> = i.exports.iter().collect();
     exports.sort_by(|a, b| (!a.callable, &a.name).cmp(&(!b.callable, &b.name)));
     for e in exports {
-        let sig = e.signature.as_ref().map_or_else(|| format!("{:?}", e.kind).to_lowercase(), ToString::to_string);
-        let _ = writeln!(s, "  {} {:<28} {sig}", if e.callable { "*" } else { " " }, e.name);
+        let sig = e.signature.as_ref().map_or_else(
+            || format!("{:?}", e.kind).to_lowercase(),
+            ToString::to_string,
+        );
+        let _ = writeln!(
+            s,
+            "  {} {:<28} {sig}",
+            if e.callable { "*" } else { " " },
+            e.name
+        );
     }
     let _ = writeln!(s, "\nimports:");
     if i.imports.is_empty() {
@@ -361,7 +413,10 @@ pub fn render_inspection(name: &str, i: &Inspection, linked: &[String]) -> Strin
     for (module, imports) in i.imports_by_module() {
         let _ = writeln!(s, "  {module}");
         for import in imports {
-            let sig = import.signature.as_ref().map_or_else(|| format!("{:?}", import.kind).to_lowercase(), ToString::to_string);
+            let sig = import.signature.as_ref().map_or_else(
+                || format!("{:?}", import.kind).to_lowercase(),
+                ToString::to_string,
+            );
             let problem = Inspection::import_problem(import, true, linked)
                 .map_or_else(String::new, |p| format!("  ✗ {p}"));
             let _ = writeln!(s, "    {:<28} {sig}{problem}", import.name);

@@ -58,7 +58,9 @@ fn cut(message: &str) -> String {
 
 impl Recorder {
     fn lock(&self) -> MutexGuard<'_, Current> {
-        self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts collecting for a call of plugin `plugin_id`, keeping logs at `level` and above.
@@ -122,7 +124,9 @@ impl Recorder {
         if !c.active || c.host_calls.len() >= MAX_HOST_CALLS {
             return;
         }
-        let offset_us = c.started.map_or(0, |s| micros(started.saturating_duration_since(s)));
+        let offset_us = c
+            .started
+            .map_or(0, |s| micros(started.saturating_duration_since(s)));
         c.host_calls.push(HostCall {
             function: function.to_string(),
             args: args.to_string(),
@@ -183,11 +187,18 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PdkLogLayer {
         metadata.target() == PDK_TARGET
     }
 
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
         let mut fields = PdkFields::default();
         event.record(&mut fields);
-        self.recorder
-            .pdk_log(fields.plugin.as_deref(), level_of(*event.metadata().level()), &fields.message);
+        self.recorder.pdk_log(
+            fields.plugin.as_deref(),
+            level_of(*event.metadata().level()),
+            &fields.message,
+        );
     }
 }
 
@@ -212,7 +223,10 @@ impl StdioCapture {
         let protocol = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
         let marker = format!("\u{1}extism-playground-sync-{}\u{1}", std::process::id());
         let (tx, synced) = mpsc::channel();
-        for (source, level) in [(LogSource::Stdout, LogLevel::Info), (LogSource::Stderr, LogLevel::Warn)] {
+        for (source, level) in [
+            (LogSource::Stdout, LogLevel::Info),
+            (LogSource::Stderr, LogLevel::Warn),
+        ] {
             let (reader, writer) = std::io::pipe()?;
             match source {
                 LogSource::Stdout => rustix::stdio::dup2_stdout(&writer)?,
@@ -224,15 +238,28 @@ impl StdioCapture {
             let tx = tx.clone();
             std::thread::Builder::new()
                 .name(format!("wasi-{}", source.as_str()))
-                .spawn(move || read_lines(reader, &marker, &tx, |line| recorder.log(level, source, line)))?;
+                .spawn(move || {
+                    read_lines(reader, &marker, &tx, |line| {
+                        recorder.log(level, source, line)
+                    })
+                })?;
         }
-        Ok((protocol, Self { marker, synced, streams: 2 }))
+        Ok((
+            protocol,
+            Self {
+                marker,
+                synced,
+                streams: 2,
+            },
+        ))
     }
 
     /// Without fd redirection, WASI output is not captured.
     #[cfg(not(unix))]
     pub fn install(_recorder: &Arc<Recorder>) -> std::io::Result<(std::fs::File, Self)> {
-        Err(std::io::Error::other("capturing WASI output needs a unix host"))
+        Err(std::io::Error::other(
+            "capturing WASI output needs a unix host",
+        ))
     }
 
     /// Waits until everything written to stdout/stderr so far has been recorded.
@@ -300,7 +327,9 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         let lines = Mutex::new(Vec::new());
         let input = b"one\r\ntwo\npartial<M>\nthree\n".to_vec();
-        read_lines(&input[..], "<M>", &tx, |l| lines.lock().unwrap().push(l.to_string()));
+        read_lines(&input[..], "<M>", &tx, |l| {
+            lines.lock().unwrap().push(l.to_string())
+        });
         assert_eq!(*lines.lock().unwrap(), ["one", "two", "partial", "three"]);
         assert!(rx.try_recv().is_ok());
     }

@@ -23,9 +23,18 @@ const ARG_SUMMARY_CHARS: usize = 60;
 pub fn signature_of(name: &str) -> Option<Signature> {
     let i64s = |n: usize| vec!["i64".to_string(); n];
     match name {
-        "log_info" => Some(Signature { params: i64s(1), results: vec![] }),
-        "kv_get" | "get_secret" => Some(Signature { params: i64s(1), results: i64s(1) }),
-        "kv_set" => Some(Signature { params: i64s(2), results: vec![] }),
+        "log_info" => Some(Signature {
+            params: i64s(1),
+            results: vec![],
+        }),
+        "kv_get" | "get_secret" => Some(Signature {
+            params: i64s(1),
+            results: i64s(1),
+        }),
+        "kv_set" => Some(Signature {
+            params: i64s(2),
+            results: vec![],
+        }),
         _ => None,
     }
 }
@@ -69,7 +78,9 @@ fn recorded(
     body: impl FnOnce(&mut HostContext) -> Result<(Option<String>, String), extism::Error>,
 ) -> Result<Option<String>, extism::Error> {
     let ctx = ctx.get()?;
-    let mut ctx = ctx.lock().map_err(|_| extism::Error::msg("host state is poisoned"))?;
+    let mut ctx = ctx
+        .lock()
+        .map_err(|_| extism::Error::msg("host state is poisoned"))?;
     let started = Instant::now();
     let result = body(&mut ctx);
     let summary = match &result {
@@ -87,7 +98,10 @@ pub(crate) fn functions(ctx: &UserData<HostContext>) -> Vec<Function> {
         [PTR],
         [],
         ctx.clone(),
-        |plugin: &mut CurrentPlugin, inputs: &[Val], _out: &mut [Val], ctx: UserData<HostContext>| {
+        |plugin: &mut CurrentPlugin,
+         inputs: &[Val],
+         _out: &mut [Val],
+         ctx: UserData<HostContext>| {
             let message = arg(plugin, inputs, 0)?;
             recorded("log_info", &ctx, &summarize(&message), |c| {
                 c.recorder.log(LogLevel::Info, LogSource::Host, &message);
@@ -101,7 +115,10 @@ pub(crate) fn functions(ctx: &UserData<HostContext>) -> Vec<Function> {
         [PTR],
         [PTR],
         ctx.clone(),
-        |plugin: &mut CurrentPlugin, inputs: &[Val], out: &mut [Val], ctx: UserData<HostContext>| {
+        |plugin: &mut CurrentPlugin,
+         inputs: &[Val],
+         out: &mut [Val],
+         ctx: UserData<HostContext>| {
             let key = arg(plugin, inputs, 0)?;
             let value = recorded("kv_get", &ctx, &summarize(&key), |c| {
                 Ok(match c.data.kv.get(&key) {
@@ -118,7 +135,10 @@ pub(crate) fn functions(ctx: &UserData<HostContext>) -> Vec<Function> {
         [PTR, PTR],
         [],
         ctx.clone(),
-        |plugin: &mut CurrentPlugin, inputs: &[Val], _out: &mut [Val], ctx: UserData<HostContext>| {
+        |plugin: &mut CurrentPlugin,
+         inputs: &[Val],
+         _out: &mut [Val],
+         ctx: UserData<HostContext>| {
             let key = arg(plugin, inputs, 0)?;
             let value = arg(plugin, inputs, 1)?;
             let args = format!("{}, {}", summarize(&key), summarize(&value));
@@ -134,7 +154,10 @@ pub(crate) fn functions(ctx: &UserData<HostContext>) -> Vec<Function> {
         [PTR],
         [PTR],
         ctx.clone(),
-        |plugin: &mut CurrentPlugin, inputs: &[Val], out: &mut [Val], ctx: UserData<HostContext>| {
+        |plugin: &mut CurrentPlugin,
+         inputs: &[Val],
+         out: &mut [Val],
+         ctx: UserData<HostContext>| {
             let name = arg(plugin, inputs, 0)?;
             let value = recorded("get_secret", &ctx, &summarize(&name), |c| {
                 match c.data.secrets.get(&name) {

@@ -13,11 +13,38 @@ use super::source::sha256_hex;
 
 /// The Extism kernel and PDK functions extism links under `extism:host/env`.
 const EXTISM_ENV_FUNCTIONS: &[&str] = &[
-    "alloc", "config_get", "error_get", "error_set", "free", "get_log_level", "http_headers",
-    "http_request", "http_status_code", "input_length", "input_load_u64", "input_load_u8",
-    "input_offset", "input_set", "length", "length_unsafe", "load_u64", "load_u8", "log_debug",
-    "log_error", "log_info", "log_trace", "log_warn", "memory_bytes", "output_length",
-    "output_offset", "output_set", "reset", "store_u64", "store_u8", "var_get", "var_set",
+    "alloc",
+    "config_get",
+    "error_get",
+    "error_set",
+    "free",
+    "get_log_level",
+    "http_headers",
+    "http_request",
+    "http_status_code",
+    "input_length",
+    "input_load_u64",
+    "input_load_u8",
+    "input_offset",
+    "input_set",
+    "length",
+    "length_unsafe",
+    "load_u64",
+    "load_u8",
+    "log_debug",
+    "log_error",
+    "log_info",
+    "log_trace",
+    "log_warn",
+    "memory_bytes",
+    "output_length",
+    "output_offset",
+    "output_set",
+    "reset",
+    "store_u64",
+    "store_u8",
+    "var_get",
+    "var_set",
 ];
 
 pub const EXTISM_ENV: &str = "extism:host/env";
@@ -144,6 +171,10 @@ fn val_type(v: ValType) -> String {
 
 impl Inspection {
     /// Parses a module. `name` labels errors.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one pass over the sections reads best as one match"
+    )]
     pub fn of(name: &str, bytes: &[u8]) -> Result<Self, LoadError> {
         let invalid = |e: wasmparser::BinaryReaderError| LoadError::InvalidWasm {
             name: name.to_string(),
@@ -161,14 +192,12 @@ impl Inspection {
         let mut raw_exports = Vec::new();
         for payload in Parser::new(0).parse_all(bytes) {
             match payload.map_err(invalid)? {
-                Payload::Version { encoding, .. } => {
-                    if encoding != wasmparser::Encoding::Module {
-                        return Err(LoadError::InvalidWasm {
-                            name: name.to_string(),
-                            detail: "it is a WebAssembly component; Extism runs core modules"
-                                .to_string(),
-                        });
-                    }
+                Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
+                    return Err(LoadError::InvalidWasm {
+                        name: name.to_string(),
+                        detail: "it is a WebAssembly component; Extism runs core modules"
+                            .to_string(),
+                    });
                 }
                 Payload::TypeSection(reader) => {
                     for group in reader {
@@ -293,13 +322,20 @@ impl Inspection {
     pub fn imports_by_module(&self) -> BTreeMap<&str, Vec<&Import>> {
         let mut groups: BTreeMap<&str, Vec<&Import>> = BTreeMap::new();
         for import in &self.imports {
-            groups.entry(import.module.as_str()).or_default().push(import);
+            groups
+                .entry(import.module.as_str())
+                .or_default()
+                .push(import);
         }
         groups
     }
 
     /// Whether this host can provide `import`: the reason if not.
-    pub fn import_problem(import: &Import, wasi: bool, linked_modules: &[String]) -> Option<String> {
+    pub fn import_problem(
+        import: &Import,
+        wasi: bool,
+        linked_modules: &[String],
+    ) -> Option<String> {
         if linked_modules.iter().any(|m| m == &import.module) {
             return None;
         }
@@ -314,7 +350,10 @@ impl Inspection {
                 Some(expected) if import.signature.as_ref() != Some(&expected) => Some(format!(
                     "the host's {} has the signature {expected}, the plugin expects {}",
                     import.name,
-                    import.signature.as_ref().map_or_else(|| "a non-function".to_string(), ToString::to_string)
+                    import
+                        .signature
+                        .as_ref()
+                        .map_or_else(|| "a non-function".to_string(), ToString::to_string)
                 )),
                 Some(_) => None,
             },

@@ -220,7 +220,10 @@ mod tests {
         let p: AllowedPath = "/tmp/x".parse().unwrap();
         assert_eq!((p.guest.as_str(), p.read_only), ("/tmp/x", false));
         let p: AllowedPath = r"C:\dir:/data".parse().unwrap();
-        assert_eq!((p.host, p.guest.as_str()), (PathBuf::from(r"C:\dir"), "/data"));
+        assert_eq!(
+            (p.host, p.guest.as_str()),
+            (PathBuf::from(r"C:\dir"), "/data")
+        );
         assert!("ro:".parse::<AllowedPath>().is_err());
     }
 
@@ -242,7 +245,16 @@ mod tests {
         };
         let mut manifest = extism::Manifest::default();
         options.apply_to_manifest(&mut manifest);
-        assert_eq!(manifest.allowed_paths.as_ref().unwrap().keys().next().unwrap(), "ro:/srv/in");
+        assert_eq!(
+            manifest
+                .allowed_paths
+                .as_ref()
+                .unwrap()
+                .keys()
+                .next()
+                .unwrap(),
+            "ro:/srv/in"
+        );
         assert_eq!(SandboxOptions::from_manifest(&manifest), options);
     }
 

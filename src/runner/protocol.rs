@@ -47,15 +47,23 @@ pub(crate) enum ToWorker {
 /// Worker → session.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum FromWorker {
-    Loaded { load_ms: f64 },
-    LoadFailed { message: String },
+    Loaded {
+        load_ms: f64,
+    },
+    LoadFailed {
+        message: String,
+    },
     /// The call's output follows as the payload.
     Report(Box<CallReport>),
     ResetDone,
 }
 
 /// Writes one frame.
-pub(crate) fn write_frame<T: Serialize>(w: &mut impl Write, header: &T, payload: &[u8]) -> io::Result<()> {
+pub(crate) fn write_frame<T: Serialize>(
+    w: &mut impl Write,
+    header: &T,
+    payload: &[u8],
+) -> io::Result<()> {
     let header = serde_json::to_vec(header).map_err(io::Error::other)?;
     let header_len = u32::try_from(header.len()).map_err(io::Error::other)?;
     w.write_all(&header_len.to_le_bytes())?;
@@ -66,7 +74,9 @@ pub(crate) fn write_frame<T: Serialize>(w: &mut impl Write, header: &T, payload:
 }
 
 /// Reads one frame; `None` at a clean end of stream.
-pub(crate) fn read_frame<T: DeserializeOwned>(r: &mut impl Read) -> io::Result<Option<(T, Vec<u8>)>> {
+pub(crate) fn read_frame<T: DeserializeOwned>(
+    r: &mut impl Read,
+) -> io::Result<Option<(T, Vec<u8>)>> {
     let mut len4 = [0u8; 4];
     match r.read_exact(&mut len4) {
         Ok(()) => {}
@@ -75,7 +85,10 @@ pub(crate) fn read_frame<T: DeserializeOwned>(r: &mut impl Read) -> io::Result<O
     }
     let header_len = u32::from_le_bytes(len4);
     if header_len > MAX_HEADER_BYTES {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "frame header too large"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "frame header too large",
+        ));
     }
     let mut header = vec![0u8; header_len as usize];
     r.read_exact(&mut header)?;
@@ -85,9 +98,13 @@ pub(crate) fn read_frame<T: DeserializeOwned>(r: &mut impl Read) -> io::Result<O
     let mut payload = Vec::new();
     r.take(payload_len as u64).read_to_end(&mut payload)?;
     if payload.len() != payload_len {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "frame payload cut short"));
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "frame payload cut short",
+        ));
     }
-    let header = serde_json::from_slice(&header).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let header = serde_json::from_slice(&header)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     Ok(Some((header, payload)))
 }
 

@@ -28,7 +28,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The snake_case name used in reports and on the command line.
+    /// The `snake_case` name used in reports and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PluginError => "plugin_error",
@@ -84,7 +84,13 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
-    pub const ALL: [Self; 5] = [Self::Trace, Self::Debug, Self::Info, Self::Warn, Self::Error];
+    pub const ALL: [Self; 5] = [
+        Self::Trace,
+        Self::Debug,
+        Self::Info,
+        Self::Warn,
+        Self::Error,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -110,7 +116,9 @@ impl std::str::FromStr for LogLevel {
         Self::ALL
             .into_iter()
             .find(|level| level.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown log level {s:?}; use trace, debug, info, warn or error"))
+            .ok_or_else(|| {
+                format!("unknown log level {s:?}; use trace, debug, info, warn or error")
+            })
     }
 }
 
@@ -120,7 +128,7 @@ impl std::str::FromStr for LogLevel {
 pub enum LogSource {
     /// The PDK's log calls (`extism:host/env` log_*).
     Pdk,
-    /// A host function (`extism:host/user` log_info).
+    /// A host function (`extism:host/user` `log_info`).
     Host,
     /// The plugin's WASI stdout.
     Stdout,
@@ -196,7 +204,11 @@ impl LoopStats {
         sorted.sort_by(f64::total_cmp);
         let pick = |q: f64| {
             // Nearest-rank percentile.
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
             let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
             sorted[rank - 1]
         };

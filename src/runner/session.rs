@@ -28,7 +28,7 @@ const CANCEL_GRACE: Duration = Duration::from_millis(40);
 /// call, where wasmtime's interruption cannot reach it).
 const TIMEOUT_GRACE: Duration = Duration::from_millis(250);
 /// How long a load may take before it is given up.
-const LOAD_LIMIT: Duration = Duration::from_secs(120);
+const LOAD_LIMIT: Duration = Duration::from_mins(2);
 
 /// How to start worker processes.
 #[derive(Clone, Debug)]
@@ -101,7 +101,11 @@ impl CallHandle {
     /// Blocks until the call finishes.
     pub fn wait(self) -> CallReport {
         self.rx.recv().unwrap_or_else(|_| {
-            CallReport::failed("", ErrorKind::Trap, "the call's driver thread ended without a report")
+            CallReport::failed(
+                "",
+                ErrorKind::Trap,
+                "the call's driver thread ended without a report",
+            )
         })
     }
 
@@ -140,8 +144,16 @@ impl Worker {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| fail(e.to_string()))?;
-        let stdin = BufWriter::new(child.stdin.take().ok_or_else(|| fail("no stdin pipe".into()))?);
-        let stdout = child.stdout.take().ok_or_else(|| fail("no stdout pipe".into()))?;
+        let stdin = BufWriter::new(
+            child
+                .stdin
+                .take()
+                .ok_or_else(|| fail("no stdin pipe".into()))?,
+        );
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| fail("no stdout pipe".into()))?;
         let (tx, frames) = mpsc::channel();
         std::thread::Builder::new()
             .name("worker-reader".to_string())
@@ -154,7 +166,11 @@ impl Worker {
                 }
             })
             .map_err(|e| fail(e.to_string()))?;
-        Ok(Self { child, stdin, frames })
+        Ok(Self {
+            child,
+            stdin,
+            frames,
+        })
     }
 
     fn send(&mut self, message: &ToWorker, payload: &[u8]) -> std::io::Result<()> {
@@ -202,7 +218,11 @@ enum Wait {
 impl Session {
     /// Prepares `plugin` with `options`: validates the options and inspects the module. No
     /// plugin code runs until the first call.
-    pub fn new(plugin: LoadedPlugin, options: SandboxOptions, config: WorkerConfig) -> Result<Self, LoadError> {
+    pub fn new(
+        plugin: LoadedPlugin,
+        options: SandboxOptions,
+        config: WorkerConfig,
+    ) -> Result<Self, LoadError> {
         options.validate()?;
         let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
         Ok(Self {
@@ -233,7 +253,10 @@ impl Session {
     pub fn check_call(&self, function: &str) -> Result<(), LoadError> {
         let inspection = &self.inner.inspection;
         let plugin = &self.inner.plugin.display_name;
-        let unsatisfied = inspection.unsatisfied_imports(self.inner.options.wasi, &self.inner.plugin.linked_module_names());
+        let unsatisfied = inspection.unsatisfied_imports(
+            self.inner.options.wasi,
+            &self.inner.plugin.linked_module_names(),
+        );
         if !unsatisfied.is_empty() {
             return Err(LoadError::UnsatisfiedImports {
                 plugin: plugin.clone(),
@@ -246,16 +269,20 @@ impl Session {
             Some(export) => Err(LoadError::NotCallable {
                 function: function.to_string(),
                 plugin: plugin.clone(),
-                signature: export
-                    .signature
-                    .as_ref()
-                    .map_or_else(|| format!("{:?} (not a function)", export.kind), ToString::to_string),
+                signature: export.signature.as_ref().map_or_else(
+                    || format!("{:?} (not a function)", export.kind),
+                    ToString::to_string,
+                ),
                 callable,
             }),
             None => Err(LoadError::MissingFunction {
                 function: function.to_string(),
                 plugin: plugin.clone(),
-                exported: if callable.is_empty() { "nothing callable".to_string() } else { callable },
+                exported: if callable.is_empty() {
+                    "nothing callable".to_string()
+                } else {
+                    callable
+                },
             }),
         }
     }
@@ -280,7 +307,11 @@ impl Session {
         if let Err(e) = spawned {
             // The receiver in `handle` sees the sender dropped; report through a fresh channel.
             let (tx, rx) = mpsc::channel();
-            let _ = tx.send(CallReport::failed(&function, ErrorKind::Load, format!("cannot start a call thread: {e}")));
+            let _ = tx.send(CallReport::failed(
+                &function,
+                ErrorKind::Load,
+                format!("cannot start a call thread: {e}"),
+            ));
             return CallHandle { rx, ..handle };
         }
         handle
@@ -296,7 +327,10 @@ impl Session {
         let mut slot = self.lock_worker();
         if let Some(worker) = slot.as_mut() {
             let ok = worker.send(&ToWorker::Reset, &[]).is_ok()
-                && matches!(worker.frames.recv_timeout(Duration::from_secs(5)), Ok((FromWorker::ResetDone, _)));
+                && matches!(
+                    worker.frames.recv_timeout(Duration::from_secs(5)),
+                    Ok((FromWorker::ResetDone, _))
+                );
             if !ok {
                 *slot = None;
             }
@@ -309,7 +343,10 @@ impl Session {
     }
 
     fn lock_worker(&self) -> MutexGuard<'_, Option<Worker>> {
-        self.inner.worker.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .worker
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn run(&self, request: CallRequest, canceller: &Canceller) -> CallReport {
@@ -319,7 +356,11 @@ impl Session {
         }
         let mut slot = self.lock_worker();
         if canceller.is_cancelled() {
-            return CallReport::failed(&function, ErrorKind::Cancelled, "the call was stopped before it started");
+            return CallReport::failed(
+                &function,
+                ErrorKind::Cancelled,
+                "the call was stopped before it started",
+            );
         }
         let mut load_ms = 0.0;
         let mut new_worker = false;
@@ -330,7 +371,12 @@ impl Session {
                     load_ms = ms;
                     new_worker = true;
                 }
-                Err(report) => return CallReport { function, ..*report },
+                Err(report) => {
+                    return CallReport {
+                        function,
+                        ..*report
+                    };
+                }
             }
         }
         let worker = slot.as_mut().expect("worker was just started");
@@ -359,7 +405,11 @@ impl Session {
             }
             Wait::Frame(other, _) => {
                 *slot = None;
-                CallReport::failed(&function, ErrorKind::Trap, format!("the worker answered out of turn: {other:?}"))
+                CallReport::failed(
+                    &function,
+                    ErrorKind::Trap,
+                    format!("the worker answered out of turn: {other:?}"),
+                )
             }
             Wait::Cancelled => {
                 *slot = None;
@@ -375,7 +425,9 @@ impl Session {
                 CallReport::failed(
                     &function,
                     ErrorKind::Timeout,
-                    format!("the call ran past the {t} ms timeout inside a host call; its worker was stopped and the instance discarded"),
+                    format!(
+                        "the call ran past the {t} ms timeout inside a host call; its worker was stopped and the instance discarded"
+                    ),
                 )
             }
             Wait::Died(message) => {
@@ -387,18 +439,28 @@ impl Session {
 
     /// Starts a worker and loads the plugin into it.
     fn start_worker(&self, canceller: &Canceller) -> Result<(Worker, f64), Box<CallReport>> {
-        let load_failed = |message: String| Box::new(CallReport::failed("", ErrorKind::Load, message));
-        let mut worker = Worker::spawn(&self.inner.config).map_err(|e| load_failed(e.to_string()))?;
+        let load_failed =
+            |message: String| Box::new(CallReport::failed("", ErrorKind::Load, message));
+        let mut worker =
+            Worker::spawn(&self.inner.config).map_err(|e| load_failed(e.to_string()))?;
         let plugin = &self.inner.plugin;
         let mut manifest = plugin.to_inline_manifest(&self.inner.options);
         manifest.wasm.clear();
         let request = LoadRequest {
             manifest,
-            modules: plugin.modules.iter().map(|m| (m.name.clone(), m.bytes.len() as u64)).collect(),
+            modules: plugin
+                .modules
+                .iter()
+                .map(|m| (m.name.clone(), m.bytes.len() as u64))
+                .collect(),
             wasi: self.inner.options.wasi,
             fuel_limit: self.inner.options.fuel_limit,
         };
-        let payload: Vec<u8> = plugin.modules.iter().flat_map(|m| m.bytes.iter().copied()).collect();
+        let payload: Vec<u8> = plugin
+            .modules
+            .iter()
+            .flat_map(|m| m.bytes.iter().copied())
+            .collect();
         if worker.send(&ToWorker::Load(request), &payload).is_err() {
             return Err(load_failed(worker.describe_exit()));
         }
@@ -408,9 +470,18 @@ impl Session {
                 "extism could not load {}: {message}",
                 plugin.display_name
             ))),
-            Wait::Frame(other, _) => Err(load_failed(format!("the worker answered out of turn: {other:?}"))),
-            Wait::Cancelled => Err(Box::new(CallReport::failed("", ErrorKind::Cancelled, "stopped while loading"))),
-            Wait::TimedOut => Err(load_failed(format!("loading took longer than {} s", LOAD_LIMIT.as_secs()))),
+            Wait::Frame(other, _) => Err(load_failed(format!(
+                "the worker answered out of turn: {other:?}"
+            ))),
+            Wait::Cancelled => Err(Box::new(CallReport::failed(
+                "",
+                ErrorKind::Cancelled,
+                "stopped while loading",
+            ))),
+            Wait::TimedOut => Err(load_failed(format!(
+                "loading took longer than {} s",
+                LOAD_LIMIT.as_secs()
+            ))),
             Wait::Died(message) => Err(load_failed(message)),
         }
     }

@@ -68,10 +68,12 @@ pub struct LoadedPlugin {
 /// Lowercase hex sha256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 fn is_wasm(bytes: &[u8]) -> bool {
@@ -105,7 +107,8 @@ impl LoadedPlugin {
         let manifest: extism::Manifest = match serde_json::from_slice(&bytes) {
             Ok(m) => m,
             Err(e) => {
-                let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+                let looks_like_json =
+                    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
                 return Err(if looks_like_json {
                     LoadError::InvalidManifest {
                         name,
@@ -114,8 +117,9 @@ impl LoadedPlugin {
                 } else {
                     LoadError::UnknownFormat {
                         name,
-                        detail: "it does not start with the wasm magic bytes (\\0asm) and is not JSON"
-                            .to_string(),
+                        detail:
+                            "it does not start with the wasm magic bytes (\\0asm) and is not JSON"
+                                .to_string(),
                     }
                 });
             }
@@ -171,7 +175,9 @@ impl LoadedPlugin {
                     (bytes, ModuleOrigin::File(full))
                 }
                 extism::Wasm::Data { data, .. } => (data.clone(), ModuleOrigin::Data),
-                extism::Wasm::Url { req, .. } => (download(req)?, ModuleOrigin::Url(req.url.clone())),
+                extism::Wasm::Url { req, .. } => {
+                    (download(req)?, ModuleOrigin::Url(req.url.clone()))
+                }
             };
             let module = PluginModule::new(meta.name.clone(), bytes, origin);
             let label = match &module.origin {
@@ -234,9 +240,9 @@ impl LoadedPlugin {
             .iter()
             .map(|m| {
                 let mut wasm = match (&m.origin, embed) {
-                    (ModuleOrigin::File(path), false) => {
-                        extism::Wasm::file(std::path::absolute(path).unwrap_or_else(|_| path.clone()))
-                    }
+                    (ModuleOrigin::File(path), false) => extism::Wasm::file(
+                        std::path::absolute(path).unwrap_or_else(|_| path.clone()),
+                    ),
                     (ModuleOrigin::Url(url), false) => extism::Wasm::url(url.clone()),
                     _ => extism::Wasm::data(m.bytes.as_slice()),
                 };

@@ -100,7 +100,12 @@ pub fn serve() -> std::process::ExitCode {
 #[cfg(not(unix))]
 fn stdout_file() -> File {
     use std::os::windows::io::AsHandle;
-    File::from(std::io::stdout().as_handle().try_clone_to_owned().expect("stdout handle"))
+    File::from(
+        std::io::stdout()
+            .as_handle()
+            .try_clone_to_owned()
+            .expect("stdout handle"),
+    )
 }
 
 struct Executor {
@@ -117,7 +122,12 @@ struct Executor {
 }
 
 impl Executor {
-    fn new(recorder: Arc<Recorder>, capture: Option<StdioCapture>, out: BufWriter<File>, shared: Arc<Shared>) -> Self {
+    fn new(
+        recorder: Arc<Recorder>,
+        capture: Option<StdioCapture>,
+        out: BufWriter<File>,
+        shared: Arc<Shared>,
+    ) -> Self {
         let host = extism::UserData::new(HostContext {
             data: HostData::default(),
             recorder: Arc::clone(&recorder),
@@ -145,7 +155,11 @@ impl Executor {
                 }
                 ToWorker::Call(spec) => {
                     let (report, output) = self.call(&spec, &payload);
-                    protocol::write_frame(&mut self.out, &FromWorker::Report(Box::new(report)), &output)
+                    protocol::write_frame(
+                        &mut self.out,
+                        &FromWorker::Report(Box::new(report)),
+                        &output,
+                    )
                 }
                 ToWorker::Reset => {
                     self.drop_instance();
@@ -161,7 +175,11 @@ impl Executor {
 
     fn drop_instance(&mut self) {
         self.plugin = None;
-        *self.shared.cancel_handle.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *self
+            .shared
+            .cancel_handle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     fn load(&mut self, request: LoadRequest, payload: &[u8]) -> FromWorker {
@@ -171,10 +189,14 @@ impl Executor {
         let mut offset = 0usize;
         for (name, len) in request.modules {
             let Ok(len) = usize::try_from(len) else {
-                return FromWorker::LoadFailed { message: "module too large".to_string() };
+                return FromWorker::LoadFailed {
+                    message: "module too large".to_string(),
+                };
             };
             let Some(bytes) = payload.get(offset..offset + len) else {
-                return FromWorker::LoadFailed { message: "module bytes cut short".to_string() };
+                return FromWorker::LoadFailed {
+                    message: "module bytes cut short".to_string(),
+                };
             };
             offset += len;
             let mut wasm = extism::Wasm::data(bytes.to_vec());
@@ -194,9 +216,13 @@ impl Executor {
         match extism::CompiledPlugin::new(builder) {
             Ok(compiled) => {
                 self.compiled = Some(compiled);
-                FromWorker::Loaded { load_ms: ms(started.elapsed()) }
+                FromWorker::Loaded {
+                    load_ms: ms(started.elapsed()),
+                }
             }
-            Err(e) => FromWorker::LoadFailed { message: format!("{e:#}") },
+            Err(e) => FromWorker::LoadFailed {
+                message: format!("{e:#}"),
+            },
         }
     }
 
@@ -220,7 +246,10 @@ impl Executor {
             ..CallReport::default()
         };
         if self.compiled.is_none() {
-            report.error = Some(CallError::new(ErrorKind::Load, "no plugin is loaded in the worker"));
+            report.error = Some(CallError::new(
+                ErrorKind::Load,
+                "no plugin is loaded in the worker",
+            ));
             return (report, Vec::new());
         }
         if spec.fresh_instance || self.plugin.is_none() {
@@ -230,13 +259,20 @@ impl Executor {
             match extism::Plugin::new_from_compiled(compiled) {
                 Ok(plugin) => {
                     report.timings.instantiate_ms = ms(started.elapsed());
-                    *self.shared.cancel_handle.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    *self
+                        .shared
+                        .cancel_handle
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
                         Some(plugin.cancel_handle());
                     self.plugin = Some(plugin);
                     report.new_instance = true;
                 }
                 Err(e) => {
-                    report.error = Some(CallError::new(ErrorKind::Load, format!("cannot instantiate the plugin: {e:#}")));
+                    report.error = Some(CallError::new(
+                        ErrorKind::Load,
+                        format!("cannot instantiate the plugin: {e:#}"),
+                    ));
                     return (report, Vec::new());
                 }
             }
@@ -252,7 +288,10 @@ impl Executor {
         let mut error = None;
         for i in 0..loops {
             if self.shared.cancel_requested.load(Ordering::SeqCst) {
-                error = Some(CallError::new(ErrorKind::Cancelled, format!("the loop was stopped after {i} calls")));
+                error = Some(CallError::new(
+                    ErrorKind::Cancelled,
+                    format!("the loop was stopped after {i} calls"),
+                ));
                 break;
             }
             let started = Instant::now();
@@ -269,7 +308,14 @@ impl Executor {
                 Err((e, rc)) => {
                     report.timings.call_ms = ms(elapsed);
                     let cancelled = self.shared.cancel_requested.load(Ordering::SeqCst);
-                    error = Some(classify(&e, rc, cancelled, self.timeout_ms, self.memory_max_pages, self.fuel_limit));
+                    error = Some(classify(
+                        &e,
+                        rc,
+                        cancelled,
+                        self.timeout_ms,
+                        self.memory_max_pages,
+                        self.fuel_limit,
+                    ));
                     break;
                 }
             }
@@ -287,7 +333,10 @@ impl Executor {
             report.stats = Some(LoopStats::from_durations(durations_us));
         }
         // After anything but a clean error return the instance's state cannot be trusted.
-        if error.as_ref().is_some_and(|e: &CallError| e.kind != ErrorKind::PluginError) {
+        if error
+            .as_ref()
+            .is_some_and(|e: &CallError| e.kind != ErrorKind::PluginError)
+        {
             self.drop_instance();
         }
         report.error = error;
@@ -315,7 +364,9 @@ fn classify(
             let limit = timeout_ms.map_or_else(|| "its".to_string(), |t| format!("the {t} ms"));
             CallError::new(
                 ErrorKind::Timeout,
-                format!("the call ran past {limit} timeout and was interrupted; raise the timeout or make the function faster"),
+                format!(
+                    "the call ran past {limit} timeout and was interrupted; raise the timeout or make the function faster"
+                ),
             )
         };
     }
@@ -326,18 +377,28 @@ fn classify(
         );
         return CallError::new(
             ErrorKind::OutOfMemory,
-            format!("the plugin tried to grow its memory beyond {limit}; raise the memory max or use less memory"),
+            format!(
+                "the plugin tried to grow its memory beyond {limit}; raise the memory max or use less memory"
+            ),
         );
     }
     if chain.iter().any(|c| c.contains("plugin ran out of fuel")) {
         let limit = fuel_limit.map_or_else(String::new, |f| format!(" of {f}"));
         return CallError::new(
             ErrorKind::OutOfFuel,
-            format!("the plugin used up its fuel{limit}; raise the fuel limit or do less work per call"),
+            format!(
+                "the plugin used up its fuel{limit}; raise the fuel limit or do less work per call"
+            ),
         );
     }
-    if chain.iter().any(|c| c.starts_with("Exited with i32 exit status")) {
-        let mut err = CallError::new(ErrorKind::Exit, format!("the plugin exited through WASI proc_exit with code {rc}"));
+    if chain
+        .iter()
+        .any(|c| c.starts_with("Exited with i32 exit status"))
+    {
+        let mut err = CallError::new(
+            ErrorKind::Exit,
+            format!("the plugin exited through WASI proc_exit with code {rc}"),
+        );
         err.exit_code = Some(rc);
         return err;
     }

@@ -16,7 +16,9 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_extism-playground");
 
 /// Path of a committed sample plugin.
 pub fn sample(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/samples").join(format!("{name}.wasm"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/samples")
+        .join(format!("{name}.wasm"))
 }
 
 pub fn worker() -> WorkerConfig {

@@ -25,7 +25,11 @@ pub fn count_vowels(input: String) -> FnResult<Json<VowelCount>> {
         .unwrap_or(0);
     let total = previous + count;
     var::set("total", total.to_string())?;
-    Ok(Json(VowelCount { count, total, vowels }))
+    Ok(Json(VowelCount {
+        count,
+        total,
+        vowels,
+    }))
 }
 
 /// Greets the input: `Hello, <input>!`.

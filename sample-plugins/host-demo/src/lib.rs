@@ -44,7 +44,11 @@ pub fn kv_roundtrip(Json(req): Json<KvRequest>) -> FnResult<Json<KvResult>> {
     let previous = unsafe { kv_get(req.key.clone())? };
     unsafe { kv_set(req.key.clone(), req.value)? };
     let value = unsafe { kv_get(req.key.clone())? };
-    Ok(Json(KvResult { key: req.key, previous, value }))
+    Ok(Json(KvResult {
+        key: req.key,
+        previous,
+        value,
+    }))
 }
 
 #[derive(Serialize)]
@@ -58,5 +62,8 @@ struct SecretLength {
 pub fn secret_length(name: String) -> FnResult<Json<SecretLength>> {
     let name = name.trim().to_string();
     let secret = unsafe { get_secret(name.clone())? };
-    Ok(Json(SecretLength { name, length: secret.chars().count() }))
+    Ok(Json(SecretLength {
+        name,
+        length: secret.chars().count(),
+    }))
 }

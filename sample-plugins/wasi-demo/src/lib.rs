@@ -24,7 +24,7 @@ pub fn print(input: String) -> FnResult<String> {
 
 /// Exits through WASI `proc_exit` with the code given as input.
 #[plugin_fn]
-pub fn exit(input: String) -> FnResult<String> {
+pub fn exit_with(input: String) -> FnResult<String> {
     let code: i32 = input
         .trim()
         .parse()
