@@ -2,6 +2,10 @@
 //!
 //! - [`runner`]: loading, sandboxing, inspecting and calling plugins (no UI).
 //! - [`cli`]: the headless command line over the runner.
+//! - [`app`]: the desktop window over the runner.
+//! - [`samples`]: the sample plugins built into the binary.
 
+pub mod app;
 pub mod cli;
 pub mod runner;
+pub mod samples;

@@ -3,17 +3,54 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use extism_playground::app::{App, AppOptions};
 use extism_playground::cli::{Cli, Command};
+use extism_playground::runner::WorkerConfig;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        // The worker sets up its own log capture; nothing may write to its stdout first.
         Some(Command::Worker) => extism_playground::runner::worker::serve(),
         Some(command) => extism_playground::cli::run(command),
         None => {
-            // TODO(gui): the window lands with the desktop issue; until then, explain usage.
-            let _ = <Cli as clap::CommandFactory>::command().print_help();
-            ExitCode::from(extism_playground::cli::EXIT_USAGE)
+            init_logging();
+            match open_window(cli.open) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
+}
+
+/// The app's own diagnostics go to stderr, filtered by `RUST_LOG` (default: warnings).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn open_window(open: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let worker = WorkerConfig::current_exe()?;
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Extism Playground")
+            .with_app_id("extism-playground")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([760.0, 480.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "extism-playground",
+        options,
+        Box::new(move |cc| Ok(Box::new(App::new(cc, AppOptions { open, worker })))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }

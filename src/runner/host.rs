@@ -164,7 +164,7 @@ pub(crate) fn functions(ctx: &UserData<HostContext>) -> Vec<Function> {
                     // The value itself is never recorded.
                     Some(v) => Ok((Some(v.clone()), format!("{} chars", v.chars().count()))),
                     None => Err(extism::Error::msg(format!(
-                        "secret {name:?} is not set; add it under Host functions → Secrets \
+                        "secret {name:?} is not set; add it in the Secrets list of the host functions panel \
                          (CLI: --secret {name}=VALUE)"
                     ))),
                 }

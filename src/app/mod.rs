@@ -1,0 +1,206 @@
+//! The desktop window over the runner: the [`App`] struct and its eframe integration.
+//!
+//! - [`state`]: what persists between runs.
+//! - [`command`]: what the UI can ask for, and the actions' labels and shortcuts.
+//! - [`logic`]: per-frame work that is not layout: applying commands, collecting finished
+//!   calls, hot reload, dropped files.
+//! - [`ui`]: layout, one file per panel.
+
+pub mod command;
+mod logic;
+pub mod state;
+mod ui;
+mod view;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+
+use poll_promise::Promise;
+
+use crate::runner::{CallReport, Canceller, Inspection, LoadedPlugin, Session, WorkerConfig};
+use command::Command;
+use state::AppState;
+use view::RunView;
+
+/// How many past runs the timing history keeps.
+const HISTORY_LEN: usize = 200;
+
+/// What the window is started with.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// A plugin to open instead of the last one.
+    pub open: Option<PathBuf>,
+    /// How to start worker processes.
+    pub worker: WorkerConfig,
+}
+
+/// The open plugin, read and inspected.
+pub struct Loaded {
+    pub plugin: LoadedPlugin,
+    pub inspection: Inspection,
+    /// Size and modification time of the opened file, for hot reload.
+    pub stamp: Option<FileStamp>,
+}
+
+/// What identifies a version of a file on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    pub modified: Option<SystemTime>,
+    pub len: u64,
+}
+
+impl FileStamp {
+    pub fn of(path: &std::path::Path) -> Option<Self> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(Self {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+        })
+    }
+}
+
+/// A call in flight.
+pub struct Running {
+    pub promise: Promise<CallReport>,
+    pub canceller: Canceller,
+    pub started: Instant,
+    pub function: String,
+    pub stop_requested: bool,
+}
+
+/// One finished run, for the history and plot.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub number: u64,
+    pub function: String,
+    pub outcome: String,
+    pub ok: bool,
+    pub call_ms: f64,
+    pub load_ms: f64,
+    pub instantiate_ms: f64,
+    pub fuel: Option<u64>,
+}
+
+/// A line in the status bar.
+#[derive(Clone, Debug)]
+pub struct Status {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// A file dialog running on its own thread.
+pub enum Dialog {
+    OpenPlugin(Promise<Option<PathBuf>>),
+    LoadInput(Promise<Option<PathBuf>>),
+    SaveOutput(Promise<Option<PathBuf>>, std::sync::Arc<Vec<u8>>),
+    PickDir(Promise<Option<PathBuf>>, usize),
+}
+
+/// The playground window.
+pub struct App {
+    pub(crate) state: AppState,
+    worker: WorkerConfig,
+    pub(crate) loaded: Option<Loaded>,
+    /// Why the last attempt to open a plugin failed.
+    pub(crate) load_error: Option<String>,
+    session: Option<Session>,
+    pub(crate) running: Option<Running>,
+    pub(crate) last: Option<RunView>,
+    pub(crate) history: VecDeque<RunSummary>,
+    runs: u64,
+    pub(crate) status: Option<Status>,
+    /// Why the next run will start a new instance, if it will.
+    pub(crate) reset_reason: Option<String>,
+    commands: Vec<Command>,
+    dialog: Option<Dialog>,
+    next_reload_check: Option<Instant>,
+    /// Cached check of the input as JSON: `None` until computed for the current text.
+    pub(crate) input_check: Option<Result<(), view::JsonError>>,
+    /// Shows secret values in the host panel.
+    pub(crate) show_secrets: bool,
+    /// New entries being typed in the sandbox and host panels.
+    pub(crate) drafts: ui::PanelDrafts,
+}
+
+impl App {
+    /// Creates the window's state, restoring the last session if eframe has one.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let state: AppState = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
+            .unwrap_or_default();
+        let mut app = Self {
+            state,
+            worker: options.worker,
+            loaded: None,
+            load_error: None,
+            session: None,
+            running: None,
+            last: None,
+            history: VecDeque::new(),
+            runs: 0,
+            status: None,
+            reset_reason: None,
+            commands: Vec::new(),
+            dialog: None,
+            next_reload_check: None,
+            input_check: None,
+            show_secrets: false,
+            drafts: ui::PanelDrafts::default(),
+        };
+        cc.egui_ctx.set_theme(app.theme_preference());
+        match options.open {
+            Some(path) => app.open_path(path, true),
+            None => app.restore_plugin(),
+        }
+        app
+    }
+
+    fn theme_preference(&self) -> egui::ThemePreference {
+        match self.state.theme {
+            state::ThemeChoice::System => egui::ThemePreference::System,
+            state::ThemeChoice::Light => egui::ThemePreference::Light,
+            state::ThemeChoice::Dark => egui::ThemePreference::Dark,
+        }
+    }
+
+    /// Queues a command for the end of the frame.
+    pub(crate) fn send(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
+    /// Whether a call is in flight.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The last finished call, if any.
+    pub fn last_report(&self) -> Option<&CallReport> {
+        self.last.as_ref().map(|v| &v.report)
+    }
+
+    /// The persisted state (for tests and diagnostics).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.handle_shortcuts(ui.ctx());
+        ui::show(self, ui);
+        let commands = std::mem::take(&mut self.commands);
+        for command in commands {
+            self.apply(ui.ctx(), command);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}

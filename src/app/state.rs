@@ -1,0 +1,226 @@
+//! Everything the window persists between runs, as one `#[serde(default)]` struct so adding a
+//! field never breaks an old save. Secrets are deliberately not persisted.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::runner::{HostData, LogLevel, SandboxOptions};
+
+/// How many recent files the File menu keeps.
+pub const MAX_RECENT: usize = 10;
+
+/// Which plugin is open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PluginRef {
+    /// A built-in sample, by name.
+    Sample(String),
+    /// A .wasm or manifest file.
+    File(PathBuf),
+}
+
+impl Default for PluginRef {
+    fn default() -> Self {
+        Self::Sample("hello".to_string())
+    }
+}
+
+impl PluginRef {
+    /// A key for per-plugin drafts.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Sample(name) => format!("sample:{name}"),
+            Self::File(path) => format!("file:{}", path.display()),
+        }
+    }
+}
+
+/// How the input editor treats its text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputMode {
+    /// Validated and highlighted as JSON.
+    #[default]
+    Json,
+    /// Sent as typed.
+    Raw,
+}
+
+/// An input kept per function, so switching functions loses nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InputDraft {
+    pub text: String,
+    pub mode: InputMode,
+}
+
+/// Light, dark, or whatever the system says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// How the output is shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutputView {
+    #[default]
+    Text,
+    Json,
+    Hex,
+}
+
+/// The tabs of the results area.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResultTab {
+    #[default]
+    Output,
+    Logs,
+    HostCalls,
+    Timing,
+}
+
+/// What the log table shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogFilter {
+    pub min_level: LogLevel,
+    pub text: String,
+}
+
+impl Default for LogFilter {
+    fn default() -> Self {
+        Self {
+            min_level: LogLevel::Trace,
+            text: String::new(),
+        }
+    }
+}
+
+/// The persisted state of the window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppState {
+    pub plugin: PluginRef,
+    pub options: SandboxOptions,
+    pub function: String,
+    pub input: InputDraft,
+    /// Inputs of other functions, keyed by `plugin key::function`.
+    pub drafts: BTreeMap<String, InputDraft>,
+    /// The kv store is kept; secrets are not (see `Serialize` below).
+    #[serde(with = "host_without_secrets")]
+    pub host: HostData,
+    /// Keep the instance warm across calls (false: a fresh instance per call).
+    pub keep_state: bool,
+    /// Reload the plugin when its file changes on disk.
+    pub hot_reload: bool,
+    pub recent_files: Vec<PathBuf>,
+    pub theme: ThemeChoice,
+    pub log_filter: LogFilter,
+    pub output_view: OutputView,
+    pub result_tab: ResultTab,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        let hello = crate::samples::find("hello").expect("hello sample");
+        let example = &hello.functions[0];
+        Self {
+            plugin: PluginRef::default(),
+            options: hello.options(),
+            function: example.name.to_string(),
+            input: InputDraft {
+                text: example.input.to_string(),
+                mode: InputMode::Raw,
+            },
+            drafts: BTreeMap::new(),
+            host: HostData {
+                kv: [("greeting".to_string(), "hello from the host".to_string())].into(),
+                secrets: [("api_key".to_string(), "playground-demo-key".to_string())].into(),
+            },
+            keep_state: true,
+            hot_reload: true,
+            recent_files: Vec::new(),
+            theme: ThemeChoice::System,
+            log_filter: LogFilter::default(),
+            output_view: OutputView::Text,
+            result_tab: ResultTab::Output,
+        }
+    }
+}
+
+impl AppState {
+    /// Puts `path` first in the recent list.
+    pub fn remember_file(&mut self, path: PathBuf) {
+        self.recent_files.retain(|p| p != &path);
+        self.recent_files.insert(0, path);
+        self.recent_files.truncate(MAX_RECENT);
+    }
+}
+
+/// Serializes host data without its secrets; secrets live only in memory.
+mod host_without_secrets {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::runner::HostData;
+
+    pub fn serialize<S: Serializer>(host: &HostData, s: S) -> Result<S::Ok, S::Error> {
+        HostData {
+            kv: host.kv.clone(),
+            secrets: Default::default(),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HostData, D::Error> {
+        let mut host = HostData::deserialize(d)?;
+        host.secrets.clear();
+        Ok(host)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_or_partial_saves_load_with_defaults() {
+        let state: AppState =
+            serde_json::from_str(r#"{"function": "greet", "unknown_future_field": 1}"#).unwrap();
+        assert_eq!(state.function, "greet");
+        assert!(state.keep_state);
+    }
+
+    #[test]
+    fn secrets_are_never_saved() {
+        let mut state = AppState::default();
+        state
+            .host
+            .secrets
+            .insert("token".into(), "very-secret".into());
+        let saved = serde_json::to_string(&state).unwrap();
+        assert!(!saved.contains("very-secret"), "{saved}");
+        assert!(saved.contains("hello from the host"));
+    }
+
+    #[test]
+    fn recent_files_are_unique_and_bounded() {
+        let mut state = AppState::default();
+        for i in 0..15 {
+            state.remember_file(format!("/p/{i}.wasm").into());
+        }
+        state.remember_file("/p/3.wasm".into());
+        assert_eq!(state.recent_files.len(), MAX_RECENT);
+        assert_eq!(state.recent_files[0], PathBuf::from("/p/3.wasm"));
+        assert_eq!(
+            state
+                .recent_files
+                .iter()
+                .filter(|p| p.ends_with("3.wasm"))
+                .count(),
+            1
+        );
+    }
+}

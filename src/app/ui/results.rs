@@ -1,0 +1,491 @@
+//! The results of the last call: the outcome (ok, or the error kind with its full message,
+//! copyable), then tabs for the output (text, pretty JSON, hex; virtualized, with copy and
+//! save), the log table, the host-call trace, and timing with a history plot.
+
+use egui::{Color32, RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use super::super::App;
+use super::super::command::Command;
+use super::super::state::{OutputView, ResultTab};
+use super::super::view::RunView;
+use super::widgets::{bytes, ms};
+use crate::runner::{LogLevel, LogSource};
+
+const ROW_HEIGHT: f32 = 18.0;
+/// Characters of one output line shown; the rest is in Copy/Save.
+const MAX_LINE_CHARS: usize = 2000;
+
+pub(super) fn show(app: &mut App, ui: &mut Ui) {
+    outcome(app, ui);
+    ui.separator();
+    ui.horizontal(|ui| {
+        let logs = app.last.as_ref().map_or(0, |l| l.report.logs.len());
+        let calls = app.last.as_ref().map_or(0, |l| l.report.host_calls.len());
+        let tab = &mut app.state.result_tab;
+        ui.selectable_value(tab, ResultTab::Output, "Output");
+        ui.selectable_value(tab, ResultTab::Logs, format!("Logs ({logs})"));
+        ui.selectable_value(tab, ResultTab::HostCalls, format!("Host calls ({calls})"));
+        ui.selectable_value(tab, ResultTab::Timing, "Timing");
+    });
+    ui.separator();
+    match app.state.result_tab {
+        ResultTab::Output => output(app, ui),
+        ResultTab::Logs => logs(app, ui),
+        ResultTab::HostCalls => host_calls(app, ui),
+        ResultTab::Timing => timing(app, ui),
+    }
+}
+
+fn ok_color(ui: &Ui) -> Color32 {
+    if ui.visuals().dark_mode {
+        Color32::from_rgb(110, 200, 120)
+    } else {
+        Color32::from_rgb(20, 130, 40)
+    }
+}
+
+fn outcome(app: &mut App, ui: &mut Ui) {
+    if let Some(running) = &app.running {
+        ui.horizontal(|ui| {
+            ui.add(egui::Spinner::new());
+            ui.label(format!(
+                "Calling {}… {:.1} s",
+                running.function,
+                running.started.elapsed().as_secs_f64()
+            ));
+        });
+        return;
+    }
+    let Some(last) = &app.last else {
+        ui.weak("Run the function to see its output, logs and timing here.");
+        return;
+    };
+    let report = &last.report;
+    match &report.error {
+        None => {
+            ui.horizontal(|ui| {
+                ui.colored_label(ok_color(ui), RichText::new("✔ ok").strong());
+                ui.label(format!(
+                    "{} · call {} · {} output · {} log lines",
+                    report.function,
+                    ms(report.timings.call_ms),
+                    bytes(report.output.len() as u64),
+                    report.logs.len()
+                ));
+            });
+        }
+        Some(error) => {
+            let mut copy = false;
+            ui.horizontal(|ui| {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    RichText::new(format!("✖ {}", error.kind)).strong(),
+                );
+                ui.label(format!(
+                    "{} failed after {}",
+                    report.function,
+                    ms(report.timings.call_ms)
+                ));
+                copy = ui.small_button("Copy error").clicked();
+            });
+            let mut message = error.message.as_str();
+            egui::ScrollArea::vertical()
+                .id_salt("error_scroll")
+                .max_height(110.0)
+                .show(ui, |ui| {
+                    ui.add(
+                        egui::TextEdit::multiline(&mut message)
+                            .id_salt("error_message")
+                            .code_editor()
+                            .desired_width(f32::INFINITY)
+                            .desired_rows(2),
+                    )
+                    .on_hover_text("The full error message (selectable)");
+                });
+            if copy {
+                app.send(Command::CopyError);
+            }
+        }
+    }
+}
+
+fn output(app: &mut App, ui: &mut Ui) {
+    let Some(last) = &mut app.last else { return };
+    let total = last.report.output.len();
+    let mut send = None;
+    ui.horizontal(|ui| {
+        let view = &mut app.state.output_view;
+        ui.selectable_value(view, OutputView::Text, "Text");
+        ui.selectable_value(view, OutputView::Json, "JSON");
+        ui.selectable_value(view, OutputView::Hex, "Hex");
+        ui.separator();
+        ui.weak(bytes(total as u64));
+        if ui
+            .add_enabled(total > 0, egui::Button::new("Copy"))
+            .on_hover_text("Copy the whole output")
+            .clicked()
+        {
+            send = Some(Command::CopyOutput);
+        }
+        if ui
+            .add_enabled(total > 0, egui::Button::new("Save…"))
+            .on_hover_text("Save the full output to a file")
+            .clicked()
+        {
+            send = Some(Command::SaveOutputDialog);
+        }
+    });
+    if let Some(c) = send {
+        app.send(c);
+    }
+    let Some(last) = &mut app.last else { return };
+    if total == 0 {
+        ui.weak("(no output)");
+        return;
+    }
+    match app.state.output_view {
+        OutputView::Text => text_rows(ui, last),
+        OutputView::Json => json_rows(ui, last),
+        OutputView::Hex => hex_rows(ui, last),
+    }
+}
+
+fn clipped_line(line: &str) -> String {
+    if line.chars().count() > MAX_LINE_CHARS {
+        let head: String = line.chars().take(MAX_LINE_CHARS).collect();
+        format!("{head} … (line cut; Copy or Save for all of it)")
+    } else {
+        line.to_string()
+    }
+}
+
+fn text_rows(ui: &mut Ui, last: &RunView) {
+    let output = &last.report.output;
+    if last.output_lines_cut {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            "Showing the first lines only: Save for the full output.",
+        );
+    }
+    egui::ScrollArea::both()
+        .id_salt("output_text")
+        .auto_shrink([false, false])
+        .show_rows(ui, ROW_HEIGHT, last.output_lines.len(), |ui, rows| {
+            for row in rows {
+                let line = String::from_utf8_lossy(&output[last.output_lines[row].clone()]);
+                ui.label(RichText::new(clipped_line(&line)).monospace());
+            }
+        });
+}
+
+fn json_rows(ui: &mut Ui, last: &mut RunView) {
+    let Some(pretty) = last.pretty_json() else {
+        ui.weak("The output is not JSON; see Text or Hex.");
+        return;
+    };
+    egui::ScrollArea::both()
+        .id_salt("output_json")
+        .auto_shrink([false, false])
+        .show_rows(ui, ROW_HEIGHT, pretty.lines.len(), |ui, rows| {
+            for row in rows {
+                let line = &pretty.text[pretty.lines[row].clone()];
+                let job = super::json_highlight::layout_job(ui, line);
+                ui.label(job);
+            }
+        });
+}
+
+fn hex_rows(ui: &mut Ui, last: &RunView) {
+    use std::fmt::Write as _;
+    let output = &last.report.output;
+    let rows_total = output.len().div_ceil(16);
+    egui::ScrollArea::both()
+        .id_salt("output_hex")
+        .auto_shrink([false, false])
+        .show_rows(ui, ROW_HEIGHT, rows_total, |ui, rows| {
+            for row in rows {
+                let chunk = &output[row * 16..(row * 16 + 16).min(output.len())];
+                let mut line = format!("{:08x}  ", row * 16);
+                for (i, b) in chunk.iter().enumerate() {
+                    let _ = write!(line, "{b:02x}{}", if i == 7 { "  " } else { " " });
+                }
+                let pad = 16 - chunk.len();
+                line.push_str(&"   ".repeat(pad));
+                if pad > 8 {
+                    line.push(' ');
+                }
+                line.push(' ');
+                line.extend(chunk.iter().map(|b| {
+                    if b.is_ascii_graphic() || *b == b' ' {
+                        *b as char
+                    } else {
+                        '.'
+                    }
+                }));
+                ui.label(RichText::new(line).monospace());
+            }
+        });
+}
+
+fn level_color(ui: &Ui, level: LogLevel) -> Color32 {
+    match level {
+        LogLevel::Trace | LogLevel::Debug => ui.visuals().weak_text_color(),
+        LogLevel::Info => ui.visuals().text_color(),
+        LogLevel::Warn => ui.visuals().warn_fg_color,
+        LogLevel::Error => ui.visuals().error_fg_color,
+    }
+}
+
+fn logs(app: &mut App, ui: &mut Ui) {
+    let mut clear = false;
+    ui.horizontal(|ui| {
+        let filter = &mut app.state.log_filter;
+        egui::ComboBox::from_label("Level")
+            .selected_text(format!("{} and above", filter.min_level))
+            .show_ui(ui, |ui| {
+                for level in LogLevel::ALL {
+                    ui.selectable_value(&mut filter.min_level, level, format!("{level} and above"));
+                }
+            });
+        ui.add(
+            egui::TextEdit::singleline(&mut filter.text)
+                .hint_text("filter messages")
+                .desired_width(180.0),
+        );
+        clear = ui
+            .button("Clear")
+            .on_hover_text("Clear this call's logs")
+            .clicked();
+    });
+    if clear {
+        app.send(Command::ClearLogs);
+    }
+    let Some(last) = &mut app.last else {
+        ui.weak("No call yet.");
+        return;
+    };
+    let filter = app.state.log_filter.clone();
+    let dropped = last.report.logs_dropped;
+    let rows = last.log_rows(&filter).to_vec();
+    let logs = &last.report.logs;
+    ui.weak(format!(
+        "{} of {} lines{}",
+        rows.len(),
+        logs.len(),
+        if dropped > 0 {
+            format!(
+                " · {dropped} more were dropped (the runner keeps {})",
+                logs.len()
+            )
+        } else {
+            String::new()
+        }
+    ));
+    TableBuilder::new(ui)
+        .id_salt("log_table")
+        .striped(true)
+        .resizable(true)
+        .column(Column::initial(80.0).at_least(60.0))
+        .column(Column::initial(50.0))
+        .column(Column::initial(56.0))
+        .column(Column::remainder().clip(true))
+        .header(ROW_HEIGHT, |mut header| {
+            header.col(|ui| {
+                ui.strong("time");
+            });
+            header.col(|ui| {
+                ui.strong("level");
+            });
+            header.col(|ui| {
+                ui.strong("source");
+            });
+            header.col(|ui| {
+                ui.strong("message");
+            });
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, rows.len(), |mut row| {
+                let log = &logs[rows[row.index()]];
+                row.col(|ui| {
+                    #[expect(clippy::cast_precision_loss, reason = "display only")]
+                    ui.label(
+                        RichText::new(format!("+{:.3} ms", log.offset_us as f64 / 1000.0))
+                            .monospace(),
+                    );
+                });
+                row.col(|ui| {
+                    ui.colored_label(level_color(ui, log.level), log.level.as_str());
+                });
+                row.col(|ui| {
+                    let color = match log.source {
+                        LogSource::Stdout | LogSource::Stderr => ui.visuals().hyperlink_color,
+                        LogSource::Host => ok_color(ui),
+                        LogSource::Pdk => ui.visuals().text_color(),
+                    };
+                    ui.colored_label(color, log.source.as_str());
+                });
+                row.col(|ui| {
+                    let one_line = clipped_line(&log.message.replace('\n', " \\n "));
+                    ui.label(RichText::new(one_line).monospace())
+                        .on_hover_text(&log.message);
+                });
+            });
+        });
+}
+
+fn host_calls(app: &App, ui: &mut Ui) {
+    let Some(last) = &app.last else {
+        ui.weak("No call yet.");
+        return;
+    };
+    let calls = &last.report.host_calls;
+    if calls.is_empty() {
+        ui.weak(
+            "This call made no calls to the host functions (log_info, kv_get, kv_set, get_secret).",
+        );
+        return;
+    }
+    TableBuilder::new(ui)
+        .id_salt("host_call_table")
+        .striped(true)
+        .resizable(true)
+        .column(Column::initial(80.0))
+        .column(Column::initial(90.0))
+        .column(Column::initial(260.0).clip(true))
+        .column(Column::initial(70.0))
+        .column(Column::remainder().clip(true))
+        .header(ROW_HEIGHT, |mut header| {
+            for title in ["time", "function", "arguments", "took", "result"] {
+                header.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, calls.len(), |mut row| {
+                let call = &calls[row.index()];
+                row.col(|ui| {
+                    #[expect(clippy::cast_precision_loss, reason = "display only")]
+                    ui.label(
+                        RichText::new(format!("+{:.3} ms", call.offset_us as f64 / 1000.0))
+                            .monospace(),
+                    );
+                });
+                row.col(|ui| {
+                    ui.label(RichText::new(&call.function).monospace());
+                });
+                row.col(|ui| {
+                    ui.label(RichText::new(&call.args).monospace())
+                        .on_hover_text(&call.args);
+                });
+                row.col(|ui| {
+                    ui.label(format!("{} µs", call.duration_us));
+                });
+                row.col(|ui| {
+                    ui.label(&call.result).on_hover_text(&call.result);
+                });
+            });
+        });
+}
+
+fn timing(app: &App, ui: &mut Ui) {
+    if let Some(last) = &app.last {
+        let t = &last.report.timings;
+        egui::Grid::new("timing_grid")
+            .num_columns(2)
+            .spacing([16.0, 4.0])
+            .show(ui, |ui| {
+                ui.label("Load + compile");
+                ui.label(if t.load_ms > 0.0 {
+                    ms(t.load_ms)
+                } else {
+                    "— (plugin already loaded)".to_string()
+                });
+                ui.end_row();
+                ui.label("Instantiate");
+                ui.label(if last.report.new_instance {
+                    ms(t.instantiate_ms)
+                } else {
+                    "— (warm instance reused)".to_string()
+                });
+                ui.end_row();
+                ui.label("Call");
+                ui.label(RichText::new(ms(t.call_ms)).strong());
+                ui.end_row();
+                ui.label("Fuel consumed");
+                ui.label(
+                    last.report
+                        .fuel_consumed
+                        .map_or_else(|| "— (no fuel limit set)".to_string(), |f| f.to_string()),
+                );
+                ui.end_row();
+            });
+    } else {
+        ui.weak("No call yet.");
+    }
+    if app.history.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new("Recent runs: call time (ms)").strong());
+    #[expect(clippy::cast_precision_loss, reason = "run numbers are small")]
+    let points: Vec<[f64; 2]> = app
+        .history
+        .iter()
+        .map(|r| [r.number as f64, r.call_ms])
+        .collect();
+    let failures: Vec<[f64; 2]> = app
+        .history
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| {
+            #[expect(clippy::cast_precision_loss, reason = "run numbers are small")]
+            let n = r.number as f64;
+            [n, r.call_ms]
+        })
+        .collect();
+    egui_plot::Plot::new("timing_plot")
+        .height(140.0)
+        .allow_scroll(false)
+        .x_axis_label("run")
+        .y_axis_label("ms")
+        .show(ui, |plot| {
+            plot.line(egui_plot::Line::new("call ms", points.clone()));
+            plot.points(egui_plot::Points::new("runs", points).radius(3.0));
+            if !failures.is_empty() {
+                plot.points(
+                    egui_plot::Points::new("failed", failures)
+                        .radius(4.0)
+                        .color(Color32::from_rgb(220, 70, 60)),
+                );
+            }
+        });
+    egui::ScrollArea::vertical()
+        .id_salt("history")
+        .max_height(160.0)
+        .show(ui, |ui| {
+            egui::Grid::new("history_grid")
+                .striped(true)
+                .num_columns(5)
+                .show(ui, |ui| {
+                    for title in ["#", "function", "outcome", "call", "load / instantiate"] {
+                        ui.strong(title);
+                    }
+                    ui.end_row();
+                    for run in app.history.iter().rev().take(50) {
+                        ui.label(run.number.to_string());
+                        ui.label(RichText::new(&run.function).monospace());
+                        if run.ok {
+                            ui.colored_label(ok_color(ui), &run.outcome);
+                        } else {
+                            ui.colored_label(ui.visuals().error_fg_color, &run.outcome);
+                        }
+                        ui.label(ms(run.call_ms));
+                        ui.label(format!("{} / {}", ms(run.load_ms), ms(run.instantiate_ms)));
+                        ui.end_row();
+                    }
+                });
+        });
+    let _ = app.history.iter().filter_map(|r| r.fuel).count();
+}

@@ -1,0 +1,67 @@
+//! Small widgets shared by the panels.
+
+use egui::{RichText, Ui};
+
+/// A labelled editor for an optional limit: a checkbox turns the limit on, a drag value sets it.
+/// Returns true when the value changed.
+pub fn optional_u64(
+    ui: &mut Ui,
+    label: &str,
+    unit: &str,
+    value: &mut Option<u64>,
+    default: u64,
+    hover: &str,
+) -> bool {
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        let mut on = value.is_some();
+        let checkbox = ui.checkbox(&mut on, label).on_hover_text(hover);
+        if checkbox.changed() {
+            *value = on.then_some(value.unwrap_or(default));
+            changed = true;
+        }
+        if let Some(v) = value {
+            let response = ui
+                .add(
+                    egui::DragValue::new(v)
+                        .range(1..=u64::MAX)
+                        .suffix(format!(" {unit}")),
+                )
+                .labelled_by(checkbox.id);
+            changed |= response.changed();
+            response.on_hover_text(format!("{label} ({unit})"));
+        } else {
+            ui.weak("no limit");
+        }
+    });
+    changed
+}
+
+/// A heading for a side-panel section.
+pub fn section(ui: &mut Ui, title: &str, default_open: bool, add: impl FnOnce(&mut Ui)) {
+    egui::CollapsingHeader::new(RichText::new(title).strong())
+        .default_open(default_open)
+        .show(ui, add);
+}
+
+/// Human-readable byte count.
+pub fn bytes(n: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "display only")]
+    let f = n as f64;
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1024 * 1024 {
+        format!("{:.1} KiB", f / 1024.0)
+    } else {
+        format!("{:.1} MiB", f / (1024.0 * 1024.0))
+    }
+}
+
+/// Milliseconds with µs precision.
+pub fn ms(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.3} ms")
+    }
+}

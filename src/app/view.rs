@@ -1,0 +1,218 @@
+//! What the results area shows of a finished call, computed once per report (line index of the
+//! output, pretty JSON, filtered log rows) so big outputs and log floods never re-scan per frame.
+
+use std::ops::Range;
+
+use crate::runner::{CallReport, LogEntry};
+
+use super::state::LogFilter;
+
+/// Output lines indexed for the text view; beyond this, the rest is only in "save".
+const MAX_INDEXED_LINES: usize = 2_000_000;
+/// Outputs bigger than this are not pretty-printed.
+const MAX_PRETTY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Where the input stops being JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
+    }
+}
+
+/// Checks that `text` is one JSON value; empty input (no input at all) is fine too.
+pub fn check_json(text: &str) -> Result<(), JsonError> {
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map(|_| ())
+        .map_err(|e| {
+            let message = e.to_string();
+            // serde_json appends " at line L column C"; the position is shown separately.
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
+            JsonError {
+                line: e.line(),
+                column: e.column(),
+                message,
+            }
+        })
+}
+
+/// Byte ranges of the lines of `bytes` (without their `\n`).
+pub fn line_ranges(bytes: &[u8], max: usize) -> Vec<Range<usize>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            lines.push(start..i);
+            start = i + 1;
+            if lines.len() >= max {
+                return lines;
+            }
+        }
+    }
+    if start < bytes.len() {
+        lines.push(start..bytes.len());
+    }
+    lines
+}
+
+/// The output pretty-printed, if it is JSON.
+pub struct PrettyJson {
+    pub text: String,
+    pub lines: Vec<Range<usize>>,
+}
+
+/// A finished call and what the views derive from it.
+pub struct RunView {
+    pub report: CallReport,
+    pub output_lines: Vec<Range<usize>>,
+    /// Whether `output_lines` stops before the end of the output.
+    pub output_lines_cut: bool,
+    /// Computed on first use: `Some(None)` when the output is not JSON (or too big).
+    pretty: Option<Option<PrettyJson>>,
+    /// Indices of the log entries the filter lets through, with the filter they were made for.
+    log_rows: Option<(LogFilter, Vec<usize>)>,
+}
+
+impl RunView {
+    pub fn new(report: CallReport) -> Self {
+        let output_lines = line_ranges(&report.output, MAX_INDEXED_LINES);
+        let output_lines_cut = output_lines
+            .last()
+            .is_some_and(|l| l.end < report.output.len().saturating_sub(1));
+        Self {
+            report,
+            output_lines,
+            output_lines_cut,
+            pretty: None,
+            log_rows: None,
+        }
+    }
+
+    /// The output pretty-printed as JSON, if it is JSON.
+    pub fn pretty_json(&mut self) -> Option<&PrettyJson> {
+        let output = &self.report.output;
+        self.pretty
+            .get_or_insert_with(|| {
+                if output.len() > MAX_PRETTY_BYTES {
+                    return None;
+                }
+                let value: serde_json::Value = serde_json::from_slice(output).ok()?;
+                let text = serde_json::to_string_pretty(&value).ok()?;
+                let lines = line_ranges(text.as_bytes(), usize::MAX);
+                Some(PrettyJson { text, lines })
+            })
+            .as_ref()
+    }
+
+    /// The log entries `filter` lets through (cached per filter).
+    pub fn log_rows(&mut self, filter: &LogFilter) -> &[usize] {
+        let stale = self.log_rows.as_ref().is_none_or(|(f, _)| f != filter);
+        if stale {
+            let needle = filter.text.to_lowercase();
+            let rows = self
+                .report
+                .logs
+                .iter()
+                .enumerate()
+                .filter(|(_, log)| passes(log, filter, &needle))
+                .map(|(i, _)| i)
+                .collect();
+            self.log_rows = Some((filter.clone(), rows));
+        }
+        &self.log_rows.as_ref().expect("just computed").1
+    }
+
+    /// Forgets the call's logs (the Clear button).
+    pub fn clear_logs(&mut self) {
+        self.report.logs.clear();
+        self.report.logs_dropped = 0;
+        self.log_rows = None;
+    }
+}
+
+fn passes(log: &LogEntry, filter: &LogFilter, needle_lower: &str) -> bool {
+    log.level >= filter.min_level
+        && (needle_lower.is_empty() || log.message.to_lowercase().contains(needle_lower))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::{LogLevel, LogSource};
+
+    #[test]
+    fn json_errors_have_line_and_column() {
+        assert!(check_json("{\"a\": [1, 2]}").is_ok());
+        assert!(check_json("  \n").is_ok(), "no input is not an error");
+        let e = check_json("{\n  \"a\": 1,\n  \"b\" 2\n}").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 7));
+        assert!(e.message.contains("expected `:`"), "{}", e.message);
+        assert!(!e.message.contains("at line"));
+    }
+
+    #[test]
+    fn lines_are_indexed_with_and_without_trailing_newline() {
+        assert_eq!(line_ranges(b"a\nbc\n", 10), [0..1, 2..4]);
+        assert_eq!(line_ranges(b"a\nbc", 10), [0..1, 2..4]);
+        assert_eq!(line_ranges(b"", 10), Vec::<Range<usize>>::new());
+        assert_eq!(line_ranges(b"1\n2\n3\n", 2).len(), 2);
+    }
+
+    #[test]
+    fn log_rows_follow_the_filter() {
+        let log = |level, message: &str| LogEntry {
+            offset_us: 0,
+            level,
+            source: LogSource::Pdk,
+            message: message.into(),
+        };
+        let report = CallReport {
+            logs: vec![
+                log(LogLevel::Debug, "Alpha"),
+                log(LogLevel::Warn, "beta"),
+                log(LogLevel::Error, "alphabet"),
+            ],
+            ..CallReport::default()
+        };
+        let mut view = RunView::new(report);
+        let mut filter = LogFilter::default();
+        assert_eq!(view.log_rows(&filter), [0, 1, 2]);
+        filter.min_level = LogLevel::Warn;
+        assert_eq!(view.log_rows(&filter), [1, 2]);
+        filter.text = "ALPHA".into();
+        assert_eq!(view.log_rows(&filter), [2]);
+        view.clear_logs();
+        assert!(view.log_rows(&filter).is_empty());
+    }
+
+    #[test]
+    fn pretty_json_only_for_json() {
+        let mut view = RunView::new(CallReport {
+            output: br#"{"a":[1,2]}"#.to_vec(),
+            ..CallReport::default()
+        });
+        assert_eq!(view.pretty_json().unwrap().lines.len(), 6);
+        let mut view = RunView::new(CallReport {
+            output: b"plain".to_vec(),
+            ..CallReport::default()
+        });
+        assert!(view.pretty_json().is_none());
+    }
+}

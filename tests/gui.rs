@@ -1,0 +1,347 @@
+//! The real `App` driven through egui_kittest: clicks, typing and shortcuts on the widgets a
+//! person uses, with plugin calls running in real worker processes. The accessibility check stays
+//! on (every `run()` checks that each input has a name).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use extism_playground::app::{App, AppOptions};
+use extism_playground::runner::ErrorKind;
+
+const RUN: &str = "▶ Run";
+
+fn harness() -> Harness<'static, App> {
+    harness_opening(None)
+}
+
+fn harness_opening(open: Option<std::path::PathBuf>) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| {
+            App::new(
+                cc,
+                AppOptions {
+                    open,
+                    worker: common::worker(),
+                },
+            )
+        })
+}
+
+/// Steps frames until `done` holds; fails (naming `what`) after 30 s.
+#[track_caller]
+fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let started = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Settle (and check accessibility) unless a call keeps the spinner going.
+    if !h.state().is_running() {
+        h.run();
+    }
+}
+
+/// Clicks Run and waits for the report.
+fn run_and_wait(h: &mut Harness<'_, App>) {
+    h.get_by_role_and_label(Role::Button, RUN).click();
+    h.run_steps(2);
+    step_until(h, "the call to finish", |app| {
+        !app.is_running() && app.last_report().is_some()
+    });
+}
+
+fn output(h: &Harness<'_, App>) -> String {
+    String::from_utf8_lossy(&h.state().last_report().expect("a report").output).into_owned()
+}
+
+/// Replaces the input editor's text.
+fn type_input(h: &mut Harness<'_, App>, text: &str) {
+    h.get_by_role_and_label(Role::MultilineTextInput, "Input")
+        .click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run();
+    h.get_by_role_and_label(Role::MultilineTextInput, "Input")
+        .type_text(text);
+    h.run();
+}
+
+fn open_sample(h: &mut Harness<'_, App>, name: &str) {
+    h.get_by_label("Samples").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, name).click();
+    h.run();
+}
+
+#[test]
+fn first_launch_runs_count_vowels_with_one_click() {
+    let mut h = harness();
+    h.run();
+    assert_eq!(h.state().state().function, "count_vowels");
+    run_and_wait(&mut h);
+    let expected = r#"{"count":7,"total":7,"vowels":"aeiouAEIOU"}"#;
+    assert_eq!(output(&h), expected);
+    // The output is on screen, and the outcome says ok.
+    h.get_by_label(expected);
+    h.get_by_label_contains("✔ ok");
+}
+
+#[test]
+fn ctrl_enter_runs_from_the_editor() {
+    let mut h = harness();
+    h.run();
+    h.get_by_role_and_label(Role::MultilineTextInput, "Input")
+        .click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    h.run_steps(2);
+    step_until(&mut h, "the call", |app| {
+        app.last_report().is_some() && !app.is_running()
+    });
+    assert!(output(&h).starts_with(r#"{"count":7"#), "{}", output(&h));
+    // The shortcut ran instead of inserting a newline.
+    assert!(!h.state().state().input.text.contains('\n'));
+}
+
+#[test]
+fn pick_another_function_and_type_input() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("greet").click();
+    h.run();
+    assert_eq!(h.state().state().function, "greet");
+    type_input(&mut h, "Ada Lovelace");
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), "Hello, Ada Lovelace!");
+    // Going back to count_vowels restores its input: nothing typed is lost.
+    h.get_by_label("count_vowels").click();
+    h.run();
+    assert_eq!(h.state().state().input.text, "Hello, Extism playground!");
+    h.get_by_label("greet").click();
+    h.run();
+    assert_eq!(h.state().state().input.text, "Ada Lovelace");
+}
+
+#[test]
+fn invalid_json_is_explained_and_raw_mode_still_runs() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("handle_event").click();
+    h.run();
+    type_input(&mut h, "{\"user_id\": 42,");
+    h.get_by_label_contains("Invalid JSON at line 1, column 15");
+    assert!(
+        h.get_by_role_and_label(Role::Button, RUN)
+            .accesskit_node()
+            .is_disabled(),
+        "Run waits for valid JSON"
+    );
+
+    h.get_all_by_label("Raw").next().unwrap().click();
+    h.run();
+    assert!(h.query_by_label_contains("Invalid JSON").is_none());
+    run_and_wait(&mut h);
+    // The plugin got the broken JSON and said so.
+    let report = h.state().last_report().unwrap();
+    assert_eq!(report.error_kind(), Some(ErrorKind::PluginError));
+    h.get_by_label_contains("✖ plugin_error");
+
+    // Valid JSON in JSON mode runs and Format pretty-prints it.
+    // The input editor's mode (the output view has a JSON tab too).
+    h.get_all_by_label("JSON").next().unwrap().click();
+    h.run();
+    type_input(&mut h, r#"{"user_id":7,"event":"login"}"#);
+    h.get_by_label("Format JSON").click();
+    h.run();
+    assert!(h.state().state().input.text.contains("\n  \"user_id\": 7"));
+    run_and_wait(&mut h);
+    assert_eq!(
+        output(&h),
+        r#"{"status":"success","message":"Processing login for user 7"}"#
+    );
+}
+
+#[test]
+fn stop_ends_a_spinning_plugin_and_the_ui_stays_responsive() {
+    let mut h = harness();
+    h.run();
+    open_sample(&mut h, "chaos");
+    assert_eq!(h.state().state().function, "spin");
+    h.get_by_role_and_label(Role::Button, RUN).click();
+    h.run_steps(2);
+    step_until(&mut h, "spin to start", App::is_running);
+    // While it spins, frames keep coming and typing works.
+    for _ in 0..10 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(h.state().is_running());
+    h.get_by_label_contains("Running spin");
+    h.get_by_role_and_label(Role::MultilineTextInput, "Input")
+        .click();
+    h.step();
+    h.get_by_role_and_label(Role::MultilineTextInput, "Input")
+        .type_text("typed while running");
+    h.step();
+    assert!(h.state().state().input.text.contains("typed while running"));
+
+    h.get_by_role_and_label(Role::Button, "⏹ Stop").click();
+    h.step();
+    step_until(&mut h, "the stop", |app| !app.is_running());
+    assert_eq!(
+        h.state().last_report().unwrap().error_kind(),
+        Some(ErrorKind::Cancelled)
+    );
+    h.get_by_label_contains("✖ cancelled");
+    // And the next run works.
+    h.get_by_label("error_return").click();
+    h.run();
+    run_and_wait(&mut h);
+    assert_eq!(
+        h.state().last_report().unwrap().error_kind(),
+        Some(ErrorKind::PluginError)
+    );
+}
+
+#[test]
+fn host_demo_logs_appear_in_the_log_table() {
+    let mut h = harness();
+    h.run();
+    open_sample(&mut h, "host-demo");
+    assert_eq!(h.state().state().function, "log_levels");
+    run_and_wait(&mut h);
+    h.get_by_label("Logs (6)").click();
+    h.run();
+    h.get_by_label("info from host-demo: hello logs");
+    h.get_by_label("host log_info from host-demo: hello logs");
+    // Filtering by level hides the lower ones.
+    h.get_by_label("Level").click();
+    h.run();
+    h.get_by_label("warn and above").click();
+    h.run();
+    assert!(
+        h.query_by_label("info from host-demo: hello logs")
+            .is_none()
+    );
+    h.get_by_label("warn from host-demo: hello logs");
+    h.get_by_label_contains("2 of 6 lines");
+    // The host call is traced.
+    h.get_by_label("Host calls (1)").click();
+    h.run();
+    h.get_by_label("log_info");
+}
+
+#[test]
+fn wasi_and_an_allowed_path_make_write_read_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.run();
+    open_sample(&mut h, "wasi-demo");
+    // Start from a closed sandbox: no WASI, no paths.
+    h.get_by_role_and_label(Role::CheckBox, "WASI").click();
+    h.run();
+    h.get_by_label("✖").click();
+    h.run();
+    assert!(!h.state().state().options.wasi);
+    assert!(h.state().state().options.allowed_paths.is_empty());
+    h.get_by_label_contains("This plugin cannot run yet");
+    run_and_wait(&mut h);
+    assert_eq!(
+        h.state().last_report().unwrap().error_kind(),
+        Some(ErrorKind::Load)
+    );
+
+    h.get_by_role_and_label(Role::CheckBox, "WASI").click();
+    h.run();
+    run_and_wait(&mut h);
+    assert!(
+        h.state().last_report().unwrap().error.is_some(),
+        "no allowed path yet"
+    );
+
+    h.get_by_label("Add path").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Host dir").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Host dir")
+        .type_text(&dir.path().display().to_string());
+    h.run();
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), "written by the playground");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("playground.txt")).unwrap(),
+        "written by the playground"
+    );
+}
+
+#[test]
+fn timing_shows_after_a_run() {
+    let mut h = harness();
+    h.run();
+    run_and_wait(&mut h);
+    run_and_wait(&mut h);
+    h.get_by_label("Timing").click();
+    h.run();
+    h.get_by_label("Load + compile");
+    h.get_by_label("— (plugin already loaded)");
+    h.get_by_label("— (warm instance reused)");
+    let call_ms = h.state().last_report().unwrap().timings.call_ms;
+    assert!(
+        h.get_all_by_label(&format!("{call_ms:.3} ms")).count() >= 2,
+        "in the timing grid and the history"
+    );
+    h.get_by_label_contains("Recent runs");
+}
+
+#[test]
+fn a_plugin_file_opens_from_the_command_line_and_hot_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plugin.wasm");
+    std::fs::copy(common::sample("counter"), &path).unwrap();
+    let mut h = harness_opening(Some(path.clone()));
+    h.run();
+    assert_eq!(h.state().state().function, "increment");
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), r#"{"count":1}"#);
+    // The author rebuilds: a different module appears at the same path.
+    std::fs::copy(common::sample("hello"), &path).unwrap();
+    step_until(&mut h, "hot reload", |app| {
+        app.state().function == "count_vowels"
+    });
+    h.get_by_label_contains("changed on disk, reloaded");
+    run_and_wait(&mut h);
+    assert!(output(&h).starts_with(r#"{"count":"#), "{}", output(&h));
+}
+
+#[test]
+fn changing_an_option_rebuilds_the_instance() {
+    let mut h = harness();
+    h.run();
+    run_and_wait(&mut h);
+    run_and_wait(&mut h);
+    assert!(
+        output(&h).contains(r#""total":14"#),
+        "warm instance accumulates: {}",
+        output(&h)
+    );
+    h.get_by_label("Timeout").click();
+    h.run();
+    h.get_by_label_contains("Options changed");
+    run_and_wait(&mut h);
+    assert!(
+        output(&h).contains(r#""total":7"#),
+        "a new instance starts over: {}",
+        output(&h)
+    );
+    h.get_by_label_contains("new instance (the sandbox options changed)");
+}
