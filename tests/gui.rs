@@ -1,4 +1,4 @@
-//! The real `App` driven through egui_kittest: clicks, typing and shortcuts on the widgets a
+//! The real `App` driven through `egui_kittest`: clicks, typing and shortcuts on the widgets a
 //! person uses, with plugin calls running in real worker processes. The accessibility check stays
 //! on (every `run()` checks that each input has a name).
 

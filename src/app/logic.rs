@@ -64,12 +64,10 @@ impl App {
     /// Carries out one command.
     pub(crate) fn apply(&mut self, ctx: &egui::Context, command: Command) {
         match command {
-            Command::OpenDialog => self.open_dialog(
-                ctx,
-                |p| Dialog::OpenPlugin(p),
-                &[("Plugins", &["wasm", "json"])],
-            ),
-            Command::OpenPath(path) => self.open_path(path, true),
+            Command::OpenDialog => {
+                self.open_dialog(ctx, Dialog::OpenPlugin, &[("Plugins", &["wasm", "json"])]);
+            }
+            Command::OpenPath(path) => self.open_path(&path, true),
             Command::OpenSample(name) => self.open_sample(name, true),
             Command::Reload => self.reload(false),
             Command::Run => self.run(ctx),
@@ -80,10 +78,10 @@ impl App {
                 }
             }
             Command::ResetInstance => {
-                if let Some(session) = &self.session {
-                    if self.running.is_none() {
-                        session.reset();
-                    }
+                if let Some(session) = &self.session
+                    && self.running.is_none()
+                {
+                    session.reset();
                 }
                 self.session = None;
                 self.reset_reason = Some("reset by you".to_string());
@@ -94,7 +92,7 @@ impl App {
             }
             Command::SelectFunction(function) => self.select_function(&function),
             Command::FormatInput => self.format_input(),
-            Command::LoadInputDialog => self.open_dialog(ctx, |p| Dialog::LoadInput(p), &[]),
+            Command::LoadInputDialog => self.open_dialog(ctx, Dialog::LoadInput, &[]),
             Command::SaveOutputDialog => {
                 if let Some(last) = &self.last {
                     let bytes = Arc::new(last.report.output.clone());
@@ -181,7 +179,7 @@ impl App {
         match self.dialog.take() {
             Some(Dialog::OpenPlugin(p)) => {
                 if let Ok(Some(path)) = p.try_take() {
-                    self.open_path(path, true);
+                    self.open_path(&path, true);
                 }
             }
             Some(Dialog::LoadInput(p)) => {
@@ -199,7 +197,7 @@ impl App {
                             self.set_status(format!("Input loaded from {}", path.display()), false);
                         }
                         Err(e) => {
-                            self.set_status(format!("Cannot read {}: {e}", path.display()), true)
+                            self.set_status(format!("Cannot read {}: {e}", path.display()), true);
                         }
                     }
                 }
@@ -212,7 +210,7 @@ impl App {
                             false,
                         ),
                         Err(e) => {
-                            self.set_status(format!("Cannot save {}: {e}", path.display()), true)
+                            self.set_status(format!("Cannot save {}: {e}", path.display()), true);
                         }
                     }
                 }
@@ -236,7 +234,7 @@ impl App {
                 self.open_sample(name, false);
             }
             PluginRef::File(path) => {
-                self.open_path(path, false);
+                self.open_path(&path, false);
                 if self.loaded.is_none() {
                     // The file is gone: fall back to the first sample, but say why.
                     let reason = self.load_error.clone().unwrap_or_default();
@@ -277,16 +275,16 @@ impl App {
 
     /// Opens a .wasm or manifest file. With `fresh`, a manifest's options replace the current
     /// ones.
-    pub(crate) fn open_path(&mut self, path: PathBuf, fresh: bool) {
-        match LoadedPlugin::from_path(&path).and_then(|(plugin, manifest_options)| {
+    pub(crate) fn open_path(&mut self, path: &std::path::Path, fresh: bool) {
+        match LoadedPlugin::from_path(path).and_then(|(plugin, manifest_options)| {
             let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
             Ok((plugin, manifest_options, inspection))
         }) {
             Ok((plugin, manifest_options, inspection)) => {
                 self.stash_input();
                 let name = plugin.display_name.clone();
-                self.state.plugin = PluginRef::File(path.clone());
-                self.state.remember_file(path.clone());
+                self.state.plugin = PluginRef::File(path.to_path_buf());
+                self.state.remember_file(path.to_path_buf());
                 if fresh {
                     if let Some(options) = manifest_options {
                         self.state.options = options;
@@ -299,7 +297,7 @@ impl App {
                 self.install(Loaded {
                     plugin,
                     inspection,
-                    stamp: FileStamp::of(&path),
+                    stamp: FileStamp::of(path),
                 });
                 self.set_status(format!("Opened {name}"), false);
             }
@@ -327,12 +325,12 @@ impl App {
         self.session = None;
         self.reset_reason = None;
         self.last = None;
-        if !callable.contains(&self.state.function) {
-            if let Some(first) = callable.first() {
-                self.state.function.clone_from(first);
-                self.state.input = self.draft_for(first);
-                self.input_check = None;
-            }
+        if !callable.contains(&self.state.function)
+            && let Some(first) = callable.first()
+        {
+            self.state.function.clone_from(first);
+            self.state.input = self.draft_for(first);
+            self.input_check = None;
         }
         self.next_reload_check = Some(Instant::now() + RELOAD_CHECK);
     }
@@ -595,7 +593,7 @@ impl App {
             match self.reset_reason.take() {
                 Some(reason) => notes.push(format!("new instance ({reason})")),
                 None if report.timings.load_ms > 0.0 => {
-                    notes.push("plugin compiled, new instance".to_string())
+                    notes.push("plugin compiled, new instance".to_string());
                 }
                 None => notes.push("new instance".to_string()),
             }

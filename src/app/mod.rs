@@ -151,7 +151,7 @@ impl App {
         };
         cc.egui_ctx.set_theme(app.theme_preference());
         match options.open {
-            Some(path) => app.open_path(path, true),
+            Some(path) => app.open_path(&path, true),
             None => app.restore_plugin(),
         }
         app

@@ -169,7 +169,7 @@ mod host_without_secrets {
     pub fn serialize<S: Serializer>(host: &HostData, s: S) -> Result<S::Ok, S::Error> {
         HostData {
             kv: host.kv.clone(),
-            secrets: Default::default(),
+            secrets: std::collections::BTreeMap::default(),
         }
         .serialize(s)
     }

@@ -84,8 +84,8 @@ pub struct RunView {
     pub output_lines: Vec<Range<usize>>,
     /// Whether `output_lines` stops before the end of the output.
     pub output_lines_cut: bool,
-    /// Computed on first use: `Some(None)` when the output is not JSON (or too big).
-    pretty: Option<Option<PrettyJson>>,
+    /// Computed on first use; holds `None` when the output is not JSON (or too big).
+    pretty: std::cell::OnceCell<Option<PrettyJson>>,
     /// Indices of the log entries the filter lets through, with the filter they were made for.
     log_rows: Option<(LogFilter, Vec<usize>)>,
 }
@@ -100,7 +100,7 @@ impl RunView {
             report,
             output_lines,
             output_lines_cut,
-            pretty: None,
+            pretty: std::cell::OnceCell::new(),
             log_rows: None,
         }
     }
@@ -109,7 +109,7 @@ impl RunView {
     pub fn pretty_json(&mut self) -> Option<&PrettyJson> {
         let output = &self.report.output;
         self.pretty
-            .get_or_insert_with(|| {
+            .get_or_init(|| {
                 if output.len() > MAX_PRETTY_BYTES {
                     return None;
                 }

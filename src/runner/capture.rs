@@ -240,8 +240,8 @@ impl StdioCapture {
                 .name(format!("wasi-{}", source.as_str()))
                 .spawn(move || {
                     read_lines(reader, &marker, &tx, |line| {
-                        recorder.log(level, source, line)
-                    })
+                        recorder.log(level, source, line);
+                    });
                 })?;
         }
         Ok((
@@ -328,7 +328,7 @@ mod tests {
         let lines = Mutex::new(Vec::new());
         let input = b"one\r\ntwo\npartial<M>\nthree\n".to_vec();
         read_lines(&input[..], "<M>", &tx, |l| {
-            lines.lock().unwrap().push(l.to_string())
+            lines.lock().unwrap().push(l.to_string());
         });
         assert_eq!(*lines.lock().unwrap(), ["one", "two", "partial", "three"]);
         assert!(rx.try_recv().is_ok());

@@ -71,7 +71,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
                     .id_salt("input_editor")
                     .code_editor()
                     .desired_width(f32::INFINITY)
-                    .desired_rows(8)
+                    .min_size(egui::vec2(0.0, ui.available_height()))
                     .hint_text("Input for the function (Ctrl+Enter runs)")
                     .layouter(&mut layouter),
             );

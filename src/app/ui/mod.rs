@@ -64,112 +64,123 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
 
 fn menu_bar(app: &mut App, ui: &mut Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button("File", |ui| {
-            if let Some(c) = Action::Open.menu_button(ui, true) {
-                app.send(c);
-            }
-            let is_file = matches!(app.state.plugin, PluginRef::File(_));
-            if let Some(c) = Action::Reload.menu_button(ui, is_file) {
-                app.send(c);
-            }
-            ui.menu_button("Open recent", |ui| {
-                if app.state.recent_files.is_empty() {
-                    ui.weak("No recent files");
-                }
-                for path in app.state.recent_files.clone() {
-                    if ui.button(path.display().to_string()).clicked() {
-                        app.send(Command::OpenPath(path));
-                        ui.close();
-                    }
-                }
-            });
-            ui.separator();
-            if ui.button("Load input from file…").clicked() {
-                app.send(Command::LoadInputDialog);
-                ui.close();
-            }
-            let has_output = app.last.is_some();
-            if ui
-                .add_enabled(has_output, egui::Button::new("Save output…"))
-                .clicked()
-            {
-                app.send(Command::SaveOutputDialog);
-                ui.close();
-            }
-            ui.separator();
-            if ui.button("Quit").clicked() {
-                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-            }
-        });
+        ui.menu_button("File", |ui| file_menu(app, ui));
         ui.menu_button("Samples", |ui| {
             for sample in SAMPLES {
-                if ui
-                    .button(sample.name)
-                    .on_hover_text(sample.description)
-                    .clicked()
-                {
-                    app.send(Command::OpenSample(sample.name));
-                    ui.close();
-                }
-            }
-        });
-        ui.menu_button("Run", |ui| {
-            let can_run = app.running.is_none();
-            for action in [
-                Action::Run,
-                Action::Stop,
-                Action::Reset,
-                Action::FormatInput,
-            ] {
-                let enabled = match action {
-                    Action::Run => can_run,
-                    Action::Stop => !can_run,
-                    _ => true,
-                };
-                if let Some(c) = action.menu_button(ui, enabled) {
-                    app.send(c);
-                }
-            }
-        });
-        ui.menu_button("View", |ui| {
-            for (choice, label) in [
-                (ThemeChoice::System, "Follow system theme"),
-                (ThemeChoice::Light, "Light"),
-                (ThemeChoice::Dark, "Dark"),
-            ] {
-                if ui
-                    .radio_value(&mut app.state.theme, choice, label)
-                    .clicked()
-                {
-                    ui.ctx().set_theme(match choice {
-                        ThemeChoice::System => egui::ThemePreference::System,
-                        ThemeChoice::Light => egui::ThemePreference::Light,
-                        ThemeChoice::Dark => egui::ThemePreference::Dark,
-                    });
-                    ui.close();
-                }
-            }
-        });
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let dark = ui.visuals().dark_mode;
-            let (icon, next, hover) = if dark {
-                ("☀", ThemeChoice::Light, "Switch to the light theme")
-            } else {
-                ("🌙", ThemeChoice::Dark, "Switch to the dark theme")
-            };
-            if ui
-                .add(egui::Button::new(icon).frame(false))
-                .on_hover_text(hover)
-                .clicked()
-            {
-                app.state.theme = next;
-                ui.ctx().set_theme(if dark {
-                    egui::ThemePreference::Light
-                } else {
-                    egui::ThemePreference::Dark
+                ui.horizontal(|ui| {
+                    let button = egui::Button::new(sample.name).min_size(egui::vec2(90.0, 0.0));
+                    if ui.add(button).on_hover_text(sample.description).clicked() {
+                        app.send(Command::OpenSample(sample.name));
+                        ui.close();
+                    }
+                    ui.weak(sample.description);
                 });
             }
         });
+        ui.menu_button("Run", |ui| run_menu(app, ui));
+        ui.menu_button("View", |ui| view_menu(app, ui));
+        theme_switch(app, ui);
+    });
+}
+
+fn file_menu(app: &mut App, ui: &mut Ui) {
+    if let Some(c) = Action::Open.menu_button(ui, true) {
+        app.send(c);
+    }
+    let is_file = matches!(app.state.plugin, PluginRef::File(_));
+    if let Some(c) = Action::Reload.menu_button(ui, is_file) {
+        app.send(c);
+    }
+    ui.menu_button("Open recent", |ui| {
+        if app.state.recent_files.is_empty() {
+            ui.weak("No recent files");
+        }
+        for path in app.state.recent_files.clone() {
+            if ui.button(path.display().to_string()).clicked() {
+                app.send(Command::OpenPath(path));
+                ui.close();
+            }
+        }
+    });
+    ui.separator();
+    if ui.button("Load input from file…").clicked() {
+        app.send(Command::LoadInputDialog);
+        ui.close();
+    }
+    let has_output = app.last.is_some();
+    if ui
+        .add_enabled(has_output, egui::Button::new("Save output…"))
+        .clicked()
+    {
+        app.send(Command::SaveOutputDialog);
+        ui.close();
+    }
+    ui.separator();
+    if ui.button("Quit").clicked() {
+        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+}
+
+fn run_menu(app: &mut App, ui: &mut Ui) {
+    let can_run = app.running.is_none();
+    for action in [
+        Action::Run,
+        Action::Stop,
+        Action::Reset,
+        Action::FormatInput,
+    ] {
+        let enabled = match action {
+            Action::Run => can_run,
+            Action::Stop => !can_run,
+            _ => true,
+        };
+        if let Some(c) = action.menu_button(ui, enabled) {
+            app.send(c);
+        }
+    }
+}
+
+fn set_theme(ui: &Ui, choice: ThemeChoice) {
+    ui.ctx().set_theme(match choice {
+        ThemeChoice::System => egui::ThemePreference::System,
+        ThemeChoice::Light => egui::ThemePreference::Light,
+        ThemeChoice::Dark => egui::ThemePreference::Dark,
+    });
+}
+
+fn view_menu(app: &mut App, ui: &mut Ui) {
+    for (choice, label) in [
+        (ThemeChoice::System, "Follow system theme"),
+        (ThemeChoice::Light, "Light"),
+        (ThemeChoice::Dark, "Dark"),
+    ] {
+        if ui
+            .radio_value(&mut app.state.theme, choice, label)
+            .clicked()
+        {
+            set_theme(ui, choice);
+            ui.close();
+        }
+    }
+}
+
+/// The sun/moon button at the right of the menu bar.
+fn theme_switch(app: &mut App, ui: &mut Ui) {
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        let dark = ui.visuals().dark_mode;
+        let (icon, next, hover) = if dark {
+            ("☀", ThemeChoice::Light, "Switch to the light theme")
+        } else {
+            ("🌙", ThemeChoice::Dark, "Switch to the dark theme")
+        };
+        if ui
+            .add(egui::Button::new(icon).frame(false))
+            .on_hover_text(hover)
+            .clicked()
+        {
+            app.state.theme = next;
+            set_theme(ui, next);
+        }
     });
 }
 

@@ -21,7 +21,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
     }
     section(ui, "Exports", true, |ui| exports(app, ui, &inspection));
     section(ui, "Imports", false, |ui| {
-        imports(app, ui, &inspection, &linked)
+        imports(app, ui, &inspection, &linked);
     });
 }
 
@@ -58,7 +58,7 @@ fn plugin_info(app: &mut App, ui: &mut Ui) {
                 ui.label(RichText::new(&i.sha256[..16]).monospace())
                     .on_hover_text(&i.sha256);
                 if ui
-                    .small_button("📋")
+                    .small_button("Copy")
                     .on_hover_text("Copy the full sha256")
                     .clicked()
                 {
