@@ -345,3 +345,59 @@ fn changing_an_option_rebuilds_the_instance() {
     );
     h.get_by_label_contains("new instance (the sandbox options changed)");
 }
+
+/// eframe storage in memory, to restart the app within a test.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn plugin_options_function_and_input_survive_a_restart() {
+    let mut h = harness();
+    h.run();
+    open_sample(&mut h, "wasi-demo");
+    h.get_by_label("print").click();
+    h.run();
+    type_input(&mut h, "kept across restarts");
+    h.get_by_label("Timeout").click();
+    h.run();
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let before = h.state().state().clone();
+
+    let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
+    let mut h = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| {
+            cc.storage = Some(storage);
+            App::new(
+                cc,
+                AppOptions {
+                    open: None,
+                    worker: common::worker(),
+                },
+            )
+        });
+    h.run();
+    let after = h.state().state();
+    assert_eq!(after.plugin, before.plugin);
+    assert_eq!(after.function, "print");
+    assert_eq!(after.input.text, "kept across restarts");
+    assert_eq!(after.options, before.options);
+    assert!(after.options.wasi && after.options.timeout_ms.is_some());
+    // And it is ready to run.
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), "printed 20 bytes");
+}
