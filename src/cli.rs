@@ -1,6 +1,7 @@
-//! The command line: flags parsed into a validated call, then run headless over the runner.
-//! Plugin output goes to stdout as raw bytes, logs and errors to stderr. Exit codes: 0 success,
-//! 1 the plugin failed, 2 usage or load error.
+//! The command line: flags parsed into a validated call, then run headless over the runner;
+//! bundles saved and replayed. Plugin output goes to stdout as raw bytes, logs and errors to
+//! stderr. Exit codes: 0 success (or a replay that matches), 1 the plugin failed (or a replay
+//! that does not match), 2 usage or load error.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -11,6 +12,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
+use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Verdict};
 use crate::runner::report::{CallError, HostCall, LoopStats, Timings};
 use crate::runner::{
     AllowedPath, CallReport, CallRequest, ErrorKind, HostData, Inspection, LoadedPlugin, LogEntry,
@@ -44,6 +46,8 @@ pub enum Command {
     Call(Box<CallArgs>),
     /// Show what a module exports and imports, without running it.
     Inspect(InspectArgs),
+    /// Run a saved bundle and check its output against the expected one.
+    Replay(ReplayArgs),
     /// Internal: run as a plugin worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -109,6 +113,23 @@ pub struct CallArgs {
     /// Print one JSON report on stdout instead of the raw output.
     #[arg(long)]
     pub json: bool,
+    /// Save the call as a self-contained bundle (plugin embedded, expected output = this
+    /// output) for `replay`.
+    #[arg(long, value_name = "FILE")]
+    pub save_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The bundle file.
+    pub bundle: PathBuf,
+    /// A secret for `get_secret`, NAME=VALUE, for bundles saved without secret values.
+    /// Repeatable.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// Print one JSON result on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +149,7 @@ pub fn run(command: Command) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => usage_error(&e),
         },
+        Command::Replay(args) => replay(&args),
         Command::Worker => crate::runner::worker::serve(),
     }
 }
@@ -222,15 +244,148 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
 }
 
 fn call(args: &CallArgs) -> ExitCode {
-    let report = match prepare(args) {
-        Ok((session, request)) => session.call_blocking(request),
-        Err(e) => CallReport::failed(&args.function, ErrorKind::Load, format!("{e:#}")),
+    let (report, session) = match prepare(args) {
+        Ok((session, request)) => {
+            let report = session.call_blocking(request.clone());
+            (report, Some((session, request)))
+        }
+        Err(e) => (
+            CallReport::failed(&args.function, ErrorKind::Load, format!("{e:#}")),
+            None,
+        ),
     };
     print_report(&report, args.json);
+    if let (Some(path), Some((session, request))) = (&args.save_bundle, &session) {
+        if let Err(e) = save_call_bundle(path, session, request, &report) {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        eprintln!("saved a bundle of this call to {}", path.display());
+    }
+    exit_code(&report)
+}
+
+fn exit_code(report: &CallReport) -> ExitCode {
     match report.error_kind() {
         None => ExitCode::SUCCESS,
         Some(ErrorKind::Load) => ExitCode::from(EXIT_USAGE),
         Some(_) => ExitCode::from(EXIT_PLUGIN_FAILED),
+    }
+}
+
+/// Saves a self-contained bundle whose expected outcome is what this call did.
+fn save_call_bundle(
+    path: &std::path::Path,
+    session: &Session,
+    request: &CallRequest,
+    report: &CallReport,
+) -> anyhow::Result<()> {
+    let scenario = Scenario {
+        plugin: session.plugin().clone(),
+        options: session.options().clone(),
+        keep_state: true,
+        host: request.host.clone(),
+        function: request.function.clone(),
+        input: request.input.clone(),
+        input_mode: None,
+        expected: Some(ExpectedOutcome::of(report)),
+    };
+    // The secrets were given on this command line for this call: keep them so it replays.
+    bundle::save(path, &Bundle::new(&scenario, true, true))?;
+    Ok(())
+}
+
+/// The `--json` result of `replay`.
+#[derive(Serialize)]
+struct JsonReplay<'a> {
+    matched: bool,
+    /// Why it did not match (a diff for outputs).
+    mismatch: Option<&'a str>,
+    report: JsonReport<'a>,
+}
+
+fn replay(args: &ReplayArgs) -> ExitCode {
+    let mut scenario = match bundle::load(&args.bundle) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&anyhow::Error::new(e)),
+    };
+    // Names saved without values are unset, so get_secret says so instead of returning "".
+    scenario.host.secrets.retain(|_, value| !value.is_empty());
+    for s in &args.secrets {
+        match key_value(s, "--secret") {
+            Ok((k, v)) => {
+                scenario.host.secrets.insert(k, v);
+            }
+            Err(e) => return usage_error(&e),
+        }
+    }
+    let session = match WorkerConfig::current_exe()
+        .and_then(|worker| Session::new(scenario.plugin.clone(), scenario.options.clone(), worker))
+        .and_then(|session| session.check_call(&scenario.function).map(|()| session))
+    {
+        Ok(session) => session,
+        Err(e) => return usage_error(&anyhow::Error::new(e)),
+    };
+    let report = session.call_blocking(CallRequest {
+        function: scenario.function.clone(),
+        input: scenario.input.clone(),
+        host: scenario.host.clone(),
+        log_level: LogLevel::Info,
+        fresh_instance: !scenario.keep_state,
+        loops: 1,
+    });
+    let verdict = scenario.verdict(&report);
+    let mismatch = match &verdict {
+        Some(Verdict::Mismatch(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    if args.json {
+        let result = JsonReplay {
+            matched: mismatch.is_none(),
+            mismatch,
+            report: JsonReport::of(&report),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+    } else {
+        let mut err = std::io::stderr().lock();
+        for log in &report.logs {
+            let _ = writeln!(
+                err,
+                "[{} {}] {}",
+                log.level,
+                log.source.as_str(),
+                log.message
+            );
+        }
+        drop(err);
+        match &verdict {
+            Some(Verdict::Match) => println!(
+                "match: {} produced the expected {}",
+                scenario.function,
+                match report.error_kind() {
+                    Some(kind) => format!("{kind} error"),
+                    None => format!("output ({} bytes)", report.output.len()),
+                }
+            ),
+            Some(Verdict::Mismatch(text)) => println!("mismatch: {text}"),
+            None => {
+                println!(
+                    "{} ran; the bundle records no expected output to compare",
+                    scenario.function
+                );
+                if let Some(error) = &report.error {
+                    println!("error ({}): {}", error.kind, error.message);
+                }
+            }
+        }
+    }
+    match verdict {
+        Some(Verdict::Match) => ExitCode::SUCCESS,
+        Some(Verdict::Mismatch(_)) => ExitCode::from(EXIT_PLUGIN_FAILED),
+        None => exit_code(&report),
     }
 }
 

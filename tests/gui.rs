@@ -401,3 +401,117 @@ fn plugin_options_function_and_input_survive_a_restart() {
     run_and_wait(&mut h);
     assert_eq!(output(&h), "printed 20 bytes");
 }
+
+#[test]
+fn session_round_trip_through_a_bundle_with_expected_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.run();
+    open_sample(&mut h, "host-demo");
+    h.get_by_label("secret_length").click();
+    h.run();
+    h.get_by_label("Fuel").click();
+    h.run();
+    run_and_wait(&mut h);
+    let first_output = output(&h);
+    // Record the outcome from the Run menu.
+    h.get_by_label("Run").click();
+    h.run();
+    h.get_by_label("Record expected output").click();
+    h.run();
+    h.get_by_label_contains("Recorded the expected outcome");
+    run_and_wait(&mut h);
+    h.get_by_label("✔ matches the expected outcome");
+
+    // Save (the dialog's answer is a path; save it directly) and reopen in a new window.
+    let path = dir.path().join("kv.session.json");
+    h.state_mut().save_bundle(&path, true).unwrap();
+    let before = h.state().state().clone();
+    let mut h = harness_opening(Some(path.clone()));
+    h.run();
+    let after = h.state().state();
+    assert_eq!(after.function, "secret_length");
+    // Secret values were not saved; the one typed here under the same name is used.
+    assert!(
+        !std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("playground-demo-key")
+    );
+    assert_eq!(after.options, before.options);
+    assert_eq!(after.input, before.input);
+    assert_eq!(after.host.kv, before.host.kv);
+    assert_eq!(after.expected, before.expected);
+    assert_eq!(after.session_path.as_deref(), Some(path.as_path()));
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), first_output);
+    h.get_by_label("✔ matches the expected outcome");
+
+    // A different input no longer matches, and the difference is shown side by side.
+    h.get_all_by_label("Raw").next().unwrap().click();
+    h.run();
+    type_input(&mut h, "unknown_secret");
+    run_and_wait(&mut h);
+    h.get_by_label("✖ differs from the expected outcome");
+    h.get_by_label_contains("expected an output, got a trap error");
+
+    // The same file replays headless, given the secret it left out.
+    let out = common::run_bin(&["replay", path.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
+    assert!(
+        common::stdout(&out).contains(r#"secret "api_key" is not set"#),
+        "{}",
+        common::stdout(&out)
+    );
+    let out = common::run_bin(
+        &[
+            "replay",
+            path.to_str().unwrap(),
+            "--secret",
+            "api_key=playground-demo-key",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+}
+
+#[test]
+fn history_compares_two_runs_side_by_side() {
+    let mut h = harness();
+    h.run();
+    run_and_wait(&mut h);
+    run_and_wait(&mut h);
+    h.get_by_label("History").click();
+    h.run();
+    h.get_by_label("Compare run 1 as A").click();
+    h.run();
+    h.get_by_label("Compare run 2 as B").click();
+    h.run();
+    h.get_by_label("A: run 1 (count_vowels)");
+    h.get_by_label("- \"total\": 7,".replace("- ", "-   ").as_str());
+    h.get_by_label("+   \"total\": 14,");
+}
+
+#[test]
+fn export_host_code_window_shows_go_and_rust() {
+    let mut h = harness();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "File").click();
+    h.run();
+    h.get_by_label("Export host code…").click();
+    h.run();
+    h.get_by_label("Go (go-sdk)");
+    assert!(
+        h.get_by_label("Generated host code (read-only)")
+            .value()
+            .unwrap()
+            .contains("extism.NewPlugin(ctx, manifest, config, hostFunctions)")
+    );
+    h.get_by_label("Rust (extism crate)").click();
+    h.run();
+    assert!(
+        h.get_by_label("Generated host code (read-only)")
+            .value()
+            .unwrap()
+            .contains("PluginBuilder::new(manifest)")
+    );
+}

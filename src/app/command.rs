@@ -27,12 +27,24 @@ pub enum Command {
     /// Turn WASI on (offered when a plugin needs it).
     EnableWasi,
     PickAllowedPathDir(usize),
+    OpenSessionDialog,
+    /// Save to the session's file (asks where the first time).
+    SaveSession,
+    SaveSessionAs,
+    /// Save a self-contained bundle (plugin embedded).
+    SaveBundleAs,
+    ExportManifestDialog,
+    RecordExpected,
+    ClearExpected,
+    ShowExportCode,
 }
 
 /// A user-facing action with a label, a tooltip and maybe a shortcut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     Open,
+    OpenSession,
+    SaveSession,
     Reload,
     Run,
     Stop,
@@ -41,8 +53,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::Open,
+        Self::OpenSession,
+        Self::SaveSession,
         Self::Reload,
         Self::Run,
         Self::Stop,
@@ -53,6 +67,8 @@ impl Action {
     pub fn label(self) -> &'static str {
         match self {
             Self::Open => "Open plugin…",
+            Self::OpenSession => "Open session or bundle…",
+            Self::SaveSession => "Save session",
             Self::Reload => "Reload plugin",
             Self::Run => "▶ Run",
             Self::Stop => "⏹ Stop",
@@ -64,6 +80,12 @@ impl Action {
     pub fn tooltip(self) -> &'static str {
         match self {
             Self::Open => "Open a .wasm module or an Extism manifest (JSON)",
+            Self::OpenSession => {
+                "Open a saved session or repro bundle: plugin, options, input and expected output"
+            }
+            Self::SaveSession => {
+                "Save plugin (by path), options, host data, function, input and expected output"
+            }
             Self::Reload => "Read the plugin file again",
             Self::Run => "Call the selected function with the input",
             Self::Stop => "Stop the running call",
@@ -76,6 +98,8 @@ impl Action {
         let ctrl = Modifiers::COMMAND;
         Some(match self {
             Self::Open => KeyboardShortcut::new(ctrl, Key::O),
+            Self::OpenSession => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::O),
+            Self::SaveSession => KeyboardShortcut::new(ctrl, Key::S),
             Self::Reload => KeyboardShortcut::new(ctrl, Key::R),
             Self::Run => KeyboardShortcut::new(ctrl, Key::Enter),
             Self::Stop => KeyboardShortcut::new(Modifiers::NONE, Key::Escape),
@@ -87,6 +111,8 @@ impl Action {
     pub fn command(self) -> Command {
         match self {
             Self::Open => Command::OpenDialog,
+            Self::OpenSession => Command::OpenSessionDialog,
+            Self::SaveSession => Command::SaveSession,
             Self::Reload => Command::Reload,
             Self::Run => Command::Run,
             Self::Stop => Command::Stop,

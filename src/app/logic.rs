@@ -10,7 +10,10 @@ use poll_promise::Promise;
 use super::command::{Action, Command};
 use super::state::{InputDraft, InputMode, PluginRef};
 use super::view::{self, RunView};
-use super::{App, Dialog, FileStamp, HISTORY_LEN, Loaded, RunSummary, Running, Status};
+use super::{
+    App, Dialog, DialogPurpose, FileStamp, HISTORY_LEN, HISTORY_OUTPUT_BYTES, Loaded, RunSummary,
+    Running, Status,
+};
 use crate::runner::{
     CallReport, CallRequest, ErrorKind, Inspection, LoadedPlugin, LogLevel, Session,
 };
@@ -65,7 +68,11 @@ impl App {
     pub(crate) fn apply(&mut self, ctx: &egui::Context, command: Command) {
         match command {
             Command::OpenDialog => {
-                self.open_dialog(ctx, Dialog::OpenPlugin, &[("Plugins", &["wasm", "json"])]);
+                self.open_dialog(
+                    ctx,
+                    DialogPurpose::OpenPlugin,
+                    &[("Plugins", &["wasm", "json"])],
+                );
             }
             Command::OpenPath(path) => self.open_path(&path, true),
             Command::OpenSample(name) => self.open_sample(name, true),
@@ -92,7 +99,7 @@ impl App {
             }
             Command::SelectFunction(function) => self.select_function(&function),
             Command::FormatInput => self.format_input(),
-            Command::LoadInputDialog => self.open_dialog(ctx, Dialog::LoadInput, &[]),
+            Command::LoadInputDialog => self.open_dialog(ctx, DialogPurpose::LoadInput, &[]),
             Command::SaveOutputDialog => {
                 if let Some(last) = &self.last {
                     let bytes = Arc::new(last.report.output.clone());
@@ -100,7 +107,10 @@ impl App {
                     let promise = spawn_dialog(ctx, move || {
                         rfd::FileDialog::new().set_file_name(&name).save_file()
                     });
-                    self.dialog = Some(Dialog::SaveOutput(promise, bytes));
+                    self.dialog = Some(Dialog {
+                        promise,
+                        purpose: DialogPurpose::SaveOutput(bytes),
+                    });
                 }
             }
             Command::CopyOutput => {
@@ -123,8 +133,12 @@ impl App {
             Command::EnableWasi => self.state.options.wasi = true,
             Command::PickAllowedPathDir(index) => {
                 let promise = spawn_dialog(ctx, || rfd::FileDialog::new().pick_folder());
-                self.dialog = Some(Dialog::PickDir(promise, index));
+                self.dialog = Some(Dialog {
+                    promise,
+                    purpose: DialogPurpose::PickDir(index),
+                });
             }
+            other => self.apply_session_command(ctx, &other),
         }
     }
 
@@ -135,10 +149,10 @@ impl App {
         });
     }
 
-    fn open_dialog(
+    pub(crate) fn open_dialog(
         &mut self,
         ctx: &egui::Context,
-        wrap: impl FnOnce(Promise<Option<PathBuf>>) -> Dialog,
+        purpose: DialogPurpose,
         filters: &[(&str, &[&str])],
     ) {
         if self.dialog.is_some() {
@@ -160,69 +174,73 @@ impl App {
             }
             dialog.pick_file()
         });
-        self.dialog = Some(wrap(promise));
+        self.dialog = Some(Dialog { promise, purpose });
+    }
+
+    /// Asks where to save, then `purpose` decides what is written.
+    pub(crate) fn save_dialog(
+        &mut self,
+        ctx: &egui::Context,
+        purpose: DialogPurpose,
+        file_name: String,
+    ) {
+        if self.dialog.is_some() {
+            return;
+        }
+        let promise = spawn_dialog(ctx, move || {
+            rfd::FileDialog::new()
+                .set_file_name(&file_name)
+                .add_filter("JSON", &["json"])
+                .save_file()
+        });
+        self.dialog = Some(Dialog { promise, purpose });
     }
 
     fn poll_dialog(&mut self) {
-        let ready = match &self.dialog {
-            Some(
-                Dialog::OpenPlugin(p)
-                | Dialog::LoadInput(p)
-                | Dialog::SaveOutput(p, _)
-                | Dialog::PickDir(p, _),
-            ) => p.ready().is_some(),
-            None => false,
-        };
-        if !ready {
+        if self
+            .dialog
+            .as_ref()
+            .is_none_or(|d| d.promise.ready().is_none())
+        {
             return;
         }
-        match self.dialog.take() {
-            Some(Dialog::OpenPlugin(p)) => {
-                if let Ok(Some(path)) = p.try_take() {
-                    self.open_path(&path, true);
+        let Some(Dialog { promise, purpose }) = self.dialog.take() else {
+            return;
+        };
+        let Ok(Some(path)) = promise.try_take() else {
+            return;
+        };
+        match purpose {
+            DialogPurpose::OpenPlugin => self.open_path(&path, true),
+            DialogPurpose::LoadInput => match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let mode = if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+                        InputMode::Json
+                    } else {
+                        InputMode::Raw
+                    };
+                    self.state.input = InputDraft { text, mode };
+                    self.input_check = None;
+                    self.set_status(format!("Input loaded from {}", path.display()), false);
+                }
+                Err(e) => self.set_status(format!("Cannot read {}: {e}", path.display()), true),
+            },
+            DialogPurpose::SaveOutput(bytes) => {
+                match crate::bundle::write_atomically(&path, &bytes) {
+                    Ok(()) => self.set_status(
+                        format!("Saved {} bytes to {}", bytes.len(), path.display()),
+                        false,
+                    ),
+                    Err(e) => self.set_status(format!("Cannot save {}: {e}", path.display()), true),
                 }
             }
-            Some(Dialog::LoadInput(p)) => {
-                if let Ok(Some(path)) = p.try_take() {
-                    match std::fs::read(&path) {
-                        Ok(bytes) => {
-                            let text = String::from_utf8_lossy(&bytes).into_owned();
-                            let mode = if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
-                                InputMode::Json
-                            } else {
-                                InputMode::Raw
-                            };
-                            self.state.input = InputDraft { text, mode };
-                            self.input_check = None;
-                            self.set_status(format!("Input loaded from {}", path.display()), false);
-                        }
-                        Err(e) => {
-                            self.set_status(format!("Cannot read {}: {e}", path.display()), true);
-                        }
-                    }
-                }
-            }
-            Some(Dialog::SaveOutput(p, bytes)) => {
-                if let Ok(Some(path)) = p.try_take() {
-                    match write_atomically(&path, &bytes) {
-                        Ok(()) => self.set_status(
-                            format!("Saved {} bytes to {}", bytes.len(), path.display()),
-                            false,
-                        ),
-                        Err(e) => {
-                            self.set_status(format!("Cannot save {}: {e}", path.display()), true);
-                        }
-                    }
-                }
-            }
-            Some(Dialog::PickDir(p, index)) => {
-                if let Ok(Some(path)) = p.try_take()
-                    && let Some(entry) = self.state.options.allowed_paths.get_mut(index)
-                {
+            DialogPurpose::PickDir(index) => {
+                if let Some(entry) = self.state.options.allowed_paths.get_mut(index) {
                     entry.host = path;
                 }
             }
-            None => {}
+            other => self.finish_session_dialog(&other, &path),
         }
     }
 
@@ -232,6 +250,14 @@ impl App {
             PluginRef::Sample(name) => {
                 let name = samples::find(&name).map_or("hello", |s| s.name);
                 self.open_sample(name, false);
+            }
+            PluginRef::Bundle(path) => {
+                self.open_bundle(&path, false);
+                if self.loaded.is_none() {
+                    let reason = self.load_error.clone().unwrap_or_default();
+                    self.open_sample("hello", true);
+                    self.set_status(format!("The last session could not be opened ({reason}); opened the hello sample"), true);
+                }
             }
             PluginRef::File(path) => {
                 self.open_path(&path, false);
@@ -276,6 +302,10 @@ impl App {
     /// Opens a .wasm or manifest file. With `fresh`, a manifest's options replace the current
     /// ones.
     pub(crate) fn open_path(&mut self, path: &std::path::Path, fresh: bool) {
+        if crate::bundle::is_bundle_file(path) {
+            self.open_bundle(path, true);
+            return;
+        }
         match LoadedPlugin::from_path(path).and_then(|(plugin, manifest_options)| {
             let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
             Ok((plugin, manifest_options, inspection))
@@ -313,7 +343,7 @@ impl App {
     }
 
     /// Makes `loaded` the open plugin and picks a function it exports.
-    fn install(&mut self, loaded: Loaded) {
+    pub(crate) fn install(&mut self, loaded: Loaded) {
         let callable: Vec<String> = loaded
             .inspection
             .callable_functions()
@@ -433,7 +463,7 @@ impl App {
         }
         let example = match &self.state.plugin {
             PluginRef::Sample(name) => samples::find(name).and_then(|s| s.function(function)),
-            PluginRef::File(_) => None,
+            PluginRef::File(_) | PluginRef::Bundle(_) => None,
         };
         match example {
             Some(example) => InputDraft {
@@ -575,8 +605,11 @@ impl App {
         let outcome = report
             .error_kind()
             .map_or_else(|| "ok".to_string(), |k| k.to_string());
+        let kept = report.output.len().min(HISTORY_OUTPUT_BYTES);
         self.history.push_back(RunSummary {
             number: self.runs,
+            output: Arc::new(report.output[..kept].to_vec()),
+            output_cut: kept < report.output.len(),
             function: report.function.clone(),
             outcome: outcome.clone(),
             ok: report.is_ok(),
@@ -630,22 +663,5 @@ fn spawn_dialog(
         let path = dialog();
         ctx.request_repaint();
         path
-    })
-}
-
-/// Writes to a temporary file beside `path`, then renames it over `path`: a failed write never
-/// destroys an existing file.
-pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
     })
 }

@@ -8,9 +8,10 @@
 
 pub mod command;
 mod logic;
+mod sessions;
 pub mod state;
 mod ui;
-mod view;
+pub(crate) mod view;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ use view::RunView;
 
 /// How many past runs the timing history keeps.
 const HISTORY_LEN: usize = 200;
+/// How much of each run's output the history keeps for comparisons.
+const HISTORY_OUTPUT_BYTES: usize = 1024 * 1024;
 
 /// What the window is started with.
 #[derive(Clone, Debug)]
@@ -73,6 +76,9 @@ pub struct Running {
 #[derive(Clone, Debug)]
 pub struct RunSummary {
     pub number: u64,
+    /// The output (the first `HISTORY_OUTPUT_BYTES` of it).
+    pub output: std::sync::Arc<Vec<u8>>,
+    pub output_cut: bool,
     pub function: String,
     pub outcome: String,
     pub ok: bool,
@@ -89,12 +95,24 @@ pub struct Status {
     pub is_error: bool,
 }
 
+/// What a file dialog's answer is for.
+pub enum DialogPurpose {
+    OpenPlugin,
+    LoadInput,
+    SaveOutput(std::sync::Arc<Vec<u8>>),
+    PickDir(usize),
+    OpenSession,
+    /// Save a session (`embed: false`) or a self-contained bundle.
+    SaveBundle {
+        embed: bool,
+    },
+    ExportManifest,
+}
+
 /// A file dialog running on its own thread.
-pub enum Dialog {
-    OpenPlugin(Promise<Option<PathBuf>>),
-    LoadInput(Promise<Option<PathBuf>>),
-    SaveOutput(Promise<Option<PathBuf>>, std::sync::Arc<Vec<u8>>),
-    PickDir(Promise<Option<PathBuf>>, usize),
+pub struct Dialog {
+    pub promise: Promise<Option<PathBuf>>,
+    pub purpose: DialogPurpose,
 }
 
 /// The playground window.
@@ -121,6 +139,10 @@ pub struct App {
     pub(crate) show_secrets: bool,
     /// New entries being typed in the sandbox and host panels.
     pub(crate) drafts: ui::PanelDrafts,
+    /// The Export host code window is open.
+    pub(crate) show_export: bool,
+    /// Runs picked for the side-by-side comparison (history numbers).
+    pub(crate) compare: (Option<u64>, Option<u64>),
 }
 
 impl App {
@@ -148,6 +170,8 @@ impl App {
             input_check: None,
             show_secrets: false,
             drafts: ui::PanelDrafts::default(),
+            show_export: false,
+            compare: (None, None),
         };
         cc.egui_ctx.set_theme(app.theme_preference());
         match options.open {

@@ -18,6 +18,8 @@ pub enum PluginRef {
     Sample(String),
     /// A .wasm or manifest file.
     File(PathBuf),
+    /// The plugin inside a session or bundle file.
+    Bundle(PathBuf),
 }
 
 impl Default for PluginRef {
@@ -32,6 +34,7 @@ impl PluginRef {
         match self {
             Self::Sample(name) => format!("sample:{name}"),
             Self::File(path) => format!("file:{}", path.display()),
+            Self::Bundle(path) => format!("bundle:{}", path.display()),
         }
     }
 }
@@ -80,6 +83,7 @@ pub enum ResultTab {
     Logs,
     HostCalls,
     Timing,
+    History,
 }
 
 /// What the log table shows.
@@ -121,6 +125,13 @@ pub struct AppState {
     pub log_filter: LogFilter,
     pub output_view: OutputView,
     pub result_tab: ResultTab,
+    /// What the current scenario should produce (recorded from a run or read from a bundle).
+    pub expected: Option<crate::bundle::ExpectedOutcome>,
+    /// The session file this state was last saved to or opened from.
+    pub session_path: Option<PathBuf>,
+    pub recent_sessions: Vec<PathBuf>,
+    /// Whether saved sessions and bundles carry secret values (off: names only).
+    pub bundle_secrets: bool,
 }
 
 impl Default for AppState {
@@ -147,11 +158,22 @@ impl Default for AppState {
             log_filter: LogFilter::default(),
             output_view: OutputView::Text,
             result_tab: ResultTab::Output,
+            expected: None,
+            session_path: None,
+            recent_sessions: Vec::new(),
+            bundle_secrets: false,
         }
     }
 }
 
 impl AppState {
+    /// Puts `path` first in the recent sessions.
+    pub fn remember_session(&mut self, path: PathBuf) {
+        self.recent_sessions.retain(|p| p != &path);
+        self.recent_sessions.insert(0, path);
+        self.recent_sessions.truncate(MAX_RECENT);
+    }
+
     /// Puts `path` first in the recent list.
     pub fn remember_file(&mut self, path: PathBuf) {
         self.recent_files.retain(|p| p != &path);

@@ -9,11 +9,10 @@ pub type Result<T, E = LoadError> = std::result::Result<T, E>;
 /// Something that stops a plugin from being loaded or a call from being made.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     #[error(

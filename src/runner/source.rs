@@ -91,9 +91,9 @@ impl LoadedPlugin {
     /// Opens a .wasm module or an Extism manifest JSON file. For a manifest, also returns the
     /// sandbox options it carries.
     pub fn from_path(path: &Path) -> Result<(Self, Option<SandboxOptions>), LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         let name = file_name(path);
         if is_wasm(&bytes) {
@@ -168,9 +168,9 @@ impl LoadedPlugin {
                         Some(base) if path.is_relative() => base.join(path),
                         _ => path.clone(),
                     };
-                    let bytes = std::fs::read(&full).map_err(|source| LoadError::Read {
+                    let bytes = std::fs::read(&full).map_err(|cause| LoadError::Read {
                         path: full.clone(),
-                        source,
+                        cause,
                     })?;
                     (bytes, ModuleOrigin::File(full))
                 }

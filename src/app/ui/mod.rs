@@ -1,6 +1,7 @@
 //! Layout of the window: menu bar, status bar, the plugin/sandbox/host side panel, and the
 //! central area with the toolbar, the input editor and the results. One file per panel.
 
+mod compare;
 mod host_panel;
 mod input_panel;
 mod json_highlight;
@@ -59,6 +60,7 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
             .show(ui, |ui| input_panel::show(app, ui));
         egui::CentralPanel::default().show(ui, |ui| results::show(app, ui));
     });
+    compare::export_window(app, ui.ctx());
     drop_overlay(ui);
 }
 
@@ -87,6 +89,9 @@ fn file_menu(app: &mut App, ui: &mut Ui) {
     if let Some(c) = Action::Open.menu_button(ui, true) {
         app.send(c);
     }
+    if let Some(c) = Action::OpenSession.menu_button(ui, true) {
+        app.send(c);
+    }
     let is_file = matches!(app.state.plugin, PluginRef::File(_));
     if let Some(c) = Action::Reload.menu_button(ui, is_file) {
         app.send(c);
@@ -102,6 +107,68 @@ fn file_menu(app: &mut App, ui: &mut Ui) {
             }
         }
     });
+    ui.menu_button("Open recent session", |ui| {
+        if app.state.recent_sessions.is_empty() {
+            ui.weak("No recent sessions");
+        }
+        for path in app.state.recent_sessions.clone() {
+            if ui.button(path.display().to_string()).clicked() {
+                app.send(Command::OpenPath(path));
+                ui.close();
+            }
+        }
+    });
+    ui.separator();
+    let has_plugin = app.loaded.is_some();
+    if let Some(c) = Action::SaveSession.menu_button(ui, has_plugin) {
+        app.send(c);
+    }
+    if ui
+        .add_enabled(has_plugin, egui::Button::new("Save session as…"))
+        .on_hover_text("Save the session to a new file (the plugin by path)")
+        .clicked()
+    {
+        app.send(Command::SaveSessionAs);
+        ui.close();
+    }
+    if ui
+        .add_enabled(has_plugin, egui::Button::new("Save as bundle (embed plugin)…"))
+        .on_hover_text("A self-contained file: the plugin's bytes inside, for sharing and `extism-playground replay`")
+        .clicked()
+    {
+        app.send(Command::SaveBundleAs);
+        ui.close();
+    }
+    ui.checkbox(
+        &mut app.state.bundle_secrets,
+        "Include secret values when saving",
+    )
+    .on_hover_text("Off: sessions and bundles keep secret names with empty values");
+    ui.separator();
+    if ui
+        .button("Import Extism manifest…")
+        .on_hover_text("Open an Extism manifest JSON: its modules and options")
+        .clicked()
+    {
+        app.send(Command::OpenDialog);
+        ui.close();
+    }
+    if ui
+        .add_enabled(has_plugin, egui::Button::new("Export Extism manifest…"))
+        .on_hover_text("The plugin and sandbox options as a manifest for the extism CLI and SDKs")
+        .clicked()
+    {
+        app.send(Command::ExportManifestDialog);
+        ui.close();
+    }
+    if ui
+        .add_enabled(has_plugin, egui::Button::new("Export host code…"))
+        .on_hover_text("Go and Rust programs that run this scenario with the Extism SDKs")
+        .clicked()
+    {
+        app.send(Command::ShowExportCode);
+        ui.close();
+    }
     ui.separator();
     if ui.button("Load input from file…").clicked() {
         app.send(Command::LoadInputDialog);
@@ -123,6 +190,7 @@ fn file_menu(app: &mut App, ui: &mut Ui) {
 
 fn run_menu(app: &mut App, ui: &mut Ui) {
     let can_run = app.running.is_none();
+    let has_last = app.last.is_some();
     for action in [
         Action::Run,
         Action::Stop,
@@ -137,6 +205,27 @@ fn run_menu(app: &mut App, ui: &mut Ui) {
         if let Some(c) = action.menu_button(ui, enabled) {
             app.send(c);
         }
+    }
+    ui.separator();
+    if ui
+        .add_enabled(has_last, egui::Button::new("Record expected output"))
+        .on_hover_text(
+            "Remember the last run's outcome; later runs and `replay` are checked against it",
+        )
+        .clicked()
+    {
+        app.send(Command::RecordExpected);
+        ui.close();
+    }
+    if ui
+        .add_enabled(
+            app.state.expected.is_some(),
+            egui::Button::new("Clear expected output"),
+        )
+        .clicked()
+    {
+        app.send(Command::ClearExpected);
+        ui.close();
     }
 }
 

@@ -18,6 +18,9 @@ const MAX_LINE_CHARS: usize = 2000;
 
 pub(super) fn show(app: &mut App, ui: &mut Ui) {
     outcome(app, ui);
+    if app.running.is_none() {
+        super::compare::expected_banner(app, ui);
+    }
     ui.separator();
     ui.horizontal(|ui| {
         let logs = app.last.as_ref().map_or(0, |l| l.report.logs.len());
@@ -27,6 +30,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         ui.selectable_value(tab, ResultTab::Logs, format!("Logs ({logs})"));
         ui.selectable_value(tab, ResultTab::HostCalls, format!("Host calls ({calls})"));
         ui.selectable_value(tab, ResultTab::Timing, "Timing");
+        ui.selectable_value(tab, ResultTab::History, "History");
     });
     ui.separator();
     match app.state.result_tab {
@@ -34,6 +38,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         ResultTab::Logs => logs(app, ui),
         ResultTab::HostCalls => host_calls(app, ui),
         ResultTab::Timing => timing(app, ui),
+        ResultTab::History => super::compare::history(app, ui),
     }
 }
 

@@ -1,0 +1,222 @@
+//! Comparing outputs: the verdict against the expected outcome, the history of runs with two
+//! picked for a side-by-side diff, and the Export host code window.
+
+use egui::{Color32, RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use super::super::App;
+use super::super::command::Command;
+use crate::bundle::diff::{self, Line};
+use crate::bundle::{self as bundles, ExpectedOutcome, Verdict};
+
+const ROW_HEIGHT: f32 = 18.0;
+
+/// Under the outcome: whether the last run matches the expected outcome, if one is recorded.
+pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
+    let (Some(expected), Some(last)) = (app.state.expected.clone(), &app.last) else {
+        if app.state.expected.is_some() {
+            ui.weak("An expected outcome is recorded; run to compare.");
+        }
+        return;
+    };
+    let verdict = bundles::verdict(&expected, &last.report);
+    let actual = bundles::ExpectedOutcome::of(&last.report);
+    let mut clear = false;
+    ui.horizontal(|ui| match &verdict {
+        Verdict::Match => {
+            ui.colored_label(
+                Color32::from_rgb(80, 170, 90),
+                "✔ matches the expected outcome",
+            );
+            clear = ui.small_button("Clear expected").clicked();
+        }
+        Verdict::Mismatch(_) => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                "✖ differs from the expected outcome",
+            );
+            clear = ui.small_button("Clear expected").clicked();
+        }
+    });
+    if clear {
+        app.send(Command::ClearExpected);
+    }
+    if let Verdict::Mismatch(text) = verdict {
+        egui::CollapsingHeader::new("Expected vs actual")
+            .id_salt("expected_diff")
+            .default_open(true)
+            .show(ui, |ui| match (&expected, actual) {
+                (ExpectedOutcome::Output(want), ExpectedOutcome::Output(got)) => {
+                    side_by_side(
+                        ui,
+                        "expected_vs_actual",
+                        ("expected", &want[..]),
+                        ("actual", &got[..]),
+                        180.0,
+                    );
+                }
+                _ => {
+                    ui.label(text);
+                }
+            });
+    }
+}
+
+/// Two outputs side by side, the differing lines marked.
+pub(super) fn side_by_side(
+    ui: &mut Ui,
+    id: &str,
+    left: (&str, &[u8]),
+    right: (&str, &[u8]),
+    max_height: f32,
+) {
+    let lines = diff::lines(&diff::normalize(left.1), &diff::normalize(right.1));
+    let changed = lines.iter().filter(|l| !matches!(l, Line::Same(_))).count();
+    ui.weak(if changed == 0 {
+        "No differing lines".to_string()
+    } else {
+        format!("{changed} differing lines")
+    });
+    let removed_bg = Color32::from_rgba_unmultiplied(200, 60, 60, 60);
+    let added_bg = Color32::from_rgba_unmultiplied(60, 180, 80, 60);
+    let cell = |ui: &mut Ui, text: Option<&str>, bg: Option<Color32>| {
+        if let Some(bg) = bg {
+            ui.painter().rect_filled(ui.max_rect(), 0.0, bg);
+        }
+        ui.label(RichText::new(text.unwrap_or("")).monospace());
+    };
+    TableBuilder::new(ui)
+        .id_salt(id)
+        .striped(false)
+        .max_scroll_height(max_height)
+        .column(Column::remainder().clip(true))
+        .column(Column::remainder().clip(true))
+        .header(ROW_HEIGHT, |mut header| {
+            header.col(|ui| {
+                ui.strong(left.0);
+            });
+            header.col(|ui| {
+                ui.strong(right.0);
+            });
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, lines.len(), |mut row| {
+                match &lines[row.index()] {
+                    Line::Same(t) => {
+                        row.col(|ui| cell(ui, Some(t), None));
+                        row.col(|ui| cell(ui, Some(t), None));
+                    }
+                    Line::Removed(t) => {
+                        row.col(|ui| cell(ui, Some(&format!("- {t}")), Some(removed_bg)));
+                        row.col(|ui| cell(ui, None, None));
+                    }
+                    Line::Added(t) => {
+                        row.col(|ui| cell(ui, None, None));
+                        row.col(|ui| cell(ui, Some(&format!("+ {t}")), Some(added_bg)));
+                    }
+                }
+            });
+        });
+}
+
+/// The runs of this session; pick two to compare their outputs.
+pub(super) fn history(app: &mut App, ui: &mut Ui) {
+    if app.history.is_empty() {
+        ui.weak("Each run of this session appears here; pick two to compare their outputs side by side.");
+        return;
+    }
+    ui.label("Pick run A and run B to compare their outputs.");
+    egui::ScrollArea::vertical()
+        .id_salt("history_runs")
+        .max_height(170.0)
+        .show(ui, |ui| {
+            egui::Grid::new("history_pick")
+                .striped(true)
+                .num_columns(5)
+                .show(ui, |ui| {
+                    for title in ["A", "B", "#", "function", "outcome"] {
+                        ui.strong(title);
+                    }
+                    ui.end_row();
+                    for run in app.history.iter().rev() {
+                        ui.radio_value(&mut app.compare.0, Some(run.number), "")
+                            .on_hover_text(format!("Compare run {} as A", run.number));
+                        ui.radio_value(&mut app.compare.1, Some(run.number), "")
+                            .on_hover_text(format!("Compare run {} as B", run.number));
+                        ui.label(run.number.to_string());
+                        ui.label(RichText::new(&run.function).monospace());
+                        let summary = format!(
+                            "{} · {} bytes{}",
+                            run.outcome,
+                            run.output.len(),
+                            if run.output_cut { " (cut)" } else { "" }
+                        );
+                        if run.ok {
+                            ui.label(summary);
+                        } else {
+                            ui.colored_label(ui.visuals().error_fg_color, summary);
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+    let find = |n: Option<u64>| n.and_then(|n| app.history.iter().find(|r| r.number == n).cloned());
+    if let (Some(a), Some(b)) = (find(app.compare.0), find(app.compare.1)) {
+        ui.separator();
+        side_by_side(
+            ui,
+            "history_diff",
+            (&format!("A: run {} ({})", a.number, a.function), &a.output),
+            (&format!("B: run {} ({})", b.number, b.function), &b.output),
+            f32::INFINITY,
+        );
+    }
+}
+
+/// The Export host code window: Go and Rust programs for this scenario.
+pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
+    if !app.show_export {
+        return;
+    }
+    let Some(scenario) = app.scenario() else {
+        app.show_export = false;
+        return;
+    };
+    let mut open = true;
+    egui::Window::new("Export host code")
+        .open(&mut open)
+        .default_size([640.0, 480.0])
+        .show(ctx, |ui| {
+            let id = ui.make_persistent_id("export_lang");
+            let mut go = ui.data(|d| d.get_temp::<bool>(id)).unwrap_or(true);
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut go, true, "Go (go-sdk)");
+                ui.selectable_value(&mut go, false, "Rust (extism crate)");
+            });
+            ui.data_mut(|d| d.insert_temp(id, go));
+            let code = if go {
+                bundles::export::go(&scenario)
+            } else {
+                bundles::export::rust(&scenario)
+            };
+            ui.horizontal(|ui| {
+                if ui.button("Copy code").clicked() {
+                    ui.ctx().copy_text(code.clone());
+                }
+                ui.weak("Loads the same module with the same manifest, options and input.");
+            });
+            egui::ScrollArea::both()
+                .id_salt("export_code")
+                .show(ui, |ui| {
+                    let mut text = code.as_str();
+                    ui.add(
+                        egui::TextEdit::multiline(&mut text)
+                            .id_salt("export_text")
+                            .code_editor()
+                            .desired_width(f32::INFINITY),
+                    )
+                    .on_hover_text("Generated host code (read-only)");
+                });
+        });
+    app.show_export = open;
+}

@@ -1,0 +1,401 @@
+//! Repro bundles: one versioned JSON file that captures a scenario completely, so a tenant's
+//! problem can be replayed by anyone, headless too. The plugin and its sandbox are a standard
+//! Extism manifest (modules by path + sha256, or embedded with their sha256); beside it our
+//! extras (WASI, fuel, keep-state), the host data, the function, the input, and optionally the
+//! expected outcome. Saving is atomic.
+//!
+//! - [`diff`]: line diffs of outputs, for replay verdicts and side-by-side views.
+//! - [`export`]: Go and Rust host code that runs the same scenario with the Extism SDKs.
+
+pub mod diff;
+pub mod export;
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::runner::{CallReport, ErrorKind, HostData, LoadError, LoadedPlugin, SandboxOptions};
+
+/// The `format` every bundle declares.
+pub const FORMAT: &str = "extism-playground-bundle";
+/// The newest bundle version this build reads and the one it writes.
+pub const VERSION: u32 = 1;
+
+/// Why a bundle could not be read, resolved or written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("cannot read the bundle {path}: {cause}")]
+    Read {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "{name} is not valid JSON (line {line}, column {column}: {message}); it may be truncated or not a bundle"
+    )]
+    NotJson {
+        name: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{name} is not an extism-playground bundle (its \"format\" is not \"{FORMAT}\")")]
+    NotABundle { name: String },
+    #[error(
+        "{name} is a version {version} bundle, newer than this extism-playground reads (up to {VERSION}); update extism-playground"
+    )]
+    FutureVersion { name: String, version: u64 },
+    #[error("{name} is not a valid bundle: {detail}")]
+    Invalid { name: String, detail: String },
+    #[error("the plugin in {name} cannot be loaded: {cause}")]
+    Plugin { name: String, cause: LoadError },
+    #[error("cannot save the bundle to {path}: {cause} (any previous file there is unchanged)")]
+    Write {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+}
+
+/// Bytes as JSON: text when they are UTF-8, base64 otherwise.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
+}
+
+impl Payload {
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Self {
+                text: Some(text.to_string()),
+                base64: None,
+            },
+            Err(_) => Self {
+                text: None,
+                base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            },
+        }
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        match (&self.text, &self.base64) {
+            (Some(text), None) => Ok(text.clone().into_bytes()),
+            (None, Some(b64)) => base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| format!("invalid base64: {e}")),
+            (None, None) => Ok(Vec::new()),
+            (Some(_), Some(_)) => Err("has both \"text\" and \"base64\"; keep one".to_string()),
+        }
+    }
+}
+
+/// What a replay must produce: an output, or a failure of some kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expected {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Payload>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
+}
+
+/// The file format.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    pub format: String,
+    pub version: u32,
+    #[serde(default)]
+    pub created_by: String,
+    /// The plugin and its sandbox, as a standard Extism manifest.
+    pub manifest: extism::Manifest,
+    #[serde(default)]
+    pub wasi: bool,
+    #[serde(default)]
+    pub fuel_limit: Option<u64>,
+    #[serde(default = "default_true")]
+    pub keep_state: bool,
+    #[serde(default)]
+    pub host: HostData,
+    pub function: String,
+    #[serde(default)]
+    pub input: Payload,
+    /// `json` or `raw`: how the window edits the input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Expected>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// What a call should produce, in memory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExpectedOutcome {
+    Output(Vec<u8>),
+    Error(ErrorKind),
+}
+
+impl ExpectedOutcome {
+    /// What `report` produced.
+    pub fn of(report: &CallReport) -> Self {
+        match report.error_kind() {
+            Some(kind) => Self::Error(kind),
+            None => Self::Output(report.output.clone()),
+        }
+    }
+}
+
+/// A scenario ready to run: the plugin read into memory and everything around it.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub plugin: LoadedPlugin,
+    pub options: SandboxOptions,
+    pub keep_state: bool,
+    pub host: HostData,
+    pub function: String,
+    pub input: Vec<u8>,
+    pub input_mode: Option<String>,
+    pub expected: Option<ExpectedOutcome>,
+}
+
+/// Whether a replay matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Match,
+    /// A readable account of the difference.
+    Mismatch(String),
+}
+
+impl Scenario {
+    /// Compares a call's report with the expected outcome.
+    pub fn verdict(&self, report: &CallReport) -> Option<Verdict> {
+        self.expected
+            .as_ref()
+            .map(|expected| verdict(expected, report))
+    }
+}
+
+/// Compares a call's report with an expected outcome.
+pub fn verdict(expected: &ExpectedOutcome, report: &CallReport) -> Verdict {
+    let actual = ExpectedOutcome::of(report);
+    if &actual == expected {
+        return Verdict::Match;
+    }
+    let describe = |o: &ExpectedOutcome| match o {
+        ExpectedOutcome::Output(_) => "an output".to_string(),
+        ExpectedOutcome::Error(kind) => format!("a {kind} error"),
+    };
+    match (expected, &actual) {
+        (ExpectedOutcome::Output(want), ExpectedOutcome::Output(got)) => {
+            Verdict::Mismatch(format!(
+                "the output differs from the expected output:\n{}",
+                diff::unified(want, got)
+            ))
+        }
+        (_, ExpectedOutcome::Error(_)) => Verdict::Mismatch(format!(
+            "expected {}, got {}: {}",
+            describe(expected),
+            describe(&actual),
+            report.error.as_ref().map_or("", |e| e.message.as_str())
+        )),
+        _ => Verdict::Mismatch(format!(
+            "expected {}, got {}",
+            describe(expected),
+            describe(&actual)
+        )),
+    }
+}
+
+impl Bundle {
+    /// A bundle of `scenario`. With `embed`, module bytes are inlined so the file stands alone;
+    /// without `include_secrets`, secret names are kept with empty values.
+    pub fn new(scenario: &Scenario, embed: bool, include_secrets: bool) -> Self {
+        let mut host = scenario.host.clone();
+        if !include_secrets {
+            for value in host.secrets.values_mut() {
+                value.clear();
+            }
+        }
+        Self {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            created_by: format!("extism-playground {}", env!("CARGO_PKG_VERSION")),
+            manifest: scenario.plugin.to_manifest(&scenario.options, embed),
+            wasi: scenario.options.wasi,
+            fuel_limit: scenario.options.fuel_limit,
+            keep_state: scenario.keep_state,
+            host,
+            function: scenario.function.clone(),
+            input: Payload::from_bytes(&scenario.input),
+            input_mode: scenario.input_mode.clone(),
+            expected: scenario.expected.as_ref().map(|e| match e {
+                ExpectedOutcome::Output(bytes) => Expected {
+                    output: Some(Payload::from_bytes(bytes)),
+                    error_kind: None,
+                },
+                ExpectedOutcome::Error(kind) => Expected {
+                    output: None,
+                    error_kind: Some(*kind),
+                },
+            }),
+        }
+    }
+
+    /// Reads a bundle, with a clear error for anything that is not a bundle this build reads.
+    pub fn parse(bytes: &[u8], name: &str) -> Result<Self, BundleError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| BundleError::NotJson {
+                name: name.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e
+                    .to_string()
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            })?;
+        if value.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT) {
+            return Err(BundleError::NotABundle {
+                name: name.to_string(),
+            });
+        }
+        match value.get("version").and_then(serde_json::Value::as_u64) {
+            Some(v) if v > u64::from(VERSION) => {
+                return Err(BundleError::FutureVersion {
+                    name: name.to_string(),
+                    version: v,
+                });
+            }
+            Some(v) if v >= 1 => {}
+            _ => {
+                return Err(BundleError::Invalid {
+                    name: name.to_string(),
+                    detail: "\"version\" must be a whole number from 1".to_string(),
+                });
+            }
+        }
+        serde_json::from_value(value).map_err(|e| BundleError::Invalid {
+            name: name.to_string(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// Resolves the plugin (relative paths against `base_dir`, hashes checked) into a scenario.
+    pub fn resolve(&self, base_dir: Option<&Path>, name: &str) -> Result<Scenario, BundleError> {
+        let invalid = |detail: String| BundleError::Invalid {
+            name: name.to_string(),
+            detail,
+        };
+        let plugin_name = self
+            .manifest
+            .wasm
+            .last()
+            .and_then(|w| match w {
+                extism::Wasm::File { path, .. } => {
+                    path.file_name().map(|n| n.to_string_lossy().into_owned())
+                }
+                _ => w.meta().name.clone(),
+            })
+            .unwrap_or_else(|| name.to_string());
+        let (plugin, mut options) =
+            LoadedPlugin::from_manifest(&self.manifest, base_dir, &plugin_name).map_err(
+                |cause| BundleError::Plugin {
+                    name: name.to_string(),
+                    cause,
+                },
+            )?;
+        options.wasi = self.wasi;
+        options.fuel_limit = self.fuel_limit;
+        let expected = match &self.expected {
+            None => None,
+            Some(Expected {
+                error_kind: Some(kind),
+                output: None,
+            }) => Some(ExpectedOutcome::Error(*kind)),
+            Some(Expected {
+                output: Some(out),
+                error_kind: None,
+            }) => Some(ExpectedOutcome::Output(
+                out.to_bytes()
+                    .map_err(|e| invalid(format!("expected output {e}")))?,
+            )),
+            Some(_) => {
+                return Err(invalid(
+                    "\"expected\" needs exactly one of \"output\" and \"error_kind\"".to_string(),
+                ));
+            }
+        };
+        Ok(Scenario {
+            plugin,
+            options,
+            keep_state: self.keep_state,
+            host: self.host.clone(),
+            function: self.function.clone(),
+            input: self
+                .input
+                .to_bytes()
+                .map_err(|e| invalid(format!("input {e}")))?,
+            input_mode: self.input_mode.clone(),
+            expected,
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("bundles serialize")
+    }
+}
+
+/// Whether the JSON file at `path` declares itself a bundle (to tell bundles from manifests).
+pub fn is_bundle_file(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| {
+            v.get("format")
+                .and_then(|f| f.as_str().map(|f| f == FORMAT))
+        })
+        .unwrap_or(false)
+}
+
+/// Reads and resolves the bundle at `path`.
+pub fn load(path: &Path) -> Result<Scenario, BundleError> {
+    let bytes = std::fs::read(path).map_err(|cause| BundleError::Read {
+        path: path.to_path_buf(),
+        cause,
+    })?;
+    let name = path.display().to_string();
+    let bundle = Bundle::parse(&bytes, &name)?;
+    bundle.resolve(path.parent(), &name)
+}
+
+/// Writes `bundle` to `path` atomically.
+pub fn save(path: &Path, bundle: &Bundle) -> Result<(), BundleError> {
+    write_atomically(path, bundle.to_json().as_bytes()).map_err(|cause| BundleError::Write {
+        path: path.to_path_buf(),
+        cause,
+    })
+}
+
+/// Writes to a temporary file beside `path`, then renames it over `path`: a failed write never
+/// destroys an existing file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
