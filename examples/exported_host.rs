@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use extism::{Manifest, PluginBuilder, Wasm, PTR, UserData, host_fn};
+use extism::{Manifest, PTR, PluginBuilder, UserData, Wasm, host_fn};
 
 // Secrets come from the environment: get_secret("api_key") reads SECRET_API_KEY.
 host_fn!(get_secret(name: String) -> String {
@@ -29,9 +29,8 @@ host_fn!(log_info(message: String) {
 });
 
 fn main() -> Result<(), extism::Error> {
-    let manifest = Manifest::new([
-        Wasm::file("assets/samples/host-demo.wasm").with_hash("fa0b712927ee0427b0bc7c46f9911dcb9acb85a5a11ab18e4daeb4a3a3e30b0e"),
-    ])
+    let manifest = Manifest::new([Wasm::file("assets/samples/host-demo.wasm")
+        .with_hash("fa0b712927ee0427b0bc7c46f9911dcb9acb85a5a11ab18e4daeb4a3a3e30b0e")])
     .with_allowed_host("api.example.com")
     .with_allowed_path("ro:/tmp".to_string(), "/data")
     .with_config_key("vowels", "aeiou")
@@ -40,9 +39,10 @@ fn main() -> Result<(), extism::Error> {
     let mut manifest = manifest;
     manifest.memory.max_http_response_bytes = Some(65536);
     manifest.memory.max_var_bytes = Some(1024);
-    let kv = UserData::new(BTreeMap::from([
-        ("greeting".to_string(), "hello".to_string()),
-    ]));
+    let kv = UserData::new(BTreeMap::from([(
+        "greeting".to_string(),
+        "hello".to_string(),
+    )]));
     let mut plugin = PluginBuilder::new(manifest)
         .with_wasi(true)
         .with_fuel_limit(100_000_000)

@@ -407,7 +407,20 @@ fn exported_rust_compiles_as_the_committed_example() {
 
 #[test]
 fn exported_rust_runs_the_scenario() {
-    let out = std::process::Command::new(env!("CARGO"))
+    // A clean environment: the variables cargo sets for tests would make this nested cargo
+    // rebuild (and invalidate) the outer build.
+    let mut cargo = std::process::Command::new(env!("CARGO"));
+    cargo.env_clear();
+    for (key, value) in std::env::vars_os() {
+        let keep = matches!(
+            key.to_str(),
+            Some("PATH" | "HOME" | "CARGO_HOME" | "RUSTUP_HOME" | "RUSTUP_TOOLCHAIN" | "TMPDIR")
+        );
+        if keep {
+            cargo.env(key, value);
+        }
+    }
+    let out = cargo
         .args(["run", "--quiet", "--example", "exported_host"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
