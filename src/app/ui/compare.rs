@@ -72,6 +72,7 @@ pub(super) fn side_by_side(
 ) {
     let lines = diff::lines(&diff::normalize(left.1), &diff::normalize(right.1));
     let changed = lines.iter().filter(|l| !matches!(l, Line::Same(_))).count();
+    let rows = paired_rows(&lines);
     ui.weak(if changed == 0 {
         "No differing lines".to_string()
     } else {
@@ -100,23 +101,79 @@ pub(super) fn side_by_side(
             });
         })
         .body(|body| {
-            body.rows(ROW_HEIGHT, lines.len(), |mut row| {
-                match &lines[row.index()] {
-                    Line::Same(t) => {
-                        row.col(|ui| cell(ui, Some(t), None));
-                        row.col(|ui| cell(ui, Some(t), None));
+            body.rows(ROW_HEIGHT, rows.len(), |mut row| {
+                let (left, right) = &rows[row.index()];
+                let bg = |changed: bool, color: Color32| changed.then_some(color);
+                row.col(|ui| match left {
+                    Some((t, changed)) => {
+                        let text = if *changed {
+                            format!("- {t}")
+                        } else {
+                            t.clone()
+                        };
+                        cell(ui, Some(&text), bg(*changed, removed_bg));
                     }
-                    Line::Removed(t) => {
-                        row.col(|ui| cell(ui, Some(&format!("- {t}")), Some(removed_bg)));
-                        row.col(|ui| cell(ui, None, None));
+                    None => cell(ui, None, None),
+                });
+                row.col(|ui| match right {
+                    Some((t, changed)) => {
+                        let text = if *changed {
+                            format!("+ {t}")
+                        } else {
+                            t.clone()
+                        };
+                        cell(ui, Some(&text), bg(*changed, added_bg));
                     }
-                    Line::Added(t) => {
-                        row.col(|ui| cell(ui, None, None));
-                        row.col(|ui| cell(ui, Some(&format!("+ {t}")), Some(added_bg)));
-                    }
-                }
+                    None => cell(ui, None, None),
+                });
             });
         });
+}
+
+/// Diff lines as side-by-side rows: a run of removed lines is paired with the run of added
+/// lines after it, so a changed line sits next to its replacement.
+fn paired_rows(lines: &[Line]) -> Vec<(Option<(String, bool)>, Option<(String, bool)>)> {
+    let mut rows = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        match &lines[i] {
+            Line::Same(t) => {
+                rows.push((Some((t.clone(), false)), Some((t.clone(), false))));
+                i += 1;
+            }
+            _ => {
+                let removed: Vec<String> = lines[i..]
+                    .iter()
+                    .map_while(|l| {
+                        if let Line::Removed(t) = l {
+                            Some(t.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                i += removed.len();
+                let added: Vec<String> = lines[i..]
+                    .iter()
+                    .map_while(|l| {
+                        if let Line::Added(t) = l {
+                            Some(t.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                i += added.len();
+                for k in 0..removed.len().max(added.len()) {
+                    rows.push((
+                        removed.get(k).map(|t| (t.clone(), true)),
+                        added.get(k).map(|t| (t.clone(), true)),
+                    ));
+                }
+            }
+        }
+    }
+    rows
 }
 
 /// The runs of this session; pick two to compare their outputs.
@@ -219,4 +276,21 @@ pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
                 });
         });
     app.show_export = open;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_lines_pair_with_their_replacements() {
+        let lines = diff::lines("a\nb\nc", "a\nB\nc\nd");
+        let rows = paired_rows(&lines);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(
+            rows[1],
+            (Some(("b".to_string(), true)), Some(("B".to_string(), true)))
+        );
+        assert_eq!(rows[3], (None, Some(("d".to_string(), true))));
+    }
 }
