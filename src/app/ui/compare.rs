@@ -130,46 +130,46 @@ pub(super) fn side_by_side(
         });
 }
 
+/// One side of a side-by-side row: the text and whether it changed (`None`: blank).
+type Cell = Option<(String, bool)>;
+
 /// Diff lines as side-by-side rows: a run of removed lines is paired with the run of added
 /// lines after it, so a changed line sits next to its replacement.
-fn paired_rows(lines: &[Line]) -> Vec<(Option<(String, bool)>, Option<(String, bool)>)> {
+fn paired_rows(lines: &[Line]) -> Vec<(Cell, Cell)> {
     let mut rows = Vec::with_capacity(lines.len());
     let mut i = 0;
     while i < lines.len() {
-        match &lines[i] {
-            Line::Same(t) => {
-                rows.push((Some((t.clone(), false)), Some((t.clone(), false))));
-                i += 1;
-            }
-            _ => {
-                let removed: Vec<String> = lines[i..]
-                    .iter()
-                    .map_while(|l| {
-                        if let Line::Removed(t) = l {
-                            Some(t.clone())
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
-                i += removed.len();
-                let added: Vec<String> = lines[i..]
-                    .iter()
-                    .map_while(|l| {
-                        if let Line::Added(t) = l {
-                            Some(t.clone())
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
-                i += added.len();
-                for k in 0..removed.len().max(added.len()) {
-                    rows.push((
-                        removed.get(k).map(|t| (t.clone(), true)),
-                        added.get(k).map(|t| (t.clone(), true)),
-                    ));
-                }
+        if let Line::Same(t) = &lines[i] {
+            rows.push((Some((t.clone(), false)), Some((t.clone(), false))));
+            i += 1;
+        } else {
+            let removed: Vec<String> = lines[i..]
+                .iter()
+                .map_while(|l| {
+                    if let Line::Removed(t) = l {
+                        Some(t.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            i += removed.len();
+            let added: Vec<String> = lines[i..]
+                .iter()
+                .map_while(|l| {
+                    if let Line::Added(t) = l {
+                        Some(t.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            i += added.len();
+            for k in 0..removed.len().max(added.len()) {
+                rows.push((
+                    removed.get(k).map(|t| (t.clone(), true)),
+                    added.get(k).map(|t| (t.clone(), true)),
+                ));
             }
         }
     }
