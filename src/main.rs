@@ -7,7 +7,11 @@ use extism_playground::app::{App, AppOptions};
 use extism_playground::cli::{Cli, Command};
 use extism_playground::runner::WorkerConfig;
 
+/// Set to close the window after its first frame and print how long that took.
+const EXIT_AFTER_FIRST_FRAME_ENV: &str = "EXTISM_PLAYGROUND_EXIT_AFTER_FIRST_FRAME";
+
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     match cli.command {
         // The worker sets up its own log capture; nothing may write to its stdout first.
@@ -15,7 +19,7 @@ fn main() -> ExitCode {
         Some(command) => extism_playground::cli::run(command),
         None => {
             init_logging();
-            match open_window(cli.open) {
+            match open_window(cli.open, started) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e:#}");
@@ -36,7 +40,10 @@ fn init_logging() {
         .try_init();
 }
 
-fn open_window(open: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+fn open_window(
+    open: Option<std::path::PathBuf>,
+    started: std::time::Instant,
+) -> anyhow::Result<()> {
     let worker = WorkerConfig::current_exe()?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -50,7 +57,15 @@ fn open_window(open: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     eframe::run_native(
         "extism-playground",
         options,
-        Box::new(move |cc| Ok(Box::new(App::new(cc, AppOptions { open, worker })))),
+        Box::new(move |cc| {
+            let options = AppOptions {
+                open,
+                started: Some(started),
+                exit_after_first_frame: std::env::var_os(EXIT_AFTER_FIRST_FRAME_ENV).is_some(),
+                ..AppOptions::new(worker)
+            };
+            Ok(Box::new(App::new(cc, options)))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }

@@ -27,7 +27,7 @@ fn harness_opening(open: Option<std::path::PathBuf>) -> Harness<'static, App> {
                 cc,
                 AppOptions {
                     open,
-                    worker: common::worker(),
+                    ..AppOptions::new(common::worker())
                 },
             )
         })
@@ -382,13 +382,7 @@ fn plugin_options_function_and_input_survive_a_restart() {
         .with_size([1280.0, 900.0])
         .build_eframe(move |cc| {
             cc.storage = Some(storage);
-            App::new(
-                cc,
-                AppOptions {
-                    open: None,
-                    worker: common::worker(),
-                },
-            )
+            App::new(cc, AppOptions::new(common::worker()))
         });
     h.run();
     let after = h.state().state();
@@ -514,4 +508,60 @@ fn export_host_code_window_shows_go_and_rust() {
             .unwrap()
             .contains("PluginBuilder::new(manifest)")
     );
+}
+
+#[test]
+fn bench_mode_shows_stats_and_stops_mid_run() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("greet").click();
+    h.run();
+    // A short bench: 500 calls.
+    h.get_by_role_and_label(Role::SpinButton, "Bench").click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_role_and_label(Role::SpinButton, "Bench")
+        .type_text("500");
+    h.key_press(Key::Enter);
+    h.run();
+    assert_eq!(h.state().state().bench_loops, 500);
+    h.get_by_role_and_label(Role::Button, "Bench").click();
+    h.run_steps(2);
+    step_until(&mut h, "the bench", |app| {
+        !app.is_running() && app.last_report().is_some()
+    });
+    let stats = h
+        .state()
+        .last_report()
+        .unwrap()
+        .stats
+        .clone()
+        .expect("bench stats");
+    assert_eq!(stats.calls, 500);
+    h.get_by_label("Timing").click();
+    h.run();
+    h.get_by_label("Bench: 500 calls on the warm instance");
+    h.get_by_label("Calls per second");
+
+    // A long bench stops when asked, with the calls made so far.
+    h.get_by_role_and_label(Role::SpinButton, "Bench").click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_role_and_label(Role::SpinButton, "Bench")
+        .type_text("10000000");
+    h.key_press(Key::Enter);
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Bench").click();
+    h.step();
+    step_until(&mut h, "the bench to start", App::is_running);
+    std::thread::sleep(Duration::from_millis(300));
+    // Commands apply after layout: the next frame shows Stop.
+    h.step();
+    h.get_by_role_and_label(Role::Button, "⏹ Stop").click();
+    h.step();
+    step_until(&mut h, "the stop", |app| !app.is_running());
+    let report = h.state().last_report().unwrap();
+    assert_eq!(report.error_kind(), Some(ErrorKind::Cancelled));
+    let calls = report.stats.as_ref().expect("partial stats").calls;
+    assert!(calls > 0 && calls < 10_000_000, "{calls}");
 }

@@ -37,6 +37,9 @@ pub enum Command {
     RecordExpected,
     ClearExpected,
     ShowExportCode,
+    /// Call the function `bench_loops` times on the warm instance.
+    RunBench,
+    ClearLargeInput,
 }
 
 /// A user-facing action with a label, a tooltip and maybe a shortcut.

@@ -77,7 +77,9 @@ impl App {
             Command::OpenPath(path) => self.open_path(&path, true),
             Command::OpenSample(name) => self.open_sample(name, true),
             Command::Reload => self.reload(false),
-            Command::Run => self.run(ctx),
+            Command::Run => self.run(ctx, 1),
+            Command::RunBench => self.run(ctx, self.state.bench_loops.max(2)),
+            Command::ClearLargeInput => self.large_input = None,
             Command::Stop => {
                 if let Some(running) = &mut self.running {
                     running.canceller.cancel();
@@ -212,20 +214,33 @@ impl App {
         };
         match purpose {
             DialogPurpose::OpenPlugin => self.open_path(&path, true),
-            DialogPurpose::LoadInput => match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let mode = if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
-                        InputMode::Json
-                    } else {
-                        InputMode::Raw
-                    };
-                    self.state.input = InputDraft { text, mode };
-                    self.input_check = None;
-                    self.set_status(format!("Input loaded from {}", path.display()), false);
+            DialogPurpose::LoadInput => {
+                match std::fs::read(&path) {
+                    Ok(bytes) => {
+                        let name = path.file_name().map_or_else(
+                            || path.display().to_string(),
+                            |n| n.to_string_lossy().into_owned(),
+                        );
+                        if bytes.len() >= super::LARGE_INPUT_BYTES {
+                            let size = crate::app::ui::widgets::bytes(bytes.len() as u64);
+                            self.set_large_input(&name, bytes);
+                            self.set_status(format!("Input: {size} from {name}, sent as it is (too large to edit here)"), false);
+                        } else {
+                            let text = String::from_utf8_lossy(&bytes).into_owned();
+                            let mode = if crate::app::view::check_json(&text).is_ok() {
+                                InputMode::Json
+                            } else {
+                                InputMode::Raw
+                            };
+                            self.large_input = None;
+                            self.state.input = InputDraft { text, mode };
+                            self.input_check = None;
+                            self.set_status(format!("Input loaded from {}", path.display()), false);
+                        }
+                    }
+                    Err(e) => self.set_status(format!("Cannot read {}: {e}", path.display()), true),
                 }
-                Err(e) => self.set_status(format!("Cannot read {}: {e}", path.display()), true),
-            },
+            }
             DialogPurpose::SaveOutput(bytes) => {
                 match crate::bundle::write_atomically(&path, &bytes) {
                     Ok(()) => self.set_status(
@@ -527,7 +542,9 @@ impl App {
         {
             return Some("pick a function the plugin exports".to_string());
         }
-        if let Some(error) = self.input_error() {
+        if self.large_input.is_none()
+            && let Some(error) = self.input_error()
+        {
             return Some(format!(
                 "the input is not valid JSON ({error}); fix it or switch the editor to Raw"
             ));
@@ -535,7 +552,15 @@ impl App {
         None
     }
 
-    fn run(&mut self, ctx: &egui::Context) {
+    /// The bytes the next run sends: a large input loaded from a file, or the editor's text.
+    fn input_bytes(&self) -> Vec<u8> {
+        match &self.large_input {
+            Some(large) => large.bytes.as_ref().clone(),
+            None => self.state.input.text.clone().into_bytes(),
+        }
+    }
+
+    fn run(&mut self, ctx: &egui::Context, loops: u32) {
         if let Some(reason) = self.run_blocker() {
             self.set_status(format!("Cannot run: {reason}"), true);
             return;
@@ -550,11 +575,8 @@ impl App {
             ) {
                 Ok(session) => self.session = Some(session),
                 Err(e) => {
-                    self.finish(CallReport::failed(
-                        &function,
-                        ErrorKind::Load,
-                        e.to_string(),
-                    ));
+                    let report = CallReport::failed(&function, ErrorKind::Load, e.to_string());
+                    self.finish(RunView::new(report));
                     return;
                 }
             }
@@ -562,20 +584,21 @@ impl App {
         let session = self.session.as_ref().expect("session was just ensured");
         let request = CallRequest {
             function: function.clone(),
-            input: self.state.input.text.clone().into_bytes(),
+            input: self.input_bytes(),
             host: self.state.host.clone(),
             // Keep everything; the log table filters what it shows.
             log_level: LogLevel::Trace,
-            fresh_instance: !self.state.keep_state,
-            loops: 1,
+            fresh_instance: !self.state.keep_state && loops <= 1,
+            loops,
         };
         let handle = session.call(request);
         let canceller = handle.canceller();
         let repaint = ctx.clone();
+        // The view (line index of a 64 MiB output, say) is built here, off the UI thread.
         let promise = Promise::spawn_thread("call-wait", move || {
-            let report = handle.wait();
+            let view = RunView::new(handle.wait());
             repaint.request_repaint();
-            report
+            view
         });
         self.running = Some(Running {
             promise,
@@ -591,13 +614,14 @@ impl App {
             return;
         };
         match running.promise.try_take() {
-            Ok(report) => self.finish(report),
+            Ok(view) => self.finish(view),
             Err(promise) => self.running = Some(Running { promise, ..running }),
         }
     }
 
     /// Takes in a finished call.
-    fn finish(&mut self, report: CallReport) {
+    fn finish(&mut self, view: RunView) {
+        let report = &view.report;
         if let Some(kv) = &report.kv_after {
             self.state.host.kv.clone_from(kv);
         }
@@ -649,7 +673,8 @@ impl App {
             }
         );
         self.set_status(text, !report.is_ok());
-        self.last = Some(RunView::new(report));
+        self.last = Some(view);
+        self.refresh_verdict();
     }
 }
 

@@ -36,6 +36,39 @@ pub struct AppOptions {
     pub open: Option<PathBuf>,
     /// How to start worker processes.
     pub worker: WorkerConfig,
+    /// When the process started, to log the time to the first frame.
+    pub started: Option<Instant>,
+    /// Close after the first frame (to measure cold start).
+    pub exit_after_first_frame: bool,
+}
+
+impl AppOptions {
+    /// Options for a window whose workers run `worker`.
+    pub fn new(worker: WorkerConfig) -> Self {
+        Self {
+            open: None,
+            worker,
+            started: None,
+            exit_after_first_frame: false,
+        }
+    }
+}
+
+/// An input too large for the text editor (loaded from a file), sent as it is.
+#[derive(Clone, Debug)]
+pub struct LargeInput {
+    pub bytes: std::sync::Arc<Vec<u8>>,
+    pub name: String,
+}
+
+/// Inputs at least this big are kept out of the text editor.
+pub const LARGE_INPUT_BYTES: usize = 1024 * 1024;
+
+/// The verdict of the last run against the expected outcome, and its side-by-side rows (built
+/// on first view).
+pub struct VerdictView {
+    pub verdict: crate::bundle::Verdict,
+    pub rows: Option<Vec<ui::DiffRow>>,
 }
 
 /// The open plugin, read and inspected.
@@ -65,7 +98,7 @@ impl FileStamp {
 
 /// A call in flight.
 pub struct Running {
-    pub promise: Promise<CallReport>,
+    pub promise: Promise<RunView>,
     pub canceller: Canceller,
     pub started: Instant,
     pub function: String,
@@ -143,6 +176,18 @@ pub struct App {
     pub(crate) show_export: bool,
     /// Runs picked for the side-by-side comparison (history numbers).
     pub(crate) compare: (Option<u64>, Option<u64>),
+    /// The side-by-side rows of the picked runs, for the pair they were built for.
+    pub(crate) compare_rows: Option<((u64, u64), Vec<ui::DiffRow>)>,
+    pub(crate) verdict: Option<VerdictView>,
+    pub(crate) large_input: Option<LargeInput>,
+    first_frame: FirstFrame,
+}
+
+/// Timing of the first frame (cold start), logged once.
+struct FirstFrame {
+    started: Option<Instant>,
+    exit_after: bool,
+    seen: bool,
 }
 
 impl App {
@@ -172,6 +217,14 @@ impl App {
             drafts: ui::PanelDrafts::default(),
             show_export: false,
             compare: (None, None),
+            compare_rows: None,
+            verdict: None,
+            large_input: None,
+            first_frame: FirstFrame {
+                started: options.started,
+                exit_after: options.exit_after_first_frame,
+                seen: false,
+            },
         };
         cc.egui_ctx.set_theme(app.theme_preference());
         match options.open {
@@ -208,6 +261,26 @@ impl App {
     pub fn state(&self) -> &AppState {
         &self.state
     }
+
+    /// Uses `bytes` as the input, outside the text editor (as File, Load input does for big
+    /// files).
+    pub fn set_large_input(&mut self, name: &str, bytes: Vec<u8>) {
+        self.large_input = Some(LargeInput {
+            bytes: std::sync::Arc::new(bytes),
+            name: name.to_string(),
+        });
+    }
+
+    /// Recomputes the verdict of the last run against the expected outcome.
+    pub(crate) fn refresh_verdict(&mut self) {
+        self.verdict = match (&self.state.expected, &self.last) {
+            (Some(expected), Some(last)) => Some(VerdictView {
+                verdict: crate::bundle::verdict(expected, &last.report),
+                rows: None,
+            }),
+            _ => None,
+        };
+    }
 }
 
 impl eframe::App for App {
@@ -218,6 +291,17 @@ impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.handle_shortcuts(ui.ctx());
         ui::show(self, ui);
+        if !self.first_frame.seen {
+            self.first_frame.seen = true;
+            if let Some(started) = self.first_frame.started {
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                tracing::info!("first frame {ms:.1} ms after start");
+                if self.first_frame.exit_after {
+                    eprintln!("first frame {ms:.1} ms after start");
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+        }
         let commands = std::mem::take(&mut self.commands);
         for command in commands {
             self.apply(ui.ctx(), command);

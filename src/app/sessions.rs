@@ -58,10 +58,14 @@ impl App {
                         ExpectedOutcome::Error(kind) => format!("a {kind} error"),
                     };
                     self.state.expected = Some(expected);
+                    self.refresh_verdict();
                     self.set_status(format!("Recorded the expected outcome: {what}"), false);
                 }
             }
-            Command::ClearExpected => self.state.expected = None,
+            Command::ClearExpected => {
+                self.state.expected = None;
+                self.refresh_verdict();
+            }
             Command::ShowExportCode => self.show_export = true,
             _ => {}
         }
@@ -212,6 +216,8 @@ impl App {
         };
         self.state.input = InputDraft { text, mode };
         self.state.expected = scenario.expected;
+        self.large_input = None;
+        self.refresh_verdict();
         self.input_check = None;
         self.set_status(
             format!(

@@ -132,6 +132,8 @@ pub struct AppState {
     pub recent_sessions: Vec<PathBuf>,
     /// Whether saved sessions and bundles carry secret values (off: names only).
     pub bundle_secrets: bool,
+    /// How many calls a bench run makes.
+    pub bench_loops: u32,
 }
 
 impl Default for AppState {
@@ -162,6 +164,7 @@ impl Default for AppState {
             session_path: None,
             recent_sessions: Vec::new(),
             bundle_secrets: false,
+            bench_loops: 1000,
         }
     }
 }

@@ -88,6 +88,70 @@ pub struct RunView {
     pretty: std::cell::OnceCell<Option<PrettyJson>>,
     /// Indices of the log entries the filter lets through, with the filter they were made for.
     log_rows: Option<(LogFilter, Vec<usize>)>,
+    /// The bench histogram, built on first view.
+    histogram: std::cell::OnceCell<Histogram>,
+}
+
+/// Call durations of a bench run in equal-width bins.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Histogram {
+    /// Bin centers (µs) and counts.
+    pub bins: Vec<(f64, u64)>,
+    pub bin_width_us: f64,
+    /// Calls slower than the last bin (beyond the 99th percentile).
+    pub beyond: u64,
+}
+
+/// Bins in a bench histogram.
+const HISTOGRAM_BINS: u32 = 40;
+
+impl Histogram {
+    /// Bins `durations_us` from the fastest call to the 99th percentile.
+    pub fn of(durations_us: &[f64]) -> Self {
+        if durations_us.is_empty() {
+            return Self::default();
+        }
+        let mut sorted = durations_us.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let low = sorted[0];
+        #[expect(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "index math on a sorted sample"
+        )]
+        let high = sorted[((sorted.len() as f64 * 0.99) as usize).min(sorted.len() - 1)];
+        let width = ((high - low) / f64::from(HISTOGRAM_BINS)).max(0.001);
+        let mut counts = vec![0u64; HISTOGRAM_BINS as usize];
+        let mut beyond = 0;
+        for d in durations_us {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "non-negative bin index"
+            )]
+            let bin = ((d - low) / width) as usize;
+            match counts.get_mut(bin) {
+                Some(c) => *c += 1,
+                None if *d <= high => *counts.last_mut().expect("bins") += 1,
+                None => beyond += 1,
+            }
+        }
+        let bins = counts
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                #[expect(clippy::cast_precision_loss, reason = "small bin index")]
+                let center = low + (i as f64 + 0.5) * width;
+                (center, c)
+            })
+            .collect();
+        Self {
+            bins,
+            bin_width_us: width,
+            beyond,
+        }
+    }
 }
 
 impl RunView {
@@ -102,6 +166,7 @@ impl RunView {
             output_lines_cut,
             pretty: std::cell::OnceCell::new(),
             log_rows: None,
+            histogram: std::cell::OnceCell::new(),
         }
     }
 
@@ -137,6 +202,15 @@ impl RunView {
             self.log_rows = Some((filter.clone(), rows));
         }
         &self.log_rows.as_ref().expect("just computed").1
+    }
+
+    /// The histogram of a bench run's call durations.
+    pub fn histogram(&self) -> Option<&Histogram> {
+        let stats = self.report.stats.as_ref()?;
+        Some(
+            self.histogram
+                .get_or_init(|| Histogram::of(&stats.durations_us)),
+        )
     }
 
     /// Forgets the call's logs (the Clear button).
@@ -200,6 +274,22 @@ mod tests {
         assert_eq!(view.log_rows(&filter), [2]);
         view.clear_logs();
         assert!(view.log_rows(&filter).is_empty());
+    }
+
+    #[test]
+    fn histogram_counts_every_call() {
+        let durations: Vec<f64> = (0..1000)
+            .map(|i| 10.0 + f64::from(i % 100))
+            .chain([5000.0])
+            .collect();
+        let h = Histogram::of(&durations);
+        assert_eq!(h.bins.len(), 40);
+        assert_eq!(h.bins.iter().map(|(_, c)| c).sum::<u64>() + h.beyond, 1001);
+        assert_eq!(
+            h.beyond, 1,
+            "the 5 ms outlier is beyond the 99th percentile"
+        );
+        assert!(h.bins[0].0 > 10.0 && h.bins[0].0 < 12.0, "{:?}", h.bins[0]);
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub enum Line {
 
 /// Lines compared with a full LCS up to this many (per side, after trimming the common start
 /// and end); beyond that the middle is shown as removed-then-added.
-const MAX_LCS_LINES: usize = 4000;
+const MAX_LCS_LINES: usize = 1500;
 
 /// Text for diffing: pretty JSON when the bytes are JSON, else lossy UTF-8.
 pub fn normalize(bytes: &[u8]) -> String {

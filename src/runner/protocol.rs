@@ -12,6 +12,8 @@ use super::report::{CallReport, LogLevel};
 
 /// Largest header accepted; a bigger one means the stream is corrupt.
 const MAX_HEADER_BYTES: u32 = 512 * 1024 * 1024;
+/// Largest payload accepted (input, output, modules).
+const MAX_PAYLOAD_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// What to load: the manifest's options (its module list empty) and each module's name and
 /// length; the module bytes follow as the payload, in order.
@@ -94,15 +96,16 @@ pub(crate) fn read_frame<T: DeserializeOwned>(
     r.read_exact(&mut header)?;
     let mut len8 = [0u8; 8];
     r.read_exact(&mut len8)?;
-    let payload_len = usize::try_from(u64::from_le_bytes(len8)).map_err(io::Error::other)?;
-    let mut payload = Vec::new();
-    r.take(payload_len as u64).read_to_end(&mut payload)?;
-    if payload.len() != payload_len {
+    let payload_len = u64::from_le_bytes(len8);
+    if payload_len > MAX_PAYLOAD_BYTES {
         return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "frame payload cut short",
+            io::ErrorKind::InvalidData,
+            "frame payload too large",
         ));
     }
+    // Exactly the announced size: a 64 MiB output costs 64 MiB here, not a doubling buffer.
+    let mut payload = vec![0u8; usize::try_from(payload_len).map_err(io::Error::other)?];
+    r.read_exact(&mut payload)?;
     let header = serde_json::from_slice(&header)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     Ok(Some((header, payload)))

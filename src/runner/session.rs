@@ -35,13 +35,19 @@ const LOAD_LIMIT: Duration = Duration::from_mins(2);
 pub struct WorkerConfig {
     /// The executable to run with [`WORKER_ARG`]: this program.
     pub exe: PathBuf,
+    /// Use wasmtime's on-disk cache of compiled modules (extism's default). Off measures a cold
+    /// compile every time.
+    pub compile_cache: bool,
 }
 
 impl WorkerConfig {
     /// Workers run this very executable.
     pub fn current_exe() -> Result<Self, LoadError> {
         std::env::current_exe()
-            .map(|exe| Self { exe })
+            .map(|exe| Self {
+                exe,
+                compile_cache: true,
+            })
             .map_err(|e| LoadError::WorkerStart {
                 exe: PathBuf::from("(current executable)"),
                 detail: e.to_string(),
@@ -50,7 +56,10 @@ impl WorkerConfig {
 
     /// Workers run `exe` (tests point this at the built binary).
     pub fn with_exe(exe: impl Into<PathBuf>) -> Self {
-        Self { exe: exe.into() }
+        Self {
+            exe: exe.into(),
+            compile_cache: true,
+        }
     }
 }
 
@@ -136,7 +145,12 @@ impl Worker {
             exe: config.exe.clone(),
             detail,
         };
-        let mut child = Command::new(&config.exe)
+        let mut command = Command::new(&config.exe);
+        if !config.compile_cache {
+            // extism reads an empty EXTISM_CACHE_CONFIG as "no cache".
+            command.env("EXTISM_CACHE_CONFIG", "");
+        }
+        let mut child = command
             .arg(WORKER_ARG)
             .env(WASI_OUTPUT_ENV, "1")
             .stdin(Stdio::piped())

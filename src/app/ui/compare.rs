@@ -13,71 +13,83 @@ const ROW_HEIGHT: f32 = 18.0;
 
 /// Under the outcome: whether the last run matches the expected outcome, if one is recorded.
 pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
-    let (Some(expected), Some(last)) = (app.state.expected.clone(), &app.last) else {
-        if app.state.expected.is_some() {
-            ui.weak("An expected outcome is recorded; run to compare.");
-        }
+    if app.state.expected.is_none() {
+        return;
+    }
+    let (Some(view), Some(last)) = (&mut app.verdict, &app.last) else {
+        ui.weak("An expected outcome is recorded; run to compare.");
         return;
     };
-    let verdict = bundles::verdict(&expected, &last.report);
-    let actual = bundles::ExpectedOutcome::of(&last.report);
+    let matched = view.verdict == Verdict::Match;
     let mut clear = false;
-    ui.horizontal(|ui| match &verdict {
-        Verdict::Match => {
+    ui.horizontal(|ui| {
+        if matched {
             ui.colored_label(
                 Color32::from_rgb(80, 170, 90),
                 "✔ matches the expected outcome",
             );
-            clear = ui.small_button("Clear expected").clicked();
-        }
-        Verdict::Mismatch(_) => {
+        } else {
             ui.colored_label(
                 ui.visuals().error_fg_color,
                 "✖ differs from the expected outcome",
             );
-            clear = ui.small_button("Clear expected").clicked();
         }
+        clear = ui.small_button("Clear expected").clicked();
     });
-    if clear {
-        app.send(Command::ClearExpected);
-    }
-    if let Verdict::Mismatch(text) = verdict {
+    if let Verdict::Mismatch(text) = &view.verdict {
+        let expected = app.state.expected.as_ref().expect("checked above");
         egui::CollapsingHeader::new("Expected vs actual")
             .id_salt("expected_diff")
             .default_open(true)
-            .show(ui, |ui| match (&expected, actual) {
-                (ExpectedOutcome::Output(want), ExpectedOutcome::Output(got)) => {
+            .show(ui, |ui| match (expected, &last.report.error) {
+                (ExpectedOutcome::Output(want), None) => {
+                    let rows = view
+                        .rows
+                        .get_or_insert_with(|| rows_of(want, &last.report.output));
                     side_by_side(
                         ui,
                         "expected_vs_actual",
-                        ("expected", &want[..]),
-                        ("actual", &got[..]),
+                        ("expected", "actual"),
+                        rows,
                         180.0,
                     );
                 }
                 _ => {
-                    ui.label(text);
+                    ui.label(text.as_str());
                 }
             });
     }
+    if clear {
+        app.send(Command::ClearExpected);
+    }
+}
+
+/// The side-by-side rows of two outputs.
+pub(crate) fn rows_of(left: &[u8], right: &[u8]) -> Vec<DiffRow> {
+    paired_rows(&diff::lines(
+        &diff::normalize(left),
+        &diff::normalize(right),
+    ))
 }
 
 /// Two outputs side by side, the differing lines marked.
 pub(super) fn side_by_side(
     ui: &mut Ui,
     id: &str,
-    left: (&str, &[u8]),
-    right: (&str, &[u8]),
+    titles: (&str, &str),
+    rows: &[DiffRow],
     max_height: f32,
 ) {
-    let lines = diff::lines(&diff::normalize(left.1), &diff::normalize(right.1));
-    let changed = lines.iter().filter(|l| !matches!(l, Line::Same(_))).count();
-    let rows = paired_rows(&lines);
+    let changed = rows
+        .iter()
+        .filter(|(l, r)| l.as_ref().is_some_and(|c| c.1) || r.as_ref().is_some_and(|c| c.1))
+        .count();
     ui.weak(if changed == 0 {
         "No differing lines".to_string()
     } else {
         format!("{changed} differing lines")
     });
+    let (left, right) = titles;
     let removed_bg = Color32::from_rgba_unmultiplied(200, 60, 60, 60);
     let added_bg = Color32::from_rgba_unmultiplied(60, 180, 80, 60);
     let cell = |ui: &mut Ui, text: Option<&str>, bg: Option<Color32>| {
@@ -94,10 +106,10 @@ pub(super) fn side_by_side(
         .column(Column::remainder().clip(true))
         .header(ROW_HEIGHT, |mut header| {
             header.col(|ui| {
-                ui.strong(left.0);
+                ui.strong(left);
             });
             header.col(|ui| {
-                ui.strong(right.0);
+                ui.strong(right);
             });
         })
         .body(|body| {
@@ -132,6 +144,9 @@ pub(super) fn side_by_side(
 
 /// One side of a side-by-side row: the text and whether it changed (`None`: blank).
 type Cell = Option<(String, bool)>;
+
+/// One row of a side-by-side diff.
+pub(crate) type DiffRow = (Cell, Cell);
 
 /// Diff lines as side-by-side rows: a run of removed lines is paired with the run of added
 /// lines after it, so a changed line sits next to its replacement.
@@ -220,11 +235,19 @@ pub(super) fn history(app: &mut App, ui: &mut Ui) {
     let find = |n: Option<u64>| n.and_then(|n| app.history.iter().find(|r| r.number == n).cloned());
     if let (Some(a), Some(b)) = (find(app.compare.0), find(app.compare.1)) {
         ui.separator();
+        let key = (a.number, b.number);
+        if app.compare_rows.as_ref().is_none_or(|(k, _)| *k != key) {
+            app.compare_rows = Some((key, rows_of(&a.output, &b.output)));
+        }
+        let rows = &app.compare_rows.as_ref().expect("just built").1;
         side_by_side(
             ui,
             "history_diff",
-            (&format!("A: run {} ({})", a.number, a.function), &a.output),
-            (&format!("B: run {} ({})", b.number, b.function), &b.output),
+            (
+                &format!("A: run {} ({})", a.number, a.function),
+                &format!("B: run {} ({})", b.number, b.function),
+            ),
+            rows,
             f32::INFINITY,
         );
     }

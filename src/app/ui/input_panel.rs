@@ -34,6 +34,23 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         }
         ui.weak(bytes(app.state.input.text.len() as u64));
     });
+    if let Some(large) = &app.large_input {
+        let size = bytes(large.bytes.len() as u64);
+        let name = large.name.clone();
+        let mut clear = false;
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(format!("{size} from {name}")).strong());
+            ui.label(
+                "Too large to edit here: it is sent as it is. Clear it to type an input again.",
+            );
+            clear = ui.button("Clear large input").clicked();
+        });
+        if clear {
+            app.send(Command::ClearLargeInput);
+        }
+        return;
+    }
     let error = app.input_error();
     match &error {
         Some(e) => {

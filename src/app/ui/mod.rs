@@ -2,6 +2,7 @@
 //! central area with the toolbar, the input editor and the results. One file per panel.
 
 mod compare;
+pub(crate) use compare::DiffRow;
 mod host_panel;
 mod input_panel;
 mod json_highlight;
@@ -313,6 +314,17 @@ fn toolbar(app: &mut App, ui: &mut Ui) {
                 .on_disabled_hover_text(&hover);
             if run.clicked() {
                 app.send(Command::Run);
+            }
+            let bench = ui
+                .add_enabled(blocker.is_none(), egui::Button::new("Bench"))
+                .on_hover_text("Call the function this many times on the warm instance (inside the worker) and show calls/s, percentiles and a histogram in Timing")
+                .on_disabled_hover_text(&hover);
+            let loops = ui
+                .add(egui::DragValue::new(&mut app.state.bench_loops).range(2..=10_000_000).suffix(" calls"))
+                .labelled_by(bench.id);
+            let _ = loops;
+            if bench.clicked() {
+                app.send(Command::RunBench);
             }
         }
         ui.separator();

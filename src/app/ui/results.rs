@@ -394,8 +394,63 @@ fn host_calls(app: &App, ui: &mut Ui) {
         });
 }
 
+fn bench_stats(ui: &mut Ui, last: &super::super::view::RunView) {
+    let (Some(stats), Some(histogram)) = (&last.report.stats, last.histogram()) else {
+        return;
+    };
+    ui.label(RichText::new(format!("Bench: {} calls on the warm instance", stats.calls)).strong());
+    let per_s = if stats.median_us > 0.0 {
+        1e6 / stats.median_us
+    } else {
+        0.0
+    };
+    egui::Grid::new("bench_grid")
+        .num_columns(2)
+        .spacing([16.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Calls per second");
+            ui.label(RichText::new(format!("{per_s:.0} (at the median)")).strong());
+            ui.end_row();
+            for (name, value) in [
+                ("min", stats.min_us),
+                ("median", stats.median_us),
+                ("p95", stats.p95_us),
+                ("max", stats.max_us),
+            ] {
+                ui.label(name);
+                ui.label(format!("{value:.1} µs"));
+                ui.end_row();
+            }
+        });
+    let bars: Vec<egui_plot::Bar> = histogram
+        .bins
+        .iter()
+        .map(|(center, count)| {
+            #[expect(clippy::cast_precision_loss, reason = "counts are plotted")]
+            let height = *count as f64;
+            egui_plot::Bar::new(*center, height).width(histogram.bin_width_us * 0.95)
+        })
+        .collect();
+    egui_plot::Plot::new("bench_histogram")
+        .height(150.0)
+        .allow_scroll(false)
+        .x_axis_label("µs per call")
+        .y_axis_label("calls")
+        .show(ui, |plot| {
+            plot.bar_chart(egui_plot::BarChart::new("calls", bars));
+        });
+    if histogram.beyond > 0 {
+        ui.weak(format!(
+            "{} slower calls beyond the 99th percentile are not drawn",
+            histogram.beyond
+        ));
+    }
+    ui.separator();
+}
+
 fn timing(app: &App, ui: &mut Ui) {
     if let Some(last) = &app.last {
+        bench_stats(ui, last);
         let t = &last.report.timings;
         egui::Grid::new("timing_grid")
             .num_columns(2)
