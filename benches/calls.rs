@@ -1,1 +1,140 @@
-fn main() {}
+//! Calls through the playground's runner against the bare extism SDK, side by side in one run:
+//! the same plugin, the same input, a warm instance each. The runner's loop runs inside its worker
+//! process (`CallRequest::loops`, as `--loop N` and the window's Bench do), so one request pays
+//! the process round trip once for all the calls it times.
+//!
+//! Also: loading a plugin with a cold compile against a re-load from wasmtime's compile cache,
+//! for the bare SDK and for the runner (load time measured inside its worker).
+//!
+//! Run with `cargo bench --bench calls`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use extism_playground::runner::{CallRequest, LoadedPlugin, SandboxOptions, Session, WorkerConfig};
+
+const WORKER: &str = env!("CARGO_BIN_EXE_extism-playground");
+
+fn hello() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/samples/hello.wasm"
+    ))
+    .expect("hello sample")
+}
+
+fn text(len: usize) -> Vec<u8> {
+    b"hello extism playground "
+        .iter()
+        .copied()
+        .cycle()
+        .take(len)
+        .collect()
+}
+
+fn label(len: usize) -> String {
+    match len {
+        n if n >= 1 << 20 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 => format!("{} KiB", n >> 10),
+        n => format!("{n} B"),
+    }
+}
+
+fn session(wasm: &[u8], compile_cache: bool) -> Session {
+    let plugin = LoadedPlugin::from_wasm_bytes("hello.wasm", wasm.to_vec()).expect("valid module");
+    let worker = WorkerConfig {
+        compile_cache,
+        ..WorkerConfig::with_exe(WORKER)
+    };
+    Session::new(plugin, SandboxOptions::default(), worker).expect("session")
+}
+
+fn calls(c: &mut Criterion) {
+    let wasm = hello();
+    let mut sdk = extism::Plugin::new(wasm.as_slice(), [], false).expect("sdk plugin");
+    let runner = session(&wasm, true);
+    for (function, len) in [
+        ("count_vowels", 16),
+        ("count_vowels", 4 << 10),
+        ("count_vowels", 1 << 20),
+        ("echo", 1 << 20),
+    ] {
+        let input = text(len);
+        let shared = std::sync::Arc::new(input.clone());
+        let mut group = c.benchmark_group(format!("{function} {}", label(len)));
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_function("extism SDK", |b| {
+            b.iter(|| {
+                let out: &[u8] = sdk.call(function, input.as_slice()).expect("call");
+                black_box(out.len());
+            });
+        });
+        group.bench_function("playground runner", |b| {
+            b.iter_custom(|iters| {
+                let request = CallRequest {
+                    function: function.to_string(),
+                    input: std::sync::Arc::clone(&shared),
+                    loops: u32::try_from(iters).expect("iteration count fits"),
+                    ..CallRequest::default()
+                };
+                let started = Instant::now();
+                let report = runner.call_blocking(request);
+                let elapsed = started.elapsed();
+                assert!(report.is_ok(), "{:?}", report.error);
+                elapsed
+            });
+        });
+        group.finish();
+    }
+}
+
+fn load(c: &mut Criterion) {
+    let wasm = hello();
+    let mut group = c.benchmark_group("load hello.wasm");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(8));
+    for (name, cached) in [("cold compile", false), ("compile cache", true)] {
+        group.bench_function(format!("extism SDK, {name}"), |b| {
+            b.iter(|| {
+                let mut builder = extism::PluginBuilder::new(wasm.as_slice());
+                if !cached {
+                    builder = builder.with_cache_disabled();
+                }
+                black_box(extism::CompiledPlugin::new(builder).expect("compiles"));
+            });
+        });
+        // The runner's load time as its worker measures it (process start not included).
+        group.bench_function(format!("playground runner, {name}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let report = session(&wasm, cached).call_blocking(CallRequest {
+                        function: "greet".into(),
+                        input: b"x".to_vec().into(),
+                        ..CallRequest::default()
+                    });
+                    assert!(report.is_ok(), "{:?}", report.error);
+                    total += Duration::from_secs_f64(report.timings.load_ms / 1000.0);
+                }
+                total
+            });
+        });
+    }
+    // Everything a first call costs: worker start, load from the cache, instantiate, call.
+    group.bench_function("playground runner, first call end to end", |b| {
+        b.iter(|| {
+            let report = session(&wasm, true).call_blocking(CallRequest {
+                function: "greet".into(),
+                input: b"x".to_vec().into(),
+                ..CallRequest::default()
+            });
+            assert!(report.is_ok());
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, calls, load);
+criterion_main!(benches);

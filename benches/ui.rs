@@ -1,1 +1,238 @@
-fn main() {}
+//! The window under big and busy calls, measured on the real `App` (`egui_kittest` frames: the
+//! egui pass, without the GPU): the worst and 95th-percentile frame time and the app process's
+//! extra peak memory while 64 MiB goes in and 64 MiB comes out, and while 100 000 log lines
+//! arrive. Then the cold start of the real binary under Xvfb (skipped when Xvfb is missing).
+//!
+//! Run with `cargo bench --bench ui`.
+
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use extism_playground::app::{App, AppOptions};
+use extism_playground::runner::WorkerConfig;
+
+const BIN: &str = env!("CARGO_BIN_EXE_extism-playground");
+const MIB: usize = 1024 * 1024;
+
+/// Resident memory of this process, and its peak since the last reset, in MiB.
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Starts a new peak-memory measurement (Linux: writing 5 to `clear_refs` resets `VmHWM`).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+struct Frames(Vec<Duration>);
+
+impl Frames {
+    fn step(&mut self, h: &mut Harness<'_, App>) {
+        let started = Instant::now();
+        h.step();
+        self.0.push(started.elapsed());
+    }
+
+    fn summary(&self) -> (f64, f64, usize) {
+        let mut ms: Vec<f64> = self.0.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        ms.sort_by(f64::total_cmp);
+        #[expect(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let p95 = ms[((ms.len() as f64 * 0.95) as usize).min(ms.len() - 1)];
+        (ms[ms.len() - 1], p95, ms.len())
+    }
+}
+
+fn harness() -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(|cc| App::new(cc, AppOptions::new(WorkerConfig::with_exe(BIN))))
+}
+
+/// Steps frames until the call ends, then `after` more frames.
+fn frames_through_call(h: &mut Harness<'_, App>, frames: &mut Frames, after: usize) {
+    let deadline = Instant::now() + Duration::from_mins(2);
+    for _ in 0..3 {
+        frames.step(h);
+    }
+    while h.state().is_running() {
+        assert!(Instant::now() < deadline, "the call did not finish");
+        frames.step(h);
+        std::thread::sleep(Duration::from_millis(4));
+    }
+    for _ in 0..after {
+        frames.step(h);
+    }
+}
+
+fn report(name: &str, frames: &Frames, extra: Option<(f64, f64)>) {
+    let (worst, p95, n) = frames.summary();
+    let memory = extra.map_or_else(String::new, |(peak, payload)| {
+        format!(
+            ", peak memory for it {peak:.0} MiB = {:.2}x the {payload:.0} MiB payload",
+            peak / payload
+        )
+    });
+    println!("{name}: {n} frames, worst {worst:.1} ms, p95 {p95:.1} ms{memory}");
+}
+
+fn big_payload() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("echo").click();
+    h.run();
+    // Everything from here on counts: the input itself, the copies, the output, the views.
+    let (rss_before, _) = memory_mib();
+    reset_peak();
+    // 64 MiB of 64-byte lines: 1 048 576 lines for the text view.
+    let line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_\n";
+    let input: Vec<u8> = line.iter().copied().cycle().take(64 * MIB).collect();
+    h.state_mut().set_large_input("64MiB.txt", input);
+    let mut frames = Frames(Vec::new());
+    h.get_by_role_and_label(Role::Button, "▶ Run").click();
+    frames_through_call(&mut h, &mut frames, 5);
+    let report_ok = h
+        .state()
+        .last_report()
+        .is_some_and(|r| r.is_ok() && r.output.len() == 64 * MIB);
+    assert!(
+        report_ok,
+        "echo of 64 MiB failed: {:?}",
+        h.state().last_report().map(|r| &r.error)
+    );
+    // Look at the output every way the window shows it.
+    for tab in ["Hex", "Text"] {
+        h.get_by_label(tab).click();
+        for _ in 0..5 {
+            frames.step(&mut h);
+        }
+    }
+    let (_, peak) = memory_mib();
+    report(
+        "64 MiB in, 64 MiB out (hello echo)",
+        &frames,
+        Some((peak - rss_before, 64.0)),
+    );
+}
+
+fn log_flood() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("Samples").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "chaos").click();
+    h.run();
+    h.get_by_label("log_flood").click();
+    h.run();
+    let mut frames = Frames(Vec::new());
+    h.get_by_role_and_label(Role::Button, "▶ Run").click();
+    frames_through_call(&mut h, &mut frames, 3);
+    let logs = h.state().last_report().map_or(0, |r| r.logs.len());
+    assert_eq!(logs, 100_000, "every line arrives");
+    h.get_by_label("Logs (100000)").click();
+    for _ in 0..5 {
+        frames.step(&mut h);
+    }
+    // Filter the table, as a person hunting one line would.
+    h.get_by_role_and_label(Role::TextInput, "Filter").click();
+    frames.step(&mut h);
+    h.get_by_role_and_label(Role::TextInput, "Filter")
+        .type_text("line 99999");
+    for _ in 0..5 {
+        frames.step(&mut h);
+    }
+    report(
+        "100 000 log lines (chaos log_flood), table shown and filtered",
+        &frames,
+        None,
+    );
+}
+
+fn cold_start() {
+    let has_xvfb = std::process::Command::new("sh")
+        .args(["-c", "command -v Xvfb"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_xvfb {
+        println!("cold start: skipped (no Xvfb; apt-get install xvfb libgl1-mesa-dri)");
+        return;
+    }
+    let display = format!(":{}", 700 + std::process::id() % 200);
+    let mut xvfb = std::process::Command::new("Xvfb")
+        .args([
+            display.as_str(),
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("Xvfb starts");
+    std::thread::sleep(Duration::from_secs(1));
+    let home = std::env::temp_dir().join(format!("playground-cold-start-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&home);
+    let mut first_frame = Vec::new();
+    let mut wall = Vec::new();
+    for _ in 0..7 {
+        let started = Instant::now();
+        let out = std::process::Command::new(BIN)
+            .env("DISPLAY", &display)
+            .env("HOME", &home)
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .env("EXTISM_PLAYGROUND_EXIT_AFTER_FIRST_FRAME", "1")
+            .output()
+            .expect("the app runs");
+        wall.push(started.elapsed().as_secs_f64() * 1000.0);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if let Some(ms) = stderr.lines().find_map(|l| {
+            l.strip_prefix("first frame ")
+                .and_then(|r| r.split(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+        }) {
+            first_frame.push(ms);
+        }
+    }
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    let _ = std::fs::remove_dir_all(&home);
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    println!(
+        "cold start: first frame {:.0} ms after main (median of {}), process start to exit after that frame {:.0} ms",
+        median(&mut first_frame),
+        first_frame.len(),
+        median(&mut wall)
+    );
+}
+
+fn main() {
+    // `cargo test` runs bench targets with no arguments only when asked; `cargo bench` passes
+    // --bench. Either way, this measures.
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        std::env::consts::ARCH
+    );
+    big_payload();
+    log_flood();
+    cold_start();
+}

@@ -234,7 +234,7 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
         options,
         request: CallRequest {
             function: args.function.clone(),
-            input,
+            input: input.into(),
             host,
             log_level: args.log_level,
             fresh_instance: false,
@@ -286,7 +286,7 @@ fn save_call_bundle(
         keep_state: true,
         host: request.host.clone(),
         function: request.function.clone(),
-        input: request.input.clone(),
+        input: request.input.as_ref().clone(),
         input_mode: None,
         expected: Some(ExpectedOutcome::of(report)),
     };
@@ -328,7 +328,7 @@ fn replay(args: &ReplayArgs) -> ExitCode {
     };
     let report = session.call_blocking(CallRequest {
         function: scenario.function.clone(),
-        input: scenario.input.clone(),
+        input: scenario.input.clone().into(),
         host: scenario.host.clone(),
         log_level: LogLevel::Info,
         fresh_instance: !scenario.keep_state,

@@ -384,12 +384,14 @@ fn exported_rust_compiles_as_the_committed_example() {
     // `cargo test` builds examples/, so the committed example compiling against the pinned
     // extism proves the generator's output does; this keeps the two identical.
     let generated = bundle::export::rust(&export_scenario());
+    // The committed file is kept as `cargo fmt` leaves it; format the generated code the same way.
+    let formatted = rustfmt(&generated);
     if std::env::var_os("UPDATE_EXAMPLES").is_some() {
-        std::fs::write("examples/exported_host.rs", &generated).unwrap();
+        std::fs::write("examples/exported_host.rs", &formatted).unwrap();
     }
     let committed = std::fs::read_to_string("examples/exported_host.rs").unwrap();
     assert_eq!(
-        generated, committed,
+        formatted, committed,
         "regenerate with UPDATE_EXAMPLES=1 cargo test --test bundle"
     );
     for needle in [
@@ -403,6 +405,29 @@ fn exported_rust_compiles_as_the_committed_example() {
     ] {
         assert!(generated.contains(needle), "{needle}");
     }
+}
+
+/// `code` as rustfmt formats it (rustfmt comes with the toolchain).
+fn rustfmt(code: &str) -> String {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("rustfmt")
+        .args(["--edition", "2024"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("rustfmt runs (rustup component add rustfmt)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(code.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the generated code does not parse as Rust"
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

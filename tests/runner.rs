@@ -77,7 +77,7 @@ fn pdk_and_host_logs_are_attributed_to_the_call() {
     let s = session("host-demo", defaults());
     let r = s.call_blocking(CallRequest {
         function: "log_levels".into(),
-        input: b"x".to_vec(),
+        input: b"x".to_vec().into(),
         log_level: LogLevel::Trace,
         ..CallRequest::default()
     });
@@ -124,7 +124,7 @@ fn kv_store_is_served_and_updated() {
     };
     let r = s.call_blocking(CallRequest {
         function: "kv_roundtrip".into(),
-        input: br#"{"key": "greeting", "value": "hi"}"#.to_vec(),
+        input: br#"{"key": "greeting", "value": "hi"}"#.to_vec().into(),
         host,
         ..CallRequest::default()
     });
@@ -147,7 +147,7 @@ fn secrets_are_served_and_missing_ones_explained() {
     };
     let r = s.call_blocking(CallRequest {
         function: "secret_length".into(),
-        input: b"api_key".to_vec(),
+        input: b"api_key".to_vec().into(),
         host,
         ..CallRequest::default()
     });
@@ -358,7 +358,7 @@ fn a_call_stuck_in_a_host_call_can_be_stopped() {
     );
     let handle = s.call(CallRequest {
         function: "http_get".into(),
-        input: url.into_bytes(),
+        input: url.into_bytes().into(),
         ..CallRequest::default()
     });
     std::thread::sleep(Duration::from_millis(500));
@@ -492,7 +492,7 @@ fn loops_run_in_the_worker_with_stats() {
     let s = session("hello", defaults());
     let r = s.call_blocking(CallRequest {
         function: "greet".into(),
-        input: b"loop".to_vec(),
+        input: b"loop".to_vec().into(),
         loops: 200,
         ..CallRequest::default()
     });

@@ -553,10 +553,10 @@ impl App {
     }
 
     /// The bytes the next run sends: a large input loaded from a file, or the editor's text.
-    fn input_bytes(&self) -> Vec<u8> {
+    fn input_bytes(&self) -> Arc<Vec<u8>> {
         match &self.large_input {
-            Some(large) => large.bytes.as_ref().clone(),
-            None => self.state.input.text.clone().into_bytes(),
+            Some(large) => Arc::clone(&large.bytes),
+            None => Arc::new(self.state.input.text.clone().into_bytes()),
         }
     }
 

@@ -67,7 +67,8 @@ impl WorkerConfig {
 #[derive(Clone, Debug, Default)]
 pub struct CallRequest {
     pub function: String,
-    pub input: Vec<u8>,
+    /// Shared, so a big input is never copied on its way to the worker.
+    pub input: Arc<Vec<u8>>,
     /// The kv store and secrets host functions serve during the call.
     pub host: HostData,
     /// Logs below this level are not kept.

@@ -35,7 +35,7 @@ pub fn session(name: &str, options: SandboxOptions) -> Session {
 pub fn call(session: &Session, function: &str, input: &str) -> CallReport {
     session.call_blocking(CallRequest {
         function: function.to_string(),
-        input: input.as_bytes().to_vec(),
+        input: input.as_bytes().to_vec().into(),
         ..CallRequest::default()
     })
 }

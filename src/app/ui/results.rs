@@ -253,11 +253,13 @@ fn logs(app: &mut App, ui: &mut Ui) {
                     ui.selectable_value(&mut filter.min_level, level, format!("{level} and above"));
                 }
             });
+        let label = ui.label("Filter");
         ui.add(
             egui::TextEdit::singleline(&mut filter.text)
-                .hint_text("filter messages")
+                .hint_text("text in the message")
                 .desired_width(180.0),
-        );
+        )
+        .labelled_by(label.id);
         clear = ui
             .button("Clear")
             .on_hover_text("Clear this call's logs")
