@@ -229,6 +229,11 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     if args.loops == 0 {
         bail!("--loop must be at least 1");
     }
+    if args.loops > 1 && args.save_bundle.is_some() {
+        bail!(
+            "--save-bundle records one call and replay makes one call; drop --loop to save a bundle"
+        );
+    }
     Ok(CallPlan {
         plugin,
         options,
@@ -381,6 +386,10 @@ fn replay(args: &ReplayArgs) -> ExitCode {
                 }
             }
         }
+    }
+    if report.error_kind() == Some(ErrorKind::Load) {
+        // The plugin could not be loaded at all: that is the bundle's problem, not a mismatch.
+        return ExitCode::from(EXIT_USAGE);
     }
     match verdict {
         Some(Verdict::Match) => ExitCode::SUCCESS,

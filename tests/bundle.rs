@@ -524,3 +524,66 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn loop_and_save_bundle_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.json");
+    let out = run_bin(
+        &[
+            "call",
+            &s("counter"),
+            "increment",
+            "--loop",
+            "3",
+            "--save-bundle",
+            p(&path),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("drop --loop to save a bundle"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!path.exists());
+}
+
+#[test]
+fn relative_allowed_paths_are_saved_absolute() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    let bundle = dir.path().join("w.json");
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "call",
+            &s("wasi-demo"),
+            "write_read",
+            "-i",
+            "hi",
+            "--wasi",
+            "--allow-path",
+            "./data:/data",
+            "--save-bundle",
+            p(&bundle),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scenario = bundle::load(&bundle).unwrap();
+    assert!(
+        scenario.options.allowed_paths[0].host.is_absolute(),
+        "{:?}",
+        scenario.options.allowed_paths
+    );
+    // So it replays from anywhere.
+    let out = run_bin(&["replay", p(&bundle)], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

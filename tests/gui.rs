@@ -565,3 +565,108 @@ fn bench_mode_shows_stats_and_stops_mid_run() {
     let calls = report.stats.as_ref().expect("partial stats").calls;
     assert!(calls > 0 && calls < 10_000_000, "{calls}");
 }
+
+/// A file dropped on the window, as the windowing integration hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_plugin_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dropped.wasm");
+    std::fs::copy(common::sample("counter"), &path).unwrap();
+    let mut h = harness();
+    h.run();
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.clone())));
+    h.run();
+    assert_eq!(
+        h.state().state().plugin,
+        extism_playground::app::state::PluginRef::File(path)
+    );
+    assert_eq!(h.state().state().function, "increment");
+    h.get_by_label_contains("Opened dropped.wasm");
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), r#"{"count":1}"#);
+}
+
+#[test]
+fn opening_another_plugin_mid_call_drops_the_old_result() {
+    let mut h = harness();
+    h.run();
+    open_sample(&mut h, "chaos");
+    h.get_by_role_and_label(Role::Button, RUN).click();
+    h.run_steps(2);
+    step_until(&mut h, "spin to start", App::is_running);
+    // Open hello while chaos spins: the spin is stopped and its result never shows as hello's.
+    h.step();
+    h.get_by_label("Samples").click();
+    h.step();
+    h.step();
+    h.get_by_role_and_label(Role::Button, "hello").click();
+    h.step();
+    step_until(&mut h, "the old call to end", |app| !app.is_running());
+    assert!(
+        h.state().last_report().is_none(),
+        "the spin's result must not be shown for hello"
+    );
+    h.get_by_label_contains("its result was discarded");
+    run_and_wait(&mut h);
+    assert!(output(&h).starts_with(r#"{"count":7"#));
+}
+
+#[test]
+fn a_large_or_binary_input_is_what_runs_and_what_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.run();
+    h.get_by_label("echo").click();
+    h.run();
+    let input: Vec<u8> = (0..=255u8).cycle().take(3 * 1024 * 1024).collect();
+    h.state_mut().set_large_input("blob.bin", input.clone());
+    h.run();
+    h.get_by_label_contains("from blob.bin");
+    run_and_wait(&mut h);
+    assert_eq!(
+        h.state().last_report().unwrap().output,
+        input,
+        "sent byte for byte"
+    );
+    let path = dir.path().join("blob.bundle.json");
+    h.state_mut().save_bundle(&path, true).unwrap();
+    let scenario = extism_playground::bundle::load(&path).unwrap();
+    assert_eq!(scenario.input, input, "the bundle keeps the input that ran");
+    // Reopened, the binary input is again sent as it is.
+    let mut h = harness_opening(Some(path));
+    h.run();
+    run_and_wait(&mut h);
+    assert_eq!(h.state().last_report().unwrap().output, input);
+}
+
+#[test]
+fn hot_reload_watches_the_modules_a_manifest_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("plugin.wasm");
+    std::fs::copy(common::sample("counter"), &module).unwrap();
+    let manifest = dir.path().join("plugin.json");
+    std::fs::write(&manifest, r#"{"wasm": [{"path": "plugin.wasm"}]}"#).unwrap();
+    let mut h = harness_opening(Some(manifest));
+    h.run();
+    assert_eq!(h.state().state().function, "increment");
+    // The author rebuilds the module; the manifest itself does not change.
+    std::fs::copy(common::sample("hello"), &module).unwrap();
+    step_until(&mut h, "hot reload", |app| {
+        app.state().function == "count_vowels"
+    });
+    h.get_by_label_contains("changed on disk, reloaded");
+}

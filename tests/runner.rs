@@ -668,3 +668,32 @@ fn inspection_of_the_samples() {
     assert!(!wasi.unsatisfied_imports(false, &[]).is_empty());
     assert!(wasi.unsatisfied_imports(true, &[]).is_empty());
 }
+
+#[test]
+fn manifest_modules_can_come_from_a_url() {
+    let bytes = std::fs::read(sample("hello")).unwrap();
+    let sha = extism_playground::runner::source::sha256_hex(&bytes);
+    let url = format!("{}/hello.wasm", common::serve_bytes(bytes));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("remote.json");
+    std::fs::write(
+        &path,
+        format!(r#"{{"wasm": [{{"url": "{url}", "hash": "{sha}"}}]}}"#),
+    )
+    .unwrap();
+    let (plugin, options) = LoadedPlugin::from_path(&path).unwrap();
+    assert_eq!(plugin.main().sha256, sha);
+    let s = Session::new(plugin, options.unwrap(), worker()).unwrap();
+    assert_eq!(output(&call(&s, "greet", "remote")), "Hello, remote!");
+    // An unreachable URL names it.
+    std::fs::write(
+        &path,
+        r#"{"wasm": [{"url": "http://127.0.0.1:1/nothing.wasm"}]}"#,
+    )
+    .unwrap();
+    let e = LoadedPlugin::from_path(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("cannot download the module from http://127.0.0.1:1/nothing.wasm"),
+        "{e}"
+    );
+}

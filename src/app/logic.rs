@@ -221,10 +221,12 @@ impl App {
                             || path.display().to_string(),
                             |n| n.to_string_lossy().into_owned(),
                         );
-                        if bytes.len() >= super::LARGE_INPUT_BYTES {
+                        if bytes.len() >= super::LARGE_INPUT_BYTES
+                            || std::str::from_utf8(&bytes).is_err()
+                        {
                             let size = crate::app::ui::widgets::bytes(bytes.len() as u64);
                             self.set_large_input(&name, bytes);
-                            self.set_status(format!("Input: {size} from {name}, sent as it is (too large to edit here)"), false);
+                            self.set_status(format!("Input: {size} from {name}, sent byte for byte (not editable here)"), false);
                         } else {
                             let text = String::from_utf8_lossy(&bytes).into_owned();
                             let mode = if crate::app::view::check_json(&text).is_ok() {
@@ -299,7 +301,7 @@ impl App {
         self.install(Loaded {
             plugin,
             inspection,
-            stamp: None,
+            stamps: Vec::new(),
         });
         if fresh {
             self.state.options = sample.options();
@@ -339,10 +341,11 @@ impl App {
                         self.state.options.wasi = true;
                     }
                 }
+                let stamps = super::watch_stamps(path, &plugin);
                 self.install(Loaded {
                     plugin,
                     inspection,
-                    stamp: FileStamp::of(path),
+                    stamps,
                 });
                 self.set_status(format!("Opened {name}"), false);
             }
@@ -370,11 +373,28 @@ impl App {
         self.session = None;
         self.reset_reason = None;
         self.last = None;
+        self.verdict = None;
+        self.export_cache = None;
+        self.generation += 1;
+        // A call still running belongs to the previous plugin: stop it; its result is dropped.
+        if let Some(running) = &mut self.running {
+            running.canceller.cancel();
+            running.stop_requested = true;
+        }
+        let key = self.state.plugin.key();
+        let new_plugin = self.loaded_key.as_ref() != Some(&key);
+        self.loaded_key = Some(key);
         if !callable.contains(&self.state.function)
             && let Some(first) = callable.first()
         {
             self.state.function.clone_from(first);
             self.state.input = self.draft_for(first);
+            self.input_check = None;
+        } else if new_plugin
+            && let Some(draft) = self.state.drafts.get(&self.draft_key(&self.state.function))
+        {
+            // This plugin's own saved input for the function, not the previous plugin's.
+            self.state.input = draft.clone();
             self.input_check = None;
         }
         self.next_reload_check = Some(Instant::now() + RELOAD_CHECK);
@@ -385,7 +405,6 @@ impl App {
             self.set_status("Samples are built in; there is nothing to reload", false);
             return;
         };
-        let stamp = FileStamp::of(&path);
         match LoadedPlugin::from_path(&path).and_then(|(plugin, _)| {
             let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
             Ok((plugin, inspection))
@@ -393,10 +412,11 @@ impl App {
             Ok((plugin, inspection)) => {
                 let name = plugin.display_name.clone();
                 let function = self.state.function.clone();
+                let stamps = super::watch_stamps(&path, &plugin);
                 self.install(Loaded {
                     plugin,
                     inspection,
-                    stamp,
+                    stamps,
                 });
                 self.reset_reason = Some("the plugin was reloaded".to_string());
                 let how = if automatic {
@@ -415,7 +435,9 @@ impl App {
                 // Keep the working version; remember the stamp so a half-written file is not
                 // retried every tick.
                 if let Some(loaded) = &mut self.loaded {
-                    loaded.stamp = stamp;
+                    for (file, stamp) in &mut loaded.stamps {
+                        *stamp = FileStamp::of(file);
+                    }
                 }
                 self.set_status(
                     format!(
@@ -442,8 +464,12 @@ impl App {
         }
         self.next_reload_check = Some(now + RELOAD_CHECK);
         let Some(loaded) = &self.loaded else { return };
-        let current = FileStamp::of(path);
-        if current.is_some() && current != loaded.stamp {
+        let _ = path;
+        let changed = loaded
+            .stamps
+            .iter()
+            .any(|(file, stamp)| FileStamp::of(file).is_some_and(|now| Some(now) != *stamp));
+        if changed {
             self.reload(true);
         }
     }
@@ -461,12 +487,12 @@ impl App {
         }
     }
 
-    fn draft_key(&self, function: &str) -> String {
+    pub(crate) fn draft_key(&self, function: &str) -> String {
         format!("{}::{function}", self.state.plugin.key())
     }
 
     /// Saves the current input as the draft of the current function.
-    fn stash_input(&mut self) {
+    pub(crate) fn stash_input(&mut self) {
         let key = self.draft_key(&self.state.function);
         self.state.drafts.insert(key, self.state.input.clone());
     }
@@ -553,7 +579,7 @@ impl App {
     }
 
     /// The bytes the next run sends: a large input loaded from a file, or the editor's text.
-    fn input_bytes(&self) -> Arc<Vec<u8>> {
+    pub(crate) fn input_bytes(&self) -> Arc<Vec<u8>> {
         match &self.large_input {
             Some(large) => Arc::clone(&large.bytes),
             None => Arc::new(self.state.input.text.clone().into_bytes()),
@@ -602,6 +628,7 @@ impl App {
         });
         self.running = Some(Running {
             promise,
+            generation: self.generation,
             canceller,
             started: Instant::now(),
             function,
@@ -614,7 +641,11 @@ impl App {
             return;
         };
         match running.promise.try_take() {
-            Ok(view) => self.finish(view),
+            Ok(view) if running.generation == self.generation => self.finish(view),
+            Ok(view) => {
+                let function = view.report.function;
+                self.set_status(format!("The call of {function} on the previous plugin ended; its result was discarded"), false);
+            }
             Err(promise) => self.running = Some(Running { promise, ..running }),
         }
     }

@@ -67,7 +67,7 @@ pub const LARGE_INPUT_BYTES: usize = 1024 * 1024;
 /// The verdict of the last run against the expected outcome, and its side-by-side rows (built
 /// on first view).
 pub struct VerdictView {
-    pub verdict: crate::bundle::Verdict,
+    pub matched: bool,
     pub rows: Option<Vec<ui::DiffRow>>,
 }
 
@@ -75,8 +75,9 @@ pub struct VerdictView {
 pub struct Loaded {
     pub plugin: LoadedPlugin,
     pub inspection: Inspection,
-    /// Size and modification time of the opened file, for hot reload.
-    pub stamp: Option<FileStamp>,
+    /// Size and modification time of the opened file and of every module file it names, for
+    /// hot reload.
+    pub stamps: Vec<(PathBuf, Option<FileStamp>)>,
 }
 
 /// What identifies a version of a file on disk.
@@ -84,6 +85,29 @@ pub struct Loaded {
 pub struct FileStamp {
     pub modified: Option<SystemTime>,
     pub len: u64,
+}
+
+/// The files hot reload watches for a plugin opened from `path`: the file itself and, for a
+/// manifest, each module file.
+pub fn watch_stamps(
+    path: &std::path::Path,
+    plugin: &LoadedPlugin,
+) -> Vec<(PathBuf, Option<FileStamp>)> {
+    let mut paths = vec![path.to_path_buf()];
+    for module in &plugin.modules {
+        if let crate::runner::source::ModuleOrigin::File(p) = &module.origin
+            && !paths.contains(p)
+        {
+            paths.push(p.clone());
+        }
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let stamp = FileStamp::of(&p);
+            (p, stamp)
+        })
+        .collect()
 }
 
 impl FileStamp {
@@ -99,6 +123,8 @@ impl FileStamp {
 /// A call in flight.
 pub struct Running {
     pub promise: Promise<RunView>,
+    /// The plugin generation the call was made on; a result for an older one is discarded.
+    pub generation: u64,
     pub canceller: Canceller,
     pub started: Instant,
     pub function: String,
@@ -181,6 +207,12 @@ pub struct App {
     pub(crate) verdict: Option<VerdictView>,
     pub(crate) large_input: Option<LargeInput>,
     first_frame: FirstFrame,
+    /// Bumped whenever another plugin (or version of it) is installed.
+    pub(crate) generation: u64,
+    /// The key of the installed plugin, to tell a new plugin from a reload.
+    pub(crate) loaded_key: Option<String>,
+    /// Generated host code for the Export window, with the key it was made for.
+    pub(crate) export_cache: Option<(u64, String, String)>,
 }
 
 /// Timing of the first frame (cold start), logged once.
@@ -220,6 +252,9 @@ impl App {
             compare_rows: None,
             verdict: None,
             large_input: None,
+            generation: 0,
+            loaded_key: None,
+            export_cache: None,
             first_frame: FirstFrame {
                 started: options.started,
                 exit_after: options.exit_after_first_frame,
@@ -271,13 +306,24 @@ impl App {
         });
     }
 
-    /// Recomputes the verdict of the last run against the expected outcome.
+    /// Recomputes whether the last run matches the expected outcome (a byte comparison; the
+    /// side-by-side rows are built only when shown).
     pub(crate) fn refresh_verdict(&mut self) {
         self.verdict = match (&self.state.expected, &self.last) {
-            (Some(expected), Some(last)) => Some(VerdictView {
-                verdict: crate::bundle::verdict(expected, &last.report),
-                rows: None,
-            }),
+            (Some(expected), Some(last)) => {
+                let matched = match expected {
+                    crate::bundle::ExpectedOutcome::Output(want) => {
+                        last.report.error.is_none() && &last.report.output == want
+                    }
+                    crate::bundle::ExpectedOutcome::Error(kind) => {
+                        last.report.error_kind() == Some(*kind)
+                    }
+                };
+                Some(VerdictView {
+                    matched,
+                    rows: None,
+                })
+            }
             _ => None,
         };
     }

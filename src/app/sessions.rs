@@ -120,6 +120,24 @@ impl App {
         }
     }
 
+    /// A hash of everything the exported host code depends on.
+    pub(crate) fn export_key(&self) -> Option<u64> {
+        use std::hash::{Hash as _, Hasher as _};
+        let loaded = self.loaded.as_ref()?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for m in &loaded.plugin.modules {
+            m.sha256.hash(&mut h);
+        }
+        format!("{:?}", self.state.options).hash(&mut h);
+        self.state.function.hash(&mut h);
+        self.state.host.kv.hash(&mut h);
+        match &self.large_input {
+            Some(large) => (std::sync::Arc::as_ptr(&large.bytes) as usize).hash(&mut h),
+            None => self.state.input.text.hash(&mut h),
+        }
+        Some(h.finish())
+    }
+
     /// Everything needed to replay what the window shows now.
     pub fn scenario(&self) -> Option<Scenario> {
         let loaded = self.loaded.as_ref()?;
@@ -129,7 +147,7 @@ impl App {
             keep_state: self.state.keep_state,
             host: self.state.host.clone(),
             function: self.state.function.clone(),
-            input: self.state.input.text.clone().into_bytes(),
+            input: self.input_bytes().as_ref().clone(),
             input_mode: Some(match self.state.input.mode {
                 InputMode::Json => "json".to_string(),
                 InputMode::Raw => "raw".to_string(),
@@ -185,6 +203,7 @@ impl App {
                     return;
                 }
             };
+        self.stash_input();
         self.state.plugin = PluginRef::Bundle(path.to_path_buf());
         self.state.session_path = Some(path.to_path_buf());
         self.state.remember_session(path.to_path_buf());
@@ -192,7 +211,7 @@ impl App {
         self.install(Loaded {
             plugin: scenario.plugin,
             inspection,
-            stamp: None,
+            stamps: Vec::new(),
         });
         if !fresh {
             return;
@@ -200,23 +219,30 @@ impl App {
         self.state.options = scenario.options;
         self.state.keep_state = scenario.keep_state;
         self.state.host.kv = scenario.host.kv;
-        // A bundle without secret values keeps the ones typed here under the same names.
+        // Secrets saved without values are unset (get_secret says so), unless one was typed
+        // here under the same name.
         for (name, value) in scenario.host.secrets {
-            if !value.is_empty() || !self.state.host.secrets.contains_key(&name) {
+            if !value.is_empty() {
                 self.state.host.secrets.insert(name, value);
             }
         }
         self.state.function = function;
-        let text = String::from_utf8_lossy(&scenario.input).into_owned();
-        let mode = match scenario.input_mode.as_deref() {
-            Some("raw") => InputMode::Raw,
-            Some("json") => InputMode::Json,
-            _ if crate::app::view::check_json(&text).is_ok() => InputMode::Json,
-            _ => InputMode::Raw,
-        };
-        self.state.input = InputDraft { text, mode };
-        self.state.expected = scenario.expected;
         self.large_input = None;
+        match String::from_utf8(scenario.input) {
+            Ok(text) if text.len() < super::LARGE_INPUT_BYTES => {
+                let mode = match scenario.input_mode.as_deref() {
+                    Some("raw") => InputMode::Raw,
+                    Some("json") => InputMode::Json,
+                    _ if crate::app::view::check_json(&text).is_ok() => InputMode::Json,
+                    _ => InputMode::Raw,
+                };
+                self.state.input = InputDraft { text, mode };
+            }
+            // Binary or big inputs are sent byte for byte, outside the editor.
+            Ok(text) => self.set_large_input("the bundle's input", text.into_bytes()),
+            Err(e) => self.set_large_input("the bundle's input", e.into_bytes()),
+        }
+        self.state.expected = scenario.expected;
         self.refresh_verdict();
         self.input_check = None;
         self.set_status(

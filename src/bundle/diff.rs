@@ -88,17 +88,21 @@ fn lcs(a: &[&str], b: &[&str]) -> Vec<Line> {
 /// A unified-style diff of two outputs (`-` expected, `+` actual) with 3 lines of context.
 pub fn unified(expected: &[u8], actual: &[u8]) -> String {
     let diff = lines(&normalize(expected), &normalize(actual));
-    let changed: Vec<usize> = diff
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| !matches!(l, Line::Same(_)))
-        .map(|(i, _)| i)
-        .collect();
-    let near = |i: usize| changed.iter().any(|&c| c.abs_diff(i) <= 3);
+    // Lines within 3 of a change are shown: one pass to mark them, not a search per line.
+    let mut shown = vec![false; diff.len()];
+    let mut any_change = false;
+    for (i, line) in diff.iter().enumerate() {
+        if !matches!(line, Line::Same(_)) {
+            any_change = true;
+            for flag in &mut shown[i.saturating_sub(3)..(i + 4).min(diff.len())] {
+                *flag = true;
+            }
+        }
+    }
     let mut out = String::from("--- expected\n+++ actual\n");
     let mut skipped = false;
     for (i, line) in diff.iter().enumerate() {
-        if !near(i) {
+        if !shown[i] {
             skipped = true;
             continue;
         }
@@ -116,7 +120,7 @@ pub fn unified(expected: &[u8], actual: &[u8]) -> String {
         out.push_str(text);
         out.push('\n');
     }
-    if changed.is_empty() {
+    if !any_change {
         // Same lines, different bytes: whitespace or line endings.
         out.push_str("  (the outputs differ only in whitespace or line endings)\n");
     }

@@ -36,10 +36,25 @@ fn module_paths(scenario: &Scenario) -> Vec<(String, Option<String>, String, Opt
             let (path, note) = match &m.origin {
                 ModuleOrigin::File(p) => (p.display().to_string(), None),
                 ModuleOrigin::Url(u) => (u.clone(), Some("fetched from this URL".to_string())),
-                ModuleOrigin::Data => (
-                    scenario.plugin.display_name.clone(),
-                    Some("the module was embedded; save it beside this program".to_string()),
-                ),
+                ModuleOrigin::Data => {
+                    // One file per embedded module, named after the plugin (and module name).
+                    let stem = scenario
+                        .plugin
+                        .display_name
+                        .trim_end_matches(".json")
+                        .trim_end_matches(".wasm");
+                    let file = match (&m.name, scenario.plugin.modules.len()) {
+                        (Some(name), n) if n > 1 => format!("{stem}-{name}.wasm"),
+                        _ => format!("{stem}.wasm"),
+                    };
+                    (
+                        file,
+                        Some(
+                            "the module was embedded in the bundle; save its bytes to this file"
+                                .to_string(),
+                        ),
+                    )
+                }
             };
             (path, m.name.clone(), m.sha256.clone(), note)
         })

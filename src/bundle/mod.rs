@@ -214,6 +214,13 @@ impl Bundle {
     /// A bundle of `scenario`. With `embed`, module bytes are inlined so the file stands alone;
     /// without `include_secrets`, secret names are kept with empty values.
     pub fn new(scenario: &Scenario, embed: bool, include_secrets: bool) -> Self {
+        // Relative host directories would mean something else wherever the bundle is replayed.
+        let mut options = scenario.options.clone();
+        for path in &mut options.allowed_paths {
+            if let Ok(absolute) = std::path::absolute(&path.host) {
+                path.host = absolute;
+            }
+        }
         let mut host = scenario.host.clone();
         if !include_secrets {
             for value in host.secrets.values_mut() {
@@ -224,9 +231,9 @@ impl Bundle {
             format: FORMAT.to_string(),
             version: VERSION,
             created_by: format!("extism-playground {}", env!("CARGO_PKG_VERSION")),
-            manifest: scenario.plugin.to_manifest(&scenario.options, embed),
-            wasi: scenario.options.wasi,
-            fuel_limit: scenario.options.fuel_limit,
+            manifest: scenario.plugin.to_manifest(&options, embed),
+            wasi: options.wasi,
+            fuel_limit: options.fuel_limit,
             keep_state: scenario.keep_state,
             host,
             function: scenario.function.clone(),
@@ -299,9 +306,20 @@ impl Bundle {
                 extism::Wasm::File { path, .. } => {
                     path.file_name().map(|n| n.to_string_lossy().into_owned())
                 }
-                _ => w.meta().name.clone(),
+                _ => None,
             })
-            .unwrap_or_else(|| name.to_string());
+            .unwrap_or_else(|| {
+                // Embedded: name it after the bundle file (case.bundle.json -> case.wasm).
+                let file = Path::new(name)
+                    .file_name()
+                    .map_or_else(|| name.to_string(), |n| n.to_string_lossy().into_owned());
+                let stem = file
+                    .split('.')
+                    .next()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("plugin");
+                format!("{stem}.wasm")
+            });
         let (plugin, mut options) =
             LoadedPlugin::from_manifest(&self.manifest, base_dir, &plugin_name).map_err(
                 |cause| BundleError::Plugin {

@@ -16,6 +16,8 @@ pub(crate) const MAX_LOG_LINES: usize = 200_000;
 const MAX_HOST_CALLS: usize = 100_000;
 /// Longest log line kept, in bytes; longer lines are cut.
 const MAX_LINE_BYTES: usize = 16 * 1024;
+/// Log text one call keeps, in bytes, so a report always fits the protocol's header limit.
+const MAX_LOG_BYTES: usize = 64 * 1024 * 1024;
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
@@ -28,6 +30,7 @@ struct Current {
     started: Option<Instant>,
     level: LogLevel,
     logs: Vec<LogEntry>,
+    log_bytes: usize,
     dropped: u64,
     host_calls: Vec<HostCall>,
 }
@@ -96,16 +99,20 @@ impl Recorder {
         if !c.active || level < c.level {
             return;
         }
-        if c.logs.len() >= MAX_LOG_LINES {
+        if c.logs.len() >= MAX_LOG_LINES
+            || c.log_bytes + message.len().min(MAX_LINE_BYTES) > MAX_LOG_BYTES
+        {
             c.dropped += 1;
             return;
         }
         let offset_us = c.started.map_or(0, |s| micros(s.elapsed()));
+        let message = cut(message);
+        c.log_bytes += message.len();
         c.logs.push(LogEntry {
             offset_us,
             level,
             source,
-            message: cut(message),
+            message,
         });
     }
 
@@ -179,6 +186,19 @@ fn level_of(level: tracing::Level) -> LogLevel {
 }
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PdkLogLayer {
+    /// Decided once per callsite: extism's own (frequent) trace events then cost nothing per
+    /// call, and only the PDK's log events are ever built.
+    fn register_callsite(
+        &self,
+        metadata: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if metadata.target() == PDK_TARGET {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
     fn enabled(
         &self,
         metadata: &tracing::Metadata<'_>,

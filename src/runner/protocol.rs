@@ -55,6 +55,9 @@ pub(crate) enum FromWorker {
     LoadFailed {
         message: String,
     },
+    /// The plugin returned (or was stopped); the report follows. Deadlines stop here, so a big
+    /// report is never cut short by them.
+    Returned,
     /// The call's output follows as the payload.
     Report(Box<CallReport>),
     ResetDone,

@@ -137,7 +137,8 @@ impl CallHandle {
 struct Worker {
     child: Child,
     stdin: BufWriter<ChildStdin>,
-    frames: Receiver<(FromWorker, Vec<u8>)>,
+    /// Frames from the worker; an `Err` says why its stream could not be read.
+    frames: Receiver<Result<(FromWorker, Vec<u8>), String>>,
 }
 
 impl Worker {
@@ -174,8 +175,17 @@ impl Worker {
             .name("worker-reader".to_string())
             .spawn(move || {
                 let mut reader = BufReader::with_capacity(256 * 1024, stdout);
-                while let Ok(Some(frame)) = protocol::read_frame::<FromWorker>(&mut reader) {
-                    if tx.send(frame).is_err() {
+                loop {
+                    let sent = match protocol::read_frame::<FromWorker>(&mut reader) {
+                        Ok(Some(frame)) => tx.send(Ok(frame)),
+                        // The worker closed its end: the driver sees the channel close.
+                        Ok(None) => break,
+                        Err(e) => {
+                            let _ = tx.send(Err(e.to_string()));
+                            break;
+                        }
+                    };
+                    if sent.is_err() {
                         break;
                     }
                 }
@@ -190,6 +200,11 @@ impl Worker {
 
     fn send(&mut self, message: &ToWorker, payload: &[u8]) -> std::io::Result<()> {
         protocol::write_frame(&mut self.stdin, message, payload)
+    }
+
+    /// Whether the process has ended (e.g. killed while idle).
+    fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     fn describe_exit(&mut self) -> String {
@@ -344,7 +359,7 @@ impl Session {
             let ok = worker.send(&ToWorker::Reset, &[]).is_ok()
                 && matches!(
                     worker.frames.recv_timeout(Duration::from_secs(5)),
-                    Ok((FromWorker::ResetDone, _))
+                    Ok(Ok((FromWorker::ResetDone, _)))
                 );
             if !ok {
                 *slot = None;
@@ -379,6 +394,10 @@ impl Session {
         }
         let mut load_ms = 0.0;
         let mut new_worker = false;
+        // A worker that died while idle is replaced, not blamed on this call.
+        if slot.as_mut().is_some_and(Worker::has_exited) {
+            *slot = None;
+        }
         if slot.is_none() {
             match self.start_worker(canceller) {
                 Ok((worker, ms)) => {
@@ -410,7 +429,12 @@ impl Session {
         let limit = self.inner.options.timeout_ms.map(|t| {
             Duration::from_millis(t.saturating_mul(u64::from(request.loops.max(1)))) + TIMEOUT_GRACE
         });
-        match wait_for(worker, canceller, limit) {
+        let mut outcome = wait_for(worker, canceller, limit);
+        if matches!(outcome, Wait::Frame(FromWorker::Returned, _)) {
+            // The plugin is done; the report may be large: no deadline, no cancel, from here.
+            outcome = wait_for(worker, &Canceller::default(), None);
+        }
+        match outcome {
             Wait::Frame(FromWorker::Report(report), output) => {
                 let mut report = *report;
                 report.output = output;
@@ -509,7 +533,13 @@ fn wait_for(worker: &mut Worker, canceller: &Canceller, limit: Option<Duration>)
     let mut cancel_sent: Option<Instant> = None;
     loop {
         match worker.frames.recv_timeout(POLL) {
-            Ok((frame, payload)) => return Wait::Frame(frame, payload),
+            Ok(Ok((frame, payload))) => return Wait::Frame(frame, payload),
+            Ok(Err(e)) => {
+                let exit = worker.describe_exit();
+                return Wait::Died(format!(
+                    "the worker's answer could not be read ({e}); {exit}"
+                ));
+            }
             Err(RecvTimeoutError::Disconnected) => return Wait::Died(worker.describe_exit()),
             Err(RecvTimeoutError::Timeout) => {}
         }

@@ -86,6 +86,11 @@ pub fn serve() -> std::process::ExitCode {
                 }
             }
             Ok(Some(frame)) => {
+                // A new call starts uncancelled; a Stop that arrives from here on (even while
+                // the instance is being created) is kept.
+                if matches!(frame.0, ToWorker::Call(_)) {
+                    shared.cancel_requested.store(false, Ordering::SeqCst);
+                }
                 if tx.send(frame).is_err() {
                     break;
                 }
@@ -240,6 +245,31 @@ impl Executor {
         Some(ctx.data.kv.clone())
     }
 
+    /// Creates an instance when asked for a fresh one or when there is none.
+    fn ensure_instance(&mut self, fresh: bool, report: &mut CallReport) -> Result<(), CallError> {
+        if !fresh && self.plugin.is_some() {
+            return Ok(());
+        }
+        self.drop_instance();
+        let compiled = self.compiled.as_ref().expect("checked by the caller");
+        let started = Instant::now();
+        let plugin = extism::Plugin::new_from_compiled(compiled).map_err(|e| {
+            CallError::new(
+                ErrorKind::Load,
+                format!("cannot instantiate the plugin: {e:#}"),
+            )
+        })?;
+        report.timings.instantiate_ms = ms(started.elapsed());
+        *self
+            .shared
+            .cancel_handle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(plugin.cancel_handle());
+        self.plugin = Some(plugin);
+        report.new_instance = true;
+        Ok(())
+    }
+
     fn call(&mut self, spec: &CallSpec, input: &[u8]) -> (CallReport, Vec<u8>) {
         let mut report = CallReport {
             function: spec.function.clone(),
@@ -252,34 +282,12 @@ impl Executor {
             ));
             return (report, Vec::new());
         }
-        if spec.fresh_instance || self.plugin.is_none() {
-            self.drop_instance();
-            let compiled = self.compiled.as_ref().expect("checked above");
-            let started = Instant::now();
-            match extism::Plugin::new_from_compiled(compiled) {
-                Ok(plugin) => {
-                    report.timings.instantiate_ms = ms(started.elapsed());
-                    *self
-                        .shared
-                        .cancel_handle
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(plugin.cancel_handle());
-                    self.plugin = Some(plugin);
-                    report.new_instance = true;
-                }
-                Err(e) => {
-                    report.error = Some(CallError::new(
-                        ErrorKind::Load,
-                        format!("cannot instantiate the plugin: {e:#}"),
-                    ));
-                    return (report, Vec::new());
-                }
-            }
+        if let Err(error) = self.ensure_instance(spec.fresh_instance, &mut report) {
+            report.error = Some(error);
+            return (report, Vec::new());
         }
         self.set_host_data(spec.host.clone());
         let plugin = self.plugin.as_mut().expect("instance was just ensured");
-        self.shared.cancel_requested.store(false, Ordering::SeqCst);
         self.recorder.begin(plugin.id.to_string(), spec.log_level);
 
         let loops = spec.loops.max(1);
@@ -321,6 +329,9 @@ impl Executor {
             }
         }
         report.fuel_consumed = plugin.fuel_consumed();
+        if protocol::write_frame(&mut self.out, &FromWorker::Returned, &[]).is_err() {
+            std::process::exit(0);
+        }
         if let Some(capture) = &self.capture {
             capture.sync();
         }

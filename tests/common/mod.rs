@@ -101,6 +101,35 @@ pub fn serve_http(body: &'static str, requests: usize) -> String {
     format!("http://{addr}")
 }
 
+/// An HTTP server on 127.0.0.1 that answers one request with `body` (binary), on a named
+/// thread. Returns the base URL.
+pub fn serve_bytes(body: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("test-http-bytes".into())
+        .spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    if line == "\r\n" {
+                        break;
+                    }
+                    line.clear();
+                }
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            }
+        })
+        .unwrap();
+    format!("http://{addr}")
+}
+
 /// An HTTP server on 127.0.0.1 that accepts one connection and never answers (until the test
 /// process ends). Returns the base URL.
 pub fn serve_silent() -> String {

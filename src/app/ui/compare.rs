@@ -10,6 +10,8 @@ use crate::bundle::diff::{self, Line};
 use crate::bundle::{self as bundles, ExpectedOutcome, Verdict};
 
 const ROW_HEIGHT: f32 = 18.0;
+/// Outputs bigger than this are not diffed in the window (it would stall a frame).
+const MAX_SIDE_BY_SIDE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Under the outcome: whether the last run matches the expected outcome, if one is recorded.
 pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
@@ -20,7 +22,7 @@ pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
         ui.weak("An expected outcome is recorded; run to compare.");
         return;
     };
-    let matched = view.verdict == Verdict::Match;
+    let matched = view.matched;
     let mut clear = false;
     ui.horizontal(|ui| {
         if matched {
@@ -36,12 +38,21 @@ pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
         }
         clear = ui.small_button("Clear expected").clicked();
     });
-    if let Verdict::Mismatch(text) = &view.verdict {
+    if !matched {
         let expected = app.state.expected.as_ref().expect("checked above");
         egui::CollapsingHeader::new("Expected vs actual")
             .id_salt("expected_diff")
             .default_open(true)
             .show(ui, |ui| match (expected, &last.report.error) {
+                (ExpectedOutcome::Output(want), None)
+                    if want.len().max(last.report.output.len()) > MAX_SIDE_BY_SIDE_BYTES =>
+                {
+                    ui.label(format!(
+                        "The outputs differ ({} expected, {} actual): too large to compare side by side here; save the output to compare it.",
+                        super::widgets::bytes(want.len() as u64),
+                        super::widgets::bytes(last.report.output.len() as u64)
+                    ));
+                }
                 (ExpectedOutcome::Output(want), None) => {
                     let rows = view
                         .rows
@@ -55,7 +66,9 @@ pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
                     );
                 }
                 _ => {
-                    ui.label(text.as_str());
+                    if let Verdict::Mismatch(text) = bundles::verdict(expected, &last.report) {
+                        ui.label(text);
+                    }
                 }
             });
     }
@@ -96,7 +109,7 @@ pub(super) fn side_by_side(
         if let Some(bg) = bg {
             ui.painter().rect_filled(ui.max_rect(), 0.0, bg);
         }
-        ui.label(RichText::new(text.unwrap_or("")).monospace());
+        ui.label(RichText::new(super::widgets::printable(text.unwrap_or(""))).monospace());
     };
     TableBuilder::new(ui)
         .id_salt(id)
@@ -258,10 +271,22 @@ pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
     if !app.show_export {
         return;
     }
-    let Some(scenario) = app.scenario() else {
+    let Some(key) = app.export_key() else {
         app.show_export = false;
         return;
     };
+    // Generating parses the module: do it when something changed, not every frame.
+    if app.export_cache.as_ref().is_none_or(|(k, _, _)| *k != key) {
+        let Some(scenario) = app.scenario() else {
+            return;
+        };
+        app.export_cache = Some((
+            key,
+            bundles::export::go(&scenario),
+            bundles::export::rust(&scenario),
+        ));
+    }
+    let (_, go_code, rust_code) = app.export_cache.clone().expect("just built");
     let mut open = true;
     egui::Window::new("Export host code")
         .open(&mut open)
@@ -275,9 +300,9 @@ pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
             });
             ui.data_mut(|d| d.insert_temp(id, go));
             let code = if go {
-                bundles::export::go(&scenario)
+                go_code.clone()
             } else {
-                bundles::export::rust(&scenario)
+                rust_code.clone()
             };
             ui.horizontal(|ui| {
                 if ui.button("Copy code").clicked() {

@@ -9,7 +9,7 @@ use super::super::App;
 use super::super::command::Command;
 use super::super::state::{OutputView, ResultTab};
 use super::super::view::RunView;
-use super::widgets::{bytes, ms};
+use super::widgets::{bytes, ms, printable};
 use crate::runner::{LogLevel, LogSource};
 
 const ROW_HEIGHT: f32 = 18.0;
@@ -179,7 +179,7 @@ fn text_rows(ui: &mut Ui, last: &RunView) {
         .show_rows(ui, ROW_HEIGHT, last.output_lines.len(), |ui, rows| {
             for row in rows {
                 let line = String::from_utf8_lossy(&output[last.output_lines[row].clone()]);
-                ui.label(RichText::new(clipped_line(&line)).monospace());
+                ui.label(RichText::new(clipped_line(&printable(&line))).monospace());
             }
         });
 }
@@ -333,9 +333,9 @@ fn logs(app: &mut App, ui: &mut Ui) {
                     ui.colored_label(color, log.source.as_str());
                 });
                 row.col(|ui| {
-                    let one_line = clipped_line(&log.message.replace('\n', " \\n "));
+                    let one_line = clipped_line(&printable(&log.message.replace('\n', " \\n ")));
                     ui.label(RichText::new(one_line).monospace())
-                        .on_hover_text(&log.message);
+                        .on_hover_text(printable(&log.message));
                 });
             });
         });

@@ -44,6 +44,27 @@ pub fn section(ui: &mut Ui, title: &str, default_open: bool, add: impl FnOnce(&m
         .show(ui, add);
 }
 
+/// Text from a plugin made drawable: invalid UTF-8 (U+FFFD) and control characters other than
+/// tab become `·`, which every bundled font has.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars()
+        .all(|c| c == '\t' || (!c.is_control() && c != '\u{FFFD}'))
+    {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c == '\t' || (!c.is_control() && c != '\u{FFFD}') {
+                    c
+                } else {
+                    '·'
+                }
+            })
+            .collect(),
+    )
+}
+
 /// Human-readable byte count.
 pub fn bytes(n: u64) -> String {
     #[expect(clippy::cast_precision_loss, reason = "display only")]
@@ -63,5 +84,19 @@ pub fn ms(v: f64) -> String {
         format!("{v:.1} ms")
     } else {
         format!("{v:.3} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_replaces_what_fonts_cannot_draw() {
+        assert!(matches!(
+            printable("plain\ttext"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(printable("a\u{0}b\u{FFFD}c\u{1b}"), "a·b·c·");
     }
 }
