@@ -612,8 +612,13 @@ impl App {
             function: function.clone(),
             input: self.input_bytes(),
             host: self.state.host.clone(),
-            // Keep everything; the log table filters what it shows.
-            log_level: LogLevel::Trace,
+            // A single run keeps everything (the log table filters what it shows). A bench keeps
+            // info and above: recording trace slows every call of the loop.
+            log_level: if loops > 1 {
+                LogLevel::Info
+            } else {
+                LogLevel::Trace
+            },
             fresh_instance: !self.state.keep_state && loops <= 1,
             loops,
         };

@@ -10,13 +10,14 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use super::capture::{PdkLogLayer, Recorder, StdioCapture};
 use super::host::{self, HostContext, HostData};
 use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker};
-use super::report::{CallError, CallReport, ErrorKind, LoopStats};
+use super::report::{CallError, CallReport, ErrorKind, LogLevel, LoopStats};
 
 /// The argument that makes the binary a worker.
 pub const WORKER_ARG: &str = "__worker";
@@ -38,7 +39,12 @@ struct Shared {
 /// Runs the worker until its stdin closes. Never returns on error: the process exits.
 pub fn serve() -> std::process::ExitCode {
     let recorder = Arc::new(Recorder::default());
+    // The global level follows each call's log level: PDK logs below it are not even sent by
+    // the guest, and extism's own debug/trace events cost nothing (at TRACE they slow every
+    // call by about a quarter).
+    let (level, level_handle) = tracing_subscriber::reload::Layer::new(LevelFilter::INFO);
     let _ = tracing_subscriber::registry()
+        .with(level)
         .with(PdkLogLayer {
             recorder: Arc::clone(&recorder),
         })
@@ -66,7 +72,7 @@ pub fn serve() -> std::process::ExitCode {
             .name("plugin-exec".to_string())
             // Host functions and wasmtime's own frames run on this stack.
             .stack_size(8 * 1024 * 1024)
-            .spawn(move || Executor::new(recorder, capture, out, shared).run(&rx))
+            .spawn(move || Executor::new(recorder, capture, out, shared, level_handle).run(&rx))
     };
     if executor.is_err() {
         return std::process::ExitCode::from(3);
@@ -124,7 +130,12 @@ struct Executor {
     timeout_ms: Option<u64>,
     memory_max_pages: Option<u32>,
     fuel_limit: Option<u64>,
+    level: LevelHandle,
+    current_level: LevelFilter,
 }
+
+/// Changes the worker's global tracing level.
+type LevelHandle = tracing_subscriber::reload::Handle<LevelFilter, tracing_subscriber::Registry>;
 
 impl Executor {
     fn new(
@@ -132,6 +143,7 @@ impl Executor {
         capture: Option<StdioCapture>,
         out: BufWriter<File>,
         shared: Arc<Shared>,
+        level: LevelHandle,
     ) -> Self {
         let host = extism::UserData::new(HostContext {
             data: HostData::default(),
@@ -148,6 +160,22 @@ impl Executor {
             timeout_ms: None,
             memory_max_pages: None,
             fuel_limit: None,
+            level,
+            current_level: LevelFilter::INFO,
+        }
+    }
+
+    /// Sets the global tracing level to what this call records.
+    fn set_level(&mut self, level: LogLevel) {
+        let filter = match level {
+            LogLevel::Trace => LevelFilter::TRACE,
+            LogLevel::Debug => LevelFilter::DEBUG,
+            LogLevel::Info => LevelFilter::INFO,
+            LogLevel::Warn => LevelFilter::WARN,
+            LogLevel::Error => LevelFilter::ERROR,
+        };
+        if filter != self.current_level && self.level.modify(|f| *f = filter).is_ok() {
+            self.current_level = filter;
         }
     }
 
@@ -288,7 +316,10 @@ impl Executor {
         }
         self.set_host_data(spec.host.clone());
         let plugin = self.plugin.as_mut().expect("instance was just ensured");
-        self.recorder.begin(plugin.id.to_string(), spec.log_level);
+        let plugin_id = plugin.id.to_string();
+        self.set_level(spec.log_level);
+        let plugin = self.plugin.as_mut().expect("instance was just ensured");
+        self.recorder.begin(plugin_id, spec.log_level);
 
         let loops = spec.loops.max(1);
         let mut durations_us = Vec::with_capacity(loops as usize);

@@ -317,7 +317,7 @@ fn toolbar(app: &mut App, ui: &mut Ui) {
             }
             let bench = ui
                 .add_enabled(blocker.is_none(), egui::Button::new("Bench"))
-                .on_hover_text("Call the function this many times on the warm instance (inside the worker) and show calls/s, percentiles and a histogram in Timing")
+                .on_hover_text("Call the function this many times on the warm instance (inside the worker) and show calls/s, percentiles and a histogram in Timing. Logs are kept at info and above.")
                 .on_disabled_hover_text(&hover);
             let loops = ui
                 .add(egui::DragValue::new(&mut app.state.bench_loops).range(2..=10_000_000).suffix(" calls"))
