@@ -229,9 +229,12 @@ fn cold_start() {
 fn stop_latency() {
     use extism_playground::runner::{CallRequest, LoadedPlugin, SandboxOptions, Session};
     let sample = |name: &str| {
-        LoadedPlugin::from_path(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/samples/{name}.wasm")))
-            .expect("sample")
-            .0
+        LoadedPlugin::from_path(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("assets/samples/{name}.wasm")),
+        )
+        .expect("sample")
+        .0
     };
     let measure = |session: &Session, function: &str, input: &str| -> f64 {
         let handle = session.call(CallRequest {
@@ -246,14 +249,23 @@ fn stop_latency() {
         assert!(report.error.is_some(), "the call was stopped");
         started.elapsed().as_secs_f64() * 1000.0
     };
-    let spin = Session::new(sample("chaos"), SandboxOptions::default(), WorkerConfig::with_exe(BIN)).expect("session");
+    let spin = Session::new(
+        sample("chaos"),
+        SandboxOptions::default(),
+        WorkerConfig::with_exe(BIN),
+    )
+    .expect("session");
     let mut spins: Vec<f64> = (0..5).map(|_| measure(&spin, "spin", "")).collect();
     let mut stuck = Vec::new();
     for _ in 0..5 {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/", listener.local_addr().expect("addr"));
-        let options = SandboxOptions { allowed_hosts: vec!["127.0.0.1".into()], ..SandboxOptions::default() };
-        let http = Session::new(sample("http-demo"), options, WorkerConfig::with_exe(BIN)).expect("session");
+        let options = SandboxOptions {
+            allowed_hosts: vec!["127.0.0.1".into()],
+            ..SandboxOptions::default()
+        };
+        let http = Session::new(sample("http-demo"), options, WorkerConfig::with_exe(BIN))
+            .expect("session");
         stuck.push(measure(&http, "http_get", &url));
         drop(listener);
     }
@@ -263,7 +275,9 @@ fn stop_latency() {
     };
     let (spin_median, spin_max) = median(&mut spins);
     let (stuck_median, stuck_max) = median(&mut stuck);
-    println!("stop: spinning plugin {spin_median:.1} ms median ({spin_max:.1} max); stuck in a host call {stuck_median:.1} ms median ({stuck_max:.1} max)");
+    println!(
+        "stop: spinning plugin {spin_median:.1} ms median ({spin_max:.1} max); stuck in a host call {stuck_median:.1} ms median ({stuck_max:.1} max)"
+    );
 }
 
 fn main() {

@@ -91,6 +91,35 @@ fn recorded(
     result.map(|(value, _)| value)
 }
 
+/// Answers a one-string host function: the value returned and the summary recorded.
+type Answer = fn(&mut HostContext, &str) -> Result<(String, String), extism::Error>;
+
+/// A host function taking one string and returning one: `answer` gives the value and the
+/// summary recorded for it.
+fn string_to_string(
+    name: &'static str,
+    ctx: &UserData<HostContext>,
+    answer: Answer,
+) -> Function {
+    Function::new(
+        name,
+        [PTR],
+        [PTR],
+        ctx.clone(),
+        move |plugin: &mut CurrentPlugin,
+              inputs: &[Val],
+              out: &mut [Val],
+              ctx: UserData<HostContext>| {
+            let arg0 = arg(plugin, inputs, 0)?;
+            let value = recorded(name, &ctx, &summarize(&arg0), |c| {
+                answer(c, &arg0).map(|(v, s)| (Some(v), s))
+            })?;
+            plugin.memory_set_val(&mut out[0], value.unwrap_or_default())?;
+            Ok(())
+        },
+    )
+}
+
 /// The host functions, bound to `ctx`.
 pub(crate) fn functions(ctx: &UserData<HostContext>) -> Vec<Function> {
     let log_info = Function::new(
@@ -110,26 +139,12 @@ pub(crate) fn functions(ctx: &UserData<HostContext>) -> Vec<Function> {
             Ok(())
         },
     );
-    let kv_get = Function::new(
-        "kv_get",
-        [PTR],
-        [PTR],
-        ctx.clone(),
-        |plugin: &mut CurrentPlugin,
-         inputs: &[Val],
-         out: &mut [Val],
-         ctx: UserData<HostContext>| {
-            let key = arg(plugin, inputs, 0)?;
-            let value = recorded("kv_get", &ctx, &summarize(&key), |c| {
-                Ok(match c.data.kv.get(&key) {
-                    Some(v) => (Some(v.clone()), summarize(v)),
-                    None => (Some(String::new()), "missing (empty string)".to_string()),
-                })
-            })?;
-            plugin.memory_set_val(&mut out[0], value.unwrap_or_default())?;
-            Ok(())
-        },
-    );
+    let kv_get = string_to_string("kv_get", ctx, |c, key| {
+        Ok(match c.data.kv.get(key) {
+            Some(v) => (v.clone(), summarize(v)),
+            None => (String::new(), "missing (empty string)".to_string()),
+        })
+    });
     let kv_set = Function::new(
         "kv_set",
         [PTR, PTR],
@@ -149,30 +164,16 @@ pub(crate) fn functions(ctx: &UserData<HostContext>) -> Vec<Function> {
             Ok(())
         },
     );
-    let get_secret = Function::new(
-        "get_secret",
-        [PTR],
-        [PTR],
-        ctx.clone(),
-        |plugin: &mut CurrentPlugin,
-         inputs: &[Val],
-         out: &mut [Val],
-         ctx: UserData<HostContext>| {
-            let name = arg(plugin, inputs, 0)?;
-            let value = recorded("get_secret", &ctx, &summarize(&name), |c| {
-                match c.data.secrets.get(&name) {
-                    // The value itself is never recorded.
-                    Some(v) => Ok((Some(v.clone()), format!("{} chars", v.chars().count()))),
-                    None => Err(extism::Error::msg(format!(
-                        "secret {name:?} is not set; add it in the Secrets list of the host functions panel \
-                         (CLI: --secret {name}=VALUE)"
-                    ))),
-                }
-            })?;
-            plugin.memory_set_val(&mut out[0], value.unwrap_or_default())?;
-            Ok(())
-        },
-    );
+    let get_secret = string_to_string("get_secret", ctx, |c, name| {
+        match c.data.secrets.get(name) {
+            // The value itself is never recorded.
+            Some(v) => Ok((v.clone(), format!("{} chars", v.chars().count()))),
+            None => Err(extism::Error::msg(format!(
+                "secret {name:?} is not set; add it in the Secrets list of the host functions panel \
+             (CLI: --secret {name}=VALUE)"
+            ))),
+        }
+    });
     [log_info, kv_get, kv_set, get_secret]
         .into_iter()
         .map(|f| f.with_namespace(EXTISM_USER))

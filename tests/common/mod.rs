@@ -71,6 +71,18 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Reads an HTTP request's head (up to the empty line).
+fn read_request_head(stream: &std::net::TcpStream) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+        if line == "\r\n" {
+            break;
+        }
+        line.clear();
+    }
+}
+
 /// An HTTP server on 127.0.0.1 that answers every request with `body`, for `requests`
 /// requests, on a named thread. Returns the base URL.
 pub fn serve_http(body: &'static str, requests: usize) -> String {
@@ -81,15 +93,7 @@ pub fn serve_http(body: &'static str, requests: usize) -> String {
         .spawn(move || {
             for stream in listener.incoming().take(requests) {
                 let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                // Read the request head.
-                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
-                    if line == "\r\n" {
-                        break;
-                    }
-                    line.clear();
-                }
+                read_request_head(&stream);
                 let _ = write!(
                     stream,
                     "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -110,14 +114,7 @@ pub fn serve_bytes(body: Vec<u8>) -> String {
         .name("test-http-bytes".into())
         .spawn(move || {
             if let Ok((mut stream, _)) = listener.accept() {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
-                    if line == "\r\n" {
-                        break;
-                    }
-                    line.clear();
-                }
+                read_request_head(&stream);
                 let _ = write!(
                     stream,
                     "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",

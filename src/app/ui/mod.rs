@@ -22,12 +22,10 @@ use crate::samples::SAMPLES;
 #[derive(Default)]
 pub(crate) struct PanelDrafts {
     pub new_host: String,
-    pub new_config_key: String,
-    pub new_config_value: String,
-    pub new_kv_key: String,
-    pub new_kv_value: String,
-    pub new_secret_name: String,
-    pub new_secret_value: String,
+    /// Key and value being typed for a new config entry, kv entry and secret.
+    pub new_config: (String, String),
+    pub new_kv: (String, String),
+    pub new_secret: (String, String),
     /// The id of the input editor's heading, which names the editor for accessibility.
     pub input_label: Option<egui::Id>,
 }

@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 
 use super::super::App;
 use super::super::command::Command;
-use super::widgets::{optional_u64, section};
+use super::widgets::{MapLabels, map_editor, optional_u64, section};
 use crate::runner::AllowedPath;
 use crate::runner::options::PAGE_BYTES;
 
@@ -194,51 +194,15 @@ fn limits(app: &mut App, ui: &mut Ui) {
 fn config(app: &mut App, ui: &mut Ui) {
     ui.label(RichText::new("Config").strong())
         .on_hover_text("Values the plugin reads with config::get");
-    let mut remove = None;
-    for (key, value) in &mut app.state.options.config {
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(key).monospace());
-            ui.add(
-                egui::TextEdit::singleline(value)
-                    .hint_text(format!("value of {key}"))
-                    .desired_width(140.0),
-            );
-            if ui
-                .small_button("✖")
-                .on_hover_text(format!("Remove {key}"))
-                .clicked()
-            {
-                remove = Some(key.clone());
-            }
-        });
-    }
-    if let Some(key) = remove {
-        app.state.options.config.remove(&key);
-    }
-    ui.horizontal(|ui| {
-        let drafts = &mut app.drafts;
-        ui.add(
-            egui::TextEdit::singleline(&mut drafts.new_config_key)
-                .hint_text("new key")
-                .desired_width(90.0),
-        );
-        ui.add(
-            egui::TextEdit::singleline(&mut drafts.new_config_value)
-                .hint_text("value")
-                .desired_width(110.0),
-        );
-        if ui
-            .add_enabled(
-                !drafts.new_config_key.trim().is_empty(),
-                egui::Button::new("Add config"),
-            )
-            .clicked()
-        {
-            let key = std::mem::take(&mut drafts.new_config_key)
-                .trim()
-                .to_string();
-            let value = std::mem::take(&mut drafts.new_config_value);
-            app.state.options.config.insert(key, value);
-        }
-    });
+    let labels = MapLabels {
+        entry: "config",
+        add: "Add config",
+        password: false,
+    };
+    map_editor(
+        ui,
+        &mut app.state.options.config,
+        &mut app.drafts.new_config,
+        &labels,
+    );
 }

@@ -37,6 +37,68 @@ pub fn optional_u64(
     changed
 }
 
+/// The words a [`map_editor`] uses.
+pub struct MapLabels<'a> {
+    /// What an entry is called, for hints and hover texts ("config", "kv", "secret").
+    pub entry: &'a str,
+    /// The add button's label.
+    pub add: &'a str,
+    /// Hide values (secrets).
+    pub password: bool,
+}
+
+/// Edits a string map in place: each value editable, ✖ removes an entry, and a row adds one
+/// from `new` (the key and value being typed).
+pub fn map_editor(
+    ui: &mut Ui,
+    map: &mut std::collections::BTreeMap<String, String>,
+    new: &mut (String, String),
+    labels: &MapLabels<'_>,
+) {
+    let mut remove = None;
+    for (key, value) in map.iter_mut() {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(key).monospace());
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .password(labels.password)
+                    .hint_text(format!("{} {key}", labels.entry))
+                    .desired_width(140.0),
+            );
+            if ui
+                .small_button("✖")
+                .on_hover_text(format!("Remove {key}"))
+                .clicked()
+            {
+                remove = Some(key.clone());
+            }
+        });
+    }
+    if let Some(key) = remove {
+        map.remove(&key);
+    }
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut new.0)
+                .hint_text(format!("new {} name", labels.entry))
+                .desired_width(90.0),
+        );
+        ui.add(
+            egui::TextEdit::singleline(&mut new.1)
+                .password(labels.password)
+                .hint_text(format!("{} value", labels.entry))
+                .desired_width(110.0),
+        );
+        if ui
+            .add_enabled(!new.0.trim().is_empty(), egui::Button::new(labels.add))
+            .clicked()
+        {
+            let key = std::mem::take(&mut new.0).trim().to_string();
+            map.insert(key, std::mem::take(&mut new.1));
+        }
+    });
+}
+
 /// A heading for a side-panel section.
 pub fn section(ui: &mut Ui, title: &str, default_open: bool, add: impl FnOnce(&mut Ui)) {
     egui::CollapsingHeader::new(RichText::new(title).strong())
