@@ -96,11 +96,7 @@ type Answer = fn(&mut HostContext, &str) -> Result<(String, String), extism::Err
 
 /// A host function taking one string and returning one: `answer` gives the value and the
 /// summary recorded for it.
-fn string_to_string(
-    name: &'static str,
-    ctx: &UserData<HostContext>,
-    answer: Answer,
-) -> Function {
+fn string_to_string(name: &'static str, ctx: &UserData<HostContext>, answer: Answer) -> Function {
     Function::new(
         name,
         [PTR],

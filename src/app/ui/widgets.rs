@@ -80,13 +80,13 @@ pub fn map_editor(
     ui.horizontal(|ui| {
         ui.add(
             egui::TextEdit::singleline(&mut new.0)
-                .hint_text(format!("new {} name", labels.entry))
+                .hint_text(if labels.password { "name" } else { "key" })
                 .desired_width(90.0),
         );
         ui.add(
             egui::TextEdit::singleline(&mut new.1)
                 .password(labels.password)
-                .hint_text(format!("{} value", labels.entry))
+                .hint_text("value")
                 .desired_width(110.0),
         );
         if ui
