@@ -670,3 +670,47 @@ fn hot_reload_watches_the_modules_a_manifest_names() {
     });
     h.get_by_label_contains("changed on disk, reloaded");
 }
+
+#[test]
+fn a_manifest_with_a_url_module_opens_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    // A server that never answers: the window keeps drawing and says what it is doing.
+    let stalled = dir.path().join("stalled.json");
+    std::fs::write(
+        &stalled,
+        format!(
+            r#"{{"wasm": [{{"url": "{}/hello.wasm"}}]}}"#,
+            common::serve_silent()
+        ),
+    )
+    .unwrap();
+    let mut h = harness_opening(Some(stalled));
+    for _ in 0..10 {
+        let started = Instant::now();
+        h.step();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "a frame waited for the download"
+        );
+    }
+    h.get_by_label_contains("downloading its modules");
+
+    // A server that answers: the plugin opens.
+    let bytes = std::fs::read(common::sample("counter")).unwrap();
+    let manifest = dir.path().join("remote.json");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"wasm": [{{"url": "{}/counter.wasm"}}]}}"#,
+            common::serve_bytes(bytes)
+        ),
+    )
+    .unwrap();
+    let mut h = harness_opening(Some(manifest));
+    step_until(&mut h, "the download", |app| {
+        app.state().function == "increment"
+    });
+    h.get_by_label_contains("Opened");
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), r#"{"count":1}"#);
+}

@@ -29,6 +29,7 @@ impl App {
     pub(crate) fn poll(&mut self, ctx: &egui::Context) {
         self.poll_running();
         self.poll_dialog();
+        self.poll_opening(ctx);
         self.check_hot_reload(ctx);
         self.invalidate_stale_session();
         let dropped: Vec<PathBuf> = ctx.input(|i| {
@@ -323,10 +324,35 @@ impl App {
             self.open_bundle(path, true);
             return;
         }
-        match LoadedPlugin::from_path(path).and_then(|(plugin, manifest_options)| {
-            let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
-            Ok((plugin, manifest_options, inspection))
-        }) {
+        if manifest_downloads(path) {
+            // Downloading can take seconds: off the UI thread, with a word in the status bar.
+            let owned = path.to_path_buf();
+            let promise = Promise::spawn_thread("open-plugin", move || {
+                read_plugin(&owned).map_err(|e| e.to_string())
+            });
+            self.opening = Some(super::Opening {
+                promise,
+                path: path.to_path_buf(),
+                fresh,
+            });
+            self.set_status(
+                format!("Opening {}: downloading its modules…", path.display()),
+                false,
+            );
+            return;
+        }
+        let result = read_plugin(path).map_err(|e| e.to_string());
+        self.finish_open(path, result, fresh);
+    }
+
+    /// Installs a plugin read from `path`, or says why it could not be.
+    fn finish_open(
+        &mut self,
+        path: &std::path::Path,
+        result: Result<OpenedPlugin, String>,
+        fresh: bool,
+    ) {
+        match result {
             Ok((plugin, manifest_options, inspection)) => {
                 self.stash_input();
                 let name = plugin.display_name.clone();
@@ -349,13 +375,25 @@ impl App {
                 });
                 self.set_status(format!("Opened {name}"), false);
             }
-            Err(e) => {
-                let message = format!("{e}");
+            Err(message) => {
                 self.load_error = Some(message.clone());
                 self.set_status(
                     format!("Could not open {}: {message}", path.display()),
                     true,
                 );
+            }
+        }
+    }
+
+    fn poll_opening(&mut self, ctx: &egui::Context) {
+        let Some(opening) = self.opening.take() else {
+            return;
+        };
+        match opening.promise.try_take() {
+            Ok(result) => self.finish_open(&opening.path.clone(), result, opening.fresh),
+            Err(promise) => {
+                ctx.request_repaint_after(Duration::from_millis(100));
+                self.opening = Some(super::Opening { promise, ..opening });
             }
         }
     }
@@ -405,6 +443,10 @@ impl App {
             self.set_status("Samples are built in; there is nothing to reload", false);
             return;
         };
+        if manifest_downloads(&path) {
+            self.open_path(&path, false);
+            return;
+        }
         match LoadedPlugin::from_path(&path).and_then(|(plugin, _)| {
             let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
             Ok((plugin, inspection))
@@ -725,4 +767,26 @@ fn spawn_dialog(
         ctx.request_repaint();
         path
     })
+}
+
+/// A plugin read from a file: the plugin, the options its manifest carries, its inspection.
+pub(crate) type OpenedPlugin = (
+    LoadedPlugin,
+    Option<crate::runner::SandboxOptions>,
+    Inspection,
+);
+
+/// Reads and inspects the plugin at `path`.
+fn read_plugin(path: &std::path::Path) -> Result<OpenedPlugin, crate::runner::LoadError> {
+    let (plugin, manifest_options) = LoadedPlugin::from_path(path)?;
+    let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
+    Ok((plugin, manifest_options, inspection))
+}
+
+/// Whether `path` is a manifest with a module to download.
+fn manifest_downloads(path: &std::path::Path) -> bool {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<extism::Manifest>(&bytes).ok())
+        .is_some_and(|m| m.wasm.iter().any(|w| matches!(w, extism::Wasm::Url { .. })))
 }

@@ -168,6 +168,13 @@ pub enum DialogPurpose {
     ExportManifest,
 }
 
+/// A plugin being read on a background thread (its manifest names modules to download).
+pub(crate) struct Opening {
+    pub promise: Promise<Result<logic::OpenedPlugin, String>>,
+    pub path: PathBuf,
+    pub fresh: bool,
+}
+
 /// A file dialog running on its own thread.
 pub struct Dialog {
     pub promise: Promise<Option<PathBuf>>,
@@ -206,6 +213,8 @@ pub struct App {
     pub(crate) compare_rows: Option<((u64, u64), Vec<ui::DiffRow>)>,
     pub(crate) verdict: Option<VerdictView>,
     pub(crate) large_input: Option<LargeInput>,
+    /// A plugin being opened in the background.
+    pub(crate) opening: Option<Opening>,
     first_frame: FirstFrame,
     /// Bumped whenever another plugin (or version of it) is installed.
     pub(crate) generation: u64,
@@ -252,6 +261,7 @@ impl App {
             compare_rows: None,
             verdict: None,
             large_input: None,
+            opening: None,
             generation: 0,
             loaded_key: None,
             export_cache: None,
