@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Verdict};
-use crate::runner::report::{CallError, HostCall, LoopStats, Timings};
+use crate::runner::report::{CallError, HostCall, Timings};
 use crate::runner::{
     AllowedPath, CallReport, CallRequest, ErrorKind, HostData, Inspection, LoadedPlugin, LogEntry,
     LogLevel, SandboxOptions, Session, WorkerConfig,
@@ -355,17 +355,7 @@ fn replay(args: &ReplayArgs) -> ExitCode {
             serde_json::to_string_pretty(&result).unwrap_or_default()
         );
     } else {
-        let mut err = std::io::stderr().lock();
-        for log in &report.logs {
-            let _ = writeln!(
-                err,
-                "[{} {}] {}",
-                log.level,
-                log.source.as_str(),
-                log.message
-            );
-        }
-        drop(err);
+        print_logs(&report);
         match &verdict {
             Some(Verdict::Match) => println!(
                 "match: {} produced the expected {}",
@@ -422,19 +412,17 @@ pub struct JsonReport<'a> {
     pub host_calls: &'a [HostCall],
     pub fuel_consumed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stats: Option<JsonStats<'a>>,
+    pub stats: Option<JsonStats>,
 }
 
 /// Loop statistics without the per-call durations.
 #[derive(Serialize)]
-pub struct JsonStats<'a> {
+pub struct JsonStats {
     pub calls: u64,
     pub min_us: f64,
     pub median_us: f64,
     pub p95_us: f64,
     pub max_us: f64,
-    #[serde(skip)]
-    _stats: std::marker::PhantomData<&'a LoopStats>,
 }
 
 impl<'a> JsonReport<'a> {
@@ -455,19 +443,13 @@ impl<'a> JsonReport<'a> {
                 median_us: s.median_us,
                 p95_us: s.p95_us,
                 max_us: s.max_us,
-                _stats: std::marker::PhantomData,
             }),
         }
     }
 }
 
-fn print_report(report: &CallReport, json: bool) {
-    if json {
-        let text = serde_json::to_string_pretty(&JsonReport::of(report))
-            .unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
-        println!("{text}");
-        return;
-    }
+/// The call's logs on stderr, one `[level source] message` line each.
+fn print_logs(report: &CallReport) {
     let mut err = std::io::stderr().lock();
     for log in &report.logs {
         let _ = writeln!(
@@ -481,6 +463,17 @@ fn print_report(report: &CallReport, json: bool) {
     if report.logs_dropped > 0 {
         let _ = writeln!(err, "({} more log lines dropped)", report.logs_dropped);
     }
+}
+
+fn print_report(report: &CallReport, json: bool) {
+    if json {
+        let text = serde_json::to_string_pretty(&JsonReport::of(report))
+            .unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
+        println!("{text}");
+        return;
+    }
+    print_logs(report);
+    let mut err = std::io::stderr().lock();
     if let Some(stats) = &report.stats {
         let per_s = if stats.median_us > 0.0 {
             1e6 / stats.median_us

@@ -493,10 +493,8 @@ impl App {
     }
 
     fn check_hot_reload(&mut self, ctx: &egui::Context) {
-        let PluginRef::File(path) = &self.state.plugin else {
-            return;
-        };
-        if !self.state.hot_reload || self.running.is_some() {
+        let watching = matches!(self.state.plugin, PluginRef::File(_));
+        if !watching || !self.state.hot_reload || self.running.is_some() {
             return;
         }
         ctx.request_repaint_after(RELOAD_CHECK);
@@ -506,7 +504,6 @@ impl App {
         }
         self.next_reload_check = Some(now + RELOAD_CHECK);
         let Some(loaded) = &self.loaded else { return };
-        let _ = path;
         let changed = loaded
             .stamps
             .iter()

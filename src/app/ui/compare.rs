@@ -228,19 +228,13 @@ pub(super) fn history(app: &mut App, ui: &mut Ui) {
                             .on_hover_text(format!("Compare run {} as A", run.number));
                         ui.radio_value(&mut app.compare.1, Some(run.number), "")
                             .on_hover_text(format!("Compare run {} as B", run.number));
-                        ui.label(run.number.to_string());
-                        ui.label(RichText::new(&run.function).monospace());
                         let summary = format!(
                             "{} · {} bytes{}",
                             run.outcome,
                             run.output.len(),
                             if run.output_cut { " (cut)" } else { "" }
                         );
-                        if run.ok {
-                            ui.label(summary);
-                        } else {
-                            ui.colored_label(ui.visuals().error_fg_color, summary);
-                        }
+                        super::results::run_cells(ui, run, summary);
                         ui.end_row();
                     }
                 });

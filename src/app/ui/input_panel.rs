@@ -10,9 +10,8 @@ use super::json_highlight;
 use super::widgets::bytes;
 
 pub(super) fn show(app: &mut App, ui: &mut Ui) {
-    ui.horizontal(|ui| {
+    let heading = ui.horizontal(|ui| {
         let heading = ui.label(RichText::new("Input").strong());
-        app.drafts.input_label = Some(heading.id);
         let before = app.state.input.mode;
         ui.selectable_value(&mut app.state.input.mode, InputMode::Json, "JSON")
             .on_hover_text("Validate and highlight the input as JSON");
@@ -33,6 +32,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
             app.send(Command::LoadInputDialog);
         }
         ui.weak(bytes(app.state.input.text.len() as u64));
+        heading.id
     });
     if let Some(large) = &app.large_input {
         let size = bytes(large.bytes.len() as u64);
@@ -92,10 +92,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
                     .hint_text("Input for the function (Ctrl+Enter runs)")
                     .layouter(&mut layouter),
             );
-            let response = match app.drafts.input_label {
-                Some(id) => response.labelled_by(id),
-                None => response,
-            };
+            let response = response.labelled_by(heading.inner);
             if response.changed() {
                 app.input_check = None;
             }

@@ -26,8 +26,6 @@ pub(crate) struct PanelDrafts {
     pub new_config: (String, String),
     pub new_kv: (String, String),
     pub new_secret: (String, String),
-    /// The id of the input editor's heading, which names the editor for accessibility.
-    pub input_label: Option<egui::Id>,
 }
 
 /// Lays out the whole window.

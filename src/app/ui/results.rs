@@ -42,6 +42,17 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
     }
 }
 
+/// The number, function and outcome cells of a history row (`outcome` in the outcome's color).
+pub(super) fn run_cells(ui: &mut Ui, run: &super::super::RunSummary, outcome: String) {
+    ui.label(run.number.to_string());
+    ui.label(RichText::new(&run.function).monospace());
+    if run.ok {
+        ui.colored_label(ok_color(ui), outcome);
+    } else {
+        ui.colored_label(ui.visuals().error_fg_color, outcome);
+    }
+}
+
 fn ok_color(ui: &Ui) -> Color32 {
     if ui.visuals().dark_mode {
         Color32::from_rgb(110, 200, 120)
@@ -529,25 +540,26 @@ fn timing(app: &App, ui: &mut Ui) {
         .show(ui, |ui| {
             egui::Grid::new("history_grid")
                 .striped(true)
-                .num_columns(5)
+                .num_columns(6)
                 .show(ui, |ui| {
-                    for title in ["#", "function", "outcome", "call", "load / instantiate"] {
+                    for title in [
+                        "#",
+                        "function",
+                        "outcome",
+                        "call",
+                        "load / instantiate",
+                        "fuel",
+                    ] {
                         ui.strong(title);
                     }
                     ui.end_row();
                     for run in app.history.iter().rev().take(50) {
-                        ui.label(run.number.to_string());
-                        ui.label(RichText::new(&run.function).monospace());
-                        if run.ok {
-                            ui.colored_label(ok_color(ui), &run.outcome);
-                        } else {
-                            ui.colored_label(ui.visuals().error_fg_color, &run.outcome);
-                        }
+                        run_cells(ui, run, run.outcome.clone());
                         ui.label(ms(run.call_ms));
                         ui.label(format!("{} / {}", ms(run.load_ms), ms(run.instantiate_ms)));
+                        ui.label(run.fuel.map_or_else(|| "—".to_string(), |f| f.to_string()));
                         ui.end_row();
                     }
                 });
         });
-    let _ = app.history.iter().filter_map(|r| r.fuel).count();
 }
