@@ -23,7 +23,7 @@ fn kv(app: &mut App, ui: &mut Ui) {
         add: "Add entry",
         password: false,
     };
-    map_editor(ui, &mut app.state.host.kv, &mut app.drafts.new_kv, &labels);
+    map_editor(ui, &mut app.state.host.kv, &mut app.drafts.kv, &labels);
     if !app.state.host.kv.is_empty() && ui.button("Clear KV store").clicked() {
         app.state.host.kv.clear();
     }
@@ -43,7 +43,7 @@ fn secrets(app: &mut App, ui: &mut Ui) {
     map_editor(
         ui,
         &mut app.state.host.secrets,
-        &mut app.drafts.new_secret,
+        &mut app.drafts.secret,
         &labels,
     );
 }

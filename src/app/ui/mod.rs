@@ -21,11 +21,11 @@ use crate::samples::SAMPLES;
 /// Text being typed into "add" rows of the side panel, not yet committed to the state.
 #[derive(Default)]
 pub(crate) struct PanelDrafts {
-    pub new_host: String,
+    pub host: String,
     /// Key and value being typed for a new config entry, kv entry and secret.
-    pub new_config: (String, String),
-    pub new_kv: (String, String),
-    pub new_secret: (String, String),
+    pub config: (String, String),
+    pub kv: (String, String),
+    pub secret: (String, String),
 }
 
 /// Lays out the whole window.

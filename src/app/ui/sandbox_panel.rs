@@ -53,19 +53,19 @@ fn allowed_hosts(app: &mut App, ui: &mut Ui) {
     }
     ui.horizontal(|ui| {
         let field = ui.add(
-            egui::TextEdit::singleline(&mut app.drafts.new_host)
+            egui::TextEdit::singleline(&mut app.drafts.host)
                 .hint_text("add a host, e.g. api.example.com")
                 .desired_width(200.0),
         );
         let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let add = ui
             .add_enabled(
-                !app.drafts.new_host.trim().is_empty(),
+                !app.drafts.host.trim().is_empty(),
                 egui::Button::new("Add host"),
             )
             .clicked();
-        if (add || enter) && !app.drafts.new_host.trim().is_empty() {
-            let host = std::mem::take(&mut app.drafts.new_host).trim().to_string();
+        if (add || enter) && !app.drafts.host.trim().is_empty() {
+            let host = std::mem::take(&mut app.drafts.host).trim().to_string();
             if !app.state.options.allowed_hosts.contains(&host) {
                 app.state.options.allowed_hosts.push(host);
             }
@@ -202,7 +202,7 @@ fn config(app: &mut App, ui: &mut Ui) {
     map_editor(
         ui,
         &mut app.state.options.config,
-        &mut app.drafts.new_config,
+        &mut app.drafts.config,
         &labels,
     );
 }
