@@ -314,8 +314,6 @@ fn replay(args: &ReplayArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage_error(&anyhow::Error::new(e)),
     };
-    // Names saved without values are unset, so get_secret says so instead of returning "".
-    scenario.host.secrets.retain(|_, value| !value.is_empty());
     for s in &args.secrets {
         match key_value(s, "--secret") {
             Ok((k, v)) => {

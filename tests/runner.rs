@@ -160,6 +160,23 @@ fn secrets_are_served_and_missing_ones_explained() {
         r.host_calls
     );
 
+    // A name without a value (a bundle saved without secret values) is not set either.
+    let r = s.call_blocking(CallRequest {
+        function: "secret_length".into(),
+        input: b"api_key".to_vec().into(),
+        host: HostData {
+            secrets: [("api_key".to_string(), String::new())].into(),
+            ..HostData::default()
+        },
+        ..CallRequest::default()
+    });
+    let error = r.error.expect("an empty secret fails");
+    assert!(
+        error.message.contains(r#"secret "api_key" is not set"#),
+        "{}",
+        error.message
+    );
+
     let r = call(&s, "secret_length", "nope");
     let error = r.error.expect("missing secret fails");
     assert!(

@@ -320,20 +320,10 @@ impl App {
     /// side-by-side rows are built only when shown).
     pub(crate) fn refresh_verdict(&mut self) {
         self.verdict = match (&self.state.expected, &self.last) {
-            (Some(expected), Some(last)) => {
-                let matched = match expected {
-                    crate::bundle::ExpectedOutcome::Output(want) => {
-                        last.report.error.is_none() && &last.report.output == want
-                    }
-                    crate::bundle::ExpectedOutcome::Error(kind) => {
-                        last.report.error_kind() == Some(*kind)
-                    }
-                };
-                Some(VerdictView {
-                    matched,
-                    rows: None,
-                })
-            }
+            (Some(expected), Some(last)) => Some(VerdictView {
+                matched: expected.matches(&last.report),
+                rows: None,
+            }),
             _ => None,
         };
     }

@@ -161,7 +161,8 @@ pub(crate) fn functions(ctx: &UserData<HostContext>) -> Vec<Function> {
         },
     );
     let get_secret = string_to_string("get_secret", ctx, |c, name| {
-        match c.data.secrets.get(name) {
+        // A name without a value (as bundles saved without secret values carry) is not set.
+        match c.data.secrets.get(name).filter(|v| !v.is_empty()) {
             // The value itself is never recorded.
             Some(v) => Ok((v.clone(), format!("{} chars", v.chars().count()))),
             None => Err(extism::Error::msg(format!(
