@@ -320,29 +320,44 @@ impl App {
     /// Opens a .wasm or manifest file. With `fresh`, a manifest's options replace the current
     /// ones.
     pub(crate) fn open_path(&mut self, path: &std::path::Path, fresh: bool) {
-        if crate::bundle::is_bundle_file(path) {
-            self.open_bundle(path, true);
-            return;
+        // Read once: the bytes tell a bundle, a manifest to download and a plugin apart.
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(cause) => {
+                let error = crate::runner::LoadError::Read {
+                    path: path.to_path_buf(),
+                    cause,
+                };
+                self.finish_open(path, Err(error.to_string()), fresh);
+                return;
+            }
+        };
+        if crate::bundle::is_bundle(&bytes) {
+            self.open_loaded_bundle(path, crate::bundle::load_bytes(path, &bytes), true);
+        } else if manifest_downloads(&bytes) {
+            self.open_in_background(path, bytes, fresh);
+        } else {
+            let result = read_plugin(path, bytes).map_err(|e| e.to_string());
+            self.finish_open(path, result, fresh);
         }
-        if manifest_downloads(path) {
-            // Downloading can take seconds: off the UI thread, with a word in the status bar.
-            let owned = path.to_path_buf();
-            let promise = Promise::spawn_thread("open-plugin", move || {
-                read_plugin(&owned).map_err(|e| e.to_string())
-            });
-            self.opening = Some(super::Opening {
-                promise,
-                path: path.to_path_buf(),
-                fresh,
-            });
-            self.set_status(
-                format!("Opening {}: downloading its modules…", path.display()),
-                false,
-            );
-            return;
-        }
-        let result = read_plugin(path).map_err(|e| e.to_string());
-        self.finish_open(path, result, fresh);
+    }
+
+    /// Reads a plugin whose manifest names modules to download on a named thread: downloading
+    /// can take seconds. The status bar says so meanwhile.
+    fn open_in_background(&mut self, path: &std::path::Path, bytes: Vec<u8>, fresh: bool) {
+        let owned = path.to_path_buf();
+        let promise = Promise::spawn_thread("open-plugin", move || {
+            read_plugin(&owned, bytes).map_err(|e| e.to_string())
+        });
+        self.opening = Some(super::Opening {
+            promise,
+            path: path.to_path_buf(),
+            fresh,
+        });
+        self.set_status(
+            format!("Opening {}: downloading its modules…", path.display()),
+            false,
+        );
     }
 
     /// Installs a plugin read from `path`, or says why it could not be.
@@ -443,14 +458,22 @@ impl App {
             self.set_status("Samples are built in; there is nothing to reload", false);
             return;
         };
-        if manifest_downloads(&path) {
-            self.open_path(&path, false);
+        let bytes = std::fs::read(&path).map_err(|cause| crate::runner::LoadError::Read {
+            path: path.clone(),
+            cause,
+        });
+        if let Ok(bytes) = &bytes
+            && manifest_downloads(bytes)
+        {
+            self.open_in_background(&path, bytes.clone(), false);
             return;
         }
-        match LoadedPlugin::from_path(&path).and_then(|(plugin, _)| {
-            let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
-            Ok((plugin, inspection))
-        }) {
+        match bytes
+            .and_then(|bytes| LoadedPlugin::from_file_bytes(&path, bytes))
+            .and_then(|(plugin, _)| {
+                let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
+                Ok((plugin, inspection))
+            }) {
             Ok((plugin, inspection)) => {
                 let name = plugin.display_name.clone();
                 let function = self.state.function.clone();
@@ -773,17 +796,19 @@ pub(crate) type OpenedPlugin = (
     Inspection,
 );
 
-/// Reads and inspects the plugin at `path`.
-fn read_plugin(path: &std::path::Path) -> Result<OpenedPlugin, crate::runner::LoadError> {
-    let (plugin, manifest_options) = LoadedPlugin::from_path(path)?;
+/// Reads and inspects the plugin read from `path`.
+fn read_plugin(
+    path: &std::path::Path,
+    bytes: Vec<u8>,
+) -> Result<OpenedPlugin, crate::runner::LoadError> {
+    let (plugin, manifest_options) = LoadedPlugin::from_file_bytes(path, bytes)?;
     let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
     Ok((plugin, manifest_options, inspection))
 }
 
-/// Whether `path` is a manifest with a module to download.
-fn manifest_downloads(path: &std::path::Path) -> bool {
-    std::fs::read(path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<extism::Manifest>(&bytes).ok())
-        .is_some_and(|m| m.wasm.iter().any(|w| matches!(w, extism::Wasm::Url { .. })))
+/// Whether file contents `bytes` are a manifest with a module to download.
+fn manifest_downloads(bytes: &[u8]) -> bool {
+    !crate::runner::source::is_wasm(bytes)
+        && serde_json::from_slice::<extism::Manifest>(bytes)
+            .is_ok_and(|m| m.wasm.iter().any(|w| matches!(w, extism::Wasm::Url { .. })))
 }

@@ -185,7 +185,17 @@ impl App {
     /// Opens a session or bundle. With `fresh`, its options, host data, function, input and
     /// expected outcome replace the current ones (on restart only the plugin is re-read).
     pub(crate) fn open_bundle(&mut self, path: &Path, fresh: bool) {
-        let scenario = match bundle::load(path) {
+        self.open_loaded_bundle(path, bundle::load(path), fresh);
+    }
+
+    /// Installs a bundle read from `path` (see [`Self::open_bundle`]), or says why not.
+    pub(crate) fn open_loaded_bundle(
+        &mut self,
+        path: &Path,
+        loaded: Result<Scenario, BundleError>,
+        fresh: bool,
+    ) {
+        let scenario = match loaded {
             Ok(s) => s,
             Err(e) => {
                 let message = e.to_string();

@@ -371,18 +371,16 @@ impl Bundle {
     }
 }
 
-/// Whether the JSON file at `path` declares itself a bundle (to tell bundles from manifests).
-pub fn is_bundle_file(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
-        return false;
-    };
-    serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| {
-            v.get("format")
-                .and_then(|f| f.as_str().map(|f| f == FORMAT))
-        })
-        .unwrap_or(false)
+/// Whether the file contents `bytes` declare a bundle (to tell bundles from manifests).
+pub fn is_bundle(bytes: &[u8]) -> bool {
+    !crate::runner::source::is_wasm(bytes)
+        && serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| {
+                v.get("format")
+                    .and_then(|f| f.as_str().map(|f| f == FORMAT))
+            })
+            .unwrap_or(false)
 }
 
 /// Reads and resolves the bundle at `path`.
@@ -391,8 +389,13 @@ pub fn load(path: &Path) -> Result<Scenario, BundleError> {
         path: path.to_path_buf(),
         cause,
     })?;
+    load_bytes(path, &bytes)
+}
+
+/// Resolves a bundle already read from `path`.
+pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, BundleError> {
     let name = path.display().to_string();
-    let bundle = Bundle::parse(&bytes, &name)?;
+    let bundle = Bundle::parse(bytes, &name)?;
     bundle.resolve(path.parent(), &name)
 }
 

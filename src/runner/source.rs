@@ -76,7 +76,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         })
 }
 
-fn is_wasm(bytes: &[u8]) -> bool {
+/// Whether `bytes` start with the WebAssembly magic.
+pub fn is_wasm(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\0asm")
 }
 
@@ -95,6 +96,15 @@ impl LoadedPlugin {
             path: path.to_path_buf(),
             cause,
         })?;
+        Self::from_file_bytes(path, bytes)
+    }
+
+    /// Like [`Self::from_path`], for a file already read (relative module paths of a manifest
+    /// resolve against `path`'s folder).
+    pub fn from_file_bytes(
+        path: &Path,
+        bytes: Vec<u8>,
+    ) -> Result<(Self, Option<SandboxOptions>), LoadError> {
         let name = file_name(path);
         if is_wasm(&bytes) {
             let mut plugin = Self::from_wasm_bytes(&name, bytes)?;
