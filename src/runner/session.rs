@@ -99,7 +99,6 @@ impl Canceller {
 pub struct CallHandle {
     rx: Receiver<CallReport>,
     canceller: Canceller,
-    started: Instant,
 }
 
 impl CallHandle {
@@ -125,11 +124,6 @@ impl CallHandle {
 
     pub fn cancel(&self) {
         self.canceller.cancel();
-    }
-
-    /// Time since the call was made.
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
     }
 }
 
@@ -324,7 +318,6 @@ impl Session {
         let handle = CallHandle {
             rx,
             canceller: canceller.clone(),
-            started: Instant::now(),
         };
         let session = self.clone();
         let function = request.function.clone();
@@ -365,11 +358,6 @@ impl Session {
                 *slot = None;
             }
         }
-    }
-
-    /// Stops the worker process (the next call starts a new one).
-    pub fn shutdown(&self) {
-        *self.lock_worker() = None;
     }
 
     fn lock_worker(&self) -> MutexGuard<'_, Option<Worker>> {

@@ -7,7 +7,6 @@ use super::super::App;
 use super::super::command::Command;
 use super::widgets::{MapLabels, map_editor, optional_u64, section};
 use crate::runner::AllowedPath;
-use crate::runner::options::PAGE_BYTES;
 
 pub(super) fn show(app: &mut App, ui: &mut Ui) {
     section(ui, "Sandbox", true, |ui| {
@@ -152,9 +151,7 @@ fn limits(app: &mut App, ui: &mut Ui) {
     ) {
         options.memory_max_pages = pages.map(|p| u32::try_from(p).unwrap_or(u32::MAX));
     }
-    if let Some(pages) = options.memory_max_pages {
-        #[expect(clippy::cast_precision_loss, reason = "display only")]
-        let mib = (u64::from(pages) * PAGE_BYTES) as f64 / (1024.0 * 1024.0);
+    if let Some(mib) = options.memory_max_mib() {
         ui.weak(format!("    = {mib:.2} MiB"));
     }
     optional_u64(
