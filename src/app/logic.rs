@@ -241,7 +241,10 @@ impl App {
                             self.set_status(format!("Input loaded from {}", path.display()), false);
                         }
                     }
-                    Err(e) => self.set_status(format!("Cannot read {}: {e}", path.display()), true),
+                    Err(e) => self.set_status(
+                        format!("Cannot read {}: {e}; check the file and its permissions, then load it again", path.display()),
+                        true,
+                    ),
                 }
             }
             DialogPurpose::SaveOutput(bytes) => {
@@ -250,7 +253,10 @@ impl App {
                         format!("Saved {} bytes to {}", bytes.len(), path.display()),
                         false,
                     ),
-                    Err(e) => self.set_status(format!("Cannot save {}: {e}", path.display()), true),
+                    Err(e) => self.set_status(
+                    format!("Cannot save {}: {e}; the output is kept, save it to another folder or name", path.display()),
+                    true,
+                ),
                 }
             }
             DialogPurpose::PickDir(index) => {
