@@ -101,7 +101,9 @@ fn big_payload() {
     // 64 MiB of 64-byte lines: 1 048 576 lines for the text view.
     let line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_\n";
     let input: Vec<u8> = line.iter().copied().cycle().take(64 * MIB).collect();
-    h.state_mut().set_large_input("64MiB.txt", input);
+    h.state_mut()
+        .workbench_mut()
+        .set_large_input("64MiB.txt", input);
     let mut frames = Frames(Vec::new());
     h.get_by_role_and_label(Role::Button, "▶ Run").click();
     frames_through_call(&mut h, &mut frames, 5);
@@ -227,7 +229,7 @@ fn cold_start() {
 /// How long Stop takes to end a call: a spinning plugin (extism's cancel) and one stuck inside
 /// a host call (an HTTP request to a server that never answers: the worker is killed).
 fn stop_latency() {
-    use extism_playground::runner::{CallRequest, LoadedPlugin, SandboxOptions, Session};
+    use extism_playground::runner::{CallRequest, LoadedPlugin, Phase, SandboxOptions, Session};
     let sample = |name: &str| {
         LoadedPlugin::from_path(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -242,10 +244,15 @@ fn stop_latency() {
             input: input.as_bytes().to_vec().into(),
             ..CallRequest::default()
         });
-        std::thread::sleep(Duration::from_millis(300));
+        // Stop once the plugin runs (and, for the stuck case, has had time to send its
+        // request and wait for the answer).
+        while handle.phase() != Phase::Calling {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(100));
         let started = Instant::now();
         handle.cancel();
-        let report = handle.wait();
+        let report = handle.block_and_take();
         assert!(report.error.is_some(), "the call was stopped");
         started.elapsed().as_secs_f64() * 1000.0
     };

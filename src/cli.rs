@@ -13,10 +13,11 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Verdict};
+use crate::runner::inspect::Linkage;
 use crate::runner::report::{CallError, HostCall, Timings};
 use crate::runner::{
-    AllowedPath, CallReport, CallRequest, ErrorKind, HostData, Inspection, LoadedPlugin, LogEntry,
-    LogLevel, SandboxOptions, Session, WorkerConfig,
+    AllowedPath, CallReport, CallRequest, ErrorKind, HostData, HostRegistry, Inspection,
+    LoadedPlugin, LogEntry, LogLevel, SandboxOptions, Session, WorkerConfig,
 };
 
 /// Exit code: the plugin failed.
@@ -287,7 +288,7 @@ fn save_call_bundle(
 ) -> anyhow::Result<()> {
     let scenario = Scenario {
         plugin: session.plugin().clone(),
-        options: session.options().clone(),
+        options: session.options().as_ref().clone(),
         keep_state: true,
         host: request.host.clone(),
         function: request.function.clone(),
@@ -511,14 +512,21 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
         render_inspection(
             &plugin.display_name,
             &inspection,
-            &plugin.linked_module_names()
+            &plugin.linked_module_names(),
+            &HostRegistry::builtin(),
         )
     );
     Ok(())
 }
 
-/// The text form of `inspect`.
-pub fn render_inspection(name: &str, i: &Inspection, linked: &[String]) -> String {
+/// The text form of `inspect`: imports are checked against `host` with WASI on (the problems
+/// listed are those no flag fixes), and what cannot be provided is listed at the end.
+pub fn render_inspection(
+    name: &str,
+    i: &Inspection,
+    linked: &[String],
+    host: &HostRegistry,
+) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let _ = writeln!(s, "{name}: {} bytes, sha256 {}", i.size_bytes, i.sha256);
@@ -572,12 +580,21 @@ pub fn render_inspection(name: &str, i: &Inspection, linked: &[String]) -> Strin
                 || format!("{:?}", import.kind).to_lowercase(),
                 ToString::to_string,
             );
-            let problem = Inspection::import_problem(import, true, linked)
+            let linkage = Linkage {
+                wasi: true,
+                linked_modules: linked,
+                host,
+            };
+            let problem = Inspection::import_problem(import, &linkage)
                 .map_or_else(String::new, |p| format!("  ✗ {p}"));
             let _ = writeln!(s, "    {:<28} {sig}{problem}", import.name);
         }
     }
-    let unsatisfied = i.unsatisfied_imports(i.needs_wasi, linked);
+    let unsatisfied = i.unsatisfied_imports(&Linkage {
+        wasi: i.needs_wasi,
+        linked_modules: linked,
+        host,
+    });
     if !unsatisfied.is_empty() {
         let _ = writeln!(s, "\nthis host cannot satisfy:");
         for u in unsatisfied {

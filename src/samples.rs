@@ -3,26 +3,21 @@
 
 use std::path::PathBuf;
 
+use crate::bundle::InputMode;
 use crate::runner::{AllowedPath, LoadedPlugin, SandboxOptions};
 
-/// How an example input is meant to be edited.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InputKind {
-    Json,
-    Text,
-}
-
 /// A function of a sample with its example input.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SampleFunction {
     pub name: &'static str,
     pub input: &'static str,
-    pub kind: InputKind,
+    /// How the window edits it.
+    pub mode: InputMode,
     pub description: &'static str,
 }
 
 /// A built-in sample plugin.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sample {
     pub name: &'static str,
     pub description: &'static str,
@@ -33,18 +28,18 @@ pub struct Sample {
 const fn f(
     name: &'static str,
     input: &'static str,
-    kind: InputKind,
+    mode: InputMode,
     description: &'static str,
 ) -> SampleFunction {
     SampleFunction {
         name,
         input,
-        kind,
+        mode,
         description,
     }
 }
 
-use InputKind::{Json, Text};
+use InputMode::{Json, Raw as Text};
 
 /// Every sample, in menu order. `hello` opens on first launch.
 pub const SAMPLES: &[Sample] = &[
@@ -239,7 +234,7 @@ mod tests {
                     sample.name,
                     function.name
                 );
-                if function.kind == InputKind::Json {
+                if function.mode == InputMode::Json {
                     serde_json::from_str::<serde_json::Value>(function.input).unwrap();
                 }
             }

@@ -7,9 +7,12 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{run_bin, sample, stderr, stdout};
-use extism_playground::bundle::{self, Bundle, BundleError, ExpectedOutcome, Scenario, Verdict};
+use extism_playground::bundle::{
+    self, Bundle, BundleError, ExpectedOutcome, InputMode, Scenario, Verdict,
+};
 use extism_playground::runner::{
-    AllowedPath, CallReport, ErrorKind, HostData, LoadedPlugin, SandboxOptions,
+    AllowedPath, CallReport, ErrorKind, HostData, HostRegistry, Inspection, LoadedPlugin,
+    SandboxOptions,
 };
 
 fn s(name: &str) -> String {
@@ -111,7 +114,7 @@ fn a_changed_expected_output_fails_with_a_diff() {
     let text = stdout(&out);
     assert!(text.starts_with("mismatch: the output differs"), "{text}");
     assert!(
-        text.contains("-   \"count\": 4,") && text.contains("+   \"count\": 3,"),
+        text.contains("\n-  \"count\": 4,\n") && text.contains("\n+  \"count\": 3,\n"),
         "{text}"
     );
 
@@ -217,7 +220,7 @@ fn scenario(name: &str) -> Scenario {
         host: HostData::default(),
         function: "greet".into(),
         input: b"x".to_vec(),
-        input_mode: Some("raw".into()),
+        input_mode: Some(InputMode::Raw),
         expected: None,
     }
 }
@@ -261,7 +264,7 @@ fn the_format_round_trips() {
     let mut original = scenario("host-demo");
     original.function = "kv_roundtrip".into();
     original.input = br#"{"key":"k","value":"v"}"#.to_vec();
-    original.input_mode = Some("json".into());
+    original.input_mode = Some(InputMode::Json);
     original.keep_state = false;
     original.options = SandboxOptions {
         wasi: true,
@@ -294,7 +297,7 @@ fn the_format_round_trips() {
             ("kv_roundtrip", false)
         );
         assert_eq!(back.input, original.input);
-        assert_eq!(back.input_mode.as_deref(), Some("json"));
+        assert_eq!(back.input_mode, Some(InputMode::Json));
         assert_eq!(
             back.expected, original.expected,
             "binary outputs go through base64"
@@ -333,7 +336,7 @@ fn verdicts_compare_outputs_and_error_kinds() {
         panic!()
     };
     assert!(
-        text.contains("-   \"a\": 2") && text.contains("+   \"a\": 1"),
+        text.contains("\n-  \"a\": 2\n") && text.contains("\n+  \"a\": 1\n"),
         "{text}"
     );
     let Verdict::Mismatch(text) =
@@ -374,16 +377,27 @@ fn export_scenario() -> Scenario {
         },
         function: "kv_roundtrip".into(),
         input: br#"{"key": "greeting", "value": "hi \"there\""}"#.to_vec(),
-        input_mode: Some("json".into()),
+        input_mode: Some(InputMode::Json),
         expected: None,
     }
+}
+
+/// Host code generated for [`export_scenario`] with the built-in host functions.
+fn exported(generate: fn(&bundle::export::Export<'_>) -> String) -> String {
+    let scenario = export_scenario();
+    let inspection = Inspection::of("host-demo.wasm", &scenario.plugin.main().bytes).unwrap();
+    generate(&bundle::export::Export {
+        scenario: &scenario,
+        inspection: &inspection,
+        host: &HostRegistry::builtin(),
+    })
 }
 
 #[test]
 fn exported_rust_compiles_as_the_committed_example() {
     // `cargo test` builds examples/, so the committed example compiling against the pinned
     // extism proves the generator's output does; this keeps the two identical.
-    let generated = bundle::export::rust(&export_scenario());
+    let generated = exported(bundle::export::rust);
     // The committed file is kept as `cargo fmt` leaves it; format the generated code the same way.
     let formatted = rustfmt(&generated);
     if std::env::var_os("UPDATE_EXAMPLES").is_some() {
@@ -401,7 +415,7 @@ fn exported_rust_compiles_as_the_committed_example() {
         "with_memory_max(64)",
         "max_http_response_bytes = Some(65536)",
         "host_fn!(get_secret",
-        ".with_function(\"kv_set\", [PTR, PTR]",
+        ".with_function(\"kv_set\", [PTR, PTR], []",
     ] {
         assert!(generated.contains(needle), "{needle}");
     }
@@ -463,7 +477,7 @@ fn exported_rust_runs_the_scenario() {
 
 #[test]
 fn exported_go_has_the_right_fields() {
-    let go = bundle::export::go(&export_scenario());
+    let go = exported(bundle::export::go);
     for needle in [
         "extism \"github.com/extism/go-sdk\"",
         "extism.WasmFile{Path: \"assets/samples/host-demo.wasm\", Hash: \"",

@@ -11,7 +11,8 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use extism_playground::app::{App, AppOptions};
-use extism_playground::runner::ErrorKind;
+use extism_playground::runner::{ErrorKind, Phase};
+use extism_playground::workbench::{self, RunSlot};
 
 const RUN: &str = "▶ Run";
 
@@ -33,14 +34,17 @@ fn harness_opening(open: Option<std::path::PathBuf>) -> Harness<'static, App> {
         })
 }
 
-/// Steps frames until `done` holds; fails (naming `what`) after 30 s.
+/// Steps frames until `done` holds; after 30 s, fails naming `what` and printing the widget
+/// tree it saw (role, label, value of every node), so the failure shows what was on screen.
 #[track_caller]
 fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
     let started = Instant::now();
     while !done(h.state()) {
         assert!(
             started.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}"
+            "timed out waiting for {what}; status: {:?}\nwidgets on screen:\n{}",
+            h.state().workbench().status(),
+            widget_tree(h)
         );
         h.step();
         std::thread::sleep(Duration::from_millis(5));
@@ -49,6 +53,41 @@ fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool)
     if !h.state().is_running() {
         h.run();
     }
+}
+
+/// Every node of the accessibility tree, one per line, indented by depth.
+fn widget_tree(h: &Harness<'_, App>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let root = h.root();
+    let depth_of = |node: &egui_kittest::Node<'_>| {
+        std::iter::successors(node.parent(), egui_kittest::kittest::NodeT::parent).count()
+    };
+    for node in root.children_recursive() {
+        let ak = node.accesskit_node();
+        let label = ak.label().unwrap_or_default();
+        let value = ak.value().unwrap_or_default();
+        if label.is_empty() && value.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}{:?} {label:?}{}",
+            "  ".repeat(depth_of(&node)),
+            ak.role(),
+            if value.is_empty() {
+                String::new()
+            } else {
+                format!(" = {value:?}")
+            }
+        );
+    }
+    out
+}
+
+/// Whether a call is running and has reached the plugin (its phase is Calling).
+fn calling(app: &App) -> bool {
+    matches!(app.workbench().run_slot(), RunSlot::Running(r) if r.call.phase() == Phase::Calling)
 }
 
 /// Clicks Run and waits for the report.
@@ -91,9 +130,12 @@ fn first_launch_runs_count_vowels_with_one_click() {
     run_and_wait(&mut h);
     let expected = r#"{"count":7,"total":7,"vowels":"aeiouAEIOU"}"#;
     assert_eq!(output(&h), expected);
-    // The output is on screen, and the outcome says ok.
-    h.get_by_label(expected);
+    // The output is on screen (JSON, so pretty-printed), and the outcome says ok.
+    h.get_by_label_contains("\"count\": 7,");
     h.get_by_label_contains("✔ ok");
+    h.get_by_role_and_label(Role::Button, "Text").click();
+    h.run();
+    h.get_by_label(expected);
 }
 
 #[test]
@@ -179,14 +221,13 @@ fn stop_ends_a_spinning_plugin_and_the_ui_stays_responsive() {
     assert_eq!(h.state().state().function, "spin");
     h.get_by_role_and_label(Role::Button, RUN).click();
     h.run_steps(2);
-    step_until(&mut h, "spin to start", App::is_running);
+    step_until(&mut h, "spin to reach the plugin", calling);
     // While it spins, frames keep coming and typing works.
-    for _ in 0..10 {
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(h.state().is_running());
-    h.get_by_label_contains("Running spin");
+    h.step();
+    assert!(
+        h.get_all_by_label_contains("Running spin…").count() >= 1,
+        "the toolbar says what runs"
+    );
     h.get_by_role_and_label(Role::MultilineTextInput, "Input")
         .click();
     h.step();
@@ -264,10 +305,9 @@ fn wasi_and_an_allowed_path_make_write_read_work() {
     h.get_by_role_and_label(Role::CheckBox, "WASI").click();
     h.run();
     run_and_wait(&mut h);
-    assert!(
-        h.state().last_report().unwrap().error.is_some(),
-        "no allowed path yet"
-    );
+    // No allowed path yet: the plugin's own write fails and it returns the error.
+    let error = h.state().last_report().unwrap().error.clone().unwrap();
+    assert_eq!(error.kind, ErrorKind::PluginError, "{}", error.message);
 
     h.get_by_label("Add path").click();
     h.run();
@@ -346,6 +386,18 @@ fn changing_an_option_rebuilds_the_instance() {
     h.get_by_label_contains("new instance (the sandbox options changed)");
 }
 
+/// Saves a self-contained bundle as File, Save as bundle does once its dialog answers.
+fn save_bundle(h: &mut Harness<'_, App>, path: &std::path::Path) {
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::SaveSession {
+            path: path.to_path_buf(),
+            embed: true,
+        });
+    h.run();
+    h.get_by_label_contains("Saved the bundle");
+}
+
 /// eframe storage in memory, to restart the app within a test.
 #[derive(Default)]
 struct MemoryStorage(std::collections::HashMap<String, String>);
@@ -419,7 +471,7 @@ fn session_round_trip_through_a_bundle_with_expected_output() {
 
     // Save (the dialog's answer is a path; save it directly) and reopen in a new window.
     let path = dir.path().join("kv.session.json");
-    h.state_mut().save_bundle(&path, true).unwrap();
+    save_bundle(&mut h, &path);
     let before = h.state().state().clone();
     let mut h = harness_opening(Some(path.clone()));
     h.run();
@@ -553,10 +605,16 @@ fn bench_mode_shows_stats_and_stops_mid_run() {
     h.run();
     h.get_by_role_and_label(Role::Button, "Bench").click();
     h.step();
-    step_until(&mut h, "the bench to start", App::is_running);
-    std::thread::sleep(Duration::from_millis(300));
-    // Commands apply after layout: the next frame shows Stop.
+    step_until(
+        &mut h,
+        "the bench to make its first calls",
+        |app| matches!(app.workbench().run_slot(), RunSlot::Running(r) if r.call.calls_done() > 0),
+    );
     h.step();
+    assert!(
+        h.get_all_by_label_contains(" of 10000000 calls…").count() >= 1,
+        "the toolbar counts the calls made"
+    );
     h.get_by_role_and_label(Role::Button, "⏹ Stop").click();
     h.step();
     step_until(&mut h, "the stop", |app| !app.is_running());
@@ -590,10 +648,7 @@ fn dropping_a_plugin_opens_it() {
         .dropped_files
         .push(std::sync::Arc::new(Dropped(path.clone())));
     h.run();
-    assert_eq!(
-        h.state().state().plugin,
-        extism_playground::app::state::PluginRef::File(path)
-    );
+    assert_eq!(h.state().state().plugin, workbench::PluginRef::File(path));
     assert_eq!(h.state().state().function, "increment");
     h.get_by_label_contains("Opened dropped.wasm");
     run_and_wait(&mut h);
@@ -633,7 +688,9 @@ fn a_large_or_binary_input_is_what_runs_and_what_is_saved() {
     h.get_by_label("echo").click();
     h.run();
     let input: Vec<u8> = (0..=255u8).cycle().take(3 * 1024 * 1024).collect();
-    h.state_mut().set_large_input("blob.bin", input.clone());
+    h.state_mut()
+        .workbench_mut()
+        .set_large_input("blob.bin", input.clone());
     h.run();
     h.get_by_label_contains("from blob.bin");
     run_and_wait(&mut h);
@@ -643,7 +700,7 @@ fn a_large_or_binary_input_is_what_runs_and_what_is_saved() {
         "sent byte for byte"
     );
     let path = dir.path().join("blob.bundle.json");
-    h.state_mut().save_bundle(&path, true).unwrap();
+    save_bundle(&mut h, &path);
     let scenario = extism_playground::bundle::load(&path).unwrap();
     assert_eq!(scenario.input, input, "the bundle keeps the input that ran");
     // Reopened, the binary input is again sent as it is.
@@ -680,7 +737,7 @@ fn a_manifest_with_a_url_module_opens_in_the_background() {
         &stalled,
         format!(
             r#"{{"wasm": [{{"url": "{}/hello.wasm"}}]}}"#,
-            common::serve_silent()
+            common::serve_silent().0
         ),
     )
     .unwrap();
@@ -713,4 +770,150 @@ fn a_manifest_with_a_url_module_opens_in_the_background() {
     h.get_by_label_contains("Opened");
     run_and_wait(&mut h);
     assert_eq!(output(&h), r#"{"count":1}"#);
+}
+
+#[test]
+fn json_output_shows_as_json_and_a_picked_view_sticks() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("handle_event").click();
+    h.run();
+    run_and_wait(&mut h);
+    // JSON output: pretty JSON by default.
+    h.get_by_label_contains("\"status\": \"success\",");
+    // The user picks Hex: it stays Hex for the next run of another function.
+    h.get_by_role_and_label(Role::Button, "Hex").click();
+    h.run();
+    h.get_by_label_contains("00000000  7b 22 73 74");
+    h.get_by_label("handle_event_v2").click();
+    h.run();
+    run_and_wait(&mut h);
+    h.get_by_label_contains("00000000  7b 22 73 74");
+    assert!(h.query_by_label_contains("\"version\": 2,").is_none());
+}
+
+/// Appends a `producers` custom section naming each `(field, tool, version)`.
+fn with_producers(mut wasm: Vec<u8>, entries: &[(&str, &str, &str)]) -> Vec<u8> {
+    fn leb(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = u8::try_from(n & 0x7f).expect("seven bits");
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    fn string(s: &str, out: &mut Vec<u8>) {
+        leb(s.len(), out);
+        out.extend_from_slice(s.as_bytes());
+    }
+    let mut body = Vec::new();
+    string("producers", &mut body);
+    leb(entries.len(), &mut body);
+    for (field, tool, version) in entries {
+        string(field, &mut body);
+        leb(1, &mut body);
+        string(tool, &mut body);
+        string(version, &mut body);
+    }
+    wasm.push(0);
+    leb(body.len(), &mut wasm);
+    wasm.extend(body);
+    wasm
+}
+
+#[test]
+fn a_long_toolchain_line_leaves_the_side_panel_its_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long-producers.wasm");
+    let wasm =
+        wat::parse_str(r#"(module (func (export "run") (result i32) i32.const 0))"#).unwrap();
+    let long = "clang version 18.1.2-wasi-sdk (https://github.com/llvm/llvm-project 26a1d6601d727a96f4301d0d8647b5a42760ae0c)";
+    let wasm = with_producers(
+        wasm,
+        &[
+            ("language", "C11", ""),
+            ("processed-by", long, ""),
+            (
+                "sdk",
+                "tinygo 0.34.0 with a very long build description that goes on",
+                "x",
+            ),
+        ],
+    );
+    std::fs::write(&path, wasm).unwrap();
+    let mut h = harness_opening(Some(path));
+    h.run();
+    h.get_by_label_contains("processed-by: clang version 18.1.2");
+    // The toolbar sits right of the side panel; with the panel at its width it starts well
+    // before the middle of the 1280-px window, and its last button is on screen.
+    let run_x = h
+        .get_by_role_and_label(Role::Button, RUN)
+        .accesskit_node()
+        .bounding_box()
+        .expect("the Run button is laid out")
+        .x0;
+    assert!(
+        run_x < 640.0,
+        "the side panel grew: Run starts at x = {run_x}"
+    );
+    let reset = h
+        .get_by_role_and_label(Role::Button, "Reset instance")
+        .accesskit_node()
+        .bounding_box()
+        .unwrap();
+    assert!(reset.x1 <= 1280.0, "the toolbar is cut off: {reset:?}");
+}
+
+#[test]
+fn toolchain_internals_are_folded_and_not_picked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::wasm_file(
+        &dir,
+        "js-shaped.wasm",
+        r#"(module
+            (func (export "__arg_start") (result i32) i32.const 0)
+            (func (export "__invoke_i32") (result i32) i32.const 0)
+            (func (export "__invokeHostFunc_0_1") (result i32) i32.const 0)
+            (func (export "greet") (result i32) i32.const 0))"#,
+    );
+    let mut h = harness_opening(Some(path));
+    h.run();
+    assert_eq!(h.state().state().function, "greet");
+    h.get_by_label("Toolchain internals · 3");
+    assert!(
+        h.query_by_label("__arg_start").is_none(),
+        "internals stay folded until asked for"
+    );
+    h.get_by_label("Toolchain internals · 3").click();
+    h.run();
+    h.get_by_label("__arg_start").click();
+    h.run();
+    assert_eq!(h.state().state().function, "__arg_start");
+}
+
+#[test]
+fn the_sandbox_panel_says_where_the_options_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("first-time.wasm");
+    std::fs::copy(common::sample("hello"), &path).unwrap();
+    let mut h = harness();
+    h.run();
+    open_sample(&mut h, "wasi-demo");
+    h.get_by_label("The options this sample needs");
+    // Opening a plugin never seen before: a closed sandbox, not wasi-demo's WASI and /data.
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::Open(workbench::Source::Path(path)));
+    h.run();
+    h.get_by_label_contains("opened for the first time: closed sandbox");
+    assert!(!h.state().state().options.wasi);
+    assert_eq!(
+        h.get_by_role_and_label(Role::CheckBox, "WASI")
+            .accesskit_node()
+            .toggled(),
+        Some(egui::accesskit::Toggled::False)
+    );
 }

@@ -8,9 +8,10 @@ use std::time::Duration;
 use common::{
     assert_ok, call, output, sample, serve_http, serve_silent, session, wasm_file, worker,
 };
+use extism_playground::runner::inspect::Linkage;
 use extism_playground::runner::{
     AllowedPath, CallRequest, ErrorKind, HostData, Inspection, LoadError, LoadedPlugin, LogLevel,
-    LogSource, SandboxOptions, Session,
+    LogSource, Phase, SandboxOptions, Session,
 };
 
 fn defaults() -> SandboxOptions {
@@ -171,6 +172,8 @@ fn secrets_are_served_and_missing_ones_explained() {
         ..CallRequest::default()
     });
     let error = r.error.expect("an empty secret fails");
+    // A host function's error reaches the plugin as a trap in the host call.
+    assert_eq!(error.kind, ErrorKind::Trap, "{}", error.message);
     assert!(
         error.message.contains(r#"secret "api_key" is not set"#),
         "{}",
@@ -179,6 +182,7 @@ fn secrets_are_served_and_missing_ones_explained() {
 
     let r = call(&s, "secret_length", "nope");
     let error = r.error.expect("missing secret fails");
+    assert_eq!(error.kind, ErrorKind::Trap, "{}", error.message);
     assert!(
         error.message.contains(r#"secret "nope" is not set"#),
         "{}",
@@ -216,10 +220,9 @@ fn wasi_needs_an_allowed_path_to_write() {
         ..defaults()
     };
     let r = call(&session("wasi-demo", without), "write_read", "data!");
-    assert!(
-        r.error.is_some(),
-        "writing without an allowed path must fail"
-    );
+    // The plugin's own write fails (no preopened /data) and it returns that error.
+    let error = r.error.expect("writing without an allowed path fails");
+    assert_eq!(error.kind, ErrorKind::PluginError, "{}", error.message);
 
     let dir = tempfile::tempdir().unwrap();
     let with = SandboxOptions {
@@ -253,7 +256,8 @@ fn read_only_path_refuses_writes() {
         ..defaults()
     };
     let r = call(&session("wasi-demo", options), "write_read", "data!");
-    assert!(r.error.is_some(), "a read-only path must refuse writes");
+    let error = r.error.expect("a read-only path refuses writes");
+    assert_eq!(error.kind, ErrorKind::PluginError, "{}", error.message);
     assert!(!dir.path().join("playground.txt").exists());
 }
 
@@ -355,17 +359,16 @@ fn spin_is_stopped_by_cancel() {
         function: "spin".into(),
         ..CallRequest::default()
     });
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(handle.try_take().is_none(), "spin must still be running");
+    wait_for_phase(&handle, Phase::Calling);
     handle.cancel();
     let r = wait_bounded(handle);
     assert_eq!(r.error_kind(), Some(ErrorKind::Cancelled), "{:?}", r.error);
-    assert_eq!(output(&call(&s, "trap", "")), "");
+    assert_eq!(call(&s, "trap", "").error_kind(), Some(ErrorKind::Trap));
 }
 
 #[test]
 fn a_call_stuck_in_a_host_call_can_be_stopped() {
-    let url = serve_silent();
+    let (url, reached) = serve_silent();
     let s = session(
         "http-demo",
         SandboxOptions {
@@ -378,28 +381,53 @@ fn a_call_stuck_in_a_host_call_can_be_stopped() {
         input: url.into_bytes().into(),
         ..CallRequest::default()
     });
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        handle.try_take().is_none(),
-        "the request must still be waiting"
-    );
+    // The server has the request: the plugin is inside http_request, where wasmtime's
+    // interruption cannot reach it, so only killing the worker stops it.
+    reached
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the plugin's request reached the server");
+    assert!(handle.ready().is_none(), "the request is still waiting");
     handle.cancel();
     let r = wait_bounded(handle);
     assert_eq!(r.error_kind(), Some(ErrorKind::Cancelled), "{:?}", r.error);
-    // A new worker serves the next call.
+    assert!(
+        r.error.unwrap().message.contains("its worker was stopped"),
+        "the worker was killed, not cancelled politely"
+    );
+    // A new worker serves the next call: a refused connection fails inside the host call.
     let r = call(&s, "http_get", "http://127.0.0.1:1/");
-    assert!(r.error.is_some_and(|e| e.kind != ErrorKind::Cancelled));
+    assert_eq!(r.error_kind(), Some(ErrorKind::Trap), "{:?}", r.error);
+}
+
+/// Waits (with a bound) until the call has reached `phase`.
+fn wait_for_phase(
+    handle: &extism_playground::runner::Call<extism_playground::runner::CallReport>,
+    phase: Phase,
+) {
+    let started = std::time::Instant::now();
+    while handle.phase() != phase {
+        assert!(
+            handle.ready().is_none(),
+            "the call ended before reaching {phase:?}: {:?}",
+            handle.ready().map(|r| &r.error)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the call never reached {phase:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// Waits for a call with a bound, so a broken cancel fails the test instead of hanging it.
 fn wait_bounded(
-    handle: extism_playground::runner::CallHandle,
+    handle: extism_playground::runner::Call<extism_playground::runner::CallReport>,
 ) -> extism_playground::runner::CallReport {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("wait-bounded".into())
         .spawn(move || {
-            let _ = tx.send(handle.wait());
+            let _ = tx.send(handle.block_and_take());
         })
         .unwrap();
     rx.recv_timeout(Duration::from_secs(10))
@@ -675,15 +703,21 @@ fn inspection_of_the_samples() {
         .collect();
     user.sort_unstable();
     assert_eq!(user, ["get_secret", "kv_get", "kv_set", "log_info"]);
-    assert!(i.unsatisfied_imports(false, &[]).is_empty());
+    let host = extism_playground::runner::HostRegistry::builtin();
+    let linkage = |wasi| Linkage {
+        wasi,
+        linked_modules: &[],
+        host: &host,
+    };
+    assert!(i.unsatisfied_imports(&linkage(false)).is_empty());
     assert!(!i.needs_wasi);
     assert!(i.producers.contains_key("language"), "{:?}", i.producers);
     assert_eq!(i.sha256.len(), 64);
 
     let wasi = Inspection::of("w", &std::fs::read(sample("wasi-demo")).unwrap()).unwrap();
     assert!(wasi.needs_wasi);
-    assert!(!wasi.unsatisfied_imports(false, &[]).is_empty());
-    assert!(wasi.unsatisfied_imports(true, &[]).is_empty());
+    assert!(!wasi.unsatisfied_imports(&linkage(false)).is_empty());
+    assert!(wasi.unsatisfied_imports(&linkage(true)).is_empty());
 }
 
 #[test]

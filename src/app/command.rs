@@ -1,158 +1,110 @@
-//! What the UI can ask for. Widgets push a [`Command`]; `App::apply` carries them out once per
-//! frame, after layout. [`Action`] owns each user-facing action's label, tooltip and shortcut so
-//! menus, buttons and keys cannot drift apart.
+//! What the window's widgets can ask for. A [`Command`] is either a request to the workbench or
+//! something only the window does (a file dialog, the clipboard, the theme); `App::run_command`
+//! applies them once per frame, after layout. A file dialog's answer becomes a workbench
+//! command according to its [`DialogPurpose`].
 
 use std::path::PathBuf;
 
-use egui::{Key, KeyboardShortcut, Modifiers};
+use crate::workbench::{self, Source};
+
+use super::state::ThemeChoice;
 
 /// A request from the UI, applied after layout.
 #[must_use]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    OpenDialog,
-    OpenPath(PathBuf),
-    OpenSample(&'static str),
-    Reload,
-    Run,
-    Stop,
-    ResetInstance,
-    SelectFunction(String),
-    FormatInput,
-    LoadInputDialog,
-    SaveOutputDialog,
+    /// For the workbench.
+    Workbench(workbench::Command),
+    /// Ask for a file or folder; the answer is used for `DialogPurpose`.
+    Dialog(DialogPurpose),
+    /// Save the session to the file it came from, or ask where the first time.
+    SaveSession,
     CopyOutput,
     CopyError,
-    ClearLogs,
-    /// Turn WASI on (offered when a plugin needs it).
-    EnableWasi,
-    PickAllowedPathDir(usize),
-    OpenSessionDialog,
-    /// Save to the session's file (asks where the first time).
-    SaveSession,
-    SaveSessionAs,
-    /// Save a self-contained bundle (plugin embedded).
-    SaveBundleAs,
-    ExportManifestDialog,
-    RecordExpected,
-    ClearExpected,
     ShowExportCode,
-    /// Call the function `bench_loops` times on the warm instance.
-    RunBench,
-    ClearLargeInput,
+    SetTheme(ThemeChoice),
+    Quit,
 }
 
-/// A user-facing action with a label, a tooltip and maybe a shortcut.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Open,
+impl From<workbench::Command> for Command {
+    fn from(command: workbench::Command) -> Self {
+        Self::Workbench(command)
+    }
+}
+
+/// What a file dialog's answer is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DialogPurpose {
+    OpenPlugin,
+    ImportManifest,
     OpenSession,
-    SaveSession,
-    Reload,
-    Run,
-    Stop,
-    Reset,
-    FormatInput,
+    LoadInput,
+    SaveOutput,
+    /// The host directory of allowed path `index`.
+    PickAllowedPathDir(usize),
+    /// Save a session (`embed: false`: the plugin by path) or a self-contained bundle.
+    SaveSession {
+        embed: bool,
+    },
+    ExportManifest,
 }
 
-impl Action {
-    pub const ALL: [Self; 8] = [
-        Self::Open,
-        Self::OpenSession,
-        Self::SaveSession,
-        Self::Reload,
-        Self::Run,
-        Self::Stop,
-        Self::Reset,
-        Self::FormatInput,
-    ];
+/// What kind of dialog a purpose needs.
+pub enum DialogKind {
+    /// Pick an existing file, offering these filters.
+    Open(&'static [(&'static str, &'static [&'static str])]),
+    /// Name a file to write, suggesting this name.
+    Save {
+        suggested: String,
+        json: bool,
+    },
+    PickFolder,
+}
 
-    pub fn label(self) -> &'static str {
+impl DialogPurpose {
+    /// The dialog to show; `suggested` names the file a save dialog proposes.
+    pub fn kind(&self, suggested: impl FnOnce(&str) -> String) -> DialogKind {
+        const PLUGINS: &[(&str, &[&str])] = &[("Plugins", &["wasm", "json"])];
+        const MANIFESTS: &[(&str, &[&str])] = &[("Extism manifests", &["json"])];
+        const SESSIONS: &[(&str, &[&str])] = &[("Sessions and bundles", &["json"])];
         match self {
-            Self::Open => "Open plugin…",
-            Self::OpenSession => "Open session or bundle…",
-            Self::SaveSession => "Save session",
-            Self::Reload => "Reload plugin",
-            Self::Run => "▶ Run",
-            Self::Stop => "⏹ Stop",
-            Self::Reset => "Reset instance",
-            Self::FormatInput => "Format JSON",
+            Self::OpenPlugin => DialogKind::Open(PLUGINS),
+            Self::ImportManifest => DialogKind::Open(MANIFESTS),
+            Self::OpenSession => DialogKind::Open(SESSIONS),
+            Self::LoadInput => DialogKind::Open(&[]),
+            Self::SaveOutput => DialogKind::Save {
+                suggested: suggested("output").replace(".output.json", "-output.bin"),
+                json: false,
+            },
+            Self::PickAllowedPathDir(_) => DialogKind::PickFolder,
+            Self::SaveSession { embed: false } => DialogKind::Save {
+                suggested: suggested("session"),
+                json: true,
+            },
+            Self::SaveSession { embed: true } => DialogKind::Save {
+                suggested: suggested("bundle"),
+                json: true,
+            },
+            Self::ExportManifest => DialogKind::Save {
+                suggested: suggested("manifest"),
+                json: true,
+            },
         }
     }
 
-    pub fn tooltip(self) -> &'static str {
+    /// What the workbench does with the path the user picked.
+    pub fn answer(self, path: PathBuf) -> workbench::Command {
         match self {
-            Self::Open => "Open a .wasm module or an Extism manifest (JSON)",
-            Self::OpenSession => {
-                "Open a saved session or repro bundle: plugin, options, input and expected output"
+            Self::OpenPlugin | Self::ImportManifest | Self::OpenSession => {
+                workbench::Command::Open(Source::Path(path))
             }
-            Self::SaveSession => {
-                "Save plugin (by path), options, host data, function, input and expected output"
+            Self::LoadInput => workbench::Command::LoadInput(path),
+            Self::SaveOutput => workbench::Command::SaveOutput(path),
+            Self::PickAllowedPathDir(index) => {
+                workbench::Command::SetAllowedPathHost { index, host: path }
             }
-            Self::Reload => "Read the plugin file again",
-            Self::Run => "Call the selected function with the input",
-            Self::Stop => "Stop the running call",
-            Self::Reset => "Discard the warm instance: the next call starts fresh",
-            Self::FormatInput => "Pretty-print the JSON input",
+            Self::SaveSession { embed } => workbench::Command::SaveSession { path, embed },
+            Self::ExportManifest => workbench::Command::ExportManifest(path),
         }
-    }
-
-    pub fn shortcut(self) -> Option<KeyboardShortcut> {
-        let ctrl = Modifiers::COMMAND;
-        Some(match self {
-            Self::Open => KeyboardShortcut::new(ctrl, Key::O),
-            Self::OpenSession => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::O),
-            Self::SaveSession => KeyboardShortcut::new(ctrl, Key::S),
-            Self::Reload => KeyboardShortcut::new(ctrl, Key::R),
-            Self::Run => KeyboardShortcut::new(ctrl, Key::Enter),
-            Self::Stop => KeyboardShortcut::new(Modifiers::NONE, Key::Escape),
-            Self::Reset => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::R),
-            Self::FormatInput => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::F),
-        })
-    }
-
-    pub fn command(self) -> Command {
-        match self {
-            Self::Open => Command::OpenDialog,
-            Self::OpenSession => Command::OpenSessionDialog,
-            Self::SaveSession => Command::SaveSession,
-            Self::Reload => Command::Reload,
-            Self::Run => Command::Run,
-            Self::Stop => Command::Stop,
-            Self::Reset => Command::ResetInstance,
-            Self::FormatInput => Command::FormatInput,
-        }
-    }
-
-    /// The tooltip with the shortcut, as shown on hover.
-    pub fn hover_text(self, ctx: &egui::Context) -> String {
-        match self.shortcut() {
-            Some(s) => format!("{} ({})", self.tooltip(), ctx.format_shortcut(&s)),
-            None => self.tooltip().to_string(),
-        }
-    }
-
-    /// A menu entry showing the shortcut; clicking it closes the menu.
-    pub fn menu_button(self, ui: &mut egui::Ui, enabled: bool) -> Option<Command> {
-        let mut button = egui::Button::new(self.label());
-        if let Some(s) = self.shortcut() {
-            button = button.shortcut_text(ui.ctx().format_shortcut(&s));
-        }
-        let response = ui
-            .add_enabled(enabled, button)
-            .on_hover_text(self.tooltip());
-        response.clicked().then(|| {
-            ui.close();
-            self.command()
-        })
-    }
-
-    /// A toolbar button with the tooltip and shortcut on hover.
-    pub fn button(self, ui: &mut egui::Ui, enabled: bool) -> Option<Command> {
-        let hover = self.hover_text(ui.ctx());
-        ui.add_enabled(enabled, egui::Button::new(self.label()))
-            .on_hover_text(hover)
-            .clicked()
-            .then(|| self.command())
     }
 }

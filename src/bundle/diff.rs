@@ -1,19 +1,15 @@
-//! Line diffs of two outputs: JSON outputs are pretty-printed first so a changed field shows as
-//! one changed line. Used for replay verdicts (unified text) and the side-by-side view.
+//! Line diffs of two outputs, computed by the `similar` crate. JSON outputs are pretty-printed
+//! first, so a changed field shows as one changed line. Two shapes: unified text (replay
+//! verdicts, the CLI) and side-by-side rows that pair each changed line with its replacement
+//! (the window).
 
-/// One line of a diff.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Line {
-    Same(String),
-    /// Only in the first (expected / left) text.
-    Removed(String),
-    /// Only in the second (actual / right) text.
-    Added(String),
-}
+use std::time::Duration;
 
-/// Lines compared with a full LCS up to this many (per side, after trimming the common start
-/// and end); beyond that the middle is shown as removed-then-added.
-const MAX_LCS_LINES: usize = 1500;
+use similar::{ChangeTag, TextDiff};
+
+/// How long one diff may search for the smallest edit before settling for a larger one, so a
+/// pathological pair of outputs never stalls the caller.
+const DIFF_DEADLINE: Duration = Duration::from_millis(300);
 
 /// Text for diffing: pretty JSON when the bytes are JSON, else lossy UTF-8.
 pub fn normalize(bytes: &[u8]) -> String {
@@ -23,106 +19,99 @@ pub fn normalize(bytes: &[u8]) -> String {
         .unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// The line diff of `a` and `b`.
-pub fn lines(a: &str, b: &str) -> Vec<Line> {
-    let a: Vec<&str> = a.lines().collect();
-    let b: Vec<&str> = b.lines().collect();
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suffix = a[prefix..]
-        .iter()
-        .rev()
-        .zip(b[prefix..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (am, bm) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
-    let mut out: Vec<Line> = a[..prefix]
-        .iter()
-        .map(|l| Line::Same((*l).to_string()))
-        .collect();
-    if am.len() <= MAX_LCS_LINES && bm.len() <= MAX_LCS_LINES {
-        out.extend(lcs(am, bm));
-    } else {
-        out.extend(am.iter().map(|l| Line::Removed((*l).to_string())));
-        out.extend(bm.iter().map(|l| Line::Added((*l).to_string())));
-    }
-    out.extend(
-        a[a.len() - suffix..]
-            .iter()
-            .map(|l| Line::Same((*l).to_string())),
-    );
-    out
+fn diff<'a>(left: &'a str, right: &'a str) -> TextDiff<'a, 'a, str> {
+    TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(left, right)
 }
 
-fn lcs(a: &[&str], b: &[&str]) -> Vec<Line> {
-    // table[i][j]: LCS length of a[i..] and b[j..].
-    let mut table = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            table[i][j] = if a[i] == b[j] {
-                table[i + 1][j + 1] + 1
-            } else {
-                table[i + 1][j].max(table[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
-    while i < a.len() && j < b.len() {
-        if a[i] == b[j] {
-            out.push(Line::Same(a[i].to_string()));
-            i += 1;
-            j += 1;
-        } else if table[i + 1][j] >= table[i][j + 1] {
-            out.push(Line::Removed(a[i].to_string()));
-            i += 1;
-        } else {
-            out.push(Line::Added(b[j].to_string()));
-            j += 1;
-        }
-    }
-    out.extend(a[i..].iter().map(|l| Line::Removed((*l).to_string())));
-    out.extend(b[j..].iter().map(|l| Line::Added((*l).to_string())));
-    out
+/// One side of a side-by-side row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffCell {
+    /// The line, without its line break.
+    pub text: String,
+    /// Whether the line is only on this side.
+    pub changed: bool,
 }
 
-/// A unified-style diff of two outputs (`-` expected, `+` actual) with 3 lines of context.
-pub fn unified(expected: &[u8], actual: &[u8]) -> String {
-    let diff = lines(&normalize(expected), &normalize(actual));
-    // Lines within 3 of a change are shown: one pass to mark them, not a search per line.
-    let mut shown = vec![false; diff.len()];
-    let mut any_change = false;
-    for (i, line) in diff.iter().enumerate() {
-        if !matches!(line, Line::Same(_)) {
-            any_change = true;
-            for flag in &mut shown[i.saturating_sub(3)..(i + 4).min(diff.len())] {
-                *flag = true;
+/// One row of a side-by-side diff: the left (expected, or run A) and right (actual, or run B)
+/// line; `None` leaves that side blank.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffRow {
+    pub left: Option<DiffCell>,
+    pub right: Option<DiffCell>,
+}
+
+impl DiffRow {
+    /// Whether either side changed.
+    pub fn is_changed(&self) -> bool {
+        [&self.left, &self.right]
+            .into_iter()
+            .flatten()
+            .any(|cell| cell.changed)
+    }
+}
+
+/// The side-by-side rows of two outputs: unchanged lines side by side, and each run of removed
+/// lines paired with the run of added lines that replaces it.
+pub fn side_by_side(left: &[u8], right: &[u8]) -> Vec<DiffRow> {
+    // Every line ends in a newline, so a last line without one still equals its twin.
+    let terminated = |bytes: &[u8]| {
+        let mut text = normalize(bytes);
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    };
+    let (left, right) = (terminated(left), terminated(right));
+    let diff = diff(&left, &right);
+    let cell = |text: &str, changed| DiffCell {
+        text: text.trim_end_matches(['\n', '\r']).to_string(),
+        changed,
+    };
+    let mut rows = Vec::new();
+    let mut removed: Vec<DiffCell> = Vec::new();
+    let mut added: Vec<DiffCell> = Vec::new();
+    let flush =
+        |rows: &mut Vec<DiffRow>, removed: &mut Vec<DiffCell>, added: &mut Vec<DiffCell>| {
+            let n = removed.len().max(added.len());
+            let mut removed = removed.drain(..);
+            let mut added = added.drain(..);
+            for _ in 0..n {
+                rows.push(DiffRow {
+                    left: removed.next(),
+                    right: added.next(),
+                });
             }
-        }
-    }
-    let mut out = String::from("--- expected\n+++ actual\n");
-    let mut skipped = false;
-    for (i, line) in diff.iter().enumerate() {
-        if !shown[i] {
-            skipped = true;
-            continue;
-        }
-        if skipped {
-            out.push_str("  …\n");
-            skipped = false;
-        }
-        let (mark, text) = match line {
-            Line::Same(t) => (' ', t),
-            Line::Removed(t) => ('-', t),
-            Line::Added(t) => ('+', t),
         };
-        out.push(mark);
-        out.push(' ');
-        out.push_str(text);
-        out.push('\n');
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            ChangeTag::Equal => {
+                flush(&mut rows, &mut removed, &mut added);
+                rows.push(DiffRow {
+                    left: Some(cell(change.value(), false)),
+                    right: Some(cell(change.value(), false)),
+                });
+            }
+            ChangeTag::Delete => removed.push(cell(change.value(), true)),
+            ChangeTag::Insert => added.push(cell(change.value(), true)),
+        }
     }
-    if !any_change {
+    flush(&mut rows, &mut removed, &mut added);
+    rows
+}
+
+/// A unified diff of two outputs (`-` expected, `+` actual) with 3 lines of context.
+pub fn unified(expected: &[u8], actual: &[u8]) -> String {
+    let (expected, actual) = (normalize(expected), normalize(actual));
+    let mut out = diff(&expected, &actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string();
+    if expected.lines().eq(actual.lines()) {
         // Same lines, different bytes: whitespace or line endings.
-        out.push_str("  (the outputs differ only in whitespace or line endings)\n");
+        out.push_str("(the outputs differ only in whitespace or line endings)\n");
     }
     out
 }
@@ -132,31 +121,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_changed_line() {
-        let d = lines("a\nb\nc\nd", "a\nB\nc\nd\ne");
+    fn changed_lines_pair_with_their_replacements() {
+        fn text(c: Option<&DiffCell>) -> Option<(&str, bool)> {
+            c.map(|c| (c.text.as_str(), c.changed))
+        }
+        let rows = side_by_side(b"a\nb\nc", b"a\nB\nc\nd");
+        let shown: Vec<_> = rows
+            .iter()
+            .map(|r| (text(r.left.as_ref()), text(r.right.as_ref())))
+            .collect();
         assert_eq!(
-            d,
+            shown,
             [
-                Line::Same("a".into()),
-                Line::Removed("b".into()),
-                Line::Added("B".into()),
-                Line::Same("c".into()),
-                Line::Same("d".into()),
-                Line::Added("e".into()),
+                (Some(("a", false)), Some(("a", false))),
+                (Some(("b", true)), Some(("B", true))),
+                (Some(("c", false)), Some(("c", false))),
+                (None, Some(("d", true))),
             ]
         );
+        assert_eq!(rows.iter().filter(|r| r.is_changed()).count(), 2);
     }
 
     #[test]
     fn json_is_compared_field_by_field() {
         let text = unified(br#"{"count":3,"total":3}"#, br#"{"count":3,"total":6}"#);
-        assert!(text.contains("-   \"total\": 3"), "{text}");
-        assert!(text.contains("+   \"total\": 6"), "{text}");
-        assert!(text.contains("    \"count\": 3"), "{text}");
+        assert!(text.starts_with("--- expected\n+++ actual\n"), "{text}");
+        assert!(text.contains("\n-  \"total\": 3\n"), "{text}");
+        assert!(text.contains("\n+  \"total\": 6\n"), "{text}");
+        assert!(text.contains("\n   \"count\": 3,\n"), "{text}");
     }
 
     #[test]
     fn whitespace_only_differences_are_named() {
         assert!(unified(b"x\n", b"x\r\n").contains("whitespace"));
+        assert!(!unified(b"x\n", b"y\n").contains("whitespace"));
     }
 }

@@ -1,33 +1,54 @@
 //! Host code for a scenario: a Go program (extism go-sdk) and a Rust program (the extism crate)
 //! that load the same module with the same manifest and options, provide the host functions the
-//! plugin imports, and call the same function with the same input.
+//! plugin imports (names and signatures from the host registry, bodies per implementation), and
+//! call the same function with the same input.
 
 use std::fmt::Write as _;
 
+use crate::runner::host::{Builtin, HostFunction, HostRegistry, Implementation, WasmType};
 use crate::runner::inspect::{EXTISM_USER, Inspection};
 use crate::runner::source::ModuleOrigin;
 
 use super::Scenario;
 
-/// The host functions the scenario's plugin imports from `extism:host/user`.
-fn imported_host_functions(scenario: &Scenario) -> Vec<String> {
-    let Ok(inspection) = Inspection::of("plugin", &scenario.plugin.main().bytes) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = inspection
-        .imports
-        .iter()
-        .filter(|i| i.module == EXTISM_USER)
-        .map(|i| i.name.clone())
-        .filter(|n| crate::runner::host::HOST_FUNCTIONS.contains(&n.as_str()))
-        .collect();
-    names.sort();
-    names.dedup();
-    names
+/// What the generated code is made from: the scenario, its module's inspection, and the host
+/// functions the session links.
+#[derive(Clone, Copy, Debug)]
+pub struct Export<'a> {
+    pub scenario: &'a Scenario,
+    pub inspection: &'a Inspection,
+    pub host: &'a HostRegistry,
 }
 
-/// Where the generated code finds each module, with a note when the module was not a file.
-fn module_paths(scenario: &Scenario) -> Vec<(String, Option<String>, String, Option<String>)> {
+impl Export<'_> {
+    /// The registry's functions the plugin imports, in registry order.
+    fn imported_host_functions(&self) -> Vec<&HostFunction> {
+        self.host
+            .functions()
+            .iter()
+            .filter(|f| {
+                self.inspection
+                    .imports
+                    .iter()
+                    .any(|i| i.module == f.module && i.name == f.name)
+            })
+            .collect()
+    }
+}
+
+/// A module file the generated code loads.
+struct ModuleFile {
+    /// The path (or URL) the code names.
+    path: String,
+    /// The module's link name, for all but `main`.
+    name: Option<String>,
+    sha256: String,
+    /// Why the file is not where the plugin came from, if it is not.
+    note: Option<&'static str>,
+}
+
+/// Where the generated code finds each module.
+fn module_files(scenario: &Scenario) -> Vec<ModuleFile> {
     scenario
         .plugin
         .modules
@@ -35,7 +56,7 @@ fn module_paths(scenario: &Scenario) -> Vec<(String, Option<String>, String, Opt
         .map(|m| {
             let (path, note) = match &m.origin {
                 ModuleOrigin::File(p) => (p.display().to_string(), None),
-                ModuleOrigin::Url(u) => (u.clone(), Some("fetched from this URL".to_string())),
+                ModuleOrigin::Url(u) => (u.clone(), Some("fetched from this URL")),
                 ModuleOrigin::Data => {
                     // One file per embedded module, named after the plugin (and module name).
                     let stem = scenario
@@ -49,16 +70,38 @@ fn module_paths(scenario: &Scenario) -> Vec<(String, Option<String>, String, Opt
                     };
                     (
                         file,
-                        Some(
-                            "the module was embedded in the bundle; save its bytes to this file"
-                                .to_string(),
-                        ),
+                        Some("the module was embedded in the bundle; save its bytes to this file"),
                     )
                 }
             };
-            (path, m.name.clone(), m.sha256.clone(), note)
+            ModuleFile {
+                path,
+                name: m.name.clone(),
+                sha256: m.sha256.clone(),
+                note,
+            }
         })
         .collect()
+}
+
+/// The Rust SDK's name for a value type.
+fn rust_type(t: WasmType) -> &'static str {
+    match t {
+        WasmType::I64 => "PTR",
+        WasmType::I32 => "extism::ValType::I32",
+        WasmType::F32 => "extism::ValType::F32",
+        WasmType::F64 => "extism::ValType::F64",
+    }
+}
+
+/// The go-sdk's name for a value type.
+fn go_type(t: WasmType) -> &'static str {
+    match t {
+        WasmType::I64 => "extism.ValueTypePTR",
+        WasmType::I32 => "extism.ValueTypeI32",
+        WasmType::F32 => "extism.ValueTypeF32",
+        WasmType::F64 => "extism.ValueTypeF64",
+    }
 }
 
 /// An integer literal with `_` separators, as clippy likes them.
@@ -84,9 +127,16 @@ fn go_str(s: &str) -> String {
 
 /// A Rust program for the extism crate.
 #[expect(clippy::too_many_lines, reason = "a template reads best top to bottom")]
-pub fn rust(scenario: &Scenario) -> String {
+pub fn rust(export: &Export<'_>) -> String {
+    let scenario = export.scenario;
     let o = &scenario.options;
-    let host = imported_host_functions(scenario);
+    let host = export.imported_host_functions();
+    let uses_kv = host.iter().any(|f| {
+        matches!(
+            f.implementation,
+            Implementation::Builtin(Builtin::KvGet | Builtin::KvSet)
+        )
+    });
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -112,46 +162,34 @@ pub fn rust(scenario: &Scenario) -> String {
         }
     );
     let _ = writeln!(s);
-    for name in &host {
-        match name.as_str() {
-            "log_info" => {
-                let _ = writeln!(
-                    s,
-                    "host_fn!(log_info(message: String) {{\n    println!(\"[host log_info] {{message}}\");\n    Ok(())\n}});\n"
-                );
+    for function in &host {
+        let body = match function.implementation {
+            Implementation::Builtin(Builtin::LogInfo) => {
+                "host_fn!(log_info(message: String) {\n    println!(\"[host log_info] {message}\");\n    Ok(())\n});\n"
             }
-            "kv_get" => {
-                let _ = writeln!(
-                    s,
-                    "host_fn!(kv_get(kv: BTreeMap<String, String>; key: String) -> String {{\n    let kv = kv.get()?;\n    let kv = kv.lock().map_err(|_| extism::Error::msg(\"kv store poisoned\"))?;\n    Ok(kv.get(&key).cloned().unwrap_or_default())\n}});\n"
-                );
+            Implementation::Builtin(Builtin::KvGet) => {
+                "host_fn!(kv_get(kv: BTreeMap<String, String>; key: String) -> String {\n    let kv = kv.get()?;\n    let kv = kv.lock().map_err(|_| extism::Error::msg(\"kv store poisoned\"))?;\n    Ok(kv.get(&key).cloned().unwrap_or_default())\n});\n"
             }
-            "kv_set" => {
-                let _ = writeln!(
-                    s,
-                    "host_fn!(kv_set(kv: BTreeMap<String, String>; key: String, value: String) {{\n    let kv = kv.get()?;\n    kv.lock().map_err(|_| extism::Error::msg(\"kv store poisoned\"))?.insert(key, value);\n    Ok(())\n}});\n"
-                );
+            Implementation::Builtin(Builtin::KvSet) => {
+                "host_fn!(kv_set(kv: BTreeMap<String, String>; key: String, value: String) {\n    let kv = kv.get()?;\n    kv.lock().map_err(|_| extism::Error::msg(\"kv store poisoned\"))?.insert(key, value);\n    Ok(())\n});\n"
             }
-            "get_secret" => {
-                let _ = writeln!(
-                    s,
-                    "// Secrets come from the environment: get_secret(\"api_key\") reads SECRET_API_KEY.\nhost_fn!(get_secret(name: String) -> String {{\n    let var = format!(\"SECRET_{{}}\", name.to_uppercase());\n    std::env::var(&var).map_err(|_| extism::Error::msg(format!(\"secret {{name:?}} is not set; set {{var}}\")))\n}});\n"
-                );
+            Implementation::Builtin(Builtin::GetSecret) => {
+                "// Secrets come from the environment: get_secret(\"api_key\") reads SECRET_API_KEY.\nhost_fn!(get_secret(name: String) -> String {\n    let var = format!(\"SECRET_{}\", name.to_uppercase());\n    std::env::var(&var).map_err(|_| extism::Error::msg(format!(\"secret {name:?} is not set; set {var}\")))\n});\n"
             }
-            _ => {}
-        }
+        };
+        let _ = writeln!(s, "{body}");
     }
     let _ = writeln!(s, "fn main() -> Result<(), extism::Error> {{");
     let _ = writeln!(s, "    let manifest = Manifest::new([");
-    for (path, name, sha, note) in module_paths(scenario) {
-        if let Some(note) = note {
+    for module in module_files(scenario) {
+        if let Some(note) = module.note {
             let _ = writeln!(s, "        // {note}");
         }
-        let mut wasm = format!("Wasm::file({})", rust_str(&path));
-        if let Some(name) = name {
-            let _ = write!(wasm, ".with_name({})", rust_str(&name));
+        let mut wasm = format!("Wasm::file({})", rust_str(&module.path));
+        if let Some(name) = &module.name {
+            let _ = write!(wasm, ".with_name({})", rust_str(name));
         }
-        let _ = writeln!(s, "        {wasm}.with_hash({}),", rust_str(&sha));
+        let _ = writeln!(s, "        {wasm}.with_hash({}),", rust_str(&module.sha256));
     }
     let _ = write!(s, "    ])");
     for h in &o.allowed_hosts {
@@ -197,7 +235,7 @@ pub fn rust(scenario: &Scenario) -> String {
             let _ = writeln!(s, "    manifest.memory.max_var_bytes = Some({b});");
         }
     }
-    if host.iter().any(|h| h.starts_with("kv_")) {
+    if uses_kv {
         let _ = writeln!(s, "    let kv = UserData::new(BTreeMap::from([");
         for (k, v) in &scenario.host.kv {
             let _ = writeln!(
@@ -217,17 +255,33 @@ pub fn rust(scenario: &Scenario) -> String {
     if let Some(fuel) = o.fuel_limit {
         let _ = write!(s, "\n        .with_fuel_limit({})", rust_int(fuel));
     }
-    for name in &host {
-        let (params, results, data) = match name.as_str() {
-            "log_info" => ("[PTR]", "[]", "UserData::new(())"),
-            "kv_get" => ("[PTR]", "[PTR]", "kv.clone()"),
-            "kv_set" => ("[PTR, PTR]", "[]", "kv.clone()"),
-            _ => ("[PTR]", "[PTR]", "UserData::new(())"),
+    for function in &host {
+        let data = match function.implementation {
+            Implementation::Builtin(Builtin::KvGet | Builtin::KvSet) => "kv.clone()",
+            Implementation::Builtin(Builtin::LogInfo | Builtin::GetSecret) => "UserData::new(())",
+        };
+        let types = |types: &[WasmType]| {
+            let names: Vec<&str> = types.iter().map(|t| rust_type(*t)).collect();
+            format!("[{}]", names.join(", "))
+        };
+        // extism puts host functions in extism:host/user unless told otherwise.
+        let namespace = if function.module == EXTISM_USER {
+            String::new()
+        } else {
+            format!("_in_namespace({}, ", rust_str(&function.module))
         };
         let _ = write!(
             s,
-            "\n        .with_function({}, {params}, {results}, {data}, {name})",
-            rust_str(name)
+            "\n        .with_function{}{}, {}, {}, {data}, {})",
+            if namespace.is_empty() {
+                "("
+            } else {
+                &namespace
+            },
+            rust_str(&function.name),
+            types(&function.params),
+            types(&function.results),
+            function.name
         );
     }
     let _ = writeln!(s, "\n        .build()?;");
@@ -252,9 +306,14 @@ pub fn rust(scenario: &Scenario) -> String {
 
 /// A Go program for the extism go-sdk.
 #[expect(clippy::too_many_lines, reason = "a template reads best top to bottom")]
-pub fn go(scenario: &Scenario) -> String {
+pub fn go(export: &Export<'_>) -> String {
+    let scenario = export.scenario;
     let o = &scenario.options;
-    let host = imported_host_functions(scenario);
+    let host = export.imported_host_functions();
+    let uses = |builtin: Builtin| {
+        host.iter()
+            .any(|f| f.implementation == Implementation::Builtin(builtin))
+    };
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -269,23 +328,26 @@ pub fn go(scenario: &Scenario) -> String {
         s,
         "package main\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\t\"os\""
     );
-    if host.iter().any(|h| h == "get_secret") {
+    if uses(Builtin::GetSecret) {
         let _ = writeln!(s, "\t\"strings\"");
     }
     let _ = writeln!(s, "\n\textism \"github.com/extism/go-sdk\"\n)\n");
     let _ = writeln!(s, "func main() {{");
     let _ = writeln!(s, "\tmanifest := extism.Manifest{{");
     let _ = writeln!(s, "\t\tWasm: []extism.Wasm{{");
-    for (path, name, sha, note) in module_paths(scenario) {
-        if let Some(note) = note {
+    for module in module_files(scenario) {
+        if let Some(note) = module.note {
             let _ = writeln!(s, "\t\t\t// {note}");
         }
-        let name = name.map_or_else(String::new, |n| format!(", Name: {}", go_str(&n)));
+        let name = module
+            .name
+            .as_ref()
+            .map_or_else(String::new, |n| format!(", Name: {}", go_str(n)));
         let _ = writeln!(
             s,
             "\t\t\textism.WasmFile{{Path: {}, Hash: {}{name}}},",
-            go_str(&path),
-            go_str(&sha)
+            go_str(&module.path),
+            go_str(&module.sha256)
         );
     }
     let _ = writeln!(s, "\t\t}},");
@@ -352,7 +414,7 @@ pub fn go(scenario: &Scenario) -> String {
         "\tconfig := extism.PluginConfig{{EnableWasi: {}}}",
         o.wasi
     );
-    if host.iter().any(|h| h.starts_with("kv_")) {
+    if uses(Builtin::KvGet) || uses(Builtin::KvSet) {
         let _ = writeln!(s, "\tkv := map[string]string{{");
         for (k, v) in &scenario.host.kv {
             let _ = writeln!(s, "\t\t{}: {},", go_str(k), go_str(v));
@@ -360,42 +422,45 @@ pub fn go(scenario: &Scenario) -> String {
         let _ = writeln!(s, "\t}}");
     }
     let _ = writeln!(s, "\thostFunctions := []extism.HostFunction{{");
-    for name in &host {
-        let body = match name.as_str() {
-            "log_info" => {
+    for function in &host {
+        let body = match function.implementation {
+            Implementation::Builtin(Builtin::LogInfo) => {
                 "\t\t\tmessage, err := p.ReadString(stack[0])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tfmt.Println(\"[host log_info]\", message)\n"
             }
-            "kv_get" => {
+            Implementation::Builtin(Builtin::KvGet) => {
                 "\t\t\tkey, err := p.ReadString(stack[0])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tstack[0], err = p.WriteString(kv[key])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n"
             }
-            "kv_set" => {
+            Implementation::Builtin(Builtin::KvSet) => {
                 "\t\t\tkey, err := p.ReadString(stack[0])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tvalue, err := p.ReadString(stack[1])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tkv[key] = value\n"
             }
-            _ => {
+            Implementation::Builtin(Builtin::GetSecret) => {
                 "\t\t\tname, err := p.ReadString(stack[0])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\t// get_secret(\"api_key\") reads SECRET_API_KEY from the environment.\n\t\t\tvalue, ok := os.LookupEnv(\"SECRET_\" + strings.ToUpper(name))\n\t\t\tif !ok {\n\t\t\t\tpanic(fmt.Sprintf(\"secret %q is not set\", name))\n\t\t\t}\n\t\t\tstack[0], err = p.WriteString(value)\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n"
             }
         };
-        let (params, results) = match name.as_str() {
-            "log_info" => (
-                "[]extism.ValueType{extism.ValueTypePTR}",
-                "[]extism.ValueType{}",
-            ),
-            "kv_set" => (
-                "[]extism.ValueType{extism.ValueTypePTR, extism.ValueTypePTR}",
-                "[]extism.ValueType{}",
-            ),
-            _ => (
-                "[]extism.ValueType{extism.ValueTypePTR}",
-                "[]extism.ValueType{extism.ValueTypePTR}",
-            ),
+        let types = |types: &[WasmType]| {
+            let names: Vec<&str> = types.iter().map(|t| go_type(*t)).collect();
+            format!("[]extism.ValueType{{{}}}", names.join(", "))
         };
         let _ = writeln!(
             s,
-            "\t\textism.NewHostFunctionWithStack(\n\t\t\t{},\n\t\t\tfunc(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {{\n{body}\t\t\t}},\n\t\t\t{params},\n\t\t\t{results},\n\t\t),",
-            go_str(name)
+            "\t\textism.NewHostFunctionWithStack(\n\t\t\t{},\n\t\t\tfunc(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {{\n{body}\t\t\t}},\n\t\t\t{},\n\t\t\t{},\n\t\t),",
+            go_str(&function.name),
+            types(&function.params),
+            types(&function.results)
         );
     }
-    let _ = writeln!(s, "\t}}\n");
+    let _ = writeln!(s, "\t}}");
+    for (i, function) in host.iter().enumerate() {
+        // The go-sdk puts host functions in extism:host/user unless told otherwise.
+        if function.module != EXTISM_USER {
+            let _ = writeln!(
+                s,
+                "\thostFunctions[{i}].SetNamespace({})",
+                go_str(&function.module)
+            );
+        }
+    }
+    let _ = writeln!(s);
     let _ = writeln!(
         s,
         "\tplugin, err := extism.NewPlugin(ctx, manifest, config, hostFunctions)"

@@ -121,15 +121,29 @@ pub struct Bundle {
     pub function: String,
     #[serde(default)]
     pub input: Payload,
-    /// `json` or `raw`: how the window edits the input.
+    /// How the window edits the input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_mode: Option<String>,
+    pub input_mode: Option<InputMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<Expected>,
 }
 
 fn default_true() -> bool {
     true
+}
+
+/// How the window's editor treats the input text. (Saves of the window made before bundles
+/// existed spell the variants `Json` and `Raw`; both spellings read.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputMode {
+    /// Validated and highlighted as JSON.
+    #[default]
+    #[serde(alias = "Json")]
+    Json,
+    /// Sent as typed.
+    #[serde(alias = "Raw")]
+    Raw,
 }
 
 /// What a call should produce, in memory.
@@ -166,7 +180,7 @@ pub struct Scenario {
     pub host: HostData,
     pub function: String,
     pub input: Vec<u8>,
-    pub input_mode: Option<String>,
+    pub input_mode: Option<InputMode>,
     pub expected: Option<ExpectedOutcome>,
 }
 
@@ -241,7 +255,7 @@ impl Bundle {
             host,
             function: scenario.function.clone(),
             input: Payload::from_bytes(&scenario.input),
-            input_mode: scenario.input_mode.clone(),
+            input_mode: scenario.input_mode,
             expected: scenario.expected.as_ref().map(|e| match e {
                 ExpectedOutcome::Output(bytes) => Expected {
                     output: Some(Payload::from_bytes(bytes)),
@@ -361,7 +375,7 @@ impl Bundle {
                 .input
                 .to_bytes()
                 .map_err(|e| invalid(format!("input {e}")))?,
-            input_mode: self.input_mode.clone(),
+            input_mode: self.input_mode,
             expected,
         })
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasmparser::{CompositeInnerType, KnownCustom, Parser, Payload, TypeRef, ValType};
 
 use super::error::LoadError;
-use super::host;
+use super::host::HostRegistry;
 use super::source::sha256_hex;
 
 /// The Extism kernel and PDK functions extism links under `extism:host/env`.
@@ -305,7 +305,8 @@ impl Inspection {
         Ok(out)
     }
 
-    /// Names of the functions callable as Extism plugin functions, sorted.
+    /// Names of the functions callable as Extism plugin functions, sorted: entry points and
+    /// toolchain internals alike (see [`Self::entry_points`]).
     pub fn callable_functions(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self
             .exports
@@ -316,6 +317,42 @@ impl Inspection {
             .collect();
         names.sort_unstable();
         names
+    }
+
+    /// The callable functions that look like the plugin's own entry points, sorted: not
+    /// `_`-prefixed and not a known toolchain internal (`malloc`, `asyncify_*`, …). When a
+    /// module has no such function but `_start` (a WASI command), that is its entry point.
+    pub fn entry_points(&self) -> Vec<&str> {
+        let callable = self.callable_functions();
+        let entries: Vec<&str> = callable
+            .iter()
+            .copied()
+            .filter(|n| !is_toolchain_internal(n))
+            .collect();
+        if entries.is_empty() && callable.contains(&"_start") {
+            return vec!["_start"];
+        }
+        entries
+    }
+
+    /// The callable functions a toolchain added (`__arg_start`, `__invoke*`, `_start`,
+    /// `malloc`, `asyncify_*`, …), sorted: callable, but rarely what a user means to call.
+    pub fn toolchain_internals(&self) -> Vec<&str> {
+        let entries = self.entry_points();
+        self.callable_functions()
+            .into_iter()
+            .filter(|n| !entries.contains(n))
+            .collect()
+    }
+
+    /// The function to select when nothing else says which: the first entry point, else the
+    /// first callable function.
+    pub fn default_function(&self) -> Option<&str> {
+        let entries = self.entry_points();
+        match entries.first() {
+            Some(first) => Some(first),
+            None => self.callable_functions().first().copied(),
+        }
     }
 
     /// Imports grouped by module, sorted, for display.
@@ -330,48 +367,27 @@ impl Inspection {
         groups
     }
 
-    /// Whether this host can provide `import`: the reason if not.
-    pub fn import_problem(
-        import: &Import,
-        wasi: bool,
-        linked_modules: &[String],
-    ) -> Option<String> {
-        if linked_modules.iter().any(|m| m == &import.module) {
+    /// Whether `import` can be provided under `linkage`: the reason if not.
+    pub fn import_problem(import: &Import, linkage: &Linkage<'_>) -> Option<String> {
+        if linkage.linked_modules.iter().any(|m| m == &import.module) {
             return None;
         }
         match import.group {
             ImportGroup::ExtismEnv => (!EXTISM_ENV_FUNCTIONS.contains(&import.name.as_str()))
                 .then(|| "extism:host/env has no such function".to_string()),
-            ImportGroup::ExtismUser => match host::signature_of(&import.name) {
-                None => Some(format!(
-                    "this host offers only {} in extism:host/user",
-                    host::HOST_FUNCTIONS.join(", ")
-                )),
-                Some(expected) if import.signature.as_ref() != Some(&expected) => Some(format!(
-                    "the host's {} has the signature {expected}, the plugin expects {}",
-                    import.name,
-                    import
-                        .signature
-                        .as_ref()
-                        .map_or_else(|| "a non-function".to_string(), ToString::to_string)
-                )),
-                Some(_) => None,
-            },
-            ImportGroup::Wasi => (!wasi).then(|| "WASI is off; turn WASI on".to_string()),
-            ImportGroup::Other => Some(format!(
-                "no module named {:?} is provided (only extism:host/env, extism:host/user and \
-                 wasi_snapshot_preview1)",
-                import.module
-            )),
+            ImportGroup::Wasi => (!linkage.wasi).then(|| "WASI is off; turn WASI on".to_string()),
+            ImportGroup::ExtismUser | ImportGroup::Other => {
+                host_function_problem(import, linkage.host)
+            }
         }
     }
 
-    /// Every import this host cannot provide with these settings.
-    pub fn unsatisfied_imports(&self, wasi: bool, linked_modules: &[String]) -> Vec<Unsatisfied> {
+    /// Every import that cannot be provided under `linkage`.
+    pub fn unsatisfied_imports(&self, linkage: &Linkage<'_>) -> Vec<Unsatisfied> {
         self.imports
             .iter()
             .filter_map(|import| {
-                Self::import_problem(import, wasi, linked_modules).map(|reason| Unsatisfied {
+                Self::import_problem(import, linkage).map(|reason| Unsatisfied {
                     module: import.module.clone(),
                     name: import.name.clone(),
                     reason,
@@ -397,7 +413,162 @@ impl Inspection {
     }
 }
 
-/// Exports that toolchains add and that are not meant to be called as plugin functions.
+/// Exports that toolchains add and that must not be called as plugin functions at all (extism
+/// runs the initializers itself).
 fn is_runtime_export(name: &str) -> bool {
     matches!(name, "_initialize" | "__wasm_call_ctors" | "hs_init")
+}
+
+/// Exports a toolchain adds beside the plugin's own functions: anything `_`-prefixed (js-pdk's
+/// `__arg_*` and `__invoke*`, WASI's `_start`), allocator entry points, and Binaryen's asyncify
+/// machinery (`TinyGo` builds).
+fn is_toolchain_internal(name: &str) -> bool {
+    name.starts_with('_')
+        || name.starts_with("asyncify_")
+        || matches!(
+            name,
+            "malloc" | "free" | "calloc" | "realloc" | "cabi_realloc" | "hs_exit"
+        )
+}
+
+/// Why a plugin's import of a host function cannot be provided by `host`, if it cannot.
+fn host_function_problem(import: &Import, host: &HostRegistry) -> Option<String> {
+    let Some(offered) = host.get(&import.module, &import.name) else {
+        let offered = host.names_in(&import.module);
+        return Some(if offered.is_empty() {
+            let mut modules = vec![EXTISM_ENV, WASI_P1];
+            modules.extend(host.modules());
+            modules.sort_unstable();
+            format!(
+                "no module named {:?} is provided (only {})",
+                import.module,
+                modules.join(", ")
+            )
+        } else {
+            format!(
+                "this host offers only {} in {}",
+                offered.join(", "),
+                import.module
+            )
+        });
+    };
+    let expected = offered.signature();
+    (import.signature.as_ref() != Some(&expected)).then(|| {
+        format!(
+            "the host's {} has the signature {expected}, the plugin expects {}",
+            import.name,
+            import
+                .signature
+                .as_ref()
+                .map_or_else(|| "a non-function".to_string(), ToString::to_string)
+        )
+    })
+}
+
+/// What a plugin is linked against: whether WASI is on, the names its other modules are
+/// linked under, and the host functions offered.
+#[derive(Clone, Copy, Debug)]
+pub struct Linkage<'a> {
+    pub wasi: bool,
+    pub linked_modules: &'a [String],
+    pub host: &'a HostRegistry,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module_with_exports(names: &[&str]) -> Inspection {
+        let exports: Vec<String> = names
+            .iter()
+            .map(|n| format!("(func (export \"{n}\") (result i32) i32.const 0)"))
+            .collect();
+        let exports = exports.concat();
+        let wasm = wat::parse_str(format!("(module {exports})")).unwrap();
+        Inspection::of("test.wasm", &wasm).unwrap()
+    }
+
+    #[test]
+    fn js_pdk_internals_are_not_the_default_function() {
+        // The shape of a js-pdk module: its own exports beside the QuickJS glue.
+        let i = module_with_exports(&[
+            "__arg_start",
+            "__arg_i32",
+            "__invoke",
+            "__invoke_i32",
+            "__invokeHostFunc_0_1",
+            "greet",
+            "count_vowels",
+        ]);
+        assert_eq!(i.entry_points(), ["count_vowels", "greet"]);
+        assert_eq!(i.default_function(), Some("count_vowels"));
+        assert_eq!(i.toolchain_internals().len(), 5);
+    }
+
+    #[test]
+    fn tinygo_internals_are_not_the_default_function() {
+        let i = module_with_exports(&[
+            "_start",
+            "asyncify_start_unwind",
+            "asyncify_stop_rewind",
+            "malloc",
+            "free",
+            "calloc",
+            "realloc",
+            "say_hello",
+        ]);
+        assert_eq!(i.entry_points(), ["say_hello"]);
+        assert_eq!(i.default_function(), Some("say_hello"));
+    }
+
+    #[test]
+    fn start_is_the_entry_point_only_when_it_is_the_only_one() {
+        let i = module_with_exports(&["_start", "malloc"]);
+        assert_eq!(i.entry_points(), ["_start"]);
+        assert_eq!(i.default_function(), Some("_start"));
+        assert_eq!(i.toolchain_internals(), ["malloc"]);
+        let i = module_with_exports(&["__only_internal"]);
+        assert!(i.entry_points().is_empty());
+        assert_eq!(i.default_function(), Some("__only_internal"));
+    }
+
+    #[test]
+    fn imports_are_checked_against_the_registry() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (import "extism:host/user" "kv_get" (func (param i64) (result i64)))
+                (import "extism:host/user" "kv_set" (func (param i64)))
+                (import "extism:host/user" "get_user" (func (param i64) (result i64)))
+                (import "acme" "notify" (func))
+                (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))"#,
+        )
+        .unwrap();
+        let i = Inspection::of("needy.wasm", &wasm).unwrap();
+        let host = HostRegistry::builtin();
+        let linkage = Linkage {
+            wasi: false,
+            linked_modules: &[],
+            host: &host,
+        };
+        let problems: Vec<String> = i
+            .unsatisfied_imports(&linkage)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                "extism:host/user::kv_set (the host's kv_set has the signature (i64, i64), the plugin expects (i64))",
+                "extism:host/user::get_user (this host offers only get_secret, kv_get, kv_set, log_info in extism:host/user)",
+                "acme::notify (no module named \"acme\" is provided (only extism:host/env, extism:host/user, wasi_snapshot_preview1))",
+                "wasi_snapshot_preview1::fd_write (WASI is off; turn WASI on)",
+            ]
+        );
+        let linkage = Linkage {
+            wasi: true,
+            linked_modules: &["acme".to_string()],
+            host: &host,
+        };
+        assert_eq!(i.unsatisfied_imports(&linkage).len(), 2);
+    }
 }

@@ -1,17 +1,22 @@
 //! The plugin runner: everything about loading, sandboxing, inspecting and calling Extism plugins,
-//! with no knowledge of any user interface. The GUI (`crate::app`) and the CLI (`crate::cli`) are
-//! two front ends over it.
+//! with no knowledge of any user interface. The window (`crate::app` over `crate::workbench`)
+//! and the CLI (`crate::cli`) are front ends over it.
 //!
 //! - [`source`]: where a plugin comes from (a .wasm file, bytes, an Extism manifest) and the
 //!   manifest JSON that goes back out.
 //! - [`options`]: the sandbox options a user sets.
 //! - [`inspect`]: what a module exports and imports, read without running it.
-//! - [`host`]: the host functions offered to plugins and the data they serve.
-//! - [`session`]: the caller's side: a loaded plugin with its options, and calls on it.
+//! - [`host`]: the one table of host functions offered to plugins, and the data they serve.
+//! - [`session`]: the caller's side: a plugin with its options, and calls on it.
 //! - [`worker`]: the child process that actually runs plugin code.
 //! - [`report`]: what one call did.
+//! - [`error`]: what stops a plugin from loading or a call from being made.
+//! - `classify` (private): extism's errors sorted into [`ErrorKind`]s.
+//! - `protocol` (private): the frames between a session and its worker.
+//! - `capture` (private): the worker's collection of logs, host calls and WASI output.
 
 mod capture;
+mod classify;
 pub mod error;
 pub mod host;
 pub mod inspect;
@@ -23,9 +28,9 @@ pub mod source;
 pub mod worker;
 
 pub use error::{LoadError, Result};
-pub use host::HostData;
+pub use host::{HostData, HostRegistry};
 pub use inspect::Inspection;
 pub use options::{AllowedPath, SandboxOptions};
 pub use report::{CallReport, ErrorKind, LogEntry, LogLevel, LogSource};
-pub use session::{CallHandle, CallRequest, Canceller, Session, WorkerConfig};
+pub use session::{Call, CallRequest, Canceller, Phase, Session, WorkerConfig};
 pub use source::{LoadedPlugin, PluginModule};

@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::host::HostData;
+use super::host::{HostData, HostRegistry};
 use super::report::{CallReport, LogLevel};
 
 /// Largest header accepted; a bigger one means the stream is corrupt.
@@ -15,14 +15,15 @@ const MAX_HEADER_BYTES: u32 = 512 * 1024 * 1024;
 /// Largest payload accepted (input, output, modules).
 const MAX_PAYLOAD_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
-/// What to load: the manifest's options (its module list empty) and each module's name and
-/// length; the module bytes follow as the payload, in order.
+/// What to load: the manifest's options (its module list empty), each module's name and
+/// length (the module bytes follow as the payload, in order), and the host functions to link.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct LoadRequest {
     pub manifest: extism::Manifest,
     pub modules: Vec<(Option<String>, u64)>,
     pub wasi: bool,
     pub fuel_limit: Option<u64>,
+    pub host: HostRegistry,
 }
 
 /// One call (or loop of calls); the input follows as the payload.
@@ -42,8 +43,6 @@ pub(crate) enum ToWorker {
     Call(CallSpec),
     /// Stop the call in progress.
     Cancel,
-    /// Drop the instance; the next call creates a new one.
-    Reset,
 }
 
 /// Worker → session.
@@ -55,12 +54,17 @@ pub(crate) enum FromWorker {
     LoadFailed {
         message: String,
     },
+    /// The instance is ready and the plugin is being called.
+    Calling,
+    /// How many calls of a loop have finished (sent about ten times a second during a loop).
+    Progress {
+        calls_done: u64,
+    },
     /// The plugin returned (or was stopped); the report follows. Deadlines stop here, so a big
     /// report is never cut short by them.
     Returned,
     /// The call's output follows as the payload.
     Report(Box<CallReport>),
-    ResetDone,
 }
 
 /// Writes one frame.
@@ -123,13 +127,13 @@ mod tests {
         let mut buf = Vec::new();
         let payload: Vec<u8> = (0..=255).collect();
         write_frame(&mut buf, &ToWorker::Cancel, &payload).unwrap();
-        write_frame(&mut buf, &ToWorker::Reset, &[]).unwrap();
+        write_frame(&mut buf, &ToWorker::Cancel, &[]).unwrap();
         let mut r = &buf[..];
         let (first, p): (ToWorker, Vec<u8>) = read_frame(&mut r).unwrap().unwrap();
         assert!(matches!(first, ToWorker::Cancel));
         assert_eq!(p, payload);
         let (second, p): (ToWorker, Vec<u8>) = read_frame(&mut r).unwrap().unwrap();
-        assert!(matches!(second, ToWorker::Reset));
+        assert!(matches!(second, ToWorker::Cancel));
         assert!(p.is_empty());
         assert!(read_frame::<ToWorker>(&mut r).unwrap().is_none());
     }

@@ -1,24 +1,29 @@
-//! The caller's side of running a plugin: a [`Session`] is one loaded plugin with one set of
-//! sandbox options, backed by a worker process started on first use. Calls run on a named driver
-//! thread and return a [`CallHandle`] to poll, wait on, or cancel. The driver enforces stop and
-//! timeout even when the plugin is stuck inside a host call, by killing the worker.
+//! The caller's side of running a plugin. A [`Session`] owns one plugin, its inspection, its
+//! current sandbox options and the host functions it is linked with, backed by a worker process
+//! started on first use and kept warm between calls. Each call runs on one named driver thread
+//! and is handed back as a [`Call`]: a promise of its result with a canceller and live progress.
+//! The driver enforces Stop and the timeout even when the plugin is stuck inside a host call, by
+//! killing the worker. Nothing here blocks the caller: option changes and resets are recorded
+//! and take effect on the next call.
 
 use std::io::{BufReader, BufWriter};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use poll_promise::Promise;
+
 use super::error::LoadError;
-use super::host::HostData;
-use super::inspect::Inspection;
+use super::host::{HostData, HostRegistry};
+use super::inspect::{Inspection, Linkage, Unsatisfied};
 use super::options::SandboxOptions;
 use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker};
 use super::report::{CallReport, ErrorKind, LogLevel};
 use super::source::LoadedPlugin;
-use super::worker::{WASI_OUTPUT_ENV, WORKER_ARG};
+use super::worker::WORKER_ARG;
 
 /// How often the driver looks at the cancel flag while waiting.
 const POLL: Duration = Duration::from_millis(5);
@@ -95,35 +100,93 @@ impl Canceller {
     }
 }
 
-/// A call in progress.
-pub struct CallHandle {
-    rx: Receiver<CallReport>,
-    canceller: Canceller,
+/// Where a call is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Checking the call and creating the instance.
+    Starting,
+    /// Starting a worker and compiling the plugin in it.
+    Loading,
+    /// The plugin is running.
+    Calling,
 }
 
-impl CallHandle {
-    /// The report, if the call has finished.
-    pub fn try_take(&self) -> Option<CallReport> {
-        self.rx.try_recv().ok()
+/// What a running call has got to, readable from any thread.
+#[derive(Debug, Default)]
+struct Progress {
+    phase: AtomicU8,
+    calls_done: AtomicU64,
+}
+
+impl Progress {
+    fn set_phase(&self, phase: Phase) {
+        let value = match phase {
+            Phase::Starting => 0,
+            Phase::Loading => 1,
+            Phase::Calling => 2,
+        };
+        self.phase.store(value, Ordering::SeqCst);
+    }
+
+    fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::SeqCst) {
+            0 => Phase::Starting,
+            1 => Phase::Loading,
+            _ => Phase::Calling,
+        }
+    }
+}
+
+/// A call in progress: a promise of its result (`T` is whatever the caller asked to be made of
+/// the report on the driver thread), with a canceller and its progress.
+pub struct Call<T: Send + 'static> {
+    promise: Promise<T>,
+    canceller: Canceller,
+    progress: Arc<Progress>,
+}
+
+impl<T: Send + 'static> Call<T> {
+    /// The result, once the call has finished.
+    pub fn ready(&self) -> Option<&T> {
+        self.promise.ready()
+    }
+
+    /// The result if the call has finished, else the call back.
+    pub fn try_take(self) -> Result<T, Self> {
+        let Self {
+            promise,
+            canceller,
+            progress,
+        } = self;
+        promise.try_take().map_err(|promise| Self {
+            promise,
+            canceller,
+            progress,
+        })
     }
 
     /// Blocks until the call finishes.
-    pub fn wait(self) -> CallReport {
-        self.rx.recv().unwrap_or_else(|_| {
-            CallReport::failed(
-                "",
-                ErrorKind::Trap,
-                "the call's driver thread ended without a report",
-            )
-        })
+    pub fn block_and_take(self) -> T {
+        self.promise.block_and_take()
     }
 
     pub fn canceller(&self) -> Canceller {
         self.canceller.clone()
     }
 
+    /// Asks the call to stop (see [`Canceller::cancel`]).
     pub fn cancel(&self) {
         self.canceller.cancel();
+    }
+
+    /// Where the call is.
+    pub fn phase(&self) -> Phase {
+        self.progress.phase()
+    }
+
+    /// How many calls of a loop have finished so far (updated about ten times a second).
+    pub fn calls_done(&self) -> u64 {
+        self.progress.calls_done.load(Ordering::SeqCst)
     }
 }
 
@@ -146,9 +209,13 @@ impl Worker {
             // extism reads an empty EXTISM_CACHE_CONFIG as "no cache".
             command.env("EXTISM_CACHE_CONFIG", "");
         }
+        // Where the worker can capture WASI output (unix: its fd 1 and 2 become pipes), extism
+        // is told to write it; elsewhere it stays off, so nothing but protocol frames reaches
+        // the worker's stdout.
+        #[cfg(unix)]
+        command.env(super::worker::WASI_OUTPUT_ENV, "1");
         let mut child = command
             .arg(WORKER_ARG)
-            .env(WASI_OUTPUT_ENV, "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -217,7 +284,25 @@ impl Drop for Worker {
     }
 }
 
-/// A loaded plugin with its sandbox options, ready for calls.
+/// A worker between calls, with the options version it was loaded with.
+struct IdleWorker {
+    worker: Worker,
+    options_version: u64,
+}
+
+/// What changes over a session's life.
+struct State {
+    options: Arc<SandboxOptions>,
+    /// Bumped on every change of the options: a worker loaded with older ones is not reused.
+    options_version: u64,
+    /// The warm worker, while no call has it.
+    idle: Option<IdleWorker>,
+    /// The next call starts on a new instance.
+    fresh_next: bool,
+}
+
+/// A plugin with its sandbox options and host functions, ready for calls. Clones share one
+/// worker.
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
@@ -225,10 +310,10 @@ pub struct Session {
 
 struct Inner {
     plugin: LoadedPlugin,
-    options: SandboxOptions,
     inspection: Inspection,
+    host: HostRegistry,
     config: WorkerConfig,
-    worker: Mutex<Option<Worker>>,
+    state: Mutex<State>,
 }
 
 /// Outcome of one step of waiting on the worker.
@@ -240,47 +325,128 @@ enum Wait {
 }
 
 impl Session {
-    /// Prepares `plugin` with `options`: validates the options and inspects the module. No
+    /// Inspects `plugin` and prepares it with `options` and the built-in host functions. No
     /// plugin code runs until the first call.
     pub fn new(
         plugin: LoadedPlugin,
         options: SandboxOptions,
         config: WorkerConfig,
     ) -> Result<Self, LoadError> {
-        options.validate()?;
         let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
-        Ok(Self {
+        Ok(Self::inspected(
+            plugin,
+            inspection,
+            options,
+            HostRegistry::builtin(),
+            config,
+        ))
+    }
+
+    /// Prepares a plugin already inspected (the module is not parsed again).
+    pub fn inspected(
+        plugin: LoadedPlugin,
+        inspection: Inspection,
+        options: SandboxOptions,
+        host: HostRegistry,
+        config: WorkerConfig,
+    ) -> Self {
+        Self {
             inner: Arc::new(Inner {
                 plugin,
-                options,
                 inspection,
+                host,
                 config,
-                worker: Mutex::new(None),
+                state: Mutex::new(State {
+                    options: Arc::new(options),
+                    options_version: 0,
+                    idle: None,
+                    fresh_next: false,
+                }),
             }),
-        })
+        }
     }
 
     pub fn plugin(&self) -> &LoadedPlugin {
         &self.inner.plugin
     }
 
-    pub fn options(&self) -> &SandboxOptions {
-        &self.inner.options
-    }
-
     pub fn inspection(&self) -> &Inspection {
         &self.inner.inspection
     }
 
-    /// Checks that `function` can be called with these options: it is exported, has an Extism
-    /// signature, and every import can be satisfied.
+    /// The host functions the plugin is linked with.
+    pub fn host_functions(&self) -> &HostRegistry {
+        &self.inner.host
+    }
+
+    /// The options the next call runs with.
+    pub fn options(&self) -> Arc<SandboxOptions> {
+        Arc::clone(&self.lock().options)
+    }
+
+    /// Uses `options` from the next call on; a change means a new instance (and a new worker,
+    /// since a compiled plugin carries its options). Returns whether they changed.
+    pub fn set_options(&self, options: SandboxOptions) -> bool {
+        let mut state = self.lock();
+        if *state.options == options {
+            return false;
+        }
+        state.options = Arc::new(options);
+        // The warm worker is left where it is: the next call sees its version is old and
+        // drops (stops) it on the call's thread, not the caller's.
+        state.options_version += 1;
+        true
+    }
+
+    /// Discards the warm instance: the next call starts on a new one.
+    pub fn reset(&self) {
+        self.lock().fresh_next = true;
+    }
+
+    /// Whether the next call will start on a new instance (nothing warm, a reset, or options
+    /// changed since the warm instance was made).
+    pub fn next_call_is_fresh(&self) -> bool {
+        let state = self.lock();
+        state.fresh_next
+            || state
+                .idle
+                .as_ref()
+                .is_none_or(|idle| idle.options_version != state.options_version)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The imports that cannot be provided with the current options.
+    pub fn unsatisfied_imports(&self) -> Vec<Unsatisfied> {
+        let options = self.options();
+        self.unsatisfied_with(&options)
+    }
+
+    fn unsatisfied_with(&self, options: &SandboxOptions) -> Vec<Unsatisfied> {
+        let linked = self.inner.plugin.linked_module_names();
+        self.inner.inspection.unsatisfied_imports(&Linkage {
+            wasi: options.wasi,
+            linked_modules: &linked,
+            host: &self.inner.host,
+        })
+    }
+
+    /// Checks that `function` can be called with the current options: they are valid, the
+    /// function is exported with an Extism signature, and every import can be provided.
     pub fn check_call(&self, function: &str) -> Result<(), LoadError> {
+        self.check_call_with(function, &self.options())
+    }
+
+    fn check_call_with(&self, function: &str, options: &SandboxOptions) -> Result<(), LoadError> {
+        options.validate()?;
         let inspection = &self.inner.inspection;
         let plugin = &self.inner.plugin.display_name;
-        let unsatisfied = inspection.unsatisfied_imports(
-            self.inner.options.wasi,
-            &self.inner.plugin.linked_module_names(),
-        );
+        let unsatisfied = self.unsatisfied_with(options);
         if !unsatisfied.is_empty() {
             return Err(LoadError::UnsatisfiedImports {
                 plugin: plugin.clone(),
@@ -312,87 +478,98 @@ impl Session {
     }
 
     /// Starts a call on a named driver thread.
-    pub fn call(&self, request: CallRequest) -> CallHandle {
-        let (tx, rx) = mpsc::channel();
+    pub fn call(&self, request: CallRequest) -> Call<CallReport> {
+        self.call_then(request, |report| report)
+    }
+
+    /// Starts a call on a named driver thread, which then turns its report into `T` with
+    /// `then` (so work such as indexing a large output happens there, off the caller's thread).
+    pub fn call_then<T: Send + 'static>(
+        &self,
+        request: CallRequest,
+        then: impl FnOnce(CallReport) -> T + Send + 'static,
+    ) -> Call<T> {
+        let (sender, promise) = Promise::new();
         let canceller = Canceller::default();
-        let handle = CallHandle {
-            rx,
+        let progress = Arc::new(Progress::default());
+        let call = Call {
+            promise,
             canceller: canceller.clone(),
+            progress: Arc::clone(&progress),
         };
-        let session = self.clone();
         let function = request.function.clone();
+        // The job sits where both the thread and this function can reach it, so it still runs
+        // (with a failed report) if the thread cannot be started.
+        let job = Arc::new(Mutex::new(Some((sender, then))));
+        let session = self.clone();
+        let job_for_thread = Arc::clone(&job);
         let spawned = std::thread::Builder::new()
             .name("extism-call".to_string())
             .spawn(move || {
-                let report = session.run(request, &canceller);
-                let _ = tx.send(report);
+                let report = session.run(request, &canceller, &progress);
+                if let Some((sender, then)) = take(&job_for_thread) {
+                    sender.send(then(report));
+                }
             });
-        if let Err(e) = spawned {
-            // The receiver in `handle` sees the sender dropped; report through a fresh channel.
-            let (tx, rx) = mpsc::channel();
-            let _ = tx.send(CallReport::failed(
+        if let Err(e) = spawned
+            && let Some((sender, then)) = take(&job)
+        {
+            sender.send(then(CallReport::failed(
                 &function,
                 ErrorKind::Load,
                 format!("cannot start a call thread: {e}"),
-            ));
-            return CallHandle { rx, ..handle };
+            )));
         }
-        handle
+        call
     }
 
-    /// Runs a call on this thread (the driver's body; also handy for headless use).
+    /// Runs a call on this thread (for headless use).
     pub fn call_blocking(&self, request: CallRequest) -> CallReport {
-        self.run(request, &Canceller::default())
+        self.run(
+            request,
+            &Canceller::default(),
+            &Arc::new(Progress::default()),
+        )
     }
 
-    /// Drops the warm instance so the next call starts fresh. Waits for a call in progress.
-    pub fn reset(&self) {
-        let mut slot = self.lock_worker();
-        if let Some(worker) = slot.as_mut() {
-            let ok = worker.send(&ToWorker::Reset, &[]).is_ok()
-                && matches!(
-                    worker.frames.recv_timeout(Duration::from_secs(5)),
-                    Ok(Ok((FromWorker::ResetDone, _)))
-                );
-            if !ok {
-                *slot = None;
-            }
-        }
-    }
-
-    fn lock_worker(&self) -> MutexGuard<'_, Option<Worker>> {
-        self.inner
-            .worker
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn run(&self, request: CallRequest, canceller: &Canceller) -> CallReport {
+    /// The driver: check, get a worker (warm or new), call, and keep the worker for the next
+    /// call unless the call ended in a way that leaves it untrustworthy.
+    fn run(&self, request: CallRequest, canceller: &Canceller, progress: &Progress) -> CallReport {
         let function = request.function.clone();
-        if let Err(e) = self.check_call(&function) {
+        let (options, options_version, idle, fresh) = {
+            let mut state = self.lock();
+            let fresh = std::mem::take(&mut state.fresh_next);
+            (
+                Arc::clone(&state.options),
+                state.options_version,
+                state.idle.take(),
+                fresh,
+            )
+        };
+        // A worker loaded with older options is dropped (stopped) here, outside the lock.
+        let warm = idle
+            .filter(|idle| idle.options_version == options_version)
+            .map(|idle| idle.worker);
+        if let Err(e) = self.check_call_with(&function, &options) {
+            self.keep(warm, options_version);
             return CallReport::failed(&function, ErrorKind::Load, e.to_string());
         }
-        let mut slot = self.lock_worker();
         if canceller.is_cancelled() {
+            self.keep(warm, options_version);
             return CallReport::failed(
                 &function,
                 ErrorKind::Cancelled,
                 "the call was stopped before it started",
             );
         }
-        let mut load_ms = 0.0;
-        let mut new_worker = false;
         // A worker that died while idle is replaced, not blamed on this call.
-        if slot.as_mut().is_some_and(Worker::has_exited) {
-            *slot = None;
-        }
-        if slot.is_none() {
-            match self.start_worker(canceller) {
-                Ok((worker, ms)) => {
-                    *slot = Some(worker);
-                    load_ms = ms;
-                    new_worker = true;
-                }
+        let warm = warm.and_then(|mut w| (!w.has_exited()).then_some(w));
+        let (mut worker, load_ms, new_worker) = if let Some(worker) = warm {
+            (worker, 0.0, false)
+        } else {
+            progress.set_phase(Phase::Loading);
+            match self.start_worker(&options, canceller) {
+                Ok((worker, ms)) => (worker, ms, true),
                 Err(report) => {
                     return CallReport {
                         function,
@@ -400,55 +577,49 @@ impl Session {
                     };
                 }
             }
-        }
-        let worker = slot.as_mut().expect("worker was just started");
+        };
+        progress.set_phase(Phase::Starting);
+        let loops = request.loops;
         let spec = CallSpec {
             function: function.clone(),
             host: request.host,
             log_level: request.log_level,
-            fresh_instance: request.fresh_instance,
-            loops: request.loops,
+            fresh_instance: request.fresh_instance || fresh,
+            loops,
         };
         if worker.send(&ToWorker::Call(spec), &request.input).is_err() {
             let message = worker.describe_exit();
-            *slot = None;
             return CallReport::failed(&function, ErrorKind::Trap, message);
         }
-        let limit = self.inner.options.timeout_ms.map(|t| {
-            Duration::from_millis(t.saturating_mul(u64::from(request.loops.max(1)))) + TIMEOUT_GRACE
+        let limit = options.timeout_ms.map(|t| {
+            Duration::from_millis(t.saturating_mul(u64::from(loops.max(1)))) + TIMEOUT_GRACE
         });
-        let mut outcome = wait_for(worker, canceller, limit);
+        let mut outcome = wait_for(&mut worker, canceller, limit, progress);
         if matches!(outcome, Wait::Frame(FromWorker::Returned, _)) {
             // The plugin is done; the report may be large: no deadline, no cancel, from here.
-            outcome = wait_for(worker, &Canceller::default(), None);
+            outcome = wait_for(&mut worker, &Canceller::default(), None, progress);
         }
         match outcome {
             Wait::Frame(FromWorker::Report(report), output) => {
+                self.keep(Some(worker), options_version);
                 let mut report = *report;
                 report.output = output;
                 report.timings.load_ms = load_ms;
                 report.new_instance |= new_worker;
                 report
             }
-            Wait::Frame(other, _) => {
-                *slot = None;
-                CallReport::failed(
-                    &function,
-                    ErrorKind::Trap,
-                    format!("the worker answered out of turn: {other:?}"),
-                )
-            }
-            Wait::Cancelled => {
-                *slot = None;
-                CallReport::failed(
-                    &function,
-                    ErrorKind::Cancelled,
-                    "the call was stopped (the plugin did not return in time, so its worker was stopped and the instance discarded)",
-                )
-            }
+            Wait::Frame(other, _) => CallReport::failed(
+                &function,
+                ErrorKind::Trap,
+                format!("the worker answered out of turn: {other:?}"),
+            ),
+            Wait::Cancelled => CallReport::failed(
+                &function,
+                ErrorKind::Cancelled,
+                "the call was stopped (the plugin did not return in time, so its worker was stopped and the instance discarded)",
+            ),
             Wait::TimedOut => {
-                *slot = None;
-                let t = self.inner.options.timeout_ms.unwrap_or_default();
+                let t = options.timeout_ms.unwrap_or_default();
                 CallReport::failed(
                     &function,
                     ErrorKind::Timeout,
@@ -457,21 +628,38 @@ impl Session {
                     ),
                 )
             }
-            Wait::Died(message) => {
-                *slot = None;
-                CallReport::failed(&function, ErrorKind::Trap, message)
-            }
+            Wait::Died(message) => CallReport::failed(&function, ErrorKind::Trap, message),
         }
     }
 
-    /// Starts a worker and loads the plugin into it.
-    fn start_worker(&self, canceller: &Canceller) -> Result<(Worker, f64), Box<CallReport>> {
+    /// Makes `worker` the warm one again, unless the options changed meanwhile or another call
+    /// already put one back (then it is dropped, which stops it).
+    fn keep(&self, worker: Option<Worker>, options_version: u64) {
+        let Some(worker) = worker else { return };
+        let mut state = self.lock();
+        if state.options_version == options_version && state.idle.is_none() {
+            state.idle = Some(IdleWorker {
+                worker,
+                options_version,
+            });
+        } else {
+            drop(state);
+            drop(worker);
+        }
+    }
+
+    /// Starts a worker and loads the plugin into it with `options`.
+    fn start_worker(
+        &self,
+        options: &SandboxOptions,
+        canceller: &Canceller,
+    ) -> Result<(Worker, f64), Box<CallReport>> {
         let load_failed =
             |message: String| Box::new(CallReport::failed("", ErrorKind::Load, message));
         let mut worker =
             Worker::spawn(&self.inner.config).map_err(|e| load_failed(e.to_string()))?;
         let plugin = &self.inner.plugin;
-        let mut manifest = plugin.to_inline_manifest(&self.inner.options);
+        let mut manifest = plugin.to_inline_manifest(options);
         manifest.wasm.clear();
         let request = LoadRequest {
             manifest,
@@ -480,8 +668,9 @@ impl Session {
                 .iter()
                 .map(|m| (m.name.clone(), m.bytes.len() as u64))
                 .collect(),
-            wasi: self.inner.options.wasi,
-            fuel_limit: self.inner.options.fuel_limit,
+            wasi: options.wasi,
+            fuel_limit: options.fuel_limit,
+            host: self.inner.host.clone(),
         };
         let payload: Vec<u8> = plugin
             .modules
@@ -491,7 +680,8 @@ impl Session {
         if worker.send(&ToWorker::Load(request), &payload).is_err() {
             return Err(load_failed(worker.describe_exit()));
         }
-        match wait_for(&mut worker, canceller, Some(LOAD_LIMIT)) {
+        let unused = Progress::default();
+        match wait_for(&mut worker, canceller, Some(LOAD_LIMIT), &unused) {
             Wait::Frame(FromWorker::Loaded { load_ms }, _) => Ok((worker, load_ms)),
             Wait::Frame(FromWorker::LoadFailed { message }, _) => Err(load_failed(format!(
                 "extism could not load {}: {message}",
@@ -514,13 +704,29 @@ impl Session {
     }
 }
 
-/// Waits for the worker's next frame, honouring cancel (a polite request first, then the kill)
-/// and an overall limit.
-fn wait_for(worker: &mut Worker, canceller: &Canceller, limit: Option<Duration>) -> Wait {
+/// Takes the job out of its slot (whoever comes first runs it).
+fn take<T>(slot: &Mutex<Option<T>>) -> Option<T> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+}
+
+/// Waits for the worker's next answer, honouring cancel (a polite request first, then the kill)
+/// and an overall limit. Progress frames update `progress` and are not answers.
+fn wait_for(
+    worker: &mut Worker,
+    canceller: &Canceller,
+    limit: Option<Duration>,
+    progress: &Progress,
+) -> Wait {
     let started = Instant::now();
     let mut cancel_sent: Option<Instant> = None;
     loop {
         match worker.frames.recv_timeout(POLL) {
+            Ok(Ok((FromWorker::Calling, _))) => progress.set_phase(Phase::Calling),
+            Ok(Ok((FromWorker::Progress { calls_done }, _))) => {
+                progress.calls_done.store(calls_done, Ordering::SeqCst);
+            }
             Ok(Ok((frame, payload))) => return Wait::Frame(frame, payload),
             Ok(Err(e)) => {
                 let exit = worker.describe_exit();
@@ -553,7 +759,7 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("plugin", &self.inner.plugin.display_name)
-            .field("options", &self.inner.options)
+            .field("options", &self.options())
             .finish_non_exhaustive()
     }
 }

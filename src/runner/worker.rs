@@ -1,7 +1,9 @@
 //! The worker process: the only place plugin code runs. The session starts this binary with the
 //! hidden `__worker` argument; the worker reads frames on stdin, runs calls on a named executor
-//! thread (so a cancel can arrive mid-call), captures the plugin's WASI stdout/stderr and logs,
-//! and answers on a duplicate of its original stdout.
+//! thread (so a cancel can arrive mid-call), and collects each call's logs and host calls. On
+//! unix it also captures the plugin's WASI stdout/stderr (its fd 1 and 2 become pipes) and
+//! answers on a duplicate of its original stdout; elsewhere it answers on stdout itself and the
+//! session leaves WASI output off, so nothing else is written there.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -15,9 +17,13 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use super::capture::{PdkLogLayer, Recorder, StdioCapture};
+use super::classify::{Limits, classify};
 use super::host::{self, HostContext, HostData};
 use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker};
 use super::report::{CallError, CallReport, ErrorKind, LogLevel, LoopStats};
+
+/// How often a loop of calls reports how far it got.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The argument that makes the binary a worker.
 pub const WORKER_ARG: &str = "__worker";
@@ -36,7 +42,9 @@ struct Shared {
     cancel_requested: AtomicBool,
 }
 
-/// Runs the worker until its stdin closes. Never returns on error: the process exits.
+/// Runs the worker until its stdin closes, then exits the process with 0. Returns exit code 3
+/// when it cannot start: its stdio cannot be captured (unix) or its executor thread cannot be
+/// started.
 pub fn serve() -> std::process::ExitCode {
     let recorder = Arc::new(Recorder::default());
     // The global level follows each call's log level: PDK logs below it are not even sent by
@@ -52,7 +60,8 @@ pub fn serve() -> std::process::ExitCode {
     let (protocol_out, capture) = match StdioCapture::install(&recorder) {
         Ok((out, capture)) => (out, Some(capture)),
         Err(_) => {
-            // No capture on this platform: answer on stdout itself; WASI output stays discarded.
+            // On unix capture must work. Elsewhere there is none: answer on stdout itself (the
+            // session did not turn WASI output on, so extism discards it).
             #[cfg(unix)]
             {
                 return std::process::ExitCode::from(3);
@@ -127,9 +136,7 @@ struct Executor {
     host: extism::UserData<HostContext>,
     compiled: Option<extism::CompiledPlugin>,
     plugin: Option<extism::Plugin>,
-    timeout_ms: Option<u64>,
-    memory_max_pages: Option<u32>,
-    fuel_limit: Option<u64>,
+    limits: Limits,
     level: LevelHandle,
     current_level: LevelFilter,
 }
@@ -157,9 +164,7 @@ impl Executor {
             host,
             compiled: None,
             plugin: None,
-            timeout_ms: None,
-            memory_max_pages: None,
-            fuel_limit: None,
+            limits: Limits::default(),
             level,
             current_level: LevelFilter::INFO,
         }
@@ -179,29 +184,26 @@ impl Executor {
         }
     }
 
+    /// Sends a frame to the session; if the session is gone there is nothing left to do.
+    fn answer(&mut self, message: &FromWorker, payload: &[u8]) {
+        if protocol::write_frame(&mut self.out, message, payload).is_err() {
+            std::process::exit(0);
+        }
+    }
+
     fn run(mut self, rx: &mpsc::Receiver<(ToWorker, Vec<u8>)>) {
         while let Ok((message, payload)) = rx.recv() {
-            let sent = match message {
+            match message {
                 ToWorker::Load(request) => {
                     let reply = self.load(request, &payload);
-                    protocol::write_frame(&mut self.out, &reply, &[])
+                    self.answer(&reply, &[]);
                 }
                 ToWorker::Call(spec) => {
                     let (report, output) = self.call(&spec, &payload);
-                    protocol::write_frame(
-                        &mut self.out,
-                        &FromWorker::Report(Box::new(report)),
-                        &output,
-                    )
+                    self.answer(&FromWorker::Report(Box::new(report)), &output);
                 }
-                ToWorker::Reset => {
-                    self.drop_instance();
-                    protocol::write_frame(&mut self.out, &FromWorker::ResetDone, &[])
-                }
-                ToWorker::Cancel => Ok(()),
-            };
-            if sent.is_err() {
-                std::process::exit(0);
+                // Handled by the frame reader as it arrives.
+                ToWorker::Cancel => {}
             }
         }
     }
@@ -236,12 +238,14 @@ impl Executor {
             wasm.meta_mut().name = name;
             manifest.wasm.push(wasm);
         }
-        self.timeout_ms = manifest.timeout_ms;
-        self.memory_max_pages = manifest.memory.max_pages;
-        self.fuel_limit = request.fuel_limit;
+        self.limits = Limits {
+            timeout_ms: manifest.timeout_ms,
+            memory_max_pages: manifest.memory.max_pages,
+            fuel_limit: request.fuel_limit,
+        };
         let mut builder = extism::PluginBuilder::new(manifest)
             .with_wasi(request.wasi)
-            .with_functions(host::functions(&self.host));
+            .with_functions(host::link(&request.host, &self.host));
         if let Some(fuel) = request.fuel_limit {
             builder = builder.with_fuel_limit(fuel);
         }
@@ -279,7 +283,12 @@ impl Executor {
             return Ok(());
         }
         self.drop_instance();
-        let compiled = self.compiled.as_ref().expect("checked by the caller");
+        let Some(compiled) = self.compiled.as_ref() else {
+            return Err(CallError::new(
+                ErrorKind::Load,
+                "no plugin is loaded in the worker",
+            ));
+        };
         let started = Instant::now();
         let plugin = extism::Plugin::new_from_compiled(compiled).map_err(|e| {
             CallError::new(
@@ -303,28 +312,23 @@ impl Executor {
             function: spec.function.clone(),
             ..CallReport::default()
         };
-        if self.compiled.is_none() {
-            report.error = Some(CallError::new(
-                ErrorKind::Load,
-                "no plugin is loaded in the worker",
-            ));
-            return (report, Vec::new());
-        }
         if let Err(error) = self.ensure_instance(spec.fresh_instance, &mut report) {
             report.error = Some(error);
             return (report, Vec::new());
         }
         self.set_host_data(spec.host.clone());
-        let plugin = self.plugin.as_mut().expect("instance was just ensured");
-        let plugin_id = plugin.id.to_string();
         self.set_level(spec.log_level);
-        let plugin = self.plugin.as_mut().expect("instance was just ensured");
-        self.recorder.begin(plugin_id, spec.log_level);
+        let Some(mut plugin) = self.plugin.take() else {
+            unreachable!("ensure_instance leaves an instance");
+        };
+        self.recorder.begin(plugin.id.to_string(), spec.log_level);
+        self.answer(&FromWorker::Calling, &[]);
 
         let loops = spec.loops.max(1);
         let mut durations_us = Vec::with_capacity(loops as usize);
         let mut output = Vec::new();
         let mut error = None;
+        let mut last_progress = Instant::now();
         for i in 0..loops {
             if self.shared.cancel_requested.load(Ordering::SeqCst) {
                 error = Some(CallError::new(
@@ -333,36 +337,36 @@ impl Executor {
                 ));
                 break;
             }
+            if loops > 1 && last_progress.elapsed() >= PROGRESS_EVERY {
+                last_progress = Instant::now();
+                self.answer(
+                    &FromWorker::Progress {
+                        calls_done: u64::from(i),
+                    },
+                    &[],
+                );
+            }
             let started = Instant::now();
             let result = plugin.call_get_error_code::<&[u8], &[u8]>(&spec.function, input);
             let elapsed = started.elapsed();
+            report.timings.call_ms = ms(elapsed);
             match result {
                 Ok(bytes) => {
                     if i + 1 == loops {
                         output = bytes.to_vec();
                     }
                     durations_us.push(elapsed.as_secs_f64() * 1e6);
-                    report.timings.call_ms = ms(elapsed);
                 }
                 Err((e, rc)) => {
-                    report.timings.call_ms = ms(elapsed);
                     let cancelled = self.shared.cancel_requested.load(Ordering::SeqCst);
-                    error = Some(classify(
-                        &e,
-                        rc,
-                        cancelled,
-                        self.timeout_ms,
-                        self.memory_max_pages,
-                        self.fuel_limit,
-                    ));
+                    error = Some(classify(&e, rc, cancelled, &self.limits));
                     break;
                 }
             }
         }
         report.fuel_consumed = plugin.fuel_consumed();
-        if protocol::write_frame(&mut self.out, &FromWorker::Returned, &[]).is_err() {
-            std::process::exit(0);
-        }
+        self.plugin = Some(plugin);
+        self.answer(&FromWorker::Returned, &[]);
         if let Some(capture) = &self.capture {
             capture.sync();
         }
@@ -384,68 +388,4 @@ impl Executor {
         report.error = error;
         (report, output)
     }
-}
-
-/// Turns extism's error for a failed call into a kind and a message a person can act on.
-fn classify(
-    e: &extism::Error,
-    rc: i32,
-    cancelled: bool,
-    timeout_ms: Option<u64>,
-    memory_max_pages: Option<u32>,
-    fuel_limit: Option<u64>,
-) -> CallError {
-    let top = e.to_string();
-    let root = e.root_cause().to_string();
-    let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
-    let full = chain.join("\n");
-    if top == "timeout" {
-        return if cancelled {
-            CallError::new(ErrorKind::Cancelled, "the call was stopped")
-        } else {
-            let limit = timeout_ms.map_or_else(|| "its".to_string(), |t| format!("the {t} ms"));
-            CallError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "the call ran past {limit} timeout and was interrupted; raise the timeout or make the function faster"
-                ),
-            )
-        };
-    }
-    if root == "oom" {
-        let limit = memory_max_pages.map_or_else(
-            || "its memory limit".to_string(),
-            |p| format!("the limit of {p} pages ({} KiB)", u64::from(p) * 64),
-        );
-        return CallError::new(
-            ErrorKind::OutOfMemory,
-            format!(
-                "the plugin tried to grow its memory beyond {limit}; raise the memory max or use less memory"
-            ),
-        );
-    }
-    if chain.iter().any(|c| c.contains("plugin ran out of fuel")) {
-        let limit = fuel_limit.map_or_else(String::new, |f| format!(" of {f}"));
-        return CallError::new(
-            ErrorKind::OutOfFuel,
-            format!(
-                "the plugin used up its fuel{limit}; raise the fuel limit or do less work per call"
-            ),
-        );
-    }
-    if chain
-        .iter()
-        .any(|c| c.starts_with("Exited with i32 exit status"))
-    {
-        let mut err = CallError::new(
-            ErrorKind::Exit,
-            format!("the plugin exited through WASI proc_exit with code {rc}"),
-        );
-        err.exit_code = Some(rc);
-        return err;
-    }
-    if rc == 134 || full.contains("wasm trap") || full.contains("wasm backtrace") {
-        return CallError::new(ErrorKind::Trap, full);
-    }
-    CallError::new(ErrorKind::PluginError, full)
 }

@@ -128,21 +128,25 @@ pub fn serve_bytes(body: Vec<u8>) -> String {
 }
 
 /// An HTTP server on 127.0.0.1 that accepts one connection and never answers (until the test
-/// process ends). Returns the base URL.
-pub fn serve_silent() -> String {
+/// process ends). Returns the base URL and a receiver that gets a message once a request has
+/// arrived (the client is then inside its request, waiting).
+pub fn serve_silent() -> (String, std::sync::mpsc::Receiver<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    let (reached, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("test-silent-http".into())
         .spawn(move || {
             if let Ok((mut stream, _)) = listener.accept() {
+                read_request_head(&stream);
+                let _ = reached.send(());
                 let mut buf = [0u8; 1024];
                 // Hold the connection open, reading and ignoring whatever arrives.
                 while stream.read(&mut buf).is_ok_and(|n| n > 0) {}
             }
         })
         .unwrap();
-    format!("http://{addr}")
+    (format!("http://{addr}"), rx)
 }
 
 /// Writes `wat` text as a .wasm file in `dir`.

@@ -4,10 +4,10 @@
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use super::super::App;
-use super::super::command::Command;
-use crate::bundle::diff::{self, Line};
-use crate::bundle::{self as bundles, ExpectedOutcome, Verdict};
+use super::super::action::Action;
+use super::super::{App, ComparedRows, ExportedCode};
+use crate::bundle::ExpectedOutcome;
+use crate::bundle::diff::{self, DiffCell, DiffRow};
 
 const ROW_HEIGHT: f32 = 18.0;
 /// Outputs bigger than this are not diffed in the window (it would stall a frame).
@@ -15,15 +15,16 @@ const MAX_SIDE_BY_SIDE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Under the outcome: whether the last run matches the expected outcome, if one is recorded.
 pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
-    if app.state.expected.is_none() {
+    let Some(expected) = app.workbench.state().expected.clone() else {
         return;
-    }
-    let (Some(view), Some(last)) = (&mut app.verdict, &app.last) else {
+    };
+    let (Some(verdict), Some(last)) = (app.workbench.verdict(), app.workbench.last()) else {
         ui.weak("An expected outcome is recorded; run to compare.");
         return;
     };
-    let matched = view.matched;
-    let mut clear = false;
+    let matched = verdict.matched;
+    let actual_len = last.report.output.len();
+    let mismatch = (!matched).then(|| crate::bundle::verdict(&expected, &last.report));
     ui.horizontal(|ui| {
         if matched {
             ui.colored_label(
@@ -36,53 +37,35 @@ pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
                 "✖ differs from the expected outcome",
             );
         }
-        clear = ui.small_button("Clear expected").clicked();
+        Action::ClearExpected.button(ui, app, Some(RichText::new("Clear expected").small()));
     });
-    if !matched {
-        let expected = app.state.expected.as_ref().expect("checked above");
-        egui::CollapsingHeader::new("Expected vs actual")
-            .id_salt("expected_diff")
-            .default_open(true)
-            .show(ui, |ui| match (expected, &last.report.error) {
-                (ExpectedOutcome::Output(want), None)
-                    if want.len().max(last.report.output.len()) > MAX_SIDE_BY_SIDE_BYTES =>
-                {
-                    ui.label(format!(
-                        "The outputs differ ({} expected, {} actual): too large to compare side by side here; save the output to compare it.",
-                        super::widgets::bytes(want.len() as u64),
-                        super::widgets::bytes(last.report.output.len() as u64)
-                    ));
-                }
-                (ExpectedOutcome::Output(want), None) => {
-                    let rows = view
-                        .rows
-                        .get_or_insert_with(|| rows_of(want, &last.report.output));
-                    side_by_side(
-                        ui,
-                        "expected_vs_actual",
-                        ("expected", "actual"),
-                        rows,
-                        180.0,
-                    );
-                }
-                _ => {
-                    if let Verdict::Mismatch(text) = bundles::verdict(expected, &last.report) {
-                        ui.label(text);
+    let Some(mismatch) = mismatch else { return };
+    egui::CollapsingHeader::new("Expected vs actual")
+        .id_salt("expected_diff")
+        .default_open(true)
+        .show(ui, |ui| match &expected {
+            ExpectedOutcome::Output(want)
+                if want.len().max(actual_len) > MAX_SIDE_BY_SIDE_BYTES =>
+            {
+                ui.label(format!(
+                    "The outputs differ ({} expected, {} actual): too large to compare side by side here; save the output to compare it.",
+                    super::widgets::bytes(want.len() as u64),
+                    super::widgets::bytes(actual_len as u64)
+                ));
+            }
+            ExpectedOutcome::Output(_) | ExpectedOutcome::Error(_) => {
+                match app.workbench.verdict_rows() {
+                    Some(rows) => {
+                        side_by_side(ui, "expected_vs_actual", ("expected", "actual"), rows, 180.0);
+                    }
+                    None => {
+                        if let crate::bundle::Verdict::Mismatch(text) = mismatch {
+                            ui.label(text);
+                        }
                     }
                 }
-            });
-    }
-    if clear {
-        app.send(Command::ClearExpected);
-    }
-}
-
-/// The side-by-side rows of two outputs.
-pub(crate) fn rows_of(left: &[u8], right: &[u8]) -> Vec<DiffRow> {
-    paired_rows(&diff::lines(
-        &diff::normalize(left),
-        &diff::normalize(right),
-    ))
+            }
+        });
 }
 
 /// Two outputs side by side, the differing lines marked.
@@ -93,10 +76,7 @@ pub(super) fn side_by_side(
     rows: &[DiffRow],
     max_height: f32,
 ) {
-    let changed = rows
-        .iter()
-        .filter(|(l, r)| l.as_ref().is_some_and(|c| c.1) || r.as_ref().is_some_and(|c| c.1))
-        .count();
+    let changed = rows.iter().filter(|r| r.is_changed()).count();
     ui.weak(if changed == 0 {
         "No differing lines".to_string()
     } else {
@@ -105,11 +85,18 @@ pub(super) fn side_by_side(
     let (left, right) = titles;
     let removed_bg = Color32::from_rgba_unmultiplied(200, 60, 60, 60);
     let added_bg = Color32::from_rgba_unmultiplied(60, 180, 80, 60);
-    let cell = |ui: &mut Ui, text: Option<&str>, bg: Option<Color32>| {
-        if let Some(bg) = bg {
+    let cell = |ui: &mut Ui, cell: Option<&DiffCell>, mark: &str, bg: Color32| {
+        let Some(cell) = cell else {
+            ui.label("");
+            return;
+        };
+        let text = if cell.changed {
             ui.painter().rect_filled(ui.max_rect(), 0.0, bg);
-        }
-        ui.label(RichText::new(super::widgets::printable(text.unwrap_or(""))).monospace());
+            format!("{mark} {}", cell.text)
+        } else {
+            cell.text.clone()
+        };
+        ui.label(RichText::new(super::widgets::printable(&text)).monospace());
     };
     TableBuilder::new(ui)
         .id_salt(id)
@@ -127,89 +114,21 @@ pub(super) fn side_by_side(
         })
         .body(|body| {
             body.rows(ROW_HEIGHT, rows.len(), |mut row| {
-                let (left, right) = &rows[row.index()];
-                let bg = |changed: bool, color: Color32| changed.then_some(color);
-                row.col(|ui| match left {
-                    Some((t, changed)) => {
-                        let text = if *changed {
-                            format!("- {t}")
-                        } else {
-                            t.clone()
-                        };
-                        cell(ui, Some(&text), bg(*changed, removed_bg));
-                    }
-                    None => cell(ui, None, None),
-                });
-                row.col(|ui| match right {
-                    Some((t, changed)) => {
-                        let text = if *changed {
-                            format!("+ {t}")
-                        } else {
-                            t.clone()
-                        };
-                        cell(ui, Some(&text), bg(*changed, added_bg));
-                    }
-                    None => cell(ui, None, None),
-                });
+                let DiffRow { left, right } = &rows[row.index()];
+                row.col(|ui| cell(ui, left.as_ref(), "-", removed_bg));
+                row.col(|ui| cell(ui, right.as_ref(), "+", added_bg));
             });
         });
 }
 
-/// One side of a side-by-side row: the text and whether it changed (`None`: blank).
-type Cell = Option<(String, bool)>;
-
-/// One row of a side-by-side diff.
-pub(crate) type DiffRow = (Cell, Cell);
-
-/// Diff lines as side-by-side rows: a run of removed lines is paired with the run of added
-/// lines after it, so a changed line sits next to its replacement.
-fn paired_rows(lines: &[Line]) -> Vec<(Cell, Cell)> {
-    let mut rows = Vec::with_capacity(lines.len());
-    let mut i = 0;
-    while i < lines.len() {
-        if let Line::Same(t) = &lines[i] {
-            rows.push((Some((t.clone(), false)), Some((t.clone(), false))));
-            i += 1;
-        } else {
-            let removed: Vec<String> = lines[i..]
-                .iter()
-                .map_while(|l| {
-                    if let Line::Removed(t) = l {
-                        Some(t.clone())
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            i += removed.len();
-            let added: Vec<String> = lines[i..]
-                .iter()
-                .map_while(|l| {
-                    if let Line::Added(t) = l {
-                        Some(t.clone())
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            i += added.len();
-            for k in 0..removed.len().max(added.len()) {
-                rows.push((
-                    removed.get(k).map(|t| (t.clone(), true)),
-                    added.get(k).map(|t| (t.clone(), true)),
-                ));
-            }
-        }
-    }
-    rows
-}
-
 /// The runs of this session; pick two to compare their outputs.
 pub(super) fn history(app: &mut App, ui: &mut Ui) {
-    if app.history.is_empty() {
+    let history = app.workbench.history();
+    if history.is_empty() {
         ui.weak("Each run of this session appears here; pick two to compare their outputs side by side.");
         return;
     }
+    let comparison = &mut app.view.comparison;
     ui.label("Pick run A and run B to compare their outputs.");
     egui::ScrollArea::vertical()
         .id_salt("history_runs")
@@ -223,10 +142,10 @@ pub(super) fn history(app: &mut App, ui: &mut Ui) {
                         ui.strong(title);
                     }
                     ui.end_row();
-                    for run in app.history.iter().rev() {
-                        ui.radio_value(&mut app.compare.0, Some(run.number), "")
+                    for run in history.runs().rev() {
+                        ui.radio_value(&mut comparison.a, Some(run.number), "")
                             .on_hover_text(format!("Compare run {} as A", run.number));
-                        ui.radio_value(&mut app.compare.1, Some(run.number), "")
+                        ui.radio_value(&mut comparison.b, Some(run.number), "")
                             .on_hover_text(format!("Compare run {} as B", run.number));
                         let summary = format!(
                             "{} · {} bytes{}",
@@ -239,48 +158,57 @@ pub(super) fn history(app: &mut App, ui: &mut Ui) {
                     }
                 });
         });
-    let find = |n: Option<u64>| n.and_then(|n| app.history.iter().find(|r| r.number == n).cloned());
-    if let (Some(a), Some(b)) = (find(app.compare.0), find(app.compare.1)) {
-        ui.separator();
-        let key = (a.number, b.number);
-        if app.compare_rows.as_ref().is_none_or(|(k, _)| *k != key) {
-            app.compare_rows = Some((key, rows_of(&a.output, &b.output)));
-        }
-        let rows = &app.compare_rows.as_ref().expect("just built").1;
-        side_by_side(
-            ui,
-            "history_diff",
-            (
-                &format!("A: run {} ({})", a.number, a.function),
-                &format!("B: run {} ({})", b.number, b.function),
-            ),
-            rows,
-            f32::INFINITY,
-        );
+    let (Some(a), Some(b)) = (
+        comparison.a.and_then(|n| history.get(n)),
+        comparison.b.and_then(|n| history.get(n)),
+    ) else {
+        return;
+    };
+    ui.separator();
+    if comparison
+        .rows
+        .as_ref()
+        .is_none_or(|c| (c.a, c.b) != (a.number, b.number))
+    {
+        comparison.rows = Some(ComparedRows {
+            a: a.number,
+            b: b.number,
+            rows: diff::side_by_side(&a.output, &b.output),
+        });
     }
+    let rows = &comparison.rows.as_ref().expect("just built").rows;
+    side_by_side(
+        ui,
+        "history_diff",
+        (
+            &format!("A: run {} ({})", a.number, a.function),
+            &format!("B: run {} ({})", b.number, b.function),
+        ),
+        rows,
+        f32::INFINITY,
+    );
 }
 
 /// The Export host code window: Go and Rust programs for this scenario.
 pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
-    if !app.show_export {
+    if !app.view.show_export {
         return;
     }
-    let Some(key) = app.export_key() else {
-        app.show_export = false;
-        return;
-    };
-    // Generating parses the module: do it when something changed, not every frame.
-    if app.export_cache.as_ref().is_none_or(|(k, _, _)| *k != key) {
-        let Some(scenario) = app.scenario() else {
+    // Generating walks the scenario: do it when something changed, not every frame.
+    let revision = app.workbench.revision();
+    if app
+        .view
+        .export
+        .as_ref()
+        .is_none_or(|e| e.revision != revision)
+    {
+        let Some((go, rust)) = app.workbench.export_code() else {
+            app.view.show_export = false;
             return;
         };
-        app.export_cache = Some((
-            key,
-            bundles::export::go(&scenario),
-            bundles::export::rust(&scenario),
-        ));
+        app.view.export = Some(ExportedCode { revision, go, rust });
     }
-    let (_, go_code, rust_code) = app.export_cache.clone().expect("just built");
+    let Some(code) = &app.view.export else { return };
     let mut open = true;
     egui::Window::new("Export host code")
         .open(&mut open)
@@ -293,23 +221,18 @@ pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
                 ui.selectable_value(&mut go, false, "Rust (extism crate)");
             });
             ui.data_mut(|d| d.insert_temp(id, go));
-            let code = if go {
-                go_code.clone()
-            } else {
-                rust_code.clone()
-            };
+            let text = if go { &code.go } else { &code.rust };
             ui.horizontal(|ui| {
                 if ui.button("Copy code").clicked() {
-                    ui.ctx().copy_text(code.clone());
+                    ui.ctx().copy_text(text.clone());
                 }
                 ui.weak("Loads the same module with the same manifest, options and input.");
             });
             egui::ScrollArea::both()
                 .id_salt("export_code")
                 .show(ui, |ui| {
-                    let mut text = code.as_str();
                     ui.add(
-                        egui::TextEdit::multiline(&mut text)
+                        egui::TextEdit::multiline(&mut text.as_str())
                             .id_salt("export_text")
                             .code_editor()
                             .desired_width(f32::INFINITY),
@@ -317,22 +240,5 @@ pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
                     .on_hover_text("Generated host code (read-only)");
                 });
         });
-    app.show_export = open;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn changed_lines_pair_with_their_replacements() {
-        let lines = diff::lines("a\nb\nc", "a\nB\nc\nd");
-        let rows = paired_rows(&lines);
-        assert_eq!(rows.len(), 4);
-        assert_eq!(
-            rows[1],
-            (Some(("b".to_string(), true)), Some(("B".to_string(), true)))
-        );
-        assert_eq!(rows[3], (None, Some(("d".to_string(), true))));
-    }
+    app.view.show_export = open;
 }

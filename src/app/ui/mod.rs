@@ -1,8 +1,8 @@
 //! Layout of the window: menu bar, status bar, the plugin/sandbox/host side panel, and the
-//! central area with the toolbar, the input editor and the results. One file per panel.
+//! central area with the toolbar, the input editor and the results. One file per panel; every
+//! menu item and toolbar button comes from the [`Action`] table.
 
 mod compare;
-pub(crate) use compare::DiffRow;
 mod host_panel;
 mod input_panel;
 mod json_highlight;
@@ -14,19 +14,17 @@ pub(crate) mod widgets;
 use egui::{RichText, Ui};
 
 use super::App;
-use super::command::{Action, Command};
-use super::state::{PluginRef, ThemeChoice};
+use super::action::Action;
+use super::state::ThemeChoice;
+use crate::runner::Phase;
 use crate::samples::SAMPLES;
+use crate::workbench::{self, PluginSlot, RunSlot};
 
-/// Text being typed into "add" rows of the side panel, not yet committed to the state.
-#[derive(Default)]
-pub(crate) struct PanelDrafts {
-    pub host: String,
-    /// Key and value being typed for a new config entry, kv entry and secret.
-    pub config: (String, String),
-    pub kv: (String, String),
-    pub secret: (String, String),
-}
+/// The side panel's width limits: it never grows with its content (long values wrap or are
+/// cut with a tooltip), so the centre keeps its room.
+const SIDE_PANEL_MIN: f32 = 260.0;
+const SIDE_PANEL_DEFAULT: f32 = 340.0;
+const SIDE_PANEL_MAX: f32 = 560.0;
 
 /// Lays out the whole window.
 pub(crate) fn show(app: &mut App, ui: &mut Ui) {
@@ -34,8 +32,8 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     egui::Panel::bottom("status_bar").show(ui, |ui| status_bar(app, ui));
     egui::Panel::left("side_panel")
         .resizable(true)
-        .default_size(340.0)
-        .min_size(260.0)
+        .default_size(SIDE_PANEL_DEFAULT)
+        .size_range(SIDE_PANEL_MIN..=SIDE_PANEL_MAX)
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
@@ -67,11 +65,8 @@ fn menu_bar(app: &mut App, ui: &mut Ui) {
         ui.menu_button("Samples", |ui| {
             for sample in SAMPLES {
                 ui.horizontal(|ui| {
-                    let button = egui::Button::new(sample.name).min_size(egui::vec2(90.0, 0.0));
-                    if ui.add(button).on_hover_text(sample.description).clicked() {
-                        app.send(Command::OpenSample(sample.name));
-                        ui.close();
-                    }
+                    ui.set_min_width(90.0);
+                    Action::OpenSample(sample).menu_item(ui, app);
                     ui.weak(sample.description);
                 });
             }
@@ -83,168 +78,90 @@ fn menu_bar(app: &mut App, ui: &mut Ui) {
 }
 
 fn file_menu(app: &mut App, ui: &mut Ui) {
-    if let Some(c) = Action::Open.menu_button(ui, true) {
-        app.send(c);
-    }
-    if let Some(c) = Action::OpenSession.menu_button(ui, true) {
-        app.send(c);
-    }
-    let is_file = matches!(app.state.plugin, PluginRef::File(_));
-    if let Some(c) = Action::Reload.menu_button(ui, is_file) {
-        app.send(c);
+    for action in [Action::OpenPlugin, Action::OpenSession, Action::Reload] {
+        action.menu_item(ui, app);
     }
     ui.menu_button("Open recent", |ui| {
-        if app.state.recent_files.is_empty() {
+        let recent = app.workbench.state().recent_files.clone();
+        if recent.is_empty() {
             ui.weak("No recent files");
         }
-        for path in app.state.recent_files.clone() {
-            if ui.button(path.display().to_string()).clicked() {
-                app.send(Command::OpenPath(path));
-                ui.close();
-            }
+        for path in recent {
+            Action::OpenRecent(path).menu_item(ui, app);
         }
     });
     ui.menu_button("Open recent session", |ui| {
-        if app.state.recent_sessions.is_empty() {
+        let recent = app.workbench.state().recent_sessions.clone();
+        if recent.is_empty() {
             ui.weak("No recent sessions");
         }
-        for path in app.state.recent_sessions.clone() {
-            if ui.button(path.display().to_string()).clicked() {
-                app.send(Command::OpenPath(path));
-                ui.close();
-            }
+        for path in recent {
+            Action::OpenRecent(path).menu_item(ui, app);
         }
     });
     ui.separator();
-    let has_plugin = app.loaded.is_some();
-    if let Some(c) = Action::SaveSession.menu_button(ui, has_plugin) {
-        app.send(c);
+    for action in [
+        Action::SaveSession,
+        Action::SaveSessionAs,
+        Action::SaveBundleAs,
+    ] {
+        action.menu_item(ui, app);
     }
+    let mut secrets = app.workbench.state().bundle_secrets;
     if ui
-        .add_enabled(has_plugin, egui::Button::new("Save session as…"))
-        .on_hover_text("Save the session to a new file (the plugin by path)")
-        .clicked()
+        .checkbox(&mut secrets, "Include secret values when saving")
+        .on_hover_text("Off: sessions and bundles keep secret names with empty values")
+        .changed()
     {
-        app.send(Command::SaveSessionAs);
-        ui.close();
-    }
-    if ui
-        .add_enabled(has_plugin, egui::Button::new("Save as bundle (embed plugin)…"))
-        .on_hover_text("A self-contained file: the plugin's bytes inside, for sharing and `extism-playground replay`")
-        .clicked()
-    {
-        app.send(Command::SaveBundleAs);
-        ui.close();
-    }
-    ui.checkbox(
-        &mut app.state.bundle_secrets,
-        "Include secret values when saving",
-    )
-    .on_hover_text("Off: sessions and bundles keep secret names with empty values");
-    ui.separator();
-    if ui
-        .button("Import Extism manifest…")
-        .on_hover_text("Open an Extism manifest JSON: its modules and options")
-        .clicked()
-    {
-        app.send(Command::OpenDialog);
-        ui.close();
-    }
-    if ui
-        .add_enabled(has_plugin, egui::Button::new("Export Extism manifest…"))
-        .on_hover_text("The plugin and sandbox options as a manifest for the extism CLI and SDKs")
-        .clicked()
-    {
-        app.send(Command::ExportManifestDialog);
-        ui.close();
-    }
-    if ui
-        .add_enabled(has_plugin, egui::Button::new("Export host code…"))
-        .on_hover_text("Go and Rust programs that run this scenario with the Extism SDKs")
-        .clicked()
-    {
-        app.send(Command::ShowExportCode);
-        ui.close();
+        app.send(workbench::Command::SetBundleSecrets(secrets));
     }
     ui.separator();
-    if ui.button("Load input from file…").clicked() {
-        app.send(Command::LoadInputDialog);
-        ui.close();
-    }
-    let has_output = app.last.is_some();
-    if ui
-        .add_enabled(has_output, egui::Button::new("Save output…"))
-        .clicked()
-    {
-        app.send(Command::SaveOutputDialog);
-        ui.close();
+    for action in [
+        Action::ImportManifest,
+        Action::ExportManifest,
+        Action::ExportHostCode,
+    ] {
+        action.menu_item(ui, app);
     }
     ui.separator();
-    if ui.button("Quit").clicked() {
-        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+    for action in [Action::LoadInput, Action::SaveOutput] {
+        action.menu_item(ui, app);
     }
+    ui.separator();
+    Action::Quit.menu_item(ui, app);
 }
 
 fn run_menu(app: &mut App, ui: &mut Ui) {
-    let can_run = app.running.is_none();
-    let has_last = app.last.is_some();
     for action in [
         Action::Run,
+        Action::Bench,
         Action::Stop,
         Action::Reset,
         Action::FormatInput,
     ] {
-        let enabled = match action {
-            Action::Run => can_run,
-            Action::Stop => !can_run,
-            _ => true,
-        };
-        if let Some(c) = action.menu_button(ui, enabled) {
-            app.send(c);
-        }
+        action.menu_item(ui, app);
     }
     ui.separator();
-    if ui
-        .add_enabled(has_last, egui::Button::new("Record expected output"))
-        .on_hover_text(
-            "Remember the last run's outcome; later runs and `replay` are checked against it",
-        )
-        .clicked()
-    {
-        app.send(Command::RecordExpected);
-        ui.close();
+    for action in [
+        Action::RecordExpected,
+        Action::ClearExpected,
+        Action::CopyOutput,
+        Action::CopyError,
+        Action::ClearLogs,
+    ] {
+        action.menu_item(ui, app);
     }
-    if ui
-        .add_enabled(
-            app.state.expected.is_some(),
-            egui::Button::new("Clear expected output"),
-        )
-        .clicked()
-    {
-        app.send(Command::ClearExpected);
-        ui.close();
-    }
-}
-
-fn set_theme(ui: &Ui, choice: ThemeChoice) {
-    ui.ctx().set_theme(match choice {
-        ThemeChoice::System => egui::ThemePreference::System,
-        ThemeChoice::Light => egui::ThemePreference::Light,
-        ThemeChoice::Dark => egui::ThemePreference::Dark,
-    });
 }
 
 fn view_menu(app: &mut App, ui: &mut Ui) {
-    for (choice, label) in [
-        (ThemeChoice::System, "Follow system theme"),
-        (ThemeChoice::Light, "Light"),
-        (ThemeChoice::Dark, "Dark"),
-    ] {
+    for choice in [ThemeChoice::System, ThemeChoice::Light, ThemeChoice::Dark] {
+        let action = Action::Theme(choice);
         if ui
-            .radio_value(&mut app.state.theme, choice, label)
+            .radio(app.theme == choice, action.label())
+            .on_hover_text(action.tooltip())
             .clicked()
         {
-            set_theme(ui, choice);
+            app.send(action.command());
             ui.close();
         }
     }
@@ -264,90 +181,131 @@ fn theme_switch(app: &mut App, ui: &mut Ui) {
             .on_hover_text(hover)
             .clicked()
         {
-            app.state.theme = next;
-            set_theme(ui, next);
+            app.send(Action::Theme(next).command());
         }
     });
 }
 
 fn toolbar(app: &mut App, ui: &mut Ui) {
     ui.horizontal(|ui| {
-        let functions: Vec<String> = app
-            .loaded
-            .as_ref()
-            .map(|l| l.inspection.callable_functions().iter().map(|s| (*s).to_string()).collect())
-            .unwrap_or_default();
-        let mut selected = app.state.function.clone();
-        let label = ui.label("Function");
-        let picker = egui::ComboBox::from_id_salt("function_picker")
-            .selected_text(RichText::new(&selected).monospace())
-            .width(200.0)
-            .show_ui(ui, |ui| {
-                ui.set_min_width(200.0);
-                for f in &functions {
-                    ui.selectable_value(&mut selected, f.clone(), RichText::new(f).monospace());
-                }
-            });
-        let _ = picker.response.labelled_by(label.id);
-        if selected != app.state.function {
-            app.send(Command::SelectFunction(selected));
-        }
+        function_picker(app, ui);
         ui.separator();
-        if let Some(running) = &app.running {
+        if let RunSlot::Running(running) = app.workbench.run_slot() {
             ui.add(egui::Spinner::new());
-            let elapsed = running.started.elapsed().as_secs_f64();
-            let what = if running.stop_requested { "Stopping" } else { "Running" };
-            ui.label(format!("{what} {}… {elapsed:.1} s", running.function));
-            if let Some(c) = Action::Stop.button(ui, !running.stop_requested) {
-                app.send(c);
+            ui.label(running_text(running));
+            let stop = Action::Stop;
+            if running.stop_requested {
+                ui.add_enabled(false, egui::Button::new(stop.label()));
+            } else {
+                stop.button(ui, app, None);
             }
         } else {
-            let blocker = app.run_blocker();
-            let hover = blocker.clone().unwrap_or_else(|| Action::Run.hover_text(ui.ctx()));
-            let run = ui
-                .add_enabled(blocker.is_none(), egui::Button::new(RichText::new(Action::Run.label()).strong()))
-                .on_hover_text(&hover)
-                .on_disabled_hover_text(&hover);
-            if run.clicked() {
-                app.send(Command::Run);
-            }
-            let bench = ui
-                .add_enabled(blocker.is_none(), egui::Button::new("Bench"))
-                .on_hover_text("Call the function this many times on the warm instance (inside the worker) and show calls/s, percentiles and a histogram in Timing. Logs are kept at info and above.")
-                .on_disabled_hover_text(&hover);
-            let loops = ui
-                .add(egui::DragValue::new(&mut app.state.bench_loops).range(2..=10_000_000).suffix(" calls"))
-                .labelled_by(bench.id);
-            let _ = loops;
-            if bench.clicked() {
-                app.send(Command::RunBench);
+            Action::Run.button(ui, app, Some(RichText::new(Action::Run.label()).strong()));
+            let bench = Action::Bench.button(ui, app, None);
+            let mut loops = app.workbench.state().bench_loops;
+            if ui
+                .add(
+                    egui::DragValue::new(&mut loops)
+                        .range(2..=10_000_000)
+                        .suffix(" calls"),
+                )
+                .labelled_by(bench.id)
+                .changed()
+            {
+                app.send(workbench::Command::SetBenchLoops(loops));
             }
         }
         ui.separator();
-        ui.checkbox(&mut app.state.keep_state, "Keep state")
-            .on_hover_text("On: calls share one warm instance, as a long-lived host's do.\nOff: every call gets a fresh instance.");
-        if let Some(c) = Action::Reset.button(ui, true) {
-            app.send(c);
+        let mut keep = app.workbench.state().keep_state;
+        if ui
+            .checkbox(&mut keep, "Keep state")
+            .on_hover_text("On: calls share one warm instance, as a long-lived host's do.\nOff: every call gets a fresh instance.")
+            .changed()
+        {
+            app.send(workbench::Command::SetKeepState(keep));
         }
+        Action::Reset.button(ui, app, None);
     });
+}
+
+/// What the toolbar and the outcome say while a call runs.
+pub(super) fn running_text(running: &workbench::Running) -> String {
+    let elapsed = running.started.elapsed().as_secs_f64();
+    let function = &running.function;
+    if running.stop_requested {
+        return format!("Stopping {function}… {elapsed:.1} s");
+    }
+    match running.call.phase() {
+        Phase::Loading => format!("Loading the plugin for {function}… {elapsed:.1} s"),
+        Phase::Starting => format!("Starting {function}… {elapsed:.1} s"),
+        Phase::Calling if running.loops > 1 => format!(
+            "Running {function}: {} of {} calls… {elapsed:.1} s",
+            running.call.calls_done(),
+            running.loops
+        ),
+        Phase::Calling => format!("Running {function}… {elapsed:.1} s"),
+    }
+}
+
+/// The function combo box: the plugin's entry points, then its toolchain internals.
+fn function_picker(app: &mut App, ui: &mut Ui) {
+    let (entries, internals): (Vec<String>, Vec<String>) = app
+        .workbench
+        .session()
+        .map(|s| {
+            let i = s.inspection();
+            let owned = |v: Vec<&str>| v.into_iter().map(str::to_string).collect();
+            (owned(i.entry_points()), owned(i.toolchain_internals()))
+        })
+        .unwrap_or_default();
+    let current = app.workbench.state().function.clone();
+    let mut selected = current.clone();
+    let label = ui.label("Function");
+    let picker = egui::ComboBox::from_id_salt("function_picker")
+        .selected_text(RichText::new(&selected).monospace())
+        .width(200.0)
+        .show_ui(ui, |ui| {
+            ui.set_min_width(200.0);
+            for f in &entries {
+                ui.selectable_value(&mut selected, f.clone(), RichText::new(f).monospace());
+            }
+            if !internals.is_empty() {
+                ui.separator();
+                ui.weak("Toolchain internals");
+                for f in &internals {
+                    ui.selectable_value(
+                        &mut selected,
+                        f.clone(),
+                        RichText::new(f).monospace().weak(),
+                    );
+                }
+            }
+        });
+    let _ = picker.response.labelled_by(label.id);
+    if selected != current {
+        app.send(workbench::Command::SelectFunction(selected));
+    }
 }
 
 fn status_bar(app: &App, ui: &mut Ui) {
     ui.horizontal(|ui| {
-        let plugin = app
-            .loaded
-            .as_ref()
-            .map_or("no plugin", |l| l.plugin.display_name.as_str());
+        let wb = &app.workbench;
+        let plugin = match wb.plugin() {
+            PluginSlot::Ready(ready) => ready.session.plugin().display_name.clone(),
+            PluginSlot::Opening(opening) => format!("opening {}", opening.source.label()),
+            PluginSlot::Empty | PluginSlot::Failed { .. } => "no plugin".to_string(),
+        };
         ui.label(RichText::new(plugin).strong());
         ui.separator();
-        let instance = match (&app.reset_reason, app.session.is_some()) {
+        let instance = match (wb.fresh_reason(), wb.session()) {
             (Some(reason), _) => format!("next run: new instance ({reason})"),
-            (None, true) if app.state.keep_state => "warm instance".to_string(),
-            (None, true) => "fresh instance per call".to_string(),
-            (None, false) => "not started".to_string(),
+            (None, Some(session)) if session.next_call_is_fresh() => "not started".to_string(),
+            (None, Some(_)) if wb.state().keep_state => "warm instance".to_string(),
+            (None, Some(_)) => "fresh instance per call".to_string(),
+            (None, None) => "not started".to_string(),
         };
         ui.label(instance);
-        if let Some(status) = &app.status {
+        if let Some(status) = wb.status() {
             ui.separator();
             let text = RichText::new(&status.text);
             if status.is_error {
@@ -374,7 +332,7 @@ fn drop_overlay(ui: &Ui) {
     painter.text(
         rect.center(),
         egui::Align2::CENTER_CENTER,
-        "Drop a .wasm module or manifest to open it",
+        "Drop a .wasm module, manifest, session or bundle to open it",
         egui::TextStyle::Heading.resolve(ui.style()),
         egui::Color32::WHITE,
     );

@@ -1,139 +1,213 @@
-//! The open plugin: file, size, hash, toolchain, hot reload; its exports (callable ones pick the
-//! function) and imports, each marked satisfied or not, with what to do about it.
+//! The open plugin: file, size, hash, toolchain, hot reload; its exports (entry points pick the
+//! function; toolchain internals folded away) and imports, each marked provided or not, with
+//! what to do about it.
 
 use egui::{Color32, RichText, Ui};
 
 use super::super::App;
-use super::super::command::Command;
-use super::super::state::PluginRef;
-use super::widgets::{bytes, section};
-use crate::runner::Inspection;
-use crate::runner::inspect::ImportGroup;
+use super::super::action::Action;
+use super::widgets::{bytes, long_value, section};
+use crate::runner::inspect::{ImportGroup, Linkage};
+use crate::runner::{Inspection, Session};
+use crate::workbench::{self, PluginSlot};
 
 pub(super) fn show(app: &mut App, ui: &mut Ui) {
     section(ui, "Plugin", true, |ui| plugin_info(app, ui));
-    let Some(loaded) = &app.loaded else { return };
-    let inspection = loaded.inspection.clone();
-    let linked = loaded.plugin.linked_module_names();
-    let unsatisfied = inspection.unsatisfied_imports(app.state.options.wasi, &linked);
+    let Some(session) = app.workbench.session().cloned() else {
+        return;
+    };
+    let unsatisfied = session.unsatisfied_imports();
     if !unsatisfied.is_empty() {
         explain_unsatisfied(app, ui, &unsatisfied);
     }
-    section(ui, "Exports", true, |ui| exports(app, ui, &inspection));
-    section(ui, "Imports", false, |ui| {
-        imports(app, ui, &inspection, &linked);
-    });
+    let inspection = session.inspection();
+    section(ui, "Exports", true, |ui| exports(app, ui, inspection));
+    section(ui, "Imports", false, |ui| imports(ui, &session));
 }
 
 fn plugin_info(app: &mut App, ui: &mut Ui) {
-    if let Some(error) = &app.load_error {
-        ui.colored_label(
-            ui.visuals().error_fg_color,
-            format!("Could not open: {error}"),
+    let origin_path = app
+        .workbench
+        .ready()
+        .and_then(|r| r.origin.path())
+        .map(std::path::Path::to_path_buf);
+    let (session, open_error) = match app.workbench.plugin() {
+        PluginSlot::Empty => {
+            ui.label("Open a .wasm module or an Extism manifest (File, Open plugin, or drop it on the window).");
+            return;
+        }
+        PluginSlot::Opening(opening) => {
+            ui.horizontal(|ui| {
+                ui.add(egui::Spinner::new());
+                ui.add(egui::Label::new(format!("Opening {}…", opening.source.label())).wrap());
+            });
+            match &opening.previous {
+                Some(previous) => (previous.session.clone(), None),
+                None => return,
+            }
+        }
+        PluginSlot::Failed { source, error } => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("Could not open {}: {error}", source.label()),
+            );
+            return;
+        }
+        PluginSlot::Ready(ready) => (ready.session.clone(), ready.open_error.clone()),
+    };
+    if let Some(error) = open_error {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("Could not open: {error}"))
+                    .color(ui.visuals().error_fg_color),
+            )
+            .wrap(),
         );
     }
-    let Some(loaded) = &app.loaded else {
-        ui.label("Open a .wasm module or an Extism manifest (File, Open plugin, or drop it on the window).");
-        return;
-    };
-    let i = &loaded.inspection;
-    egui::Grid::new("plugin_info")
-        .num_columns(2)
-        .spacing([8.0, 4.0])
-        .show(ui, |ui| {
-            ui.label("File");
-            ui.label(RichText::new(&loaded.plugin.display_name).strong());
-            ui.end_row();
-            if let PluginRef::File(path) = &app.state.plugin {
-                ui.label("Path");
-                ui.label(RichText::new(path.display().to_string()).small())
-                    .on_hover_text(path.display().to_string());
-                ui.end_row();
+    facts(ui, &session, origin_path.as_deref());
+    if origin_path.is_some() {
+        ui.horizontal(|ui| {
+            let mut hot = app.workbench.state().hot_reload;
+            if ui
+                .checkbox(&mut hot, "Hot reload")
+                .on_hover_text(
+                    "Reload the plugin when its file changes on disk (e.g. after a rebuild)",
+                )
+                .changed()
+            {
+                app.send(workbench::Command::SetHotReload(hot));
             }
-            ui.label("Size");
-            ui.label(bytes(i.size_bytes));
-            ui.end_row();
-            ui.label("sha256");
-            ui.horizontal(|ui| {
-                ui.label(RichText::new(&i.sha256[..16]).monospace())
-                    .on_hover_text(&i.sha256);
-                if ui
-                    .small_button("Copy")
-                    .on_hover_text("Copy the full sha256")
-                    .clicked()
-                {
-                    ui.ctx().copy_text(i.sha256.clone());
-                }
-            });
-            ui.end_row();
-            if let Some(toolchain) = i.toolchain_summary() {
-                ui.label("Toolchain");
-                ui.label(RichText::new(toolchain).small());
-                ui.end_row();
-            }
-            for m in &i.memories {
-                ui.label("Memory");
-                let max = m
-                    .max_pages
-                    .map_or_else(|| "no max".to_string(), |p| format!("max {p} pages"));
-                ui.label(format!("{} pages initial, {max}", m.initial_pages));
-                ui.end_row();
-            }
-            ui.label("WASI");
-            ui.label(if i.needs_wasi { "needed" } else { "not needed" });
-            ui.end_row();
-            if loaded.plugin.modules.len() > 1 {
-                ui.label("Modules");
-                ui.label(format!(
-                    "{} (linked: {})",
-                    loaded.plugin.modules.len(),
-                    loaded.plugin.linked_module_names().join(", ")
-                ));
-                ui.end_row();
-            }
+            Action::Reload.button(ui, app, Some(RichText::new("Reload").small()));
         });
-    if matches!(app.state.plugin, PluginRef::File(_)) {
-        ui.checkbox(&mut app.state.hot_reload, "Hot reload")
-            .on_hover_text(
-                "Reload the plugin when its file changes on disk (e.g. after a rebuild)",
-            );
+    }
+}
+
+/// What the module is: file, path, size, hash, toolchain, memory, WASI, modules.
+fn facts(ui: &mut Ui, session: &Session, origin_path: Option<&std::path::Path>) {
+    let i = session.inspection();
+    let plugin = session.plugin();
+    long_value(ui, "File", RichText::new(&plugin.display_name).strong());
+    if let Some(path) = &origin_path {
+        long_value(
+            ui,
+            "Path",
+            RichText::new(path.display().to_string()).small(),
+        );
+    }
+    ui.horizontal(|ui| {
+        ui.label("Size");
+        ui.label(bytes(i.size_bytes));
+    });
+    ui.horizontal(|ui| {
+        ui.label("sha256");
+        ui.label(RichText::new(&i.sha256[..16]).monospace())
+            .on_hover_text(&i.sha256);
+        if ui
+            .small_button("Copy")
+            .on_hover_text("Copy the full sha256")
+            .clicked()
+        {
+            ui.ctx().copy_text(i.sha256.clone());
+        }
+    });
+    if let Some(toolchain) = i.toolchain_summary() {
+        long_value(ui, "Toolchain", RichText::new(toolchain).small());
+    }
+    for m in &i.memories {
+        let max = m
+            .max_pages
+            .map_or_else(|| "no max".to_string(), |p| format!("max {p} pages"));
+        long_value(
+            ui,
+            "Memory",
+            RichText::new(format!("{} pages initial, {max}", m.initial_pages)),
+        );
+    }
+    ui.horizontal(|ui| {
+        ui.label("WASI");
+        ui.label(if i.needs_wasi { "needed" } else { "not needed" });
+    });
+    if plugin.modules.len() > 1 {
+        long_value(
+            ui,
+            "Modules",
+            RichText::new(format!(
+                "{} (linked: {})",
+                plugin.modules.len(),
+                plugin.linked_module_names().join(", ")
+            )),
+        );
     }
 }
 
 fn exports(app: &mut App, ui: &mut Ui, inspection: &Inspection) {
-    let mut exports: Vec<_> = inspection.exports.iter().collect();
-    exports.sort_by(|a, b| (!a.callable, &a.name).cmp(&(!b.callable, &b.name)));
-    for export in exports {
+    let entries = inspection.entry_points();
+    let internals = inspection.toolchain_internals();
+    let current = app.workbench.state().function.clone();
+    let mut pick = |ui: &mut Ui, name: &str, weak: bool| {
+        let export = inspection.export(name);
+        let sig = export
+            .and_then(|e| e.signature.as_ref())
+            .map_or_else(String::new, ToString::to_string);
+        let mut text = RichText::new(name).monospace();
+        if weak {
+            text = text.weak();
+        }
+        let response = ui
+            .selectable_label(name == current, text)
+            .on_hover_text(format!("{sig}\nClick to call this function"));
+        if response.clicked() {
+            app.send(workbench::Command::SelectFunction(name.to_string()));
+        }
+    };
+    if entries.is_empty() {
+        ui.weak("No plugin functions (none takes no parameters and returns i32 or nothing)");
+    }
+    for name in &entries {
+        pick(ui, name, false);
+    }
+    if !internals.is_empty() {
+        egui::CollapsingHeader::new(format!("Toolchain internals · {}", internals.len()))
+            .id_salt("toolchain_internals")
+            .default_open(internals.contains(&current.as_str()))
+            .show(ui, |ui| {
+                ui.weak("Added by the plugin's toolchain; callable, but rarely what you mean.");
+                for name in &internals {
+                    pick(ui, name, true);
+                }
+            });
+    }
+    let mut others: Vec<_> = inspection.exports.iter().filter(|e| !e.callable).collect();
+    others.sort_by(|a, b| a.name.cmp(&b.name));
+    for export in others {
         let sig = export.signature.as_ref().map_or_else(
             || format!("{:?}", export.kind).to_lowercase(),
             ToString::to_string,
         );
-        if export.callable {
-            let selected = export.name == app.state.function;
-            let response = ui
-                .selectable_label(selected, RichText::new(&export.name).monospace())
-                .on_hover_text(format!("{sig}\nClick to call this function"));
-            if response.clicked() {
-                app.send(Command::SelectFunction(export.name.clone()));
-            }
-        } else {
-            ui.add_enabled(
-                false,
-                egui::Label::new(
-                    RichText::new(format!("{}  {sig}", export.name))
-                        .monospace()
-                        .weak(),
-                ),
+        ui.add_enabled(
+            false,
+            egui::Label::new(
+                RichText::new(format!("{}  {sig}", export.name))
+                    .monospace()
+                    .weak(),
             )
-            .on_disabled_hover_text(
-                "Not an Extism plugin function: those take no parameters and return i32 or nothing",
-            );
-        }
+            .truncate(),
+        )
+        .on_disabled_hover_text(
+            "Not an Extism plugin function: those take no parameters and return i32 or nothing",
+        );
     }
 }
 
-fn imports(app: &mut App, ui: &mut Ui, inspection: &Inspection, linked: &[String]) {
-    let wasi = app.state.options.wasi;
+fn imports(ui: &mut Ui, session: &Session) {
+    let inspection = session.inspection();
+    let linked = session.plugin().linked_module_names();
+    let options = session.options();
+    let linkage = Linkage {
+        wasi: options.wasi,
+        linked_modules: &linked,
+        host: session.host_functions(),
+    };
     if inspection.imports.is_empty() {
         ui.weak("No imports");
     }
@@ -150,7 +224,7 @@ fn imports(app: &mut App, ui: &mut Ui, inspection: &Inspection, linked: &[String
             .default_open(group != ImportGroup::ExtismEnv)
             .show(ui, |ui| {
                 for import in imports {
-                    let problem = Inspection::import_problem(import, wasi, linked);
+                    let problem = Inspection::import_problem(import, &linkage);
                     let sig = import
                         .signature
                         .as_ref()
@@ -162,9 +236,11 @@ fn imports(app: &mut App, ui: &mut Ui, inspection: &Inspection, linked: &[String
                     };
                     ui.horizontal(|ui| {
                         ui.colored_label(color, mark);
-                        let label = ui.label(RichText::new(&import.name).monospace());
-                        label.on_hover_text(match &problem {
-                            Some(p) => format!("{sig}\nCannot be satisfied: {p}"),
+                        ui.add(
+                            egui::Label::new(RichText::new(&import.name).monospace()).truncate(),
+                        )
+                        .on_hover_text(match &problem {
+                            Some(p) => format!("{sig}\nCannot be provided: {p}"),
                             None => format!("{sig}\nProvided by this host"),
                         });
                     });
@@ -173,7 +249,7 @@ fn imports(app: &mut App, ui: &mut Ui, inspection: &Inspection, linked: &[String
     }
 }
 
-/// Says, before Run, which imports cannot be satisfied and how to fix it.
+/// Says, before Run, which imports cannot be provided and how to fix it.
 fn explain_unsatisfied(
     app: &mut App,
     ui: &mut Ui,
@@ -190,17 +266,17 @@ fn explain_unsatisfied(
                 ),
             );
             for u in unsatisfied.iter().take(6) {
-                ui.label(RichText::new(u.to_string()).small());
+                ui.add(egui::Label::new(RichText::new(u.to_string()).small()).wrap());
             }
             if unsatisfied.len() > 6 {
                 ui.weak(format!("… and {} more", unsatisfied.len() - 6));
             }
-            if unsatisfied
-                .iter()
-                .all(|u| u.module == crate::runner::inspect::WASI_P1)
-                && ui.button("Turn WASI on").clicked()
+            if Action::EnableWasi.availability(app).is_ok()
+                && unsatisfied
+                    .iter()
+                    .all(|u| u.module == crate::runner::inspect::WASI_P1)
             {
-                app.send(Command::EnableWasi);
+                Action::EnableWasi.button(ui, app, None);
             }
         });
 }

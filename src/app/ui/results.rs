@@ -5,12 +5,13 @@
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use super::super::App;
-use super::super::command::Command;
-use super::super::state::{OutputView, ResultTab};
-use super::super::view::RunView;
+use super::super::action::Action;
+use super::super::state::ResultTab;
+use super::super::{App, OutputView};
 use super::widgets::{bytes, ms, printable};
 use crate::runner::{LogLevel, LogSource};
+use crate::workbench::view::RunView;
+use crate::workbench::{RunSlot, RunSummary};
 
 const ROW_HEIGHT: f32 = 18.0;
 /// Characters of one output line shown; the rest is in Copy/Save.
@@ -18,14 +19,15 @@ const MAX_LINE_CHARS: usize = 2000;
 
 pub(super) fn show(app: &mut App, ui: &mut Ui) {
     outcome(app, ui);
-    if app.running.is_none() {
+    if !app.workbench.is_running() {
         super::compare::expected_banner(app, ui);
     }
     ui.separator();
     ui.horizontal(|ui| {
-        let logs = app.last.as_ref().map_or(0, |l| l.report.logs.len());
-        let calls = app.last.as_ref().map_or(0, |l| l.report.host_calls.len());
-        let tab = &mut app.state.result_tab;
+        let last = app.workbench.last();
+        let logs = last.map_or(0, |l| l.report.logs.len());
+        let calls = last.map_or(0, |l| l.report.host_calls.len());
+        let tab = &mut app.result_tab;
         ui.selectable_value(tab, ResultTab::Output, "Output");
         ui.selectable_value(tab, ResultTab::Logs, format!("Logs ({logs})"));
         ui.selectable_value(tab, ResultTab::HostCalls, format!("Host calls ({calls})"));
@@ -33,7 +35,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         ui.selectable_value(tab, ResultTab::History, "History");
     });
     ui.separator();
-    match app.state.result_tab {
+    match app.result_tab {
         ResultTab::Output => output(app, ui),
         ResultTab::Logs => logs(app, ui),
         ResultTab::HostCalls => host_calls(app, ui),
@@ -43,7 +45,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
 }
 
 /// The number, function and outcome cells of a history row (`outcome` in the outcome's color).
-pub(super) fn run_cells(ui: &mut Ui, run: &super::super::RunSummary, outcome: String) {
+pub(super) fn run_cells(ui: &mut Ui, run: &RunSummary, outcome: String) {
     ui.label(run.number.to_string());
     ui.label(RichText::new(&run.function).monospace());
     if run.ok {
@@ -62,18 +64,15 @@ fn ok_color(ui: &Ui) -> Color32 {
 }
 
 fn outcome(app: &mut App, ui: &mut Ui) {
-    if let Some(running) = &app.running {
+    if let RunSlot::Running(running) = app.workbench.run_slot() {
+        let text = super::running_text(running);
         ui.horizontal(|ui| {
             ui.add(egui::Spinner::new());
-            ui.label(format!(
-                "Calling {}… {:.1} s",
-                running.function,
-                running.started.elapsed().as_secs_f64()
-            ));
+            ui.label(text);
         });
         return;
     }
-    let Some(last) = &app.last else {
+    let Some(last) = app.workbench.last() else {
         ui.weak("Run the function to see its output, logs and timing here.");
         return;
     };
@@ -92,26 +91,28 @@ fn outcome(app: &mut App, ui: &mut Ui) {
             });
         }
         Some(error) => {
-            let mut copy = false;
+            let kind = error.kind;
+            // Owned: the Copy error button below borrows the app.
+            let message = error.message.clone();
+            let summary = format!(
+                "{} failed after {}",
+                report.function,
+                ms(report.timings.call_ms)
+            );
             ui.horizontal(|ui| {
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    RichText::new(format!("✖ {}", error.kind)).strong(),
+                    RichText::new(format!("✖ {kind}")).strong(),
                 );
-                ui.label(format!(
-                    "{} failed after {}",
-                    report.function,
-                    ms(report.timings.call_ms)
-                ));
-                copy = ui.small_button("Copy error").clicked();
+                ui.label(summary);
+                Action::CopyError.button(ui, app, None);
             });
-            let mut message = error.message.as_str();
             egui::ScrollArea::vertical()
                 .id_salt("error_scroll")
                 .max_height(110.0)
                 .show(ui, |ui| {
                     ui.add(
-                        egui::TextEdit::multiline(&mut message)
+                        egui::TextEdit::multiline(&mut message.as_str())
                             .id_salt("error_message")
                             .code_editor()
                             .desired_width(f32::INFINITY)
@@ -119,49 +120,46 @@ fn outcome(app: &mut App, ui: &mut Ui) {
                     )
                     .on_hover_text("The full error message (selectable)");
                 });
-            if copy {
-                app.send(Command::CopyError);
-            }
         }
     }
 }
 
 fn output(app: &mut App, ui: &mut Ui) {
-    let Some(last) = &mut app.last else { return };
+    let Some(last) = app.workbench.last() else {
+        return;
+    };
     let total = last.report.output.len();
-    let mut send = None;
+    let is_json = last.pretty_json().is_some();
+    // Until the user picks, JSON when the output is JSON.
+    let shown = match app.view.output_view {
+        OutputView::Auto if is_json => OutputView::Json,
+        OutputView::Auto => OutputView::Text,
+        picked => picked,
+    };
     ui.horizontal(|ui| {
-        let view = &mut app.state.output_view;
-        ui.selectable_value(view, OutputView::Text, "Text");
-        ui.selectable_value(view, OutputView::Json, "JSON");
-        ui.selectable_value(view, OutputView::Hex, "Hex");
+        for (view, label) in [
+            (OutputView::Text, "Text"),
+            (OutputView::Json, "JSON"),
+            (OutputView::Hex, "Hex"),
+        ] {
+            if ui.selectable_label(shown == view, label).clicked() {
+                app.view.output_view = view;
+            }
+        }
         ui.separator();
         ui.weak(bytes(total as u64));
-        if ui
-            .add_enabled(total > 0, egui::Button::new("Copy"))
-            .on_hover_text("Copy the whole output")
-            .clicked()
-        {
-            send = Some(Command::CopyOutput);
-        }
-        if ui
-            .add_enabled(total > 0, egui::Button::new("Save…"))
-            .on_hover_text("Save the full output to a file")
-            .clicked()
-        {
-            send = Some(Command::SaveOutputDialog);
-        }
+        Action::CopyOutput.button(ui, app, Some(RichText::new("Copy")));
+        Action::SaveOutput.button(ui, app, Some(RichText::new("Save…")));
     });
-    if let Some(c) = send {
-        app.send(c);
-    }
-    let Some(last) = &mut app.last else { return };
+    let Some(last) = app.workbench.last() else {
+        return;
+    };
     if total == 0 {
         ui.weak("(no output)");
         return;
     }
-    match app.state.output_view {
-        OutputView::Text => text_rows(ui, last),
+    match shown {
+        OutputView::Text | OutputView::Auto => text_rows(ui, last),
         OutputView::Json => json_rows(ui, last),
         OutputView::Hex => hex_rows(ui, last),
     }
@@ -195,7 +193,7 @@ fn text_rows(ui: &mut Ui, last: &RunView) {
         });
 }
 
-fn json_rows(ui: &mut Ui, last: &mut RunView) {
+fn json_rows(ui: &mut Ui, last: &RunView) {
     let Some(pretty) = last.pretty_json() else {
         ui.weak("The output is not JSON; see Text or Hex.");
         return;
@@ -254,9 +252,8 @@ fn level_color(ui: &Ui, level: LogLevel) -> Color32 {
 }
 
 fn logs(app: &mut App, ui: &mut Ui) {
-    let mut clear = false;
     ui.horizontal(|ui| {
-        let filter = &mut app.state.log_filter;
+        let filter = &mut app.log_filter;
         egui::ComboBox::from_label("Level")
             .selected_text(format!("{} and above", filter.min_level))
             .show_ui(ui, |ui| {
@@ -271,19 +268,13 @@ fn logs(app: &mut App, ui: &mut Ui) {
                 .desired_width(180.0),
         )
         .labelled_by(label.id);
-        clear = ui
-            .button("Clear")
-            .on_hover_text("Clear this call's logs")
-            .clicked();
+        Action::ClearLogs.button(ui, app, Some(RichText::new("Clear")));
     });
-    if clear {
-        app.send(Command::ClearLogs);
-    }
-    let Some(last) = &mut app.last else {
+    let filter = app.log_filter.clone();
+    let Some(last) = app.workbench.last_mut() else {
         ui.weak("No call yet.");
         return;
     };
-    let filter = app.state.log_filter.clone();
     let dropped = last.report.logs_dropped;
     let rows = last.log_rows(&filter).to_vec();
     let logs = &last.report.logs;
@@ -353,15 +344,13 @@ fn logs(app: &mut App, ui: &mut Ui) {
 }
 
 fn host_calls(app: &App, ui: &mut Ui) {
-    let Some(last) = &app.last else {
+    let Some(last) = app.workbench.last() else {
         ui.weak("No call yet.");
         return;
     };
     let calls = &last.report.host_calls;
     if calls.is_empty() {
-        ui.weak(
-            "This call made no calls to the host functions (log_info, kv_get, kv_set, get_secret).",
-        );
+        ui.weak("This call made no calls to host functions.");
         return;
     }
     TableBuilder::new(ui)
@@ -407,7 +396,7 @@ fn host_calls(app: &App, ui: &mut Ui) {
         });
 }
 
-fn bench_stats(ui: &mut Ui, last: &super::super::view::RunView) {
+fn bench_stats(ui: &mut Ui, last: &RunView) {
     let (Some(stats), Some(histogram)) = (&last.report.stats, last.histogram()) else {
         return;
     };
@@ -462,7 +451,8 @@ fn bench_stats(ui: &mut Ui, last: &super::super::view::RunView) {
 }
 
 fn timing(app: &App, ui: &mut Ui) {
-    if let Some(last) = &app.last {
+    let history = app.workbench.history();
+    if let Some(last) = app.workbench.last() {
         bench_stats(ui, last);
         let t = &last.report.timings;
         egui::Grid::new("timing_grid")
@@ -497,20 +487,18 @@ fn timing(app: &App, ui: &mut Ui) {
     } else {
         ui.weak("No call yet.");
     }
-    if app.history.is_empty() {
+    if history.is_empty() {
         return;
     }
     ui.separator();
     ui.label(RichText::new("Recent runs: call time (ms)").strong());
     #[expect(clippy::cast_precision_loss, reason = "run numbers are small")]
-    let points: Vec<[f64; 2]> = app
-        .history
-        .iter()
+    let points: Vec<[f64; 2]> = history
+        .runs()
         .map(|r| [r.number as f64, r.call_ms])
         .collect();
-    let failures: Vec<[f64; 2]> = app
-        .history
-        .iter()
+    let failures: Vec<[f64; 2]> = history
+        .runs()
         .filter(|r| !r.ok)
         .map(|r| {
             #[expect(clippy::cast_precision_loss, reason = "run numbers are small")]
@@ -553,7 +541,7 @@ fn timing(app: &App, ui: &mut Ui) {
                         ui.strong(title);
                     }
                     ui.end_row();
-                    for run in app.history.iter().rev().take(50) {
+                    for run in history.runs().rev().take(50) {
                         run_cells(ui, run, run.outcome.clone());
                         ui.label(ms(run.call_ms));
                         ui.label(format!("{} / {}", ms(run.load_ms), ms(run.instantiate_ms)));

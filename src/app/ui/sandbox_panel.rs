@@ -1,43 +1,82 @@
 //! The sandbox options: WASI, allowed hosts and paths, memory, timeout, fuel, HTTP and var
-//! limits, config. Edits take effect on the next run (the plugin is rebuilt).
+//! limits, config. The panel edits a copy; when a widget reports a change, the copy goes to the
+//! workbench, which hands it to the session (the next run starts on a new instance).
 
 use egui::{RichText, Ui};
 
 use super::super::App;
-use super::super::command::Command;
+use super::super::command::{Command, DialogPurpose};
 use super::widgets::{MapLabels, map_editor, optional_u64, section};
-use crate::runner::AllowedPath;
+use crate::runner::{AllowedPath, SandboxOptions};
+use crate::workbench::{self, FreshReason, OptionsOrigin};
 
 pub(super) fn show(app: &mut App, ui: &mut Ui) {
     section(ui, "Sandbox", true, |ui| {
-        if app.reset_reason.as_deref() == Some("the sandbox options changed") {
+        origin_note(app, ui);
+        if app.workbench.fresh_reason() == Some(FreshReason::OptionsChanged) {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
                 "Options changed: the next run rebuilds the plugin with a new instance.",
             );
         }
-        ui.checkbox(&mut app.state.options.wasi, "WASI")
-            .on_hover_text("Link WASI preview 1 (files, stdout/stderr, clocks, random)");
-        allowed_hosts(app, ui);
-        allowed_paths(app, ui);
-        limits(app, ui);
-        config(app, ui);
+        let mut options = app.workbench.state().options.clone();
+        let mut changed = ui
+            .checkbox(&mut options.wasi, "WASI")
+            .on_hover_text("Link WASI preview 1 (files, stdout/stderr, clocks, random)")
+            .changed();
+        changed |= allowed_hosts(app, ui, &mut options);
+        changed |= allowed_paths(app, ui, &mut options);
+        changed |= limits(ui, &mut options);
+        changed |= config(app, ui, &mut options);
+        if changed {
+            app.send(workbench::Command::SetOptions(options));
+        }
     });
 }
 
-fn allowed_hosts(app: &mut App, ui: &mut Ui) {
+/// Where the options came from, so options carried over from another plugin never surprise.
+fn origin_note(app: &App, ui: &mut Ui) {
+    let Some(ready) = app.workbench.ready() else {
+        return;
+    };
+    let name = &ready.session.plugin().display_name;
+    let text = match ready.options_origin {
+        OptionsOrigin::Kept => return,
+        OptionsOrigin::Remembered => format!("Your options from the last time you used {name}"),
+        OptionsOrigin::Defaults => {
+            if app.workbench.state().options.wasi {
+                format!(
+                    "Defaults for {name}, opened for the first time: closed, with WASI on because it imports WASI"
+                )
+            } else {
+                format!("Defaults for {name}, opened for the first time: closed sandbox")
+            }
+        }
+        OptionsOrigin::Sample => "The options this sample needs".to_string(),
+        OptionsOrigin::Manifest => {
+            "From the manifest (WASI and fuel are not part of a manifest)".to_string()
+        }
+        OptionsOrigin::Scenario => "From the session or bundle".to_string(),
+    };
+    ui.add(egui::Label::new(RichText::new(text).small().weak()).wrap());
+}
+
+fn allowed_hosts(app: &mut App, ui: &mut Ui, options: &mut SandboxOptions) -> bool {
+    let mut changed = false;
     ui.label(RichText::new("Allowed hosts").strong())
         .on_hover_text(
             "Hosts the plugin may reach with HTTP; globs like *.example.com. None: no network.",
         );
     let mut remove = None;
-    for (i, host) in app.state.options.allowed_hosts.iter_mut().enumerate() {
+    for (i, host) in options.allowed_hosts.iter_mut().enumerate() {
         ui.horizontal(|ui| {
-            ui.add(
-                egui::TextEdit::singleline(host)
-                    .hint_text("host or glob")
-                    .desired_width(200.0),
-            );
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(host)
+                        .hint_text("host or glob")
+                        .desired_width(200.0),
+                )
+                .changed();
             if ui
                 .small_button("✖")
                 .on_hover_text("Remove this host")
@@ -48,36 +87,37 @@ fn allowed_hosts(app: &mut App, ui: &mut Ui) {
         });
     }
     if let Some(i) = remove {
-        app.state.options.allowed_hosts.remove(i);
+        options.allowed_hosts.remove(i);
+        changed = true;
     }
+    let draft = &mut app.view.drafts.host;
     ui.horizontal(|ui| {
         let field = ui.add(
-            egui::TextEdit::singleline(&mut app.drafts.host)
+            egui::TextEdit::singleline(draft)
                 .hint_text("add a host, e.g. api.example.com")
                 .desired_width(200.0),
         );
         let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         let add = ui
-            .add_enabled(
-                !app.drafts.host.trim().is_empty(),
-                egui::Button::new("Add host"),
-            )
+            .add_enabled(!draft.trim().is_empty(), egui::Button::new("Add host"))
             .clicked();
-        if (add || enter) && !app.drafts.host.trim().is_empty() {
-            let host = std::mem::take(&mut app.drafts.host).trim().to_string();
-            if !app.state.options.allowed_hosts.contains(&host) {
-                app.state.options.allowed_hosts.push(host);
+        if (add || enter) && !draft.trim().is_empty() {
+            let host = std::mem::take(draft).trim().to_string();
+            if !options.allowed_hosts.contains(&host) {
+                options.allowed_hosts.push(host);
+                changed = true;
             }
         }
     });
+    changed
 }
 
-fn allowed_paths(app: &mut App, ui: &mut Ui) {
+fn allowed_paths(app: &mut App, ui: &mut Ui, options: &mut SandboxOptions) -> bool {
+    let mut changed = false;
     ui.label(RichText::new("Allowed paths").strong())
         .on_hover_text("Host directories mapped into the guest (needs WASI)");
     let mut remove = None;
-    let mut pick = None;
-    for (i, path) in app.state.options.allowed_paths.iter_mut().enumerate() {
+    for (i, path) in options.allowed_paths.iter_mut().enumerate() {
         ui.push_id(("allowed_path", i), |ui| {
             ui.horizontal(|ui| {
                 let label = ui.label("Host dir");
@@ -91,24 +131,27 @@ fn allowed_paths(app: &mut App, ui: &mut Ui) {
                     .labelled_by(label.id);
                 if field.changed() {
                     path.host = host.into();
+                    changed = true;
                 }
                 if ui
                     .small_button("📁")
                     .on_hover_text("Pick the host directory")
                     .clicked()
                 {
-                    pick = Some(i);
+                    app.send(Command::Dialog(DialogPurpose::PickAllowedPathDir(i)));
                 }
             });
             ui.horizontal(|ui| {
                 let label = ui.label("Guest path");
-                ui.add(
-                    egui::TextEdit::singleline(&mut path.guest)
-                        .hint_text("/data")
-                        .desired_width(90.0),
-                )
-                .labelled_by(label.id);
-                ui.checkbox(&mut path.read_only, "read-only");
+                changed |= ui
+                    .add(
+                        egui::TextEdit::singleline(&mut path.guest)
+                            .hint_text("/data")
+                            .desired_width(90.0),
+                    )
+                    .labelled_by(label.id)
+                    .changed();
+                changed |= ui.checkbox(&mut path.read_only, "read-only").changed();
                 if !path.host.as_os_str().is_empty() && !path.host.is_dir() {
                     ui.colored_label(ui.visuals().warn_fg_color, "not a directory");
                 }
@@ -123,38 +166,38 @@ fn allowed_paths(app: &mut App, ui: &mut Ui) {
         });
     }
     if let Some(i) = remove {
-        app.state.options.allowed_paths.remove(i);
-    }
-    if let Some(i) = pick {
-        app.send(Command::PickAllowedPathDir(i));
+        options.allowed_paths.remove(i);
+        changed = true;
     }
     if ui
         .button("Add path")
         .on_hover_text("Map a host directory into the guest")
         .clicked()
     {
-        app.state.options.allowed_paths.push(AllowedPath::default());
+        options.allowed_paths.push(AllowedPath::default());
+        changed = true;
     }
+    changed
 }
 
-fn limits(app: &mut App, ui: &mut Ui) {
+fn limits(ui: &mut Ui, options: &mut SandboxOptions) -> bool {
     ui.label(RichText::new("Limits").strong());
-    let options = &mut app.state.options;
     let mut pages = options.memory_max_pages.map(u64::from);
-    if optional_u64(
+    let mut changed = optional_u64(
         ui,
         "Memory max",
         "pages",
         &mut pages,
         256,
         "Maximum linear memory in 64 KiB pages",
-    ) {
+    );
+    if changed {
         options.memory_max_pages = pages.map(|p| u32::try_from(p).unwrap_or(u32::MAX));
     }
     if let Some(mib) = options.memory_max_mib() {
         ui.weak(format!("    = {mib:.2} MiB"));
     }
-    optional_u64(
+    changed |= optional_u64(
         ui,
         "Timeout",
         "ms",
@@ -162,7 +205,7 @@ fn limits(app: &mut App, ui: &mut Ui) {
         1000,
         "Wall-clock limit of one call",
     );
-    optional_u64(
+    changed |= optional_u64(
         ui,
         "Fuel",
         "units",
@@ -170,7 +213,7 @@ fn limits(app: &mut App, ui: &mut Ui) {
         10_000_000,
         "Roughly, wasm instructions one call may run",
     );
-    optional_u64(
+    changed |= optional_u64(
         ui,
         "HTTP response max",
         "bytes",
@@ -178,7 +221,7 @@ fn limits(app: &mut App, ui: &mut Ui) {
         1024 * 1024,
         "Largest HTTP response body the host accepts",
     );
-    optional_u64(
+    changed |= optional_u64(
         ui,
         "Var max",
         "bytes",
@@ -186,9 +229,10 @@ fn limits(app: &mut App, ui: &mut Ui) {
         1024 * 1024,
         "Largest Extism var",
     );
+    changed
 }
 
-fn config(app: &mut App, ui: &mut Ui) {
+fn config(app: &mut App, ui: &mut Ui, options: &mut SandboxOptions) -> bool {
     ui.label(RichText::new("Config").strong())
         .on_hover_text("Values the plugin reads with config::get");
     let labels = MapLabels {
@@ -198,8 +242,8 @@ fn config(app: &mut App, ui: &mut Ui) {
     };
     map_editor(
         ui,
-        &mut app.state.options.config,
-        &mut app.drafts.config,
+        &mut options.config,
+        &mut app.view.drafts.config,
         &labels,
-    );
+    )
 }

@@ -2,6 +2,8 @@
 
 use egui::{RichText, Ui};
 
+use super::super::MapDraft;
+
 /// A labelled editor for an optional limit: a checkbox turns the limit on, a drag value sets it.
 /// Returns true when the value changed.
 pub fn optional_u64(
@@ -47,24 +49,27 @@ pub struct MapLabels<'a> {
     pub password: bool,
 }
 
-/// Edits a string map in place: each value editable, ✖ removes an entry, and a row adds one
-/// from `new` (the key and value being typed).
+/// Edits a string map: each value editable, ✖ removes an entry, and a row adds one from `new`
+/// (the key and value being typed). Returns whether the map changed.
 pub fn map_editor(
     ui: &mut Ui,
     map: &mut std::collections::BTreeMap<String, String>,
-    new: &mut (String, String),
+    new: &mut MapDraft,
     labels: &MapLabels<'_>,
-) {
+) -> bool {
+    let mut changed = false;
     let mut remove = None;
     for (key, value) in map.iter_mut() {
         ui.horizontal(|ui| {
-            ui.label(RichText::new(key).monospace());
-            ui.add(
-                egui::TextEdit::singleline(value)
-                    .password(labels.password)
-                    .hint_text(format!("{} {key}", labels.entry))
-                    .desired_width(140.0),
-            );
+            ui.add(egui::Label::new(RichText::new(key).monospace()).truncate());
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(value)
+                        .password(labels.password)
+                        .hint_text(format!("{} {key}", labels.entry))
+                        .desired_width(140.0),
+                )
+                .changed();
             if ui
                 .small_button("✖")
                 .on_hover_text(format!("Remove {key}"))
@@ -76,26 +81,40 @@ pub fn map_editor(
     }
     if let Some(key) = remove {
         map.remove(&key);
+        changed = true;
     }
     ui.horizontal(|ui| {
         ui.add(
-            egui::TextEdit::singleline(&mut new.0)
+            egui::TextEdit::singleline(&mut new.key)
                 .hint_text(if labels.password { "name" } else { "key" })
                 .desired_width(90.0),
         );
         ui.add(
-            egui::TextEdit::singleline(&mut new.1)
+            egui::TextEdit::singleline(&mut new.value)
                 .password(labels.password)
                 .hint_text("value")
                 .desired_width(110.0),
         );
         if ui
-            .add_enabled(!new.0.trim().is_empty(), egui::Button::new(labels.add))
+            .add_enabled(!new.key.trim().is_empty(), egui::Button::new(labels.add))
             .clicked()
         {
-            let key = std::mem::take(&mut new.0).trim().to_string();
-            map.insert(key, std::mem::take(&mut new.1));
+            let key = std::mem::take(&mut new.key).trim().to_string();
+            map.insert(key, std::mem::take(&mut new.value));
+            changed = true;
         }
+    });
+    changed
+}
+
+/// A label and a value that may be long: the value is cut to the panel's width, the whole of
+/// it on hover, so a long toolchain string never widens the panel.
+pub fn long_value(ui: &mut Ui, label: &str, value: RichText) {
+    ui.horizontal(|ui| {
+        ui.label(label);
+        let full = value.text().to_string();
+        ui.add(egui::Label::new(value).truncate())
+            .on_hover_text(full);
     });
 }
 

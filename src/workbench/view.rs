@@ -1,11 +1,30 @@
 //! What the results area shows of a finished call, computed once per report (line index of the
-//! output, pretty JSON, filtered log rows) so big outputs and log floods never re-scan per frame.
+//! output, pretty JSON, filtered log rows, the bench histogram) so big outputs and log floods
+//! never re-scan per frame. Also the JSON check of the input editor.
 
 use std::ops::Range;
 
-use crate::runner::{CallReport, LogEntry};
+use serde::{Deserialize, Serialize};
 
-use super::state::LogFilter;
+use crate::runner::{CallReport, LogEntry, LogLevel};
+
+/// Which log lines the log table shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogFilter {
+    pub min_level: LogLevel,
+    /// Text the message must contain (any case).
+    pub text: String,
+}
+
+impl Default for LogFilter {
+    fn default() -> Self {
+        Self {
+            min_level: LogLevel::Trace,
+            text: String::new(),
+        }
+    }
+}
 
 /// Output lines indexed for the text view; beyond this, the rest is only in "save".
 const MAX_INDEXED_LINES: usize = 2_000_000;
@@ -84,12 +103,12 @@ pub struct RunView {
     pub output_lines: Vec<Range<usize>>,
     /// Whether `output_lines` stops before the end of the output.
     pub output_lines_cut: bool,
-    /// Computed on first use; holds `None` when the output is not JSON (or too big).
-    pretty: std::cell::OnceCell<Option<PrettyJson>>,
+    /// `None` when the output is not JSON (or too big to pretty-print).
+    pretty: Option<PrettyJson>,
     /// Indices of the log entries the filter lets through, with the filter they were made for.
     log_rows: Option<(LogFilter, Vec<usize>)>,
-    /// The bench histogram, built on first view.
-    histogram: std::cell::OnceCell<Histogram>,
+    /// The histogram of a bench run's call durations.
+    histogram: Option<Histogram>,
 }
 
 /// Call durations of a bench run in equal-width bins.
@@ -155,35 +174,31 @@ impl Histogram {
 }
 
 impl RunView {
+    /// Indexes `report` for the views: output lines, pretty JSON, the bench histogram. Meant
+    /// to run off the UI thread (it scans the whole output).
     pub fn new(report: CallReport) -> Self {
         let output_lines = line_ranges(&report.output, MAX_INDEXED_LINES);
         let output_lines_cut = output_lines
             .last()
             .is_some_and(|l| l.end < report.output.len().saturating_sub(1));
+        let pretty = pretty(&report.output);
+        let histogram = report
+            .stats
+            .as_ref()
+            .map(|stats| Histogram::of(&stats.durations_us));
         Self {
             report,
             output_lines,
             output_lines_cut,
-            pretty: std::cell::OnceCell::new(),
+            pretty,
             log_rows: None,
-            histogram: std::cell::OnceCell::new(),
+            histogram,
         }
     }
 
     /// The output pretty-printed as JSON, if it is JSON.
-    pub fn pretty_json(&mut self) -> Option<&PrettyJson> {
-        let output = &self.report.output;
-        self.pretty
-            .get_or_init(|| {
-                if output.len() > MAX_PRETTY_BYTES {
-                    return None;
-                }
-                let value: serde_json::Value = serde_json::from_slice(output).ok()?;
-                let text = serde_json::to_string_pretty(&value).ok()?;
-                let lines = line_ranges(text.as_bytes(), usize::MAX);
-                Some(PrettyJson { text, lines })
-            })
-            .as_ref()
+    pub fn pretty_json(&self) -> Option<&PrettyJson> {
+        self.pretty.as_ref()
     }
 
     /// The log entries `filter` lets through (cached per filter).
@@ -206,11 +221,7 @@ impl RunView {
 
     /// The histogram of a bench run's call durations.
     pub fn histogram(&self) -> Option<&Histogram> {
-        let stats = self.report.stats.as_ref()?;
-        Some(
-            self.histogram
-                .get_or_init(|| Histogram::of(&stats.durations_us)),
-        )
+        self.histogram.as_ref()
     }
 
     /// Forgets the call's logs (the Clear button).
@@ -221,6 +232,17 @@ impl RunView {
     }
 }
 
+/// `output` pretty-printed, if it is JSON and not too big.
+fn pretty(output: &[u8]) -> Option<PrettyJson> {
+    if output.len() > MAX_PRETTY_BYTES {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(output).ok()?;
+    let text = serde_json::to_string_pretty(&value).ok()?;
+    let lines = line_ranges(text.as_bytes(), usize::MAX);
+    Some(PrettyJson { text, lines })
+}
+
 fn passes(log: &LogEntry, filter: &LogFilter, needle_lower: &str) -> bool {
     log.level >= filter.min_level
         && (needle_lower.is_empty() || log.message.to_lowercase().contains(needle_lower))
@@ -229,7 +251,7 @@ fn passes(log: &LogEntry, filter: &LogFilter, needle_lower: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::{LogLevel, LogSource};
+    use crate::runner::LogSource;
 
     #[test]
     fn json_errors_have_line_and_column() {
@@ -294,12 +316,12 @@ mod tests {
 
     #[test]
     fn pretty_json_only_for_json() {
-        let mut view = RunView::new(CallReport {
+        let view = RunView::new(CallReport {
             output: br#"{"a":[1,2]}"#.to_vec(),
             ..CallReport::default()
         });
         assert_eq!(view.pretty_json().unwrap().lines.len(), 6);
-        let mut view = RunView::new(CallReport {
+        let view = RunView::new(CallReport {
             output: b"plain".to_vec(),
             ..CallReport::default()
         });

@@ -1,0 +1,316 @@
+//! Every action a menu item, toolbar button or shortcut offers, with its label, tooltip,
+//! shortcut, whether it is available now (and why not), and the command it sends. Menus,
+//! toolbars and the keyboard all read this one table, so they cannot drift apart.
+
+use std::path::PathBuf;
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+use crate::bundle::InputMode;
+use crate::samples::Sample;
+use crate::workbench::{self, Source};
+
+use super::App;
+use super::command::{Command, DialogPurpose};
+use super::state::ThemeChoice;
+
+/// A user-facing action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    OpenPlugin,
+    ImportManifest,
+    OpenSession,
+    OpenSample(&'static Sample),
+    OpenRecent(PathBuf),
+    Reload,
+    SaveSession,
+    SaveSessionAs,
+    SaveBundleAs,
+    ExportManifest,
+    ExportHostCode,
+    LoadInput,
+    ClearLargeInput,
+    SaveOutput,
+    CopyOutput,
+    CopyError,
+    ClearLogs,
+    Quit,
+    Run,
+    Bench,
+    Stop,
+    Reset,
+    FormatInput,
+    RecordExpected,
+    ClearExpected,
+    EnableWasi,
+    Theme(ThemeChoice),
+}
+
+/// The actions with a keyboard shortcut.
+const WITH_SHORTCUTS: [Action; 9] = [
+    Action::OpenPlugin,
+    Action::OpenSession,
+    Action::Reload,
+    Action::SaveSession,
+    Action::Run,
+    Action::Stop,
+    Action::Reset,
+    Action::FormatInput,
+    Action::Quit,
+];
+
+impl Action {
+    /// The actions that have a keyboard shortcut.
+    pub fn with_shortcuts() -> &'static [Self] {
+        &WITH_SHORTCUTS
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Self::OpenPlugin => "Open plugin…".into(),
+            Self::ImportManifest => "Import Extism manifest…".into(),
+            Self::OpenSession => "Open session or bundle…".into(),
+            Self::OpenSample(sample) => sample.name.into(),
+            Self::OpenRecent(path) => path.display().to_string(),
+            Self::Reload => "Reload plugin".into(),
+            Self::SaveSession => "Save session".into(),
+            Self::SaveSessionAs => "Save session as…".into(),
+            Self::SaveBundleAs => "Save as bundle (embed plugin)…".into(),
+            Self::ExportManifest => "Export Extism manifest…".into(),
+            Self::ExportHostCode => "Export host code…".into(),
+            Self::LoadInput => "Load input from file…".into(),
+            Self::ClearLargeInput => "Clear large input".into(),
+            Self::SaveOutput => "Save output…".into(),
+            Self::CopyOutput => "Copy output".into(),
+            Self::CopyError => "Copy error".into(),
+            Self::ClearLogs => "Clear logs".into(),
+            Self::Quit => "Quit".into(),
+            Self::Run => "▶ Run".into(),
+            Self::Bench => "Bench".into(),
+            Self::Stop => "⏹ Stop".into(),
+            Self::Reset => "Reset instance".into(),
+            Self::FormatInput => "Format JSON".into(),
+            Self::RecordExpected => "Record expected output".into(),
+            Self::ClearExpected => "Clear expected output".into(),
+            Self::EnableWasi => "Turn WASI on".into(),
+            Self::Theme(ThemeChoice::System) => "Follow system theme".into(),
+            Self::Theme(ThemeChoice::Light) => "Light".into(),
+            Self::Theme(ThemeChoice::Dark) => "Dark".into(),
+        }
+    }
+
+    pub fn tooltip(&self) -> String {
+        match self {
+            Self::OpenPlugin => "Open a .wasm module, an Extism manifest, a session or a bundle",
+            Self::ImportManifest => "Open an Extism manifest JSON: its modules and options",
+            Self::OpenSession => {
+                "Open a saved session or repro bundle: plugin, options, input and expected output"
+            }
+            Self::OpenSample(sample) => sample.description,
+            Self::OpenRecent(_) => "Open this file again",
+            Self::Reload => "Read the plugin file again",
+            Self::SaveSession => {
+                "Save plugin (by path), options, host data, function, input and expected output"
+            }
+            Self::SaveSessionAs => "Save the session to a new file (the plugin by path)",
+            Self::SaveBundleAs => {
+                "A self-contained file: the plugin's bytes inside, for sharing and `extism-playground replay`"
+            }
+            Self::ExportManifest => {
+                "The plugin and sandbox options as a manifest for the extism CLI and SDKs"
+            }
+            Self::ExportHostCode => "Go and Rust programs that run this scenario with the Extism SDKs",
+            Self::LoadInput => "Replace the input with a file's contents",
+            Self::ClearLargeInput => "Forget the input loaded from a file and edit text again",
+            Self::SaveOutput => "Save the full output to a file",
+            Self::CopyOutput => "Copy the whole output",
+            Self::CopyError => "Copy the error kind and its full message",
+            Self::ClearLogs => "Clear this call's logs",
+            Self::Quit => "Close the window (your work is saved)",
+            Self::Run => "Call the selected function with the input",
+            Self::Bench => {
+                "Call the function this many times on the warm instance (inside the worker) and show calls/s, percentiles and a histogram in Timing. Logs are kept at info and above."
+            }
+            Self::Stop => "Stop the running call",
+            Self::Reset => "Discard the warm instance: the next call starts fresh",
+            Self::FormatInput => "Pretty-print the JSON input",
+            Self::RecordExpected => {
+                "Remember the last run's outcome; later runs and `replay` are checked against it"
+            }
+            Self::ClearExpected => "Stop checking runs against an expected outcome",
+            Self::EnableWasi => "Link WASI preview 1, which this plugin imports",
+            Self::Theme(_) => "The window's colours",
+        }
+        .to_string()
+    }
+
+    pub fn shortcut(&self) -> Option<KeyboardShortcut> {
+        let ctrl = Modifiers::COMMAND;
+        Some(match self {
+            Self::OpenPlugin => KeyboardShortcut::new(ctrl, Key::O),
+            Self::OpenSession => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::O),
+            Self::SaveSession => KeyboardShortcut::new(ctrl, Key::S),
+            Self::Reload => KeyboardShortcut::new(ctrl, Key::R),
+            Self::Run => KeyboardShortcut::new(ctrl, Key::Enter),
+            Self::Stop => KeyboardShortcut::new(Modifiers::NONE, Key::Escape),
+            Self::Reset => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::R),
+            Self::FormatInput => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::F),
+            Self::Quit => KeyboardShortcut::new(ctrl, Key::Q),
+            Self::ImportManifest
+            | Self::OpenSample(_)
+            | Self::OpenRecent(_)
+            | Self::SaveSessionAs
+            | Self::SaveBundleAs
+            | Self::ExportManifest
+            | Self::ExportHostCode
+            | Self::LoadInput
+            | Self::ClearLargeInput
+            | Self::SaveOutput
+            | Self::CopyOutput
+            | Self::CopyError
+            | Self::ClearLogs
+            | Self::Bench
+            | Self::RecordExpected
+            | Self::ClearExpected
+            | Self::EnableWasi
+            | Self::Theme(_) => return None,
+        })
+    }
+
+    /// Whether the action can be taken now: `Err` says why not.
+    pub fn availability(&self, app: &App) -> Result<(), String> {
+        let wb = &app.workbench;
+        let running = wb.is_running();
+        let has_plugin = wb.session().is_some();
+        let last = wb.last();
+        let check = |ok: bool, why: &str| if ok { Ok(()) } else { Err(why.to_string()) };
+        match self {
+            Self::OpenPlugin
+            | Self::ImportManifest
+            | Self::OpenSession
+            | Self::OpenSample(_)
+            | Self::OpenRecent(_)
+            | Self::LoadInput
+            | Self::Quit
+            | Self::Theme(_) => Ok(()),
+            Self::Reload => check(
+                wb.ready().is_some_and(|r| r.origin.path().is_some()),
+                "samples are built in; there is nothing to reload",
+            ),
+            Self::SaveSession
+            | Self::SaveSessionAs
+            | Self::SaveBundleAs
+            | Self::ExportManifest
+            | Self::ExportHostCode
+            | Self::Reset => check(has_plugin, "open a plugin first"),
+            Self::ClearLargeInput => check(wb.large_input().is_some(), "no input file is loaded"),
+            Self::SaveOutput | Self::CopyOutput => check(
+                last.is_some_and(|l| !l.report.output.is_empty()),
+                "the last run has no output",
+            ),
+            Self::CopyError => check(
+                last.is_some_and(|l| l.report.error.is_some()),
+                "the last run did not fail",
+            ),
+            Self::ClearLogs => check(
+                last.is_some_and(|l| !l.report.logs.is_empty()),
+                "there are no logs",
+            ),
+            Self::Run | Self::Bench => wb.run_blocker().map_or(Ok(()), Err),
+            Self::Stop => check(running, "nothing is running"),
+            Self::FormatInput => check(
+                wb.state().input.mode == InputMode::Json && wb.large_input().is_none(),
+                "the editor is in Raw mode",
+            ),
+            Self::RecordExpected => check(last.is_some(), "run first"),
+            Self::ClearExpected => check(
+                wb.state().expected.is_some(),
+                "no expected outcome is recorded",
+            ),
+            Self::EnableWasi => check(
+                !wb.state().options.wasi && wb.session().is_some_and(|s| s.inspection().needs_wasi),
+                "WASI is on, or the plugin does not import it",
+            ),
+        }
+    }
+
+    /// The command the action sends.
+    pub fn command(&self) -> Command {
+        use workbench::Command as Wb;
+        match self {
+            Self::OpenPlugin => Command::Dialog(DialogPurpose::OpenPlugin),
+            Self::ImportManifest => Command::Dialog(DialogPurpose::ImportManifest),
+            Self::OpenSession => Command::Dialog(DialogPurpose::OpenSession),
+            Self::OpenSample(sample) => Wb::Open(Source::Sample(sample)).into(),
+            Self::OpenRecent(path) => Wb::Open(Source::Path(path.clone())).into(),
+            Self::Reload => Wb::Reload.into(),
+            Self::SaveSession => Command::SaveSession,
+            Self::SaveSessionAs => Command::Dialog(DialogPurpose::SaveSession { embed: false }),
+            Self::SaveBundleAs => Command::Dialog(DialogPurpose::SaveSession { embed: true }),
+            Self::ExportManifest => Command::Dialog(DialogPurpose::ExportManifest),
+            Self::ExportHostCode => Command::ShowExportCode,
+            Self::LoadInput => Command::Dialog(DialogPurpose::LoadInput),
+            Self::ClearLargeInput => Wb::ClearLargeInput.into(),
+            Self::SaveOutput => Command::Dialog(DialogPurpose::SaveOutput),
+            Self::CopyOutput => Command::CopyOutput,
+            Self::CopyError => Command::CopyError,
+            Self::ClearLogs => Wb::ClearLogs.into(),
+            Self::Quit => Command::Quit,
+            Self::Run => Wb::Run.into(),
+            Self::Bench => Wb::RunBench.into(),
+            Self::Stop => Wb::Stop.into(),
+            Self::Reset => Wb::ResetInstance.into(),
+            Self::FormatInput => Wb::FormatInput.into(),
+            Self::RecordExpected => Wb::RecordExpected.into(),
+            Self::ClearExpected => Wb::ClearExpected.into(),
+            Self::EnableWasi => Wb::EnableWasi.into(),
+            Self::Theme(choice) => Command::SetTheme(*choice),
+        }
+    }
+
+    /// The tooltip with the shortcut, as shown on hover.
+    pub fn hover_text(&self, ctx: &egui::Context) -> String {
+        match self.shortcut() {
+            Some(s) => format!("{} ({})", self.tooltip(), ctx.format_shortcut(&s)),
+            None => self.tooltip(),
+        }
+    }
+
+    /// A menu entry showing the shortcut, greyed with the reason when unavailable; clicking
+    /// it closes the menu and sends the command.
+    pub fn menu_item(&self, ui: &mut egui::Ui, app: &mut App) {
+        let availability = self.availability(app);
+        let mut button = egui::Button::new(self.label());
+        if let Some(s) = self.shortcut() {
+            button = button.shortcut_text(ui.ctx().format_shortcut(&s));
+        }
+        let response = ui
+            .add_enabled(availability.is_ok(), button)
+            .on_hover_text(self.tooltip())
+            .on_disabled_hover_text(availability.err().unwrap_or_default());
+        if response.clicked() {
+            ui.close();
+            app.send(self.command());
+        }
+    }
+
+    /// A toolbar button with the tooltip and shortcut on hover, greyed with the reason when
+    /// unavailable. `text` overrides how the label looks.
+    pub fn button(
+        &self,
+        ui: &mut egui::Ui,
+        app: &mut App,
+        text: Option<egui::RichText>,
+    ) -> egui::Response {
+        let availability = self.availability(app);
+        let text = text.unwrap_or_else(|| egui::RichText::new(self.label()));
+        let response = ui
+            .add_enabled(availability.is_ok(), egui::Button::new(text))
+            .on_hover_text(self.hover_text(ui.ctx()))
+            .on_disabled_hover_text(availability.err().unwrap_or_default());
+        if response.clicked() {
+            app.send(self.command());
+        }
+        response
+    }
+}

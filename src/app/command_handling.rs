@@ -1,0 +1,134 @@
+//! The one place the window's commands are applied, plus the per-frame work that is not
+//! layout: polling the workbench, file dialogs, dropped files and keyboard shortcuts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use poll_promise::Promise;
+
+use super::action::Action;
+use super::command::{Command, DialogKind, DialogPurpose};
+use super::{App, Dialog};
+use crate::workbench::{self, Source};
+
+/// How often the window repaints while a call runs (for the elapsed time).
+const RUNNING_REPAINT: Duration = Duration::from_millis(100);
+
+impl App {
+    /// Collects what finished since the last frame.
+    pub(crate) fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(after) = self.workbench.poll() {
+            ctx.request_repaint_after(after);
+        }
+        self.poll_dialog();
+        let dropped: Option<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .find(|p| !p.as_os_str().is_empty())
+        });
+        if let Some(path) = dropped {
+            self.send(workbench::Command::Open(Source::Path(path)));
+        }
+        if self.workbench.is_running() {
+            ctx.request_repaint_after(RUNNING_REPAINT);
+        }
+    }
+
+    /// Keyboard shortcuts, consumed before widgets see the keys (so Ctrl+Enter in the input
+    /// editor runs instead of inserting a newline). An unavailable action leaves its key to
+    /// the widgets (Escape is Stop only while something runs).
+    pub(crate) fn handle_shortcuts(&mut self, ctx: &egui::Context) {
+        for action in Action::with_shortcuts() {
+            let Some(shortcut) = action.shortcut() else {
+                continue;
+            };
+            if action.availability(self).is_err() {
+                continue;
+            }
+            if ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
+                self.send(action.command());
+            }
+        }
+    }
+
+    /// Carries out one command.
+    pub(crate) fn run_command(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::Workbench(command) => self.workbench.apply(command),
+            Command::Dialog(purpose) => self.open_dialog(ctx, purpose),
+            Command::SaveSession => match self.workbench.state().session_path.clone() {
+                Some(path) => self
+                    .workbench
+                    .apply(workbench::Command::SaveSession { path, embed: false }),
+                None => self.open_dialog(ctx, DialogPurpose::SaveSession { embed: false }),
+            },
+            Command::CopyOutput => {
+                if let Some(last) = self.workbench.last() {
+                    ctx.copy_text(String::from_utf8_lossy(&last.report.output).into_owned());
+                }
+            }
+            Command::CopyError => {
+                if let Some(error) = self.workbench.last().and_then(|l| l.report.error.as_ref()) {
+                    ctx.copy_text(format!("{}: {}", error.kind, error.message));
+                }
+            }
+            Command::ShowExportCode => self.view.show_export = true,
+            Command::SetTheme(choice) => {
+                self.theme = choice;
+                ctx.set_theme(choice.preference());
+            }
+            Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+        }
+    }
+
+    /// Shows the file dialog `purpose` needs on its own thread; its answer arrives in a later
+    /// frame. One dialog at a time.
+    fn open_dialog(&mut self, ctx: &egui::Context, purpose: DialogPurpose) {
+        if self.view.dialog.is_some() {
+            return;
+        }
+        let kind = purpose.kind(|kind| self.workbench.suggested_name(kind));
+        let ctx = ctx.clone();
+        let promise = Promise::spawn_thread("file-dialog", move || {
+            let path = match kind {
+                DialogKind::Open(filters) => {
+                    let mut dialog = rfd::FileDialog::new();
+                    for (name, extensions) in filters {
+                        dialog = dialog.add_filter(*name, extensions);
+                    }
+                    dialog.pick_file()
+                }
+                DialogKind::Save { suggested, json } => {
+                    let mut dialog = rfd::FileDialog::new().set_file_name(suggested);
+                    if json {
+                        dialog = dialog.add_filter("JSON", &["json"]);
+                    }
+                    dialog.save_file()
+                }
+                DialogKind::PickFolder => rfd::FileDialog::new().pick_folder(),
+            };
+            ctx.request_repaint();
+            path
+        });
+        self.view.dialog = Some(Dialog { promise, purpose });
+    }
+
+    fn poll_dialog(&mut self) {
+        let Some(dialog) = self.view.dialog.take() else {
+            return;
+        };
+        match dialog.promise.try_take() {
+            Ok(Some(path)) => self.workbench.apply(dialog.purpose.answer(path)),
+            // Cancelled.
+            Ok(None) => {}
+            Err(promise) => {
+                self.view.dialog = Some(Dialog {
+                    promise,
+                    purpose: dialog.purpose,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,909 @@
+//! The model under the window: which plugin is open and how it got there, its
+//! [`Session`](crate::runner::Session), the call in flight, the runs so far and their verdict,
+//! and the input being edited. Plain Rust with no UI: the window reads it and sends it
+//! [`Command`]s, and the tests drive it the same way.
+//!
+//! - [`open`]: the one open pipeline: a [`Source`] read, resolved and inspected.
+//! - [`state`]: what persists between runs of the app.
+//! - [`view`]: what the results area shows of a finished call, computed once per report.
+//! - `runs` (private): the run slot, history and verdict.
+//! - `files` (private): the commands that read or write files (input, output, sessions,
+//!   bundles, manifests).
+
+mod files;
+pub mod open;
+mod runs;
+pub mod state;
+pub mod view;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poll_promise::Promise;
+
+pub use crate::bundle::InputMode;
+use crate::bundle::{ExpectedOutcome, Scenario};
+use crate::runner::{HostData, HostRegistry, SandboxOptions, Session, WorkerConfig};
+use crate::samples;
+pub use open::{OpenError, Opened, Setup, Source, WatchedFile};
+pub use runs::{FreshReason, History, RunSlot, RunSummary, Running, VerdictView};
+pub use state::{InputDraft, PluginRef, WorkbenchState};
+use view::{JsonError, RunView};
+
+/// How often hot reload looks at the plugin's files.
+pub const RELOAD_CHECK: Duration = Duration::from_millis(500);
+/// Inputs at least this big are kept out of the text editor.
+pub const LARGE_INPUT_BYTES: usize = 1024 * 1024;
+
+/// Called from background threads when something finished that the window should show.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// A request to the workbench. Each is applied by [`Workbench::apply`].
+#[must_use]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Open a plugin, session or bundle as the user asked: what the file says about options,
+    /// function and input replaces the current ones.
+    Open(Source),
+    /// Read the open plugin's file again, keeping options, function and input.
+    Reload,
+    Run,
+    /// Call the function `bench_loops` times on the warm instance.
+    RunBench,
+    Stop,
+    ResetInstance,
+    SelectFunction(String),
+    SetInputMode(InputMode),
+    FormatInput,
+    /// Replace the input with a file's contents.
+    LoadInput(PathBuf),
+    ClearLargeInput,
+    SaveOutput(PathBuf),
+    ClearLogs,
+    SetOptions(SandboxOptions),
+    /// Turn WASI on (offered when a plugin needs it).
+    EnableWasi,
+    /// Point allowed path `index` at a host directory.
+    SetAllowedPathHost {
+        index: usize,
+        host: PathBuf,
+    },
+    SetHostData(HostData),
+    SetKeepState(bool),
+    SetHotReload(bool),
+    SetBundleSecrets(bool),
+    SetBenchLoops(u32),
+    RecordExpected,
+    ClearExpected,
+    /// Save a session (`embed: false`: the plugin by path) or a self-contained bundle.
+    SaveSession {
+        path: PathBuf,
+        embed: bool,
+    },
+    ExportManifest(PathBuf),
+}
+
+/// Why an open is happening, which decides what it may replace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    /// The user opened it: the file's options, function and input replace the current ones.
+    Fresh,
+    /// The app started with it: the saved options, function and input stay.
+    Restore,
+    /// Its file changed (or the user asked): everything but the plugin stays, and a plugin
+    /// that fails to load leaves the previous version running.
+    Reload { automatic: bool },
+}
+
+/// The open plugin: what it is, where from, and its session.
+pub struct Ready {
+    pub origin: PluginRef,
+    pub session: Session,
+    pub watched: Vec<WatchedFile>,
+    /// Where the sandbox options came from.
+    pub options_origin: OptionsOrigin,
+    /// Why the last attempt to open something else failed (this plugin stayed open).
+    pub open_error: Option<String>,
+}
+
+/// A plugin being resolved on a background thread (its manifest names modules to download).
+pub struct Opening {
+    pub source: Source,
+    pub intent: Intent,
+    job: Promise<Result<Opened, OpenError>>,
+    /// The plugin that stays open if this one fails.
+    pub previous: Option<Box<Ready>>,
+}
+
+/// Where the plugin slot is.
+pub enum PluginSlot {
+    Empty,
+    Opening(Box<Opening>),
+    Ready(Box<Ready>),
+    Failed { source: Source, error: String },
+}
+
+/// Where the current sandbox options came from, as the sandbox panel says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionsOrigin {
+    /// Restored with the app, or kept across a reload.
+    Kept,
+    /// What the user set for this plugin last time.
+    Remembered,
+    /// A plugin never opened before starts closed (WASI on only when it imports WASI).
+    Defaults,
+    /// The sample's own.
+    Sample,
+    /// The manifest's (WASI and fuel are not part of a manifest).
+    Manifest,
+    /// The session's or bundle's.
+    Scenario,
+}
+
+/// A line in the status bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// An input too large for the text editor (loaded from a file), sent as it is.
+#[derive(Clone, Debug)]
+pub struct LargeInput {
+    pub bytes: Arc<Vec<u8>>,
+    pub name: String,
+}
+
+/// The workbench: everything the window shows and does, without the window.
+pub struct Workbench {
+    state: WorkbenchState,
+    worker: WorkerConfig,
+    host: HostRegistry,
+    plugin: PluginSlot,
+    run: RunSlot,
+    last: Option<RunView>,
+    verdict: Option<VerdictView>,
+    history: History,
+    status: Option<Status>,
+    /// Why the next run starts on a new instance, when it does for a reason worth saying.
+    fresh_reason: Option<FreshReason>,
+    large_input: Option<LargeInput>,
+    /// The JSON check of the input as it is now (redone whenever the input changes).
+    input_check: Result<(), JsonError>,
+    /// Bumped whenever another plugin (or version of it) is installed; a result of a call on
+    /// an older one is discarded.
+    generation: u64,
+    /// Bumped on every change to what a run or an export would do.
+    revision: u64,
+    next_reload_check: Instant,
+    wake: Waker,
+}
+
+impl Workbench {
+    /// A workbench over `state` (as saved), with no plugin open yet: call [`Self::restore`]
+    /// or [`Self::open`].
+    pub fn new(mut state: WorkbenchState, worker: WorkerConfig, wake: Waker) -> Self {
+        state.migrate();
+        Self {
+            state,
+            worker,
+            host: HostRegistry::builtin(),
+            plugin: PluginSlot::Empty,
+            run: RunSlot::Idle,
+            last: None,
+            verdict: None,
+            history: History::default(),
+            status: None,
+            fresh_reason: None,
+            large_input: None,
+            input_check: Ok(()),
+            generation: 0,
+            revision: 0,
+            next_reload_check: Instant::now(),
+            wake,
+        }
+    }
+
+    // ---- reading ----
+
+    pub fn state(&self) -> &WorkbenchState {
+        &self.state
+    }
+
+    pub fn plugin(&self) -> &PluginSlot {
+        &self.plugin
+    }
+
+    /// The open plugin, if one is ready.
+    pub fn ready(&self) -> Option<&Ready> {
+        match &self.plugin {
+            PluginSlot::Ready(ready) => Some(ready),
+            PluginSlot::Opening(opening) => opening.previous.as_deref(),
+            PluginSlot::Empty | PluginSlot::Failed { .. } => None,
+        }
+    }
+
+    /// The open plugin's session.
+    pub fn session(&self) -> Option<&Session> {
+        self.ready().map(|r| &r.session)
+    }
+
+    /// The host functions plugins are linked with.
+    pub fn host_functions(&self) -> &HostRegistry {
+        &self.host
+    }
+
+    pub fn run_slot(&self) -> &RunSlot {
+        &self.run
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self.run, RunSlot::Running(_))
+    }
+
+    /// The last finished call.
+    pub fn last(&self) -> Option<&RunView> {
+        self.last.as_ref()
+    }
+
+    pub fn last_mut(&mut self) -> Option<&mut RunView> {
+        self.last.as_mut()
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    pub fn status(&self) -> Option<&Status> {
+        self.status.as_ref()
+    }
+
+    pub fn fresh_reason(&self) -> Option<FreshReason> {
+        self.fresh_reason
+    }
+
+    pub fn large_input(&self) -> Option<&LargeInput> {
+        self.large_input.as_ref()
+    }
+
+    /// Changes with every edit to what a run or an export would do: a key for caches of
+    /// things derived from the scenario.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The text being edited as input. Call [`Self::input_edited`] after changing it.
+    pub fn input_text_mut(&mut self) -> &mut String {
+        &mut self.state.input.text
+    }
+
+    /// Says the input text was edited: its JSON check is redone, and caches keyed on the
+    /// revision are stale.
+    pub fn input_edited(&mut self) {
+        self.revision += 1;
+        self.recheck_input();
+    }
+
+    fn recheck_input(&mut self) {
+        self.input_check = if self.state.input.mode == InputMode::Json {
+            view::check_json(&self.state.input.text)
+        } else {
+            Ok(())
+        };
+    }
+
+    /// Why the input is not valid JSON, when the editor is in JSON mode and it is not.
+    pub fn input_error(&self) -> Option<&JsonError> {
+        if self.large_input.is_some() {
+            return None;
+        }
+        self.input_check.as_ref().err()
+    }
+
+    /// Why Run is not possible now, if it is not.
+    pub fn run_blocker(&self) -> Option<String> {
+        if self.is_running() {
+            return Some("a call is running".to_string());
+        }
+        let ready = match &self.plugin {
+            PluginSlot::Ready(ready) => ready,
+            PluginSlot::Opening(opening) => {
+                return Some(format!("{} is still opening", opening.source.label()));
+            }
+            PluginSlot::Empty | PluginSlot::Failed { .. } => {
+                return Some("open a plugin first".to_string());
+            }
+        };
+        if !ready
+            .session
+            .inspection()
+            .callable_functions()
+            .contains(&self.state.function.as_str())
+        {
+            return Some("pick a function the plugin exports".to_string());
+        }
+        if let Some(error) = self.input_error() {
+            return Some(format!(
+                "the input is not valid JSON ({error}); fix it or switch the editor to Raw"
+            ));
+        }
+        None
+    }
+
+    /// The bytes the next run sends: a large input loaded from a file, or the editor's text.
+    pub fn input_bytes(&self) -> Arc<Vec<u8>> {
+        match &self.large_input {
+            Some(large) => Arc::clone(&large.bytes),
+            None => Arc::new(self.state.input.text.clone().into_bytes()),
+        }
+    }
+
+    /// Everything needed to replay what the workbench holds now.
+    pub fn scenario(&self) -> Option<Scenario> {
+        let session = self.session()?;
+        Some(Scenario {
+            plugin: session.plugin().clone(),
+            options: self.state.options.clone(),
+            keep_state: self.state.keep_state,
+            host: self.state.host.clone(),
+            function: self.state.function.clone(),
+            input: self.input_bytes().as_ref().clone(),
+            input_mode: Some(self.state.input.mode),
+            expected: self.state.expected.clone(),
+        })
+    }
+
+    /// Go and Rust host programs for the current scenario.
+    pub fn export_code(&self) -> Option<(String, String)> {
+        let session = self.session()?;
+        let scenario = self.scenario()?;
+        let export = crate::bundle::export::Export {
+            scenario: &scenario,
+            inspection: session.inspection(),
+            host: session.host_functions(),
+        };
+        Some((
+            crate::bundle::export::go(&export),
+            crate::bundle::export::rust(&export),
+        ))
+    }
+
+    /// A name to suggest when saving, e.g. `hello-greet.session.json`.
+    pub fn suggested_name(&self, kind: &str) -> String {
+        let stem = self.session().map_or("plugin", |s| {
+            s.plugin()
+                .display_name
+                .trim_end_matches(".wasm")
+                .trim_end_matches(".json")
+        });
+        format!("{stem}-{}.{kind}.json", self.state.function)
+    }
+
+    // ---- acting ----
+
+    /// Applies one command.
+    pub fn apply(&mut self, command: Command) {
+        self.revision += 1;
+        match command {
+            Command::Open(source) => self.open(source, Intent::Fresh),
+            Command::Reload => self.reload(false),
+            Command::Run => self.run(1),
+            Command::RunBench => self.run(self.state.bench_loops.max(2)),
+            Command::Stop => self.stop(),
+            Command::ResetInstance => self.reset_instance(),
+            Command::SelectFunction(function) => self.select_function(&function),
+            Command::SetInputMode(mode) => self.state.input.mode = mode,
+            Command::FormatInput => self.format_input(),
+            Command::LoadInput(path) => self.load_input(&path),
+            Command::ClearLargeInput => self.large_input = None,
+            Command::SaveOutput(path) => self.save_output(&path),
+            Command::ClearLogs => {
+                if let Some(last) = &mut self.last {
+                    last.clear_logs();
+                }
+            }
+            Command::SetOptions(options) => self.set_options(options),
+            Command::EnableWasi => {
+                let options = SandboxOptions {
+                    wasi: true,
+                    ..self.state.options.clone()
+                };
+                self.set_options(options);
+            }
+            Command::SetAllowedPathHost { index, host } => {
+                let mut options = self.state.options.clone();
+                if let Some(entry) = options.allowed_paths.get_mut(index) {
+                    entry.host = host;
+                    self.set_options(options);
+                }
+            }
+            Command::SetHostData(host) => self.state.host = host,
+            Command::SetKeepState(on) => self.state.keep_state = on,
+            Command::SetHotReload(on) => self.state.hot_reload = on,
+            Command::SetBundleSecrets(on) => self.state.bundle_secrets = on,
+            Command::SetBenchLoops(loops) => self.state.bench_loops = loops,
+            Command::RecordExpected => self.record_expected(),
+            Command::ClearExpected => {
+                self.state.expected = None;
+                self.refresh_verdict();
+            }
+            Command::SaveSession { path, embed } => self.save_session(&path, embed),
+            Command::ExportManifest(path) => self.export_manifest(&path),
+        }
+        self.recheck_input();
+    }
+
+    /// Collects what finished in the background and checks for changed plugin files. Returns
+    /// when it wants to be called again even if nothing else happens.
+    pub fn poll(&mut self) -> Option<Duration> {
+        self.poll_opening();
+        self.poll_run();
+        self.check_hot_reload()
+    }
+
+    fn set_status(&mut self, text: impl Into<String>, is_error: bool) {
+        self.status = Some(Status {
+            text: text.into(),
+            is_error,
+        });
+    }
+
+    /// Opens the plugin the saved state names, falling back to the hello sample (and saying
+    /// why) when it cannot be opened.
+    pub fn restore(&mut self) {
+        let source = match &self.state.plugin {
+            PluginRef::Sample(name) => Source::sample(name).unwrap_or_else(hello),
+            PluginRef::File(path) | PluginRef::Bundle(path) => Source::Path(path.clone()),
+        };
+        self.open(source, Intent::Restore);
+    }
+
+    /// Opens `source` for `intent`: read, resolve (in the background when it may block),
+    /// install.
+    pub fn open(&mut self, source: Source, intent: Intent) {
+        let read = match open::read(&source) {
+            Ok(read) => read,
+            Err(e) => return self.open_failed(source, intent, &e),
+        };
+        if !read.may_block() {
+            match read.resolve() {
+                Ok(opened) => self.install(opened, intent),
+                Err(e) => self.open_failed(source, intent, &e),
+            }
+            return;
+        }
+        let wake = Arc::clone(&self.wake);
+        let job = Promise::spawn_thread("open-plugin", move || {
+            let result = read.resolve();
+            wake();
+            result
+        });
+        self.set_status(
+            format!("Opening {}: downloading its modules…", source.label()),
+            false,
+        );
+        let previous = match std::mem::replace(&mut self.plugin, PluginSlot::Empty) {
+            PluginSlot::Ready(ready) => Some(ready),
+            PluginSlot::Opening(opening) => opening.previous,
+            PluginSlot::Empty | PluginSlot::Failed { .. } => None,
+        };
+        self.plugin = PluginSlot::Opening(Box::new(Opening {
+            source,
+            intent,
+            job,
+            previous,
+        }));
+    }
+
+    fn poll_opening(&mut self) {
+        let PluginSlot::Opening(opening) = &self.plugin else {
+            return;
+        };
+        if opening.job.ready().is_none() {
+            return;
+        }
+        let PluginSlot::Opening(opening) = std::mem::replace(&mut self.plugin, PluginSlot::Empty)
+        else {
+            unreachable!("matched above");
+        };
+        let Opening {
+            source,
+            intent,
+            job,
+            previous,
+        } = *opening;
+        self.plugin = previous.map_or(PluginSlot::Empty, PluginSlot::Ready);
+        match job.block_and_take() {
+            Ok(opened) => self.install(opened, intent),
+            Err(e) => self.open_failed(source, intent, &e),
+        }
+    }
+
+    /// Says why `source` could not be opened; what stays open depends on `intent`.
+    fn open_failed(&mut self, source: Source, intent: Intent, error: &OpenError) {
+        let message = error.to_string();
+        match intent {
+            Intent::Reload { .. } => {
+                // Keep the working version; take the files' stamps as seen, so a half-written
+                // file is not retried every tick.
+                if let PluginSlot::Ready(ready) = &mut self.plugin {
+                    for file in &mut ready.watched {
+                        file.restamp();
+                    }
+                }
+                self.set_status(
+                    format!(
+                        "{} changed but could not be loaded ({message}); keeping the previous version",
+                        source.label()
+                    ),
+                    true,
+                );
+            }
+            Intent::Restore => {
+                self.open(hello(), Intent::Fresh);
+                self.set_status(
+                    format!(
+                        "The last plugin could not be opened ({message}); opened the hello sample"
+                    ),
+                    true,
+                );
+            }
+            Intent::Fresh => {
+                self.set_status(
+                    format!("Could not open {}: {message}", source.label()),
+                    true,
+                );
+                match &mut self.plugin {
+                    PluginSlot::Ready(ready) => ready.open_error = Some(message),
+                    PluginSlot::Empty | PluginSlot::Opening(_) | PluginSlot::Failed { .. } => {
+                        self.plugin = PluginSlot::Failed {
+                            source,
+                            error: message,
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Makes `opened` the open plugin: its session, and the options, function and input
+    /// `intent` calls for.
+    fn install(&mut self, opened: Opened, intent: Intent) {
+        let Opened {
+            origin,
+            plugin,
+            inspection,
+            setup,
+            watched,
+        } = opened;
+        if self.ready().is_some() && (intent == Intent::Fresh || self.state.plugin != origin) {
+            // Leaving a plugin (or starting it over): remember what it used.
+            self.state.remember_current();
+        }
+        let previous_function = self.state.function.clone();
+        self.state.plugin = origin.clone();
+        match &origin {
+            PluginRef::File(path) => self.state.remember_file(path.clone()),
+            PluginRef::Bundle(path) => {
+                self.state.session_path = Some(path.clone());
+                self.state.remember_session(path.clone());
+            }
+            PluginRef::Sample(_) => {}
+        }
+        let remembered = self.state.memory().cloned().unwrap_or_default();
+        let options_origin = match intent {
+            Intent::Restore | Intent::Reload { .. } => OptionsOrigin::Kept,
+            Intent::Fresh => {
+                let (options, origin) =
+                    fresh_options(&setup, remembered.options, inspection.needs_wasi);
+                self.state.options = options;
+                origin
+            }
+        };
+        // A call still running belongs to the previous plugin: stop it; its result is dropped.
+        self.stop();
+        let session = Session::inspected(
+            plugin,
+            inspection,
+            self.state.options.clone(),
+            self.host.clone(),
+            self.worker.clone(),
+        );
+        self.plugin = PluginSlot::Ready(Box::new(Ready {
+            origin,
+            session,
+            watched,
+            options_origin,
+            open_error: None,
+        }));
+        self.generation += 1;
+        self.last = None;
+        self.verdict = None;
+        self.fresh_reason = None;
+        self.next_reload_check = Instant::now() + RELOAD_CHECK;
+        self.select_for(intent, setup, remembered.function, &previous_function);
+        self.recheck_input();
+        self.refresh_verdict();
+    }
+
+    /// After an install: the function, input and expected outcome `intent` calls for, and a
+    /// status line saying what happened.
+    fn select_for(
+        &mut self,
+        intent: Intent,
+        setup: Setup,
+        remembered: Option<String>,
+        previous_function: &str,
+    ) {
+        let Some(session) = self.session() else {
+            return;
+        };
+        let name = session.plugin().display_name.clone();
+        let inspection = session.inspection();
+        let callable: Vec<String> = inspection
+            .callable_functions()
+            .iter()
+            .map(|f| (*f).to_string())
+            .collect();
+        let default_function = inspection.default_function().map(str::to_string);
+        let usable = |f: &str| callable.iter().any(|c| c == f);
+        // `preferred` if the plugin has it, else its first entry point.
+        let pick = |preferred: Option<String>| {
+            preferred
+                .filter(|f| usable(f))
+                .or_else(|| default_function.clone())
+                .unwrap_or_default()
+        };
+        match (intent, setup) {
+            (Intent::Fresh, Setup::Scenario(scenario)) => {
+                self.take_scenario(*scenario);
+                let from = self
+                    .state
+                    .plugin
+                    .path()
+                    .map_or_else(|| name.clone(), |p| p.display().to_string());
+                self.set_status(
+                    format!("Opened {from}: ready to run {}", self.state.function),
+                    false,
+                );
+            }
+            (Intent::Fresh, setup) => {
+                // The function used last, else a sample's first example, else the first entry
+                // point.
+                let (example, text) = match setup {
+                    Setup::Sample(sample) => (
+                        sample.functions.first().map(|f| f.name.to_string()),
+                        format!("Opened the {} sample: {}", sample.name, sample.description),
+                    ),
+                    Setup::Module | Setup::Manifest(_) | Setup::Scenario(_) => {
+                        (None, format!("Opened {name}"))
+                    }
+                };
+                let function = pick(remembered.filter(|f| usable(f)).or(example));
+                self.select(&function);
+                self.state.expected = None;
+                self.large_input = None;
+                self.set_status(text, false);
+            }
+            (Intent::Restore, _) => {
+                if !usable(&self.state.function) {
+                    let function = pick(None);
+                    self.select(&function);
+                }
+            }
+            (Intent::Reload { automatic }, _) => {
+                self.fresh_reason = Some(FreshReason::Reloaded);
+                let gone = !usable(previous_function);
+                if gone {
+                    let function = pick(None);
+                    self.select(&function);
+                }
+                let how = if automatic {
+                    "changed on disk, reloaded"
+                } else {
+                    "reloaded"
+                };
+                let kept = if gone {
+                    format!("; `{previous_function}` is gone")
+                } else {
+                    String::new()
+                };
+                self.set_status(format!("{name} {how}{kept}"), false);
+            }
+        }
+    }
+
+    /// Makes `function` the selected one, with its saved input (nothing is stashed: the
+    /// caller already remembered what it leaves).
+    fn select(&mut self, function: &str) {
+        self.state.function = function.to_string();
+        self.state.input = self.draft_for(function);
+    }
+
+    /// Takes a session's or bundle's options, host data, function, input and expected outcome.
+    /// (The options were taken when the session was made.)
+    fn take_scenario(&mut self, scenario: Scenario) {
+        self.state.keep_state = scenario.keep_state;
+        self.state.host.kv = scenario.host.kv;
+        // Secrets saved without values are unset (get_secret says so), unless one was typed
+        // here under the same name.
+        for (name, value) in scenario.host.secrets {
+            if !value.is_empty() {
+                self.state.host.secrets.insert(name, value);
+            }
+        }
+        self.state.function = scenario.function;
+        self.large_input = None;
+        let mode = scenario.input_mode;
+        match String::from_utf8(scenario.input) {
+            Ok(text) if text.len() < LARGE_INPUT_BYTES => {
+                let mode = mode.unwrap_or(if view::check_json(&text).is_ok() {
+                    InputMode::Json
+                } else {
+                    InputMode::Raw
+                });
+                self.state.input = InputDraft { text, mode };
+            }
+            // Binary or big inputs are sent byte for byte, outside the editor.
+            Ok(text) => self.set_large_input("the bundle's input", text.into_bytes()),
+            Err(e) => self.set_large_input("the bundle's input", e.into_bytes()),
+        }
+        self.state.expected = scenario.expected;
+    }
+
+    /// Reads the open plugin's file again.
+    fn reload(&mut self, automatic: bool) {
+        let Some(path) = self
+            .ready()
+            .and_then(|r| r.origin.path())
+            .map(PathBuf::from)
+        else {
+            self.set_status("Samples are built in; there is nothing to reload", false);
+            return;
+        };
+        self.open(Source::Path(path), Intent::Reload { automatic });
+    }
+
+    fn check_hot_reload(&mut self) -> Option<Duration> {
+        let watching = self.state.hot_reload
+            && !self.is_running()
+            && self.ready().is_some_and(|r| !r.watched.is_empty())
+            && matches!(self.plugin, PluginSlot::Ready(_));
+        if !watching {
+            return None;
+        }
+        let now = Instant::now();
+        if now < self.next_reload_check {
+            return Some(self.next_reload_check - now);
+        }
+        self.next_reload_check = now + RELOAD_CHECK;
+        if self
+            .ready()
+            .is_some_and(|r| r.watched.iter().any(WatchedFile::changed))
+        {
+            self.reload(true);
+        }
+        Some(RELOAD_CHECK)
+    }
+
+    /// Uses `options` from the next run on.
+    fn set_options(&mut self, options: SandboxOptions) {
+        self.state.options = options;
+        if let Some(session) = self.session()
+            && session.set_options(self.state.options.clone())
+        {
+            self.fresh_reason = Some(FreshReason::OptionsChanged);
+        }
+    }
+
+    fn reset_instance(&mut self) {
+        if let Some(session) = self.session() {
+            session.reset();
+        }
+        self.fresh_reason = Some(FreshReason::ResetByYou);
+        self.set_status(
+            "The instance was discarded; the next run starts fresh",
+            false,
+        );
+    }
+
+    /// The saved input of `function` for the open plugin, or the sample's example, or empty.
+    fn draft_for(&self, function: &str) -> InputDraft {
+        if let Some(draft) = self.state.memory().and_then(|m| m.inputs.get(function)) {
+            return draft.clone();
+        }
+        let example = match &self.state.plugin {
+            PluginRef::Sample(name) => samples::find(name).and_then(|s| s.function(function)),
+            PluginRef::File(_) | PluginRef::Bundle(_) => None,
+        };
+        example.map_or_else(InputDraft::default, |example| InputDraft {
+            text: example.input.to_string(),
+            mode: example.mode,
+        })
+    }
+
+    fn select_function(&mut self, function: &str) {
+        if function == self.state.function {
+            return;
+        }
+        self.state.remember_current();
+        self.select(function);
+    }
+
+    fn format_input(&mut self) {
+        match serde_json::from_str::<serde_json::Value>(&self.state.input.text) {
+            Ok(value) => {
+                if let Ok(pretty) = serde_json::to_string_pretty(&value) {
+                    self.state.input.text = pretty;
+                    self.state.input.mode = InputMode::Json;
+                }
+            }
+            Err(e) => self.set_status(format!("Cannot format: the input is not JSON ({e})"), true),
+        }
+    }
+
+    /// Uses `bytes` as the input, outside the text editor (as Load input does for big or
+    /// binary files).
+    pub fn set_large_input(&mut self, name: &str, bytes: Vec<u8>) {
+        self.revision += 1;
+        self.large_input = Some(LargeInput {
+            bytes: Arc::new(bytes),
+            name: name.to_string(),
+        });
+    }
+
+    fn record_expected(&mut self) {
+        let Some(last) = &self.last else { return };
+        let expected = ExpectedOutcome::of(&last.report);
+        let what = match &expected {
+            ExpectedOutcome::Output(bytes) => format!("{} bytes of output", bytes.len()),
+            ExpectedOutcome::Error(kind) => format!("a {kind} error"),
+        };
+        self.state.expected = Some(expected);
+        self.refresh_verdict();
+        self.set_status(format!("Recorded the expected outcome: {what}"), false);
+    }
+
+    /// The state to save, with the open plugin's memory brought up to date.
+    pub fn state_to_save(&mut self) -> &WorkbenchState {
+        self.state.remember_current();
+        &self.state
+    }
+}
+
+/// The options a plugin opened by the user starts with, and where they came from: a session's
+/// own; a manifest's (WASI and fuel, which a manifest cannot say, as last used); what the user
+/// set for this plugin last time; a sample's; or, for a plugin never seen, a closed sandbox.
+/// A module that imports WASI gets WASI on unless someone chose otherwise for it.
+fn fresh_options(
+    setup: &Setup,
+    remembered: Option<SandboxOptions>,
+    needs_wasi: bool,
+) -> (SandboxOptions, OptionsOrigin) {
+    let (mut options, origin) = match (setup, remembered) {
+        (Setup::Scenario(scenario), _) => (scenario.options.clone(), OptionsOrigin::Scenario),
+        (Setup::Manifest(options), remembered) => {
+            let mut options = options.clone();
+            if let Some(remembered) = remembered {
+                options.wasi = remembered.wasi;
+                options.fuel_limit = remembered.fuel_limit;
+            }
+            (options, OptionsOrigin::Manifest)
+        }
+        (Setup::Module | Setup::Sample(_), Some(remembered)) => {
+            (remembered, OptionsOrigin::Remembered)
+        }
+        (Setup::Sample(sample), None) => (sample.options(), OptionsOrigin::Sample),
+        (Setup::Module, None) => (SandboxOptions::default(), OptionsOrigin::Defaults),
+    };
+    if needs_wasi && matches!(origin, OptionsOrigin::Defaults | OptionsOrigin::Manifest) {
+        options.wasi = true;
+    }
+    (options, origin)
+}
+
+/// The sample every fallback opens.
+fn hello() -> Source {
+    Source::sample("hello").expect("the hello sample is built in")
+}

@@ -1,0 +1,242 @@
+//! The one way a plugin gets into the workbench. A [`Source`] is read ([`read`]: local bytes
+//! only, always quick), then resolved ([`Read::resolve`]: modules downloaded when a manifest
+//! names URLs, the main module inspected once) into an [`Opened`] plugin that the workbench
+//! installs. Samples, .wasm files, manifests (modules by path, inline data or URL), sessions,
+//! bundles and hot reloads all take this path; a registry reference would be one more
+//! [`Source`].
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::bundle::{self, BundleError, Scenario};
+use crate::runner::source::{ModuleOrigin, is_wasm};
+use crate::runner::{Inspection, LoadError, LoadedPlugin, SandboxOptions};
+use crate::samples::{self, Sample};
+
+use super::state::PluginRef;
+
+/// Where a plugin comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A built-in sample.
+    Sample(&'static Sample),
+    /// A file: a .wasm module, an Extism manifest, a session or a bundle (its bytes say which).
+    Path(PathBuf),
+}
+
+impl Source {
+    /// The sample called `name`, if there is one.
+    pub fn sample(name: &str) -> Option<Self> {
+        samples::find(name).map(Self::Sample)
+    }
+
+    /// How the source is named to people.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Sample(sample) => format!("the {} sample", sample.name),
+            Self::Path(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// Why a source could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+}
+
+/// What a file or sample says about the scenario around its plugin.
+#[derive(Clone, Debug)]
+pub enum Setup {
+    /// A bare module says nothing.
+    Module,
+    /// A manifest carries sandbox options.
+    Manifest(SandboxOptions),
+    /// A sample has the options it needs and example inputs.
+    Sample(&'static Sample),
+    /// A session or bundle carries everything: options, host data, function, input, expected.
+    Scenario(Box<Scenario>),
+}
+
+/// What identifies a version of a file on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    pub modified: Option<SystemTime>,
+    pub len: u64,
+}
+
+impl FileStamp {
+    /// The stamp of `path` now, if it can be read.
+    pub fn of(path: &Path) -> Option<Self> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(Self {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+        })
+    }
+}
+
+/// A file hot reload watches, with the stamp it had when the plugin was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchedFile {
+    pub path: PathBuf,
+    pub stamp: Option<FileStamp>,
+}
+
+impl WatchedFile {
+    fn now(path: PathBuf) -> Self {
+        let stamp = FileStamp::of(&path);
+        Self { path, stamp }
+    }
+
+    /// Whether the file differs from when it was read (a file that cannot be read now, e.g.
+    /// half-written, does not count as changed).
+    pub fn changed(&self) -> bool {
+        FileStamp::of(&self.path).is_some_and(|now| Some(now) != self.stamp)
+    }
+
+    /// Takes the file's current stamp as the one it was read with.
+    pub fn restamp(&mut self) {
+        self.stamp = FileStamp::of(&self.path);
+    }
+}
+
+/// A plugin read, resolved and inspected: ready to install.
+#[derive(Clone, Debug)]
+pub struct Opened {
+    /// What to remember as the open plugin.
+    pub origin: PluginRef,
+    pub plugin: LoadedPlugin,
+    pub inspection: Inspection,
+    pub setup: Setup,
+    /// The files hot reload watches: the opened file and every module file it names.
+    pub watched: Vec<WatchedFile>,
+}
+
+/// What a file turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FileKind {
+    Bundle,
+    Manifest,
+    Module,
+}
+
+/// A source read from disk, not yet resolved.
+#[derive(Debug)]
+pub struct Read {
+    what: ReadKind,
+}
+
+#[derive(Debug)]
+enum ReadKind {
+    Sample(&'static Sample),
+    File {
+        path: PathBuf,
+        bytes: Vec<u8>,
+        kind: FileKind,
+    },
+}
+
+/// Reads `source`: the file's bytes, once (they tell a bundle, a manifest and a module apart).
+pub fn read(source: &Source) -> Result<Read, OpenError> {
+    let what = match source {
+        Source::Sample(sample) => ReadKind::Sample(sample),
+        Source::Path(path) => {
+            let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
+                path: path.clone(),
+                cause,
+            })?;
+            let kind = if is_wasm(&bytes) {
+                FileKind::Module
+            } else if bundle::is_bundle(&bytes) {
+                FileKind::Bundle
+            } else {
+                FileKind::Manifest
+            };
+            ReadKind::File {
+                path: path.clone(),
+                bytes,
+                kind,
+            }
+        }
+    };
+    Ok(Read { what })
+}
+
+impl Read {
+    /// Whether resolving may take long: the manifest (or the bundle's) names a module to
+    /// download. Such a read is resolved on a background thread.
+    pub fn may_block(&self) -> bool {
+        let ReadKind::File { bytes, kind, .. } = &self.what else {
+            return false;
+        };
+        let manifest = match kind {
+            FileKind::Module => return false,
+            FileKind::Manifest => serde_json::from_slice::<extism::Manifest>(bytes).ok(),
+            FileKind::Bundle => serde_json::from_slice::<serde_json::Value>(bytes)
+                .ok()
+                .and_then(|v| serde_json::from_value(v.get("manifest")?.clone()).ok()),
+        };
+        manifest.is_some_and(|m| m.wasm.iter().any(|w| matches!(w, extism::Wasm::Url { .. })))
+    }
+
+    /// Resolves the plugin (downloads, hash checks) and inspects its main module.
+    pub fn resolve(self) -> Result<Opened, OpenError> {
+        match self.what {
+            ReadKind::Sample(sample) => {
+                let plugin = sample.plugin();
+                let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
+                Ok(Opened {
+                    origin: PluginRef::Sample(sample.name.to_string()),
+                    plugin,
+                    inspection,
+                    setup: Setup::Sample(sample),
+                    watched: Vec::new(),
+                })
+            }
+            ReadKind::File { path, bytes, kind } => {
+                let (origin, plugin, setup) = match kind {
+                    FileKind::Bundle => {
+                        let scenario = bundle::load_bytes(&path, &bytes)?;
+                        (
+                            PluginRef::Bundle(path.clone()),
+                            scenario.plugin.clone(),
+                            Setup::Scenario(Box::new(scenario)),
+                        )
+                    }
+                    FileKind::Manifest | FileKind::Module => {
+                        let (plugin, options) = LoadedPlugin::from_file_bytes(&path, bytes)?;
+                        let setup = options.map_or(Setup::Module, Setup::Manifest);
+                        (PluginRef::File(path.clone()), plugin, setup)
+                    }
+                };
+                let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
+                let watched = watched_files(&path, &plugin);
+                Ok(Opened {
+                    origin,
+                    plugin,
+                    inspection,
+                    setup,
+                    watched,
+                })
+            }
+        }
+    }
+}
+
+/// The files hot reload watches for a plugin opened from `path`: the file itself and every
+/// module file it names.
+fn watched_files(path: &Path, plugin: &LoadedPlugin) -> Vec<WatchedFile> {
+    let mut paths = vec![path.to_path_buf()];
+    for module in &plugin.modules {
+        if let ModuleOrigin::File(p) = &module.origin
+            && !paths.contains(p)
+        {
+            paths.push(p.clone());
+        }
+    }
+    paths.into_iter().map(WatchedFile::now).collect()
+}

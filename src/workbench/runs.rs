@@ -1,0 +1,288 @@
+//! Runs: the run slot (idle, or one call in flight), taking a finished call in, the history of
+//! this session's runs, and the verdict of the last run against the expected outcome.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::bundle::ExpectedOutcome;
+use crate::bundle::diff::{self, DiffRow};
+use crate::runner::{Call, CallRequest, ErrorKind, LogLevel};
+
+use super::view::RunView;
+use super::{PluginSlot, Workbench};
+
+/// How many past runs the history keeps.
+const HISTORY_LEN: usize = 200;
+/// How much of each run's output the history keeps for comparisons.
+const HISTORY_OUTPUT_BYTES: usize = 1024 * 1024;
+
+/// Why the next run starts on a new instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreshReason {
+    ResetByYou,
+    OptionsChanged,
+    Reloaded,
+    PreviousCallFailed,
+}
+
+impl std::fmt::Display for FreshReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ResetByYou => "reset by you",
+            Self::OptionsChanged => "the sandbox options changed",
+            Self::Reloaded => "the plugin was reloaded",
+            Self::PreviousCallFailed => "the previous call failed",
+        })
+    }
+}
+
+/// A call in flight.
+pub struct Running {
+    pub call: Call<RunView>,
+    /// The plugin generation the call was made on; a result for an older one is discarded.
+    pub generation: u64,
+    pub started: Instant,
+    pub function: String,
+    /// How many calls it makes (more than one: a bench).
+    pub loops: u32,
+    pub stop_requested: bool,
+}
+
+/// Whether a call is in flight.
+pub enum RunSlot {
+    Idle,
+    Running(Box<Running>),
+}
+
+/// One finished run, for the history, the plot and comparisons.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub number: u64,
+    /// The output (the first `HISTORY_OUTPUT_BYTES` of it).
+    pub output: Arc<Vec<u8>>,
+    pub output_cut: bool,
+    pub function: String,
+    /// `ok`, or the error kind.
+    pub outcome: String,
+    pub ok: bool,
+    pub call_ms: f64,
+    pub load_ms: f64,
+    pub instantiate_ms: f64,
+    pub fuel: Option<u64>,
+}
+
+/// This session's runs, oldest first, bounded.
+#[derive(Default)]
+pub struct History {
+    runs: VecDeque<RunSummary>,
+    count: u64,
+}
+
+impl History {
+    pub fn runs(&self) -> impl DoubleEndedIterator<Item = &RunSummary> + ExactSizeIterator {
+        self.runs.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// The run numbered `number`, if it is still kept.
+    pub fn get(&self, number: u64) -> Option<&RunSummary> {
+        self.runs.iter().find(|r| r.number == number)
+    }
+
+    fn push(&mut self, view: &RunView) -> u64 {
+        let report = &view.report;
+        self.count += 1;
+        let kept = report.output.len().min(HISTORY_OUTPUT_BYTES);
+        self.runs.push_back(RunSummary {
+            number: self.count,
+            output: Arc::new(report.output[..kept].to_vec()),
+            output_cut: kept < report.output.len(),
+            function: report.function.clone(),
+            outcome: report
+                .error_kind()
+                .map_or_else(|| "ok".to_string(), |k| k.to_string()),
+            ok: report.is_ok(),
+            call_ms: report.timings.call_ms,
+            load_ms: report.timings.load_ms,
+            instantiate_ms: report.timings.instantiate_ms,
+            fuel: report.fuel_consumed,
+        });
+        while self.runs.len() > HISTORY_LEN {
+            self.runs.pop_front();
+        }
+        self.count
+    }
+}
+
+/// The verdict of the last run against the expected outcome, with its side-by-side rows
+/// (built on first view).
+pub struct VerdictView {
+    pub matched: bool,
+    rows: Option<Vec<DiffRow>>,
+}
+
+impl Workbench {
+    pub(super) fn run(&mut self, loops: u32) {
+        if let Some(reason) = self.run_blocker() {
+            self.set_status(format!("Cannot run: {reason}"), true);
+            return;
+        }
+        let PluginSlot::Ready(ready) = &self.plugin else {
+            return;
+        };
+        let function = self.state.function.clone();
+        let request = CallRequest {
+            function: function.clone(),
+            input: self.input_bytes(),
+            host: self.state.host.clone(),
+            // A single run keeps everything (the log table filters what it shows). A bench keeps
+            // info and above: recording trace slows every call of the loop.
+            log_level: if loops > 1 {
+                LogLevel::Info
+            } else {
+                LogLevel::Trace
+            },
+            fresh_instance: !self.state.keep_state && loops <= 1,
+            loops,
+        };
+        let wake = Arc::clone(&self.wake);
+        // The view (line index of a 64 MiB output, say) is built on the call's thread.
+        let call = ready.session.call_then(request, move |report| {
+            let view = RunView::new(report);
+            wake();
+            view
+        });
+        self.run = RunSlot::Running(Box::new(Running {
+            call,
+            generation: self.generation,
+            started: Instant::now(),
+            function,
+            loops,
+            stop_requested: false,
+        }));
+    }
+
+    pub(super) fn stop(&mut self) {
+        if let RunSlot::Running(running) = &mut self.run {
+            running.call.cancel();
+            running.stop_requested = true;
+        }
+    }
+
+    pub(super) fn poll_run(&mut self) {
+        let RunSlot::Running(running) = std::mem::replace(&mut self.run, RunSlot::Idle) else {
+            return;
+        };
+        let Running {
+            call,
+            generation,
+            started,
+            function,
+            loops,
+            stop_requested,
+        } = *running;
+        match call.try_take() {
+            Ok(view) if generation == self.generation => self.finish(view),
+            Ok(view) => {
+                let function = view.report.function;
+                self.set_status(
+                    format!(
+                        "The call of {function} on the previous plugin ended; its result was discarded"
+                    ),
+                    false,
+                );
+            }
+            Err(call) => {
+                self.run = RunSlot::Running(Box::new(Running {
+                    call,
+                    generation,
+                    started,
+                    function,
+                    loops,
+                    stop_requested,
+                }));
+            }
+        }
+    }
+
+    /// Takes in a finished call.
+    fn finish(&mut self, view: RunView) {
+        let report = &view.report;
+        if let Some(kv) = &report.kv_after {
+            self.state.host.kv.clone_from(kv);
+        }
+        self.history.push(&view);
+        let outcome = report
+            .error_kind()
+            .map_or_else(|| "ok".to_string(), |k| k.to_string());
+        let mut notes = Vec::new();
+        if report.new_instance {
+            match self.fresh_reason.take() {
+                Some(reason) => notes.push(format!("new instance ({reason})")),
+                None if report.timings.load_ms > 0.0 => {
+                    notes.push("plugin compiled, new instance".to_string());
+                }
+                None => notes.push("new instance".to_string()),
+            }
+        }
+        if report
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind != ErrorKind::PluginError && e.kind != ErrorKind::Load)
+        {
+            notes.push("the instance was discarded after this failure".to_string());
+            self.fresh_reason = Some(FreshReason::PreviousCallFailed);
+        }
+        let text = format!(
+            "{}: {outcome}{}",
+            report.function,
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", notes.join(" · "))
+            }
+        );
+        self.set_status(text, !report.is_ok());
+        self.last = Some(view);
+        self.refresh_verdict();
+    }
+
+    /// Recomputes whether the last run matches the expected outcome (a byte comparison; the
+    /// side-by-side rows are built only when shown).
+    pub(super) fn refresh_verdict(&mut self) {
+        self.verdict = match (&self.state.expected, &self.last) {
+            (Some(expected), Some(last)) => Some(VerdictView {
+                matched: expected.matches(&last.report),
+                rows: None,
+            }),
+            _ => None,
+        };
+    }
+
+    /// Whether the last run matches the expected outcome, if both exist.
+    pub fn verdict(&self) -> Option<&VerdictView> {
+        self.verdict.as_ref()
+    }
+
+    /// The expected and actual outputs side by side (built once per verdict), when the
+    /// expected outcome is an output and the last run produced one.
+    pub fn verdict_rows(&mut self) -> Option<&[DiffRow]> {
+        let (Some(ExpectedOutcome::Output(want)), Some(last), Some(verdict)) =
+            (&self.state.expected, &self.last, &mut self.verdict)
+        else {
+            return None;
+        };
+        if last.report.error.is_some() {
+            return None;
+        }
+        Some(
+            verdict
+                .rows
+                .get_or_insert_with(|| diff::side_by_side(want, &last.report.output)),
+        )
+    }
+}

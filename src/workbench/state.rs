@@ -1,0 +1,299 @@
+//! What the workbench persists between runs of the app, as one `#[serde(default)]` struct so
+//! adding a field never breaks an old save: the open plugin, its options, function and input,
+//! what every other plugin used last, the kv store (secrets are never saved), and the user's
+//! standing choices.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{ExpectedOutcome, InputMode};
+use crate::runner::{HostData, SandboxOptions};
+
+/// How many recent files the File menu keeps.
+pub const MAX_RECENT: usize = 10;
+/// How many plugins' options, functions and inputs are remembered.
+pub const MAX_REMEMBERED_PLUGINS: usize = 64;
+
+/// Which plugin is open, as remembered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PluginRef {
+    /// A built-in sample, by name.
+    Sample(String),
+    /// A .wasm or manifest file.
+    File(PathBuf),
+    /// The plugin inside a session or bundle file.
+    Bundle(PathBuf),
+}
+
+impl Default for PluginRef {
+    fn default() -> Self {
+        Self::Sample("hello".to_string())
+    }
+}
+
+impl PluginRef {
+    /// The key this plugin's memory is kept under.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Sample(name) => format!("sample:{name}"),
+            Self::File(path) => format!("file:{}", path.display()),
+            Self::Bundle(path) => format!("bundle:{}", path.display()),
+        }
+    }
+
+    /// The file it was opened from, if any.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Sample(_) => None,
+            Self::File(path) | Self::Bundle(path) => Some(path),
+        }
+    }
+}
+
+/// An input being edited, kept per function so switching loses nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InputDraft {
+    pub text: String,
+    pub mode: InputMode,
+}
+
+/// What one plugin used last: restored when it is opened again.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PluginMemory {
+    pub options: Option<SandboxOptions>,
+    pub function: Option<String>,
+    /// The input of each function, by function name.
+    pub inputs: BTreeMap<String, InputDraft>,
+    /// Higher is more recent; the least recent plugins are forgotten first.
+    pub last_used: u64,
+}
+
+/// The persisted state of the workbench.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkbenchState {
+    pub plugin: PluginRef,
+    pub options: SandboxOptions,
+    pub function: String,
+    pub input: InputDraft,
+    /// What each plugin used last, by [`PluginRef::key`].
+    pub plugins: BTreeMap<String, PluginMemory>,
+    /// Inputs of saves made before `plugins` existed, keyed `plugin key::function`; moved into
+    /// `plugins` on load.
+    #[serde(skip_serializing)]
+    pub drafts: BTreeMap<String, InputDraft>,
+    /// The kv store is kept; secrets are not (see `host_without_secrets`).
+    #[serde(with = "host_without_secrets")]
+    pub host: HostData,
+    /// Keep the instance warm across calls (false: a fresh instance per call).
+    pub keep_state: bool,
+    /// Reload the plugin when its file changes on disk.
+    pub hot_reload: bool,
+    pub recent_files: Vec<PathBuf>,
+    pub recent_sessions: Vec<PathBuf>,
+    /// What the current scenario should produce (recorded from a run or read from a bundle).
+    pub expected: Option<ExpectedOutcome>,
+    /// The session file this state was last saved to or opened from.
+    pub session_path: Option<PathBuf>,
+    /// Whether saved sessions and bundles carry secret values (off: names only).
+    pub bundle_secrets: bool,
+    /// How many calls a bench run makes.
+    pub bench_loops: u32,
+}
+
+impl Default for WorkbenchState {
+    fn default() -> Self {
+        let hello = crate::samples::find("hello").expect("hello sample");
+        let example = &hello.functions[0];
+        Self {
+            plugin: PluginRef::default(),
+            options: hello.options(),
+            function: example.name.to_string(),
+            input: InputDraft {
+                text: example.input.to_string(),
+                mode: example.mode,
+            },
+            plugins: BTreeMap::new(),
+            drafts: BTreeMap::new(),
+            host: HostData {
+                kv: [("greeting".to_string(), "hello from the host".to_string())].into(),
+                secrets: [("api_key".to_string(), "playground-demo-key".to_string())].into(),
+            },
+            keep_state: true,
+            hot_reload: true,
+            recent_files: Vec::new(),
+            recent_sessions: Vec::new(),
+            expected: None,
+            session_path: None,
+            bundle_secrets: false,
+            bench_loops: 1000,
+        }
+    }
+}
+
+impl WorkbenchState {
+    /// Puts `path` first in the recent sessions.
+    pub fn remember_session(&mut self, path: PathBuf) {
+        remember(&mut self.recent_sessions, path);
+    }
+
+    /// Puts `path` first in the recent files.
+    pub fn remember_file(&mut self, path: PathBuf) {
+        remember(&mut self.recent_files, path);
+    }
+
+    /// Moves inputs saved in the old `drafts` form into `plugins`.
+    pub fn migrate(&mut self) {
+        for (key, draft) in std::mem::take(&mut self.drafts) {
+            if let Some((plugin, function)) = key.rsplit_once("::") {
+                self.plugins
+                    .entry(plugin.to_string())
+                    .or_default()
+                    .inputs
+                    .entry(function.to_string())
+                    .or_insert(draft);
+            }
+        }
+    }
+
+    /// The memory of the open plugin.
+    pub fn memory(&self) -> Option<&PluginMemory> {
+        self.plugins.get(&self.plugin.key())
+    }
+
+    /// Records the open plugin's options, function and input in its memory, and forgets the
+    /// least recently used plugins beyond [`MAX_REMEMBERED_PLUGINS`].
+    pub fn remember_current(&mut self) {
+        let last_used = self
+            .plugins
+            .values()
+            .map(|m| m.last_used)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let memory = self.plugins.entry(self.plugin.key()).or_default();
+        memory.options = Some(self.options.clone());
+        memory.function = Some(self.function.clone());
+        memory
+            .inputs
+            .insert(self.function.clone(), self.input.clone());
+        memory.last_used = last_used;
+        while self.plugins.len() > MAX_REMEMBERED_PLUGINS {
+            let oldest = self
+                .plugins
+                .iter()
+                .min_by_key(|(_, m)| m.last_used)
+                .map(|(k, _)| k.clone());
+            if let Some(key) = oldest {
+                self.plugins.remove(&key);
+            }
+        }
+    }
+}
+
+fn remember(list: &mut Vec<PathBuf>, path: PathBuf) {
+    list.retain(|p| p != &path);
+    list.insert(0, path);
+    list.truncate(MAX_RECENT);
+}
+
+/// Serializes host data without its secrets; secrets live only in memory.
+mod host_without_secrets {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::runner::HostData;
+
+    pub fn serialize<S: Serializer>(host: &HostData, s: S) -> Result<S::Ok, S::Error> {
+        HostData {
+            kv: host.kv.clone(),
+            secrets: std::collections::BTreeMap::default(),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HostData, D::Error> {
+        let mut host = HostData::deserialize(d)?;
+        host.secrets.clear();
+        Ok(host)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_or_partial_saves_load_with_defaults() {
+        let state: WorkbenchState =
+            serde_json::from_str(r#"{"function": "greet", "unknown_future_field": 1}"#).unwrap();
+        assert_eq!(state.function, "greet");
+        assert!(state.keep_state);
+    }
+
+    #[test]
+    fn old_drafts_move_into_plugin_memory() {
+        let mut state: WorkbenchState = serde_json::from_str(
+            r#"{"drafts": {"file:/p/a.wasm::run": {"text": "kept", "mode": "Raw"}}}"#,
+        )
+        .unwrap();
+        state.migrate();
+        assert_eq!(state.plugins["file:/p/a.wasm"].inputs["run"].text, "kept");
+        assert!(state.drafts.is_empty());
+        assert!(
+            !serde_json::to_string(&state)
+                .unwrap()
+                .contains("\"drafts\"")
+        );
+    }
+
+    #[test]
+    fn secrets_are_never_saved() {
+        let mut state = WorkbenchState::default();
+        state
+            .host
+            .secrets
+            .insert("token".into(), "very-secret".into());
+        let saved = serde_json::to_string(&state).unwrap();
+        assert!(!saved.contains("very-secret"), "{saved}");
+        assert!(saved.contains("hello from the host"));
+    }
+
+    #[test]
+    fn recent_files_are_unique_and_bounded() {
+        let mut state = WorkbenchState::default();
+        for i in 0..15 {
+            state.remember_file(format!("/p/{i}.wasm").into());
+        }
+        state.remember_file("/p/3.wasm".into());
+        assert_eq!(state.recent_files.len(), MAX_RECENT);
+        assert_eq!(state.recent_files[0], PathBuf::from("/p/3.wasm"));
+        assert_eq!(
+            state
+                .recent_files
+                .iter()
+                .filter(|p| p.ends_with("3.wasm"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn plugin_memory_is_bounded_least_recent_first() {
+        let mut state = WorkbenchState::default();
+        for i in 0..=MAX_REMEMBERED_PLUGINS {
+            state.plugin = PluginRef::File(format!("/p/{i}.wasm").into());
+            state.remember_current();
+        }
+        assert_eq!(state.plugins.len(), MAX_REMEMBERED_PLUGINS);
+        assert!(!state.plugins.contains_key("file:/p/0.wasm"));
+        assert!(
+            state
+                .plugins
+                .contains_key(&format!("file:/p/{MAX_REMEMBERED_PLUGINS}.wasm"))
+        );
+    }
+}

@@ -1,0 +1,475 @@
+//! The workbench model without a window: driven with commands, read through its state, with
+//! plugin calls running in real worker processes. Open, run, fail, reload, option changes,
+//! reset, sessions and bundles, per-plugin memory, and open failures.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use extism_playground::bundle::{ExpectedOutcome, InputMode};
+use extism_playground::runner::{CallReport, ErrorKind, SandboxOptions};
+use extism_playground::workbench::{
+    Command, FreshReason, Intent, OptionsOrigin, PluginRef, PluginSlot, Source, Workbench,
+    WorkbenchState,
+};
+
+fn workbench() -> Workbench {
+    Workbench::new(WorkbenchState::default(), common::worker(), Arc::new(|| {}))
+}
+
+fn sample(name: &str) -> Source {
+    Source::sample(name).expect("a built-in sample")
+}
+
+/// Polls until `done` holds; fails (naming `what`, with the status line) after 30 s.
+#[track_caller]
+fn poll_until(wb: &mut Workbench, what: &str, done: impl Fn(&Workbench) -> bool) {
+    let started = Instant::now();
+    while !done(wb) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}; status: {:?}",
+            wb.status()
+        );
+        wb.poll();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Runs and waits for the report.
+#[track_caller]
+fn run(wb: &mut Workbench) -> CallReport {
+    wb.apply(Command::Run);
+    assert!(wb.is_running(), "the run did not start: {:?}", wb.status());
+    poll_until(wb, "the call to finish", |wb| !wb.is_running());
+    wb.last().expect("a finished call").report.clone()
+}
+
+fn output(report: &CallReport) -> String {
+    String::from_utf8_lossy(&report.output).into_owned()
+}
+
+fn status(wb: &Workbench) -> String {
+    wb.status().map(|s| s.text.clone()).unwrap_or_default()
+}
+
+fn set_input(wb: &mut Workbench, text: &str) {
+    *wb.input_text_mut() = text.to_string();
+    wb.input_edited();
+}
+
+fn copy_sample(dir: &Path, name: &str, to: &str) -> std::path::PathBuf {
+    let path = dir.join(to);
+    std::fs::copy(common::sample(name), &path).unwrap();
+    path
+}
+
+#[test]
+fn a_sample_opens_ready_to_run_and_runs() {
+    let mut wb = workbench();
+    wb.restore();
+    assert!(matches!(wb.plugin(), PluginSlot::Ready(_)));
+    assert_eq!(wb.state().function, "count_vowels");
+    let report = run(&mut wb);
+    assert_eq!(
+        output(&report),
+        r#"{"count":7,"total":7,"vowels":"aeiouAEIOU"}"#
+    );
+    assert_eq!(wb.history().runs().len(), 1);
+    assert!(
+        status(&wb).starts_with("count_vowels: ok"),
+        "{}",
+        status(&wb)
+    );
+}
+
+#[test]
+fn failures_are_reported_and_a_broken_instance_is_replaced() {
+    let mut wb = workbench();
+    wb.apply(Command::Open(sample("chaos")));
+    wb.apply(Command::SelectFunction("error_return".into()));
+    let report = run(&mut wb);
+    assert_eq!(report.error_kind(), Some(ErrorKind::PluginError));
+    assert_eq!(wb.fresh_reason(), None, "a clean error keeps the instance");
+
+    wb.apply(Command::SelectFunction("trap".into()));
+    let report = run(&mut wb);
+    assert_eq!(report.error_kind(), Some(ErrorKind::Trap));
+    assert_eq!(wb.fresh_reason(), Some(FreshReason::PreviousCallFailed));
+    assert!(
+        status(&wb).contains("the instance was discarded after this failure"),
+        "{}",
+        status(&wb)
+    );
+    wb.apply(Command::SelectFunction("error_return".into()));
+    let report = run(&mut wb);
+    assert!(report.new_instance);
+    assert!(
+        status(&wb).contains("new instance (the previous call failed)"),
+        "{}",
+        status(&wb)
+    );
+}
+
+#[test]
+fn an_option_change_reaches_the_session_and_starts_a_new_instance() {
+    let mut wb = workbench();
+    wb.restore();
+    run(&mut wb);
+    let warm = run(&mut wb);
+    assert!(output(&warm).contains(r#""total":14"#), "{}", output(&warm));
+    let options = SandboxOptions {
+        timeout_ms: Some(5_000),
+        ..wb.state().options.clone()
+    };
+    wb.apply(Command::SetOptions(options.clone()));
+    assert_eq!(wb.fresh_reason(), Some(FreshReason::OptionsChanged));
+    assert_eq!(*wb.session().unwrap().options(), options);
+    let fresh = run(&mut wb);
+    assert!(
+        output(&fresh).contains(r#""total":7"#),
+        "{}",
+        output(&fresh)
+    );
+    assert!(
+        status(&wb).contains("new instance (the sandbox options changed)"),
+        "{}",
+        status(&wb)
+    );
+    // Setting the same options again changes nothing.
+    wb.apply(Command::SetOptions(options));
+    assert_eq!(wb.fresh_reason(), None);
+}
+
+#[test]
+fn reset_discards_the_instance_without_waiting() {
+    let mut wb = workbench();
+    wb.apply(Command::Open(sample("counter")));
+    run(&mut wb);
+    assert_eq!(output(&run(&mut wb)), r#"{"count":2}"#);
+    wb.apply(Command::ResetInstance);
+    assert_eq!(wb.fresh_reason(), Some(FreshReason::ResetByYou));
+    assert_eq!(output(&run(&mut wb)), r#"{"count":1}"#);
+    assert!(
+        status(&wb).contains("new instance (reset by you)"),
+        "{}",
+        status(&wb)
+    );
+}
+
+#[test]
+fn reset_during_a_call_applies_to_the_next_one() {
+    let mut wb = workbench();
+    wb.apply(Command::Open(sample("chaos")));
+    wb.apply(Command::Run);
+    poll_until(&mut wb, "spin to start", |wb| {
+        matches!(wb.run_slot(), extism_playground::workbench::RunSlot::Running(r)
+            if r.call.phase() == extism_playground::runner::Phase::Calling)
+    });
+    wb.apply(Command::ResetInstance);
+    assert!(wb.is_running(), "reset does not wait for the call");
+    wb.apply(Command::Stop);
+    poll_until(&mut wb, "the stop", |wb| !wb.is_running());
+    assert_eq!(
+        wb.last().unwrap().report.error_kind(),
+        Some(ErrorKind::Cancelled)
+    );
+}
+
+#[test]
+fn reload_keeps_options_and_input_and_names_a_vanished_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_sample(dir.path(), "counter", "plugin.wasm");
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(path.clone())));
+    assert_eq!(wb.state().function, "increment");
+    let options = SandboxOptions {
+        fuel_limit: Some(50_000_000),
+        ..SandboxOptions::default()
+    };
+    wb.apply(Command::SetOptions(options.clone()));
+    assert_eq!(output(&run(&mut wb)), r#"{"count":1}"#);
+
+    // The author rebuilds: hello appears where counter was.
+    copy_sample(dir.path(), "hello", "plugin.wasm");
+    wb.apply(Command::Reload);
+    assert_eq!(wb.state().function, "count_vowels");
+    assert_eq!(wb.state().options, options, "options survive a reload");
+    assert!(
+        status(&wb).contains("reloaded; `increment` is gone"),
+        "{}",
+        status(&wb)
+    );
+    assert_eq!(wb.fresh_reason(), Some(FreshReason::Reloaded));
+    wb.apply(Command::SetInputMode(InputMode::Raw));
+    set_input(&mut wb, "aaa");
+    let report = run(&mut wb);
+    assert!(
+        output(&report).starts_with(r#"{"count":3"#),
+        "{}",
+        output(&report)
+    );
+    assert!(
+        report.fuel_consumed.is_some(),
+        "the fuel limit still applies"
+    );
+
+    // A broken rebuild keeps the working version.
+    std::fs::write(&path, b"\0asm\x01\0\0\0garbage").unwrap();
+    wb.apply(Command::Reload);
+    assert!(
+        status(&wb).contains("could not be loaded")
+            && status(&wb).contains("keeping the previous version"),
+        "{}",
+        status(&wb)
+    );
+    let report = run(&mut wb);
+    assert!(report.is_ok(), "{:?}", report.error);
+}
+
+#[test]
+fn hot_reload_notices_a_changed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_sample(dir.path(), "counter", "plugin.wasm");
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(path)));
+    assert!(wb.poll().is_some(), "a watched plugin asks to be polled");
+    copy_sample(dir.path(), "hello", "plugin.wasm");
+    poll_until(&mut wb, "hot reload", |wb| {
+        wb.state().function == "count_vowels"
+    });
+    assert!(
+        status(&wb).contains("changed on disk, reloaded"),
+        "{}",
+        status(&wb)
+    );
+    wb.apply(Command::SetHotReload(false));
+    assert_eq!(wb.poll(), None, "nothing to watch with hot reload off");
+}
+
+#[test]
+fn a_session_round_trips_and_a_restore_keeps_what_was_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("case.bundle.json");
+    let mut wb = workbench();
+    wb.apply(Command::Open(sample("hello")));
+    wb.apply(Command::SelectFunction("greet".into()));
+    set_input(&mut wb, "bundle");
+    let options = SandboxOptions {
+        memory_max_pages: Some(64),
+        ..wb.state().options.clone()
+    };
+    wb.apply(Command::SetOptions(options.clone()));
+    run(&mut wb);
+    wb.apply(Command::RecordExpected);
+    assert_eq!(
+        wb.state().expected,
+        Some(ExpectedOutcome::Output(b"Hello, bundle!".to_vec()))
+    );
+    wb.apply(Command::SaveSession {
+        path: path.clone(),
+        embed: true,
+    });
+    assert!(
+        status(&wb).starts_with("Saved the bundle"),
+        "{}",
+        status(&wb)
+    );
+
+    // A new workbench opens it fresh: everything comes back, ready to run and matching.
+    let mut other = workbench();
+    other.apply(Command::Open(Source::Path(path.clone())));
+    assert_eq!(other.state().plugin, PluginRef::Bundle(path.clone()));
+    assert_eq!(other.state().function, "greet");
+    assert_eq!(other.state().input.text, "bundle");
+    assert_eq!(other.state().options, options);
+    assert_eq!(
+        other.ready().unwrap().options_origin,
+        OptionsOrigin::Scenario
+    );
+    run(&mut other);
+    assert!(other.verdict().unwrap().matched);
+
+    // Restoring (the app starting with it) keeps the saved state instead: only the plugin is
+    // read again from the bundle.
+    let mut saved = other.state().clone();
+    saved.input.text = "typed after opening".into();
+    let mut restored = Workbench::new(saved, common::worker(), Arc::new(|| {}));
+    restored.restore();
+    assert_eq!(restored.state().input.text, "typed after opening");
+    assert_eq!(restored.state().function, "greet");
+    assert!(matches!(restored.plugin(), PluginSlot::Ready(_)));
+}
+
+#[test]
+fn each_plugin_keeps_its_own_options_function_and_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_sample(dir.path(), "hello", "mine.wasm");
+    let mut wb = workbench();
+    wb.apply(Command::Open(sample("wasi-demo")));
+    assert!(wb.state().options.wasi);
+    assert_eq!(wb.ready().unwrap().options_origin, OptionsOrigin::Sample);
+
+    // A plugin never opened before starts closed: WASI does not carry over.
+    wb.apply(Command::Open(Source::Path(path.clone())));
+    assert!(!wb.state().options.wasi, "{:?}", wb.state().options);
+    assert!(wb.state().options.allowed_paths.is_empty());
+    assert_eq!(wb.ready().unwrap().options_origin, OptionsOrigin::Defaults);
+    wb.apply(Command::SelectFunction("greet".into()));
+    set_input(&mut wb, "mine");
+    let mine = SandboxOptions {
+        timeout_ms: Some(1234),
+        ..SandboxOptions::default()
+    };
+    wb.apply(Command::SetOptions(mine.clone()));
+
+    // Back to wasi-demo: its own options; then back to mine.wasm: its own.
+    wb.apply(Command::Open(sample("wasi-demo")));
+    assert!(wb.state().options.wasi);
+    assert_eq!(
+        wb.ready().unwrap().options_origin,
+        OptionsOrigin::Remembered
+    );
+    wb.apply(Command::Open(Source::Path(path)));
+    assert_eq!(wb.state().options, mine);
+    assert_eq!(wb.state().function, "greet");
+    assert_eq!(wb.state().input.text, "mine");
+    assert_eq!(
+        wb.ready().unwrap().options_origin,
+        OptionsOrigin::Remembered
+    );
+}
+
+#[test]
+fn a_wasi_module_opened_for_the_first_time_gets_wasi() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_sample(dir.path(), "wasi-demo", "w.wasm");
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(path)));
+    assert!(wb.state().options.wasi);
+    wb.apply(Command::SelectFunction("print".into()));
+    wb.apply(Command::SetInputMode(InputMode::Raw));
+    set_input(&mut wb, "hi");
+    let report = run(&mut wb);
+    assert_eq!(output(&report), "printed 2 bytes");
+}
+
+#[test]
+fn toolchain_internals_are_not_picked_as_the_function() {
+    let dir = tempfile::tempdir().unwrap();
+    // The export shape of a js-pdk plugin: QuickJS glue beside the plugin's own function.
+    let path = common::wasm_file(
+        &dir,
+        "js-shaped.wasm",
+        r#"(module
+            (func (export "__arg_start") (result i32) i32.const 0)
+            (func (export "__invoke") (result i32) i32.const 0)
+            (func (export "greet") (result i32) i32.const 0)
+            (func (export "_start")))"#,
+    );
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(path)));
+    assert_eq!(wb.state().function, "greet");
+}
+
+#[test]
+fn a_failed_open_keeps_the_open_plugin_or_says_why_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.wasm");
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(missing.clone())));
+    let PluginSlot::Failed { error, .. } = wb.plugin() else {
+        panic!("nothing was open: the slot says it failed");
+    };
+    assert!(error.contains("missing.wasm"), "{error}");
+    assert!(wb.run_blocker().is_some());
+
+    wb.apply(Command::Open(sample("hello")));
+    wb.apply(Command::Open(Source::Path(missing)));
+    let ready = wb.ready().expect("hello stays open");
+    assert_eq!(ready.origin, PluginRef::Sample("hello".into()));
+    assert!(
+        ready
+            .open_error
+            .as_deref()
+            .is_some_and(|e| e.contains("missing.wasm"))
+    );
+    assert!(status(&wb).starts_with("Could not open"), "{}", status(&wb));
+    assert!(run(&mut wb).is_ok());
+}
+
+#[test]
+fn a_restore_of_a_vanished_file_falls_back_to_hello_and_says_so() {
+    let state = WorkbenchState {
+        plugin: PluginRef::File("/definitely/not/here.wasm".into()),
+        function: "whatever".into(),
+        ..WorkbenchState::default()
+    };
+    let mut wb = Workbench::new(state, common::worker(), Arc::new(|| {}));
+    wb.restore();
+    assert_eq!(wb.state().plugin, PluginRef::Sample("hello".into()));
+    assert_eq!(wb.state().function, "count_vowels");
+    assert!(
+        status(&wb).contains("The last plugin could not be opened"),
+        "{}",
+        status(&wb)
+    );
+    assert!(wb.status().unwrap().is_error);
+}
+
+#[test]
+fn a_manifest_that_downloads_opens_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(common::sample("counter")).unwrap();
+    let manifest = dir.path().join("remote.json");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"wasm": [{{"url": "{}/counter.wasm"}}]}}"#,
+            common::serve_bytes(bytes)
+        ),
+    )
+    .unwrap();
+    let mut wb = workbench();
+    wb.apply(Command::Open(sample("hello")));
+    wb.open(Source::Path(manifest), Intent::Fresh);
+    let PluginSlot::Opening(opening) = wb.plugin() else {
+        panic!("a download happens in the background");
+    };
+    assert!(opening.previous.is_some(), "hello stays shown meanwhile");
+    assert!(
+        wb.run_blocker()
+            .is_some_and(|b| b.contains("still opening")),
+        "{:?}",
+        wb.run_blocker()
+    );
+    poll_until(&mut wb, "the download", |wb| {
+        matches!(wb.plugin(), PluginSlot::Ready(_))
+    });
+    assert_eq!(wb.state().function, "increment");
+    assert_eq!(output(&run(&mut wb)), r#"{"count":1}"#);
+}
+
+#[test]
+fn the_input_mode_and_json_check_follow_commands() {
+    let mut wb = workbench();
+    wb.apply(Command::Open(sample("hello")));
+    wb.apply(Command::SelectFunction("handle_event".into()));
+    assert_eq!(wb.state().input.mode, InputMode::Json);
+    set_input(&mut wb, "{\"user_id\": 42,");
+    let error = wb.input_error().expect("broken JSON is caught").to_string();
+    assert!(error.starts_with("line 1, column 15"), "{error}");
+    assert!(
+        wb.run_blocker()
+            .is_some_and(|b| b.contains("not valid JSON"))
+    );
+    wb.apply(Command::SetInputMode(InputMode::Raw));
+    assert!(wb.input_error().is_none());
+    assert!(wb.run_blocker().is_none());
+    wb.apply(Command::SetInputMode(InputMode::Json));
+    set_input(&mut wb, r#"{"user_id":7,"event":"login"}"#);
+    wb.apply(Command::FormatInput);
+    assert!(wb.state().input.text.contains("\n  \"user_id\": 7"));
+}
