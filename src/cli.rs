@@ -554,20 +554,26 @@ pub fn render_inspection(
             "not needed"
         }
     );
-    let _ = writeln!(s, "\nexports (* = callable as a plugin function):");
+    let _ = writeln!(
+        s,
+        "\nexports (* = plugin function, + = callable, added by the toolchain):"
+    );
+    let entries = i.entry_points();
     let mut exports: Vec<_> = i.exports.iter().collect();
-    exports.sort_by(|a, b| (!a.callable, &a.name).cmp(&(!b.callable, &b.name)));
+    exports.sort_by_key(|e| (!entries.contains(&e.name.as_str()), !e.callable, &e.name));
     for e in exports {
         let sig = e.signature.as_ref().map_or_else(
             || format!("{:?}", e.kind).to_lowercase(),
             ToString::to_string,
         );
-        let _ = writeln!(
-            s,
-            "  {} {:<28} {sig}",
-            if e.callable { "*" } else { " " },
-            e.name
-        );
+        let mark = if entries.contains(&e.name.as_str()) {
+            "*"
+        } else if e.callable {
+            "+"
+        } else {
+            " "
+        };
+        let _ = writeln!(s, "  {mark} {:<28} {sig}", e.name);
     }
     let _ = writeln!(s, "\nimports:");
     if i.imports.is_empty() {

@@ -877,17 +877,18 @@ fn toolchain_internals_are_folded_and_not_picked() {
             (func (export "__arg_start") (result i32) i32.const 0)
             (func (export "__invoke_i32") (result i32) i32.const 0)
             (func (export "__invokeHostFunc_0_1") (result i32) i32.const 0)
+            (func (export "__invoke") (param i32))
             (func (export "greet") (result i32) i32.const 0))"#,
     );
     let mut h = harness_opening(Some(path));
     h.run();
     assert_eq!(h.state().state().function, "greet");
-    h.get_by_label("Toolchain internals · 3");
+    h.get_by_label("Toolchain internals · 4");
     assert!(
         h.query_by_label("__arg_start").is_none(),
         "internals stay folded until asked for"
     );
-    h.get_by_label("Toolchain internals · 3").click();
+    h.get_by_label("Toolchain internals · 4").click();
     h.run();
     h.get_by_label("__arg_start").click();
     h.run();

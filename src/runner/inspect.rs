@@ -422,7 +422,7 @@ fn is_runtime_export(name: &str) -> bool {
 /// Exports a toolchain adds beside the plugin's own functions: anything `_`-prefixed (js-pdk's
 /// `__arg_*` and `__invoke*`, WASI's `_start`), allocator entry points, and Binaryen's asyncify
 /// machinery (`TinyGo` builds).
-fn is_toolchain_internal(name: &str) -> bool {
+pub fn is_toolchain_internal(name: &str) -> bool {
     name.starts_with('_')
         || name.starts_with("asyncify_")
         || matches!(

@@ -140,13 +140,15 @@ fn facts(ui: &mut Ui, session: &Session, origin_path: Option<&std::path::Path>) 
     }
 }
 
+/// The plugin's entry points, then, folded: what its toolchain added (callable ones can still
+/// be picked) and the exports that are not plugin functions.
 fn exports(app: &mut App, ui: &mut Ui, inspection: &Inspection) {
     let entries = inspection.entry_points();
     let internals = inspection.toolchain_internals();
     let current = app.workbench.state().function.clone();
     let mut pick = |ui: &mut Ui, name: &str, weak: bool| {
-        let export = inspection.export(name);
-        let sig = export
+        let sig = inspection
+            .export(name)
             .and_then(|e| e.signature.as_ref())
             .map_or_else(String::new, ToString::to_string);
         let mut text = RichText::new(name).monospace();
@@ -166,37 +168,55 @@ fn exports(app: &mut App, ui: &mut Ui, inspection: &Inspection) {
     for name in &entries {
         pick(ui, name, false);
     }
-    if !internals.is_empty() {
-        egui::CollapsingHeader::new(format!("Toolchain internals · {}", internals.len()))
+    let mut others: Vec<_> = inspection.exports.iter().filter(|e| !e.callable).collect();
+    others.sort_by(|a, b| a.name.cmp(&b.name));
+    let (internal_others, plain_others): (Vec<_>, Vec<_>) = others
+        .into_iter()
+        .partition(|e| crate::runner::inspect::is_toolchain_internal(&e.name));
+    let folded = internals.len() + internal_others.len();
+    if folded > 0 {
+        egui::CollapsingHeader::new(format!("Toolchain internals · {folded}"))
             .id_salt("toolchain_internals")
             .default_open(internals.contains(&current.as_str()))
             .show(ui, |ui| {
-                ui.weak("Added by the plugin's toolchain; callable, but rarely what you mean.");
+                ui.weak("Added by the plugin's toolchain; rarely what you mean to call.");
                 for name in &internals {
                     pick(ui, name, true);
                 }
+                for export in internal_others {
+                    not_callable(ui, export);
+                }
             });
     }
-    let mut others: Vec<_> = inspection.exports.iter().filter(|e| !e.callable).collect();
-    others.sort_by(|a, b| a.name.cmp(&b.name));
-    for export in others {
-        let sig = export.signature.as_ref().map_or_else(
-            || format!("{:?}", export.kind).to_lowercase(),
-            ToString::to_string,
-        );
-        ui.add_enabled(
-            false,
-            egui::Label::new(
-                RichText::new(format!("{}  {sig}", export.name))
-                    .monospace()
-                    .weak(),
-            )
-            .truncate(),
-        )
-        .on_disabled_hover_text(
-            "Not an Extism plugin function: those take no parameters and return i32 or nothing",
-        );
+    if !plain_others.is_empty() {
+        egui::CollapsingHeader::new(format!("Not plugin functions · {}", plain_others.len()))
+            .id_salt("other_exports")
+            .show(ui, |ui| {
+                for export in plain_others {
+                    not_callable(ui, export);
+                }
+            });
     }
+}
+
+/// An export that cannot be called as a plugin function, greyed with its kind or signature.
+fn not_callable(ui: &mut Ui, export: &crate::runner::inspect::Export) {
+    let sig = export.signature.as_ref().map_or_else(
+        || format!("{:?}", export.kind).to_lowercase(),
+        ToString::to_string,
+    );
+    ui.add_enabled(
+        false,
+        egui::Label::new(
+            RichText::new(format!("{}  {sig}", export.name))
+                .monospace()
+                .weak(),
+        )
+        .truncate(),
+    )
+    .on_disabled_hover_text(
+        "Not an Extism plugin function: those take no parameters and return i32 or nothing",
+    );
 }
 
 fn imports(ui: &mut Ui, session: &Session) {

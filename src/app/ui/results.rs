@@ -39,7 +39,12 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         ResultTab::Output => output(app, ui),
         ResultTab::Logs => logs(app, ui),
         ResultTab::HostCalls => host_calls(app, ui),
-        ResultTab::Timing => timing(app, ui),
+        ResultTab::Timing => {
+            egui::ScrollArea::vertical()
+                .id_salt("timing_scroll")
+                .auto_shrink([false, false])
+                .show(ui, |ui| timing(app, ui));
+        }
         ResultTab::History => super::compare::history(app, ui),
     }
 }
@@ -433,11 +438,15 @@ fn bench_stats(ui: &mut Ui, last: &RunView) {
             egui_plot::Bar::new(*center, height).width(histogram.bin_width_us * 0.95)
         })
         .collect();
+    // Tick labels with as many decimals as the bins need (sub-µs calls are common).
+    let decimals = decimals_for(histogram.bin_width_us);
     egui_plot::Plot::new("bench_histogram")
-        .height(150.0)
+        .height(170.0)
         .allow_scroll(false)
         .x_axis_label("µs per call")
         .y_axis_label("calls")
+        .x_axis_formatter(move |mark, _| format!("{:.*}", decimals, mark.value))
+        .y_axis_formatter(|mark, _| format!("{:.0}", mark.value))
         .show(ui, |plot| {
             plot.bar_chart(egui_plot::BarChart::new("calls", bars));
         });
@@ -448,6 +457,19 @@ fn bench_stats(ui: &mut Ui, last: &RunView) {
         ));
     }
     ui.separator();
+}
+
+/// Decimals that tell ticks `step` apart.
+fn decimals_for(step: f64) -> usize {
+    if step >= 1.0 {
+        0
+    } else if step >= 0.1 {
+        1
+    } else if step >= 0.01 {
+        2
+    } else {
+        3
+    }
 }
 
 fn timing(app: &App, ui: &mut Ui) {
