@@ -34,24 +34,52 @@ fn harness_opening(open: Option<std::path::PathBuf>) -> Harness<'static, App> {
         })
 }
 
-/// Steps frames until `done` holds; after 30 s, fails naming `what` and printing the widget
-/// tree it saw (role, label, value of every node), so the failure shows what was on screen.
+/// Steps frames until `done` holds; after 30 s, fails naming `what`, with a snapshot of the
+/// window when the harness can render (a software GPU adapter) and the widget tree it saw.
 #[track_caller]
 fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
     let started = Instant::now();
     while !done(h.state()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}; status: {:?}\nwidgets on screen:\n{}",
-            h.state().workbench().status(),
-            widget_tree(h)
-        );
+        if started.elapsed() > Duration::from_secs(30) {
+            let snapshot = save_snapshot(h, what);
+            panic!(
+                "timed out waiting for {what}; status: {:?}\n{snapshot}\nwidgets on screen:\n{}",
+                h.state().workbench().status(),
+                widget_tree(h)
+            );
+        }
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
     // Settle (and check accessibility) unless a call keeps the spinner going.
     if !h.state().is_running() {
         h.run();
+    }
+}
+
+/// Renders the window to `target/test-snapshots/` and says where; or says why it could not
+/// (no GPU adapter, not even a software one: `apt-get install mesa-vulkan-drivers`).
+fn save_snapshot(h: &mut Harness<'_, App>, what: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-snapshots");
+    let name: String = what
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = dir.join(format!("{name}.png"));
+    // The renderer is created on first use and panics without an adapter.
+    let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.render()));
+    match rendered {
+        Ok(Ok(image)) => match std::fs::create_dir_all(&dir)
+            .and_then(|()| image.save(&path).map_err(std::io::Error::other))
+        {
+            Ok(()) => format!("snapshot of the window: {}", path.display()),
+            Err(e) => format!("no snapshot: cannot write {}: {e}", path.display()),
+        },
+        Ok(Err(e)) => format!("no snapshot: {e}"),
+        Err(_) => {
+            "no snapshot: no GPU adapter to render with (apt-get install mesa-vulkan-drivers)"
+                .to_string()
+        }
     }
 }
 
