@@ -52,6 +52,9 @@ fn open_window(
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([760.0, 480.0])
             .with_drag_and_drop(true),
+        // OpenGL, always: it renders with Mesa's software GL where there is no GPU, and a build
+        // that also links wgpu (the tests' snapshot renderer) must not switch the window to it.
+        renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
     eframe::run_native(

@@ -781,16 +781,7 @@ fn a_manifest_with_a_url_module_opens_in_the_background() {
     h.get_by_label_contains("downloading its modules");
 
     // A server that answers: the plugin opens.
-    let bytes = std::fs::read(common::sample("counter")).unwrap();
-    let manifest = dir.path().join("remote.json");
-    std::fs::write(
-        &manifest,
-        format!(
-            r#"{{"wasm": [{{"url": "{}/counter.wasm"}}]}}"#,
-            common::serve_bytes(bytes)
-        ),
-    )
-    .unwrap();
+    let manifest = common::remote_manifest(dir.path(), "counter");
     let mut h = harness_opening(Some(manifest));
     step_until(&mut h, "the download", |app| {
         app.state().function == "increment"
@@ -898,16 +889,7 @@ fn a_long_toolchain_line_leaves_the_side_panel_its_width() {
 #[test]
 fn toolchain_internals_are_folded_and_not_picked() {
     let dir = tempfile::tempdir().unwrap();
-    let path = common::wasm_file(
-        &dir,
-        "js-shaped.wasm",
-        r#"(module
-            (func (export "__arg_start") (result i32) i32.const 0)
-            (func (export "__invoke_i32") (result i32) i32.const 0)
-            (func (export "__invokeHostFunc_0_1") (result i32) i32.const 0)
-            (func (export "__invoke") (param i32))
-            (func (export "greet") (result i32) i32.const 0))"#,
-    );
+    let path = common::js_shaped_module(&dir);
     let mut h = harness_opening(Some(path));
     h.run();
     assert_eq!(h.state().state().function, "greet");

@@ -359,16 +359,7 @@ fn a_wasi_module_opened_for_the_first_time_gets_wasi() {
 #[test]
 fn toolchain_internals_are_not_picked_as_the_function() {
     let dir = tempfile::tempdir().unwrap();
-    // The export shape of a js-pdk plugin: QuickJS glue beside the plugin's own function.
-    let path = common::wasm_file(
-        &dir,
-        "js-shaped.wasm",
-        r#"(module
-            (func (export "__arg_start") (result i32) i32.const 0)
-            (func (export "__invoke") (result i32) i32.const 0)
-            (func (export "greet") (result i32) i32.const 0)
-            (func (export "_start")))"#,
-    );
+    let path = common::js_shaped_module(&dir);
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(path)));
     assert_eq!(wb.state().function, "greet");
@@ -422,16 +413,7 @@ fn a_restore_of_a_vanished_file_falls_back_to_hello_and_says_so() {
 #[test]
 fn a_manifest_that_downloads_opens_in_the_background() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(common::sample("counter")).unwrap();
-    let manifest = dir.path().join("remote.json");
-    std::fs::write(
-        &manifest,
-        format!(
-            r#"{{"wasm": [{{"url": "{}/counter.wasm"}}]}}"#,
-            common::serve_bytes(bytes)
-        ),
-    )
-    .unwrap();
+    let manifest = common::remote_manifest(dir.path(), "counter");
     let mut wb = workbench();
     wb.apply(Command::Open(sample("hello")));
     wb.open(Source::Path(manifest), Intent::Fresh);

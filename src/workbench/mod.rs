@@ -497,15 +497,13 @@ impl Workbench {
     }
 
     fn poll_opening(&mut self) {
-        let PluginSlot::Opening(opening) = &self.plugin else {
-            return;
-        };
-        if opening.job.ready().is_none() {
+        let finished = matches!(&self.plugin, PluginSlot::Opening(o) if o.job.ready().is_some());
+        if !finished {
             return;
         }
         let PluginSlot::Opening(opening) = std::mem::replace(&mut self.plugin, PluginSlot::Empty)
         else {
-            unreachable!("matched above");
+            return;
         };
         let Opening {
             source,

@@ -174,38 +174,25 @@ impl Workbench {
     }
 
     pub(super) fn poll_run(&mut self) {
+        let finished = matches!(&self.run, RunSlot::Running(r) if r.call.ready().is_some());
+        if !finished {
+            return;
+        }
         let RunSlot::Running(running) = std::mem::replace(&mut self.run, RunSlot::Idle) else {
             return;
         };
-        let Running {
-            call,
-            generation,
-            started,
-            function,
-            loops,
-            stop_requested,
-        } = *running;
-        match call.try_take() {
-            Ok(view) if generation == self.generation => self.finish(view),
-            Ok(view) => {
-                let function = view.report.function;
-                self.set_status(
-                    format!(
-                        "The call of {function} on the previous plugin ended; its result was discarded"
-                    ),
-                    false,
-                );
-            }
-            Err(call) => {
-                self.run = RunSlot::Running(Box::new(Running {
-                    call,
-                    generation,
-                    started,
-                    function,
-                    loops,
-                    stop_requested,
-                }));
-            }
+        // Ready: this does not block.
+        let view = running.call.block_and_take();
+        if running.generation == self.generation {
+            self.finish(view);
+        } else {
+            let function = view.report.function;
+            self.set_status(
+                format!(
+                    "The call of {function} on the previous plugin ended; its result was discarded"
+                ),
+                false,
+            );
         }
     }
 

@@ -155,3 +155,33 @@ pub fn wasm_file(dir: &tempfile::TempDir, name: &str, wat: &str) -> PathBuf {
     std::fs::write(&path, wat::parse_str(wat).expect("valid wat")).unwrap();
     path
 }
+
+/// A module with the export shape of a js-pdk plugin: `QuickJS` glue (`__arg_start`,
+/// `__invoke*`, `__invokeHostFunc_*`) beside the plugin's own `greet`.
+pub fn js_shaped_module(dir: &tempfile::TempDir) -> PathBuf {
+    wasm_file(
+        dir,
+        "js-shaped.wasm",
+        r#"(module
+            (func (export "__arg_start") (result i32) i32.const 0)
+            (func (export "__invoke_i32") (result i32) i32.const 0)
+            (func (export "__invokeHostFunc_0_1") (result i32) i32.const 0)
+            (func (export "__invoke") (param i32))
+            (func (export "greet") (result i32) i32.const 0))"#,
+    )
+}
+
+/// A manifest in `dir` whose one module is the `sample` served over HTTP on 127.0.0.1.
+pub fn remote_manifest(dir: &std::path::Path, sample_name: &str) -> PathBuf {
+    let bytes = std::fs::read(sample(sample_name)).unwrap();
+    let manifest = dir.join(format!("{sample_name}-remote.json"));
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"wasm": [{{"url": "{}/{sample_name}.wasm"}}]}}"#,
+            serve_bytes(bytes)
+        ),
+    )
+    .unwrap();
+    manifest
+}

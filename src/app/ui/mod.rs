@@ -298,11 +298,12 @@ fn status_bar(app: &App, ui: &mut Ui) {
         ui.label(RichText::new(plugin).strong());
         ui.separator();
         let instance = match (wb.fresh_reason(), wb.session()) {
+            _ if wb.is_running() => "call in progress".to_string(),
             (Some(reason), _) => format!("next run: new instance ({reason})"),
             (None, Some(session)) if session.next_call_is_fresh() => "not started".to_string(),
             (None, Some(_)) if wb.state().keep_state => "warm instance".to_string(),
             (None, Some(_)) => "fresh instance per call".to_string(),
-            (None, None) => "not started".to_string(),
+            (None, None) => "no plugin".to_string(),
         };
         ui.label(instance);
         if let Some(status) = wb.status() {
