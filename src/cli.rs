@@ -562,10 +562,10 @@ pub fn render_inspection(
     let mut exports: Vec<_> = i.exports.iter().collect();
     exports.sort_by_key(|e| (!entries.contains(&e.name.as_str()), !e.callable, &e.name));
     for e in exports {
-        let sig = e.signature.as_ref().map_or_else(
-            || format!("{:?}", e.kind).to_lowercase(),
-            ToString::to_string,
-        );
+        let sig = e
+            .signature
+            .as_ref()
+            .map_or_else(|| e.kind.as_str().to_string(), ToString::to_string);
         let mark = if entries.contains(&e.name.as_str()) {
             "*"
         } else if e.callable {
@@ -582,10 +582,10 @@ pub fn render_inspection(
     for (module, imports) in i.imports_by_module() {
         let _ = writeln!(s, "  {module}");
         for import in imports {
-            let sig = import.signature.as_ref().map_or_else(
-                || format!("{:?}", import.kind).to_lowercase(),
-                ToString::to_string,
-            );
+            let sig = import
+                .signature
+                .as_ref()
+                .map_or_else(|| import.kind.as_str().to_string(), ToString::to_string);
             let linkage = Linkage {
                 wasi: true,
                 linked_modules: linked,

@@ -62,7 +62,8 @@ pub enum DialogKind {
 }
 
 impl DialogPurpose {
-    /// The dialog to show; `suggested` names the file a save dialog proposes.
+    /// The dialog to show; `suggested` names the file a save dialog proposes, given its
+    /// ending.
     pub fn kind(&self, suggested: impl FnOnce(&str) -> String) -> DialogKind {
         const PLUGINS: &[(&str, &[&str])] = &[("Plugins", &["wasm", "json"])];
         const MANIFESTS: &[(&str, &[&str])] = &[("Extism manifests", &["json"])];
@@ -73,20 +74,20 @@ impl DialogPurpose {
             Self::OpenSession => DialogKind::Open(SESSIONS),
             Self::LoadInput => DialogKind::Open(&[]),
             Self::SaveOutput => DialogKind::Save {
-                suggested: suggested("output").replace(".output.json", "-output.bin"),
+                suggested: suggested("-output.bin"),
                 json: false,
             },
             Self::PickAllowedPathDir(_) => DialogKind::PickFolder,
             Self::SaveSession { embed: false } => DialogKind::Save {
-                suggested: suggested("session"),
+                suggested: suggested(".session.json"),
                 json: true,
             },
             Self::SaveSession { embed: true } => DialogKind::Save {
-                suggested: suggested("bundle"),
+                suggested: suggested(".bundle.json"),
                 json: true,
             },
             Self::ExportManifest => DialogKind::Save {
-                suggested: suggested("manifest"),
+                suggested: suggested(".manifest.json"),
                 json: true,
             },
         }

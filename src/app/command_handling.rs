@@ -89,7 +89,7 @@ impl App {
         if self.view.dialog.is_some() {
             return;
         }
-        let kind = purpose.kind(|kind| self.workbench.suggested_name(kind));
+        let kind = purpose.kind(|ending| self.workbench.suggested_name(ending));
         let ctx = ctx.clone();
         let promise = Promise::spawn_thread("file-dialog", move || {
             let path = match kind {

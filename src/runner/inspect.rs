@@ -80,6 +80,19 @@ pub enum ItemKind {
     Tag,
 }
 
+impl ItemKind {
+    /// The kind's name as people and the text format spell it (`func`, `memory`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Func => "func",
+            Self::Table => "table",
+            Self::Memory => "memory",
+            Self::Global => "global",
+            Self::Tag => "tag",
+        }
+    }
+}
+
 /// One export of the module.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Export {

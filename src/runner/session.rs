@@ -460,7 +460,7 @@ impl Session {
                 function: function.to_string(),
                 plugin: plugin.clone(),
                 signature: export.signature.as_ref().map_or_else(
-                    || format!("{:?} (not a function)", export.kind),
+                    || format!("a {} (not a function)", export.kind.as_str()),
                     ToString::to_string,
                 ),
                 callable,

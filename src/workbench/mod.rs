@@ -369,15 +369,16 @@ impl Workbench {
         ))
     }
 
-    /// A name to suggest when saving, e.g. `hello-greet.session.json`.
-    pub fn suggested_name(&self, kind: &str) -> String {
+    /// A name to suggest when saving: plugin and function, then `ending`, e.g.
+    /// `hello-greet.session.json` for `.session.json`.
+    pub fn suggested_name(&self, ending: &str) -> String {
         let stem = self.session().map_or("plugin", |s| {
             s.plugin()
                 .display_name
                 .trim_end_matches(".wasm")
                 .trim_end_matches(".json")
         });
-        format!("{stem}-{}.{kind}.json", self.state.function)
+        format!("{stem}-{}{ending}", self.state.function)
     }
 
     // ---- acting ----

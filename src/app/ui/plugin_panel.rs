@@ -201,10 +201,10 @@ fn exports(app: &mut App, ui: &mut Ui, inspection: &Inspection) {
 
 /// An export that cannot be called as a plugin function, greyed with its kind or signature.
 fn not_callable(ui: &mut Ui, export: &crate::runner::inspect::Export) {
-    let sig = export.signature.as_ref().map_or_else(
-        || format!("{:?}", export.kind).to_lowercase(),
-        ToString::to_string,
-    );
+    let sig = export
+        .signature
+        .as_ref()
+        .map_or_else(|| export.kind.as_str().to_string(), ToString::to_string);
     ui.add_enabled(
         false,
         egui::Label::new(
