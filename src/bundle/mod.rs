@@ -283,7 +283,12 @@ impl Bundle {
                     .unwrap_or_default()
                     .to_string(),
             })?;
-        if value.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT) {
+        Self::from_value(value, name)
+    }
+
+    /// Reads a bundle from JSON already parsed (see [`Self::parse`]).
+    pub fn from_value(value: serde_json::Value, name: &str) -> Result<Self, BundleError> {
+        if !declares_bundle(&value) {
             return Err(BundleError::NotABundle {
                 name: name.to_string(),
             });
@@ -385,16 +390,9 @@ impl Bundle {
     }
 }
 
-/// Whether the file contents `bytes` declare a bundle (to tell bundles from manifests).
-pub fn is_bundle(bytes: &[u8]) -> bool {
-    !crate::runner::source::is_wasm(bytes)
-        && serde_json::from_slice::<serde_json::Value>(bytes)
-            .ok()
-            .and_then(|v| {
-                v.get("format")
-                    .and_then(|f| f.as_str().map(|f| f == FORMAT))
-            })
-            .unwrap_or(false)
+/// Whether parsed JSON declares itself a bundle (to tell bundles from manifests).
+pub fn declares_bundle(value: &serde_json::Value) -> bool {
+    value.get("format").and_then(serde_json::Value::as_str) == Some(FORMAT)
 }
 
 /// Reads and resolves the bundle at `path`.
@@ -403,14 +401,8 @@ pub fn load(path: &Path) -> Result<Scenario, BundleError> {
         path: path.to_path_buf(),
         cause,
     })?;
-    load_bytes(path, &bytes)
-}
-
-/// Resolves a bundle already read from `path`.
-pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, BundleError> {
     let name = path.display().to_string();
-    let bundle = Bundle::parse(bytes, &name)?;
-    bundle.resolve(path.parent(), &name)
+    Bundle::parse(&bytes, &name)?.resolve(path.parent(), &name)
 }
 
 /// Writes `bundle` to `path` atomically.

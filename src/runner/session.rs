@@ -151,27 +151,9 @@ impl<T: Send + 'static> Call<T> {
         self.promise.ready()
     }
 
-    /// The result if the call has finished, else the call back.
-    pub fn try_take(self) -> Result<T, Self> {
-        let Self {
-            promise,
-            canceller,
-            progress,
-        } = self;
-        promise.try_take().map_err(|promise| Self {
-            promise,
-            canceller,
-            progress,
-        })
-    }
-
     /// Blocks until the call finishes.
     pub fn block_and_take(self) -> T {
         self.promise.block_and_take()
-    }
-
-    pub fn canceller(&self) -> Canceller {
-        self.canceller.clone()
     }
 
     /// Asks the call to stop (see [`Canceller::cancel`]).

@@ -1,5 +1,5 @@
 //! The one way a plugin gets into the workbench. A [`Source`] is read ([`read`]: local bytes
-//! only, always quick), then resolved ([`Read::resolve`]: modules downloaded when a manifest
+//! and their JSON, each once; always quick), then resolved ([`Read::resolve`]: modules downloaded when a manifest
 //! names URLs, the main module inspected once) into an [`Opened`] plugin that the workbench
 //! installs. Samples, .wasm files, manifests (modules by path, inline data or URL), sessions,
 //! bundles and hot reloads all take this path; a registry reference would be one more
@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::bundle::{self, BundleError, Scenario};
+use crate::bundle::{self, Bundle, BundleError, Scenario};
 use crate::runner::source::{ModuleOrigin, is_wasm};
 use crate::runner::{Inspection, LoadError, LoadedPlugin, SandboxOptions};
 use crate::samples::{self, Sample};
@@ -116,14 +116,6 @@ pub struct Opened {
     pub watched: Vec<WatchedFile>,
 }
 
-/// What a file turned out to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FileKind {
-    Bundle,
-    Manifest,
-    Module,
-}
-
 /// A source read from disk, not yet resolved.
 #[derive(Debug)]
 pub struct Read {
@@ -133,14 +125,22 @@ pub struct Read {
 #[derive(Debug)]
 enum ReadKind {
     Sample(&'static Sample),
-    File {
+    /// A .wasm module, or a manifest (or anything else: resolving says what is wrong with it).
+    Plugin {
         path: PathBuf,
         bytes: Vec<u8>,
-        kind: FileKind,
+        downloads: bool,
+    },
+    /// A session or bundle, parsed once.
+    Bundle {
+        path: PathBuf,
+        json: serde_json::Value,
+        downloads: bool,
     },
 }
 
-/// Reads `source`: the file's bytes, once (they tell a bundle, a manifest and a module apart).
+/// Reads `source`: the file's bytes, once, and its JSON, once (they tell a bundle, a manifest
+/// and a module apart, and whether opening it downloads anything).
 pub fn read(source: &Source) -> Result<Read, OpenError> {
     let what = match source {
         Source::Sample(sample) => ReadKind::Sample(sample),
@@ -149,81 +149,83 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
                 path: path.clone(),
                 cause,
             })?;
-            let kind = if is_wasm(&bytes) {
-                FileKind::Module
-            } else if bundle::is_bundle(&bytes) {
-                FileKind::Bundle
-            } else {
-                FileKind::Manifest
-            };
-            ReadKind::File {
-                path: path.clone(),
-                bytes,
-                kind,
+            let json = (!is_wasm(&bytes))
+                .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .flatten();
+            match json {
+                Some(json) if bundle::declares_bundle(&json) => ReadKind::Bundle {
+                    path: path.clone(),
+                    downloads: json.get("manifest").is_some_and(names_a_url),
+                    json,
+                },
+                json => ReadKind::Plugin {
+                    path: path.clone(),
+                    downloads: json.as_ref().is_some_and(names_a_url),
+                    bytes,
+                },
             }
         }
     };
     Ok(Read { what })
 }
 
+/// Whether a manifest's JSON names a module by URL.
+fn names_a_url(manifest: &serde_json::Value) -> bool {
+    manifest
+        .get("wasm")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|modules| modules.iter().any(|m| m.get("url").is_some()))
+}
+
 impl Read {
     /// Whether resolving may take long: the manifest (or the bundle's) names a module to
     /// download. Such a read is resolved on a background thread.
     pub fn may_block(&self) -> bool {
-        let ReadKind::File { bytes, kind, .. } = &self.what else {
-            return false;
-        };
-        let manifest = match kind {
-            FileKind::Module => return false,
-            FileKind::Manifest => serde_json::from_slice::<extism::Manifest>(bytes).ok(),
-            FileKind::Bundle => serde_json::from_slice::<serde_json::Value>(bytes)
-                .ok()
-                .and_then(|v| serde_json::from_value(v.get("manifest")?.clone()).ok()),
-        };
-        manifest.is_some_and(|m| m.wasm.iter().any(|w| matches!(w, extism::Wasm::Url { .. })))
+        match &self.what {
+            ReadKind::Sample(_) => false,
+            ReadKind::Plugin { downloads, .. } | ReadKind::Bundle { downloads, .. } => *downloads,
+        }
     }
 
     /// Resolves the plugin (downloads, hash checks) and inspects its main module.
     pub fn resolve(self) -> Result<Opened, OpenError> {
-        match self.what {
+        let (origin, plugin, setup, path) = match self.what {
             ReadKind::Sample(sample) => {
                 let plugin = sample.plugin();
                 let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
-                Ok(Opened {
+                return Ok(Opened {
                     origin: PluginRef::Sample(sample.name.to_string()),
                     plugin,
                     inspection,
                     setup: Setup::Sample(sample),
                     watched: Vec::new(),
-                })
+                });
             }
-            ReadKind::File { path, bytes, kind } => {
-                let (origin, plugin, setup) = match kind {
-                    FileKind::Bundle => {
-                        let scenario = bundle::load_bytes(&path, &bytes)?;
-                        (
-                            PluginRef::Bundle(path.clone()),
-                            scenario.plugin.clone(),
-                            Setup::Scenario(Box::new(scenario)),
-                        )
-                    }
-                    FileKind::Manifest | FileKind::Module => {
-                        let (plugin, options) = LoadedPlugin::from_file_bytes(&path, bytes)?;
-                        let setup = options.map_or(Setup::Module, Setup::Manifest);
-                        (PluginRef::File(path.clone()), plugin, setup)
-                    }
-                };
-                let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
-                let watched = watched_files(&path, &plugin);
-                Ok(Opened {
-                    origin,
-                    plugin,
-                    inspection,
-                    setup,
-                    watched,
-                })
+            ReadKind::Bundle { path, json, .. } => {
+                let name = path.display().to_string();
+                let scenario = Bundle::from_value(json, &name)?.resolve(path.parent(), &name)?;
+                (
+                    PluginRef::Bundle(path.clone()),
+                    scenario.plugin.clone(),
+                    Setup::Scenario(Box::new(scenario)),
+                    path,
+                )
             }
-        }
+            ReadKind::Plugin { path, bytes, .. } => {
+                let (plugin, options) = LoadedPlugin::from_file_bytes(&path, bytes)?;
+                let setup = options.map_or(Setup::Module, Setup::Manifest);
+                (PluginRef::File(path.clone()), plugin, setup, path)
+            }
+        };
+        let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
+        let watched = watched_files(&path, &plugin);
+        Ok(Opened {
+            origin,
+            plugin,
+            inspection,
+            setup,
+            watched,
+        })
     }
 }
 
