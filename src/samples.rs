@@ -123,6 +123,12 @@ pub const SAMPLES: &[Sample] = &[
                 "Writes /data/playground.txt and reads it back",
             ),
             f(
+                "read_file",
+                "/data/playground.txt",
+                Text,
+                "Reads the file at a guest path",
+            ),
+            f(
                 "print",
                 "hello from WASI",
                 Text,

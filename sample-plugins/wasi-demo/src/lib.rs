@@ -12,6 +12,19 @@ pub fn write_read(input: String) -> FnResult<String> {
     Ok(std::fs::read_to_string(path)?)
 }
 
+/// Returns the contents of the file named by the input (a guest path, e.g. `/data/notes.txt`);
+/// the error names the path, so a missing grant is plain to see.
+#[plugin_fn]
+pub fn read_file(input: String) -> FnResult<String> {
+    let path = input.trim();
+    std::fs::read_to_string(path).map_err(|e| {
+        extism_pdk::Error::msg(format!(
+            "cannot read {path}: {e} (is its folder an allowed path?)"
+        ))
+        .into()
+    })
+}
+
 /// Prints the input to stdout and one line to stderr.
 #[plugin_fn]
 pub fn print(input: String) -> FnResult<String> {
