@@ -6,10 +6,12 @@
 //! - [`app`]: the desktop window over the workbench.
 //! - [`cli`]: the headless command line over the runner.
 //! - [`samples`]: the sample plugins built into the binary.
+//! - [`trust`]: consent for what files from others ask of the sandbox.
 
 pub mod app;
 pub mod bundle;
 pub mod cli;
 pub mod runner;
 pub mod samples;
+pub mod trust;
 pub mod workbench;

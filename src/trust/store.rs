@@ -1,0 +1,264 @@
+//! The files trusted on this machine, by sha256: those this app saved itself, and those the
+//! user chose to trust ("Allow and remember"). One small JSON file in the app's data directory,
+//! shared by the window and the command line; every change re-reads it and writes it
+//! atomically, so two processes lose at most a concurrent change, never the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::Review;
+
+/// Environment variable naming the data directory instead of the platform's.
+pub const DATA_DIR_ENV: &str = "EXTISM_PLAYGROUND_DATA_DIR";
+/// The id the window's own storage uses (eframe's `app_name`).
+pub const APP_ID: &str = "extism-playground";
+const FILE_NAME: &str = "trusted-files.json";
+/// How many saved files are remembered; the oldest are forgotten first.
+const MAX_SAVED: usize = 2000;
+
+/// Why a file is trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// This app saved it on this machine (and it has not changed since).
+    Saved,
+    /// The user chose "Allow and remember" for it.
+    Remembered,
+}
+
+/// A file this app saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedFile {
+    pub path: PathBuf,
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+}
+
+/// A file the user trusts, with what it was granted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RememberedFile {
+    pub path: PathBuf,
+    pub at: u64,
+    pub grants: Vec<String>,
+}
+
+/// The contents of the trust file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrustList {
+    /// Files this app saved, by sha256.
+    pub saved: BTreeMap<String, SavedFile>,
+    /// Files the user trusts, by sha256.
+    pub remembered: BTreeMap<String, RememberedFile>,
+}
+
+impl TrustList {
+    /// Whether the file with this sha256 is trusted, and why.
+    pub fn trust(&self, sha256: &str) -> Option<Trust> {
+        if self.remembered.contains_key(sha256) {
+            Some(Trust::Remembered)
+        } else if self.saved.contains_key(sha256) {
+            Some(Trust::Saved)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why the trust file could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the trusted files list {path}: {cause}; check the folder's permissions")]
+pub struct TrustError {
+    path: PathBuf,
+    cause: std::io::Error,
+}
+
+/// Where trust is kept: a file, or memory only when there is no data directory.
+#[derive(Clone, Debug)]
+pub struct TrustStore {
+    file: Option<PathBuf>,
+    memory: Arc<Mutex<TrustList>>,
+}
+
+impl TrustStore {
+    /// The user's store: in `$EXTISM_PLAYGROUND_DATA_DIR` when set, else beside the window's
+    /// saved state (e.g. `~/.local/share/extism-playground`).
+    pub fn user() -> Self {
+        let dir = std::env::var_os(DATA_DIR_ENV)
+            .map(PathBuf::from)
+            .filter(|p| !p.as_os_str().is_empty())
+            .or_else(|| eframe::storage_dir(APP_ID));
+        match dir {
+            Some(dir) => Self::at(&dir),
+            None => Self::in_memory(),
+        }
+    }
+
+    /// A store in `dir`.
+    pub fn at(dir: &Path) -> Self {
+        Self {
+            file: Some(dir.join(FILE_NAME)),
+            memory: Arc::default(),
+        }
+    }
+
+    /// A store that forgets everything when the process ends.
+    pub fn in_memory() -> Self {
+        Self {
+            file: None,
+            memory: Arc::default(),
+        }
+    }
+
+    /// The file trust is kept in, if any.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Everything trusted now. A file that cannot be read or parsed trusts nothing (and says
+    /// so in the app's log): the safe side.
+    pub fn list(&self) -> TrustList {
+        let Some(file) = &self.file else {
+            return self.memory.lock().map(|m| m.clone()).unwrap_or_default();
+        };
+        match std::fs::read(file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!(
+                    "ignoring the unreadable trusted files list {}: {e}",
+                    file.display()
+                );
+                TrustList::default()
+            }),
+            Err(_) => TrustList::default(),
+        }
+    }
+
+    /// Whether the file with this sha256 is trusted.
+    pub fn trust(&self, sha256: &str) -> Option<Trust> {
+        self.list().trust(sha256)
+    }
+
+    /// Records that this app saved `bytes` to `path`.
+    pub fn record_saved(&self, path: &Path, bytes: &[u8]) -> Result<(), TrustError> {
+        let sha = crate::runner::source::sha256_hex(bytes);
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        self.update(|list| {
+            list.saved.insert(sha, SavedFile { path, at: now() });
+            while list.saved.len() > MAX_SAVED {
+                let oldest = list
+                    .saved
+                    .iter()
+                    .min_by_key(|(_, f)| f.at)
+                    .map(|(k, _)| k.clone());
+                if let Some(key) = oldest {
+                    list.saved.remove(&key);
+                }
+            }
+        })
+    }
+
+    /// Trusts the reviewed file from now on.
+    pub fn remember(&self, review: &Review) -> Result<(), TrustError> {
+        let entry = RememberedFile {
+            path: std::path::absolute(&review.file).unwrap_or_else(|_| review.file.clone()),
+            at: now(),
+            grants: review.grants.iter().map(ToString::to_string).collect(),
+        };
+        self.update(|list| {
+            list.remembered.insert(review.sha256.clone(), entry);
+        })
+    }
+
+    /// Stops trusting the file with this sha256 (whether saved here or remembered).
+    pub fn revoke(&self, sha256: &str) -> Result<(), TrustError> {
+        self.update(|list| {
+            list.remembered.remove(sha256);
+            list.saved.remove(sha256);
+        })
+    }
+
+    fn update(&self, change: impl FnOnce(&mut TrustList)) -> Result<(), TrustError> {
+        let Some(file) = &self.file else {
+            if let Ok(mut memory) = self.memory.lock() {
+                change(&mut memory);
+            }
+            return Ok(());
+        };
+        let mut list = self.list();
+        change(&mut list);
+        let fail = |cause| TrustError {
+            path: file.clone(),
+            cause,
+        };
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let json = serde_json::to_vec_pretty(&list).expect("the trust list serializes");
+        crate::bundle::write_atomically(file, &json).map_err(fail)
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A Unix time as a UTC date and time, e.g. `2026-11-25 07:53 UTC`.
+pub fn format_time(seconds: u64) -> String {
+    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
+    let rest = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_and_remembered_files_are_trusted_until_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TrustStore::at(dir.path());
+        assert_eq!(store.trust("abc"), None);
+        store
+            .record_saved(&dir.path().join("s.json"), b"saved")
+            .unwrap();
+        let sha = crate::runner::source::sha256_hex(b"saved");
+        assert_eq!(store.trust(&sha), Some(Trust::Saved));
+        // Another handle on the same folder (the command line) sees it.
+        assert_eq!(TrustStore::at(dir.path()).trust(&sha), Some(Trust::Saved));
+        store.revoke(&sha).unwrap();
+        assert_eq!(store.trust(&sha), None);
+    }
+
+    #[test]
+    fn an_unreadable_list_trusts_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), b"{not json").unwrap();
+        assert_eq!(TrustStore::at(dir.path()).list(), TrustList::default());
+    }
+
+    #[test]
+    fn times_read_as_utc_dates() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_795_593_180), "2026-11-25 07:53 UTC");
+        assert_eq!(format_time(951_782_400), "2000-02-29 00:00 UTC");
+    }
+}
