@@ -1,11 +1,12 @@
 //! The command line: flags parsed into a validated call, then run headless over the runner;
 //! bundles saved and replayed. Plugin output goes to stdout as raw bytes, logs and errors to
 //! stderr. Exit codes: 0 success (or a replay that matches), 1 the plugin failed (or a replay
-//! that does not match), 2 usage or load error.
+//! that does not match), 2 usage or load error, or a file whose grants need consent (`--trust`,
+//! `--no-grants`).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -19,6 +20,8 @@ use crate::runner::{
     AllowedPath, CallReport, CallRequest, ErrorKind, HostData, HostRegistry, Inspection,
     LoadedPlugin, LogEntry, LogLevel, SandboxOptions, Session, WorkerConfig,
 };
+use crate::trust::{Decision, Review, TrustStore};
+use crate::workbench::open::{self, Opened, Setup, Source};
 
 /// Exit code: the plugin failed.
 pub const EXIT_PLUGIN_FAILED: u8 = 1;
@@ -54,9 +57,32 @@ pub enum Command {
     Worker,
 }
 
+/// How a run answers the grants a manifest or bundle asks for (its allowed paths and hosts, and
+/// files outside its folder). Files this app saved here, and files trusted in the window, need
+/// neither.
+#[derive(Clone, Copy, Debug, Default, Args)]
+pub struct ConsentArgs {
+    /// Grant what the manifest or bundle asks for.
+    #[arg(long, conflicts_with = "no_grants")]
+    pub trust: bool,
+    /// Run with the file's grants removed (a bundle's read-only subfolders stay).
+    #[arg(long)]
+    pub no_grants: bool,
+}
+
+/// A file's grants need consent and none was given.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} (a {}) asks for access to this machine, and nothing was run:\n{}Grant them with --trust, or run without them with --no-grants.",
+    .0.file.display(),
+    .0.kind.noun(),
+    .0.listing()
+)]
+pub struct ConsentNeeded(pub Box<Review>);
+
 #[derive(Debug, Args)]
 pub struct CallArgs {
-    /// The .wasm module or Extism manifest JSON.
+    /// The .wasm module, Extism manifest JSON, or bundle.
     pub wasm: PathBuf,
     /// The exported function to call.
     pub function: String,
@@ -118,6 +144,8 @@ pub struct CallArgs {
     /// output) for `replay`.
     #[arg(long, value_name = "FILE")]
     pub save_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +159,8 @@ pub struct ReplayArgs {
     /// Print one JSON result on stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
 }
 
 #[derive(Debug, Args)]
@@ -166,16 +196,41 @@ fn key_value(s: &str, what: &str) -> anyhow::Result<(String, String)> {
         .with_context(|| format!("{what} {s:?} is not KEY=VALUE"))
 }
 
+/// Opens `path` through the window's pipeline, with its grants decided by `consent`: a file
+/// that asks for nothing, or that this app saved, or that the user trusts in the window, opens
+/// as it is; any other that asks is refused unless `--trust` or `--no-grants` says what to do.
+pub fn open_file(path: &Path, consent: ConsentArgs) -> anyhow::Result<Opened> {
+    let read = open::read(&Source::Path(path.to_path_buf()))?;
+    let (decision, trust) = match read.review() {
+        None => (Decision::Allow, None),
+        Some(review) => {
+            let trust = TrustStore::user().trust(&review.sha256);
+            if !review.needs_consent() || trust.is_some() || consent.trust {
+                (Decision::Allow, trust)
+            } else if consent.no_grants {
+                (Decision::WithoutGrants, None)
+            } else {
+                return Err(ConsentNeeded(Box::new(review.clone())).into());
+            }
+        }
+    };
+    Ok(read.resolve(decision, trust)?)
+}
+
 /// The flags, validated into what the runner needs.
 struct CallPlan {
-    plugin: LoadedPlugin,
+    opened: Opened,
     options: SandboxOptions,
     request: CallRequest,
 }
 
 fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
-    let (plugin, manifest_options) = LoadedPlugin::from_path(&args.wasm)?;
-    let mut options = manifest_options.unwrap_or_default();
+    let opened = open_file(&args.wasm, args.consent)?;
+    let mut options = match &opened.setup {
+        Setup::Manifest(options) => options.clone(),
+        Setup::Scenario(scenario) => scenario.options.clone(),
+        Setup::Module | Setup::Sample(_) => SandboxOptions::default(),
+    };
     options.wasi |= args.wasi;
     options
         .allowed_hosts
@@ -236,7 +291,7 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
         );
     }
     Ok(CallPlan {
-        plugin,
+        opened,
         options,
         request: CallRequest {
             function: args.function.clone(),
@@ -297,7 +352,9 @@ fn save_call_bundle(
         expected: Some(ExpectedOutcome::of(report)),
     };
     // The secrets were given on this command line for this call: keep them so it replays.
-    bundle::save(path, &Bundle::new(&scenario, true, true))?;
+    let bytes = bundle::save(path, &Bundle::new(&scenario, true, true))?;
+    // This app wrote it here: replaying it asks nothing.
+    TrustStore::user().record_saved(path, &bytes)?;
     Ok(())
 }
 
@@ -311,9 +368,28 @@ struct JsonReplay<'a> {
 }
 
 fn replay(args: &ReplayArgs) -> ExitCode {
-    let mut scenario = match bundle::load(&args.bundle) {
-        Ok(s) => s,
-        Err(e) => return usage_error(&anyhow::Error::new(e)),
+    // Anything that is not a bundle this build reads is explained as such, before any review.
+    let name = args.bundle.display().to_string();
+    let checked = std::fs::read(&args.bundle)
+        .map_err(|cause| bundle::BundleError::Read {
+            path: args.bundle.clone(),
+            cause,
+        })
+        .and_then(|bytes| Bundle::parse(&bytes, &name));
+    if let Err(e) = checked {
+        return usage_error(&anyhow::Error::new(e));
+    }
+    let Opened {
+        plugin,
+        inspection,
+        setup,
+        ..
+    } = match open_file(&args.bundle, args.consent) {
+        Ok(opened) => opened,
+        Err(e) => return usage_error(&e),
+    };
+    let Setup::Scenario(mut scenario) = setup else {
+        unreachable!("a file that parses as a bundle opens as a scenario")
     };
     for s in &args.secrets {
         match key_value(s, "--secret") {
@@ -324,7 +400,15 @@ fn replay(args: &ReplayArgs) -> ExitCode {
         }
     }
     let session = match WorkerConfig::current_exe()
-        .and_then(|worker| Session::new(scenario.plugin.clone(), scenario.options.clone(), worker))
+        .map(|worker| {
+            Session::inspected(
+                plugin,
+                inspection,
+                scenario.options.clone(),
+                HostRegistry::builtin(),
+                worker,
+            )
+        })
         .and_then(|session| session.check_call(&scenario.function).map(|()| session))
     {
         Ok(session) => session,
@@ -389,11 +473,17 @@ fn replay(args: &ReplayArgs) -> ExitCode {
 
 fn prepare(args: &CallArgs) -> anyhow::Result<(Session, CallRequest)> {
     let CallPlan {
-        plugin,
+        opened,
         options,
         request,
     } = plan(args)?;
-    let session = Session::new(plugin, options, WorkerConfig::current_exe()?)?;
+    let session = Session::inspected(
+        opened.plugin,
+        opened.inspection,
+        options,
+        HostRegistry::builtin(),
+        WorkerConfig::current_exe()?,
+    );
     session.check_call(&request.function)?;
     Ok((session, request))
 }

@@ -351,6 +351,15 @@ impl Bundle {
             )?;
         options.wasi = self.wasi;
         options.fuel_limit = self.fuel_limit;
+        // A bundle's relative host directories are relative to the bundle, not to wherever it
+        // is replayed from.
+        if let Some(base) = base_dir {
+            for path in &mut options.allowed_paths {
+                if path.host.is_relative() {
+                    path.host = base.join(&path.host);
+                }
+            }
+        }
         let expected = match &self.expected {
             None => None,
             Some(Expected {
@@ -385,6 +394,36 @@ impl Bundle {
         })
     }
 
+    /// Stores host directories inside `dir` (where the bundle is saved) relative to it, so the
+    /// bundle and its data folders move together and its read-only subfolders need no consent
+    /// on another machine.
+    #[must_use]
+    pub fn with_paths_relative_to(mut self, dir: &Path) -> Self {
+        let Ok(dir) = std::fs::canonicalize(dir) else {
+            return self;
+        };
+        if let Some(paths) = &mut self.manifest.allowed_paths {
+            *paths = std::mem::take(paths)
+                .into_iter()
+                .map(|(key, guest)| {
+                    let (prefix, host) = match key.strip_prefix("ro:") {
+                        Some(host) => ("ro:", host),
+                        None => ("", key.as_str()),
+                    };
+                    let relative = std::fs::canonicalize(host)
+                        .ok()
+                        .and_then(|real| real.strip_prefix(&dir).ok().map(Path::to_path_buf))
+                        .filter(|rest| rest.components().next().is_some());
+                    match relative {
+                        Some(rest) => (format!("{prefix}{}", rest.display()), guest),
+                        None => (key, guest),
+                    }
+                })
+                .collect();
+        }
+        self
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("bundles serialize")
     }
@@ -405,12 +444,19 @@ pub fn load(path: &Path) -> Result<Scenario, BundleError> {
     Bundle::parse(&bytes, &name)?.resolve(path.parent(), &name)
 }
 
-/// Writes `bundle` to `path` atomically.
-pub fn save(path: &Path, bundle: &Bundle) -> Result<(), BundleError> {
-    write_atomically(path, bundle.to_json().as_bytes()).map_err(|cause| BundleError::Write {
+/// Writes `bundle` to `path` atomically (host directories inside its folder relative to it)
+/// and returns the bytes written, for the caller to record as saved by this app.
+pub fn save(path: &Path, bundle: &Bundle) -> Result<Vec<u8>, BundleError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let json = bundle.clone().with_paths_relative_to(dir).to_json();
+    write_atomically(path, json.as_bytes()).map_err(|cause| BundleError::Write {
         path: path.to_path_buf(),
         cause,
-    })
+    })?;
+    Ok(json.into_bytes())
 }
 
 /// Writes to a temporary file beside `path`, then renames it over `path`: a failed write never

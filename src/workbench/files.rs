@@ -106,13 +106,22 @@ impl Workbench {
                 detail: "no plugin is open; open one, then save".to_string(),
             });
         };
-        bundle::save(
+        let bytes = bundle::save(
             path,
             &Bundle::new(&scenario, embed, self.state.bundle_secrets),
         )?;
+        self.record_saved(path, &bytes);
         self.state.session_path = Some(path.to_path_buf());
         self.state.remember_session(path.to_path_buf());
         Ok(())
+    }
+
+    /// Records a file this app wrote, so opening it later asks nothing. A failure to record
+    /// only means the user will be asked; it is said in the log, not in the way.
+    fn record_saved(&self, path: &Path, bytes: &[u8]) {
+        if let Err(e) = self.trust.record_saved(path, bytes) {
+            tracing::warn!("{e}");
+        }
     }
 
     /// Writes the plugin and its options as a plain Extism manifest.
@@ -123,10 +132,13 @@ impl Workbench {
         let manifest = session.plugin().to_manifest(&self.state.options, false);
         let json = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
         match bundle::write_atomically(path, json.as_bytes()) {
-            Ok(()) => self.set_status(
-                format!("Exported the Extism manifest to {}", path.display()),
-                false,
-            ),
+            Ok(()) => {
+                self.record_saved(path, json.as_bytes());
+                self.set_status(
+                    format!("Exported the Extism manifest to {}", path.display()),
+                    false,
+                );
+            }
             Err(e) => self.set_status(
                 format!(
                     "Cannot write {}: {e}; pick another folder or name",

@@ -26,6 +26,7 @@ pub use crate::bundle::InputMode;
 use crate::bundle::{ExpectedOutcome, Scenario};
 use crate::runner::{HostData, HostRegistry, SandboxOptions, Session, WorkerConfig};
 use crate::samples;
+use crate::trust::{Decision, FileGrants, Review, Trust, TrustList, TrustStore};
 pub use open::{OpenError, Opened, Setup, Source, WatchedFile};
 pub use runs::{FreshReason, History, RunSlot, RunSummary, Running, VerdictView};
 pub use state::{InputDraft, PluginRef, WorkbenchState};
@@ -82,6 +83,23 @@ pub enum Command {
         embed: bool,
     },
     ExportManifest(PathBuf),
+    /// Answer the question a file's grants raised (see [`PluginSlot::Asking`]).
+    Answer(Answer),
+    /// Stop trusting the file with this sha256.
+    Revoke(String),
+}
+
+/// What the user answers when a file asks for grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Grant them this time.
+    Allow,
+    /// Grant them, and trust this exact file (by its sha256) from now on.
+    AllowAndRemember,
+    /// Open it with its grants removed, to see what fails.
+    WithoutGrants,
+    /// Do not open it.
+    Cancel,
 }
 
 /// Why an open is happening, which decides what it may replace.
@@ -105,6 +123,27 @@ pub struct Ready {
     pub options_origin: OptionsOrigin,
     /// Why the last attempt to open something else failed (this plugin stayed open).
     pub open_error: Option<String>,
+    /// What its file asked of the sandbox and what was decided.
+    pub grants: Option<FileGrants>,
+}
+
+/// A file whose grants need the user's consent, waiting for the answer. Nothing of it has been
+/// resolved or granted yet.
+pub struct Asking {
+    pub source: Source,
+    pub intent: Intent,
+    read: open::Read,
+    /// The plugin that stays open if the user cancels.
+    pub previous: Option<Box<Ready>>,
+}
+
+impl Asking {
+    /// What the file asks for.
+    pub fn review(&self) -> &Review {
+        self.read
+            .review()
+            .expect("only files with a review are asked about")
+    }
 }
 
 /// A plugin being resolved on a background thread (its manifest names modules to download).
@@ -119,9 +158,26 @@ pub struct Opening {
 /// Where the plugin slot is.
 pub enum PluginSlot {
     Empty,
+    /// A file asks for grants; the user has not answered yet.
+    Asking(Box<Asking>),
     Opening(Box<Opening>),
     Ready(Box<Ready>),
-    Failed { source: Source, error: String },
+    Failed {
+        source: Source,
+        error: String,
+    },
+}
+
+impl PluginSlot {
+    /// Takes the open plugin out of the slot (from wherever it is kept), leaving it empty.
+    fn take_ready(&mut self) -> Option<Box<Ready>> {
+        match std::mem::replace(self, Self::Empty) {
+            Self::Ready(ready) => Some(ready),
+            Self::Opening(opening) => opening.previous,
+            Self::Asking(asking) => asking.previous,
+            Self::Empty | Self::Failed { .. } => None,
+        }
+    }
 }
 
 /// Where the current sandbox options came from, as the sandbox panel says.
@@ -160,6 +216,11 @@ pub struct Workbench {
     state: WorkbenchState,
     worker: WorkerConfig,
     host: HostRegistry,
+    /// The files trusted on this machine.
+    trust: TrustStore,
+    /// The user's secrets, put aside while a file from someone else is open (it gets only the
+    /// secrets it carries or that are entered for it).
+    withheld_secrets: Option<std::collections::BTreeMap<String, String>>,
     plugin: PluginSlot,
     run: RunSlot,
     last: Option<RunView>,
@@ -189,6 +250,8 @@ impl Workbench {
             state,
             worker,
             host: HostRegistry::builtin(),
+            trust: TrustStore::user(),
+            withheld_secrets: None,
             plugin: PluginSlot::Empty,
             run: RunSlot::Idle,
             last: None,
@@ -203,6 +266,13 @@ impl Workbench {
             next_reload_check: Instant::now(),
             wake,
         }
+    }
+
+    /// Keeps trust in `store` instead of the user's data directory.
+    #[must_use]
+    pub fn with_trust_store(mut self, store: TrustStore) -> Self {
+        self.trust = store;
+        self
     }
 
     // ---- reading ----
@@ -220,8 +290,35 @@ impl Workbench {
         match &self.plugin {
             PluginSlot::Ready(ready) => Some(ready),
             PluginSlot::Opening(opening) => opening.previous.as_deref(),
+            PluginSlot::Asking(asking) => asking.previous.as_deref(),
             PluginSlot::Empty | PluginSlot::Failed { .. } => None,
         }
+    }
+
+    /// The file waiting for the user's consent, if one is.
+    pub fn asking(&self) -> Option<&Asking> {
+        match &self.plugin {
+            PluginSlot::Asking(asking) => Some(asking),
+            PluginSlot::Empty
+            | PluginSlot::Opening(_)
+            | PluginSlot::Ready(_)
+            | PluginSlot::Failed { .. } => None,
+        }
+    }
+
+    /// The files trusted on this machine, as stored now.
+    pub fn trusted_files(&self) -> TrustList {
+        self.trust.list()
+    }
+
+    /// Where trust is kept.
+    pub fn trust_store(&self) -> &TrustStore {
+        &self.trust
+    }
+
+    /// Whether the user's stored secrets are put aside for the open file.
+    pub fn secrets_withheld(&self) -> bool {
+        self.withheld_secrets.is_some()
     }
 
     /// The open plugin's session.
@@ -310,6 +407,12 @@ impl Workbench {
             PluginSlot::Ready(ready) => ready,
             PluginSlot::Opening(opening) => {
                 return Some(format!("{} is still opening", opening.source.label()));
+            }
+            PluginSlot::Asking(asking) => {
+                return Some(format!(
+                    "{} asks for access: allow it or open it without grants first",
+                    asking.source.label()
+                ));
             }
             PluginSlot::Empty | PluginSlot::Failed { .. } => {
                 return Some("open a plugin first".to_string());
@@ -431,6 +534,8 @@ impl Workbench {
             }
             Command::SaveSession { path, embed } => self.save_session(&path, embed),
             Command::ExportManifest(path) => self.export_manifest(&path),
+            Command::Answer(answer) => self.answer(answer),
+            Command::Revoke(sha256) => self.revoke(&sha256),
         }
         self.recheck_input();
     }
@@ -467,8 +572,99 @@ impl Workbench {
             Ok(read) => read,
             Err(e) => return self.open_failed(source, intent, &e),
         };
+        let Some(review) = read.review() else {
+            return self.resolve(source, intent, read, Decision::Allow, None);
+        };
+        let trust = self.trust.trust(&review.sha256);
+        if !review.needs_consent() || trust.is_some() {
+            return self.resolve(source, intent, read, Decision::Allow, trust);
+        }
+        // A reload that asks for nothing new keeps what was decided for the file.
+        if matches!(intent, Intent::Reload { .. })
+            && let Some(previous) = self.ready().and_then(|r| r.grants.as_ref())
+            && review.within(&previous.review)
+        {
+            let decision = previous.decision;
+            return self.resolve(source, intent, read, decision, None);
+        }
+        self.set_status(
+            format!(
+                "{} asks for access to this machine: allow it, or open it without grants",
+                source.label()
+            ),
+            false,
+        );
+        let previous = self.plugin.take_ready();
+        self.plugin = PluginSlot::Asking(Box::new(Asking {
+            source,
+            intent,
+            read,
+            previous,
+        }));
+    }
+
+    /// Applies the user's answer to the file that asked.
+    fn answer(&mut self, answer: Answer) {
+        if !matches!(self.plugin, PluginSlot::Asking(_)) {
+            return;
+        }
+        let PluginSlot::Asking(asking) = std::mem::replace(&mut self.plugin, PluginSlot::Empty)
+        else {
+            return;
+        };
+        let Asking {
+            source,
+            intent,
+            read,
+            previous,
+        } = *asking;
+        self.plugin = previous.map_or(PluginSlot::Empty, PluginSlot::Ready);
+        let decision = match answer {
+            Answer::Allow => Decision::Allow,
+            Answer::AllowAndRemember => {
+                if let Some(review) = read.review()
+                    && let Err(e) = self.trust.remember(review)
+                {
+                    self.set_status(format!("{e} (the file is allowed this time)"), true);
+                }
+                Decision::Allow
+            }
+            Answer::WithoutGrants => Decision::WithoutGrants,
+            Answer::Cancel => {
+                if intent == Intent::Restore {
+                    self.open(hello(), Intent::Fresh);
+                }
+                return self.set_status(
+                    format!("Did not open {}: nothing was granted", source.label()),
+                    false,
+                );
+            }
+        };
+        self.resolve(source, intent, read, decision, None);
+    }
+
+    fn revoke(&mut self, sha256: &str) {
+        match self.trust.revoke(sha256) {
+            Ok(()) => self.set_status(
+                "The file is no longer trusted: opening it asks again",
+                false,
+            ),
+            Err(e) => self.set_status(e.to_string(), true),
+        }
+    }
+
+    /// Resolves a read source with its grants decided (in the background when it may block),
+    /// then installs it.
+    fn resolve(
+        &mut self,
+        source: Source,
+        intent: Intent,
+        read: open::Read,
+        decision: Decision,
+        trust: Option<Trust>,
+    ) {
         if !read.may_block() {
-            match read.resolve() {
+            match read.resolve(decision, trust) {
                 Ok(opened) => self.install(opened, intent),
                 Err(e) => self.open_failed(source, intent, &e),
             }
@@ -476,7 +672,7 @@ impl Workbench {
         }
         let wake = Arc::clone(&self.wake);
         let job = Promise::spawn_thread("open-plugin", move || {
-            let result = read.resolve();
+            let result = read.resolve(decision, trust);
             wake();
             result
         });
@@ -484,11 +680,7 @@ impl Workbench {
             format!("Opening {}: downloading its modules…", source.label()),
             false,
         );
-        let previous = match std::mem::replace(&mut self.plugin, PluginSlot::Empty) {
-            PluginSlot::Ready(ready) => Some(ready),
-            PluginSlot::Opening(opening) => opening.previous,
-            PluginSlot::Empty | PluginSlot::Failed { .. } => None,
-        };
+        let previous = self.plugin.take_ready();
         self.plugin = PluginSlot::Opening(Box::new(Opening {
             source,
             intent,
@@ -555,7 +747,10 @@ impl Workbench {
                 );
                 match &mut self.plugin {
                     PluginSlot::Ready(ready) => ready.open_error = Some(message),
-                    PluginSlot::Empty | PluginSlot::Opening(_) | PluginSlot::Failed { .. } => {
+                    PluginSlot::Empty
+                    | PluginSlot::Opening(_)
+                    | PluginSlot::Asking(_)
+                    | PluginSlot::Failed { .. } => {
                         self.plugin = PluginSlot::Failed {
                             source,
                             error: message,
@@ -575,6 +770,7 @@ impl Workbench {
             inspection,
             setup,
             watched,
+            grants,
         } = opened;
         if self.ready().is_some() && (intent == Intent::Fresh || self.state.plugin != origin) {
             // Leaving a plugin (or starting it over): remember what it used.
@@ -592,7 +788,15 @@ impl Workbench {
         }
         let remembered = self.state.memory().cloned().unwrap_or_default();
         let options_origin = match intent {
-            Intent::Restore | Intent::Reload { .. } => OptionsOrigin::Kept,
+            Intent::Restore | Intent::Reload { .. } => {
+                // Options kept from before lose what the file was opened without this time.
+                if let Some(grants) = &grants
+                    && grants.decision == Decision::WithoutGrants
+                {
+                    grants.review.strip(&mut self.state.options);
+                }
+                OptionsOrigin::Kept
+            }
             Intent::Fresh => {
                 let (options, origin) =
                     fresh_options(&setup, remembered.options, inspection.needs_wasi);
@@ -615,6 +819,7 @@ impl Workbench {
             watched,
             options_origin,
             open_error: None,
+            grants,
         }));
         self.generation += 1;
         self.last = None;
@@ -656,7 +861,11 @@ impl Workbench {
         };
         match (intent, setup) {
             (Intent::Fresh, Setup::Scenario(scenario)) => {
-                self.take_scenario(*scenario);
+                let own = self
+                    .ready()
+                    .and_then(|r| r.grants.as_ref())
+                    .is_some_and(FileGrants::is_own);
+                self.take_scenario(*scenario, own);
                 let from = self
                     .state
                     .plugin
@@ -680,6 +889,7 @@ impl Workbench {
                     }
                 };
                 let function = pick(remembered.filter(|f| usable(f)).or(example));
+                self.restore_secrets();
                 self.select(&function);
                 self.state.expected = None;
                 self.large_input = None;
@@ -721,16 +931,25 @@ impl Workbench {
     }
 
     /// Takes a session's or bundle's options, host data, function, input and expected outcome.
-    /// (The options were taken when the session was made.)
-    fn take_scenario(&mut self, scenario: Scenario) {
+    /// (The options were taken when the session was made.) A file this app saved (`own`) may
+    /// use the secrets stored here for the names it leaves empty; a file from anyone else gets
+    /// only the values it carries, and the user's secrets are put aside until another plugin is
+    /// opened.
+    fn take_scenario(&mut self, scenario: Scenario, own: bool) {
         self.state.keep_state = scenario.keep_state;
         self.state.host.kv = scenario.host.kv;
-        // Secrets saved without values are unset (get_secret says so), unless one was typed
-        // here under the same name.
-        for (name, value) in scenario.host.secrets {
-            if !value.is_empty() {
-                self.state.host.secrets.insert(name, value);
+        if own {
+            self.restore_secrets();
+            // Secrets saved without values are unset (get_secret says so), unless one was
+            // typed here under the same name.
+            for (name, value) in scenario.host.secrets {
+                if !value.is_empty() {
+                    self.state.host.secrets.insert(name, value);
+                }
             }
+        } else {
+            let stored = std::mem::replace(&mut self.state.host.secrets, scenario.host.secrets);
+            self.withheld_secrets.get_or_insert(stored);
         }
         self.state.function = scenario.function;
         self.large_input = None;
@@ -749,6 +968,14 @@ impl Workbench {
             Err(e) => self.set_large_input("the bundle's input", e.into_bytes()),
         }
         self.state.expected = scenario.expected;
+    }
+
+    /// Gives the user's secrets back after a file from someone else (those entered for it are
+    /// dropped with it).
+    fn restore_secrets(&mut self) {
+        if let Some(secrets) = self.withheld_secrets.take() {
+            self.state.host.secrets = secrets;
+        }
     }
 
     /// Reads the open plugin's file again.

@@ -1,17 +1,19 @@
-//! The one way a plugin gets into the workbench. A [`Source`] is read ([`read`]: local bytes
-//! and their JSON, each once; always quick), then resolved ([`Read::resolve`]: modules downloaded when a manifest
-//! names URLs, the main module inspected once) into an [`Opened`] plugin that the workbench
-//! installs. Samples, .wasm files, manifests (modules by path, inline data or URL), sessions,
-//! bundles and hot reloads all take this path; a registry reference would be one more
-//! [`Source`].
+//! The one way a plugin gets into the workbench (and the command line). A [`Source`] is read
+//! ([`read`]: local bytes and their JSON, each once, and what the file asks of the sandbox
+//! reviewed; always quick), then, once the grants are decided, resolved ([`Read::resolve`]:
+//! modules downloaded when a manifest names URLs, the main module inspected once) into an
+//! [`Opened`] plugin. Nothing a file asks for is read or granted before that decision.
+//! Samples, .wasm files, manifests (modules by path, inline data or URL), sessions, bundles and
+//! hot reloads all take this path; a registry reference would be one more [`Source`].
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::bundle::{self, Bundle, BundleError, Scenario};
-use crate::runner::source::{ModuleOrigin, is_wasm};
+use crate::runner::source::{ModuleOrigin, is_wasm, sha256_hex};
 use crate::runner::{Inspection, LoadError, LoadedPlugin, SandboxOptions};
 use crate::samples::{self, Sample};
+use crate::trust::{Decision, FileGrants, Review, Trust, review};
 
 use super::state::PluginRef;
 
@@ -46,6 +48,14 @@ pub enum OpenError {
     Load(#[from] LoadError),
     #[error(transparent)]
     Bundle(#[from] BundleError),
+    #[error(
+        "{file} was opened without its grants, so its {role} {path} (outside the file's folder) was not read; open it again and allow its grants to use it"
+    )]
+    Withheld {
+        file: String,
+        role: &'static str,
+        path: PathBuf,
+    },
 }
 
 /// What a file or sample says about the scenario around its plugin.
@@ -114,12 +124,15 @@ pub struct Opened {
     pub setup: Setup,
     /// The files hot reload watches: the opened file and every module file it names.
     pub watched: Vec<WatchedFile>,
+    /// What the file asked of the sandbox and what was decided (files that can ask only).
+    pub grants: Option<FileGrants>,
 }
 
 /// A source read from disk, not yet resolved.
 #[derive(Debug)]
 pub struct Read {
     what: ReadKind,
+    review: Option<Review>,
 }
 
 #[derive(Debug)]
@@ -134,39 +147,66 @@ enum ReadKind {
     /// A session or bundle, parsed once.
     Bundle {
         path: PathBuf,
-        json: serde_json::Value,
+        bundle: Box<Bundle>,
         downloads: bool,
     },
 }
 
 /// Reads `source`: the file's bytes, once, and its JSON, once (they tell a bundle, a manifest
-/// and a module apart, and whether opening it downloads anything).
+/// and a module apart, and whether opening it downloads anything), and reviews what a bundle or
+/// manifest asks of the sandbox. A bundle this build cannot read fails here, before any review:
+/// it is never partly trusted.
 pub fn read(source: &Source) -> Result<Read, OpenError> {
-    let what = match source {
-        Source::Sample(sample) => ReadKind::Sample(sample),
-        Source::Path(path) => {
-            let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
-                path: path.clone(),
-                cause,
-            })?;
-            let json = (!is_wasm(&bytes))
-                .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-                .flatten();
-            match json {
-                Some(json) if bundle::declares_bundle(&json) => ReadKind::Bundle {
+    let path = match source {
+        Source::Sample(sample) => {
+            return Ok(Read {
+                what: ReadKind::Sample(sample),
+                review: None,
+            });
+        }
+        Source::Path(path) => path,
+    };
+    let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
+        path: path.clone(),
+        cause,
+    })?;
+    let json = (!is_wasm(&bytes))
+        .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .flatten();
+    let sha = || sha256_hex(&bytes);
+    let read = match json {
+        Some(json) if bundle::declares_bundle(&json) => {
+            let downloads = json.get("manifest").is_some_and(names_a_url);
+            let bundle = Bundle::from_value(json, &path.display().to_string())?;
+            let review = review::review_bundle(&bundle.manifest, path, sha());
+            Read {
+                what: ReadKind::Bundle {
                     path: path.clone(),
-                    downloads: json.get("manifest").is_some_and(names_a_url),
-                    json,
+                    bundle: Box::new(bundle),
+                    downloads,
                 },
-                json => ReadKind::Plugin {
+                review: Some(review),
+            }
+        }
+        json => {
+            let review = json
+                .as_ref()
+                .and_then(|j| serde_json::from_value::<extism::Manifest>(j.clone()).ok())
+                .map(|manifest| {
+                    let cwd = std::env::current_dir().unwrap_or_default();
+                    review::review_manifest(&manifest, path, &cwd, sha())
+                });
+            Read {
+                what: ReadKind::Plugin {
                     path: path.clone(),
                     downloads: json.as_ref().is_some_and(names_a_url),
                     bytes,
                 },
+                review,
             }
         }
     };
-    Ok(Read { what })
+    Ok(read)
 }
 
 /// Whether a manifest's JSON names a module by URL.
@@ -187,8 +227,21 @@ impl Read {
         }
     }
 
-    /// Resolves the plugin (downloads, hash checks) and inspects its main module.
-    pub fn resolve(self) -> Result<Opened, OpenError> {
+    /// What the file asks of the sandbox: for bundles and manifests.
+    pub fn review(&self) -> Option<&Review> {
+        self.review.as_ref()
+    }
+
+    /// Resolves the plugin (downloads, hash checks) and inspects its main module. The file's
+    /// allowed paths and hosts are the reviewed ones `decision` opens; `trust` says why no one
+    /// was asked, when no one was.
+    pub fn resolve(self, decision: Decision, trust: Option<Trust>) -> Result<Opened, OpenError> {
+        let review = self.review;
+        let grants = review.map(|review| FileGrants {
+            review,
+            decision,
+            trust,
+        });
         let (origin, plugin, setup, path) = match self.what {
             ReadKind::Sample(sample) => {
                 let plugin = sample.plugin();
@@ -199,11 +252,25 @@ impl Read {
                     inspection,
                     setup: Setup::Sample(sample),
                     watched: Vec::new(),
+                    grants: None,
                 });
             }
-            ReadKind::Bundle { path, json, .. } => {
+            ReadKind::Bundle { path, bundle, .. } => {
                 let name = path.display().to_string();
-                let scenario = Bundle::from_value(json, &name)?.resolve(path.parent(), &name)?;
+                if let Some(grants) = &grants
+                    && decision == Decision::WithoutGrants
+                    && let Some((outside, role)) = grants.review.outside_files().next()
+                {
+                    return Err(OpenError::Withheld {
+                        file: name,
+                        role,
+                        path: outside.to_path_buf(),
+                    });
+                }
+                let mut scenario = bundle.resolve(path.parent(), &name)?;
+                if let Some(grants) = &grants {
+                    grants.review.apply(decision, &mut scenario.options);
+                }
                 (
                     PluginRef::Bundle(path.clone()),
                     scenario.plugin.clone(),
@@ -212,7 +279,10 @@ impl Read {
                 )
             }
             ReadKind::Plugin { path, bytes, .. } => {
-                let (plugin, options) = LoadedPlugin::from_file_bytes(&path, bytes)?;
+                let (plugin, mut options) = LoadedPlugin::from_file_bytes(&path, bytes)?;
+                if let (Some(options), Some(grants)) = (&mut options, &grants) {
+                    grants.review.apply(decision, options);
+                }
                 let setup = options.map_or(Setup::Module, Setup::Manifest);
                 (PluginRef::File(path.clone()), plugin, setup, path)
             }
@@ -225,6 +295,7 @@ impl Read {
             inspection,
             setup,
             watched,
+            grants,
         })
     }
 }
