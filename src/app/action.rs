@@ -28,6 +28,7 @@ pub enum Action {
     SaveBundleAs,
     ExportManifest,
     ExportHostCode,
+    TrustedFiles,
     LoadInput,
     ClearLargeInput,
     SaveOutput,
@@ -78,6 +79,7 @@ impl Action {
             Self::SaveBundleAs => "Save as bundle (embed plugin)…".into(),
             Self::ExportManifest => "Export Extism manifest…".into(),
             Self::ExportHostCode => "Export host code…".into(),
+            Self::TrustedFiles => "Trusted files…".into(),
             Self::LoadInput => "Load input from file…".into(),
             Self::ClearLargeInput => "Clear large input".into(),
             Self::SaveOutput => "Save output…".into(),
@@ -120,6 +122,9 @@ impl Action {
                 "The plugin and sandbox options as a manifest for the extism CLI and SDKs"
             }
             Self::ExportHostCode => "Go and Rust programs that run this scenario with the Extism SDKs",
+            Self::TrustedFiles => {
+                "Files whose grants open without asking: those you chose to remember, and those this app saved"
+            }
             Self::LoadInput => "Replace the input with a file's contents",
             Self::ClearLargeInput => "Forget the input loaded from a file and edit text again",
             Self::SaveOutput => "Save the full output to a file",
@@ -163,6 +168,7 @@ impl Action {
             | Self::SaveBundleAs
             | Self::ExportManifest
             | Self::ExportHostCode
+            | Self::TrustedFiles
             | Self::LoadInput
             | Self::ClearLargeInput
             | Self::SaveOutput
@@ -191,6 +197,7 @@ impl Action {
             | Self::OpenSample(_)
             | Self::OpenRecent(_)
             | Self::LoadInput
+            | Self::TrustedFiles
             | Self::Quit
             | Self::Theme(_) => Ok(()),
             Self::Reload => check(
@@ -249,6 +256,7 @@ impl Action {
             Self::SaveBundleAs => Command::Dialog(DialogPurpose::SaveSession { embed: true }),
             Self::ExportManifest => Command::Dialog(DialogPurpose::ExportManifest),
             Self::ExportHostCode => Command::ShowExportCode,
+            Self::TrustedFiles => Command::ShowTrustedFiles,
             Self::LoadInput => Command::Dialog(DialogPurpose::LoadInput),
             Self::ClearLargeInput => Wb::ClearLargeInput.into(),
             Self::SaveOutput => Command::Dialog(DialogPurpose::SaveOutput),

@@ -22,6 +22,8 @@ pub enum Command {
     CopyOutput,
     CopyError,
     ShowExportCode,
+    /// Open the Trusted files window (reading the list as it is now).
+    ShowTrustedFiles,
     SetTheme(ThemeChoice),
     Quit,
 }

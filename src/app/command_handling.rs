@@ -56,7 +56,13 @@ impl App {
     /// Carries out one command.
     pub(crate) fn run_command(&mut self, ctx: &egui::Context, command: Command) {
         match command {
-            Command::Workbench(command) => self.workbench.apply(command),
+            Command::Workbench(command) => {
+                let revoked = matches!(command, workbench::Command::Revoke(_));
+                self.workbench.apply(command);
+                if revoked && self.view.trusted.is_some() {
+                    self.view.trusted = Some(self.workbench.trusted_files());
+                }
+            }
             Command::Dialog(purpose) => self.open_dialog(ctx, purpose),
             Command::SaveSession => match self.workbench.state().session_path.clone() {
                 Some(path) => self
@@ -75,6 +81,7 @@ impl App {
                 }
             }
             Command::ShowExportCode => self.view.show_export = true,
+            Command::ShowTrustedFiles => self.view.trusted = Some(self.workbench.trusted_files()),
             Command::SetTheme(choice) => {
                 self.theme = choice;
                 ctx.set_theme(choice.preference());

@@ -35,6 +35,8 @@ pub struct AppOptions {
     pub started: Option<Instant>,
     /// Close after the first frame (to measure cold start).
     pub exit_after_first_frame: bool,
+    /// Where the files trusted on this machine are kept.
+    pub trust: crate::trust::TrustStore,
 }
 
 impl AppOptions {
@@ -45,6 +47,7 @@ impl AppOptions {
             worker,
             started: None,
             exit_after_first_frame: false,
+            trust: crate::trust::TrustStore::user(),
         }
     }
 }
@@ -112,6 +115,8 @@ pub struct ViewState {
     pub show_secrets: bool,
     pub show_export: bool,
     pub export: Option<ExportedCode>,
+    /// The Trusted files window's list, while it is open.
+    pub trusted: Option<crate::trust::TrustList>,
     pub comparison: Comparison,
     pub drafts: PanelDrafts,
     pub dialog: Option<Dialog>,
@@ -144,7 +149,7 @@ impl App {
             .unwrap_or_default();
         let ctx = cc.egui_ctx.clone();
         let wake = Arc::new(move || ctx.request_repaint());
-        let mut app = Self::with_state(saved, options.worker, wake);
+        let mut app = Self::with_state(saved, options.worker, options.trust, wake);
         app.first_frame = FirstFrame {
             started: options.started,
             exit_after: options.exit_after_first_frame,
@@ -160,7 +165,12 @@ impl App {
         app
     }
 
-    fn with_state(saved: AppState, worker: WorkerConfig, wake: crate::workbench::Waker) -> Self {
+    fn with_state(
+        saved: AppState,
+        worker: WorkerConfig,
+        trust: crate::trust::TrustStore,
+        wake: crate::workbench::Waker,
+    ) -> Self {
         let AppState {
             workbench,
             theme,
@@ -168,7 +178,7 @@ impl App {
             result_tab,
         } = saved;
         Self {
-            workbench: Workbench::new(workbench, worker, wake),
+            workbench: Workbench::new(workbench, worker, wake).with_trust_store(trust),
             theme,
             log_filter,
             result_tab,

@@ -3,6 +3,7 @@
 //! menu item and toolbar button comes from the [`Action`] table.
 
 mod compare;
+mod consent;
 mod host_panel;
 mod input_panel;
 mod json_highlight;
@@ -56,6 +57,8 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
         egui::CentralPanel::default().show(ui, |ui| results::show(app, ui));
     });
     compare::export_window(app, ui.ctx());
+    consent::trusted_files_window(app, ui.ctx());
+    consent::consent_modal(app, ui.ctx());
     drop_overlay(ui);
 }
 
@@ -123,6 +126,8 @@ fn file_menu(app: &mut App, ui: &mut Ui) {
     ] {
         action.menu_item(ui, app);
     }
+    ui.separator();
+    Action::TrustedFiles.menu_item(ui, app);
     ui.separator();
     for action in [Action::LoadInput, Action::SaveOutput] {
         action.menu_item(ui, app);
@@ -293,6 +298,7 @@ fn status_bar(app: &App, ui: &mut Ui) {
         let plugin = match wb.plugin() {
             PluginSlot::Ready(ready) => ready.session.plugin().display_name.clone(),
             PluginSlot::Opening(opening) => format!("opening {}", opening.source.label()),
+            PluginSlot::Asking(asking) => format!("{} asks for access", asking.source.label()),
             PluginSlot::Empty | PluginSlot::Failed { .. } => "no plugin".to_string(),
         };
         ui.label(RichText::new(plugin).strong());

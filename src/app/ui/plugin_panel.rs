@@ -46,6 +46,19 @@ fn plugin_info(app: &mut App, ui: &mut Ui) {
                 None => return,
             }
         }
+        PluginSlot::Asking(asking) => {
+            ui.add(
+                egui::Label::new(format!(
+                    "{} asks for access to this machine: answer to open it.",
+                    asking.source.label()
+                ))
+                .wrap(),
+            );
+            match &asking.previous {
+                Some(previous) => (previous.session.clone(), None),
+                None => return,
+            }
+        }
         PluginSlot::Failed { source, error } => {
             ui.colored_label(
                 ui.visuals().error_fg_color,

@@ -125,8 +125,36 @@ fn outcome(app: &mut App, ui: &mut Ui) {
                     )
                     .on_hover_text("The full error message (selectable)");
                 });
+            withheld_hint(app, ui);
         }
     }
+}
+
+/// After a failure of a plugin opened without its file's grants: what was withheld, since the
+/// failure may come from it.
+fn withheld_hint(app: &App, ui: &mut Ui) {
+    let Some(grants) = app.workbench.ready().and_then(|r| r.grants.as_ref()) else {
+        return;
+    };
+    let withheld = grants.withheld();
+    if withheld.is_empty() {
+        return;
+    }
+    let list = withheld
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    ui.add(
+        egui::Label::new(
+            RichText::new(format!(
+                "This plugin runs without what {} asked for, which may be why it failed. Denied: {list}",
+                grants.review.file_name()
+            ))
+            .color(ui.visuals().warn_fg_color),
+        )
+        .wrap(),
+    );
 }
 
 fn output(app: &mut App, ui: &mut Ui) {

@@ -8,11 +8,16 @@ use super::super::App;
 use super::super::command::{Command, DialogPurpose};
 use super::widgets::{MapLabels, map_editor, optional_u64, section};
 use crate::runner::{AllowedPath, SandboxOptions};
+use crate::trust::{Decision, FileGrants, Grant};
 use crate::workbench::{self, FreshReason, OptionsOrigin};
 
 pub(super) fn show(app: &mut App, ui: &mut Ui) {
     section(ui, "Sandbox", true, |ui| {
         origin_note(app, ui);
+        let grants = app.workbench.ready().and_then(|r| r.grants.clone());
+        if let Some(grants) = &grants {
+            withheld_note(app, ui, grants);
+        }
         if app.workbench.fresh_reason() == Some(FreshReason::OptionsChanged) {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
@@ -24,8 +29,8 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
             .checkbox(&mut options.wasi, "WASI")
             .on_hover_text("Link WASI preview 1 (files, stdout/stderr, clocks, random)")
             .changed();
-        changed |= allowed_hosts(app, ui, &mut options);
-        changed |= allowed_paths(app, ui, &mut options);
+        changed |= allowed_hosts(app, ui, &mut options, grants.as_ref());
+        changed |= allowed_paths(app, ui, &mut options, grants.as_ref());
         changed |= limits(ui, &mut options);
         changed |= config(app, ui, &mut options);
         if changed {
@@ -61,7 +66,83 @@ fn origin_note(app: &App, ui: &mut Ui) {
     ui.add(egui::Label::new(RichText::new(text).small().weak()).wrap());
 }
 
-fn allowed_hosts(app: &mut App, ui: &mut Ui, options: &mut SandboxOptions) -> bool {
+/// What the file was opened without, with a way to be asked again.
+fn withheld_note(app: &mut App, ui: &mut Ui, grants: &FileGrants) {
+    let withheld = grants.withheld();
+    if withheld.is_empty() {
+        return;
+    }
+    let warn = ui.visuals().warn_fg_color;
+    ui.colored_label(
+        warn,
+        format!(
+            "Opened without {}'s grants; withheld:",
+            grants.review.file_name()
+        ),
+    );
+    for grant in withheld {
+        ui.add(egui::Label::new(RichText::new(format!("  {grant}")).small()).wrap());
+    }
+    if ui
+        .small_button("Review grants…")
+        .on_hover_text("Open the file again and answer again")
+        .clicked()
+    {
+        app.send(workbench::Command::Open(workbench::Source::Path(
+            grants.review.file.clone(),
+        )));
+    }
+}
+
+/// A small line under a grant that came from the opened file (under, not beside: the side
+/// panel keeps its width).
+fn from_file_mark(ui: &mut Ui, grants: &FileGrants, exempt: bool) {
+    let hover = if exempt {
+        "A read-only subfolder of the file's own folder: allowed without asking"
+    } else if grants.trust.is_some() {
+        "Granted by a file you trust (File, Trusted files)"
+    } else {
+        "Granted by you when the file was opened"
+    };
+    ui.label(
+        RichText::new(format!("    granted by {}", grants.review.file_name()))
+            .small()
+            .color(ui.visuals().warn_fg_color),
+    )
+    .on_hover_text(hover);
+}
+
+fn host_from_file<'a>(grants: Option<&'a FileGrants>, host: &str) -> Option<&'a FileGrants> {
+    grants.filter(|g| {
+        g.decision == Decision::Allow
+            && g.review
+                .grants
+                .iter()
+                .any(|grant| matches!(grant, Grant::Host(h) if h == host))
+    })
+}
+
+/// Whether `path` came from the file: `Some(true)` exempt, `Some(false)` granted.
+fn path_from_file(grants: Option<&FileGrants>, path: &AllowedPath) -> Option<bool> {
+    let grants = grants?;
+    if grants.review.exempt.iter().any(|p| p.host == path.host) {
+        return Some(true);
+    }
+    let granted = grants.decision == Decision::Allow
+        && grants
+            .review
+            .grants
+            .iter()
+            .any(|grant| matches!(grant, Grant::Path(p) if p.host == path.host));
+    granted.then_some(false)
+}
+
+fn allowed_hosts(
+    app: &mut App,
+    ui: &mut Ui,
+    options: &mut SandboxOptions,
+    grants: Option<&FileGrants>,
+) -> bool {
     let mut changed = false;
     ui.label(RichText::new("Allowed hosts").strong())
         .on_hover_text(
@@ -85,6 +166,9 @@ fn allowed_hosts(app: &mut App, ui: &mut Ui, options: &mut SandboxOptions) -> bo
                 remove = Some(i);
             }
         });
+        if let Some(grants) = host_from_file(grants, host) {
+            from_file_mark(ui, grants, false);
+        }
     }
     if let Some(i) = remove {
         options.allowed_hosts.remove(i);
@@ -112,7 +196,12 @@ fn allowed_hosts(app: &mut App, ui: &mut Ui, options: &mut SandboxOptions) -> bo
     changed
 }
 
-fn allowed_paths(app: &mut App, ui: &mut Ui, options: &mut SandboxOptions) -> bool {
+fn allowed_paths(
+    app: &mut App,
+    ui: &mut Ui,
+    options: &mut SandboxOptions,
+    grants: Option<&FileGrants>,
+) -> bool {
     let mut changed = false;
     ui.label(RichText::new("Allowed paths").strong())
         .on_hover_text("Host directories mapped into the guest (needs WASI)");
@@ -163,6 +252,9 @@ fn allowed_paths(app: &mut App, ui: &mut Ui, options: &mut SandboxOptions) -> bo
                     remove = Some(i);
                 }
             });
+            if let (Some(exempt), Some(grants)) = (path_from_file(grants, path), grants) {
+                from_file_mark(ui, grants, exempt);
+            }
         });
     }
     if let Some(i) = remove {
