@@ -565,11 +565,12 @@ fn loop_and_save_bundle_do_not_mix() {
 }
 
 #[test]
-fn relative_allowed_paths_are_saved_absolute() {
+fn allowed_paths_are_saved_relative_to_the_bundle_inside_its_folder_else_absolute() {
     let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("data")).unwrap();
     let bundle = dir.path().join("w.json");
-    let out = std::process::Command::new(common::BIN)
+    let out = common::bin()
         .args([
             "call",
             &s("wasi-demo"),
@@ -579,6 +580,8 @@ fn relative_allowed_paths_are_saved_absolute() {
             "--wasi",
             "--allow-path",
             "./data:/data",
+            "--allow-path",
+            &format!("ro:{}:/elsewhere", outside.path().display()),
             "--save-bundle",
             p(&bundle),
         ])
@@ -591,13 +594,21 @@ fn relative_allowed_paths_are_saved_absolute() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let paths = json["manifest"]["allowed_paths"].as_object().unwrap();
+    assert_eq!(paths["data"], "/data", "{paths:?}");
+    let outside_key = format!("ro:{}", outside.path().canonicalize().unwrap().display());
+    assert_eq!(paths[&outside_key], "/elsewhere", "{paths:?}");
+    // Relative means relative to the bundle, wherever it is replayed from.
     let scenario = bundle::load(&bundle).unwrap();
-    assert!(
-        scenario.options.allowed_paths[0].host.is_absolute(),
-        "{:?}",
-        scenario.options.allowed_paths
+    assert_eq!(
+        scenario.options.allowed_paths[0]
+            .host
+            .canonicalize()
+            .unwrap(),
+        dir.path().join("data").canonicalize().unwrap(),
     );
-    // So it replays from anywhere.
+    // This app saved it, so replaying it asks nothing.
     let out = run_bin(&["replay", p(&bundle)], b"");
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }

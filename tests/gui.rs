@@ -21,6 +21,13 @@ fn harness() -> Harness<'static, App> {
 }
 
 fn harness_opening(open: Option<std::path::PathBuf>) -> Harness<'static, App> {
+    harness_with(open, common::trust_store())
+}
+
+fn harness_with(
+    open: Option<std::path::PathBuf>,
+    trust: extism_playground::trust::TrustStore,
+) -> Harness<'static, App> {
     Harness::builder()
         .with_size([1280.0, 900.0])
         .build_eframe(move |cc| {
@@ -28,6 +35,7 @@ fn harness_opening(open: Option<std::path::PathBuf>) -> Harness<'static, App> {
                 cc,
                 AppOptions {
                     open,
+                    trust,
                     ..AppOptions::new(common::worker())
                 },
             )
@@ -462,7 +470,13 @@ fn plugin_options_function_and_input_survive_a_restart() {
         .with_size([1280.0, 900.0])
         .build_eframe(move |cc| {
             cc.storage = Some(storage);
-            App::new(cc, AppOptions::new(common::worker()))
+            App::new(
+                cc,
+                AppOptions {
+                    trust: common::trust_store(),
+                    ..AppOptions::new(common::worker())
+                },
+            )
         });
     h.run();
     let after = h.state().state();
@@ -927,4 +941,97 @@ fn the_sandbox_panel_says_where_the_options_came_from() {
             .toggled(),
         Some(egui::accesskit::Toggled::False)
     );
+}
+
+#[test]
+fn a_bundle_from_someone_else_asks_before_the_first_run_and_runs_without_its_grants() {
+    let s = common::Strangers::new();
+    let private = s.private.display().to_string();
+    let bundle = s.bundle(
+        "tenant.bundle.json",
+        &[(&format!("ro:{private}"), "/data")],
+        &["*"],
+        "/data/secret.txt",
+    );
+    let mut h = harness_opening(Some(bundle));
+    h.run();
+    // The question comes first, listing each grant; nothing can run yet.
+    h.get_by_label("tenant.bundle.json asks for access to this machine");
+    h.get_by_label(&private);
+    h.get_by_label("any host on the internet");
+    assert!(
+        h.get_by_role_and_label(Role::Button, RUN)
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert!(h.state().last_report().is_none());
+    h.get_by_role_and_label(Role::Button, "Open without grants")
+        .click();
+    h.run();
+    assert!(h.state().workbench().asking().is_none());
+    h.get_by_label_contains("Opened without tenant.bundle.json's grants");
+    assert!(h.state().state().options.allowed_paths.is_empty());
+    run_and_wait(&mut h);
+    let report = h.state().last_report().unwrap();
+    let error = report.error.as_ref().expect("the read is denied");
+    assert!(
+        error.message.contains("cannot read /data/secret.txt"),
+        "{}",
+        error.message
+    );
+    // The failure names what was withheld.
+    h.get_by_label_contains(&format!("Denied: read-only path {private} -> /data"));
+}
+
+#[test]
+fn allow_and_remember_lists_the_file_under_trusted_files_until_revoked() {
+    let s = common::Strangers::new();
+    let bundle = s.bundle(
+        "remember-me.json",
+        &[(&format!("ro:{}", s.private.display()), "/data")],
+        &[],
+        "/data/secret.txt",
+    );
+    let trust = tempfile::tempdir().unwrap();
+    let mut h = harness_with(
+        Some(bundle.clone()),
+        extism_playground::trust::TrustStore::at(trust.path()),
+    );
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Allow and remember")
+        .click();
+    h.run();
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), common::SECRET);
+    // Opened again: no question.
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::Open(workbench::Source::Path(
+            bundle.clone(),
+        )));
+    h.run();
+    assert!(h.state().workbench().asking().is_none());
+    h.get_by_label_contains("granted by remember-me.json");
+
+    h.get_by_role_and_label(Role::Button, "File").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Trusted files…")
+        .click();
+    h.run();
+    h.get_by_label("Remembered by you");
+    h.get_by_label_contains(&format!(
+        "read-only path {} -> /data (exists)",
+        s.private.display()
+    ));
+    h.get_by_role_and_label(Role::Button, "Revoke").click();
+    h.run();
+    assert!(
+        h.query_by_role_and_label(Role::Button, "Revoke").is_none(),
+        "the list is read again after revoking"
+    );
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::Open(workbench::Source::Path(bundle)));
+    h.run();
+    assert!(h.state().workbench().asking().is_some(), "asked again");
 }

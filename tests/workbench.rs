@@ -17,6 +17,7 @@ use extism_playground::workbench::{
 
 fn workbench() -> Workbench {
     Workbench::new(WorkbenchState::default(), common::worker(), Arc::new(|| {}))
+        .with_trust_store(common::trust_store())
 }
 
 fn sample(name: &str) -> Source {
@@ -296,7 +297,8 @@ fn a_session_round_trips_and_a_restore_keeps_what_was_saved() {
     // read again from the bundle.
     let mut saved = other.state().clone();
     saved.input.text = "typed after opening".into();
-    let mut restored = Workbench::new(saved, common::worker(), Arc::new(|| {}));
+    let mut restored = Workbench::new(saved, common::worker(), Arc::new(|| {}))
+        .with_trust_store(common::trust_store());
     restored.restore();
     assert_eq!(restored.state().input.text, "typed after opening");
     assert_eq!(restored.state().function, "greet");
@@ -398,7 +400,8 @@ fn a_restore_of_a_vanished_file_falls_back_to_hello_and_says_so() {
         function: "whatever".into(),
         ..WorkbenchState::default()
     };
-    let mut wb = Workbench::new(state, common::worker(), Arc::new(|| {}));
+    let mut wb = Workbench::new(state, common::worker(), Arc::new(|| {}))
+        .with_trust_store(common::trust_store());
     wb.restore();
     assert_eq!(wb.state().plugin, PluginRef::Sample("hello".into()));
     assert_eq!(wb.state().function, "count_vowels");

@@ -50,9 +50,26 @@ pub fn assert_ok(report: &CallReport) {
     assert!(report.is_ok(), "call failed: {:?}", report.error);
 }
 
+/// The data directory the tests' processes share (trusted files), instead of the user's.
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-data")
+}
+
+/// The trust store of [`data_dir`], as the binary run by [`bin`] sees it.
+pub fn trust_store() -> extism_playground::trust::TrustStore {
+    extism_playground::trust::TrustStore::at(&data_dir())
+}
+
+/// A command running the binary with the tests' data directory.
+pub fn bin() -> Command {
+    let mut command = Command::new(BIN);
+    command.env(extism_playground::trust::store::DATA_DIR_ENV, data_dir());
+    command
+}
+
 /// Runs the binary with `args`, feeding `stdin`.
 pub fn run_bin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
+    let mut child = bin()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -184,4 +201,90 @@ pub fn remote_manifest(dir: &std::path::Path, sample_name: &str) -> PathBuf {
     )
     .unwrap();
     manifest
+}
+
+/// Files from someone else, laid out as a support engineer receives them: `case/` holds the
+/// bundles (with a `data/notes.txt` subfolder and a hidden `.ssh/key`), and `private/secret.txt`
+/// sits beside it, where no bundle should reach without consent.
+pub struct Strangers {
+    pub root: tempfile::TempDir,
+    /// The folder the bundles are in (canonical).
+    pub case: PathBuf,
+    /// A folder outside it (canonical).
+    pub private: PathBuf,
+    /// Makes every bundle's bytes unique to this run, so no earlier trust applies.
+    nonce: String,
+}
+
+pub const SECRET: &str = "the tenant's private file";
+pub const NOTES: &str = "notes in the bundle's data folder";
+
+impl Strangers {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let case = root.path().join("case");
+        let private = root.path().join("private");
+        std::fs::create_dir_all(case.join("data")).unwrap();
+        std::fs::create_dir_all(case.join(".ssh")).unwrap();
+        std::fs::create_dir_all(&private).unwrap();
+        std::fs::write(case.join("data/notes.txt"), NOTES).unwrap();
+        std::fs::write(case.join(".ssh/key"), "ssh key").unwrap();
+        std::fs::write(private.join("secret.txt"), SECRET).unwrap();
+        let nonce = root.path().display().to_string();
+        Self {
+            case: case.canonicalize().unwrap(),
+            private: private.canonicalize().unwrap(),
+            root,
+            nonce,
+        }
+    }
+
+    /// Writes `case/NAME`: a bundle calling wasi-demo's `read_file` on `input`, with these
+    /// allowed paths (`[ro:]HOST`, guest) and hosts.
+    pub fn bundle(
+        &self,
+        name: &str,
+        paths: &[(&str, &str)],
+        hosts: &[&str],
+        input: &str,
+    ) -> PathBuf {
+        let wasm = std::fs::read(sample("wasi-demo")).unwrap();
+        self.bundle_with(name, extism::Wasm::data(wasm), paths, hosts, input)
+    }
+
+    /// Like [`Self::bundle`] with the module given.
+    pub fn bundle_with(
+        &self,
+        name: &str,
+        module: extism::Wasm,
+        paths: &[(&str, &str)],
+        hosts: &[&str],
+        input: &str,
+    ) -> PathBuf {
+        let mut manifest = extism::Manifest::new([module]);
+        if !paths.is_empty() {
+            manifest.allowed_paths = Some(
+                paths
+                    .iter()
+                    .map(|(host, guest)| ((*host).to_string(), PathBuf::from(guest)))
+                    .collect(),
+            );
+        }
+        if !hosts.is_empty() {
+            manifest.allowed_hosts = Some(hosts.iter().map(|h| (*h).to_string()).collect());
+        }
+        let json = serde_json::json!({
+            "format": "extism-playground-bundle",
+            "version": 1,
+            "created_by": format!("someone else ({})", self.nonce),
+            "manifest": manifest,
+            "wasi": true,
+            "function": "read_file",
+            "input": {"text": input},
+            "input_mode": "raw",
+        });
+        let path = self.case.join(name);
+        std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+        path
+    }
 }
