@@ -200,7 +200,11 @@ fn key_value(s: &str, what: &str) -> anyhow::Result<(String, String)> {
 /// that asks for nothing, or that this app saved, or that the user trusts in the window, opens
 /// as it is; any other that asks is refused unless `--trust` or `--no-grants` says what to do.
 pub fn open_file(path: &Path, consent: ConsentArgs) -> anyhow::Result<Opened> {
-    let read = open::read(&Source::Path(path.to_path_buf()))?;
+    decide(open::read(&Source::Path(path.to_path_buf()))?, consent)
+}
+
+/// Resolves `read` with its grants decided by `consent` (see [`open_file`]).
+fn decide(read: open::Read, consent: ConsentArgs) -> anyhow::Result<Opened> {
     let (decision, trust) = match read.review() {
         None => (Decision::Allow, None),
         Some(review) => {
@@ -352,7 +356,7 @@ fn save_call_bundle(
         expected: Some(ExpectedOutcome::of(report)),
     };
     // The secrets were given on this command line for this call: keep them so it replays.
-    let bytes = bundle::save(path, &Bundle::new(&scenario, true, true))?;
+    let bytes = bundle::save(path, Bundle::new(&scenario, true, true))?;
     // This app wrote it here: replaying it asks nothing.
     TrustStore::user().record_saved(path, &bytes)?;
     Ok(())
@@ -369,22 +373,15 @@ struct JsonReplay<'a> {
 
 fn replay(args: &ReplayArgs) -> ExitCode {
     // Anything that is not a bundle this build reads is explained as such, before any review.
-    let name = args.bundle.display().to_string();
-    let checked = std::fs::read(&args.bundle)
-        .map_err(|cause| bundle::BundleError::Read {
-            path: args.bundle.clone(),
-            cause,
-        })
-        .and_then(|bytes| Bundle::parse(&bytes, &name));
-    if let Err(e) = checked {
-        return usage_error(&anyhow::Error::new(e));
-    }
+    let opened = open::read_bundle(&args.bundle)
+        .map_err(anyhow::Error::new)
+        .and_then(|read| decide(read, args.consent));
     let Opened {
         plugin,
         inspection,
         setup,
         ..
-    } = match open_file(&args.bundle, args.consent) {
+    } = match opened {
         Ok(opened) => opened,
         Err(e) => return usage_error(&e),
     };

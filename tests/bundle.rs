@@ -236,7 +236,7 @@ fn saving_is_atomic_and_never_destroys_the_previous_file() {
             .join(format!(".session.json.tmp-{}", std::process::id())),
     )
     .unwrap();
-    let err = bundle::save(&path, &Bundle::new(&scenario("hello"), true, false)).unwrap_err();
+    let err = bundle::save(&path, Bundle::new(&scenario("hello"), true, false)).unwrap_err();
     assert!(matches!(err, BundleError::Write { .. }));
     assert!(
         err.to_string()
@@ -248,7 +248,7 @@ fn saving_is_atomic_and_never_destroys_the_previous_file() {
     // Over a directory the rename fails and the directory stays.
     let target = dir.path().join("a-dir");
     std::fs::create_dir(&target).unwrap();
-    assert!(bundle::save(&target, &Bundle::new(&scenario("hello"), true, false)).is_err());
+    assert!(bundle::save(&target, Bundle::new(&scenario("hello"), true, false)).is_err());
     assert!(target.is_dir());
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
@@ -288,7 +288,7 @@ fn the_format_round_trips() {
     original.expected = Some(ExpectedOutcome::Output(vec![0xff, 0x00, 0x10]));
     for embed in [true, false] {
         let path = dir.path().join(format!("b-{embed}.json"));
-        bundle::save(&path, &Bundle::new(&original, embed, true)).unwrap();
+        bundle::save(&path, Bundle::new(&original, embed, true)).unwrap();
         let back = bundle::load(&path).unwrap();
         assert_eq!(back.options, original.options);
         assert_eq!(back.host, original.host);
@@ -310,7 +310,7 @@ fn the_format_round_trips() {
     }
     // Without include_secrets only the names are kept.
     let path = dir.path().join("nosecrets.json");
-    bundle::save(&path, &Bundle::new(&original, true, false)).unwrap();
+    bundle::save(&path, Bundle::new(&original, true, false)).unwrap();
     assert!(!std::fs::read_to_string(&path).unwrap().contains("s3cret"));
     assert_eq!(bundle::load(&path).unwrap().host.secrets["api_key"], "");
 }

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::runner::{CallReport, ErrorKind, HostData, LoadError, LoadedPlugin, SandboxOptions};
+use crate::runner::{
+    AllowedPath, CallReport, ErrorKind, HostData, LoadError, LoadedPlugin, SandboxOptions,
+};
 
 /// The `format` every bundle declares.
 pub const FORMAT: &str = "extism-playground-bundle";
@@ -406,16 +408,20 @@ impl Bundle {
             *paths = std::mem::take(paths)
                 .into_iter()
                 .map(|(key, guest)| {
-                    let (prefix, host) = match key.strip_prefix("ro:") {
-                        Some(host) => ("ro:", host),
-                        None => ("", key.as_str()),
-                    };
+                    let (read_only, host) = AllowedPath::split_manifest_key(&key);
                     let relative = std::fs::canonicalize(host)
                         .ok()
                         .and_then(|real| real.strip_prefix(&dir).ok().map(Path::to_path_buf))
                         .filter(|rest| rest.components().next().is_some());
                     match relative {
-                        Some(rest) => (format!("{prefix}{}", rest.display()), guest),
+                        Some(rest) => {
+                            let path = AllowedPath {
+                                host: rest,
+                                guest: String::new(),
+                                read_only,
+                            };
+                            (path.manifest_key(), guest)
+                        }
                         None => (key, guest),
                     }
                 })
@@ -434,7 +440,8 @@ pub fn declares_bundle(value: &serde_json::Value) -> bool {
     value.get("format").and_then(serde_json::Value::as_str) == Some(FORMAT)
 }
 
-/// Reads and resolves the bundle at `path`.
+/// Reads and resolves the bundle at `path` as it is, with no consent asked for its grants: for
+/// files this app wrote. Files from others open through `workbench::open`, which reviews them.
 pub fn load(path: &Path) -> Result<Scenario, BundleError> {
     let bytes = std::fs::read(path).map_err(|cause| BundleError::Read {
         path: path.to_path_buf(),
@@ -446,12 +453,12 @@ pub fn load(path: &Path) -> Result<Scenario, BundleError> {
 
 /// Writes `bundle` to `path` atomically (host directories inside its folder relative to it)
 /// and returns the bytes written, for the caller to record as saved by this app.
-pub fn save(path: &Path, bundle: &Bundle) -> Result<Vec<u8>, BundleError> {
+pub fn save(path: &Path, bundle: Bundle) -> Result<Vec<u8>, BundleError> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
-    let json = bundle.clone().with_paths_relative_to(dir).to_json();
+    let json = bundle.with_paths_relative_to(dir).to_json();
     write_atomically(path, json.as_bytes()).map_err(|cause| BundleError::Write {
         path: path.to_path_buf(),
         cause,

@@ -57,6 +57,15 @@ impl Default for AllowedPath {
 }
 
 impl AllowedPath {
+    /// Splits a key of extism's manifest `allowed_paths` into (read-only, host path): the
+    /// inverse of [`Self::manifest_key`].
+    pub fn split_manifest_key(key: &str) -> (bool, &str) {
+        match key.strip_prefix("ro:") {
+            Some(host) => (true, host),
+            None => (false, key),
+        }
+    }
+
     /// The key extism's manifest uses for the host side: the path, `ro:`-prefixed if read-only.
     pub fn manifest_key(&self) -> String {
         let host = self.host.display();
@@ -73,10 +82,7 @@ impl std::str::FromStr for AllowedPath {
 
     /// Parses `[ro:]HOST[:GUEST]`; the guest path defaults to the host path.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (read_only, rest) = match s.strip_prefix("ro:") {
-            Some(rest) => (true, rest),
-            None => (false, s),
-        };
+        let (read_only, rest) = Self::split_manifest_key(s);
         // Split at the last ':' that starts an absolute guest path, so Windows drive letters
         // (C:\dir) stay in the host part.
         let (host, guest) = match rest.rsplit_once(':') {
@@ -177,10 +183,7 @@ impl SandboxOptions {
             .iter()
             .flatten()
             .map(|(key, guest)| {
-                let (read_only, host) = match key.strip_prefix("ro:") {
-                    Some(host) => (true, host),
-                    None => (false, key.as_str()),
-                };
+                let (read_only, host) = AllowedPath::split_manifest_key(key);
                 AllowedPath {
                     host: PathBuf::from(host),
                     guest: guest.display().to_string(),

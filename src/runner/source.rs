@@ -134,10 +134,20 @@ impl LoadedPlugin {
                 });
             }
         };
-        let base = path.parent().unwrap_or_else(|| Path::new("."));
-        let (mut plugin, options) = Self::from_manifest(&manifest, Some(base), &name)?;
-        plugin.path = Some(path.to_path_buf());
+        let (plugin, options) = Self::from_manifest_file(path, &manifest)?;
         Ok((plugin, Some(options)))
+    }
+
+    /// The plugin of a manifest read from the file at `path` (relative module paths resolve
+    /// against its folder), with the manifest's options.
+    pub fn from_manifest_file(
+        path: &Path,
+        manifest: &extism::Manifest,
+    ) -> Result<(Self, SandboxOptions), LoadError> {
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        let (mut plugin, options) = Self::from_manifest(manifest, Some(base), &file_name(path))?;
+        plugin.path = Some(path.to_path_buf());
+        Ok((plugin, options))
     }
 
     /// A plugin from the bytes of one module.

@@ -259,6 +259,8 @@ pub fn review_manifest(
     review_manifest_parts(manifest, file, FileKind::Manifest, working_dir, sha256)
 }
 
+/// The review of a manifest's paths and hosts, relative paths against `relative_to`: for a
+/// bundle that is its own folder, below which read-only subfolders are exempt.
 fn review_manifest_parts(
     manifest: &extism::Manifest,
     file: &Path,
@@ -267,14 +269,10 @@ fn review_manifest_parts(
     sha256: String,
 ) -> Review {
     let hosts: Vec<String> = manifest.allowed_hosts.clone().unwrap_or_default();
-    let dir = folder_of(file);
     let mut grants = Vec::new();
     let mut exempt = Vec::new();
     for (key, guest) in manifest.allowed_paths.iter().flatten() {
-        let (read_only, written) = match key.strip_prefix("ro:") {
-            Some(rest) => (true, rest),
-            None => (false, key.as_str()),
-        };
+        let (read_only, written) = AllowedPath::split_manifest_key(key);
         let (host, state) = normalize(Path::new(written), relative_to);
         let grant = PathGrant {
             written: written.to_string(),
@@ -287,7 +285,7 @@ fn review_manifest_parts(
             && hosts.is_empty()
             && grant.read_only
             && grant.state == PathState::Directory
-            && plain_subfolder(&grant.host, &dir);
+            && plain_subfolder(&grant.host, relative_to);
         if is_exempt {
             exempt.push(grant);
         } else {

@@ -108,7 +108,7 @@ impl Workbench {
         };
         let bytes = bundle::save(
             path,
-            &Bundle::new(&scenario, embed, self.state.bundle_secrets),
+            Bundle::new(&scenario, embed, self.state.bundle_secrets),
         )?;
         self.record_saved(path, &bytes);
         self.state.session_path = Some(path.to_path_buf());

@@ -123,8 +123,9 @@ pub struct Ready {
     pub options_origin: OptionsOrigin,
     /// Why the last attempt to open something else failed (this plugin stayed open).
     pub open_error: Option<String>,
-    /// What its file asked of the sandbox and what was decided.
-    pub grants: Option<FileGrants>,
+    /// What its file asked of the sandbox and what was decided (shared, so the window reads
+    /// it every frame without copying it).
+    pub grants: Option<Arc<FileGrants>>,
 }
 
 /// A file whose grants need the user's consent, waiting for the answer. Nothing of it has been
@@ -819,7 +820,7 @@ impl Workbench {
             watched,
             options_origin,
             open_error: None,
-            grants,
+            grants: grants.map(Arc::new),
         }));
         self.generation += 1;
         self.last = None;
@@ -863,7 +864,7 @@ impl Workbench {
             (Intent::Fresh, Setup::Scenario(scenario)) => {
                 let own = self
                     .ready()
-                    .and_then(|r| r.grants.as_ref())
+                    .and_then(|r| r.grants.as_deref())
                     .is_some_and(FileGrants::is_own);
                 self.take_scenario(*scenario, own);
                 let from = self

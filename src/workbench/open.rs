@@ -138,24 +138,27 @@ pub struct Read {
 #[derive(Debug)]
 enum ReadKind {
     Sample(&'static Sample),
-    /// A .wasm module, or a manifest (or anything else: resolving says what is wrong with it).
+    /// A .wasm module (or anything that is neither a module, a manifest nor a bundle:
+    /// resolving says what is wrong with it).
     Plugin {
         path: PathBuf,
         bytes: Vec<u8>,
-        downloads: bool,
+    },
+    /// An Extism manifest, parsed once.
+    Manifest {
+        path: PathBuf,
+        manifest: Box<extism::Manifest>,
     },
     /// A session or bundle, parsed once.
     Bundle {
         path: PathBuf,
         bundle: Box<Bundle>,
-        downloads: bool,
     },
 }
 
 /// Reads `source`: the file's bytes, once, and its JSON, once (they tell a bundle, a manifest
-/// and a module apart, and whether opening it downloads anything), and reviews what a bundle or
-/// manifest asks of the sandbox. A bundle this build cannot read fails here, before any review:
-/// it is never partly trusted.
+/// and a module apart), and reviews what a bundle or manifest asks of the sandbox. A bundle
+/// this build cannot read fails here, before any review: it is never partly trusted.
 pub fn read(source: &Source) -> Result<Read, OpenError> {
     let path = match source {
         Source::Sample(sample) => {
@@ -173,48 +176,69 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
     let json = (!is_wasm(&bytes))
         .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .flatten();
-    let sha = || sha256_hex(&bytes);
-    let read = match json {
-        Some(json) if bundle::declares_bundle(&json) => {
-            let downloads = json.get("manifest").is_some_and(names_a_url);
-            let bundle = Bundle::from_value(json, &path.display().to_string())?;
-            let review = review::review_bundle(&bundle.manifest, path, sha());
-            Read {
-                what: ReadKind::Bundle {
-                    path: path.clone(),
-                    bundle: Box::new(bundle),
-                    downloads,
-                },
-                review: Some(review),
-            }
-        }
-        json => {
-            let review = json
-                .as_ref()
-                .and_then(|j| serde_json::from_value::<extism::Manifest>(j.clone()).ok())
-                .map(|manifest| {
-                    let cwd = std::env::current_dir().unwrap_or_default();
-                    review::review_manifest(&manifest, path, &cwd, sha())
-                });
-            Read {
-                what: ReadKind::Plugin {
-                    path: path.clone(),
-                    downloads: json.as_ref().is_some_and(names_a_url),
-                    bytes,
-                },
-                review,
-            }
-        }
+    let Some(json) = json else {
+        return Ok(Read {
+            what: ReadKind::Plugin {
+                path: path.clone(),
+                bytes,
+            },
+            review: None,
+        });
     };
-    Ok(read)
+    let sha = sha256_hex(&bytes);
+    if bundle::declares_bundle(&json) {
+        let bundle = Bundle::from_value(json, &path.display().to_string())?;
+        return Ok(reviewed_bundle(path, bundle, sha));
+    }
+    match <extism::Manifest as serde::Deserialize>::deserialize(&json) {
+        Ok(manifest) => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            Ok(Read {
+                review: Some(review::review_manifest(&manifest, path, &cwd, sha)),
+                what: ReadKind::Manifest {
+                    path: path.clone(),
+                    manifest: Box::new(manifest),
+                },
+            })
+        }
+        // Resolving it says what is wrong with it as a manifest.
+        Err(_) => Ok(Read {
+            what: ReadKind::Plugin {
+                path: path.clone(),
+                bytes,
+            },
+            review: None,
+        }),
+    }
 }
 
-/// Whether a manifest's JSON names a module by URL.
-fn names_a_url(manifest: &serde_json::Value) -> bool {
+/// Reads the file at `path` as a bundle, failing with the bundle's own errors (unreadable, not
+/// JSON, not a bundle, a newer version) for anything else: what `replay` needs.
+pub fn read_bundle(path: &Path) -> Result<Read, OpenError> {
+    let bytes = std::fs::read(path).map_err(|cause| BundleError::Read {
+        path: path.to_path_buf(),
+        cause,
+    })?;
+    let bundle = Bundle::parse(&bytes, &path.display().to_string())?;
+    Ok(reviewed_bundle(path, bundle, sha256_hex(&bytes)))
+}
+
+fn reviewed_bundle(path: &Path, bundle: Bundle, sha256: String) -> Read {
+    Read {
+        review: Some(review::review_bundle(&bundle.manifest, path, sha256)),
+        what: ReadKind::Bundle {
+            path: path.to_path_buf(),
+            bundle: Box::new(bundle),
+        },
+    }
+}
+
+/// Whether a manifest names a module by URL.
+fn names_a_url(manifest: &extism::Manifest) -> bool {
     manifest
-        .get("wasm")
-        .and_then(serde_json::Value::as_array)
-        .is_some_and(|modules| modules.iter().any(|m| m.get("url").is_some()))
+        .wasm
+        .iter()
+        .any(|m| matches!(m, extism::Wasm::Url { .. }))
 }
 
 impl Read {
@@ -222,8 +246,9 @@ impl Read {
     /// download. Such a read is resolved on a background thread.
     pub fn may_block(&self) -> bool {
         match &self.what {
-            ReadKind::Sample(_) => false,
-            ReadKind::Plugin { downloads, .. } | ReadKind::Bundle { downloads, .. } => *downloads,
+            ReadKind::Sample(_) | ReadKind::Plugin { .. } => false,
+            ReadKind::Manifest { manifest, .. } => names_a_url(manifest),
+            ReadKind::Bundle { bundle, .. } => names_a_url(&bundle.manifest),
         }
     }
 
@@ -255,7 +280,7 @@ impl Read {
                     grants: None,
                 });
             }
-            ReadKind::Bundle { path, bundle, .. } => {
+            ReadKind::Bundle { path, bundle } => {
                 let name = path.display().to_string();
                 if let Some(grants) = &grants
                     && decision == Decision::WithoutGrants
@@ -278,11 +303,21 @@ impl Read {
                     path,
                 )
             }
-            ReadKind::Plugin { path, bytes, .. } => {
-                let (plugin, mut options) = LoadedPlugin::from_file_bytes(&path, bytes)?;
-                if let (Some(options), Some(grants)) = (&mut options, &grants) {
-                    grants.review.apply(decision, options);
+            ReadKind::Manifest { path, manifest } => {
+                let (plugin, mut options) = LoadedPlugin::from_manifest_file(&path, &manifest)?;
+                if let Some(grants) = &grants {
+                    grants.review.apply(decision, &mut options);
                 }
+                (
+                    PluginRef::File(path.clone()),
+                    plugin,
+                    Setup::Manifest(options),
+                    path,
+                )
+            }
+            ReadKind::Plugin { path, bytes } => {
+                // A module; or, when it is neither that nor a manifest, the reason why.
+                let (plugin, options) = LoadedPlugin::from_file_bytes(&path, bytes)?;
                 let setup = options.map_or(Setup::Module, Setup::Manifest);
                 (PluginRef::File(path.clone()), plugin, setup, path)
             }

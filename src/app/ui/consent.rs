@@ -13,7 +13,7 @@ pub(super) fn consent_modal(app: &mut App, ctx: &egui::Context) {
     let Some(asking) = app.workbench.asking() else {
         return;
     };
-    let review = asking.review().clone();
+    let review = asking.review();
     let mut answer = None;
     let response = egui::Modal::new(egui::Id::unique("consent_modal")).show(ctx, |ui| {
         ui.set_max_width(620.0);
@@ -27,7 +27,7 @@ pub(super) fn consent_modal(app: &mut App, ctx: &egui::Context) {
             review.kind.noun()
         ));
         ui.add_space(6.0);
-        grants_list(ui, &review);
+        grants_list(ui, review);
         ui.add_space(6.0);
         if review.kind == FileKind::Bundle {
             ui.weak(
@@ -148,7 +148,8 @@ fn grants_list(ui: &mut Ui, review: &Review) {
 
 /// The files that open without asking, with a way to stop trusting each.
 pub(super) fn trusted_files_window(app: &mut App, ctx: &egui::Context) {
-    let Some(list) = app.view.trusted.clone() else {
+    // Taken for the frame (and put back below), not copied: the list can be long.
+    let Some(list) = app.view.trusted.take() else {
         return;
     };
     let mut open = true;
@@ -206,8 +207,8 @@ pub(super) fn trusted_files_window(app: &mut App, ctx: &egui::Context) {
     if let Some(sha) = revoke {
         app.send(workbench::Command::Revoke(sha));
     }
-    if !open {
-        app.view.trusted = None;
+    if open {
+        app.view.trusted = Some(list);
     }
 }
 

@@ -29,8 +29,8 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
             .checkbox(&mut options.wasi, "WASI")
             .on_hover_text("Link WASI preview 1 (files, stdout/stderr, clocks, random)")
             .changed();
-        changed |= allowed_hosts(app, ui, &mut options, grants.as_ref());
-        changed |= allowed_paths(app, ui, &mut options, grants.as_ref());
+        changed |= allowed_hosts(app, ui, &mut options, grants.as_deref());
+        changed |= allowed_paths(app, ui, &mut options, grants.as_deref());
         changed |= limits(ui, &mut options);
         changed |= config(app, ui, &mut options);
         if changed {
