@@ -46,6 +46,8 @@ pub(crate) struct Collected {
 #[derive(Default)]
 pub(crate) struct Recorder {
     current: Mutex<Current>,
+    /// The ids of the mock-host plugin instances: their PDK logs belong to the call too.
+    mock_ids: Mutex<Vec<String>>,
 }
 
 fn cut(message: &str) -> String {
@@ -116,17 +118,49 @@ impl Recorder {
         });
     }
 
-    /// Records a PDK log line, if it belongs to the plugin of the call in progress.
+    /// Says which plugin ids are mock-host plugins of the current instance.
+    pub fn set_mock_ids(&self, ids: Vec<String>) {
+        *self
+            .mock_ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = ids;
+    }
+
+    /// Records a PDK log line, if it belongs to the plugin of the call in progress (or to one
+    /// of its mock-host plugins, whose lines are the host's).
     pub fn pdk_log(&self, plugin_id: Option<&str>, level: LogLevel, message: &str) {
+        let is_mock = plugin_id.is_some_and(|id| {
+            self.mock_ids
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .any(|m| m == id)
+        });
         let mut c = self.lock();
+        if is_mock {
+            Self::push(
+                &mut c,
+                level,
+                LogSource::Host,
+                &format!("[mock host] {message}"),
+            );
+            return;
+        }
         if plugin_id.is_some_and(|id| id != c.plugin_id) {
             return;
         }
         Self::push(&mut c, level, LogSource::Pdk, message);
     }
 
+    /// Whether a host call made now would be recorded (a call is being collected and the
+    /// record is not full), so its summaries are worth making.
+    pub fn wants_host_calls(&self) -> bool {
+        let c = self.lock();
+        c.active && c.host_calls.len() < MAX_HOST_CALLS
+    }
+
     /// Records a host-function call that started at `started`.
-    pub fn host_call(&self, function: &str, args: &str, result: &str, started: Instant) {
+    pub fn host_call(&self, function: &str, args: String, result: String, started: Instant) {
         let mut c = self.lock();
         if !c.active || c.host_calls.len() >= MAX_HOST_CALLS {
             return;
@@ -136,8 +170,8 @@ impl Recorder {
             .map_or(0, |s| micros(started.saturating_duration_since(s)));
         c.host_calls.push(HostCall {
             function: function.to_string(),
-            args: args.to_string(),
-            result: result.to_string(),
+            args,
+            result,
             offset_us,
             duration_us: micros(started.elapsed()),
         });

@@ -16,7 +16,8 @@ const MAX_HEADER_BYTES: u32 = 512 * 1024 * 1024;
 const MAX_PAYLOAD_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// What to load: the manifest's options (its module list empty), each module's name and
-/// length (the module bytes follow as the payload, in order), and the host functions to link.
+/// length, the host functions to link, and the sha256 and length of each mock-host plugin they
+/// call (the module bytes follow as the payload, in order, then the mock-host plugins').
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct LoadRequest {
     pub manifest: extism::Manifest,
@@ -24,6 +25,8 @@ pub(crate) struct LoadRequest {
     pub wasi: bool,
     pub fuel_limit: Option<u64>,
     pub host: HostRegistry,
+    #[serde(default)]
+    pub mocks: Vec<(String, u64)>,
 }
 
 /// One call (or loop of calls); the input follows as the payload.

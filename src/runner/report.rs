@@ -25,6 +25,9 @@ pub enum ErrorKind {
     Exit,
     /// The plugin could not be loaded, or the call could not be made.
     Load,
+    /// A host function failed (a `fail` definition, a script error, a mock-host plugin that
+    /// trapped, a secret that is not set).
+    HostFunction,
 }
 
 impl ErrorKind {
@@ -39,6 +42,7 @@ impl ErrorKind {
             Self::OutOfFuel => "out_of_fuel",
             Self::Exit => "exit",
             Self::Load => "load",
+            Self::HostFunction => "host_function",
         }
     }
 }
@@ -241,7 +245,11 @@ pub struct CallReport {
     /// Present for loops.
     pub stats: Option<LoopStats>,
     /// The kv store after the call (host functions may have changed it).
-    pub kv_after: Option<BTreeMap<String, String>>,
+    pub kv_after: Option<BTreeMap<String, crate::runner::host::Bytes>>,
+    /// What each user-defined host function returned last during the call, by
+    /// `module::name` (numbers as decimal text): what exported host code returns for mocks.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub host_results: BTreeMap<String, crate::runner::host::Bytes>,
     /// True when this call ran on a new instance (first call, fresh-instance mode, or after a
     /// reset, an options change or a stopped call).
     pub new_instance: bool,

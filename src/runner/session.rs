@@ -275,6 +275,8 @@ struct IdleWorker {
 /// What changes over a session's life.
 struct State {
     options: Arc<SandboxOptions>,
+    /// The host functions the next call links.
+    host: Arc<HostRegistry>,
     /// Bumped on every change of the options: a worker loaded with older ones is not reused.
     options_version: u64,
     /// The warm worker, while no call has it.
@@ -293,7 +295,6 @@ pub struct Session {
 struct Inner {
     plugin: LoadedPlugin,
     inspection: Inspection,
-    host: HostRegistry,
     config: WorkerConfig,
     state: Mutex<State>,
 }
@@ -336,10 +337,10 @@ impl Session {
             inner: Arc::new(Inner {
                 plugin,
                 inspection,
-                host,
                 config,
                 state: Mutex::new(State {
                     options: Arc::new(options),
+                    host: Arc::new(host),
                     options_version: 0,
                     idle: None,
                     fresh_next: false,
@@ -356,9 +357,21 @@ impl Session {
         &self.inner.inspection
     }
 
-    /// The host functions the plugin is linked with.
-    pub fn host_functions(&self) -> &HostRegistry {
-        &self.inner.host
+    /// The host functions the next call links.
+    pub fn host_functions(&self) -> Arc<HostRegistry> {
+        Arc::clone(&self.lock().host)
+    }
+
+    /// Links `host` from the next call on (a change means a new worker, like an options
+    /// change). Returns whether it changed.
+    pub fn set_host_functions(&self, host: HostRegistry) -> bool {
+        let mut state = self.lock();
+        if *state.host == host {
+            return false;
+        }
+        state.host = Arc::new(host);
+        state.options_version += 1;
+        true
     }
 
     /// The options the next call runs with.
@@ -411,10 +424,11 @@ impl Session {
 
     fn unsatisfied_with(&self, options: &SandboxOptions) -> Vec<Unsatisfied> {
         let linked = self.inner.plugin.linked_module_names();
+        let host = self.host_functions();
         self.inner.inspection.unsatisfied_imports(&Linkage {
             wasi: options.wasi,
             linked_modules: &linked,
-            host: &self.inner.host,
+            host: &host,
         })
     }
 
@@ -518,11 +532,12 @@ impl Session {
     /// call unless the call ended in a way that leaves it untrustworthy.
     fn run(&self, request: CallRequest, canceller: &Canceller, progress: &Progress) -> CallReport {
         let function = request.function.clone();
-        let (options, options_version, idle, fresh) = {
+        let (options, host, options_version, idle, fresh) = {
             let mut state = self.lock();
             let fresh = std::mem::take(&mut state.fresh_next);
             (
                 Arc::clone(&state.options),
+                Arc::clone(&state.host),
                 state.options_version,
                 state.idle.take(),
                 fresh,
@@ -550,7 +565,7 @@ impl Session {
             (worker, 0.0, false)
         } else {
             progress.set_phase(Phase::Loading);
-            match self.start_worker(&options, canceller) {
+            match self.start_worker(&options, &host, canceller) {
                 Ok((worker, ms)) => (worker, ms, true),
                 Err(report) => {
                     return CallReport {
@@ -634,6 +649,7 @@ impl Session {
     fn start_worker(
         &self,
         options: &SandboxOptions,
+        host: &HostRegistry,
         canceller: &Canceller,
     ) -> Result<(Worker, f64), Box<CallReport>> {
         let load_failed =
@@ -643,6 +659,7 @@ impl Session {
         let plugin = &self.inner.plugin;
         let mut manifest = plugin.to_inline_manifest(options);
         manifest.wasm.clear();
+        let mocks = host.mock_plugins();
         let request = LoadRequest {
             manifest,
             modules: plugin
@@ -652,12 +669,17 @@ impl Session {
                 .collect(),
             wasi: options.wasi,
             fuel_limit: options.fuel_limit,
-            host: self.inner.host.clone(),
+            host: host.clone(),
+            mocks: mocks
+                .iter()
+                .map(|m| (m.sha256.clone(), m.bytes.len() as u64))
+                .collect(),
         };
         let payload: Vec<u8> = plugin
             .modules
             .iter()
             .flat_map(|m| m.bytes.iter().copied())
+            .chain(mocks.iter().flat_map(|m| m.bytes.iter().copied()))
             .collect();
         if worker.send(&ToWorker::Load(request), &payload).is_err() {
             return Err(load_failed(worker.describe_exit()));

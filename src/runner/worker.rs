@@ -18,7 +18,8 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 use super::capture::{PdkLogLayer, Recorder, StdioCapture};
 use super::classify::{Limits, classify};
-use super::host::{self, HostContext, HostData};
+use super::host::script::{Control, Scripts};
+use super::host::{self, HostContext, HostData, HostRegistry, Implementation};
 use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker};
 use super::report::{CallError, CallReport, ErrorKind, LogLevel, LoopStats};
 
@@ -39,7 +40,14 @@ fn ms(d: std::time::Duration) -> f64 {
 #[derive(Default)]
 struct Shared {
     cancel_handle: Mutex<Option<extism::CancelHandle>>,
-    cancel_requested: AtomicBool,
+    /// Stops the call in progress; host scripts look at it too.
+    control: Arc<Control>,
+}
+
+impl Shared {
+    fn cancel_requested(&self) -> &AtomicBool {
+        &self.control.cancel
+    }
 }
 
 /// Runs the worker until its stdin closes, then exits the process with 0. Returns exit code 3
@@ -90,7 +98,7 @@ pub fn serve() -> std::process::ExitCode {
     loop {
         match protocol::read_frame::<ToWorker>(&mut stdin) {
             Ok(Some((ToWorker::Cancel, _))) => {
-                shared.cancel_requested.store(true, Ordering::SeqCst);
+                shared.cancel_requested().store(true, Ordering::SeqCst);
                 if let Some(handle) = shared
                     .cancel_handle
                     .lock()
@@ -104,7 +112,7 @@ pub fn serve() -> std::process::ExitCode {
                 // A new call starts uncancelled; a Stop that arrives from here on (even while
                 // the instance is being created) is kept.
                 if matches!(frame.0, ToWorker::Call(_)) {
-                    shared.cancel_requested.store(false, Ordering::SeqCst);
+                    shared.cancel_requested().store(false, Ordering::SeqCst);
                 }
                 if tx.send(frame).is_err() {
                     break;
@@ -135,6 +143,8 @@ struct Executor {
     shared: Arc<Shared>,
     host: extism::UserData<HostContext>,
     compiled: Option<extism::CompiledPlugin>,
+    /// The mock-host plugins the host functions call, compiled, by sha256.
+    mocks: Vec<(String, extism::CompiledPlugin)>,
     plugin: Option<extism::Plugin>,
     limits: Limits,
     level: LevelHandle,
@@ -152,10 +162,7 @@ impl Executor {
         shared: Arc<Shared>,
         level: LevelHandle,
     ) -> Self {
-        let host = extism::UserData::new(HostContext {
-            data: HostData::default(),
-            recorder: Arc::clone(&recorder),
-        });
+        let host = extism::UserData::new(HostContext::new(Arc::clone(&recorder)));
         Self {
             recorder,
             capture,
@@ -163,6 +170,7 @@ impl Executor {
             shared,
             host,
             compiled: None,
+            mocks: Vec::new(),
             plugin: None,
             limits: Limits::default(),
             level,
@@ -238,14 +246,32 @@ impl Executor {
             wasm.meta_mut().name = name;
             manifest.wasm.push(wasm);
         }
+        let mut mock_bytes = Vec::new();
+        for (sha, len) in request.mocks {
+            let Some(bytes) = usize::try_from(len)
+                .ok()
+                .and_then(|len| payload.get(offset..offset + len))
+            else {
+                return FromWorker::LoadFailed {
+                    message: "mock-host plugin bytes cut short".to_string(),
+                };
+            };
+            offset += bytes.len();
+            mock_bytes.push((sha, Arc::new(bytes.to_vec())));
+        }
+        let mut registry = request.host;
+        registry.attach_mock_bytes(&mock_bytes);
         self.limits = Limits {
             timeout_ms: manifest.timeout_ms,
             memory_max_pages: manifest.memory.max_pages,
             fuel_limit: request.fuel_limit,
         };
+        if let Err(message) = self.load_host(&registry, &manifest) {
+            return FromWorker::LoadFailed { message };
+        }
         let mut builder = extism::PluginBuilder::new(manifest)
             .with_wasi(request.wasi)
-            .with_functions(host::link(&request.host, &self.host));
+            .with_functions(host::link(&registry, &self.host));
         if let Some(fuel) = request.fuel_limit {
             builder = builder.with_fuel_limit(fuel);
         }
@@ -263,18 +289,78 @@ impl Executor {
         }
     }
 
-    fn set_host_data(&self, data: HostData) {
-        if let Ok(ctx) = self.host.get()
-            && let Ok(mut ctx) = ctx.lock()
-        {
-            ctx.data = data;
+    /// Prepares what user-defined host functions need: their scripts compiled in a sandboxed
+    /// engine that reads the manifest's config, and their mock-host plugins compiled (with WASI,
+    /// no paths, no hosts, and the call's timeout).
+    fn load_host(
+        &mut self,
+        registry: &HostRegistry,
+        manifest: &extism::Manifest,
+    ) -> Result<(), String> {
+        let config = manifest
+            .config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut scripts = Scripts::new(Arc::clone(&self.shared.control), config);
+        let mut any_script = false;
+        self.mocks.clear();
+        for f in registry.functions() {
+            match &f.implementation {
+                Implementation::Rhai(script) => {
+                    any_script = true;
+                    scripts
+                        .add(&format!("{}::{}", f.module, f.name), script)
+                        .map_err(|e| format!("the script of {}::{}: {e}", f.module, f.name))?;
+                }
+                Implementation::Wasm(mock)
+                    if !self.mocks.iter().any(|(sha, _)| *sha == mock.sha256) =>
+                {
+                    let mut mock_manifest =
+                        extism::Manifest::new([extism::Wasm::data(mock.bytes.to_vec())]);
+                    mock_manifest.timeout_ms = manifest.timeout_ms;
+                    let builder = extism::PluginBuilder::new(mock_manifest).with_wasi(true);
+                    let compiled = extism::CompiledPlugin::new(builder).map_err(|e| {
+                        format!(
+                            "the mock-host plugin {} cannot be loaded: {e:#}",
+                            mock.label
+                        )
+                    })?;
+                    self.mocks.push((mock.sha256.clone(), compiled));
+                }
+                _ => {}
+            }
         }
+        self.with_host(|ctx| {
+            ctx.scripts = any_script.then_some(scripts);
+            ctx.mocks.clear();
+        });
+        Ok(())
     }
 
-    fn kv_now(&self) -> Option<std::collections::BTreeMap<String, String>> {
+    /// Runs `f` on the host context (skipped if its lock is poisoned).
+    fn with_host<T>(&self, f: impl FnOnce(&mut HostContext) -> T) -> Option<T> {
         let ctx = self.host.get().ok()?;
-        let ctx = ctx.lock().ok()?;
-        Some(ctx.data.kv.clone())
+        let mut ctx = ctx.lock().ok()?;
+        Some(f(&mut ctx))
+    }
+
+    fn set_host_data(&self, data: HostData, deadline: Option<Instant>) {
+        *self
+            .shared
+            .control
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = deadline;
+        self.with_host(|ctx| {
+            ctx.data = data;
+            ctx.failure = None;
+            ctx.results.clear();
+        });
+    }
+
+    fn take_host_failure(&self) -> Option<host::HostFailure> {
+        self.with_host(|ctx| ctx.failure.take()).flatten()
     }
 
     /// Creates an instance when asked for a fresh one or when there is none.
@@ -296,6 +382,19 @@ impl Executor {
                 format!("cannot instantiate the plugin: {e:#}"),
             )
         })?;
+        let mut mocks = std::collections::HashMap::new();
+        for (sha, compiled) in &self.mocks {
+            let mock = extism::Plugin::new_from_compiled(compiled).map_err(|e| {
+                CallError::new(
+                    ErrorKind::Load,
+                    format!("cannot instantiate a mock-host plugin: {e:#}"),
+                )
+            })?;
+            mocks.insert(sha.clone(), mock);
+        }
+        self.recorder
+            .set_mock_ids(mocks.values().map(|m| m.id.to_string()).collect());
+        self.with_host(|ctx| ctx.mocks = mocks);
         report.timings.instantiate_ms = ms(started.elapsed());
         *self
             .shared
@@ -316,7 +415,11 @@ impl Executor {
             report.error = Some(error);
             return (report, Vec::new());
         }
-        self.set_host_data(spec.host.clone());
+        let deadline = self.limits.timeout_ms.map(|t| {
+            Instant::now()
+                + std::time::Duration::from_millis(t.saturating_mul(u64::from(spec.loops.max(1))))
+        });
+        self.set_host_data(spec.host.clone(), deadline);
         self.set_level(spec.log_level);
         let Some(mut plugin) = self.plugin.take() else {
             unreachable!("ensure_instance leaves an instance");
@@ -330,7 +433,7 @@ impl Executor {
         let mut error = None;
         let mut last_progress = Instant::now();
         for i in 0..loops {
-            if self.shared.cancel_requested.load(Ordering::SeqCst) {
+            if self.shared.cancel_requested().load(Ordering::SeqCst) {
                 error = Some(CallError::new(
                     ErrorKind::Cancelled,
                     format!("the loop was stopped after {i} calls"),
@@ -358,8 +461,12 @@ impl Executor {
                     durations_us.push(elapsed.as_secs_f64() * 1e6);
                 }
                 Err((e, rc)) => {
-                    let cancelled = self.shared.cancel_requested.load(Ordering::SeqCst);
-                    error = Some(classify(&e, rc, cancelled, &self.limits));
+                    let cancelled = self.shared.cancel_requested().load(Ordering::SeqCst);
+                    // A host function that failed says why better than the trap it caused.
+                    error = Some(match self.take_host_failure() {
+                        Some(failure) => CallError::new(failure.kind, failure.message),
+                        None => classify(&e, rc, cancelled, &self.limits),
+                    });
                     break;
                 }
             }
@@ -374,7 +481,12 @@ impl Executor {
         report.logs = collected.logs;
         report.logs_dropped = collected.dropped;
         report.host_calls = collected.host_calls;
-        report.kv_after = self.kv_now();
+        if let Some((kv, results)) =
+            self.with_host(|ctx| (ctx.data.kv.clone(), std::mem::take(&mut ctx.results)))
+        {
+            report.kv_after = Some(kv);
+            report.host_results = results;
+        }
         if loops > 1 {
             report.stats = Some(LoopStats::from_durations(durations_us));
         }

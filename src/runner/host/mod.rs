@@ -1,22 +1,30 @@
 //! Host functions: the one table of what this host offers plugins ([`HostRegistry`]: module,
-//! name, signature, description, implementation), the data the built-in ones serve
-//! ([`HostData`]), and the linker side that turns the table into extism functions and records
-//! every call a plugin makes to them. The linker, the inspection (is an import satisfied?), the
-//! export generator and the window's host panel all read the same registry.
+//! name, signature, how each value is carried, description, implementation), the data the
+//! kv and secret functions serve ([`HostData`]), and the user's own definitions fitted into the
+//! table beside the built-ins. The linker, the inspection (is an import satisfied?), the export
+//! generator and the window's host panel all read the same registry.
+//!
+//! - [`bytes`]: values stored as text when they are text, base64 otherwise.
+//! - [`define`]: user definitions, the `--host-fn` syntax, and fitting them to an import.
+//! - [`script`]: the Rhai sandbox.
+//! - `link` (private): the worker's side: extism functions that carry values in and out,
+//!   run an implementation and record the call.
+
+pub mod bytes;
+pub mod define;
+mod link;
+pub mod script;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
-use extism::{CurrentPlugin, Function, UserData, Val};
 use serde::{Deserialize, Serialize};
 
-use super::capture::Recorder;
-use super::inspect::{EXTISM_USER, Signature};
-use super::report::{LogLevel, LogSource};
+pub use bytes::Bytes;
+pub use define::{ArgKind, Behaviour, HostFnDef, MockSource};
+pub(crate) use link::{HostContext, HostFailure, link};
 
-/// How many characters of an argument a host-call record keeps.
-const ARG_SUMMARY_CHARS: usize = 60;
+use super::inspect::{EXTISM_USER, Import, ItemKind, Signature};
 
 /// A WebAssembly value type in a host function's signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,7 +47,7 @@ impl WasmType {
         }
     }
 
-    fn to_extism(self) -> extism::ValType {
+    pub(crate) fn to_extism(self) -> extism::ValType {
         match self {
             Self::I32 => extism::ValType::I32,
             Self::I64 => extism::ValType::I64,
@@ -115,12 +123,57 @@ impl Builtin {
     }
 }
 
+/// A mock-host plugin's export, as linked: its bytes travel to the worker beside the
+/// registry, not inside it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MockPlugin {
+    /// The file name, for messages.
+    pub label: String,
+    pub sha256: String,
+    pub export: String,
+    #[serde(skip)]
+    pub bytes: Arc<Vec<u8>>,
+}
+
+impl PartialEq for MockPlugin {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.sha256, &self.export, &self.label) == (&other.sha256, &other.export, &other.label)
+    }
+}
+
+impl Eq for MockPlugin {}
+
+impl std::hash::Hash for MockPlugin {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.sha256, &self.export, &self.label).hash(state);
+    }
+}
+
 /// What a host function does when a plugin calls it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Implementation {
     /// One of the playground's own functions.
     Builtin(Builtin),
+    /// Returns these bytes.
+    Value(Bytes),
+    /// Returns the text with `{N}` replaced by argument N.
+    Template(String),
+    KvGet,
+    KvSet,
+    /// Returns an error with this message.
+    Fail(String),
+    /// Calls the function of this Rhai script named like the import.
+    Rhai(String),
+    /// Calls a mock-host plugin.
+    Wasm(MockPlugin),
+}
+
+impl Implementation {
+    /// Whether the user defined it (anything but a built-in).
+    pub fn is_user_defined(&self) -> bool {
+        !matches!(self, Self::Builtin(_))
+    }
 }
 
 /// One host function a plugin can import.
@@ -131,6 +184,10 @@ pub struct HostFunction {
     pub name: String,
     pub params: Vec<WasmType>,
     pub results: Vec<WasmType>,
+    /// How each parameter is carried.
+    pub kinds: Vec<ArgKind>,
+    /// How the result is carried, if there is one.
+    pub result_kind: Option<ArgKind>,
     /// One line for people: what it takes, returns and does.
     pub description: String,
     pub implementation: Implementation,
@@ -174,6 +231,8 @@ impl HostRegistry {
                 name: spec.name.to_string(),
                 params: spec.params.to_vec(),
                 results: spec.results.to_vec(),
+                kinds: vec![ArgKind::Bytes; spec.params.len()],
+                result_kind: spec.results.first().map(|_| ArgKind::Bytes),
                 description: spec.description.to_string(),
                 implementation: Implementation::Builtin(spec.builtin),
             });
@@ -189,6 +248,59 @@ impl HostRegistry {
         {
             Ok(i) => self.functions[i] = function,
             Err(i) => self.functions.insert(i, function),
+        }
+    }
+
+    /// The built-ins with the user's definitions `defs` fitted to the function imports they
+    /// name in `imports` (a definition may replace a built-in). Definitions for functions the
+    /// plugin does not import, and disabled ones, are left out; those that cannot fit their
+    /// import are left out and listed with the reason.
+    pub fn with_definitions(defs: &[HostFnDef], imports: &[Import]) -> (Self, Vec<DefProblem>) {
+        let mut registry = Self::builtin();
+        let mut problems = Vec::new();
+        for def in defs.iter().filter(|d| d.enabled) {
+            let Some(import) = imports
+                .iter()
+                .find(|i| i.kind == ItemKind::Func && i.module == def.module && i.name == def.name)
+            else {
+                continue;
+            };
+            let signature = import.signature.clone().unwrap_or_default();
+            match define::fit(def, &signature) {
+                Ok(function) => registry.insert(function),
+                Err(reason) => problems.push(DefProblem {
+                    module: def.module.clone(),
+                    name: def.name.clone(),
+                    signature,
+                    reason,
+                }),
+            }
+        }
+        (registry, problems)
+    }
+
+    /// The mock-host plugins the functions call, once each.
+    pub fn mock_plugins(&self) -> Vec<&MockPlugin> {
+        let mut mocks: Vec<&MockPlugin> = Vec::new();
+        for f in &self.functions {
+            if let Implementation::Wasm(mock) = &f.implementation
+                && !mocks.iter().any(|m| m.sha256 == mock.sha256)
+            {
+                mocks.push(mock);
+            }
+        }
+        mocks
+    }
+
+    /// Gives every mock-host plugin of the registry its bytes from `modules` (sha256, bytes),
+    /// as the worker receives them.
+    pub(crate) fn attach_mock_bytes(&mut self, modules: &[(String, Arc<Vec<u8>>)]) {
+        for f in &mut self.functions {
+            if let Implementation::Wasm(mock) = &mut f.implementation
+                && let Some((_, bytes)) = modules.iter().find(|(sha, _)| *sha == mock.sha256)
+            {
+                mock.bytes = Arc::clone(bytes);
+            }
         }
     }
 
@@ -221,174 +333,88 @@ impl HostRegistry {
     }
 }
 
+/// A number a host function returns, in the type its import declares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+}
+
+/// `value` as a number of type `ty` (bytes are read as decimal text), or why it is not one:
+/// how the worker makes a number result, and how exported host code writes it.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "an f32 result is asked for"
+)]
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "an integer given for a float result"
+)]
+pub fn number(value: &script::HostValue, ty: WasmType) -> Result<Number, String> {
+    use script::HostValue;
+    let text = match value {
+        HostValue::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        HostValue::Int(i) => i.to_string(),
+        HostValue::Float(f) => f.to_string(),
+        HostValue::Nothing => return Err("nothing was returned".to_string()),
+    };
+    let (int, float) = match value {
+        HostValue::Int(i) => (Some(*i), *i as f64),
+        HostValue::Float(f) => (None, *f),
+        _ => {
+            let t = text.trim();
+            match (t.parse::<i64>(), t.parse::<f64>()) {
+                (Ok(i), _) => (Some(i), i as f64),
+                (Err(_), Ok(f)) => (None, f),
+                _ => return Err(format!("{t:?} is not a number")),
+            }
+        }
+    };
+    Ok(match ty {
+        WasmType::I32 => Number::I32(
+            int.and_then(|i| i32::try_from(i).ok())
+                .ok_or_else(|| format!("{text} does not fit an i32"))?,
+        ),
+        WasmType::I64 => Number::I64(int.ok_or_else(|| format!("{text} is not an integer"))?),
+        WasmType::F32 => Number::F32(float as f32),
+        WasmType::F64 => Number::F64(float),
+    })
+}
+
+/// A definition that cannot stand for the import it names, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefProblem {
+    pub module: String,
+    pub name: String,
+    /// The import's signature.
+    pub signature: Signature,
+    pub reason: String,
+}
+
+impl std::fmt::Display for DefProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}::{} {} cannot be defined that way: {}",
+            self.module, self.name, self.signature, self.reason
+        )
+    }
+}
+
 /// The data the built-in host functions serve: a key-value store plugins read and write, and
 /// secrets the user provides.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HostData {
-    pub kv: BTreeMap<String, String>,
+    pub kv: BTreeMap<String, Bytes>,
     pub secrets: BTreeMap<String, String>,
-}
-
-/// What the host functions share: their data and the recorder of the current call.
-pub(crate) struct HostContext {
-    pub data: HostData,
-    pub recorder: Arc<Recorder>,
-}
-
-/// A printable summary of an argument: the start of it, escaped, with its length if cut.
-fn summarize(s: &str) -> String {
-    let count = s.chars().count();
-    if count <= ARG_SUMMARY_CHARS {
-        format!("{s:?}")
-    } else {
-        let head: String = s.chars().take(ARG_SUMMARY_CHARS).collect();
-        format!("{head:?}… ({count} chars)")
-    }
-}
-
-/// Argument `i` read as text from Extism memory.
-fn text_arg(plugin: &mut CurrentPlugin, inputs: &[Val], i: usize) -> Result<String, extism::Error> {
-    let val = inputs
-        .get(i)
-        .ok_or_else(|| extism::Error::msg(format!("argument {i} is missing")))?;
-    let bytes: &[u8] = plugin.memory_get_val(val)?;
-    Ok(String::from_utf8_lossy(bytes).into_owned())
-}
-
-/// What a host function returns and the summary its record shows.
-struct Answer {
-    value: Option<String>,
-    summary: String,
-}
-
-impl Answer {
-    fn nothing() -> Self {
-        Self {
-            value: None,
-            summary: "ok".to_string(),
-        }
-    }
-}
-
-/// Runs a built-in on its arguments against the shared context.
-fn run_builtin(
-    builtin: Builtin,
-    ctx: &mut HostContext,
-    args: &[String],
-) -> Result<Answer, extism::Error> {
-    let arg = |i: usize| args.get(i).map_or("", String::as_str);
-    match builtin {
-        Builtin::LogInfo => {
-            ctx.recorder.log(LogLevel::Info, LogSource::Host, arg(0));
-            Ok(Answer::nothing())
-        }
-        Builtin::KvGet => Ok(match ctx.data.kv.get(arg(0)) {
-            Some(v) => Answer {
-                value: Some(v.clone()),
-                summary: summarize(v),
-            },
-            None => Answer {
-                value: Some(String::new()),
-                summary: "missing (empty string)".to_string(),
-            },
-        }),
-        Builtin::KvSet => {
-            ctx.data.kv.insert(arg(0).to_string(), arg(1).to_string());
-            Ok(Answer::nothing())
-        }
-        Builtin::GetSecret => {
-            let name = arg(0);
-            // A name without a value (as bundles saved without secret values carry) is not set.
-            match ctx.data.secrets.get(name).filter(|v| !v.is_empty()) {
-                // The value itself is never recorded.
-                Some(v) => Ok(Answer {
-                    value: Some(v.clone()),
-                    summary: format!("{} chars", v.chars().count()),
-                }),
-                None => Err(extism::Error::msg(format!(
-                    "secret {name:?} is not set; add it in the Secrets list of the host functions \
-                     panel (CLI: --secret {name}=VALUE)"
-                ))),
-            }
-        }
-    }
-}
-
-/// Calls `function` for a plugin: reads its arguments, runs its implementation, writes its
-/// result, and records the call with its outcome.
-fn dispatch(
-    function: &HostFunction,
-    plugin: &mut CurrentPlugin,
-    inputs: &[Val],
-    outputs: &mut [Val],
-    ctx: &UserData<HostContext>,
-) -> Result<(), extism::Error> {
-    let args = (0..inputs.len())
-        .map(|i| text_arg(plugin, inputs, i))
-        .collect::<Result<Vec<_>, _>>()?;
-    let shown = args
-        .iter()
-        .map(|a| summarize(a))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let ctx = ctx.get()?;
-    let mut ctx = ctx
-        .lock()
-        .map_err(|_| extism::Error::msg("host state is poisoned"))?;
-    let started = Instant::now();
-    let answer = match &function.implementation {
-        Implementation::Builtin(builtin) => run_builtin(*builtin, &mut ctx, &args),
-    };
-    let summary = match &answer {
-        Ok(answer) => answer.summary.clone(),
-        Err(e) => format!("error: {e}"),
-    };
-    ctx.recorder
-        .host_call(&function.name, &shown, &summary, started);
-    drop(ctx);
-    if let (Some(value), Some(out)) = (answer?.value, outputs.first_mut()) {
-        plugin.memory_set_val(out, value)?;
-    }
-    Ok(())
-}
-
-/// The registry's functions as extism functions bound to `ctx`, for the linker.
-pub(crate) fn link(registry: &HostRegistry, ctx: &UserData<HostContext>) -> Vec<Function> {
-    registry
-        .functions()
-        .iter()
-        .map(|function| {
-            let owned = function.clone();
-            Function::new(
-                function.name.clone(),
-                function.params.iter().map(|t| t.to_extism()),
-                function.results.iter().map(|t| t.to_extism()),
-                ctx.clone(),
-                move |plugin: &mut CurrentPlugin,
-                      inputs: &[Val],
-                      outputs: &mut [Val],
-                      ctx: UserData<HostContext>| {
-                    dispatch(&owned, plugin, inputs, outputs, &ctx)
-                },
-            )
-            .with_namespace(&function.module)
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn summaries_are_short_and_escaped() {
-        assert_eq!(summarize("a\"b"), r#""a\"b""#);
-        let long = "x".repeat(100);
-        let s = summarize(&long);
-        assert!(s.ends_with("(100 chars)"), "{s}");
-        assert!(s.len() < 80, "{s}");
-    }
 
     #[test]
     fn the_builtin_registry_has_one_row_per_builtin() {
@@ -440,6 +466,8 @@ mod tests {
             name: name.into(),
             params: vec![],
             results: vec![],
+            kinds: vec![],
+            result_kind: None,
             description: String::new(),
             implementation: Implementation::Builtin(Builtin::LogInfo),
         }

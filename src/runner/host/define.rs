@@ -1,0 +1,867 @@
+//! User-defined host functions: the definitions users write ([`HostFnDef`], stored as JSON in
+//! sessions, bundles and `--host-fns` files), the `--host-fn NAME=SPEC` syntax, and fitting a
+//! definition to the signature a plugin imports it with ([`fit`]), which decides how each
+//! argument and the result are carried (bytes in Extism memory, or plain numbers).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::bytes::{Bytes, base64_opt};
+use super::{HostFunction, Implementation, MockPlugin, WasmType, script};
+use crate::runner::inspect::{EXTISM_USER, Inspection, Signature};
+use crate::runner::source::sha256_hex;
+
+/// How an argument or a result is carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArgKind {
+    /// An `i64` offset of a block of Extism memory: the value is its bytes.
+    Bytes,
+    /// The number itself.
+    Num,
+}
+
+impl ArgKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bytes => "bytes",
+            Self::Num => "num",
+        }
+    }
+
+    /// The kind a value of `ty` has unless the user says otherwise: `i64` carries bytes.
+    pub fn default_for(ty: WasmType) -> Self {
+        if ty == WasmType::I64 {
+            Self::Bytes
+        } else {
+            Self::Num
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "bytes" | "ptr" => Some(Self::Bytes),
+            "num" | "number" => Some(Self::Num),
+            _ => None,
+        }
+    }
+}
+
+/// A mock-host plugin: an Extism plugin whose export of the same name answers the import.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MockSource {
+    /// Where it was read from (relative to the session or bundle that stores it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    pub sha256: String,
+    /// The module itself, in bundles (base64).
+    #[serde(skip_serializing_if = "Option::is_none", with = "base64_opt")]
+    pub embedded: Option<Vec<u8>>,
+    /// The export to call, when it is not named like the import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export: Option<String>,
+    /// The module as read, once [`HostFnDef::load`] has found it.
+    #[serde(skip)]
+    pub loaded: Option<Arc<Vec<u8>>>,
+}
+
+impl PartialEq for MockSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.file == other.file
+            && self.sha256 == other.sha256
+            && self.export == other.export
+            && self.embedded.is_some() == other.embedded.is_some()
+    }
+}
+
+impl MockSource {
+    /// Reads a mock-host plugin from `path`.
+    pub fn read(path: &Path) -> Result<Self, DefineError> {
+        let bytes = std::fs::read(path).map_err(|e| DefineError::File {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        Ok(Self {
+            // Absolute: the definition is kept and may be used from another directory.
+            file: Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())),
+            sha256: sha256_hex(&bytes),
+            embedded: None,
+            export: None,
+            loaded: Some(Arc::new(bytes)),
+        })
+    }
+
+    /// A name for messages: the file name, or the start of the hash.
+    pub fn label(&self) -> String {
+        self.file.as_deref().and_then(Path::file_name).map_or_else(
+            || format!("sha256 {}", self.sha256.get(..12).unwrap_or(&self.sha256)),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+}
+
+/// What a user-defined host function does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "behaviour", rename_all = "kebab-case")]
+pub enum Behaviour {
+    /// Returns fixed bytes (text, or `{"base64": …}` for binary).
+    Value { value: Bytes },
+    /// Returns the text with `{0}`, `{1}`… replaced by the arguments.
+    Template { template: String },
+    /// Reads the kv store: the first argument is the key.
+    KvGet,
+    /// Writes the kv store: the first argument is the key, the second the value.
+    KvSet,
+    /// Returns an error with this message.
+    Fail { message: String },
+    /// A Rhai script defining a function named like the import.
+    Rhai {
+        #[serde(default)]
+        script: String,
+        /// The .rhai file it was read from, if any (relative to the file that stores it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file: Option<PathBuf>,
+    },
+    /// A mock-host plugin's export of the same name.
+    Wasm(MockSource),
+}
+
+impl Behaviour {
+    /// The behaviour's name as `--host-fn` and the editor spell it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Value { .. } => "value",
+            Self::Template { .. } => "template",
+            Self::KvGet => "kv-get",
+            Self::KvSet => "kv-set",
+            Self::Fail { .. } => "fail",
+            Self::Rhai { .. } => "rhai",
+            Self::Wasm(_) => "wasm",
+        }
+    }
+}
+
+fn user_module() -> String {
+    EXTISM_USER.to_string()
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// One user-defined host function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HostFnDef {
+    /// The import module; `extism:host/user` unless given.
+    #[serde(default = "user_module")]
+    pub module: String,
+    pub name: String,
+    /// How each argument is carried, when the defaults (an `i64` is bytes) do not fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Vec<ArgKind>>,
+    /// How the result is carried, when the default does not fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ArgKind>,
+    /// A disabled definition is kept but not linked.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub behaviour: Behaviour,
+}
+
+/// Why a definition cannot be read or used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DefineError {
+    #[error("--host-fn {text:?}: {detail}")]
+    Flag { text: String, detail: String },
+    #[error("cannot read {}: {detail}", path.display())]
+    File { path: PathBuf, detail: String },
+    #[error("{}: {detail}", path.display())]
+    Definitions { path: PathBuf, detail: String },
+}
+
+impl HostFnDef {
+    /// A definition in `extism:host/user` with default argument kinds.
+    pub fn new(module: &str, name: &str, behaviour: Behaviour) -> Self {
+        Self {
+            module: module.to_string(),
+            name: name.to_string(),
+            params: None,
+            result: None,
+            enabled: true,
+            behaviour,
+        }
+    }
+
+    /// `module::name`.
+    pub fn qualified(&self) -> String {
+        format!("{}::{}", self.module, self.name)
+    }
+
+    /// The definition as `--host-fn` writes it (the file of a rhai or wasm behaviour, not its
+    /// contents).
+    pub fn to_flag(&self) -> String {
+        let mut name = if self.module == EXTISM_USER {
+            self.name.clone()
+        } else {
+            self.qualified()
+        };
+        if let Some(params) = &self.params {
+            let kinds: Vec<&str> = params.iter().map(|k| k.as_str()).collect();
+            let _ = write!(name, "({})", kinds.join(","));
+        }
+        if let Some(result) = self.result {
+            let _ = write!(name, "->{}", result.as_str());
+        }
+        let file = |f: &Option<PathBuf>| {
+            f.as_deref()
+                .map_or_else(|| "FILE".to_string(), |p| p.display().to_string())
+        };
+        let spec = match &self.behaviour {
+            Behaviour::Value { value } => match value.as_text() {
+                Some(text) => format!("value:{text}"),
+                None => format!(
+                    "bytes:{}",
+                    &value.to_editable()[super::bytes::BASE64_PREFIX.len()..]
+                ),
+            },
+            Behaviour::Template { template } => format!("template:{template}"),
+            Behaviour::KvGet => "kv-get".to_string(),
+            Behaviour::KvSet => "kv-set".to_string(),
+            Behaviour::Fail { message } => format!("fail:{message}"),
+            Behaviour::Rhai { file: f, .. } => format!("rhai:{}", file(f)),
+            Behaviour::Wasm(mock) => format!("wasm:{}", file(&mock.file)),
+        };
+        format!("{name}={spec}")
+    }
+
+    /// Parses `--host-fn NAME=SPEC`; files named in SPEC are read relative to `base`.
+    pub fn parse_flag(text: &str, base: &Path) -> Result<Self, DefineError> {
+        let flag = |detail: String| DefineError::Flag {
+            text: text.to_string(),
+            detail,
+        };
+        let (head, spec) = text
+            .split_once('=')
+            .ok_or_else(|| flag("expected NAME=SPEC, e.g. get_user=value:{\"id\":1}".into()))?;
+        let (module, name, params, result) = parse_name(head.trim()).map_err(flag)?;
+        let (kind, arg) = spec.split_once(':').unwrap_or((spec, ""));
+        let read_text = |arg: &str| -> Result<(String, PathBuf), DefineError> {
+            if arg.is_empty() {
+                return Err(flag(format!("{kind} needs a file: {kind}:FILE")));
+            }
+            let path = base.join(arg);
+            std::fs::read_to_string(&path)
+                .map(|s| (s, path.clone()))
+                .map_err(|e| DefineError::File {
+                    path,
+                    detail: e.to_string(),
+                })
+        };
+        let behaviour = match kind.trim() {
+            "value" => Behaviour::Value {
+                value: Bytes::from(arg),
+            },
+            "bytes" => Behaviour::Value {
+                value: Bytes::from_editable(&format!("{}{arg}", super::bytes::BASE64_PREFIX)),
+            },
+            "template" => Behaviour::Template {
+                template: arg.to_string(),
+            },
+            "kv-get" => Behaviour::KvGet,
+            "kv-set" => Behaviour::KvSet,
+            "fail" => Behaviour::Fail {
+                message: arg.to_string(),
+            },
+            "rhai" => {
+                let (script, path) = read_text(arg)?;
+                Behaviour::Rhai {
+                    script,
+                    file: Some(path),
+                }
+            }
+            "wasm" => {
+                if arg.is_empty() {
+                    return Err(flag("wasm needs a file: wasm:FILE.wasm".into()));
+                }
+                Behaviour::Wasm(MockSource::read(&base.join(arg))?)
+            }
+            other => {
+                return Err(flag(format!(
+                    "unknown behaviour {other:?}; use value:TEXT, bytes:BASE64, template:TEXT, \
+                     kv-get, kv-set, fail:MESSAGE, rhai:FILE or wasm:FILE"
+                )));
+            }
+        };
+        if let Behaviour::Value { value } = &behaviour
+            && kind == "bytes"
+            && value.as_text() == Some(&format!("{}{arg}", super::bytes::BASE64_PREFIX))
+        {
+            return Err(flag(format!("{arg:?} is not valid base64")));
+        }
+        Ok(Self {
+            module,
+            name,
+            params,
+            result,
+            enabled: true,
+            behaviour,
+        })
+    }
+
+    /// Makes the definition ready to link: a rhai script given only by file is read, and a
+    /// mock-host plugin is taken from what the file embeds or read from its file. Relative
+    /// files are relative to `base` (the file that stores the definition). A mock whose file
+    /// no longer matches the stored sha256 is refused.
+    pub fn load(&mut self, base: &Path) -> Result<(), DefineError> {
+        match &mut self.behaviour {
+            Behaviour::Rhai {
+                script,
+                file: Some(f),
+            } if script.is_empty() => {
+                let path = base.join(&*f);
+                *script = std::fs::read_to_string(&path).map_err(|e| DefineError::File {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                })?;
+            }
+            Behaviour::Wasm(mock) if mock.loaded.is_none() => {
+                let bytes = if let Some(bytes) = mock.embedded.take() {
+                    bytes
+                } else if let Some(f) = &mock.file {
+                    let path = base.join(f);
+                    let bytes = std::fs::read(&path).map_err(|e| DefineError::File {
+                        path: path.clone(),
+                        detail: e.to_string(),
+                    })?;
+                    mock.file = Some(path);
+                    bytes
+                } else {
+                    return Err(DefineError::Definitions {
+                        path: base.to_path_buf(),
+                        detail: format!(
+                            "the wasm mock of {}::{} names no file and embeds no module",
+                            self.module, self.name
+                        ),
+                    });
+                };
+                let sha = sha256_hex(&bytes);
+                if !mock.sha256.is_empty() && mock.sha256 != sha {
+                    return Err(DefineError::Definitions {
+                        path: base.to_path_buf(),
+                        detail: format!(
+                            "the mock-host plugin of {}::{} has changed since it was saved \
+                             (sha256 {} expected, {sha} found); define it again to use the new one",
+                            self.module, self.name, mock.sha256
+                        ),
+                    });
+                }
+                mock.sha256 = sha;
+                mock.loaded = Some(Arc::new(bytes));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// One line for people: what the definition does.
+    pub fn describe(&self) -> String {
+        match &self.behaviour {
+            Behaviour::Value { value } => format!("returns {}", value.summary(40)),
+            Behaviour::Template { template } => format!("returns the template {template:?}"),
+            Behaviour::KvGet => "reads the kv store (key = argument 0)".to_string(),
+            Behaviour::KvSet => {
+                "writes the kv store (key = argument 0, value = argument 1)".to_string()
+            }
+            Behaviour::Fail { message } => format!("fails with {message:?}"),
+            Behaviour::Rhai { file, .. } => file.as_deref().map_or_else(
+                || "runs a Rhai script".to_string(),
+                |f| format!("runs the Rhai script {}", f.display()),
+            ),
+            Behaviour::Wasm(mock) => format!(
+                "calls {} in the mock-host plugin {}",
+                mock.export.as_deref().unwrap_or(&self.name),
+                mock.label()
+            ),
+        }
+    }
+}
+
+/// Splits `[module::]name[(kinds)][->kind]`.
+#[expect(clippy::type_complexity, reason = "the four parts of one name")]
+fn parse_name(
+    head: &str,
+) -> Result<(String, String, Option<Vec<ArgKind>>, Option<ArgKind>), String> {
+    let (rest, result) = match head.rsplit_once("->") {
+        Some((rest, kind)) => (
+            rest.trim(),
+            Some(ArgKind::parse(kind).ok_or_else(|| {
+                format!("result kind {:?} is neither bytes nor num", kind.trim())
+            })?),
+        ),
+        None => (head, None),
+    };
+    let (path, params) = match rest.split_once('(') {
+        Some((path, kinds)) => {
+            let kinds = kinds
+                .strip_suffix(')')
+                .ok_or_else(|| "argument kinds must end with ')'".to_string())?;
+            let params = if kinds.trim().is_empty() {
+                Vec::new()
+            } else {
+                kinds
+                    .split(',')
+                    .map(|k| {
+                        ArgKind::parse(k).ok_or_else(|| {
+                            format!("argument kind {:?} is neither bytes nor num", k.trim())
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+            (path.trim(), Some(params))
+        }
+        None => (rest, None),
+    };
+    let (module, name) = match path.rsplit_once("::") {
+        Some((module, name)) => (module.trim().to_string(), name.trim().to_string()),
+        None => (EXTISM_USER.to_string(), path.to_string()),
+    };
+    if name.is_empty() || module.is_empty() {
+        return Err("NAME is empty; write name or module::name".to_string());
+    }
+    if name.contains(char::is_whitespace) {
+        return Err(format!("{name:?} has spaces; an import name has none"));
+    }
+    Ok((module, name, params, result))
+}
+
+/// A `--host-fns` file: a list of definitions, alone or under `host_functions`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DefinitionsFile {
+    List(Vec<HostFnDef>),
+    Wrapped { host_functions: Vec<HostFnDef> },
+}
+
+/// Reads a `--host-fns` JSON file; its files are relative to it.
+pub fn read_definitions(path: &Path) -> Result<Vec<HostFnDef>, DefineError> {
+    let text = std::fs::read_to_string(path).map_err(|e| DefineError::File {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    let mut defs = parse_definitions(&text).map_err(|detail| DefineError::Definitions {
+        path: path.to_path_buf(),
+        detail,
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    for def in &mut defs {
+        def.load(base)?;
+    }
+    Ok(defs)
+}
+
+/// Parses definitions from JSON text.
+pub fn parse_definitions(text: &str) -> Result<Vec<HostFnDef>, String> {
+    match serde_json::from_str::<DefinitionsFile>(text) {
+        Ok(
+            DefinitionsFile::List(defs)
+            | DefinitionsFile::Wrapped {
+                host_functions: defs,
+            },
+        ) => Ok(defs),
+        Err(_) => {
+            // Say what is wrong with the list form, the one people write.
+            let detail = serde_json::from_str::<Vec<HostFnDef>>(text)
+                .err()
+                .map_or_else(
+                    || "not a list of host function definitions".to_string(),
+                    |e| e.to_string(),
+                );
+            Err(format!(
+                "not a list of host function definitions ({detail}); each needs \"name\" and \
+                 \"behaviour\" (value, template, kv-get, kv-set, fail, rhai or wasm)"
+            ))
+        }
+    }
+}
+
+/// Adds `def` to `defs`, replacing one for the same import.
+pub fn upsert(defs: &mut Vec<HostFnDef>, def: HostFnDef) {
+    match defs
+        .iter_mut()
+        .find(|d| d.module == def.module && d.name == def.name)
+    {
+        Some(existing) => *existing = def,
+        None => defs.push(def),
+    }
+}
+
+fn wasm_type(ty: &str) -> Option<WasmType> {
+    match ty {
+        "i32" => Some(WasmType::I32),
+        "i64" => Some(WasmType::I64),
+        "f32" => Some(WasmType::F32),
+        "f64" => Some(WasmType::F64),
+        _ => None,
+    }
+}
+
+/// Whether `text` reads as a number of type `ty`.
+fn parses_as(text: &str, ty: WasmType) -> bool {
+    let text = text.trim();
+    match ty {
+        WasmType::I32 => text.parse::<i32>().is_ok(),
+        WasmType::I64 => text.parse::<i64>().is_ok(),
+        WasmType::F32 | WasmType::F64 => text.parse::<f64>().is_ok(),
+    }
+}
+
+/// Makes `def` the host function for an import with `signature`, or says why it cannot be.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one check per behaviour, in one place"
+)]
+pub fn fit(def: &HostFnDef, signature: &Signature) -> Result<HostFunction, String> {
+    let params = signature
+        .params
+        .iter()
+        .map(|t| {
+            wasm_type(t).ok_or_else(|| format!("it takes a {t}, which host functions here cannot"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = signature
+        .results
+        .iter()
+        .map(|t| {
+            wasm_type(t)
+                .ok_or_else(|| format!("it returns a {t}, which host functions here cannot"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if results.len() > 1 {
+        return Err(format!(
+            "it returns {} values; host functions here return at most one",
+            results.len()
+        ));
+    }
+    let kinds = match &def.params {
+        Some(kinds) if kinds.len() != params.len() => {
+            return Err(format!(
+                "it is declared with {} argument kind(s), the import takes {}: {signature}",
+                kinds.len(),
+                params.len()
+            ));
+        }
+        Some(kinds) => kinds.clone(),
+        None => params.iter().copied().map(ArgKind::default_for).collect(),
+    };
+    for (i, (kind, ty)) in kinds.iter().zip(&params).enumerate() {
+        if *kind == ArgKind::Bytes && *ty != WasmType::I64 {
+            return Err(format!(
+                "argument {i} is an {}; only an i64 can carry bytes (mark it num)",
+                ty.as_str()
+            ));
+        }
+    }
+    let result_kind = match (results.first(), def.result) {
+        (None, _) => None,
+        (Some(ty), Some(ArgKind::Bytes)) if *ty != WasmType::I64 => {
+            return Err(format!(
+                "the result is an {}; only an i64 can carry bytes (mark it num)",
+                ty.as_str()
+            ));
+        }
+        (Some(_), Some(kind)) => Some(kind),
+        (Some(ty), None) => Some(ArgKind::default_for(*ty)),
+    };
+    let byte_args = kinds.iter().filter(|k| **k == ArgKind::Bytes).count();
+    let implementation = match &def.behaviour {
+        Behaviour::Value { value } => {
+            if let (Some(ArgKind::Num), Some(ty)) = (result_kind, results.first()) {
+                let text = value.as_text().unwrap_or_default();
+                if !parses_as(text, *ty) {
+                    return Err(format!(
+                        "the import returns a number ({}) and {} is not one",
+                        ty.as_str(),
+                        value.summary(30)
+                    ));
+                }
+            }
+            Implementation::Value(value.clone())
+        }
+        Behaviour::Template { template } => {
+            for n in template_fields(template) {
+                if n >= params.len() {
+                    return Err(format!(
+                        "the template uses {{{n}}} but the import takes {} argument(s)",
+                        params.len()
+                    ));
+                }
+            }
+            Implementation::Template(template.clone())
+        }
+        Behaviour::KvGet => {
+            if params.is_empty() {
+                return Err("kv-get needs the key as argument 0; the import takes none".to_string());
+            }
+            if result_kind != Some(ArgKind::Bytes) {
+                return Err(format!(
+                    "kv-get returns the value's bytes; the import returns {}",
+                    describe_result(result_kind, results.first())
+                ));
+            }
+            Implementation::KvGet
+        }
+        Behaviour::KvSet => {
+            if params.len() < 2 {
+                return Err(format!(
+                    "kv-set needs the key and the value as arguments 0 and 1; the import takes {}",
+                    params.len()
+                ));
+            }
+            Implementation::KvSet
+        }
+        Behaviour::Fail { message } => Implementation::Fail(message.clone()),
+        Behaviour::Rhai { script, .. } => {
+            script::check(script, &def.name, params.len()).map_err(|e| e.to_string())?;
+            Implementation::Rhai(script.clone())
+        }
+        Behaviour::Wasm(mock) => {
+            let bytes = mock
+                .loaded
+                .clone()
+                .ok_or_else(|| format!("the mock-host plugin {} is not loaded", mock.label()))?;
+            let export = mock.export.clone().unwrap_or_else(|| def.name.clone());
+            let inspection = Inspection::of(&mock.label(), &bytes).map_err(|e| e.to_string())?;
+            match inspection.export(&export) {
+                Some(e) if e.callable => {}
+                _ => {
+                    return Err(format!(
+                        "the mock-host plugin {} exports no function {export:?} (it exports: {})",
+                        mock.label(),
+                        inspection.entry_points().join(", ")
+                    ));
+                }
+            }
+            if byte_args == 0 && !params.is_empty() {
+                // Numbers are passed as decimal text; nothing to check.
+            }
+            Implementation::Wasm(MockPlugin {
+                label: mock.label(),
+                sha256: mock.sha256.clone(),
+                export,
+                bytes,
+            })
+        }
+    };
+    Ok(HostFunction {
+        module: def.module.clone(),
+        name: def.name.clone(),
+        params,
+        results,
+        kinds,
+        result_kind,
+        description: def.describe(),
+        implementation,
+    })
+}
+
+fn describe_result(kind: Option<ArgKind>, ty: Option<&WasmType>) -> String {
+    match (kind, ty) {
+        (Some(kind), Some(ty)) => format!("{} ({})", kind.as_str(), ty.as_str()),
+        _ => "nothing".to_string(),
+    }
+}
+
+/// The argument numbers a template refers to (`{0}`, `{1}`…).
+pub fn template_fields(template: &str) -> Vec<usize> {
+    let mut fields = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if let Some(close) = rest.find('}') {
+            let inside = &rest[..close];
+            if !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_digit()) {
+                if let Ok(n) = inside.parse() {
+                    fields.push(n);
+                }
+                rest = &rest[close + 1..];
+            }
+        }
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(params: &[&str], results: &[&str]) -> Signature {
+        Signature {
+            params: params.iter().map(|s| (*s).to_string()).collect(),
+            results: results.iter().map(|s| (*s).to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn flags_parse_names_kinds_and_behaviours() {
+        let base = Path::new(".");
+        let d = HostFnDef::parse_flag("hostGreenMessage=template:🟢:{0}", base).unwrap();
+        assert_eq!(d.module, EXTISM_USER);
+        assert_eq!(d.name, "hostGreenMessage");
+        assert_eq!(
+            d.behaviour,
+            Behaviour::Template {
+                template: "🟢:{0}".into()
+            }
+        );
+        let d =
+            HostFnDef::parse_flag("acme:billing::price(bytes,num)->num=value:12", base).unwrap();
+        assert_eq!(d.module, "acme:billing");
+        assert_eq!(d.name, "price");
+        assert_eq!(d.params, Some(vec![ArgKind::Bytes, ArgKind::Num]));
+        assert_eq!(d.result, Some(ArgKind::Num));
+        let d = HostFnDef::parse_flag("store(bytes,num)=kv-set", base).unwrap();
+        assert_eq!(d.result, None);
+        assert_eq!(d.behaviour, Behaviour::KvSet);
+        let d = HostFnDef::parse_flag("x=value:a=b", base).unwrap();
+        assert_eq!(
+            d.behaviour,
+            Behaviour::Value {
+                value: "a=b".into()
+            }
+        );
+        let d = HostFnDef::parse_flag("x=bytes:/wAQ", base).unwrap();
+        assert_eq!(
+            d.behaviour,
+            Behaviour::Value {
+                value: Bytes(vec![0xff, 0, 0x10])
+            }
+        );
+        for bad in [
+            "novalue",
+            "x=frobnicate",
+            "x(int)=kv-get",
+            "x->str=kv-get",
+            "=kv-get",
+            "x(bytes=kv-get",
+            "x=bytes:%%",
+            "x=rhai:",
+        ] {
+            assert!(HostFnDef::parse_flag(bad, base).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn flags_round_trip_through_to_flag() {
+        for text in [
+            "get=kv-get",
+            "acme::put(bytes,bytes)=kv-set",
+            "acme::add(num,num)->num=value:3",
+            "oops=fail:no such user",
+            "t=template:{0} and {1}",
+        ] {
+            let d = HostFnDef::parse_flag(text, Path::new(".")).unwrap();
+            assert_eq!(d.to_flag(), text);
+        }
+    }
+
+    #[test]
+    fn fitting_checks_kinds_against_the_signature() {
+        let value =
+            |v: &str| HostFnDef::new(EXTISM_USER, "f", Behaviour::Value { value: v.into() });
+        let f = fit(&value("hi"), &sig(&["i64"], &["i64"])).unwrap();
+        assert_eq!(f.kinds, [ArgKind::Bytes]);
+        assert_eq!(f.result_kind, Some(ArgKind::Bytes));
+        let f = fit(&value("100.5"), &sig(&[], &["f64"])).unwrap();
+        assert_eq!(f.result_kind, Some(ArgKind::Num));
+        assert!(
+            fit(&value("many"), &sig(&[], &["f32"]))
+                .unwrap_err()
+                .contains("not one")
+        );
+        // No result: a value is accepted and ignored.
+        assert!(fit(&value("ignored"), &sig(&[], &[])).is_ok());
+        let mut marked = value("7");
+        marked.params = Some(vec![ArgKind::Num, ArgKind::Num]);
+        marked.result = Some(ArgKind::Num);
+        let f = fit(&marked, &sig(&["i64", "i64"], &["i64"])).unwrap();
+        assert_eq!(f.kinds, [ArgKind::Num, ArgKind::Num]);
+        assert!(
+            fit(&marked, &sig(&["i64"], &["i64"]))
+                .unwrap_err()
+                .contains("2 argument kind")
+        );
+        let mut bad = value("1");
+        bad.params = Some(vec![ArgKind::Bytes]);
+        assert!(
+            fit(&bad, &sig(&["i32"], &[]))
+                .unwrap_err()
+                .contains("only an i64")
+        );
+        assert!(fit(&value("x"), &sig(&["v128"], &[])).is_err());
+    }
+
+    #[test]
+    fn behaviours_check_what_they_need() {
+        let def = |b: Behaviour| HostFnDef::new(EXTISM_USER, "f", b);
+        let t = def(Behaviour::Template {
+            template: "{0}-{2}".into(),
+        });
+        assert!(
+            fit(&t, &sig(&["i64", "i64"], &["i64"]))
+                .unwrap_err()
+                .contains("{2}")
+        );
+        assert!(fit(&t, &sig(&["i64", "i64", "i32"], &["i64"])).is_ok());
+        assert!(fit(&def(Behaviour::KvGet), &sig(&[], &["i64"])).is_err());
+        assert!(fit(&def(Behaviour::KvGet), &sig(&["i64"], &[])).is_err());
+        assert!(fit(&def(Behaviour::KvSet), &sig(&["i64"], &[])).is_err());
+        assert!(fit(&def(Behaviour::KvSet), &sig(&["i64", "i64"], &[])).is_ok());
+        assert!(
+            fit(
+                &def(Behaviour::Fail {
+                    message: "no".into()
+                }),
+                &sig(&[], &[])
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn template_fields_ignore_json_braces() {
+        assert_eq!(template_fields(r#"{"name": "{0}", "n": {1}}"#), [0, 1]);
+        assert!(template_fields("{}{x}{").is_empty());
+    }
+
+    #[test]
+    fn definitions_files_read_both_forms_and_say_what_is_wrong() {
+        let list = r#"[{"name": "a", "behaviour": "kv-get"}, {"module": "m", "name": "b", "behaviour": "value", "value": {"base64": "AAE="}}]"#;
+        let defs = parse_definitions(list).unwrap();
+        assert_eq!(
+            defs[1].behaviour,
+            Behaviour::Value {
+                value: Bytes(vec![0, 1])
+            }
+        );
+        let wrapped = format!(r#"{{"host_functions": {list}}}"#);
+        assert_eq!(parse_definitions(&wrapped).unwrap(), defs);
+        let err = parse_definitions(r#"[{"name": "a", "behaviour": "teleport"}]"#).unwrap_err();
+        assert!(err.contains("teleport"), "{err}");
+        // A round trip keeps every field.
+        let json = serde_json::to_string(&defs).unwrap();
+        assert_eq!(parse_definitions(&json).unwrap(), defs);
+    }
+}
