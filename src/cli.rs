@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Verdict};
+use crate::runner::host::{Behaviour, HostFnDef, MockSource, define};
 use crate::runner::inspect::Linkage;
 use crate::runner::report::{CallError, HostCall, Timings};
 use crate::runner::{
@@ -137,6 +138,20 @@ pub struct CallArgs {
     /// A kv store entry for the `kv_get`/`kv_set` host functions, KEY=VALUE. Repeatable.
     #[arg(long = "kv", value_name = "KEY=VALUE")]
     pub kv: Vec<String>,
+    /// Define a host function the plugin imports: NAME=SPEC. NAME is `name` (in
+    /// extism:host/user) or `module::name`, optionally with argument and result kinds, e.g.
+    /// `add(num,num)->num`. SPEC is value:TEXT, bytes:BASE64, template:TEXT (`{0}` is argument
+    /// 0), kv-get, kv-set, fail:MESSAGE, rhai:FILE or wasm:FILE. Repeatable.
+    #[arg(long = "host-fn", value_name = "NAME=SPEC")]
+    pub host_fn: Vec<String>,
+    /// Host function definitions from a JSON file (the form sessions and bundles store).
+    /// Repeatable.
+    #[arg(long = "host-fns", value_name = "FILE")]
+    pub host_fns: Vec<PathBuf>,
+    /// A mock-host plugin: binds every import no other definition satisfies and whose name it
+    /// exports.
+    #[arg(long = "mock-host", value_name = "FILE.wasm")]
+    pub mock_host: Option<PathBuf>,
     /// Print one JSON report on stdout instead of the raw output.
     #[arg(long)]
     pub json: bool,
@@ -226,6 +241,110 @@ struct CallPlan {
     opened: Opened,
     options: SandboxOptions,
     request: CallRequest,
+    host: HostRegistry,
+    host_functions: Vec<HostFnDef>,
+}
+
+/// The host function definitions a call links: those of the bundle it opens, then `--host-fns`
+/// files, then `--host-fn` flags (a later one replaces an earlier one for the same import),
+/// then `--mock-host` for what is still unsatisfied.
+fn host_definitions(
+    args: &CallArgs,
+    opened: &Opened,
+    options: &SandboxOptions,
+) -> anyhow::Result<(HostRegistry, Vec<HostFnDef>)> {
+    let mut defs = match &opened.setup {
+        Setup::Scenario(scenario) => scenario.host_functions.clone(),
+        _ => Vec::new(),
+    };
+    for file in &args.host_fns {
+        for def in define::read_definitions(file)? {
+            define::upsert(&mut defs, def);
+        }
+    }
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    for flag in &args.host_fn {
+        define::upsert(&mut defs, HostFnDef::parse_flag(flag, &cwd)?);
+    }
+    if let Some(path) = &args.mock_host {
+        let mock = MockSource::read(path)?;
+        let bytes = mock.loaded.clone().unwrap_or_default();
+        let exports = Inspection::of(&mock.label(), &bytes)?;
+        let (registry, _) = HostRegistry::with_definitions(&defs, &opened.inspection.imports);
+        let linked = opened.plugin.linked_module_names();
+        let linkage = Linkage {
+            wasi: options.wasi,
+            linked_modules: &linked,
+            host: &registry,
+        };
+        for missing in opened.inspection.unsatisfied_imports(&linkage) {
+            if exports.export(&missing.name).is_some_and(|e| e.callable) {
+                defs.push(HostFnDef::new(
+                    &missing.module,
+                    &missing.name,
+                    Behaviour::Wasm(mock.clone()),
+                ));
+            }
+        }
+    }
+    let (registry, problems) = HostRegistry::with_definitions(&defs, &opened.inspection.imports);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        bail!(
+            "host function definitions do not fit what {} imports:\n{}",
+            opened.plugin.display_name,
+            lines.join("\n")
+        );
+    }
+    let linked = opened.plugin.linked_module_names();
+    let linkage = Linkage {
+        wasi: options.wasi,
+        linked_modules: &linked,
+        host: &registry,
+    };
+    let missing: Vec<String> = opened
+        .inspection
+        .unsatisfied_imports(&linkage)
+        .iter()
+        .filter_map(|u| {
+            let import = opened
+                .inspection
+                .imports
+                .iter()
+                .find(|i| i.module == u.module && i.name == u.name)?;
+            suggested_flag(import).map(|flag| format!("  {u}\n    define it with: {flag}"))
+        })
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{} imports host functions nothing defines:\n{}",
+            opened.plugin.display_name,
+            missing.join("\n")
+        );
+    }
+    Ok((registry, defs))
+}
+
+/// A `--host-fn` flag that satisfies `import` (a host function import the registry lacks).
+fn suggested_flag(import: &crate::runner::inspect::Import) -> Option<String> {
+    use crate::runner::inspect::{EXTISM_ENV, ItemKind, WASI_P1};
+    if import.kind != ItemKind::Func || import.module == EXTISM_ENV || import.module == WASI_P1 {
+        return None;
+    }
+    let signature = import.signature.as_ref()?;
+    let name = if import.module == crate::runner::inspect::EXTISM_USER {
+        import.name.clone()
+    } else {
+        format!("{}::{}", import.module, import.name)
+    };
+    let spec = match signature.results.first().map(String::as_str) {
+        None => "value:",
+        Some("i64") => "value:TEXT",
+        Some(_) => "value:0",
+    };
+    Some(format!(
+        "--host-fn '{name}={spec}'  (signature {signature})"
+    ))
 }
 
 fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
@@ -284,11 +403,12 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     }
     for s in &args.kv {
         let (k, v) = key_value(s, "--kv")?;
-        host.kv.insert(k, v);
+        host.kv.insert(k, v.into());
     }
     if args.loops == 0 {
         bail!("--loop must be at least 1");
     }
+    let (host_registry, host_functions) = host_definitions(args, &opened, &options)?;
     if args.loops > 1 && args.save_bundle.is_some() {
         bail!(
             "--save-bundle records one call and replay makes one call; drop --loop to save a bundle"
@@ -297,6 +417,8 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     Ok(CallPlan {
         opened,
         options,
+        host: host_registry,
+        host_functions,
         request: CallRequest {
             function: args.function.clone(),
             input: input.into(),
@@ -310,9 +432,9 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
 
 fn call(args: &CallArgs) -> ExitCode {
     let (report, session) = match prepare(args) {
-        Ok((session, request)) => {
+        Ok((session, request, defs)) => {
             let report = session.call_blocking(request.clone());
-            (report, Some((session, request)))
+            (report, Some((session, request, defs)))
         }
         Err(e) => (
             CallReport::failed(&args.function, ErrorKind::Load, format!("{e:#}")),
@@ -320,8 +442,8 @@ fn call(args: &CallArgs) -> ExitCode {
         ),
     };
     print_report(&report, args.json);
-    if let (Some(path), Some((session, request))) = (&args.save_bundle, &session) {
-        if let Err(e) = save_call_bundle(path, session, request, &report) {
+    if let (Some(path), Some((session, request, defs))) = (&args.save_bundle, &session) {
+        if let Err(e) = save_call_bundle(path, session, request, defs, &report) {
             eprintln!("error: {e:#}");
             return ExitCode::from(EXIT_USAGE);
         }
@@ -343,6 +465,7 @@ fn save_call_bundle(
     path: &std::path::Path,
     session: &Session,
     request: &CallRequest,
+    host_functions: &[HostFnDef],
     report: &CallReport,
 ) -> anyhow::Result<()> {
     let scenario = Scenario {
@@ -350,6 +473,7 @@ fn save_call_bundle(
         options: session.options().as_ref().clone(),
         keep_state: true,
         host: request.host.clone(),
+        host_functions: host_functions.to_vec(),
         function: request.function.clone(),
         input: request.input.as_ref().clone(),
         input_mode: None,
@@ -396,15 +520,18 @@ fn replay(args: &ReplayArgs) -> ExitCode {
             Err(e) => return usage_error(&e),
         }
     }
+    let (host, problems) =
+        HostRegistry::with_definitions(&scenario.host_functions, &inspection.imports);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        return usage_error(&anyhow::anyhow!(
+            "the bundle's host function definitions do not fit its plugin:\n{}",
+            lines.join("\n")
+        ));
+    }
     let session = match WorkerConfig::current_exe()
         .map(|worker| {
-            Session::inspected(
-                plugin,
-                inspection,
-                scenario.options.clone(),
-                HostRegistry::builtin(),
-                worker,
-            )
+            Session::inspected(plugin, inspection, scenario.options.clone(), host, worker)
         })
         .and_then(|session| session.check_call(&scenario.function).map(|()| session))
     {
@@ -468,21 +595,23 @@ fn replay(args: &ReplayArgs) -> ExitCode {
     }
 }
 
-fn prepare(args: &CallArgs) -> anyhow::Result<(Session, CallRequest)> {
+fn prepare(args: &CallArgs) -> anyhow::Result<(Session, CallRequest, Vec<HostFnDef>)> {
     let CallPlan {
         opened,
         options,
         request,
+        host,
+        host_functions,
     } = plan(args)?;
     let session = Session::inspected(
         opened.plugin,
         opened.inspection,
         options,
-        HostRegistry::builtin(),
+        host,
         WorkerConfig::current_exe()?,
     );
     session.check_call(&request.function)?;
-    Ok((session, request))
+    Ok((session, request, host_functions))
 }
 
 /// The `--json` report.

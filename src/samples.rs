@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::bundle::InputMode;
+use crate::runner::host::{ArgKind, Behaviour, HostFnDef, MockSource};
 use crate::runner::{AllowedPath, LoadedPlugin, SandboxOptions};
 
 /// A function of a sample with its example input.
@@ -147,6 +148,35 @@ pub const SAMPLES: &[Sample] = &[
         ],
     },
     Sample {
+        name: "tenant-app",
+        description: "A tenant's plugin importing its host's own functions, mocked here",
+        wasm: include_bytes!("../assets/samples/tenant-app.wasm"),
+        functions: &[
+            f(
+                "greet_user",
+                "{\n  \"user_id\": \"u-42\"\n}",
+                Json,
+                "Asks acme:tenant::get_user (a mock-host plugin) and audits",
+            ),
+            f(
+                "quote",
+                "{\n  \"sku\": \"pro-seat\",\n  \"quantity\": 3\n}",
+                Json,
+                "Asks acme:billing::price_cents (a Rhai script; a number argument and result)",
+            ),
+        ],
+    },
+    Sample {
+        name: "mock-host",
+        description: "A mock-host plugin: stands in for tenant-app's host",
+        wasm: include_bytes!("../assets/samples/mock-host.wasm"),
+        functions: &[
+            f("get_user", "u-42", Text, "The user with this id, as JSON"),
+            f("audit", "greeted u-42", Text, "Logs the message"),
+            f("trap", "", Text, "Traps, as a broken mock would"),
+        ],
+    },
+    Sample {
         name: "chaos",
         description: "Misbehaviour on purpose: spins, traps, floods, exhausts memory",
         wasm: include_bytes!("../assets/samples/chaos.wasm"),
@@ -183,6 +213,38 @@ impl Sample {
     /// The example for `function`, if it is one of this sample's.
     pub fn function(&self, function: &str) -> Option<&'static SampleFunction> {
         self.functions.iter().find(|f| f.name == function)
+    }
+
+    /// The host functions this sample's imports need, defined as mocks.
+    pub fn host_functions(&self) -> Vec<HostFnDef> {
+        match self.name {
+            "tenant-app" => {
+                let mock = include_bytes!("../assets/samples/mock-host.wasm");
+                let script = include_str!("../assets/samples/tenant-host.rhai");
+                let rhai = || Behaviour::Rhai {
+                    script: script.to_string(),
+                    file: Some(PathBuf::from("tenant-host.rhai")),
+                };
+                let mut price = HostFnDef::new("acme:billing", "price_cents", rhai());
+                price.result = Some(ArgKind::Num);
+                vec![
+                    HostFnDef::new(
+                        "acme:tenant",
+                        "get_user",
+                        Behaviour::Wasm(MockSource {
+                            file: Some(PathBuf::from("mock-host.wasm")),
+                            sha256: crate::runner::source::sha256_hex(mock),
+                            embedded: None,
+                            export: None,
+                            loaded: Some(std::sync::Arc::new(mock.to_vec())),
+                        }),
+                    ),
+                    HostFnDef::new("acme:tenant", "audit", rhai()),
+                    price,
+                ]
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// The options this sample needs to run its examples.

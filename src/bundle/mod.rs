@@ -15,14 +15,16 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::runner::host::{Behaviour, HostFnDef};
 use crate::runner::{
     AllowedPath, CallReport, ErrorKind, HostData, LoadError, LoadedPlugin, SandboxOptions,
 };
 
 /// The `format` every bundle declares.
 pub const FORMAT: &str = "extism-playground-bundle";
-/// The newest bundle version this build reads and the one it writes.
-pub const VERSION: u32 = 1;
+/// The newest bundle version this build reads and the one it writes. Version 2 added
+/// `host_functions`; version 1 bundles read as having none.
+pub const VERSION: u32 = 2;
 
 /// Why a bundle could not be read, resolved or written.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +122,10 @@ pub struct Bundle {
     pub keep_state: bool,
     #[serde(default)]
     pub host: HostData,
+    /// The user-defined host functions (scripts inline; mock-host plugins embedded in bundles,
+    /// by path in sessions, each with its sha256).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_functions: Vec<HostFnDef>,
     pub function: String,
     #[serde(default)]
     pub input: Payload,
@@ -180,6 +186,8 @@ pub struct Scenario {
     pub options: SandboxOptions,
     pub keep_state: bool,
     pub host: HostData,
+    /// User-defined host functions, ready to link.
+    pub host_functions: Vec<HostFnDef>,
     pub function: String,
     pub input: Vec<u8>,
     pub input_mode: Option<InputMode>,
@@ -255,6 +263,26 @@ impl Bundle {
             fuel_limit: options.fuel_limit,
             keep_state: scenario.keep_state,
             host,
+            host_functions: scenario
+                .host_functions
+                .iter()
+                .cloned()
+                .map(|mut def| {
+                    if let Behaviour::Wasm(mock) = &mut def.behaviour {
+                        mock.embedded = embed
+                            .then(|| mock.loaded.as_ref().map(|b| b.as_ref().clone()))
+                            .flatten();
+                        if mock.embedded.is_some() {
+                            mock.file = None;
+                        } else if let Some(file) = &mut mock.file
+                            && let Ok(absolute) = std::path::absolute(&*file)
+                        {
+                            *file = absolute;
+                        }
+                    }
+                    def
+                })
+                .collect(),
             function: scenario.function.clone(),
             input: Payload::from_bytes(&scenario.input),
             input_mode: scenario.input_mode,
@@ -381,11 +409,17 @@ impl Bundle {
                 ));
             }
         };
+        let mut host_functions = self.host_functions.clone();
+        let base = base_dir.unwrap_or(Path::new("."));
+        for def in &mut host_functions {
+            def.load(base).map_err(|e| invalid(e.to_string()))?;
+        }
         Ok(Scenario {
             plugin,
             options,
             keep_state: self.keep_state,
             host: self.host.clone(),
+            host_functions,
             function: self.function.clone(),
             input: self
                 .input
@@ -394,6 +428,17 @@ impl Bundle {
             input_mode: self.input_mode,
             expected,
         })
+    }
+
+    /// The mock-host plugin files the definitions name and do not embed.
+    pub fn mock_files(&self) -> Vec<&Path> {
+        self.host_functions
+            .iter()
+            .filter_map(|d| match &d.behaviour {
+                Behaviour::Wasm(mock) if mock.embedded.is_none() => mock.file.as_deref(),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Stores host directories inside `dir` (where the bundle is saved) relative to it, so the

@@ -231,18 +231,26 @@ impl Review {
 
 /// Reviews a session or bundle at `file`: its manifest's paths (relative to the file), hosts
 /// and module files.
-pub fn review_bundle(manifest: &extism::Manifest, file: &Path, sha256: String) -> Review {
+///
+/// `mock_files` are the mock-host plugin files its host function definitions name (not
+/// embedded): those outside its folder are grants too.
+pub fn review_bundle(
+    manifest: &extism::Manifest,
+    mock_files: &[&Path],
+    file: &Path,
+    sha256: String,
+) -> Review {
     let dir = folder_of(file);
     let mut review = review_manifest_parts(manifest, file, FileKind::Bundle, &dir, sha256);
-    for wasm in &manifest.wasm {
-        if let extism::Wasm::File { path, .. } = wasm {
-            let (full, _) = normalize(path, &dir);
-            if !strictly_inside(&full, &dir) {
-                review.grants.push(Grant::File {
-                    path: full,
-                    role: "module",
-                });
-            }
+    let modules = manifest.wasm.iter().filter_map(|wasm| match wasm {
+        extism::Wasm::File { path, .. } => Some((path.as_path(), "module")),
+        _ => None,
+    });
+    let mocks = mock_files.iter().map(|p| (*p, "mock-host plugin"));
+    for (path, role) in modules.chain(mocks) {
+        let (full, _) = normalize(path, &dir);
+        if !strictly_inside(&full, &dir) {
+            review.grants.push(Grant::File { path: full, role });
         }
     }
     review
@@ -426,13 +434,13 @@ mod tests {
             ],
             &[],
         );
-        let review = review_bundle(&m, &file, String::new());
+        let review = review_bundle(&m, &[], &file, String::new());
         let exempt: Vec<&str> = review.exempt.iter().map(|p| p.guest.as_str()).collect();
         assert_eq!(exempt, ["/data", "/inner"]);
         assert_eq!(review.grants.len(), 4, "{:#?}", review.grants);
         // A file that grants a host gets no exemption at all.
         let m = manifest(&[("ro:data", "/data")], &["example.com"]);
-        let review = review_bundle(&m, &file, String::new());
+        let review = review_bundle(&m, &[], &file, String::new());
         assert!(review.exempt.is_empty());
         assert_eq!(review.grants.len(), 2);
     }
@@ -458,7 +466,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("data")).unwrap();
         let m = manifest(&[("ro:data", "/data")], &[]);
-        let review = review_bundle(&m, &dir.path().join("b.json"), String::new());
+        let review = review_bundle(&m, &[], &dir.path().join("b.json"), String::new());
         assert!(review.exempt.is_empty());
         let Grant::Path(p) = &review.grants[0] else {
             panic!()
@@ -483,7 +491,7 @@ mod tests {
             extism::Wasm::file("/elsewhere/lib.wasm"),
             extism::Wasm::url("https://example.com/p.wasm"),
         ];
-        let review = review_bundle(&m, &dir.path().join("b.json"), String::new());
+        let review = review_bundle(&m, &[], &dir.path().join("b.json"), String::new());
         assert_eq!(
             review.grants,
             [Grant::File {

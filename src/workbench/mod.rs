@@ -24,6 +24,7 @@ use poll_promise::Promise;
 
 pub use crate::bundle::InputMode;
 use crate::bundle::{ExpectedOutcome, Scenario};
+use crate::runner::host::{self, Behaviour, DefProblem, HostFnDef};
 use crate::runner::{HostData, HostRegistry, SandboxOptions, Session, WorkerConfig};
 use crate::samples;
 use crate::trust::{Decision, FileGrants, Review, Trust, TrustList, TrustStore};
@@ -71,6 +72,17 @@ pub enum Command {
         host: PathBuf,
     },
     SetHostData(HostData),
+    /// Add or replace (same module and name) a user-defined host function.
+    DefineHostFn(Box<HostFnDef>),
+    RemoveHostFn {
+        module: String,
+        name: String,
+    },
+    EnableHostFn {
+        module: String,
+        name: String,
+        enabled: bool,
+    },
     SetKeepState(bool),
     SetHotReload(bool),
     SetBundleSecrets(bool),
@@ -216,7 +228,10 @@ pub struct LargeInput {
 pub struct Workbench {
     state: WorkbenchState,
     worker: WorkerConfig,
+    /// The host functions the open plugin links: built-ins and the user's definitions.
     host: HostRegistry,
+    /// The user's definitions that cannot stand for the imports they name, and why.
+    host_problems: Vec<DefProblem>,
     /// The files trusted on this machine.
     trust: TrustStore,
     /// The user's secrets, put aside while a file from someone else is open (it gets only the
@@ -247,10 +262,16 @@ impl Workbench {
     /// or [`Self::open`].
     pub fn new(mut state: WorkbenchState, worker: WorkerConfig, wake: Waker) -> Self {
         state.migrate();
+        // Mock-host plugins are kept by path: read them again (one that is gone shows as a
+        // problem of its definition).
+        for def in &mut state.host_functions {
+            let _ = def.load(std::path::Path::new("."));
+        }
         Self {
             state,
             worker,
             host: HostRegistry::builtin(),
+            host_problems: Vec::new(),
             trust: TrustStore::user(),
             withheld_secrets: None,
             plugin: PluginSlot::Empty,
@@ -327,9 +348,40 @@ impl Workbench {
         self.ready().map(|r| &r.session)
     }
 
-    /// The host functions plugins are linked with.
+    /// The host functions the open plugin is linked with.
     pub fn host_functions(&self) -> &HostRegistry {
         &self.host
+    }
+
+    /// The user's definitions that cannot stand for the imports they name, and why.
+    pub fn host_problems(&self) -> &[DefProblem] {
+        &self.host_problems
+    }
+
+    /// The problem of the definition for `module::name`, if it has one.
+    pub fn host_problem(&self, module: &str, name: &str) -> Option<&DefProblem> {
+        self.host_problems
+            .iter()
+            .find(|p| p.module == module && p.name == name)
+    }
+
+    /// Says in the status bar whether the definition of `qualified` could be used.
+    fn say_host_problem(&mut self, qualified: &str) {
+        let problem = self
+            .host_problems
+            .iter()
+            .find(|p| format!("{}::{}", p.module, p.name) == qualified)
+            .map(ToString::to_string);
+        self.status = Some(match problem {
+            Some(text) => Status {
+                text,
+                is_error: true,
+            },
+            None => Status {
+                text: format!("{qualified} is defined"),
+                is_error: false,
+            },
+        });
     }
 
     pub fn run_slot(&self) -> &RunSlot {
@@ -451,6 +503,7 @@ impl Workbench {
             options: self.state.options.clone(),
             keep_state: self.state.keep_state,
             host: self.state.host.clone(),
+            host_functions: self.state.host_functions.clone(),
             function: self.state.function.clone(),
             input: self.input_bytes().as_ref().clone(),
             input_mode: Some(self.state.input.mode),
@@ -462,10 +515,16 @@ impl Workbench {
     pub fn export_code(&self) -> Option<(String, String)> {
         let session = self.session()?;
         let scenario = self.scenario()?;
+        let host_results = self
+            .last
+            .as_ref()
+            .map(|run| run.report.host_results.clone())
+            .unwrap_or_default();
         let export = crate::bundle::export::Export {
             scenario: &scenario,
             inspection: session.inspection(),
-            host: session.host_functions(),
+            host: &session.host_functions(),
+            host_results: &host_results,
         };
         Some((
             crate::bundle::export::go(&export),
@@ -524,6 +583,26 @@ impl Workbench {
                 }
             }
             Command::SetHostData(host) => self.state.host = host,
+            Command::DefineHostFn(def) => {
+                let name = def.qualified();
+                self.edit_host_functions(|defs| host::define::upsert(defs, *def));
+                self.say_host_problem(&name);
+            }
+            Command::RemoveHostFn { module, name } => self.edit_host_functions(|defs| {
+                defs.retain(|d| !(d.module == module && d.name == name));
+            }),
+            Command::EnableHostFn {
+                module,
+                name,
+                enabled,
+            } => self.edit_host_functions(|defs| {
+                for d in defs
+                    .iter_mut()
+                    .filter(|d| d.module == module && d.name == name)
+                {
+                    d.enabled = enabled;
+                }
+            }),
             Command::SetKeepState(on) => self.state.keep_state = on,
             Command::SetHotReload(on) => self.state.hot_reload = on,
             Command::SetBundleSecrets(on) => self.state.bundle_secrets = on,
@@ -827,9 +906,53 @@ impl Workbench {
         self.verdict = None;
         self.fresh_reason = None;
         self.next_reload_check = Instant::now() + RELOAD_CHECK;
+        if let Setup::Sample(sample) = &setup {
+            self.define_sample_mocks(sample);
+        }
         self.select_for(intent, setup, remembered.function, &previous_function);
+        self.rebuild_host();
         self.recheck_input();
         self.refresh_verdict();
+    }
+
+    /// Gives a sample's imports the mocks it comes with, unless the user defined them (and
+    /// the definition still works).
+    fn define_sample_mocks(&mut self, sample: &samples::Sample) {
+        for def in sample.host_functions() {
+            let usable = self.state.host_functions.iter().any(|d| {
+                d.module == def.module
+                    && d.name == def.name
+                    && !matches!(&d.behaviour, Behaviour::Wasm(m) if m.loaded.is_none())
+            });
+            if !usable {
+                host::define::upsert(&mut self.state.host_functions, def);
+            }
+        }
+    }
+
+    /// Fits the user's definitions to the open plugin's imports and links the result from the
+    /// next call on.
+    fn rebuild_host(&mut self) {
+        let Some(session) = self.session() else {
+            self.host = HostRegistry::builtin();
+            self.host_problems.clear();
+            return;
+        };
+        let (registry, problems) = HostRegistry::with_definitions(
+            &self.state.host_functions,
+            &session.inspection().imports,
+        );
+        if session.set_host_functions(registry.clone()) {
+            self.revision += 1;
+        }
+        self.host = registry;
+        self.host_problems = problems;
+    }
+
+    /// Applies a change to the user's host function definitions.
+    fn edit_host_functions(&mut self, edit: impl FnOnce(&mut Vec<HostFnDef>)) {
+        edit(&mut self.state.host_functions);
+        self.rebuild_host();
     }
 
     /// After an install: the function, input and expected outcome `intent` calls for, and a
@@ -939,6 +1062,7 @@ impl Workbench {
     fn take_scenario(&mut self, scenario: Scenario, own: bool) {
         self.state.keep_state = scenario.keep_state;
         self.state.host.kv = scenario.host.kv;
+        self.state.host_functions = scenario.host_functions;
         if own {
             self.restore_secrets();
             // Secrets saved without values are unset (get_secret says so), unless one was

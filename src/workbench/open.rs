@@ -225,7 +225,12 @@ pub fn read_bundle(path: &Path) -> Result<Read, OpenError> {
 
 fn reviewed_bundle(path: &Path, bundle: Bundle, sha256: String) -> Read {
     Read {
-        review: Some(review::review_bundle(&bundle.manifest, path, sha256)),
+        review: Some(review::review_bundle(
+            &bundle.manifest,
+            &bundle.mock_files(),
+            path,
+            sha256,
+        )),
         what: ReadKind::Bundle {
             path: path.to_path_buf(),
             bundle: Box::new(bundle),

@@ -89,6 +89,8 @@ pub struct WorkbenchState {
     /// The kv store is kept; secrets are not (see `host_without_secrets`).
     #[serde(with = "host_without_secrets")]
     pub host: HostData,
+    /// The user's host function definitions (mock-host plugins by path; read again on start).
+    pub host_functions: Vec<crate::runner::host::HostFnDef>,
     /// Keep the instance warm across calls (false: a fresh instance per call).
     pub keep_state: bool,
     /// Reload the plugin when its file changes on disk.
@@ -120,9 +122,10 @@ impl Default for WorkbenchState {
             plugins: BTreeMap::new(),
             drafts: BTreeMap::new(),
             host: HostData {
-                kv: [("greeting".to_string(), "hello from the host".to_string())].into(),
+                kv: [("greeting".to_string(), "hello from the host".into())].into(),
                 secrets: [("api_key".to_string(), "playground-demo-key".to_string())].into(),
             },
+            host_functions: Vec::new(),
             keep_state: true,
             hot_reload: true,
             recent_files: Vec::new(),
