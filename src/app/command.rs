@@ -49,6 +49,8 @@ pub enum DialogPurpose {
         embed: bool,
     },
     ExportManifest,
+    /// The mock-host plugin of the host function being edited.
+    PickMockHost,
 }
 
 /// What kind of dialog a purpose needs.
@@ -92,12 +94,13 @@ impl DialogPurpose {
                 suggested: suggested(".manifest.json"),
                 json: true,
             },
+            Self::PickMockHost => DialogKind::Open(&[("WebAssembly", &["wasm"])]),
         }
     }
 
-    /// What the workbench does with the path the user picked.
-    pub fn answer(self, path: PathBuf) -> workbench::Command {
-        match self {
+    /// What the workbench does with the path the user picked (`None`: the window keeps it).
+    pub fn answer(self, path: PathBuf) -> Option<workbench::Command> {
+        Some(match self {
             Self::OpenPlugin | Self::ImportManifest | Self::OpenSession => {
                 workbench::Command::Open(Source::Path(path))
             }
@@ -108,6 +111,7 @@ impl DialogPurpose {
             }
             Self::SaveSession { embed } => workbench::Command::SaveSession { path, embed },
             Self::ExportManifest => workbench::Command::ExportManifest(path),
-        }
+            Self::PickMockHost => return None,
+        })
     }
 }

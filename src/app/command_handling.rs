@@ -127,7 +127,15 @@ impl App {
             return;
         };
         match dialog.promise.try_take() {
-            Ok(Some(path)) => self.workbench.apply(dialog.purpose.answer(path)),
+            Ok(Some(path)) => {
+                if matches!(dialog.purpose, DialogPurpose::PickMockHost) {
+                    if let Some(draft) = &mut self.view.mock_editor {
+                        draft.file = path.display().to_string();
+                    }
+                } else if let Some(command) = dialog.purpose.answer(path) {
+                    self.workbench.apply(command);
+                }
+            }
             // Cancelled.
             Ok(None) => {}
             Err(promise) => {

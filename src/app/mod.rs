@@ -120,6 +120,8 @@ pub struct ViewState {
     pub comparison: Comparison,
     pub drafts: PanelDrafts,
     pub dialog: Option<Dialog>,
+    /// The host function being defined, while its editor is open.
+    pub mock_editor: Option<ui::MockDraft>,
 }
 
 /// The playground window.

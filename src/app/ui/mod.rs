@@ -7,12 +7,15 @@ mod consent;
 mod host_panel;
 mod input_panel;
 mod json_highlight;
+mod mock_editor;
 mod plugin_panel;
 mod results;
 mod sandbox_panel;
 pub(crate) mod widgets;
 
 use egui::{RichText, Ui};
+
+pub(crate) use mock_editor::MockDraft;
 
 use super::App;
 use super::action::Action;
@@ -59,6 +62,7 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     compare::export_window(app, ui.ctx());
     consent::trusted_files_window(app, ui.ctx());
     consent::consent_modal(app, ui.ctx());
+    mock_editor::window(app, ui.ctx());
     drop_overlay(ui);
 }
 

@@ -6,8 +6,9 @@ use egui::{Color32, RichText, Ui};
 
 use super::super::App;
 use super::super::action::Action;
+use super::MockDraft;
 use super::widgets::{bytes, long_value, section};
-use crate::runner::inspect::{ImportGroup, Linkage};
+use crate::runner::inspect::{Import, ImportGroup, ItemKind, Linkage};
 use crate::runner::{Inspection, Session};
 use crate::workbench::{self, PluginSlot};
 
@@ -22,7 +23,40 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
     }
     let inspection = session.inspection();
     section(ui, "Exports", true, |ui| exports(app, ui, inspection));
-    section(ui, "Imports", false, |ui| imports(ui, &session));
+    section(ui, "Imports", false, |ui| imports(app, ui, &session));
+}
+
+/// Whether the user can define `import` as a host function (a function outside the Extism
+/// kernel and WASI).
+fn definable(import: &Import) -> bool {
+    import.kind == ItemKind::Func
+        && matches!(import.group, ImportGroup::ExtismUser | ImportGroup::Other)
+}
+
+/// A button that opens the host function editor for `import` (`label`: Mock… or Edit…).
+fn mock_button(app: &mut App, ui: &mut Ui, import: &Import, label: &str) {
+    let Some(signature) = import.signature.clone() else {
+        return;
+    };
+    let hover = format!(
+        "Define what {}::{} {signature} does: a value, a template, the kv store, a failure, a Rhai script or a mock-host plugin",
+        import.module, import.name
+    );
+    if ui.small_button(label).on_hover_text(hover).clicked() {
+        let existing = app
+            .workbench
+            .state()
+            .host_functions
+            .iter()
+            .find(|d| d.module == import.module && d.name == import.name)
+            .cloned();
+        app.view.mock_editor = Some(MockDraft::new(
+            &import.module,
+            &import.name,
+            signature,
+            existing.as_ref(),
+        ));
+    }
 }
 
 fn plugin_info(app: &mut App, ui: &mut Ui) {
@@ -232,14 +266,14 @@ fn not_callable(ui: &mut Ui, export: &crate::runner::inspect::Export) {
     );
 }
 
-fn imports(ui: &mut Ui, session: &Session) {
+fn imports(app: &mut App, ui: &mut Ui, session: &Session) {
     let inspection = session.inspection();
     let linked = session.plugin().linked_module_names();
     let options = session.options();
     let linkage = Linkage {
         wasi: options.wasi,
         linked_modules: &linked,
-        host: session.host_functions(),
+        host: &session.host_functions(),
     };
     if inspection.imports.is_empty() {
         ui.weak("No imports");
@@ -263,10 +297,14 @@ fn imports(ui: &mut Ui, session: &Session) {
                         .as_ref()
                         .map_or_else(String::new, ToString::to_string);
                     let (mark, color) = if problem.is_some() {
-                        ("✗", ui.visuals().error_fg_color)
+                        ("✖", ui.visuals().error_fg_color)
                     } else {
-                        ("✓", Color32::from_rgb(80, 170, 90))
+                        ("✔", Color32::from_rgb(80, 170, 90))
                     };
+                    let user_defined = linkage
+                        .host
+                        .get(&import.module, &import.name)
+                        .is_some_and(|f| f.implementation.is_user_defined());
                     ui.horizontal(|ui| {
                         ui.colored_label(color, mark);
                         ui.add(
@@ -274,8 +312,25 @@ fn imports(ui: &mut Ui, session: &Session) {
                         )
                         .on_hover_text(match &problem {
                             Some(p) => format!("{sig}\nCannot be provided: {p}"),
+                            None if user_defined => format!("{sig}\nDefined by you"),
                             None => format!("{sig}\nProvided by this host"),
                         });
+                        if definable(import) {
+                            let label = if user_defined
+                                || problem.is_some()
+                                    && app
+                                        .workbench
+                                        .host_problem(&import.module, &import.name)
+                                        .is_some()
+                            {
+                                "Edit…"
+                            } else if problem.is_some() {
+                                "Mock…"
+                            } else {
+                                "Override…"
+                            };
+                            mock_button(app, ui, import, label);
+                        }
                     });
                 }
             });
@@ -298,8 +353,29 @@ fn explain_unsatisfied(
                     unsatisfied.len()
                 ),
             );
+            let inspection = app.workbench.session().map(|s| s.inspection().clone());
             for u in unsatisfied.iter().take(6) {
-                ui.add(egui::Label::new(RichText::new(u.to_string()).small()).wrap());
+                ui.horizontal_wrapped(|ui| {
+                    let import = inspection.as_ref().and_then(|i| {
+                        i.imports
+                            .iter()
+                            .find(|i| i.module == u.module && i.name == u.name)
+                            .cloned()
+                    });
+                    if let Some(import) = import.filter(definable) {
+                        mock_button(app, ui, &import, "Mock…");
+                    }
+                    let problem = app
+                        .workbench
+                        .host_problem(&u.module, &u.name)
+                        .map(|p| format!(" (your definition does not fit: {})", p.reason));
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!("{u}{}", problem.unwrap_or_default())).small(),
+                        )
+                        .wrap(),
+                    );
+                });
             }
             if unsatisfied.len() > 6 {
                 ui.weak(format!("… and {} more", unsatisfied.len() - 6));

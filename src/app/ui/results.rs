@@ -391,7 +391,7 @@ fn host_calls(app: &App, ui: &mut Ui) {
         .striped(true)
         .resizable(true)
         .column(Column::initial(80.0))
-        .column(Column::initial(90.0))
+        .column(Column::initial(170.0))
         .column(Column::initial(260.0).clip(true))
         .column(Column::initial(70.0))
         .column(Column::remainder().clip(true))
