@@ -3,6 +3,9 @@
 //! process (`CallRequest::loops`, as `--loop N` and the window's Bench do), so one request pays
 //! the process round trip once for all the calls it times.
 //!
+//! Also: one host call per plugin call through the user-defined `value`, `template` and `rhai`
+//! host functions against the same call to a native Rust host function in the bare SDK.
+//!
 //! Also: loading a plugin with a cold compile against a re-load from wasmtime's compile cache,
 //! for the bare SDK and for the runner (load time measured inside its worker).
 //!
@@ -12,7 +15,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use extism_playground::runner::{CallRequest, LoadedPlugin, SandboxOptions, Session, WorkerConfig};
+use extism_playground::runner::host::HostFnDef;
+use extism_playground::runner::{
+    CallRequest, HostRegistry, Inspection, LoadedPlugin, SandboxOptions, Session, WorkerConfig,
+};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_extism-playground");
 
@@ -136,5 +142,92 @@ fn load(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, calls, load);
+/// c-pdk's `count_vowels` (written by others, not by us) calls `hello_world` once per call with
+/// its JSON result and returns what the host answers.
+const HOSTFN_PLUGIN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/thirdparty/c-count-vowels-hostfn.wasm"
+);
+
+/// A runner session on the C plugin with `flag` defining `hello_world`.
+fn mocked(wasm: &[u8], flag: &str) -> Session {
+    let plugin =
+        LoadedPlugin::from_wasm_bytes("c-count-vowels-hostfn.wasm", wasm.to_vec()).expect("module");
+    let inspection = Inspection::of("c", wasm).expect("inspects");
+    let def = HostFnDef::parse_flag(flag, std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+        .expect("definition");
+    let (host, problems) = HostRegistry::with_definitions(&[def], &inspection.imports);
+    assert!(problems.is_empty(), "{problems:?}");
+    let options = SandboxOptions {
+        wasi: true,
+        ..SandboxOptions::default()
+    };
+    Session::inspected(
+        plugin,
+        inspection,
+        options,
+        host,
+        WorkerConfig::with_exe(WORKER),
+    )
+}
+
+fn host_calls(c: &mut Criterion) {
+    let wasm = std::fs::read(HOSTFN_PLUGIN).expect("fixture");
+    let input = b"Hello, world!".to_vec();
+    let echo = extism::Function::new(
+        "hello_world",
+        [extism::PTR],
+        [extism::PTR],
+        extism::UserData::new(()),
+        |plugin: &mut extism::CurrentPlugin,
+         inputs: &[extism::Val],
+         outputs: &mut [extism::Val],
+         _: extism::UserData<()>| {
+            let text: Vec<u8> = plugin.memory_get_val::<&[u8]>(&inputs[0])?.to_vec();
+            plugin.memory_set_val(&mut outputs[0], text)?;
+            Ok(())
+        },
+    );
+    let mut sdk = extism::Plugin::new(wasm.as_slice(), [echo], true).expect("sdk plugin");
+    let mut group = c.benchmark_group("one host call per plugin call");
+    group.bench_function("extism SDK, native Rust host function", |b| {
+        b.iter(|| {
+            let out: &[u8] = sdk.call("count_vowels", input.as_slice()).expect("call");
+            black_box(out.len());
+        });
+    });
+    let shared = std::sync::Arc::new(input.clone());
+    for (name, flag) in [
+        (
+            "playground runner, value",
+            r#"hello_world=value:{"count": 3}"#,
+        ),
+        ("playground runner, template", "hello_world=template:{0}"),
+        (
+            "playground runner, rhai",
+            "hello_world=rhai:tests/fixtures/echo.rhai",
+        ),
+    ] {
+        let runner = mocked(&wasm, flag);
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let request = CallRequest {
+                    function: "count_vowels".to_string(),
+                    input: std::sync::Arc::clone(&shared),
+                    loops: u32::try_from(iters).expect("iteration count fits"),
+                    ..CallRequest::default()
+                };
+                let started = Instant::now();
+                let report = runner.call_blocking(request);
+                let elapsed = started.elapsed();
+                assert!(report.is_ok(), "{:?}", report.error);
+                assert_eq!(report.output, br#"{"count": 3}"#);
+                elapsed
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, calls, host_calls, load);
 criterion_main!(benches);

@@ -185,12 +185,12 @@ fn corrupt_truncated_foreign_and_future_files_are_explained() {
         ),
         (
             "future.json",
-            text.replace("\"version\": 1", "\"version\": 42"),
+            text.replace("\"version\": 2", "\"version\": 42"),
             "version 42 bundle, newer than this extism-playground reads",
         ),
         (
             "zero.json",
-            text.replace("\"version\": 1", "\"version\": 0"),
+            text.replace("\"version\": 2", "\"version\": 0"),
             "\"version\" must be a whole number from 1",
         ),
         (
@@ -218,6 +218,7 @@ fn scenario(name: &str) -> Scenario {
         options: SandboxOptions::default(),
         keep_state: true,
         host: HostData::default(),
+        host_functions: Vec::new(),
         function: "greet".into(),
         input: b"x".to_vec(),
         input_mode: Some(InputMode::Raw),
@@ -282,7 +283,7 @@ fn the_format_round_trips() {
         config: [("a".to_string(), "b".to_string())].into(),
     };
     original.host = HostData {
-        kv: [("k".to_string(), "old".to_string())].into(),
+        kv: [("k".to_string(), "old".into())].into(),
         secrets: [("api_key".to_string(), "s3cret".to_string())].into(),
     };
     original.expected = Some(ExpectedOutcome::Output(vec![0xff, 0x00, 0x10]));
@@ -372,9 +373,10 @@ fn export_scenario() -> Scenario {
         },
         keep_state: true,
         host: HostData {
-            kv: [("greeting".to_string(), "hello".to_string())].into(),
+            kv: [("greeting".to_string(), "hello".into())].into(),
             secrets: std::collections::BTreeMap::default(),
         },
+        host_functions: Vec::new(),
         function: "kv_roundtrip".into(),
         input: br#"{"key": "greeting", "value": "hi \"there\""}"#.to_vec(),
         input_mode: Some(InputMode::Json),
@@ -390,6 +392,7 @@ fn exported(generate: fn(&bundle::export::Export<'_>) -> String) -> String {
         scenario: &scenario,
         inspection: &inspection,
         host: &HostRegistry::builtin(),
+        host_results: &std::collections::BTreeMap::new(),
     })
 }
 
@@ -444,8 +447,8 @@ fn rustfmt(code: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-fn exported_rust_runs_the_scenario() {
+/// Runs `examples/{name}.rs` with cargo and returns what it printed.
+fn run_example(name: &str) -> String {
     // A clean environment: the variables cargo sets for tests would make this nested cargo
     // rebuild (and invalidate) the outer build.
     let mut cargo = std::process::Command::new(env!("CARGO"));
@@ -460,7 +463,7 @@ fn exported_rust_runs_the_scenario() {
         }
     }
     let out = cargo
-        .args(["run", "--quiet", "--example", "exported_host"])
+        .args(["run", "--quiet", "--example", name])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo runs");
@@ -469,8 +472,13 @@ fn exported_rust_runs_the_scenario() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn exported_rust_runs_the_scenario() {
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        run_example("exported_host"),
         "{\"key\":\"greeting\",\"previous\":\"hello\",\"value\":\"hi \\\"there\\\"\"}\n"
     );
 }
@@ -497,6 +505,286 @@ fn exported_go_has_the_right_fields() {
     }
     // Balanced braces: a cheap check that the template closed what it opened.
     assert_eq!(go.matches('{').count(), go.matches('}').count());
+}
+
+use std::collections::BTreeMap;
+
+use extism_playground::runner::host::{Behaviour, Bytes, HostFnDef, MockSource};
+
+/// Definitions for tenant-app's three imports, as `--host-fn` writes them (files relative to
+/// the crate).
+fn tenant_defs(flags: &[&str]) -> Vec<HostFnDef> {
+    flags
+        .iter()
+        .map(|f| HostFnDef::parse_flag(f, Path::new(env!("CARGO_MANIFEST_DIR"))).expect(f))
+        .collect()
+}
+
+/// The script the committed example's `get_user` ran in the playground.
+const GET_USER_RHAI: &str =
+    r#"fn get_user(id) { `{"id":"${id.as_string()}","name":"Ada","plan":"pro"}` }"#;
+
+/// What that script returned for `u-42` in the last run.
+const ADA: &str = r#"{"id":"u-42","name":"Ada","plan":"pro"}"#;
+
+/// Host code for tenant-app quoting a price with user-defined host functions `defs`, and
+/// `results` as what they returned in the last run.
+fn exported_mock_host(
+    generate: fn(&bundle::export::Export<'_>) -> String,
+    defs: Vec<HostFnDef>,
+    results: &[(&str, &str)],
+) -> String {
+    let (plugin, _) = LoadedPlugin::from_path(Path::new("assets/samples/tenant-app.wasm")).unwrap();
+    let inspection = Inspection::of("tenant-app.wasm", &plugin.main().bytes).unwrap();
+    let (host, problems) = HostRegistry::with_definitions(&defs, &inspection.imports);
+    assert!(problems.is_empty(), "{problems:?}");
+    let scenario = Scenario {
+        plugin,
+        options: SandboxOptions::default(),
+        keep_state: true,
+        host: HostData::default(),
+        host_functions: defs,
+        function: "quote".into(),
+        input: br#"{"sku":"pro-seat","quantity":3}"#.to_vec(),
+        input_mode: Some(InputMode::Json),
+        expected: None,
+    };
+    let host_results: BTreeMap<String, Bytes> = results
+        .iter()
+        .map(|(name, value)| ((*name).to_string(), Bytes::from(*value)))
+        .collect();
+    generate(&bundle::export::Export {
+        scenario: &scenario,
+        inspection: &inspection,
+        host: &host,
+        host_results: &host_results,
+    })
+}
+
+/// The committed example's definitions: a Rhai `get_user` (whose last result is known), the
+/// mock-host plugin's `audit`, and a fixed number for `price_cents`.
+fn mock_host_defs() -> Vec<HostFnDef> {
+    let mut defs = tenant_defs(&["acme:billing::price_cents(bytes,num)->num=value:1200"]);
+    defs.push(HostFnDef::new(
+        "acme:tenant",
+        "get_user",
+        Behaviour::Rhai {
+            script: GET_USER_RHAI.into(),
+            file: None,
+        },
+    ));
+    let mock = MockSource::read(Path::new("assets/samples/mock-host.wasm")).unwrap();
+    defs.push(HostFnDef::new(
+        "acme:tenant",
+        "audit",
+        Behaviour::Wasm(mock),
+    ));
+    defs
+}
+
+#[test]
+fn exported_mock_host_rust_compiles_as_the_committed_example() {
+    // As for examples/exported_host.rs: the committed example compiling proves the generated
+    // user host functions do.
+    let generated = exported_mock_host(
+        bundle::export::rust,
+        mock_host_defs(),
+        &[("acme:tenant::get_user", ADA)],
+    );
+    let formatted = rustfmt(&generated);
+    if std::env::var_os("UPDATE_EXAMPLES").is_some() {
+        std::fs::write("examples/exported_mock_host.rs", &formatted).unwrap();
+    }
+    let committed = std::fs::read_to_string("examples/exported_mock_host.rs").unwrap();
+    assert_eq!(
+        formatted, committed,
+        "regenerate with UPDATE_EXAMPLES=1 cargo test --test bundle"
+    );
+    for needle in [
+        // Each function under its own module, with the import's signature; the number
+        // argument and result are plain i32/i64 values, not offsets.
+        ".with_function_in_namespace(\"acme:tenant\", \"get_user\", [PTR], [PTR], UserData::new(()), get_user)",
+        ".with_function_in_namespace(\"acme:tenant\", \"audit\", [PTR], [], UserData::new(()), audit)",
+        ".with_function_in_namespace(\"acme:billing\", \"price_cents\", [PTR, extism::ValType::I32], [extism::ValType::I64], UserData::new(()), price_cents)",
+        // value: the number itself.
+        "    outputs[0] = Val::I64(1_200);\n",
+        // rhai: the last run's result, and a comment that says so.
+        "// In the playground a Rhai script answers this call; the script does not come along.\n",
+        "// This returns what it returned in the last run: ",
+        &format!("plugin.memory_set_val(&mut outputs[0], {ADA:?})?;"),
+        // wasm: audit returns nothing.
+        "// In the playground `audit` of the mock-host plugin mock-host.wasm answers this call; the plugin does not come along.\n",
+        "// The import returns nothing, so this does nothing.\n",
+        "use extism::{CurrentPlugin, Manifest, PTR, PluginBuilder, UserData, Val, Wasm};",
+    ] {
+        assert!(
+            generated.contains(needle),
+            "missing {needle:?} in:\n{generated}"
+        );
+    }
+    assert!(!generated.contains("host_fn!"), "no built-in is imported");
+}
+
+#[test]
+fn exported_mock_host_runs_the_scenario() {
+    // The value's 1200 comes back as the total; the wasm mock's audit does nothing.
+    assert_eq!(
+        run_example("exported_mock_host"),
+        "{\"sku\":\"pro-seat\",\"quantity\":3,\"total_cents\":1200}\n"
+    );
+}
+
+#[test]
+fn exported_user_host_functions_mirror_the_playground() {
+    // Go for the committed example's definitions.
+    let go = exported_mock_host(
+        bundle::export::go,
+        mock_host_defs(),
+        &[("acme:tenant::get_user", ADA)],
+    );
+    for needle in [
+        "\thostFunctions[0].SetNamespace(\"acme:billing\")\n",
+        "\thostFunctions[1].SetNamespace(\"acme:tenant\")\n",
+        "\thostFunctions[2].SetNamespace(\"acme:tenant\")\n",
+        "[]extism.ValueType{extism.ValueTypePTR, extism.ValueTypeI32},\n\t\t\t[]extism.ValueType{extism.ValueTypeI64},",
+        "\t\t\t\tstack[0] = extism.EncodeI64(1200)\n",
+        "\t\t// acme:tenant::get_user(bytes) -> bytes\n\t\t// In the playground a Rhai script answers this call;",
+        "// This returns what it returned in the last run: ",
+        &format!(
+            "offset, err := p.WriteString({})",
+            serde_json::to_string(ADA).unwrap()
+        ),
+        "// The import returns nothing, so this does nothing.",
+    ] {
+        assert!(go.contains(needle), "missing {needle:?} in:\n{go}");
+    }
+    assert_eq!(go.matches('{').count(), go.matches('}').count());
+
+    // Without a recorded result, empty bytes and a request to fill it in.
+    for code in [
+        exported_mock_host(bundle::export::rust, mock_host_defs(), &[]),
+        exported_mock_host(bundle::export::go, mock_host_defs(), &[]),
+    ] {
+        assert!(
+            code.contains(
+                "// No run recorded a result, so this returns empty bytes: fill in what it should return."
+            ),
+            "{code}"
+        );
+        assert!(code.contains("// TODO: no run recorded a result"), "{code}");
+    }
+
+    // template, fail and kv-set, exactly as the playground runs them.
+    let defs = || {
+        tenant_defs(&[
+            r#"acme:tenant::get_user=template:{"id":"{0}","name":"Ada","tag":"{x}"}"#,
+            "acme:tenant::audit=fail:the audit log is down",
+            "acme:billing::price_cents(bytes,num)->num=kv-set",
+        ])
+    };
+    let rust = exported_mock_host(bundle::export::rust, defs(), &[]);
+    for needle in [
+        // {x} is no argument, so it stays literal, as does every JSON brace.
+        "let arg0 = String::from_utf8_lossy(plugin.memory_get_val::<&[u8]>(&inputs[0])?).into_owned();",
+        r#"let result = format!("{{\"id\":\"{arg0}\",\"name\":\"Ada\",\"tag\":\"{{x}}\"}}");"#,
+        "plugin.memory_set_val(&mut outputs[0], result)?;",
+        r#"Err(extism::Error::msg("host function acme:tenant::audit failed: the audit log is down"))"#,
+        // kv-set: the key as text, the number in decimal, and 0 as the result.
+        "let value = inputs[1].unwrap_i32().to_string().into_bytes();",
+        "kv: UserData<BTreeMap<String, Vec<u8>>>",
+        "outputs[0] = Val::I64(0);",
+        "let kv = UserData::new(BTreeMap::from([",
+        "kv.clone(), price_cents)",
+    ] {
+        assert!(rust.contains(needle), "missing {needle:?} in:\n{rust}");
+    }
+    let go = exported_mock_host(bundle::export::go, defs(), &[]);
+    for needle in [
+        "\t\t\t\targ0, err := p.ReadString(stack[0])\n",
+        r#"result := "{\"id\":\"" + arg0 + "\",\"name\":\"Ada\",\"tag\":\"{x}\"}""#,
+        r#"panic("host function acme:tenant::audit failed: the audit log is down")"#,
+        "value := strconv.FormatInt(int64(extism.DecodeI32(stack[1])), 10)",
+        "kv[key] = value",
+        "\tkv := map[string]string{\n\t}\n",
+        "\t\"strconv\"\n",
+    ] {
+        assert!(go.contains(needle), "missing {needle:?} in:\n{go}");
+    }
+    assert!(!go.contains("\"strings\""), "unused imports fail Go builds");
+    assert_eq!(go.matches('{').count(), go.matches('}').count());
+
+    // A template's text read as a number result, and a rhai number from the last run.
+    let rust = exported_mock_host(
+        bundle::export::rust,
+        tenant_defs(&[
+            "acme:billing::price_cents(bytes,num)->num=template:{1}00",
+            "acme:tenant::get_user=wasm:assets/samples/mock-host.wasm",
+        ]),
+        &[],
+    );
+    for needle in [
+        "let arg1 = inputs[1].unwrap_i32().to_string();",
+        r#"let result = format!("{arg1}00");"#,
+        r#"outputs[0] = Val::I64(parse_number("acme:billing::price_cents", &result)?);"#,
+        "fn parse_number<T: std::str::FromStr>(",
+        "// In the playground `get_user` of the mock-host plugin mock-host.wasm answers this call;",
+    ] {
+        assert!(rust.contains(needle), "missing {needle:?} in:\n{rust}");
+    }
+    let go = exported_mock_host(
+        bundle::export::go,
+        tenant_defs(&["acme:billing::price_cents(bytes,num)->num=template:{1}00"]),
+        &[],
+    );
+    assert!(
+        go.contains("n, err := strconv.ParseInt(text, 10, 64)")
+            && go.contains("stack[0] = extism.EncodeI64(n)"),
+        "{go}"
+    );
+}
+
+#[test]
+fn exported_user_kv_functions_share_the_built_in_store() {
+    // host-demo imports the built-ins; replacing kv_get with a user kv-get keeps one store,
+    // holding bytes, for both.
+    let mut scenario = export_scenario();
+    scenario
+        .host
+        .kv
+        .insert("blob".into(), Bytes(vec![0xff, 0x00]));
+    let inspection = Inspection::of("host-demo.wasm", &scenario.plugin.main().bytes).unwrap();
+    let defs = vec![HostFnDef::new(
+        "extism:host/user",
+        "kv_get",
+        Behaviour::KvGet,
+    )];
+    let (host, problems) = HostRegistry::with_definitions(&defs, &inspection.imports);
+    assert!(problems.is_empty(), "{problems:?}");
+    let export = bundle::export::Export {
+        scenario: &scenario,
+        inspection: &inspection,
+        host: &host,
+        host_results: &BTreeMap::new(),
+    };
+    let rust = bundle::export::rust(&export);
+    for needle in [
+        "host_fn!(kv_set(kv: BTreeMap<String, Vec<u8>>; key: String, value: Vec<u8>)",
+        "fn kv_get(plugin: &mut CurrentPlugin, inputs: &[Val], outputs: &mut [Val], kv: UserData<BTreeMap<String, Vec<u8>>>)",
+        "(\"blob\".to_string(), vec![0xff_u8, 0x00]),",
+        "(\"greeting\".to_string(), \"hello\".as_bytes().to_vec()),",
+        ".with_function(\"kv_get\", [PTR], [PTR], kv.clone(), kv_get)",
+        ".with_function(\"kv_set\", [PTR, PTR], [], kv.clone(), kv_set)",
+    ] {
+        assert!(rust.contains(needle), "missing {needle:?} in:\n{rust}");
+    }
+    let go = bundle::export::go(&export);
+    for needle in [
+        "\t\t\"blob\": string([]byte{0xff, 0x00}),\n",
+        "\t\t\t\tkey, err := p.ReadString(stack[0])\n",
+        "\t\t\t\toffset, err := p.WriteString(kv[key])\n",
+    ] {
+        assert!(go.contains(needle), "missing {needle:?} in:\n{go}");
+    }
 }
 
 mod fuzz {

@@ -540,7 +540,7 @@ fn session_round_trip_through_a_bundle_with_expected_output() {
     type_input(&mut h, "unknown_secret");
     run_and_wait(&mut h);
     h.get_by_label("✖ differs from the expected outcome");
-    h.get_by_label_contains("expected an output, got a trap error");
+    h.get_by_label_contains("expected an output, got a host_function error");
 
     // The same file replays headless, given the secret it left out.
     let out = common::run_bin(&["replay", path.to_str().unwrap()], b"");
@@ -1034,4 +1034,286 @@ fn allow_and_remember_lists_the_file_under_trusted_files_until_revoked() {
         .apply(workbench::Command::Open(workbench::Source::Path(bundle)));
     h.run();
     assert!(h.state().workbench().asking().is_some(), "asked again");
+}
+
+/// The first button labelled `label` (several imports each have one).
+fn click_first(h: &mut Harness<'_, App>, label: &str) {
+    h.get_all_by_role_and_label(Role::Button, label)
+        .next()
+        .unwrap_or_else(|| panic!("no {label} button; widgets:\n{}", widget_tree(h)))
+        .click();
+    h.run();
+}
+
+#[test]
+fn mock_an_import_from_its_editor_and_the_run_blocker_goes() {
+    let path = common::sample("tenant-app");
+    let mut h = harness_opening(Some(path));
+    h.run();
+    h.get_by_label_contains("3 import(s) unsatisfied");
+    // acme:tenant::audit comes first: it has no result, so a value is accepted and ignored.
+    click_first(&mut h, "Mock…");
+    h.get_by_label_contains("acme:tenant::audit (i64)");
+    h.get_by_label_contains("✔ fits the import");
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    h.run();
+    h.get_by_label_contains("2 import(s) unsatisfied");
+    // get_user: a template echoing the id into a user.
+    click_first(&mut h, "Mock…");
+    h.get_by_label_contains("acme:tenant::get_user (i64) -> i64");
+    h.get_by_label("Behaviour").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "template").click();
+    h.run();
+    h.get_by_role_and_label(Role::MultilineTextInput, "Template")
+        .type_text(r#"{"id": "{0}", "name": "Mo", "plan": "gold"}"#);
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    h.run();
+    // price_cents: a Rhai script with a number argument and result; a typo is caught with
+    // its line before anything is linked, and the fixed script saves.
+    click_first(&mut h, "Mock…");
+    h.get_by_label_contains("acme:billing::price_cents (i64, i32) -> i64");
+    h.get_by_label("Behaviour").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "rhai").click();
+    h.run();
+    // The i64 result is a number here, not bytes.
+    h.get_by_role_and_label(Role::ComboBox, "result").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "num").click();
+    h.run();
+    let script = Role::MultilineTextInput;
+    h.get_by_role_and_label(script, "Rhai script").click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run();
+    h.get_by_role_and_label(script, "Rhai script")
+        .type_text("fn price_cents(sku, n) {\n  let x = ;\n}");
+    h.run();
+    h.get_by_label_contains("line 2, column");
+    assert!(
+        h.get_by_role_and_label(Role::Button, "Save")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run();
+    h.get_by_role_and_label(script, "Rhai script")
+        .type_text("fn price_cents(sku, n) { n * 700 }");
+    h.run();
+    h.get_by_label_contains("✔ fits the import");
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    h.run();
+    assert!(h.query_by_label_contains("unsatisfied").is_none());
+    assert_eq!(h.state().workbench().state().host_functions.len(), 3);
+
+    h.get_by_label("quote").click();
+    h.run();
+    type_input(&mut h, r#"{"sku": "pro-seat", "quantity": 2}"#);
+    run_and_wait(&mut h);
+    assert_eq!(
+        output(&h),
+        r#"{"sku":"pro-seat","quantity":2,"total_cents":1400}"#
+    );
+    // Host calls lists the mocked calls with their arguments and results.
+    h.get_by_role_and_label(Role::Button, "Host calls (2)")
+        .click();
+    h.run();
+    h.get_by_label_contains("acme:billing::price_cents");
+    h.get_by_label("1400");
+}
+
+#[test]
+fn the_tenant_sample_opens_working_and_its_definitions_can_be_edited_and_removed() {
+    let mut h = harness();
+    h.run();
+    open_sample(&mut h, "tenant-app");
+    assert!(h.query_by_label_contains("unsatisfied").is_none());
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), "Hello, Ada! You are on the pro plan.");
+    // The audit script's log line shows, from the host.
+    h.get_by_role_and_label(Role::Button, "Logs (1)").click();
+    h.run();
+    h.get_by_label_contains("audit #1: greeted u-42");
+    // The host panel lists the definitions; removing one brings the blocker back.
+    h.get_by_label("Host functions").click();
+    h.run();
+    h.get_by_label_contains("acme:tenant::get_user · wasm");
+    // The host panel sits low in the side panel: bring the button into view first.
+    h.get_all_by_role_and_label(Role::Button, "Remove")
+        .next()
+        .expect("a Remove button")
+        .scroll_to_me();
+    h.run();
+    click_first(&mut h, "Remove");
+    h.get_by_label_contains("1 import(s) unsatisfied");
+    assert!(
+        h.state()
+            .workbench()
+            .state()
+            .host_functions
+            .iter()
+            .all(|d| d.name != "get_user")
+    );
+}
+
+/// Opens the host function editor of `acme:IMPORT` (from its Mock… or Edit… button) and picks
+/// `behaviour`.
+fn edit_import(h: &mut Harness<'_, App>, import: &str, behaviour: &str) {
+    let name = import.rsplit("::").next().unwrap();
+    let title = format!("Host function {name}");
+    if h.query_by_label("Imports").is_some()
+        && h.query_all_by_role_and_label(Role::Button, "Edit…")
+            .next()
+            .is_none()
+    {
+        h.get_by_label("Imports").click();
+        h.run();
+    }
+    let mut found = false;
+    'buttons: for button in ["Mock…", "Edit…"] {
+        let count = h.query_all_by_role_and_label(Role::Button, button).count();
+        for i in 0..count {
+            h.query_all_by_role_and_label(Role::Button, button)
+                .nth(i)
+                .unwrap()
+                .click();
+            h.run();
+            if h.query_by_label(&title).is_some() {
+                found = true;
+                break 'buttons;
+            }
+            if h.query_by_role_and_label(Role::Button, "Cancel").is_some() {
+                h.get_by_role_and_label(Role::Button, "Cancel").click();
+                h.run();
+            }
+        }
+    }
+    assert!(found, "no editor for {import}:\n{}", widget_tree(h));
+    h.get_by_label("Behaviour").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, behaviour).click();
+    h.run();
+}
+
+/// Asserts the last run failed with a message containing `text`, and the results show it.
+#[track_caller]
+fn assert_error_shown(h: &Harness<'_, App>, text: &str) {
+    let message = h
+        .state()
+        .last_report()
+        .and_then(|r| r.error.as_ref())
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    assert!(message.contains(text), "{text:?} not in {message:?}");
+    h.get_by_label_contains("✖ ");
+}
+
+/// Replaces the text of the editor field named `label` (one line or several).
+fn replace_text(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    let role = if h.query_by_role_and_label(Role::TextInput, label).is_some() {
+        Role::TextInput
+    } else {
+        Role::MultilineTextInput
+    };
+    h.get_by_role_and_label(role, label).click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run();
+    if text.is_empty() {
+        h.key_press(Key::Backspace);
+    } else {
+        h.get_by_role_and_label(role, label).type_text(text);
+    }
+    h.run();
+}
+
+fn save_editor(h: &mut Harness<'_, App>) {
+    h.get_by_label_contains("✔ fits the import");
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    h.run();
+}
+
+#[test]
+fn each_behaviour_from_the_editor_fails_and_stops_as_it_should() {
+    let mut h = harness_opening(Some(common::sample("tenant-app")));
+    h.run();
+    type_input(&mut h, r#"{"user_id": "u-42"}"#);
+    // kv-set cannot stand for audit(message): one argument, no value. Save stays off.
+    edit_import(&mut h, "tenant::audit", "kv-set");
+    h.get_by_label_contains("kv-set needs the key and the value");
+    assert!(
+        h.get_by_role_and_label(Role::Button, "Save")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.get_by_label("Behaviour").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "fail").click();
+    h.run();
+    replace_text(&mut h, "Message", "audit service down");
+    save_editor(&mut h);
+    // price_cents: a fixed number.
+    edit_import(&mut h, "billing::price_cents", "value");
+    replace_text(&mut h, "Value", "5");
+    save_editor(&mut h);
+    // get_user: the mock-host plugin, its trapping export.
+    edit_import(&mut h, "tenant::get_user", "wasm");
+    let mock = common::sample("mock-host");
+    replace_text(&mut h, "Mock-host plugin", mock.to_str().unwrap());
+    replace_text(&mut h, "Export", "trap");
+    save_editor(&mut h);
+    assert!(h.query_by_label_contains("unsatisfied").is_none());
+
+    run_and_wait(&mut h);
+    let error = h.state().last_report().unwrap().error.clone().unwrap();
+    assert_eq!(error.kind, ErrorKind::HostFunction);
+    assert_error_shown(&h, "mock-host plugin mock-host.wasm failed in trap");
+
+    // The mock's own get_user answers; then audit fails, naming itself.
+    edit_import(&mut h, "tenant::get_user", "wasm");
+    replace_text(&mut h, "Export", "");
+    save_editor(&mut h);
+    run_and_wait(&mut h);
+    assert_error_shown(
+        &h,
+        "host function acme:tenant::audit failed: audit service down",
+    );
+
+    // kv-get: the kv store has no "u-42", so get_user answers nothing, and the plugin says so.
+    edit_import(&mut h, "tenant::get_user", "kv-get");
+    save_editor(&mut h);
+    run_and_wait(&mut h);
+    assert_error_shown(&h, "get_user returned nothing");
+
+    // A Rhai runtime error says where.
+    edit_import(&mut h, "tenant::get_user", "rhai");
+    replace_text(
+        &mut h,
+        "Rhai script",
+        "fn get_user(id) {\n  id.no_such_method()\n}",
+    );
+    save_editor(&mut h);
+    run_and_wait(&mut h);
+    assert_error_shown(&h, "its Rhai script failed at line 2");
+
+    // A looping script: Stop ends it, and the next run works.
+    edit_import(&mut h, "tenant::get_user", "rhai");
+    replace_text(&mut h, "Rhai script", "fn get_user(id) { loop { } }");
+    save_editor(&mut h);
+    h.get_by_role_and_label(Role::Button, RUN).click();
+    h.run_steps(2);
+    step_until(&mut h, "the script to spin", calling);
+    std::thread::sleep(Duration::from_millis(100));
+    h.step();
+    h.get_by_role_and_label(Role::Button, "⏹ Stop").click();
+    h.run_steps(3);
+    step_until(&mut h, "the stop", |app| !app.is_running());
+    assert_eq!(
+        h.state().last_report().unwrap().error_kind(),
+        Some(ErrorKind::Cancelled),
+        "{:?}",
+        h.state().last_report().unwrap().error
+    );
 }

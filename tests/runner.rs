@@ -120,7 +120,7 @@ fn pdk_and_host_logs_are_attributed_to_the_call() {
 fn kv_store_is_served_and_updated() {
     let s = session("host-demo", defaults());
     let host = HostData {
-        kv: [("greeting".to_string(), "hello".to_string())].into(),
+        kv: [("greeting".to_string(), "hello".into())].into(),
         ..HostData::default()
     };
     let r = s.call_blocking(CallRequest {
@@ -134,7 +134,10 @@ fn kv_store_is_served_and_updated() {
         output(&r),
         r#"{"key":"greeting","previous":"hello","value":"hi"}"#
     );
-    assert_eq!(r.kv_after.unwrap()["greeting"], "hi");
+    assert_eq!(
+        r.kv_after.unwrap()["greeting"],
+        extism_playground::runner::host::Bytes::from("hi")
+    );
     let names: Vec<_> = r.host_calls.iter().map(|c| c.function.as_str()).collect();
     assert_eq!(names, ["kv_get", "kv_set", "kv_get"]);
 }
