@@ -232,11 +232,10 @@ impl Sample {
                         "acme:tenant",
                         "get_user",
                         Behaviour::Wasm(MockSource {
-                            file: Some(PathBuf::from("mock-host.wasm")),
+                            file_name: Some("mock-host.wasm".to_string()),
                             sha256: crate::runner::source::sha256_hex(mock),
-                            embedded: None,
-                            export: None,
                             loaded: Some(std::sync::Arc::new(mock.to_vec())),
+                            ..MockSource::default()
                         }),
                     ),
                     HostFnDef::new("acme:tenant", "audit", rhai()),

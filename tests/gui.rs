@@ -1140,6 +1140,18 @@ fn the_tenant_sample_opens_working_and_its_definitions_can_be_edited_and_removed
     h.get_by_label("Host functions").click();
     h.run();
     h.get_by_label_contains("acme:tenant::get_user · wasm");
+    // The sample's mock is embedded: its editor opens with it, checked, ready to save.
+    h.query_all_by_role_and_label(Role::Button, "Edit…")
+        .next()
+        .expect("an Edit… button")
+        .scroll_to_me();
+    h.run();
+    click_first(&mut h, "Edit…");
+    h.get_by_label("Host function get_user");
+    h.get_by_label_contains("✔ fits the import");
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    h.run();
+    assert!(h.query_by_label_contains("unsatisfied").is_none());
     // The host panel sits low in the side panel: bring the button into view first.
     h.get_all_by_role_and_label(Role::Button, "Remove")
         .next()

@@ -796,7 +796,7 @@ proptest! {
         let text = format!(r#"[{{"name": "{name}", "behaviour": "{behaviour}"{extra}}}]"#);
         if let Ok(defs) = define::parse_definitions(&text) {
             for mut def in defs {
-                let _ = def.load(Path::new("/nonexistent"));
+                let _ = def.load(define::LoadFrom::own(Path::new("/nonexistent")));
             }
         }
     }
@@ -858,4 +858,161 @@ fn a_bundle_naming_a_mock_host_plugin_outside_its_folder_asks_first() {
         common::stdout(&out),
         "Hello, Linus! You are on the free plan."
     );
+}
+
+#[test]
+fn the_window_state_with_every_behaviour_reads_back_from_ron() {
+    // eframe keeps the window's state as RON: a definition RON cannot read back would reset
+    // everything the window remembers.
+    let mut state = extism_playground::app::state::AppState::default();
+    let mut marked = flag("acme:billing::price_cents(bytes,num)->num=value:5");
+    marked.enabled = false;
+    let mut mock = MockSource::read(&asset("mock-host.wasm")).unwrap();
+    mock.export = Some("trap".into());
+    state.workbench.host_functions = vec![
+        flag("a=value:text"),
+        flag("b=bytes:/wAH"),
+        flag("c=template:{0} and {1}"),
+        flag("d=kv-get"),
+        flag("e=kv-set"),
+        flag("f=fail:no"),
+        flag(RHAI_PRICE),
+        HostFnDef::new("acme:tenant", "get_user", Behaviour::Wasm(mock)),
+        marked,
+    ];
+    state
+        .workbench
+        .host
+        .kv
+        .insert("bin".into(), Bytes(vec![0, 255]));
+    let text = ron::ser::to_string(&state).unwrap();
+    let back: extism_playground::app::state::AppState =
+        ron::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(
+        back.workbench.host_functions,
+        state.workbench.host_functions
+    );
+    assert_eq!(back.workbench.host.kv, state.workbench.host.kv);
+}
+
+/// A version 2 bundle of tenant-app with these definitions.
+fn tenant_bundle(dir: &Path, defs: &serde_json::Value) -> PathBuf {
+    let bundle = serde_json::json!({
+        "format": "extism-playground-bundle",
+        "version": 2,
+        "manifest": {"wasm": [{"data": base64_of(&std::fs::read(asset("tenant-app.wasm")).unwrap())}]},
+        "host_functions": defs,
+        "function": "greet_user",
+        "input": {"text": "{\"user_id\": \"u-1\"}"}
+    });
+    let path = dir.join("tenant.bundle.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&bundle).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn a_bundle_cannot_read_a_script_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "fn get_user(id) { \"private\" }").unwrap();
+    let path = tenant_bundle(
+        dir.path(),
+        &serde_json::json!([
+            {"module": "acme:tenant", "name": "get_user", "behaviour": "rhai", "file": secret},
+        ]),
+    );
+    let out = common::run_bin(&["call", path.to_str().unwrap(), "greet_user"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::stderr(&out).contains("carries no script"),
+        "{}",
+        common::stderr(&out)
+    );
+}
+
+#[test]
+fn an_embedded_mock_never_reads_the_file_it_also_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = std::fs::read(asset("mock-host.wasm")).unwrap();
+    let path = tenant_bundle(
+        dir.path(),
+        &serde_json::json!([
+            {"module": "acme:tenant", "name": "get_user", "behaviour": "wasm",
+             "file": "/dev/zero", "embedded": base64_of(&mock)},
+        ]),
+    );
+    let scenario = bundle::load(&path).unwrap();
+    let Behaviour::Wasm(loaded) = &scenario.host_functions[0].behaviour else {
+        panic!("a wasm definition");
+    };
+    assert!(loaded.file.is_none(), "{loaded:?}");
+    assert_eq!(loaded.label(), "zero");
+    assert_eq!(loaded.loaded.as_deref(), Some(&mock));
+}
+
+#[test]
+fn a_missing_mock_shows_as_its_imports_problem_and_the_rest_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tenant_bundle(
+        dir.path(),
+        &serde_json::json!([
+            {"module": "acme:tenant", "name": "get_user", "behaviour": "wasm",
+             "file": "gone.wasm", "sha256": "00"},
+            {"module": "acme:tenant", "name": "audit", "behaviour": "value", "value": ""}
+        ]),
+    );
+    let scenario = bundle::load(&path).unwrap();
+    let inspection = Inspection::of("t", &scenario.plugin.main().bytes).unwrap();
+    let (_, problems) =
+        HostRegistry::with_definitions(&scenario.host_functions, &inspection.imports);
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].reason.contains("gone.wasm"), "{}", problems[0]);
+}
+
+#[test]
+fn a_session_embeds_mocks_that_have_no_file_and_the_users_definitions_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(common::sample("hello"))));
+    wb.apply(Command::DefineHostFn(Box::new(flag("mine=value:kept"))));
+    wb.apply(Command::Open(Source::sample("tenant-app").unwrap()));
+    assert_eq!(
+        wb.state().host_functions.len(),
+        4,
+        "sample mocks join the user's own"
+    );
+    wb.apply(Command::RemoveHostFn {
+        module: "extism:host/user".into(),
+        name: "mine".into(),
+    });
+    // A session (plugin by path) embeds the sample's mock: it has no file to name.
+    let session = dir.path().join("tenant.session.json");
+    wb.apply(Command::SaveSession {
+        path: session.clone(),
+        embed: false,
+    });
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&session).unwrap()).unwrap();
+    let mock = saved["host_functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["behaviour"] == "wasm")
+        .unwrap();
+    assert!(mock["embedded"].is_string(), "{mock}");
+    assert_eq!(mock["file_name"], "mock-host.wasm");
+    // Opening the session puts the user's definitions aside; opening a plugin brings them
+    // back.
+    wb.apply(Command::DefineHostFn(Box::new(flag("mine=value:again"))));
+    wb.apply(Command::Open(Source::Path(session)));
+    assert!(
+        matches!(wb.plugin(), PluginSlot::Ready(_)),
+        "{:?}",
+        wb.status()
+    );
+    assert_eq!(wb.state().host_functions.len(), 3);
+    assert!(wb.session().unwrap().unsatisfied_imports().is_empty());
+    common::assert_ok(&run(&mut wb));
+    wb.apply(Command::Open(Source::Path(common::sample("hello"))));
+    assert!(wb.state().host_functions.iter().any(|d| d.name == "mine"));
 }

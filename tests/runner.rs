@@ -175,8 +175,8 @@ fn secrets_are_served_and_missing_ones_explained() {
         ..CallRequest::default()
     });
     let error = r.error.expect("an empty secret fails");
-    // A host function's error reaches the plugin as a trap in the host call.
-    assert_eq!(error.kind, ErrorKind::Trap, "{}", error.message);
+    // A host function's error fails the call with the host function's own kind and reason.
+    assert_eq!(error.kind, ErrorKind::HostFunction, "{}", error.message);
     assert!(
         error.message.contains(r#"secret "api_key" is not set"#),
         "{}",
@@ -185,7 +185,7 @@ fn secrets_are_served_and_missing_ones_explained() {
 
     let r = call(&s, "secret_length", "nope");
     let error = r.error.expect("missing secret fails");
-    assert_eq!(error.kind, ErrorKind::Trap, "{}", error.message);
+    assert_eq!(error.kind, ErrorKind::HostFunction, "{}", error.message);
     assert!(
         error.message.contains(r#"secret "nope" is not set"#),
         "{}",

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::runner::host::define::LoadFrom;
 use crate::runner::host::{Behaviour, HostFnDef};
 use crate::runner::{
     AllowedPath, CallReport, ErrorKind, HostData, LoadError, LoadedPlugin, SandboxOptions,
@@ -269,10 +270,16 @@ impl Bundle {
                 .cloned()
                 .map(|mut def| {
                     if let Behaviour::Wasm(mock) = &mut def.behaviour {
-                        mock.embedded = embed
+                        // A session names a mock by its file; one with no file (a sample's,
+                        // or one a bundle embedded) is embedded there too.
+                        let has_file = mock.file.as_deref().is_some_and(Path::is_file);
+                        mock.embedded = (embed || !has_file)
                             .then(|| mock.loaded.as_ref().map(|b| b.as_ref().clone()))
                             .flatten();
                         if mock.embedded.is_some() {
+                            if mock.file_name.is_none() {
+                                mock.file_name = Some(mock.label());
+                            }
                             mock.file = None;
                         } else if let Some(file) = &mut mock.file
                             && let Ok(absolute) = std::path::absolute(&*file)
@@ -410,9 +417,21 @@ impl Bundle {
             }
         };
         let mut host_functions = self.host_functions.clone();
-        let base = base_dir.unwrap_or(Path::new("."));
+        let cache = crate::trust::store::mock_host_cache();
+        let from = LoadFrom {
+            base: base_dir.unwrap_or(Path::new(".")),
+            script_files: false,
+            cache: cache.as_deref(),
+        };
         for def in &mut host_functions {
-            def.load(base).map_err(|e| invalid(e.to_string()))?;
+            match def.load(from) {
+                Ok(()) => {}
+                // A mock-host plugin that cannot be found keeps its reason: its import shows
+                // as not defined, saying why, and the rest of the file opens.
+                Err(_) if matches!(&def.behaviour, Behaviour::Wasm(m) if m.load_error.is_some()) => {
+                }
+                Err(e) => return Err(invalid(e.to_string())),
+            }
         }
         Ok(Scenario {
             plugin,

@@ -345,13 +345,21 @@ impl Executor {
         Some(f(&mut ctx))
     }
 
-    fn set_host_data(&self, data: HostData, deadline: Option<Instant>) {
+    /// Host scripts end when the plugin call now starting runs past its timeout.
+    fn start_deadline(&self) {
+        let deadline = self
+            .limits
+            .timeout_ms
+            .map(|t| Instant::now() + std::time::Duration::from_millis(t));
         *self
             .shared
             .control
             .deadline
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = deadline;
+    }
+
+    fn set_host_data(&self, data: HostData) {
         self.with_host(|ctx| {
             ctx.data = data;
             ctx.failure = None;
@@ -415,11 +423,7 @@ impl Executor {
             report.error = Some(error);
             return (report, Vec::new());
         }
-        let deadline = self.limits.timeout_ms.map(|t| {
-            Instant::now()
-                + std::time::Duration::from_millis(t.saturating_mul(u64::from(spec.loops.max(1))))
-        });
-        self.set_host_data(spec.host.clone(), deadline);
+        self.set_host_data(spec.host.clone());
         self.set_level(spec.log_level);
         let Some(mut plugin) = self.plugin.take() else {
             unreachable!("ensure_instance leaves an instance");
@@ -449,6 +453,7 @@ impl Executor {
                     &[],
                 );
             }
+            self.start_deadline();
             let started = Instant::now();
             let result = plugin.call_get_error_code::<&[u8], &[u8]>(&spec.function, input);
             let elapsed = started.elapsed();

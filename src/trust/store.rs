@@ -17,6 +17,23 @@ pub const DATA_DIR_ENV: &str = "EXTISM_PLAYGROUND_DATA_DIR";
 /// The id the window's own storage uses (eframe's `app_name`).
 pub const APP_ID: &str = "extism-playground";
 const FILE_NAME: &str = "trusted-files.json";
+/// The folder, in the data directory, of mock-host plugins kept by sha256.
+const MOCK_HOSTS: &str = "mock-hosts";
+
+/// The app's data directory: `$EXTISM_PLAYGROUND_DATA_DIR` when set, else beside the window's
+/// saved state.
+pub fn data_dir() -> Option<PathBuf> {
+    std::env::var_os(DATA_DIR_ENV)
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+        .or_else(|| eframe::storage_dir(APP_ID))
+}
+
+/// Where mock-host plugins already loaded are kept, by sha256, so a definition saved with the
+/// window finds its module again without reading any other file.
+pub fn mock_host_cache() -> Option<PathBuf> {
+    data_dir().map(|d| d.join(MOCK_HOSTS))
+}
 /// How many saved files are remembered; the oldest are forgotten first.
 const MAX_SAVED: usize = 2000;
 
@@ -87,11 +104,7 @@ impl TrustStore {
     /// The user's store: in `$EXTISM_PLAYGROUND_DATA_DIR` when set, else beside the window's
     /// saved state (e.g. `~/.local/share/extism-playground`).
     pub fn user() -> Self {
-        let dir = std::env::var_os(DATA_DIR_ENV)
-            .map(PathBuf::from)
-            .filter(|p| !p.as_os_str().is_empty())
-            .or_else(|| eframe::storage_dir(APP_ID));
-        match dir {
+        match data_dir() {
             Some(dir) => Self::at(&dir),
             None => Self::in_memory(),
         }

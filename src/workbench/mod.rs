@@ -264,8 +264,17 @@ impl Workbench {
         state.migrate();
         // Mock-host plugins are kept by path: read them again (one that is gone shows as a
         // problem of its definition).
-        for def in &mut state.host_functions {
-            let _ = def.load(std::path::Path::new("."));
+        let cache = crate::trust::store::mock_host_cache();
+        for def in state
+            .host_functions
+            .iter_mut()
+            .chain(state.set_aside_host_functions.iter_mut().flatten())
+        {
+            let _ = def.load(host::define::LoadFrom {
+                base: std::path::Path::new("."),
+                script_files: false,
+                cache: cache.as_deref(),
+            });
         }
         Self {
             state,
@@ -906,10 +915,14 @@ impl Workbench {
         self.verdict = None;
         self.fresh_reason = None;
         self.next_reload_check = Instant::now() + RELOAD_CHECK;
-        if let Setup::Sample(sample) = &setup {
+        let sample = match &setup {
+            Setup::Sample(sample) => Some(*sample),
+            _ => None,
+        };
+        self.select_for(intent, setup, remembered.function, &previous_function);
+        if let Some(sample) = sample {
             self.define_sample_mocks(sample);
         }
-        self.select_for(intent, setup, remembered.function, &previous_function);
         self.rebuild_host();
         self.recheck_input();
         self.refresh_verdict();
@@ -1014,6 +1027,7 @@ impl Workbench {
                 };
                 let function = pick(remembered.filter(|f| usable(f)).or(example));
                 self.restore_secrets();
+                self.restore_host_functions();
                 self.select(&function);
                 self.state.expected = None;
                 self.large_input = None;
@@ -1062,7 +1076,10 @@ impl Workbench {
     fn take_scenario(&mut self, scenario: Scenario, own: bool) {
         self.state.keep_state = scenario.keep_state;
         self.state.host.kv = scenario.host.kv;
-        self.state.host_functions = scenario.host_functions;
+        // The file's definitions stand while it is open; the user's own come back with the
+        // next plugin opened (a file's, even one saved here, must run as it was saved).
+        let theirs = std::mem::replace(&mut self.state.host_functions, scenario.host_functions);
+        self.state.set_aside_host_functions.get_or_insert(theirs);
         if own {
             self.restore_secrets();
             // Secrets saved without values are unset (get_secret says so), unless one was
@@ -1093,6 +1110,13 @@ impl Workbench {
             Err(e) => self.set_large_input("the bundle's input", e.into_bytes()),
         }
         self.state.expected = scenario.expected;
+    }
+
+    /// Gives the user's own host function definitions back after a session or bundle.
+    fn restore_host_functions(&mut self) {
+        if let Some(defs) = self.state.set_aside_host_functions.take() {
+            self.state.host_functions = defs;
+        }
     }
 
     /// Gives the user's secrets back after a file from someone else (those entered for it are

@@ -89,8 +89,11 @@ pub struct WorkbenchState {
     /// The kv store is kept; secrets are not (see `host_without_secrets`).
     #[serde(with = "host_without_secrets")]
     pub host: HostData,
-    /// The user's host function definitions (mock-host plugins by path; read again on start).
+    /// The host function definitions in force (mock-host plugins by path or by sha256 in the
+    /// app's own store; found again on start).
     pub host_functions: Vec<crate::runner::host::HostFnDef>,
+    /// The user's own definitions, put aside while a session or bundle with its own is open.
+    pub set_aside_host_functions: Option<Vec<crate::runner::host::HostFnDef>>,
     /// Keep the instance warm across calls (false: a fresh instance per call).
     pub keep_state: bool,
     /// Reload the plugin when its file changes on disk.
@@ -126,6 +129,7 @@ impl Default for WorkbenchState {
                 secrets: [("api_key".to_string(), "playground-demo-key".to_string())].into(),
             },
             host_functions: Vec::new(),
+            set_aside_host_functions: None,
             keep_state: true,
             hot_reload: true,
             recent_files: Vec::new(),

@@ -58,6 +58,14 @@ pub struct MockDraft {
     pub export: String,
     pub params: Vec<ArgKind>,
     pub result: Option<ArgKind>,
+    /// Whether the definition is on (kept from the one being edited).
+    pub enabled: bool,
+    /// The mock-host plugin of the definition being edited, used while the file field is
+    /// left as it was (it may be embedded, with no file at all).
+    pub existing_mock: Option<MockSource>,
+    /// The last check and what it was made of, so a frame does not read and parse a
+    /// mock-host plugin again when nothing changed.
+    checked: Option<(u64, Result<HostFnDef, String>)>,
 }
 
 impl MockDraft {
@@ -86,11 +94,15 @@ impl MockDraft {
             script: String::new(),
             file: String::new(),
             export: String::new(),
+            enabled: true,
+            existing_mock: None,
+            checked: None,
         };
         draft.script = draft.script_skeleton();
         let Some(def) = existing else {
             return draft;
         };
+        draft.enabled = def.enabled;
         if let Some(params) = &def.params
             && params.len() == draft.params.len()
         {
@@ -116,10 +128,28 @@ impl MockDraft {
                     .map(|f| f.display().to_string())
                     .unwrap_or_default();
                 draft.export = mock.export.clone().unwrap_or_default();
+                draft.existing_mock = Some(mock.clone());
             }
             Behaviour::KvGet | Behaviour::KvSet => {}
         }
         draft
+    }
+
+    /// What the check depends on, hashed.
+    fn key(&self) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            self.behaviour,
+            &self.text,
+            &self.script,
+            &self.file,
+            &self.export,
+            &self.params,
+            self.result,
+        )
+            .hash(&mut h);
+        h.finish()
     }
 
     /// A script that defines the function with one parameter per argument.
@@ -153,11 +183,22 @@ impl MockDraft {
                 file: None,
             },
             _ => {
-                if self.file.trim().is_empty() {
-                    return Err("choose the mock-host plugin's .wasm file".to_string());
-                }
-                let mut mock = MockSource::read(&PathBuf::from(self.file.trim()))
-                    .map_err(|e| e.to_string())?;
+                let file = self.file.trim();
+                let unchanged = self.existing_mock.as_ref().filter(|m| {
+                    m.loaded.is_some()
+                        && file
+                            == m.file
+                                .as_ref()
+                                .map(|f| f.display().to_string())
+                                .unwrap_or_default()
+                });
+                let mut mock = match unchanged {
+                    Some(mock) => mock.clone(),
+                    None if file.is_empty() => {
+                        return Err("choose the mock-host plugin's .wasm file".to_string());
+                    }
+                    None => MockSource::read(&PathBuf::from(file)).map_err(|e| e.to_string())?,
+                };
                 let export = self.export.trim();
                 mock.export =
                     (!export.is_empty() && export != self.name).then(|| export.to_string());
@@ -173,6 +214,7 @@ impl MockDraft {
         };
         let defaults: Vec<ArgKind> = self.signature.params.iter().map(default_kind).collect();
         let mut def = HostFnDef::new(&self.module, &self.name, behaviour);
+        def.enabled = self.enabled;
         def.params = (self.params != defaults).then(|| self.params.clone());
         def.result = (self.result != self.signature.results.first().map(default_kind))
             .then_some(self.result)
@@ -228,7 +270,14 @@ fn body(app: &mut App, ui: &mut Ui, draft: &mut MockDraft) -> bool {
     }
     behaviour_fields(app, ui, draft);
     ui.separator();
-    let checked = draft.to_def();
+    let key = draft.key();
+    if draft.checked.as_ref().is_none_or(|(k, _)| *k != key) {
+        draft.checked = Some((key, draft.to_def()));
+    }
+    let checked = draft
+        .checked
+        .as_ref()
+        .map_or_else(|| Err(String::new()), |(_, c)| c.clone());
     match &checked {
         Ok(_) => {
             ui.colored_label(Color32::from_rgb(80, 170, 90), "✔ fits the import");
@@ -303,7 +352,10 @@ fn behaviour_fields(app: &mut App, ui: &mut Ui, draft: &mut MockDraft) {
                 ui.add(
                     egui::TextEdit::singleline(&mut draft.file)
                         .id_salt("mock-file")
-                        .hint_text("path to a .wasm mock-host plugin")
+                        .hint_text(match &draft.existing_mock {
+                            Some(m) if m.file.is_none() => format!("{} (embedded)", m.label()),
+                            _ => "path to a .wasm mock-host plugin".to_string(),
+                        })
                         .desired_width(320.0),
                 )
                 .labelled_by(label.id);

@@ -50,13 +50,20 @@ impl ArgKind {
     }
 }
 
+/// Largest mock-host plugin read from a file.
+const MAX_MOCK_BYTES: u64 = 256 * 1024 * 1024;
+
 /// A mock-host plugin: an Extism plugin whose export of the same name answers the import.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MockSource {
-    /// Where it was read from (relative to the session or bundle that stores it).
+    /// Where it is read from (relative to the session that stores it); none when it is
+    /// embedded or kept by the app.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
+    /// Its file name, for messages (kept when the file itself is not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
     pub sha256: String,
     /// The module itself, in bundles (base64).
     #[serde(skip_serializing_if = "Option::is_none", with = "base64_opt")]
@@ -67,6 +74,32 @@ pub struct MockSource {
     /// The module as read, once [`HostFnDef::load`] has found it.
     #[serde(skip)]
     pub loaded: Option<Arc<Vec<u8>>>,
+    /// Why it could not be loaded, if it could not.
+    #[serde(skip)]
+    pub load_error: Option<String>,
+}
+
+/// Where a definition's files come from when it is loaded.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadFrom<'a> {
+    /// Relative files are relative to this folder (that of the file storing the definition).
+    pub base: &'a Path,
+    /// Whether a Rhai script given only by its file is read: yes for the user's own
+    /// definitions files; a bundle carries its scripts inline and names no script file.
+    pub script_files: bool,
+    /// Where mock-host plugins already loaded are kept by sha256 (looked in first, written to).
+    pub cache: Option<&'a Path>,
+}
+
+impl<'a> LoadFrom<'a> {
+    /// The user's own definitions, relative to `base`: script files are read.
+    pub fn own(base: &'a Path) -> Self {
+        Self {
+            base,
+            script_files: true,
+            cache: None,
+        }
+    }
 }
 
 impl PartialEq for MockSource {
@@ -88,19 +121,81 @@ impl MockSource {
         Ok(Self {
             // Absolute: the definition is kept and may be used from another directory.
             file: Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())),
+            file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
             sha256: sha256_hex(&bytes),
             embedded: None,
             export: None,
             loaded: Some(Arc::new(bytes)),
+            load_error: None,
         })
     }
 
     /// A name for messages: the file name, or the start of the hash.
     pub fn label(&self) -> String {
-        self.file.as_deref().and_then(Path::file_name).map_or_else(
-            || format!("sha256 {}", self.sha256.get(..12).unwrap_or(&self.sha256)),
-            |n| n.to_string_lossy().into_owned(),
-        )
+        self.file
+            .as_deref()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .or_else(|| self.file_name.clone())
+            .unwrap_or_else(|| format!("sha256 {}", self.sha256.get(..12).unwrap_or(&self.sha256)))
+    }
+
+    /// Finds the module: embedded, else kept by the app under its sha256, else its file (a
+    /// regular file of reasonable size); checks it against the sha256 it was saved with and
+    /// keeps a copy in `from.cache`.
+    fn load(&mut self, from: LoadFrom<'_>) -> Result<(), String> {
+        let cached = from
+            .cache
+            .filter(|_| is_sha256(&self.sha256))
+            .map(|dir| dir.join(format!("{}.wasm", self.sha256)));
+        let bytes = if let Some(bytes) = self.embedded.take() {
+            // Embedded: no file of the user's is involved, now or when it is kept.
+            if self.file_name.is_none() {
+                self.file_name = self
+                    .file
+                    .as_deref()
+                    .and_then(Path::file_name)
+                    .map(|n| n.to_string_lossy().into_owned());
+            }
+            self.file = None;
+            bytes
+        } else if let Some(bytes) = cached.as_ref().and_then(|p| std::fs::read(p).ok()) {
+            bytes
+        } else if let Some(f) = &self.file {
+            let path = from.base.join(f);
+            let meta = std::fs::metadata(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            if !meta.is_file() || meta.len() > MAX_MOCK_BYTES {
+                return Err(format!(
+                    "{} is not a WebAssembly file of at most {} MiB",
+                    path.display(),
+                    MAX_MOCK_BYTES >> 20
+                ));
+            }
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            self.file = Some(path);
+            bytes
+        } else {
+            return Err("it names no file and embeds no module".to_string());
+        };
+        let sha = sha256_hex(&bytes);
+        if !self.sha256.is_empty() && self.sha256 != sha {
+            return Err(format!(
+                "it has changed since it was saved (sha256 {} expected, {sha} found); define it \
+                 again to use the new one",
+                self.sha256
+            ));
+        }
+        if let Some(dir) = from.cache {
+            let path = dir.join(format!("{sha}.wasm"));
+            if !path.exists() {
+                let _ = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, &bytes));
+            }
+        }
+        self.sha256 = sha;
+        self.loaded = Some(Arc::new(bytes));
+        Ok(())
     }
 }
 
@@ -321,61 +416,44 @@ impl HostFnDef {
         })
     }
 
-    /// Makes the definition ready to link: a rhai script given only by file is read, and a
-    /// mock-host plugin is taken from what the file embeds or read from its file. Relative
-    /// files are relative to `base` (the file that stores the definition). A mock whose file
-    /// no longer matches the stored sha256 is refused.
-    pub fn load(&mut self, base: &Path) -> Result<(), DefineError> {
+    /// Makes the definition ready to link: a rhai script given only by file is read (when
+    /// `from` allows it), and a mock-host plugin is found (see [`MockSource`]). A mock that
+    /// cannot be found keeps the reason, which its fit reports.
+    pub fn load(&mut self, from: LoadFrom<'_>) -> Result<(), DefineError> {
+        let qualified = self.qualified();
+        let refused = |detail: String| DefineError::Definitions {
+            path: from.base.to_path_buf(),
+            detail,
+        };
         match &mut self.behaviour {
             Behaviour::Rhai {
                 script,
                 file: Some(f),
             } if script.is_empty() => {
-                let path = base.join(&*f);
+                if !from.script_files {
+                    return Err(refused(format!(
+                        "the Rhai definition of {qualified} carries no script; a bundle stores \
+                         its scripts inline"
+                    )));
+                }
+                let path = from.base.join(&*f);
                 *script = std::fs::read_to_string(&path).map_err(|e| DefineError::File {
                     path: path.clone(),
                     detail: e.to_string(),
                 })?;
             }
             Behaviour::Wasm(mock) if mock.loaded.is_none() => {
-                let bytes = if let Some(bytes) = mock.embedded.take() {
-                    bytes
-                } else if let Some(f) = &mock.file {
-                    let path = base.join(f);
-                    let bytes = std::fs::read(&path).map_err(|e| DefineError::File {
-                        path: path.clone(),
-                        detail: e.to_string(),
-                    })?;
-                    mock.file = Some(path);
-                    bytes
-                } else {
-                    return Err(DefineError::Definitions {
-                        path: base.to_path_buf(),
-                        detail: format!(
-                            "the wasm mock of {}::{} names no file and embeds no module",
-                            self.module, self.name
-                        ),
-                    });
-                };
-                let sha = sha256_hex(&bytes);
-                if !mock.sha256.is_empty() && mock.sha256 != sha {
-                    return Err(DefineError::Definitions {
-                        path: base.to_path_buf(),
-                        detail: format!(
-                            "the mock-host plugin of {}::{} has changed since it was saved \
-                             (sha256 {} expected, {sha} found); define it again to use the new one",
-                            self.module, self.name, mock.sha256
-                        ),
-                    });
+                if let Err(e) = mock.load(from) {
+                    mock.load_error = Some(e.clone());
+                    return Err(refused(format!(
+                        "the mock-host plugin of {qualified} cannot be loaded: {e}"
+                    )));
                 }
-                mock.sha256 = sha;
-                mock.loaded = Some(Arc::new(bytes));
             }
             _ => {}
         }
         Ok(())
     }
-
     /// One line for people: what the definition does.
     pub fn describe(&self) -> String {
         match &self.behaviour {
@@ -397,6 +475,10 @@ impl HostFnDef {
             ),
         }
     }
+}
+
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Splits `[module::]name[(kinds)][->kind]`.
@@ -467,7 +549,7 @@ pub fn read_definitions(path: &Path) -> Result<Vec<HostFnDef>, DefineError> {
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
     for def in &mut defs {
-        def.load(base)?;
+        def.load(LoadFrom::own(base))?;
     }
     Ok(defs)
 }
@@ -585,7 +667,6 @@ pub fn fit(def: &HostFnDef, signature: &Signature) -> Result<HostFunction, Strin
         (Some(_), Some(kind)) => Some(kind),
         (Some(ty), None) => Some(ArgKind::default_for(*ty)),
     };
-    let byte_args = kinds.iter().filter(|k| **k == ArgKind::Bytes).count();
     let implementation = match &def.behaviour {
         Behaviour::Value { value } => {
             if let (Some(ArgKind::Num), Some(ty)) = (result_kind, results.first()) {
@@ -638,10 +719,15 @@ pub fn fit(def: &HostFnDef, signature: &Signature) -> Result<HostFunction, Strin
             Implementation::Rhai(script.clone())
         }
         Behaviour::Wasm(mock) => {
-            let bytes = mock
-                .loaded
-                .clone()
-                .ok_or_else(|| format!("the mock-host plugin {} is not loaded", mock.label()))?;
+            let bytes = mock.loaded.clone().ok_or_else(|| {
+                format!(
+                    "the mock-host plugin {} is not loaded{}",
+                    mock.label(),
+                    mock.load_error
+                        .as_ref()
+                        .map_or_else(String::new, |e| format!(": {e}"))
+                )
+            })?;
             let export = mock.export.clone().unwrap_or_else(|| def.name.clone());
             let inspection = Inspection::of(&mock.label(), &bytes).map_err(|e| e.to_string())?;
             match inspection.export(&export) {
@@ -653,9 +739,6 @@ pub fn fit(def: &HostFnDef, signature: &Signature) -> Result<HostFunction, Strin
                         inspection.entry_points().join(", ")
                     ));
                 }
-            }
-            if byte_args == 0 && !params.is_empty() {
-                // Numbers are passed as decimal text; nothing to check.
             }
             Implementation::Wasm(MockPlugin {
                 label: mock.label(),

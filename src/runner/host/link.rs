@@ -296,11 +296,14 @@ fn run(
         Implementation::Fail(message) => return Err(failed(message.clone())),
         Implementation::Rhai(_) => run_script(function, qualified, ctx, args)?,
         Implementation::Wasm(mock) => {
+            // The first byte argument is the input; with none, the first number, in decimal.
             let input = args
                 .iter()
                 .zip(&function.kinds)
                 .find(|(_, k)| **k == ArgKind::Bytes)
-                .map(|(a, _)| a.clone().into_bytes())
+                .map(|(a, _)| a)
+                .or_else(|| args.first())
+                .map(|a| a.clone().into_bytes())
                 .unwrap_or_default();
             let Some(plugin) = ctx.mocks.get_mut(&mock.sha256) else {
                 return Err(failed(format!(
