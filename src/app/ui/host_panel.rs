@@ -82,35 +82,39 @@ fn definitions(app: &mut App, ui: &mut Ui) {
                     enabled,
                 });
             }
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!("{} · {}", def.qualified(), def.behaviour.kind()))
-                        .monospace(),
+            // Buttons from the right, so the name takes what is left and truncates instead of
+            // widening the panel.
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .small_button("Remove")
+                    .on_hover_text("Remove this definition")
+                    .clicked()
+                {
+                    app.send(workbench::Command::RemoveHostFn {
+                        module: def.module.clone(),
+                        name: def.name.clone(),
+                    });
+                }
+                if let Some(import) = &import
+                    && let Some(signature) = import.signature.clone()
+                    && ui.small_button("Edit…").clicked()
+                {
+                    app.view.mock_editor = Some(MockDraft::new(
+                        &def.module,
+                        &def.name,
+                        signature,
+                        Some(&def),
+                    ));
+                }
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("{} · {}", def.qualified(), def.behaviour.kind()))
+                            .monospace(),
+                    )
+                    .truncate(),
                 )
-                .truncate(),
-            )
-            .on_hover_text(def.describe());
-            if let Some(import) = &import
-                && let Some(signature) = import.signature.clone()
-                && ui.small_button("Edit…").clicked()
-            {
-                app.view.mock_editor = Some(MockDraft::new(
-                    &def.module,
-                    &def.name,
-                    signature,
-                    Some(&def),
-                ));
-            }
-            if ui
-                .small_button("Remove")
-                .on_hover_text("Remove this definition")
-                .clicked()
-            {
-                app.send(workbench::Command::RemoveHostFn {
-                    module: def.module.clone(),
-                    name: def.name.clone(),
-                });
-            }
+                .on_hover_text(format!("{}\n{}", def.qualified(), def.describe()));
+            });
         });
         if let Some(reason) = problem {
             ui.colored_label(
