@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use crate::runner::host::script::HostValue;
 use crate::runner::host::{
     self, ArgKind, Builtin, Bytes, HostFunction, HostRegistry, Implementation, Number, WasmType,
+    define,
 };
 use crate::runner::inspect::{EXTISM_USER, Inspection};
 use crate::runner::source::ModuleOrigin;
@@ -275,33 +276,25 @@ enum Piece {
     Arg(usize),
 }
 
-/// Splits `template` as the playground renders it (`render` in `runner::host::link`): `{N}`
-/// with N below `args` is argument N, every other brace is literal.
+/// Splits `template` as the playground renders it (`define::template_pieces`): `{N}` with N
+/// below `args` is argument N, every other brace is literal; neighbouring text is joined.
 fn template_pieces(template: &str, args: usize) -> Vec<Piece> {
     let mut pieces = Vec::new();
     let mut text = String::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        text.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let field = after
-            .find('}')
-            .map(|close| &after[..close])
-            .filter(|inside| !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|inside| inside.parse::<usize>().ok().map(|n| (n, inside.len())))
-            .filter(|(n, _)| *n < args);
-        if let Some((n, len)) = field {
-            if !text.is_empty() {
-                pieces.push(Piece::Text(std::mem::take(&mut text)));
+    for piece in define::template_pieces(template) {
+        match piece {
+            define::Piece::Arg(n) if n < args => {
+                if !text.is_empty() {
+                    pieces.push(Piece::Text(std::mem::take(&mut text)));
+                }
+                pieces.push(Piece::Arg(n));
             }
-            pieces.push(Piece::Arg(n));
-            rest = &after[len + 1..];
-        } else {
-            text.push('{');
-            rest = after;
+            define::Piece::Arg(n) => {
+                let _ = write!(text, "{{{n}}}");
+            }
+            define::Piece::Text(t) => text.push_str(t),
         }
     }
-    text.push_str(rest);
     if !text.is_empty() {
         pieces.push(Piece::Text(text));
     }

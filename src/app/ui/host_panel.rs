@@ -55,16 +55,15 @@ fn definitions(app: &mut App, ui: &mut Ui) {
         .on_hover_text(
             "Host functions you defined; they stand beside the built-ins and may replace one",
         );
-    let imports = app
-        .workbench
-        .session()
-        .map(|s| s.inspection().imports.clone())
-        .unwrap_or_default();
+    // The session is shared (a cheap clone), so its imports are read in place.
+    let session = app.workbench.session().cloned();
+    let imports = session
+        .as_ref()
+        .map_or(&[][..], |s| &s.inspection().imports[..]);
     for def in defs {
         let import = imports
             .iter()
-            .find(|i| i.module == def.module && i.name == def.name)
-            .cloned();
+            .find(|i| i.module == def.module && i.name == def.name);
         let problem = app
             .workbench
             .host_problem(&def.module, &def.name)

@@ -19,7 +19,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
     };
     let unsatisfied = session.unsatisfied_imports();
     if !unsatisfied.is_empty() {
-        explain_unsatisfied(app, ui, &unsatisfied);
+        explain_unsatisfied(app, ui, &session, &unsatisfied);
     }
     let inspection = session.inspection();
     section(ui, "Exports", true, |ui| exports(app, ui, inspection));
@@ -341,6 +341,7 @@ fn imports(app: &mut App, ui: &mut Ui, session: &Session) {
 fn explain_unsatisfied(
     app: &mut App,
     ui: &mut Ui,
+    session: &Session,
     unsatisfied: &[crate::runner::inspect::Unsatisfied],
 ) {
     egui::Frame::group(ui.style())
@@ -353,17 +354,16 @@ fn explain_unsatisfied(
                     unsatisfied.len()
                 ),
             );
-            let inspection = app.workbench.session().map(|s| s.inspection().clone());
             for u in unsatisfied.iter().take(6) {
                 ui.horizontal_wrapped(|ui| {
-                    let import = inspection.as_ref().and_then(|i| {
-                        i.imports
-                            .iter()
-                            .find(|i| i.module == u.module && i.name == u.name)
-                            .cloned()
-                    });
-                    if let Some(import) = import.filter(definable) {
-                        mock_button(app, ui, &import, "Mock…");
+                    let import = session
+                        .inspection()
+                        .imports
+                        .iter()
+                        .find(|i| i.module == u.module && i.name == u.name)
+                        .filter(|i| definable(i));
+                    if let Some(import) = import {
+                        mock_button(app, ui, import, "Mock…");
                     }
                     let problem = app
                         .workbench

@@ -767,23 +767,52 @@ fn describe_result(kind: Option<ArgKind>, ty: Option<&WasmType>) -> String {
     }
 }
 
-/// The argument numbers a template refers to (`{0}`, `{1}`…).
-pub fn template_fields(template: &str) -> Vec<usize> {
-    let mut fields = Vec::new();
+/// A piece of a template: literal text, or `{N}`, argument N.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Arg(usize),
+}
+
+/// Splits a template into literal text and `{N}` fields; every other brace is literal (so JSON
+/// templates need no escaping). The one reading of the syntax: the fit check, the worker's
+/// rendering and exported code all use it.
+pub fn template_pieces(template: &str) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
-        rest = &rest[open + 1..];
-        if let Some(close) = rest.find('}') {
-            let inside = &rest[..close];
-            if !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_digit()) {
-                if let Ok(n) = inside.parse() {
-                    fields.push(n);
-                }
-                rest = &rest[close + 1..];
+        let after = &rest[open + 1..];
+        let field = after
+            .find('}')
+            .map(|close| &after[..close])
+            .filter(|inside| !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|inside| inside.parse::<usize>().ok().map(|n| (n, inside.len())));
+        if let Some((n, len)) = field {
+            if open > 0 {
+                pieces.push(Piece::Text(&rest[..open]));
             }
+            pieces.push(Piece::Arg(n));
+            rest = &after[len + 1..];
+        } else {
+            pieces.push(Piece::Text(&rest[..=open]));
+            rest = after;
         }
     }
-    fields
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest));
+    }
+    pieces
+}
+
+/// The argument numbers a template refers to (`{0}`, `{1}`…).
+pub fn template_fields(template: &str) -> Vec<usize> {
+    template_pieces(template)
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Arg(n) => Some(n),
+            Piece::Text(_) => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

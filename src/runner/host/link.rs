@@ -10,7 +10,10 @@ use std::time::Instant;
 
 use extism::{CurrentPlugin, Function, UserData, Val};
 
+use std::fmt::Write as _;
+
 use super::bytes::Bytes;
+use super::define::{Piece, template_pieces};
 use super::script::{HostValue, ScriptFailure, Scripts};
 use super::{
     ArgKind, Builtin, HostData, HostFunction, HostRegistry, Implementation, Number, WasmType,
@@ -138,26 +141,20 @@ fn number(value: &HostValue, ty: WasmType) -> Result<Val, String> {
 }
 
 /// Replaces `{N}` in `template` with argument N as text.
+/// A field past the last argument stays as written.
 pub(crate) fn render(template: &str, args: &[HostValue]) -> String {
     let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let field = after
-            .find('}')
-            .map(|close| &after[..close])
-            .filter(|inside| !inside.is_empty() && inside.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|inside| inside.parse::<usize>().ok().map(|n| (n, inside.len())));
-        if let Some((arg, len)) = field.and_then(|(n, len)| args.get(n).map(|a| (a, len))) {
-            out.push_str(&arg.text());
-            rest = &after[len + 1..];
-        } else {
-            out.push('{');
-            rest = after;
+    for piece in template_pieces(template) {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Arg(n) => match args.get(n) {
+                Some(arg) => out.push_str(&arg.text()),
+                None => {
+                    let _ = write!(out, "{{{n}}}");
+                }
+            },
         }
     }
-    out.push_str(rest);
     out
 }
 
