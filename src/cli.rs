@@ -13,7 +13,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Verdict};
+use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Step, Verdict};
 use crate::runner::host::{Behaviour, HostFnDef, MockSource, define};
 use crate::runner::inspect::Linkage;
 use crate::runner::report::{CallError, HostCall, Timings};
@@ -51,8 +51,10 @@ pub enum Command {
     Call(Box<CallArgs>),
     /// Show what a module exports and imports, without running it.
     Inspect(InspectArgs),
-    /// Run a saved bundle and check its output against the expected one.
+    /// Run a saved bundle's steps and check each against what it expects.
     Replay(ReplayArgs),
+    /// Run test suites (.toml), bundles, or folders of them; report for people, scripts or CI.
+    Test(TestArgs),
     /// Internal: run as a plugin worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -179,6 +181,35 @@ pub struct ReplayArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Suite files (.toml with [plugin] and [[test]]), bundles, or folders searched for both.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also write the results as JUnit XML (one testsuite per file, one testcase per test).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Print the results as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Run only the tests whose name contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// How many tests run at once, each set in a worker process of its own [default: the
+    /// number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Run only the K-th of N disjoint slices of the tests (K from 1 to N), to split a run
+    /// over machines.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::suite::Shard>,
+    /// Run every suite against this plugin (a .wasm or manifest) instead of the one it names.
+    #[arg(long, value_name = "FILE")]
+    pub plugin: Option<PathBuf>,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct InspectArgs {
     /// The .wasm module (or Extism manifest JSON).
     pub wasm: PathBuf,
@@ -196,6 +227,7 @@ pub fn run(command: Command) -> ExitCode {
             Err(e) => usage_error(&e),
         },
         Command::Replay(args) => replay(&args),
+        Command::Test(args) => test(&args),
         Command::Worker => crate::runner::worker::serve(),
     }
 }
@@ -327,24 +359,12 @@ fn host_definitions(
 
 /// A `--host-fn` flag that satisfies `import` (a host function import the registry lacks).
 fn suggested_flag(import: &crate::runner::inspect::Import) -> Option<String> {
-    use crate::runner::inspect::{EXTISM_ENV, ItemKind, WASI_P1};
-    if import.kind != ItemKind::Func || import.module == EXTISM_ENV || import.module == WASI_P1 {
-        return None;
-    }
-    let signature = import.signature.as_ref()?;
-    let name = if import.module == crate::runner::inspect::EXTISM_USER {
-        import.name.clone()
-    } else {
-        format!("{}::{}", import.module, import.name)
-    };
-    let spec = match signature.results.first().map(String::as_str) {
-        None => "value:",
-        Some("i64") => "value:TEXT",
-        Some(_) => "value:0",
-    };
-    Some(format!(
-        "--host-fn '{name}={spec}'  (signature {signature})"
-    ))
+    define::suggestion(import).map(|s| {
+        format!(
+            "--host-fn '{}={}'  (signature {})",
+            s.name, s.spec, s.signature
+        )
+    })
 }
 
 fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
@@ -474,10 +494,12 @@ fn save_call_bundle(
         keep_state: true,
         host: request.host.clone(),
         host_functions: host_functions.to_vec(),
-        function: request.function.clone(),
-        input: request.input.as_ref().clone(),
-        input_mode: None,
-        expected: Some(ExpectedOutcome::of(report)),
+        steps: vec![Step {
+            function: request.function.clone(),
+            input: request.input.as_ref().clone(),
+            input_mode: None,
+            expected: Some(ExpectedOutcome::of(report)),
+        }],
     };
     // The secrets were given on this command line for this call: keep them so it replays.
     let bytes = bundle::save(path, Bundle::new(&scenario, true, true))?;
@@ -489,12 +511,24 @@ fn save_call_bundle(
 /// The `--json` result of `replay`.
 #[derive(Serialize)]
 struct JsonReplay<'a> {
+    /// Whether every step matched.
     matched: bool,
-    /// Why it did not match (a diff for outputs).
+    /// Why the first step that differs did not match (a diff for outputs).
     mismatch: Option<&'a str>,
+    /// The report of the first step that differs, else of the last step.
+    report: JsonReport<'a>,
+    steps: Vec<JsonReplayStep<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReplayStep<'a> {
+    function: &'a str,
+    matched: bool,
+    mismatch: Option<String>,
     report: JsonReport<'a>,
 }
 
+#[allow(clippy::too_many_lines)] // one sequence: open, check, run, tell; split, it reads worse
 fn replay(args: &ReplayArgs) -> ExitCode {
     // Anything that is not a bundle this build reads is explained as such, before any review.
     let opened = open::read_bundle(&args.bundle)
@@ -533,66 +567,176 @@ fn replay(args: &ReplayArgs) -> ExitCode {
         .map(|worker| {
             Session::inspected(plugin, inspection, scenario.options.clone(), host, worker)
         })
-        .and_then(|session| session.check_call(&scenario.function).map(|()| session))
-    {
+        .and_then(|session| {
+            session
+                .check_call(&scenario.first().function)
+                .map(|()| session)
+        }) {
         Ok(session) => session,
         Err(e) => return usage_error(&anyhow::Error::new(e)),
     };
-    let report = session.call_blocking(CallRequest {
-        function: scenario.function.clone(),
-        input: scenario.input.clone().into(),
-        host: scenario.host.clone(),
-        log_level: LogLevel::Info,
+    let test = crate::suite::Test {
+        name: args.bundle.display().to_string(),
         fresh_instance: !scenario.keep_state,
-        loops: 1,
-    });
-    let verdict = scenario.verdict(&report);
-    let mismatch = match &verdict {
-        Some(Verdict::Mismatch(text)) => Some(text.as_str()),
-        _ => None,
+        steps: scenario.steps.clone(),
     };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (results, _) = crate::suite::run_steps(&session, &scenario.host, &test, false, &stop);
+    let first_failure = results.iter().position(|r| !r.passed());
+    let many = results.len() > 1;
     if args.json {
+        let steps: Vec<JsonReplayStep> = results
+            .iter()
+            .zip(&test.steps)
+            .map(|(r, step)| JsonReplayStep {
+                function: &step.function,
+                matched: r.passed(),
+                mismatch: r.failure(),
+                report: JsonReport::of(&r.report),
+            })
+            .collect();
+        let shown = first_failure.unwrap_or(results.len() - 1);
+        let mismatch = first_failure.and_then(|i| results[i].failure());
         let result = JsonReplay {
-            matched: mismatch.is_none(),
-            mismatch,
-            report: JsonReport::of(&report),
+            matched: first_failure.is_none(),
+            mismatch: mismatch.as_deref(),
+            report: JsonReport::of(&results[shown].report),
+            steps,
         };
         println!(
             "{}",
             serde_json::to_string_pretty(&result).unwrap_or_default()
         );
     } else {
-        print_logs(&report);
-        match &verdict {
-            Some(Verdict::Match) => println!(
-                "match: {} produced the expected {}",
-                scenario.function,
-                match report.error_kind() {
-                    Some(kind) => format!("{kind} error"),
-                    None => format!("output ({} bytes)", report.output.len()),
-                }
-            ),
-            Some(Verdict::Mismatch(text)) => println!("mismatch: {text}"),
-            None => {
-                println!(
-                    "{} ran; the bundle records no expected output to compare",
-                    scenario.function
-                );
-                if let Some(error) = &report.error {
-                    println!("error ({}): {}", error.kind, error.message);
+        for (i, (result, step)) in results.iter().zip(&test.steps).enumerate() {
+            if many {
+                println!("step {} of {} ({}):", i + 1, results.len(), step.function);
+            }
+            print_logs(&result.report);
+            let report = &result.report;
+            match &result.verdict {
+                Some(Verdict::Match) => println!(
+                    "match: {} produced the expected {}",
+                    step.function,
+                    match report.error_kind() {
+                        Some(kind) => format!("{kind} error"),
+                        None => format!("output ({} bytes)", report.output.len()),
+                    }
+                ),
+                Some(Verdict::Mismatch(why)) => println!("mismatch: {why}"),
+                None => {
+                    println!(
+                        "{} ran; the bundle records no expected output to compare",
+                        step.function
+                    );
+                    if let Some(error) = &report.error {
+                        println!("error ({}): {}", error.kind, error.message);
+                    }
                 }
             }
         }
+        if many {
+            match first_failure {
+                None => println!("all {} steps match", results.len()),
+                Some(i) => println!(
+                    "{} of {} steps match; the first that differs is step {} ({})",
+                    results.iter().filter(|r| r.passed()).count(),
+                    results.len(),
+                    i + 1,
+                    test.steps[i].function
+                ),
+            }
+        }
     }
-    if report.error_kind() == Some(ErrorKind::Load) {
-        // The plugin could not be loaded at all: that is the bundle's problem, not a mismatch.
+    let unloadable = results.iter().any(|r| {
+        r.report.error_kind() == Some(ErrorKind::Load)
+            && !r.verdict.as_ref().is_some_and(|v| *v == Verdict::Match)
+    });
+    if unloadable {
+        // The plugin could not be loaded or called at all: that is the bundle's problem, not a
+        // mismatch.
         return ExitCode::from(EXIT_USAGE);
     }
-    match verdict {
-        Some(Verdict::Match) => ExitCode::SUCCESS,
-        Some(Verdict::Mismatch(_)) => ExitCode::from(EXIT_PLUGIN_FAILED),
-        None => exit_code(&report),
+    if first_failure.is_some() {
+        ExitCode::from(EXIT_PLUGIN_FAILED)
+    } else {
+        ExitCode::SUCCESS
     }
+}
+
+fn test(args: &TestArgs) -> ExitCode {
+    use crate::suite::{self, Selection, file, report};
+    use std::fmt::Write as _;
+    let worker = match WorkerConfig::current_exe() {
+        Ok(worker) => worker,
+        Err(e) => return usage_error(&anyhow::Error::new(e)),
+    };
+    let options = file::LoadOptions {
+        plugin: args.plugin.clone(),
+        consent: if args.consent.trust {
+            file::Consent::Trust
+        } else if args.consent.no_grants {
+            file::Consent::WithoutGrants
+        } else {
+            file::Consent::Ask
+        },
+    };
+    let mut summary = report::Summary::default();
+    for found in file::discover(&args.paths) {
+        let loaded = found.map_err(|e| (None, e)).and_then(|path| {
+            file::load(&path, &options).map_err(|e| (Some(path), e))
+        });
+        match loaded {
+            Ok(suite) => summary.suites.push(suite),
+            Err((path, e)) => {
+                let path = match (&e, path) {
+                    (file::SuiteError::Missing { path } | file::SuiteError::Empty { path }, _) => {
+                        path.clone()
+                    }
+                    (_, Some(path)) => path,
+                    (_, None) => PathBuf::new(),
+                };
+                summary.load_errors.push((path, e.to_string()));
+            }
+        }
+    }
+    let picked = Selection {
+        filter: args.filter.clone(),
+        shard: args.shard,
+    }
+    .pick(&summary.suites);
+    let jobs = args.jobs.map_or_else(suite::default_jobs, usize::from);
+    if !args.json {
+        let total: usize = summary.suites.iter().map(|s| s.tests.len()).sum();
+        let mut line = format!(
+            "running {} of {} tests from {} suites on {} jobs",
+            picked.len(),
+            total,
+            summary.suites.len(),
+            jobs.min(picked.len().max(1))
+        );
+        if let Some(shard) = args.shard {
+            let _ = write!(line, " (shard {}/{})", shard.index, shard.count);
+        }
+        if let Some(filter) = &args.filter {
+            let _ = write!(line, " (names containing {filter:?})");
+        }
+        eprintln!("{line}");
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    summary.results = suite::run(&summary.suites, &picked, jobs, &worker, &stop, &|_| {});
+    if args.json {
+        println!("{}", report::json(&summary));
+    } else {
+        print!("{}", report::text(&summary));
+    }
+    if let Some(path) = &args.junit
+        && let Err(e) = bundle::write_atomically(path, report::junit(&summary).as_bytes())
+    {
+        eprintln!("error: cannot write the JUnit report to {}: {e}", path.display());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    ExitCode::from(summary.exit_code())
 }
 
 fn prepare(args: &CallArgs) -> anyhow::Result<(Session, CallRequest, Vec<HostFnDef>)> {

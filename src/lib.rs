@@ -7,11 +7,13 @@
 //! - [`cli`]: the headless command line over the runner.
 //! - [`samples`]: the sample plugins built into the binary.
 //! - [`trust`]: consent for what files from others ask of the sandbox.
+//! - [`suite`]: test suites (TOML files and bundles) run headless, in parallel, for CI.
 
 pub mod app;
 pub mod bundle;
 pub mod cli;
 pub mod runner;
 pub mod samples;
+pub mod suite;
 pub mod trust;
 pub mod workbench;

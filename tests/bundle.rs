@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use common::{run_bin, sample, stderr, stdout};
 use extism_playground::bundle::{
-    self, Bundle, BundleError, ExpectedOutcome, InputMode, Scenario, Verdict,
+    self, Bundle, BundleError, ExpectedOutcome, InputMode, Scenario, Step, Verdict,
 };
 use extism_playground::runner::{
     AllowedPath, CallReport, ErrorKind, HostData, HostRegistry, Inspection, LoadedPlugin,
@@ -107,7 +107,8 @@ fn a_changed_expected_output_fails_with_a_diff() {
         &[&s("hello"), "count_vowels", "-i", "hello world"],
     );
     let changed = edit(&bundle, |v| {
-        v["expected"]["output"]["text"] = r#"{"count":4,"total":4,"vowels":"aeiouAEIOU"}"#.into();
+        v["steps"][0]["expected"]["output"]["text"] =
+            r#"{"count":4,"total":4,"vowels":"aeiouAEIOU"}"#.into();
     });
     let out = run_bin(&["replay", p(&changed)], b"");
     assert_eq!(out.status.code(), Some(1));
@@ -119,7 +120,7 @@ fn a_changed_expected_output_fails_with_a_diff() {
     );
 
     let error_expected = edit(&bundle, |v| {
-        v["expected"] = serde_json::json!({"error_kind": "trap"});
+        v["steps"][0]["expected"] = serde_json::json!({"error_kind": "trap"});
     });
     let out = run_bin(&["replay", p(&error_expected)], b"");
     assert_eq!(out.status.code(), Some(1));
@@ -185,12 +186,12 @@ fn corrupt_truncated_foreign_and_future_files_are_explained() {
         ),
         (
             "future.json",
-            text.replace("\"version\": 2", "\"version\": 42"),
+            text.replace("\"version\": 3", "\"version\": 42"),
             "version 42 bundle, newer than this extism-playground reads",
         ),
         (
             "zero.json",
-            text.replace("\"version\": 2", "\"version\": 0"),
+            text.replace("\"version\": 3", "\"version\": 0"),
             "\"version\" must be a whole number from 1",
         ),
         (
@@ -219,10 +220,12 @@ fn scenario(name: &str) -> Scenario {
         keep_state: true,
         host: HostData::default(),
         host_functions: Vec::new(),
-        function: "greet".into(),
-        input: b"x".to_vec(),
-        input_mode: Some(InputMode::Raw),
-        expected: None,
+        steps: vec![Step {
+            function: "greet".into(),
+            input: b"x".to_vec(),
+            input_mode: Some(InputMode::Raw),
+            expected: None,
+        }],
     }
 }
 
@@ -263,9 +266,9 @@ fn the_format_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let mut original = scenario("host-demo");
-    original.function = "kv_roundtrip".into();
-    original.input = br#"{"key":"k","value":"v"}"#.to_vec();
-    original.input_mode = Some(InputMode::Json);
+    original.steps[0].function = "kv_roundtrip".into();
+    original.steps[0].input = br#"{"key":"k","value":"v"}"#.to_vec();
+    original.steps[0].input_mode = Some(InputMode::Json);
     original.keep_state = false;
     original.options = SandboxOptions {
         wasi: true,
@@ -286,7 +289,7 @@ fn the_format_round_trips() {
         kv: [("k".to_string(), "old".into())].into(),
         secrets: [("api_key".to_string(), "s3cret".to_string())].into(),
     };
-    original.expected = Some(ExpectedOutcome::Output(vec![0xff, 0x00, 0x10]));
+    original.steps[0].expected = Some(ExpectedOutcome::Output(vec![0xff, 0x00, 0x10]));
     for embed in [true, false] {
         let path = dir.path().join(format!("b-{embed}.json"));
         bundle::save(&path, Bundle::new(&original, embed, true)).unwrap();
@@ -294,13 +297,13 @@ fn the_format_round_trips() {
         assert_eq!(back.options, original.options);
         assert_eq!(back.host, original.host);
         assert_eq!(
-            (back.function.as_str(), back.keep_state),
+            (back.first().function.as_str(), back.keep_state),
             ("kv_roundtrip", false)
         );
-        assert_eq!(back.input, original.input);
-        assert_eq!(back.input_mode, Some(InputMode::Json));
+        assert_eq!(back.first().input, original.first().input);
+        assert_eq!(back.first().input_mode, Some(InputMode::Json));
         assert_eq!(
-            back.expected, original.expected,
+            back.first().expected, original.first().expected,
             "binary outputs go through base64"
         );
         assert_eq!(back.plugin.main().sha256, original.plugin.main().sha256);
@@ -377,10 +380,12 @@ fn export_scenario() -> Scenario {
             secrets: std::collections::BTreeMap::default(),
         },
         host_functions: Vec::new(),
-        function: "kv_roundtrip".into(),
-        input: br#"{"key": "greeting", "value": "hi \"there\""}"#.to_vec(),
-        input_mode: Some(InputMode::Json),
-        expected: None,
+        steps: vec![Step {
+            function: "kv_roundtrip".into(),
+            input: br#"{"key": "greeting", "value": "hi \"there\""}"#.to_vec(),
+            input_mode: Some(InputMode::Json),
+            expected: None,
+        }],
     }
 }
 
@@ -544,10 +549,12 @@ fn exported_mock_host(
         keep_state: true,
         host: HostData::default(),
         host_functions: defs,
-        function: "quote".into(),
-        input: br#"{"sku":"pro-seat","quantity":3}"#.to_vec(),
-        input_mode: Some(InputMode::Json),
-        expected: None,
+        steps: vec![Step {
+            function: "quote".into(),
+            input: br#"{"sku":"pro-seat","quantity":3}"#.to_vec(),
+            input_mode: Some(InputMode::Json),
+            expected: None,
+        }],
     };
     let host_results: BTreeMap<String, Bytes> = results
         .iter()

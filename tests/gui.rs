@@ -540,7 +540,7 @@ fn session_round_trip_through_a_bundle_with_expected_output() {
     type_input(&mut h, "unknown_secret");
     run_and_wait(&mut h);
     h.get_by_label("✖ differs from the expected outcome");
-    h.get_by_label_contains("expected an output, got a host_function error");
+    h.get_by_label_contains("bytes, got a host_function error");
 
     // The same file replays headless, given the secret it left out.
     let out = common::run_bin(&["replay", path.to_str().unwrap()], b"");
@@ -744,7 +744,7 @@ fn a_large_or_binary_input_is_what_runs_and_what_is_saved() {
     let path = dir.path().join("blob.bundle.json");
     save_bundle(&mut h, &path);
     let scenario = extism_playground::bundle::load(&path).unwrap();
-    assert_eq!(scenario.input, input, "the bundle keeps the input that ran");
+    assert_eq!(scenario.first().input, input, "the bundle keeps the input that ran");
     // Reopened, the binary input is again sent as it is.
     let mut h = harness_opening(Some(path));
     h.run();

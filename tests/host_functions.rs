@@ -524,7 +524,7 @@ fn sessions_and_bundles_keep_the_definitions_and_replay_them() {
     });
     let text = std::fs::read_to_string(&bundle_path).unwrap();
     let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(saved["version"], 2);
+    assert_eq!(saved["version"], 3);
     let defs = saved["host_functions"].as_array().unwrap();
     assert_eq!(defs.len(), 3);
     let mock = defs.iter().find(|d| d["behaviour"] == "wasm").unwrap();

@@ -3,6 +3,7 @@
 //! verdicts, the CLI) and side-by-side rows that pair each changed line with its replacement
 //! (the window).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use similar::{ChangeTag, TextDiff};
@@ -116,6 +117,51 @@ pub fn unified(expected: &[u8], actual: &[u8]) -> String {
     out
 }
 
+/// `value` pretty-printed with every object's keys sorted, so two values equal but for key
+/// order print the same.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    fn sorted(value: &serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                serde_json::Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(sorted).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    serde_json::to_string_pretty(&sorted(value)).unwrap_or_default()
+}
+
+/// The start of an output for a message: up to 40 lines or 4 KiB, saying what was left out.
+pub fn excerpt(bytes: &[u8]) -> String {
+    const MAX_LINES: usize = 40;
+    const MAX_BYTES: usize = 4096;
+    let text = normalize(bytes);
+    let mut out = String::new();
+    for (shown, line) in text.lines().enumerate() {
+        if shown == MAX_LINES || out.len() + line.len() > MAX_BYTES {
+            let rest = text.len().saturating_sub(out.len());
+            let _ = writeln!(out, "… ({rest} more bytes)");
+            return out;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if out.is_empty() {
+        out.push_str("(empty)\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +195,23 @@ mod tests {
         assert!(text.contains("\n-  \"total\": 3\n"), "{text}");
         assert!(text.contains("\n+  \"total\": 6\n"), "{text}");
         assert!(text.contains("\n   \"count\": 3,\n"), "{text}");
+    }
+
+    #[test]
+    fn canonical_json_ignores_key_order() {
+        let a: serde_json::Value = serde_json::from_str(r#"{"b":1,"a":{"d":2,"c":3}}"#).unwrap();
+        let b: serde_json::Value = serde_json::from_str(r#"{"a":{"c":3,"d":2},"b":1}"#).unwrap();
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert!(canonical_json(&a).find("\"a\"") < canonical_json(&a).find("\"b\""));
+    }
+
+    #[test]
+    fn excerpts_stop_at_forty_lines() {
+        let long: String = (0..100).flat_map(|i| ["line ".to_string(), format!("{i}\n")]).collect();
+        let shown = excerpt(long.as_bytes());
+        assert!(shown.contains("line 39\n") && !shown.contains("line 40\n"), "{shown}");
+        assert!(shown.ends_with("more bytes)\n"), "{shown}");
+        assert_eq!(excerpt(b""), "(empty)\n");
     }
 
     #[test]

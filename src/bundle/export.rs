@@ -773,8 +773,9 @@ pub fn rust(export: &Export<'_>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "//! Calls `{}` of {} with the manifest, options and input of an",
-        scenario.function, scenario.plugin.display_name
+        "//! Calls {} of {} with the manifest, options and input of an",
+        called(scenario, |f| format!("`{f}`")),
+        scenario.plugin.display_name
     );
     let _ = writeln!(
         s,
@@ -953,20 +954,39 @@ pub fn rust(export: &Export<'_>) -> String {
         );
     }
     let _ = writeln!(s, "\n        .build()?;");
-    let input = match std::str::from_utf8(&scenario.input) {
-        Ok(text) => format!("{}.as_bytes()", rust_str(text)),
-        Err(_) => format!("&{:?}[..]", scenario.input),
-    };
-    let _ = writeln!(s, "    let input: &[u8] = {input};");
-    let _ = writeln!(
-        s,
-        "    let output = plugin.call::<&[u8], &[u8]>({}, input)?;",
-        rust_str(&scenario.function)
-    );
-    let _ = writeln!(
-        s,
-        "    println!(\"{{}}\", String::from_utf8_lossy(output));"
-    );
+    for (i, step) in scenario.steps.iter().enumerate() {
+        // One block per step, so each has its own `input` and `output`.
+        let indent = if scenario.steps.len() == 1 {
+            "    "
+        } else {
+            let _ = writeln!(s, "    {{");
+            let _ = writeln!(s, "        // Step {} of {}", i + 1, scenario.steps.len());
+            if i > 0 && !scenario.keep_state {
+                let _ = writeln!(
+                    s,
+                    "        plugin.reset()?; // the playground gives each step a fresh instance"
+                );
+            }
+            "        "
+        };
+        let input = match std::str::from_utf8(&step.input) {
+            Ok(text) => format!("{}.as_bytes()", rust_str(text)),
+            Err(_) => format!("&{:?}[..]", step.input),
+        };
+        let _ = writeln!(s, "{indent}let input: &[u8] = {input};");
+        let _ = writeln!(
+            s,
+            "{indent}let output = plugin.call::<&[u8], &[u8]>({}, input)?;",
+            rust_str(&step.function)
+        );
+        let _ = writeln!(
+            s,
+            "{indent}println!(\"{{}}\", String::from_utf8_lossy(output));"
+        );
+        if scenario.steps.len() > 1 {
+            let _ = writeln!(s, "    }}");
+        }
+    }
     let _ = writeln!(s, "    Ok(())");
     let _ = writeln!(s, "}}");
     s
@@ -1172,7 +1192,8 @@ pub fn go(export: &Export<'_>) -> String {
     let _ = writeln!(
         s,
         "// Calls {} of {} with the manifest, options and input of an",
-        scenario.function, scenario.plugin.display_name
+        called(scenario, str::to_string),
+        scenario.plugin.display_name
     );
     let _ = writeln!(
         s,
@@ -1294,21 +1315,47 @@ pub fn go(export: &Export<'_>) -> String {
         s,
         "\tif err != nil {{\n\t\tfmt.Printf(\"Failed to initialize plugin: %v\\n\", err)\n\t\tos.Exit(1)\n\t}}\n"
     );
-    let input = match std::str::from_utf8(&scenario.input) {
-        Ok(text) => format!("[]byte({})", go_str(text)),
-        Err(_) => format!("[]byte{{{}}}", hex_list(&scenario.input)),
-    };
-    let _ = writeln!(s, "\tinput := {input}");
-    let _ = writeln!(
-        s,
-        "\texit, out, err := plugin.Call({}, input)",
-        go_str(&scenario.function)
-    );
-    let _ = writeln!(
-        s,
-        "\tif err != nil {{\n\t\tfmt.Println(err)\n\t\tos.Exit(int(exit))\n\t}}\n\tfmt.Println(string(out))\n}}"
-    );
+    for (i, step) in scenario.steps.iter().enumerate() {
+        // One block per step, so each has its own `input` and `out`.
+        let indent = if scenario.steps.len() == 1 {
+            "\t"
+        } else {
+            let _ = writeln!(s, "\t{{");
+            let _ = writeln!(s, "\t\t// Step {} of {}", i + 1, scenario.steps.len());
+            if i > 0 && !scenario.keep_state {
+                let _ = writeln!(
+                    s,
+                    "\t\tplugin.Reset() // the playground gives each step a fresh instance"
+                );
+            }
+            "\t\t"
+        };
+        let input = match std::str::from_utf8(&step.input) {
+            Ok(text) => format!("[]byte({})", go_str(text)),
+            Err(_) => format!("[]byte{{{}}}", hex_list(&step.input)),
+        };
+        let _ = writeln!(s, "{indent}input := {input}");
+        let _ = writeln!(
+            s,
+            "{indent}exit, out, err := plugin.Call({}, input)",
+            go_str(&step.function)
+        );
+        let _ = writeln!(
+            s,
+            "{indent}if err != nil {{\n{indent}\tfmt.Println(err)\n{indent}\tos.Exit(int(exit))\n{indent}}}\n{indent}fmt.Println(string(out))"
+        );
+        if scenario.steps.len() > 1 {
+            let _ = writeln!(s, "\t}}");
+        }
+    }
+    let _ = writeln!(s, "}}");
     s
+}
+
+/// The functions a scenario calls, for a comment: "`greet`" or "`add`, then `get`".
+fn called(scenario: &Scenario, name: impl Fn(&str) -> String) -> String {
+    let names: Vec<String> = scenario.steps.iter().map(|s| name(&s.function)).collect();
+    names.join(", then ")
 }
 
 #[cfg(test)]

@@ -24,8 +24,10 @@ use crate::runner::{
 /// The `format` every bundle declares.
 pub const FORMAT: &str = "extism-playground-bundle";
 /// The newest bundle version this build reads and the one it writes. Version 2 added
-/// `host_functions`; version 1 bundles read as having none.
-pub const VERSION: u32 = 2;
+/// `host_functions` (version 1 bundles read as having none); version 3 replaced the one call
+/// (`function`, `input`, `input_mode`, `expected`) with `steps`, and older bundles read as a
+/// scenario of that one step.
+pub const VERSION: u32 = 3;
 
 /// Why a bundle could not be read, resolved or written.
 #[derive(Debug, thiserror::Error)]
@@ -96,13 +98,116 @@ impl Payload {
     }
 }
 
-/// What a replay must produce: an output, or a failure of some kind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What a replay must produce, as the file spells it: exactly one of `output`, `json` and
+/// `output_match`, or `error_kind` and/or `error_match`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Expected {
+    /// These exact bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Payload>,
+    /// JSON equal to this (key order ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<serde_json::Value>,
+    /// An output in which this regular expression finds a match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_match: Option<String>,
+    /// A failure of this kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<ErrorKind>,
+    /// A failure whose message this regular expression finds a match in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_match: Option<String>,
+}
+
+impl Expected {
+    /// How a file writes `outcome`.
+    pub fn of(outcome: &ExpectedOutcome) -> Self {
+        match outcome {
+            ExpectedOutcome::Output(bytes) => Self {
+                output: Some(Payload::from_bytes(bytes)),
+                ..Self::default()
+            },
+            ExpectedOutcome::Json(value) => Self {
+                json: Some(value.clone()),
+                ..Self::default()
+            },
+            ExpectedOutcome::OutputMatch(pattern) => Self {
+                output_match: Some(pattern.clone()),
+                ..Self::default()
+            },
+            ExpectedOutcome::Error(kind) => Self {
+                error_kind: Some(*kind),
+                ..Self::default()
+            },
+            ExpectedOutcome::ErrorMatch { kind, pattern } => Self {
+                error_kind: *kind,
+                error_match: Some(pattern.clone()),
+                ..Self::default()
+            },
+        }
+    }
+
+    /// The outcome the file means, or what is wrong with how it says it.
+    pub fn to_outcome(&self) -> Result<ExpectedOutcome, String> {
+        let outputs = [
+            self.output.is_some(),
+            self.json.is_some(),
+            self.output_match.is_some(),
+        ]
+        .iter()
+        .filter(|set| **set)
+        .count();
+        let errors = self.error_kind.is_some() || self.error_match.is_some();
+        if outputs + usize::from(errors) != 1 {
+            return Err("\"expected\" needs exactly one of \"output\", \"json\" and \"output_match\", or \"error_kind\" and/or \"error_match\"".to_string());
+        }
+        if let Some(out) = &self.output {
+            return out
+                .to_bytes()
+                .map(ExpectedOutcome::Output)
+                .map_err(|e| format!("expected output {e}"));
+        }
+        if let Some(json) = &self.json {
+            return Ok(ExpectedOutcome::Json(json.clone()));
+        }
+        if let Some(pattern) = &self.output_match {
+            check_pattern(pattern)?;
+            return Ok(ExpectedOutcome::OutputMatch(pattern.clone()));
+        }
+        match (&self.error_kind, &self.error_match) {
+            (kind, Some(pattern)) => {
+                check_pattern(pattern)?;
+                Ok(ExpectedOutcome::ErrorMatch {
+                    kind: *kind,
+                    pattern: pattern.clone(),
+                })
+            }
+            (Some(kind), None) => Ok(ExpectedOutcome::Error(*kind)),
+            (None, None) => unreachable!("counted above"),
+        }
+    }
+}
+
+/// Checks that `pattern` is a regular expression this build can run, saying why not.
+pub fn check_pattern(pattern: &str) -> Result<(), String> {
+    regex::Regex::new(pattern)
+        .map(|_| ())
+        .map_err(|e| format!("{pattern:?} is not a valid regular expression: {e}"))
+}
+
+/// One call of a scenario as a file writes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleStep {
+    pub function: String,
+    #[serde(default)]
+    pub input: Payload,
+    /// How the window edits the input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_mode: Option<InputMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Expected>,
 }
 
 /// The file format.
@@ -119,6 +224,8 @@ pub struct Bundle {
     pub wasi: bool,
     #[serde(default)]
     pub fuel_limit: Option<u64>,
+    /// Whether the steps share one instance (and a single call may run on a warm one); when
+    /// false, every step gets a fresh instance.
     #[serde(default = "default_true")]
     pub keep_state: bool,
     #[serde(default)]
@@ -127,10 +234,14 @@ pub struct Bundle {
     /// by path in sessions, each with its sha256).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_functions: Vec<HostFnDef>,
-    pub function: String,
-    #[serde(default)]
-    pub input: Payload,
-    /// How the window edits the input.
+    /// The calls, in order (version 3 on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<BundleStep>,
+    /// The one call of a version 1 or 2 bundle (read as a one-step scenario; never written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Payload>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_mode: Option<InputMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,14 +267,25 @@ pub enum InputMode {
 }
 
 /// What a call should produce, in memory.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ExpectedOutcome {
+    /// These exact bytes.
     Output(Vec<u8>),
+    /// An output that is JSON equal to this (object key order ignored).
+    Json(serde_json::Value),
+    /// An output (read as UTF-8, invalid bytes replaced) with a match for this regex.
+    OutputMatch(String),
+    /// A failure of this kind.
     Error(ErrorKind),
+    /// A failure whose message has a match for this regex (and of this kind, when given).
+    ErrorMatch {
+        kind: Option<ErrorKind>,
+        pattern: String,
+    },
 }
 
 impl ExpectedOutcome {
-    /// What `report` produced.
+    /// What `report` produced, exactly.
     pub fn of(report: &CallReport) -> Self {
         match report.error_kind() {
             Some(kind) => Self::Error(kind),
@@ -173,10 +295,90 @@ impl ExpectedOutcome {
 
     /// Whether `report` produced this outcome (compares in place: no copy of the output).
     pub fn matches(&self, report: &CallReport) -> bool {
-        match self {
-            Self::Output(want) => report.error.is_none() && &report.output == want,
-            Self::Error(kind) => report.error_kind() == Some(*kind),
+        match (self, &report.error) {
+            (Self::Output(want), None) => &report.output == want,
+            (Self::Json(want), None) => {
+                serde_json::from_slice::<serde_json::Value>(&report.output).is_ok_and(|v| &v == want)
+            }
+            (Self::OutputMatch(pattern), None) => {
+                finds(pattern, &String::from_utf8_lossy(&report.output))
+            }
+            (Self::Error(kind), Some(error)) => error.kind == *kind,
+            (Self::ErrorMatch { kind, pattern }, Some(error)) => {
+                kind.is_none_or(|k| k == error.kind) && finds(pattern, &error.message)
+            }
+            _ => false,
         }
+    }
+
+    /// Whether this expects a failure.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Self::Error(_) | Self::ErrorMatch { .. })
+    }
+
+    /// What is expected, in a few words ("an output", "a timeout error", ...).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Output(bytes) => format!("an output of {} bytes", bytes.len()),
+            Self::Json(_) => "a JSON output".to_string(),
+            Self::OutputMatch(pattern) => format!("an output matching /{pattern}/"),
+            Self::Error(kind) => format!("a {kind} error"),
+            Self::ErrorMatch {
+                kind: Some(kind),
+                pattern,
+            } => format!("a {kind} error matching /{pattern}/"),
+            Self::ErrorMatch {
+                kind: None,
+                pattern,
+            } => format!("an error matching /{pattern}/"),
+        }
+    }
+}
+
+/// Whether `pattern` finds a match in `text` (a pattern that does not compile finds nothing;
+/// loaders check patterns before anything runs).
+fn finds(pattern: &str, text: &str) -> bool {
+    regex::Regex::new(pattern).is_ok_and(|re| re.is_match(text))
+}
+
+/// One call of a scenario, ready to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub function: String,
+    pub input: Vec<u8>,
+    pub input_mode: Option<InputMode>,
+    pub expected: Option<ExpectedOutcome>,
+}
+
+impl Step {
+    /// A call of `function` with `input`, expecting nothing in particular.
+    pub fn call(function: impl Into<String>, input: impl Into<Vec<u8>>) -> Self {
+        Self {
+            function: function.into(),
+            input: input.into(),
+            input_mode: None,
+            expected: None,
+        }
+    }
+
+    /// How a file writes this step.
+    pub fn to_file(&self) -> BundleStep {
+        BundleStep {
+            function: self.function.clone(),
+            input: Payload::from_bytes(&self.input),
+            input_mode: self.input_mode,
+            expected: self.expected.as_ref().map(Expected::of),
+        }
+    }
+
+    /// The step a file means.
+    pub fn from_file(step: &BundleStep) -> Result<Self, String> {
+        Ok(Self {
+            function: step.function.clone(),
+            input: step.input.to_bytes().map_err(|e| format!("input {e}"))?,
+            input_mode: step.input_mode,
+            expected: step.expected.as_ref().map(Expected::to_outcome).transpose()?,
+        })
     }
 }
 
@@ -189,10 +391,8 @@ pub struct Scenario {
     pub host: HostData,
     /// User-defined host functions, ready to link.
     pub host_functions: Vec<HostFnDef>,
-    pub function: String,
-    pub input: Vec<u8>,
-    pub input_mode: Option<InputMode>,
-    pub expected: Option<ExpectedOutcome>,
+    /// The calls, in order: at least one.
+    pub steps: Vec<Step>,
 }
 
 /// Whether a replay matched.
@@ -204,11 +404,9 @@ pub enum Verdict {
 }
 
 impl Scenario {
-    /// Compares a call's report with the expected outcome.
-    pub fn verdict(&self, report: &CallReport) -> Option<Verdict> {
-        self.expected
-            .as_ref()
-            .map(|expected| verdict(expected, report))
+    /// The first call (every scenario has one): what the window's editor shows.
+    pub fn first(&self) -> &Step {
+        &self.steps[0]
     }
 }
 
@@ -217,24 +415,43 @@ pub fn verdict(expected: &ExpectedOutcome, report: &CallReport) -> Verdict {
     if expected.matches(report) {
         return Verdict::Match;
     }
-    let describe = |o: &ExpectedOutcome| match o {
-        ExpectedOutcome::Output(_) => "an output".to_string(),
-        ExpectedOutcome::Error(kind) => format!("a {kind} error"),
-    };
-    match (expected, &report.error) {
-        (ExpectedOutcome::Output(want), None) => Verdict::Mismatch(format!(
+    if let Some(error) = &report.error {
+        let got = format!("a {} error: {}", error.kind, error.message);
+        return Verdict::Mismatch(format!("expected {}, got {got}", expected.describe()));
+    }
+    let got = &report.output;
+    match expected {
+        ExpectedOutcome::Output(want) => Verdict::Mismatch(format!(
             "the output differs from the expected output:\n{}",
-            diff::unified(want, &report.output)
+            diff::unified(want, got)
         )),
-        (_, Some(error)) => Verdict::Mismatch(format!(
-            "expected {}, got {}: {}",
-            describe(expected),
-            describe(&ExpectedOutcome::Error(error.kind)),
-            error.message
-        )),
-        (ExpectedOutcome::Error(_), None) => {
-            Verdict::Mismatch(format!("expected {}, got an output", describe(expected)))
+        ExpectedOutcome::Json(want) => {
+            match serde_json::from_slice::<serde_json::Value>(got) {
+                Ok(value) => Verdict::Mismatch(format!(
+                    "the output is not JSON equal to the expected JSON (keys sorted below):\n{}",
+                    diff::unified(
+                        diff::canonical_json(want).as_bytes(),
+                        diff::canonical_json(&value).as_bytes()
+                    )
+                )),
+                Err(e) => Verdict::Mismatch(format!(
+                    "expected a JSON output, got {} bytes that are not JSON ({e}):\n{}",
+                    got.len(),
+                    diff::unified(diff::canonical_json(want).as_bytes(), got)
+                )),
+            }
         }
+        ExpectedOutcome::OutputMatch(pattern) => Verdict::Mismatch(format!(
+            "the output has no match for /{pattern}/; it was:\n{}",
+            diff::excerpt(got)
+        )),
+        ExpectedOutcome::Error(_) | ExpectedOutcome::ErrorMatch { .. } => Verdict::Mismatch(
+            format!(
+                "expected {}, got an output of {} bytes",
+                expected.describe(),
+                got.len()
+            ),
+        ),
     }
 }
 
@@ -290,19 +507,11 @@ impl Bundle {
                     def
                 })
                 .collect(),
-            function: scenario.function.clone(),
-            input: Payload::from_bytes(&scenario.input),
-            input_mode: scenario.input_mode,
-            expected: scenario.expected.as_ref().map(|e| match e {
-                ExpectedOutcome::Output(bytes) => Expected {
-                    output: Some(Payload::from_bytes(bytes)),
-                    error_kind: None,
-                },
-                ExpectedOutcome::Error(kind) => Expected {
-                    output: None,
-                    error_kind: Some(*kind),
-                },
-            }),
+            steps: scenario.steps.iter().map(Step::to_file).collect(),
+            function: None,
+            input: None,
+            input_mode: None,
+            expected: None,
         }
     }
 
@@ -397,25 +606,7 @@ impl Bundle {
                 }
             }
         }
-        let expected = match &self.expected {
-            None => None,
-            Some(Expected {
-                error_kind: Some(kind),
-                output: None,
-            }) => Some(ExpectedOutcome::Error(*kind)),
-            Some(Expected {
-                output: Some(out),
-                error_kind: None,
-            }) => Some(ExpectedOutcome::Output(
-                out.to_bytes()
-                    .map_err(|e| invalid(format!("expected output {e}")))?,
-            )),
-            Some(_) => {
-                return Err(invalid(
-                    "\"expected\" needs exactly one of \"output\" and \"error_kind\"".to_string(),
-                ));
-            }
-        };
+        let steps = self.steps().map_err(invalid)?;
         let mut host_functions = self.host_functions.clone();
         let cache = crate::trust::store::mock_host_cache();
         let from = LoadFrom {
@@ -439,14 +630,39 @@ impl Bundle {
             keep_state: self.keep_state,
             host: self.host.clone(),
             host_functions,
-            function: self.function.clone(),
-            input: self
-                .input
-                .to_bytes()
-                .map_err(|e| invalid(format!("input {e}")))?,
-            input_mode: self.input_mode,
-            expected,
+            steps,
         })
+    }
+
+    /// The calls the file holds: its `steps`, or the one call of a bundle from before version 3.
+    fn steps(&self) -> Result<Vec<Step>, String> {
+        let legacy = self.function.is_some()
+            || self.input.is_some()
+            || self.input_mode.is_some()
+            || self.expected.is_some();
+        match (&self.function, self.steps.is_empty()) {
+            (Some(function), true) => {
+                let step = BundleStep {
+                    function: function.clone(),
+                    input: self.input.clone().unwrap_or_default(),
+                    input_mode: self.input_mode,
+                    expected: self.expected.clone(),
+                };
+                Step::from_file(&step).map(|step| vec![step])
+            }
+            (None, false) if !legacy => self
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| Step::from_file(step).map_err(|e| format!("step {}: {e}", i + 1)))
+                .collect(),
+            (_, false) => Err(
+                "it has both \"steps\" and a single call (\"function\", \"input\", \"expected\"); keep \"steps\"".to_string(),
+            ),
+            (None, true) => Err(
+                "it has no calls: add \"steps\" (each with a \"function\")".to_string(),
+            ),
+        }
     }
 
     /// The mock-host plugin files the definitions name and do not embed.

@@ -17,6 +17,8 @@ pub enum FileKind {
     /// A plain Extism manifest: relative paths keep extism's meaning (the working directory),
     /// and every path is a grant.
     Manifest,
+    /// A test suite (TOML): like a bundle, relative to the file, read-only subfolders exempt.
+    Suite,
 }
 
 impl FileKind {
@@ -25,6 +27,7 @@ impl FileKind {
         match self {
             Self::Bundle => "bundle",
             Self::Manifest => "manifest",
+            Self::Suite => "test suite",
         }
     }
 }
@@ -256,6 +259,12 @@ pub fn review_bundle(
     review
 }
 
+/// Reviews a test suite at `file`: the paths (relative to the file) and hosts it grants its
+/// plugin. (The module and script files it names are read, never granted to the plugin.)
+pub fn review_suite(manifest: &extism::Manifest, file: &Path, sha256: String) -> Review {
+    review_manifest_parts(manifest, file, FileKind::Suite, &folder_of(file), sha256)
+}
+
 /// Reviews a plain Extism manifest at `file`: every path (relative to `working_dir`, as extism
 /// reads them) and host is a grant.
 pub fn review_manifest(
@@ -289,7 +298,7 @@ fn review_manifest_parts(
             read_only,
             state,
         };
-        let is_exempt = kind == FileKind::Bundle
+        let is_exempt = kind != FileKind::Manifest
             && hosts.is_empty()
             && grant.read_only
             && grant.state == PathState::Directory

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use poll_promise::Promise;
 
 pub use crate::bundle::InputMode;
-use crate::bundle::{ExpectedOutcome, Scenario};
+use crate::bundle::{ExpectedOutcome, Scenario, Step};
 use crate::runner::host::{self, Behaviour, DefProblem, HostFnDef};
 use crate::runner::{HostData, HostRegistry, SandboxOptions, Session, WorkerConfig};
 use crate::samples;
@@ -513,10 +513,12 @@ impl Workbench {
             keep_state: self.state.keep_state,
             host: self.state.host.clone(),
             host_functions: self.state.host_functions.clone(),
-            function: self.state.function.clone(),
-            input: self.input_bytes().as_ref().clone(),
-            input_mode: Some(self.state.input.mode),
-            expected: self.state.expected.clone(),
+            steps: vec![Step {
+                function: self.state.function.clone(),
+                input: self.input_bytes().as_ref().clone(),
+                input_mode: Some(self.state.input.mode),
+                expected: self.state.expected.clone(),
+            }],
         })
     }
 
@@ -1093,10 +1095,11 @@ impl Workbench {
             let stored = std::mem::replace(&mut self.state.host.secrets, scenario.host.secrets);
             self.withheld_secrets.get_or_insert(stored);
         }
-        self.state.function = scenario.function;
+        let step = scenario.steps.into_iter().next().expect("a scenario has a step");
+        self.state.function = step.function;
         self.large_input = None;
-        let mode = scenario.input_mode;
-        match String::from_utf8(scenario.input) {
+        let mode = step.input_mode;
+        match String::from_utf8(step.input) {
             Ok(text) if text.len() < LARGE_INPUT_BYTES => {
                 let mode = mode.unwrap_or(if view::check_json(&text).is_ok() {
                     InputMode::Json
@@ -1109,7 +1112,7 @@ impl Workbench {
             Ok(text) => self.set_large_input("the bundle's input", text.into_bytes()),
             Err(e) => self.set_large_input("the bundle's input", e.into_bytes()),
         }
-        self.state.expected = scenario.expected;
+        self.state.expected = step.expected;
     }
 
     /// Gives the user's own host function definitions back after a session or bundle.
@@ -1233,7 +1236,7 @@ impl Workbench {
         let expected = ExpectedOutcome::of(&last.report);
         let what = match &expected {
             ExpectedOutcome::Output(bytes) => format!("{} bytes of output", bytes.len()),
-            ExpectedOutcome::Error(kind) => format!("a {kind} error"),
+            other => other.describe(),
         };
         self.state.expected = Some(expected);
         self.refresh_verdict();

@@ -53,7 +53,7 @@ pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
                     super::widgets::bytes(actual_len as u64)
                 ));
             }
-            ExpectedOutcome::Output(_) | ExpectedOutcome::Error(_) => {
+            _ => {
                 match app.workbench.verdict_rows() {
                     Some(rows) => {
                         side_by_side(ui, "expected_vs_actual", ("expected", "actual"), rows, 180.0);

@@ -580,6 +580,41 @@ pub fn parse_definitions(text: &str) -> Result<Vec<HostFnDef>, String> {
 }
 
 /// Adds `def` to `defs`, replacing one for the same import.
+/// A definition that would satisfy `import` (a host function the registry lacks), as the
+/// `NAME` and `SPEC` of `--host-fn NAME=SPEC` (the suite file's `host_functions` key and value),
+/// with the import's signature to show beside it. `None` for imports nobody defines this way
+/// (extism's own, WASI, non-functions).
+pub fn suggestion(import: &crate::runner::inspect::Import) -> Option<Suggestion> {
+    use crate::runner::inspect::{EXTISM_ENV, ItemKind, WASI_P1};
+    if import.kind != ItemKind::Func || import.module == EXTISM_ENV || import.module == WASI_P1 {
+        return None;
+    }
+    let signature = import.signature.as_ref()?;
+    let name = if import.module == EXTISM_USER {
+        import.name.clone()
+    } else {
+        format!("{}::{}", import.module, import.name)
+    };
+    let spec = match signature.results.first().map(String::as_str) {
+        None => "value:",
+        Some("i64") => "value:TEXT",
+        Some(_) => "value:0",
+    };
+    Some(Suggestion {
+        name,
+        spec: spec.to_string(),
+        signature: signature.to_string(),
+    })
+}
+
+/// See [`suggestion`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    pub name: String,
+    pub spec: String,
+    pub signature: String,
+}
+
 pub fn upsert(defs: &mut Vec<HostFnDef>, def: HostFnDef) {
     match defs
         .iter_mut()

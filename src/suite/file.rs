@@ -1,0 +1,666 @@
+//! Suite files read into [`Suite`]s. A suite is TOML (see the README's "Test suites"): a
+//! `[plugin]` table (the module, its sandbox, its host functions and starting host data) and
+//! `[[test]]` entries, each with `[[test.step]]` calls and what they must produce. A bundle runs
+//! as a suite of one test. Every path a suite names is relative to the suite file; what it grants
+//! the plugin (hosts, paths outside its folder) goes through the same review and consent as any
+//! file from someone else.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{Suite, Test};
+use crate::bundle::{self, ExpectedOutcome, Step};
+use crate::runner::host::define::{self, HostFnDef};
+use crate::runner::inspect::{EXTISM_USER, Linkage, WASI_P1};
+use crate::runner::source::sha256_hex;
+use crate::runner::{AllowedPath, ErrorKind, HostData, HostRegistry, SandboxOptions};
+use crate::trust::{Decision, Review, TrustStore, review};
+use crate::workbench::open::{self, Opened, Setup, Source};
+
+/// Why a suite could not be loaded. Each says which file, which key and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error("cannot read {path}: {cause}")]
+    Read {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("{path} does not exist; name a suite file (.toml), a bundle or a folder of them")]
+    Missing { path: PathBuf },
+    #[error(
+        "{path} holds no test suites: a suite is a .toml file with a [plugin] table and [[test]] entries; bundles (.json) run too"
+    )]
+    Empty { path: PathBuf },
+    #[error("{path} is not a valid suite: {message}")]
+    Toml { path: PathBuf, message: String },
+    #[error("{path}: {key}: {detail}")]
+    Key {
+        path: PathBuf,
+        key: String,
+        detail: String,
+    },
+    #[error(
+        "{path} grants its plugin access that needs your consent:\n{listing}run with --trust to allow it, or --no-grants to run without it"
+    )]
+    Consent { path: PathBuf, listing: String },
+    #[error("{0}")]
+    Open(String),
+}
+
+/// How to decide what a suite asks of the sandbox.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Consent {
+    /// Refuse a suite whose grants need consent (unless this app saved it or the user trusts it).
+    #[default]
+    Ask,
+    /// Allow every grant (`--trust`).
+    Trust,
+    /// Run without the grants that need consent (`--no-grants`).
+    WithoutGrants,
+}
+
+/// How suites are loaded.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Run against this plugin instead of the one the suite names (`--plugin`).
+    pub plugin: Option<PathBuf>,
+    pub consent: Consent,
+}
+
+/// The file format, as written. Unknown keys are refused (a misspelt key would otherwise be
+/// silently ignored and a test pass for the wrong reason).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFile {
+    pub plugin: PluginTable,
+    #[serde(default, rename = "test")]
+    pub tests: Vec<TestTable>,
+}
+
+/// `[plugin]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginTable {
+    /// A .wasm module or an Extism manifest, relative to the suite file.
+    pub wasm: String,
+    pub wasi: Option<bool>,
+    #[serde(default)]
+    pub config: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
+    /// `[ro:]HOST[:GUEST]`, as `--allow-path` takes them; HOST relative to the suite file.
+    #[serde(default)]
+    pub allow_paths: Vec<String>,
+    /// Linear memory limit, in 64 KiB pages.
+    pub memory_max: Option<u32>,
+    pub timeout_ms: Option<u64>,
+    pub fuel: Option<u64>,
+    pub http_response_max: Option<u64>,
+    pub var_max: Option<u64>,
+    /// `NAME = SPEC`, as `--host-fn NAME=SPEC` takes them.
+    #[serde(default)]
+    pub host_functions: BTreeMap<String, String>,
+    /// The kv store every test starts with.
+    #[serde(default)]
+    pub kv: BTreeMap<String, String>,
+    /// Secrets `get_secret` serves.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+}
+
+/// `[[test]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestTable {
+    pub name: String,
+    #[serde(default)]
+    pub fresh_instance: bool,
+    #[serde(default, rename = "step")]
+    pub steps: Vec<StepTable>,
+}
+
+/// `[[test.step]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepTable {
+    pub call: String,
+    pub input: Option<String>,
+    pub input_file: Option<String>,
+    pub expect_output: Option<String>,
+    /// JSON text, or a TOML table or array that is read as JSON.
+    pub expect_json: Option<toml::Value>,
+    pub expect_match: Option<String>,
+    pub expect_error: Option<ErrorKind>,
+    pub expect_error_match: Option<String>,
+}
+
+/// Reads the TOML of a suite (no other file is read). Errors name the line, the key and what
+/// is expected there.
+pub fn parse(text: &str, path: &Path) -> Result<SuiteFile, SuiteError> {
+    toml::from_str(text).map_err(|e| SuiteError::Toml {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    })
+}
+
+/// Whether TOML text is meant as a suite: it has a `[plugin]` table and `[[test]]` entries
+/// (so a `Cargo.toml` is not one). Text that is not TOML counts when it mentions either, so
+/// a broken suite is reported rather than skipped.
+pub fn looks_like_suite(text: &str) -> bool {
+    match text.parse::<toml::Table>() {
+        Ok(table) => table.get("plugin").is_some_and(toml::Value::is_table) && table.contains_key("test"),
+        Err(_) => text.contains("[plugin]") || text.contains("[[test]]"),
+    }
+}
+
+/// The files to run for `paths`: suite files and bundles as given, and in folders (searched
+/// recursively, hidden folders and `target` skipped) every `.toml` that is a suite and every
+/// `.json` that is a bundle, in name order. A path that does not exist or a folder with none is
+/// an error in place.
+pub fn discover(paths: &[PathBuf]) -> Vec<Result<PathBuf, SuiteError>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            search(path, &mut found);
+            found.sort();
+            if found.is_empty() {
+                out.push(Err(SuiteError::Empty { path: path.clone() }));
+            }
+            out.extend(found.into_iter().map(Ok));
+        } else if path.exists() {
+            out.push(Ok(path.clone()));
+        } else {
+            out.push(Err(SuiteError::Missing { path: path.clone() }));
+        }
+    }
+    out
+}
+
+fn search(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            if name != "target" && name != "node_modules" {
+                search(&path, found);
+            }
+            continue;
+        }
+        let is_suite = || {
+            std::fs::read_to_string(&path).is_ok_and(|text| looks_like_suite(&text))
+        };
+        let is_bundle = || {
+            std::fs::read(&path).is_ok_and(|bytes| {
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .is_ok_and(|v| bundle::declares_bundle(&v))
+            })
+        };
+        let wanted = match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => is_suite(),
+            Some("json") => is_bundle(),
+            _ => false,
+        };
+        if wanted {
+            found.push(path);
+        }
+    }
+}
+
+/// Loads the suite or bundle at `path`.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> {
+    let bytes = std::fs::read(path).map_err(|cause| SuiteError::Read {
+        path: path.to_path_buf(),
+        cause,
+    })?;
+    let is_toml = path.extension().is_some_and(|e| e == "toml");
+    if !is_toml
+        && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| bundle::declares_bundle(&v))
+    {
+        return load_bundle(path, options);
+    }
+    if !is_toml {
+        return Err(SuiteError::Toml {
+            path: path.to_path_buf(),
+            message: "it is neither a suite (.toml) nor a bundle; a suite file's name ends in .toml".to_string(),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|_| SuiteError::Toml {
+        path: path.to_path_buf(),
+        message: "it is not UTF-8 text".to_string(),
+    })?;
+    let file = parse(&text, path)?;
+    resolve(&file, path, &sha256_hex(text.as_bytes()), options)
+}
+
+/// Decides a review by `consent`: files this app saved or the user trusts ask nothing.
+fn decide(review: &Review, consent: Consent) -> Result<Decision, SuiteError> {
+    if !review.needs_consent() || TrustStore::user().trust(&review.sha256).is_some() {
+        return Ok(Decision::Allow);
+    }
+    match consent {
+        Consent::Trust => Ok(Decision::Allow),
+        Consent::WithoutGrants => Ok(Decision::WithoutGrants),
+        Consent::Ask => Err(SuiteError::Consent {
+            path: review.file.clone(),
+            listing: review.listing(),
+        }),
+    }
+}
+
+/// Opens a plugin file (a module or a manifest; a manifest's own grants reviewed like the
+/// suite's).
+fn open_plugin(file: &Path, consent: Consent) -> Result<Opened, SuiteError> {
+    let read = open::read(&Source::Path(file.to_path_buf()))
+        .map_err(|e| SuiteError::Open(e.to_string()))?;
+    let decision = match read.review() {
+        Some(review) => decide(review, consent)?,
+        None => Decision::Allow,
+    };
+    let opened = read
+        .resolve(decision, None)
+        .map_err(|e| SuiteError::Open(e.to_string()))?;
+    if matches!(opened.setup, Setup::Scenario(_)) {
+        return Err(SuiteError::Open(format!(
+            "{} is a bundle, not a plugin; run the bundle itself with `test`, or name its .wasm",
+            file.display()
+        )));
+    }
+    Ok(opened)
+}
+
+/// Resolves a parsed suite at `path` (`sha256` of its text, for trust): reads its plugin and
+/// input files, reviews its grants, fits its host functions.
+pub fn resolve(
+    file: &SuiteFile,
+    path: &Path,
+    sha256: &str,
+    options: &LoadOptions,
+) -> Result<Suite, SuiteError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let key = |key: &str, detail: String| SuiteError::Key {
+        path: path.to_path_buf(),
+        key: key.to_string(),
+        detail,
+    };
+    let p = &file.plugin;
+
+    // What the suite grants, reviewed before anything is read for the plugin.
+    let mut granted = SandboxOptions {
+        allowed_hosts: p.allow_hosts.clone(),
+        ..SandboxOptions::default()
+    };
+    for (i, text) in p.allow_paths.iter().enumerate() {
+        let allowed = text
+            .parse::<AllowedPath>()
+            .map_err(|e| key(&format!("plugin.allow_paths[{i}]"), e.to_string()))?;
+        granted.allowed_paths.push(allowed);
+    }
+    let mut manifest = extism::Manifest::default();
+    granted.apply_to_manifest(&mut manifest);
+    let review = review::review_suite(&manifest, path, sha256.to_string());
+    let decision = decide(&review, options.consent)?;
+
+    let wasm = options.plugin.clone().unwrap_or_else(|| dir.join(&p.wasm));
+    if !wasm.exists() {
+        return Err(key(
+            "plugin.wasm",
+            format!(
+                "{} does not exist; the path is relative to the suite file (build the plugin first, or fix the path)",
+                wasm.display()
+            ),
+        ));
+    }
+    let opened = open_plugin(&wasm, options.consent)?;
+    let mut sandbox = match &opened.setup {
+        Setup::Manifest(options) => options.clone(),
+        _ => SandboxOptions::default(),
+    };
+    let suite_paths = review.allowed_paths(decision);
+    let suite_hosts = review.allowed_hosts(decision);
+    sandbox.allowed_paths.extend(suite_paths);
+    sandbox.allowed_hosts.extend(suite_hosts);
+    if let Some(wasi) = p.wasi {
+        sandbox.wasi = wasi;
+    }
+    for (name, value) in &p.config {
+        let text = match value {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        sandbox.config.insert(name.clone(), text);
+    }
+    sandbox.memory_max_pages = p.memory_max.or(sandbox.memory_max_pages);
+    sandbox.timeout_ms = p.timeout_ms.or(sandbox.timeout_ms);
+    sandbox.fuel_limit = p.fuel.or(sandbox.fuel_limit);
+    sandbox.http_response_max_bytes = p.http_response_max.or(sandbox.http_response_max_bytes);
+    sandbox.var_max_bytes = p.var_max.or(sandbox.var_max_bytes);
+    sandbox
+        .validate()
+        .map_err(|e| key("plugin", e.to_string()))?;
+
+    let mut defs = Vec::new();
+    for (name, spec) in &p.host_functions {
+        let def = HostFnDef::parse_flag(&format!("{name}={spec}"), dir)
+            .map_err(|e| key(&format!("plugin.host_functions.{name:?}"), e.to_string()))?;
+        define::upsert(&mut defs, def);
+    }
+    let (registry, ignored) = fit_host_functions(path, &opened, &sandbox, defs)?;
+
+    let mut host = HostData::default();
+    for (k, v) in &p.kv {
+        host.kv.insert(k.clone(), v.clone().into());
+    }
+    host.secrets.clone_from(&p.secrets);
+
+    let tests = tests_of(&file.tests, dir).map_err(|(k, detail)| key(&k, detail))?;
+    Ok(Suite {
+        path: path.to_path_buf(),
+        plugin: opened.plugin,
+        inspection: opened.inspection,
+        options: sandbox,
+        host,
+        registry,
+        ignored_host_functions: ignored,
+        tests,
+    })
+}
+
+/// The tests of a suite from their tables (`input_file`s relative to `dir`): `Err((key, what is
+/// wrong))`.
+fn tests_of(tables: &[TestTable], dir: &Path) -> Result<Vec<Test>, (String, String)> {
+    let mut tests: Vec<Test> = Vec::with_capacity(tables.len());
+    for (t, table) in tables.iter().enumerate() {
+        let at = format!("test[{t}] ({:?})", table.name);
+        if table.name.trim().is_empty() {
+            return Err((format!("test[{t}].name"), "give the test a name".to_string()));
+        }
+        if tests.iter().any(|other| other.name == table.name) {
+            return Err((
+                format!("{at}.name"),
+                "another test has this name; names identify tests in reports and --filter, so make it unique".to_string(),
+            ));
+        }
+        if table.steps.is_empty() {
+            return Err((
+                at,
+                "it has no steps: add [[test.step]] with call = \"FUNCTION\"".to_string(),
+            ));
+        }
+        let mut steps = Vec::with_capacity(table.steps.len());
+        for (s, step) in table.steps.iter().enumerate() {
+            let here = format!("{at}.step[{s}]");
+            steps.push(step_of(step, dir).map_err(|(k, detail)| (format!("{here}.{k}"), detail))?);
+        }
+        tests.push(Test {
+            name: table.name.clone(),
+            fresh_instance: table.fresh_instance,
+            steps,
+        });
+    }
+    if tests.is_empty() {
+        return Err((
+            "test".to_string(),
+            "the suite has no tests: add a [[test]] with a name and [[test.step]] entries".to_string(),
+        ));
+    }
+    Ok(tests)
+}
+
+/// One step read from its table: `Err((key, what is wrong))`.
+fn step_of(step: &StepTable, dir: &Path) -> Result<Step, (&'static str, String)> {
+    if step.call.trim().is_empty() {
+        return Err(("call", "name the function to call".to_string()));
+    }
+    let input = match (&step.input, &step.input_file) {
+        (Some(_), Some(_)) => {
+            return Err(("input_file", "give input or input_file, not both".to_string()));
+        }
+        (Some(text), None) => text.clone().into_bytes(),
+        (None, Some(file)) => {
+            let full = dir.join(file);
+            std::fs::read(&full).map_err(|e| {
+                (
+                    "input_file",
+                    format!(
+                        "cannot read {}: {e} (the path is relative to the suite file)",
+                        full.display()
+                    ),
+                )
+            })?
+        }
+        (None, None) => Vec::new(),
+    };
+    let mut expected: Vec<(&'static str, ExpectedOutcome)> = Vec::new();
+    if let Some(text) = &step.expect_output {
+        expected.push(("expect_output", ExpectedOutcome::Output(text.clone().into_bytes())));
+    }
+    if let Some(value) = &step.expect_json {
+        let json = match value {
+            toml::Value::String(text) => serde_json::from_str(text).map_err(|e| {
+                ("expect_json", format!("is not JSON ({e}); write the JSON in single quotes, e.g. '{{\"ok\": true}}'"))
+            })?,
+            other => serde_json::to_value(other).map_err(|e| ("expect_json", e.to_string()))?,
+        };
+        expected.push(("expect_json", ExpectedOutcome::Json(json)));
+    }
+    if let Some(pattern) = &step.expect_match {
+        bundle::check_pattern(pattern).map_err(|e| ("expect_match", e))?;
+        expected.push(("expect_match", ExpectedOutcome::OutputMatch(pattern.clone())));
+    }
+    match (&step.expect_error, &step.expect_error_match) {
+        (kind, Some(pattern)) => {
+            bundle::check_pattern(pattern).map_err(|e| ("expect_error_match", e))?;
+            expected.push((
+                "expect_error_match",
+                ExpectedOutcome::ErrorMatch {
+                    kind: *kind,
+                    pattern: pattern.clone(),
+                },
+            ));
+        }
+        (Some(kind), None) => expected.push(("expect_error", ExpectedOutcome::Error(*kind))),
+        (None, None) => {}
+    }
+    if expected.len() > 1 {
+        let keys: Vec<&str> = expected.iter().map(|(k, _)| *k).collect();
+        return Err((
+            expected[1].0,
+            format!(
+                "a step expects one outcome, this one has {}; keep one (expect_error and expect_error_match may go together)",
+                keys.join(" and ")
+            ),
+        ));
+    }
+    Ok(Step {
+        function: step.call.clone(),
+        input,
+        input_mode: None,
+        expected: expected.pop().map(|(_, e)| e),
+    })
+}
+
+/// The registry for `opened` with the suite's definitions: those for functions the plugin does
+/// not import are left out (and returned, to say so); one that does not fit its import, or an
+/// import nothing defines, is an error naming the key to add or fix.
+fn fit_host_functions(
+    path: &Path,
+    opened: &Opened,
+    sandbox: &SandboxOptions,
+    defs: Vec<HostFnDef>,
+) -> Result<(HostRegistry, Vec<String>), SuiteError> {
+    let imports = &opened.inspection.imports;
+    let (used, unused): (Vec<HostFnDef>, Vec<HostFnDef>) = defs
+        .into_iter()
+        .partition(|d| imports.iter().any(|i| i.module == d.module && i.name == d.name));
+    // Named as the suite names them (`name` for extism:host/user, else `module::name`).
+    let ignored = unused
+        .iter()
+        .map(|d| {
+            if d.module == EXTISM_USER {
+                d.name.clone()
+            } else {
+                d.qualified()
+            }
+        })
+        .collect();
+    let (registry, problems) = HostRegistry::with_definitions(&used, imports);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        return Err(SuiteError::Key {
+            path: path.to_path_buf(),
+            key: "plugin.host_functions".to_string(),
+            detail: format!(
+                "definitions that do not fit what {} imports:\n{}",
+                opened.plugin.display_name,
+                lines.join("\n")
+            ),
+        });
+    }
+    let linked = opened.plugin.linked_module_names();
+    let linkage = Linkage {
+        wasi: sandbox.wasi,
+        linked_modules: &linked,
+        host: &registry,
+    };
+    let unsatisfied = opened.inspection.unsatisfied_imports(&linkage);
+    let wasi: Vec<String> = unsatisfied
+        .iter()
+        .filter(|u| u.module == WASI_P1)
+        .map(|u| u.name.clone())
+        .collect();
+    if !wasi.is_empty() && !sandbox.wasi {
+        return Err(SuiteError::Key {
+            path: path.to_path_buf(),
+            key: "plugin.wasi".to_string(),
+            detail: format!(
+                "{} imports WASI ({}); set wasi = true in [plugin]",
+                opened.plugin.display_name,
+                wasi.join(", ")
+            ),
+        });
+    }
+    let missing: Vec<String> = unsatisfied
+        .iter()
+        .map(|u| {
+            let import = imports.iter().find(|i| i.module == u.module && i.name == u.name);
+            match import.and_then(define::suggestion) {
+                Some(s) => format!(
+                    "  {u}\n    define it in [plugin]: host_functions = {{ {:?} = {:?} }}  (signature {})",
+                    s.name, s.spec, s.signature
+                ),
+                None => format!("  {u}"),
+            }
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(SuiteError::Key {
+            path: path.to_path_buf(),
+            key: "plugin.host_functions".to_string(),
+            detail: format!(
+                "{} imports what the suite does not provide:\n{}",
+                opened.plugin.display_name,
+                missing.join("\n")
+            ),
+        });
+    }
+    Ok((registry, ignored))
+}
+
+/// A bundle as a suite of one test, named after the file.
+fn load_bundle(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> {
+    let read = open::read_bundle(path).map_err(|e| SuiteError::Open(e.to_string()))?;
+    let decision = match read.review() {
+        Some(review) => decide(review, options.consent)?,
+        None => Decision::Allow,
+    };
+    let mut opened = read
+        .resolve(decision, None)
+        .map_err(|e| SuiteError::Open(e.to_string()))?;
+    let Setup::Scenario(scenario) = std::mem::replace(&mut opened.setup, Setup::Module) else {
+        unreachable!("a bundle opens as a scenario")
+    };
+    if let Some(plugin) = &options.plugin {
+        let other = open_plugin(plugin, options.consent)?;
+        opened.plugin = other.plugin;
+        opened.inspection = other.inspection;
+    }
+    let (registry, ignored) = fit_host_functions(
+        path,
+        &opened,
+        &scenario.options,
+        scenario.host_functions.clone(),
+    )?;
+    let name = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Ok(Suite {
+        path: path.to_path_buf(),
+        plugin: opened.plugin,
+        inspection: opened.inspection,
+        options: scenario.options.clone(),
+        host: scenario.host.clone(),
+        registry,
+        ignored_host_functions: ignored,
+        tests: vec![Test {
+            name,
+            fresh_instance: !scenario.keep_state,
+            steps: scenario.steps,
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_manifests_are_not_suites() {
+        assert!(!looks_like_suite("[package]\nname = \"x\"\n[dependencies]\n"));
+        assert!(looks_like_suite(
+            "[plugin]\nwasm = \"a.wasm\"\n[[test]]\nname = \"t\"\n"
+        ));
+        // Broken, but plainly meant as a suite: reported, not skipped.
+        assert!(looks_like_suite("[plugin]\nwasm = \n"));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = parse(
+            "[plugin]\nwasm = \"a.wasm\"\ntimeout = 5\n",
+            Path::new("s.toml"),
+        )
+        .expect_err("an unknown key is refused");
+        let text = e.to_string();
+        assert!(text.contains("timeout") && text.contains("timeout_ms"), "{text}");
+        assert!(text.contains("line 3"), "{text}");
+    }
+
+    #[test]
+    fn a_step_expects_one_outcome() {
+        let step = StepTable {
+            call: "f".into(),
+            input: None,
+            input_file: None,
+            expect_output: Some("x".into()),
+            expect_json: None,
+            expect_match: Some("x".into()),
+            expect_error: None,
+            expect_error_match: None,
+        };
+        let (key, detail) = step_of(&step, Path::new(".")).unwrap_err();
+        assert_eq!(key, "expect_match");
+        assert!(detail.contains("expect_output and expect_match"), "{detail}");
+    }
+}
