@@ -9,6 +9,10 @@
 //! Also: loading a plugin with a cold compile against a re-load from wasmtime's compile cache,
 //! for the bare SDK and for the runner (load time measured inside its worker).
 //!
+//! Also: a suite of 500 one-step tests on hello (each test a fresh instance, as `test` runs
+//! them) with one job and with two, against the bare SDK making the same 500 calls on fresh
+//! instances of one compiled plugin.
+//!
 //! Run with `cargo bench --bench calls`.
 
 use std::hint::black_box;
@@ -229,5 +233,75 @@ fn host_calls(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, calls, host_calls, load);
+/// The number of tests in the generated suite.
+const SUITE_TESTS: usize = 500;
+
+/// A suite of [`SUITE_TESTS`] one-step tests on hello, written to `dir`.
+fn generated_suite(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::fmt::Write as _;
+    let mut text = format!(
+        "[plugin]\nwasm = {:?}\n",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples/hello.wasm")
+    );
+    for i in 0..SUITE_TESTS {
+        let _ = write!(
+            text,
+            "[[test]]\nname = \"greets {i}\"\n[[test.step]]\ncall = \"greet\"\ninput = \"n{i}\"\nexpect_output = \"Hello, n{i}!\"\n"
+        );
+    }
+    let path = dir.join("generated.toml");
+    std::fs::write(&path, text).expect("suite written");
+    path
+}
+
+fn suites(c: &mut Criterion) {
+    use extism_playground::suite::{self, Selection, file};
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = generated_suite(dir.path());
+    let mut group = c.benchmark_group(format!("suite of {SUITE_TESTS} one-step tests"));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(SUITE_TESTS as u64));
+
+    // The SDK: compile once, then per test a fresh instance, one call, one comparison.
+    let wasm = hello();
+    group.bench_function("extism SDK, fresh instance per test", |b| {
+        b.iter(|| {
+            let manifest = extism::Manifest::new([extism::Wasm::data(wasm.clone())]);
+            let compiled = extism::CompiledPlugin::new(extism::PluginBuilder::new(manifest))
+                .expect("compiles");
+            for i in 0..SUITE_TESTS {
+                let mut plugin = extism::Plugin::new_from_compiled(&compiled).expect("instance");
+                let input = format!("n{i}");
+                let out: String = plugin.call("greet", input.as_str()).expect("call");
+                assert_eq!(out, format!("Hello, {input}!"));
+            }
+        });
+    });
+    // The runner: the suite loaded as `test` loads it, then run on worker processes started
+    // for the run (their start and compile included).
+    for jobs in [1, 2] {
+        group.bench_function(format!("playground test --jobs {jobs}"), |b| {
+            b.iter(|| {
+                let loaded = file::load(&path, &file::LoadOptions::default()).expect("loads");
+                let suites = [loaded];
+                let picked = Selection::default().pick(&suites);
+                let stop = extism_playground::runner::Canceller::default();
+                let results = suite::run(
+                    &suites,
+                    &picked,
+                    jobs,
+                    &WorkerConfig::with_exe(WORKER),
+                    &stop,
+                    &|_| {},
+                );
+                assert!(results.iter().all(suite::TestResult::passed));
+                black_box(results.len());
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, calls, host_calls, load, suites);
 criterion_main!(benches);

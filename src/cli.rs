@@ -580,7 +580,7 @@ fn replay(args: &ReplayArgs) -> ExitCode {
         fresh_instance: !scenario.keep_state,
         steps: scenario.steps.clone(),
     };
-    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = crate::runner::Canceller::default();
     let (results, _) = crate::suite::run_steps(&session, &scenario.host, &test, false, &stop);
     let first_failure = results.iter().position(|r| !r.passed());
     let many = results.len() > 1;
@@ -723,7 +723,7 @@ fn test(args: &TestArgs) -> ExitCode {
         }
         eprintln!("{line}");
     }
-    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = crate::runner::Canceller::default();
     summary.results = suite::run(&summary.suites, &picked, jobs, &worker, &stop, &|_| {});
     if args.json {
         println!("{}", report::json(&summary));

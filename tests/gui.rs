@@ -1329,3 +1329,185 @@ fn each_behaviour_from_the_editor_fails_and_stops_as_it_should() {
         h.state().last_report().unwrap().error
     );
 }
+
+#[test]
+fn runs_picked_in_history_replay_as_a_scenario_marking_the_first_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.run();
+    // Two runs on one instance (the running total grows), then one on a fresh instance.
+    run_and_wait(&mut h);
+    run_and_wait(&mut h);
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::ResetInstance);
+    run_and_wait(&mut h);
+    h.get_by_label("History").click();
+    h.run();
+    for run in 1..=3 {
+        h.get_by_label(&format!("Make run {run} a step of a scenario"))
+            .click();
+        h.run();
+    }
+    h.get_by_label("Make a scenario of 3 runs").click();
+    h.run();
+    h.get_by_label("Scenario (3 steps)");
+    h.get_by_label("runs 1, 2, 3: 3 steps");
+    h.get_by_label("▶ Run all steps").click();
+    h.run_steps(2);
+    step_until(&mut h, "the scenario to finish", |app| {
+        app.workbench()
+            .scenario_view()
+            .is_some_and(|s| s.results().is_some())
+    });
+    // Replayed on one instance, the third run's total is no longer what it was after the reset.
+    assert_eq!(h.query_all_by_label("✔ matches").count(), 2);
+    h.get_by_label("✖ first difference");
+    h.get_by_label("Step 3 (count_vowels): what differs");
+    h.get_by_label("-   \"total\": 7,");
+    h.get_by_label("+   \"total\": 21,");
+    h.get_by_label_contains("2 of 3 steps match; the first that differs is step 3");
+
+    // Saved, it replays headless with the same verdict, and opens again as the scenario.
+    let path = dir.path().join("three.session.json");
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::SaveSession {
+            path: path.clone(),
+            embed: false,
+        });
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["steps"].as_array().unwrap().len(), 3);
+    let out = common::run_bin(&["replay", path.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::stdout(&out).contains("the first that differs is step 3 (count_vowels)"),
+        "{}",
+        common::stdout(&out)
+    );
+    let mut h = harness_opening(Some(path));
+    h.run();
+    h.get_by_label("Scenario (3 steps)").click();
+    h.run();
+    h.get_by_label("three.session.json: 3 steps");
+    // A step goes to the editor to be run on its own.
+    assert_eq!(h.query_all_by_label("Edit").count(), 3);
+    h.get_all_by_label("Edit").nth(1).unwrap().click();
+    h.run();
+    h.get_by_label_contains("Step 2 is in the editor");
+}
+
+#[test]
+fn the_tests_window_runs_a_suite_and_opens_a_failing_test_in_the_workbench() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(common::sample("hello"), dir.path().join("hello.wasm")).unwrap();
+    let suite = dir.path().join("hello.toml");
+    std::fs::write(
+        &suite,
+        r#"# Kept as written: comments and order survive an added test.
+[plugin]
+wasm = "hello.wasm"
+
+[[test]]
+name = "greets"
+  [[test.step]]
+  call = "greet"
+  input = "Ada"
+  expect_output = "Hello, Ada!"
+
+[[test]]
+name = "keeps a total"
+  [[test.step]]
+  call = "count_vowels"
+  input = "aaa"
+  [[test.step]]
+  call = "count_vowels"
+  input = "a"
+  expect_match = '"total":5'
+"#,
+    )
+    .unwrap();
+    let mut h = harness();
+    h.run();
+    h.state_mut().open_test_suite(suite.clone());
+    h.run();
+    h.get_by_label("2 tests on hello.wasm");
+    h.get_by_label("▶ Run all").click();
+    h.run_steps(2);
+    step_until(&mut h, "the suite's run to finish", |app| {
+        app.test_suite().is_some_and(|s| !s.is_running() && s.tally() == (1, 1))
+    });
+    h.get_by_label("✔ passed");
+    h.get_by_label("✖ failed");
+    h.get_by_label("Done: 1 passed, 1 failed");
+    h.get_by_label_contains("step 2 of 2 (count_vowels): the output has no match for /\"total\":5/");
+
+    // The failing test opens in the workbench: its plugin, its steps as the scenario, the
+    // failing step in the editor.
+    h.get_by_label("Open failing step").click();
+    h.run();
+    assert_eq!(h.state().state().function, "count_vowels");
+    assert_eq!(h.state().state().input.text, "a");
+    h.get_by_label("keeps a total: 2 steps");
+    h.get_by_label("▶ Run all steps").click();
+    h.run_steps(2);
+    step_until(&mut h, "the test's scenario to finish", |app| {
+        app.workbench()
+            .scenario_view()
+            .is_some_and(|s| s.results().is_some())
+    });
+    h.get_by_label("✖ first difference");
+
+    // A run added to the suite becomes its third test, the file otherwise as it was. (On a
+    // fresh instance: a test starts on one.)
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::ResetInstance);
+    run_and_wait(&mut h);
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::AddRunToSuite(suite.clone()));
+    h.run();
+    h.get_by_label_contains("Added the test \"count_vowels");
+    let text = std::fs::read_to_string(&suite).unwrap();
+    assert!(text.starts_with("# Kept as written"), "{text}");
+    let out = common::run_bin(&["test", suite.to_str().unwrap(), "--json"], b"");
+    let report: serde_json::Value = serde_json::from_str(&common::stdout(&out)).unwrap();
+    let tests = report["suites"][0]["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 3, "{report:#}");
+    assert_eq!(tests[2]["passed"], true, "the added run passes as a test: {report:#}");
+}
+
+#[test]
+fn stop_ends_a_suite_run_that_would_never_finish() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("spin.toml");
+    let mut text = format!(
+        "[plugin]\nwasm = {:?}\n",
+        common::sample("chaos").display().to_string()
+    );
+    for i in 0..4 {
+        let _ = write!(
+            text,
+            "[[test]]\nname = \"spins {i}\"\n[[test.step]]\ncall = \"spin\"\n"
+        );
+    }
+    std::fs::write(&suite, text).unwrap();
+    let mut h = harness();
+    h.run();
+    h.state_mut().open_test_suite(suite);
+    h.run();
+    h.get_by_label("▶ Run all").click();
+    h.run_steps(3);
+    h.get_by_label_contains("of 4");
+    h.get_by_label("⏹ Stop").click();
+    h.run_steps(2);
+    step_until(&mut h, "the stopped run to end", |app| {
+        app.test_suite().is_some_and(|s| !s.is_running())
+    });
+    assert_eq!(h.query_all_by_label("stopped").count(), 4);
+    // Nothing passed or failed: a stopped test says nothing about the plugin.
+    assert_eq!(h.state().test_suite().unwrap().tally(), (0, 0));
+}

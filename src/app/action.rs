@@ -44,6 +44,9 @@ pub enum Action {
     RecordExpected,
     ClearExpected,
     EnableWasi,
+    RunScenario,
+    OpenSuite,
+    AddRunToSuite,
     Theme(ThemeChoice),
 }
 
@@ -95,6 +98,9 @@ impl Action {
             Self::RecordExpected => "Record expected output".into(),
             Self::ClearExpected => "Clear expected output".into(),
             Self::EnableWasi => "Turn WASI on".into(),
+            Self::RunScenario => "▶ Run all steps".into(),
+            Self::OpenSuite => "Open test suite…".into(),
+            Self::AddRunToSuite => "Add this run to a suite…".into(),
             Self::Theme(ThemeChoice::System) => "Follow system theme".into(),
             Self::Theme(ThemeChoice::Light) => "Light".into(),
             Self::Theme(ThemeChoice::Dark) => "Dark".into(),
@@ -136,7 +142,7 @@ impl Action {
             Self::Bench => {
                 "Call the function this many times on the warm instance (inside the worker) and show calls/s, percentiles and a histogram in Timing. Logs are kept at info and above."
             }
-            Self::Stop => "Stop the running call",
+            Self::Stop => "Stop the running call (or scenario)",
             Self::Reset => "Discard the warm instance: the next call starts fresh",
             Self::FormatInput => "Pretty-print the JSON input",
             Self::RecordExpected => {
@@ -144,6 +150,15 @@ impl Action {
             }
             Self::ClearExpected => "Stop checking runs against an expected outcome",
             Self::EnableWasi => "Link WASI preview 1, which this plugin imports",
+            Self::RunScenario => {
+                "Replay every step of the scenario in order (the first on a fresh instance) and check each against what it expects"
+            }
+            Self::OpenSuite => {
+                "Open a test suite (.toml) or bundle: list its tests, run them in the background, open a failing one here"
+            }
+            Self::AddRunToSuite => {
+                "Append the last run as a test (expecting what it did) to a suite file, new or existing; its comments and order are kept"
+            }
             Self::Theme(_) => "The window's colours",
         }
         .to_string()
@@ -179,6 +194,9 @@ impl Action {
             | Self::RecordExpected
             | Self::ClearExpected
             | Self::EnableWasi
+            | Self::RunScenario
+            | Self::OpenSuite
+            | Self::AddRunToSuite
             | Self::Theme(_) => return None,
         })
     }
@@ -186,7 +204,9 @@ impl Action {
     /// Whether the action can be taken now: `Err` says why not.
     pub fn availability(&self, app: &App) -> Result<(), String> {
         let wb = &app.workbench;
-        let running = wb.is_running();
+        let running = wb.is_running() || wb
+                .scenario_view()
+                .is_some_and(crate::workbench::scenario::ScenarioView::is_running);
         let has_plugin = wb.session().is_some();
         let last = wb.last();
         let check = |ok: bool, why: &str| if ok { Ok(()) } else { Err(why.to_string()) };
@@ -198,6 +218,7 @@ impl Action {
             | Self::OpenRecent(_)
             | Self::LoadInput
             | Self::TrustedFiles
+            | Self::OpenSuite
             | Self::Quit
             | Self::Theme(_) => Ok(()),
             Self::Reload => check(
@@ -224,12 +245,19 @@ impl Action {
                 "there are no logs",
             ),
             Self::Run | Self::Bench => wb.run_blocker().map_or(Ok(()), Err),
+            Self::RunScenario => match wb.scenario_view() {
+                None => Err("no scenario is open: make one from runs in History, or open a bundle with several steps".to_string()),
+                Some(_) if running => Err("something is running".to_string()),
+                Some(_) if !has_plugin => Err("open a plugin first".to_string()),
+                Some(_) => Ok(()),
+            },
             Self::Stop => check(running, "nothing is running"),
             Self::FormatInput => check(
                 wb.state().input.mode == InputMode::Json && wb.large_input().is_none(),
                 "the editor is in Raw mode",
             ),
             Self::RecordExpected => check(last.is_some(), "run first"),
+            Self::AddRunToSuite => check(last.is_some(), "run first: the last run becomes the test"),
             Self::ClearExpected => check(
                 wb.state().expected.is_some(),
                 "no expected outcome is recorded",
@@ -272,6 +300,9 @@ impl Action {
             Self::RecordExpected => Wb::RecordExpected.into(),
             Self::ClearExpected => Wb::ClearExpected.into(),
             Self::EnableWasi => Wb::EnableWasi.into(),
+            Self::RunScenario => Wb::RunScenario.into(),
+            Self::OpenSuite => Command::Dialog(DialogPurpose::OpenSuite),
+            Self::AddRunToSuite => Command::Dialog(DialogPurpose::AddRunToSuite),
             Self::Theme(choice) => Command::SetTheme(*choice),
         }
     }

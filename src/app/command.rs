@@ -25,6 +25,20 @@ pub enum Command {
     /// Open the Trusted files window (reading the list as it is now).
     ShowTrustedFiles,
     SetTheme(ThemeChoice),
+    /// Open a test suite in the Tests window (`trust`: grant what it asks, as `test --trust`).
+    OpenSuite {
+        path: PathBuf,
+        trust: bool,
+    },
+    /// Run one test of the open suite, or all of them.
+    RunTests(Option<usize>),
+    StopTests,
+    /// Open test N of the suite in the workbench, at step M.
+    OpenTest {
+        test: usize,
+        step: usize,
+    },
+    CloseSuite,
     Quit,
 }
 
@@ -51,6 +65,10 @@ pub enum DialogPurpose {
     ExportManifest,
     /// The mock-host plugin of the host function being edited.
     PickMockHost,
+    /// A test suite to open in the Tests window.
+    OpenSuite,
+    /// The suite file (existing or new) the last run goes into.
+    AddRunToSuite,
 }
 
 /// What kind of dialog a purpose needs.
@@ -95,6 +113,11 @@ impl DialogPurpose {
                 json: true,
             },
             Self::PickMockHost => DialogKind::Open(&[("WebAssembly", &["wasm"])]),
+            Self::OpenSuite => DialogKind::Open(&[("Test suites and bundles", &["toml", "json"])]),
+            Self::AddRunToSuite => DialogKind::Save {
+                suggested: suggested(".suite.toml"),
+                json: false,
+            },
         }
     }
 
@@ -111,7 +134,8 @@ impl DialogPurpose {
             }
             Self::SaveSession { embed } => workbench::Command::SaveSession { path, embed },
             Self::ExportManifest => workbench::Command::ExportManifest(path),
-            Self::PickMockHost => return None,
+            Self::AddRunToSuite => workbench::Command::AddRunToSuite(path),
+            Self::PickMockHost | Self::OpenSuite => return None,
         })
     }
 }

@@ -34,6 +34,12 @@ impl App {
         if self.workbench.is_running() {
             ctx.request_repaint_after(RUNNING_REPAINT);
         }
+        if let Some(suite) = &mut self.view.suite
+            && suite.poll()
+        {
+            let (passed, failed) = suite.tally();
+            self.view.suite_note = Some(format!("Done: {passed} passed, {failed} failed"));
+        }
     }
 
     /// Keyboard shortcuts, consumed before widgets see the keys (so Ctrl+Enter in the input
@@ -86,6 +92,48 @@ impl App {
                 self.theme = choice;
                 ctx.set_theme(choice.preference());
             }
+            Command::OpenSuite { path, trust } => {
+                let consent = if trust {
+                    crate::suite::file::Consent::Trust
+                } else {
+                    crate::suite::file::Consent::Ask
+                };
+                if let Some(old) = &self.view.suite {
+                    old.stop();
+                }
+                self.view.suite = Some(crate::suite::job::OpenSuite::load(&path, consent));
+                self.view.suite_note = None;
+            }
+            Command::RunTests(only) => {
+                if let Some(suite) = &mut self.view.suite {
+                    let ctx = ctx.clone();
+                    suite.run(
+                        only,
+                        crate::suite::default_jobs(),
+                        self.workbench.worker().clone(),
+                        std::sync::Arc::new(move || ctx.request_repaint()),
+                    );
+                    self.view.suite_note = None;
+                }
+            }
+            Command::StopTests => {
+                if let Some(suite) = &self.view.suite {
+                    suite.stop();
+                }
+            }
+            Command::OpenTest { test, step } => {
+                if let Some(Ok(suite)) = self.view.suite.as_ref().map(|s| &s.loaded) {
+                    let suite = suite.clone();
+                    self.workbench.open_suite_test(&suite, test, step);
+                    self.result_tab = super::state::ResultTab::Scenario;
+                }
+            }
+            Command::CloseSuite => {
+                if let Some(suite) = &self.view.suite {
+                    suite.stop();
+                }
+                self.view.suite = None;
+            }
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
     }
@@ -132,8 +180,20 @@ impl App {
                     if let Some(draft) = &mut self.view.mock_editor {
                         draft.file = path.display().to_string();
                     }
+                } else if matches!(dialog.purpose, DialogPurpose::OpenSuite) {
+                    self.send(Command::OpenSuite { path, trust: false });
                 } else if let Some(command) = dialog.purpose.answer(path) {
+                    let added_to = match &command {
+                        workbench::Command::AddRunToSuite(path) => Some(path.clone()),
+                        _ => None,
+                    };
                     self.workbench.apply(command);
+                    // The suite open in the Tests window shows the new test.
+                    if let Some(path) = added_to
+                        && self.view.suite.as_ref().is_some_and(|s| s.path == path && !s.is_running())
+                    {
+                        self.send(Command::OpenSuite { path, trust: false });
+                    }
                 }
             }
             // Cancelled.

@@ -81,6 +81,8 @@ pub struct ExportedCode {
 pub struct Comparison {
     pub a: Option<u64>,
     pub b: Option<u64>,
+    /// Runs picked to make a scenario of.
+    pub picked: std::collections::BTreeSet<u64>,
     /// The rows, with the pair of run numbers they were built for.
     pub rows: Option<ComparedRows>,
 }
@@ -122,6 +124,10 @@ pub struct ViewState {
     pub dialog: Option<Dialog>,
     /// The host function being defined, while its editor is open.
     pub mock_editor: Option<ui::MockDraft>,
+    /// The test suite open in the Tests window.
+    pub suite: Option<crate::suite::job::OpenSuite>,
+    /// How the suite's last run ended.
+    pub suite_note: Option<String>,
 }
 
 /// The playground window.
@@ -209,6 +215,17 @@ impl App {
         &mut self.workbench
     }
 
+    /// Opens a test suite in the Tests window, as picking it in Tests → Open test suite does
+    /// (for tests: no file dialog).
+    pub fn open_test_suite(&mut self, path: std::path::PathBuf) {
+        self.send(Command::OpenSuite { path, trust: false });
+    }
+
+    /// The test suite open in the Tests window.
+    pub fn test_suite(&self) -> Option<&crate::suite::job::OpenSuite> {
+        self.view.suite.as_ref()
+    }
+
     /// Whether a call is in flight.
     pub fn is_running(&self) -> bool {
         self.workbench.is_running()
@@ -254,7 +271,12 @@ impl eframe::App for App {
                 }
             }
         }
-        for command in std::mem::take(&mut self.commands) {
+        let commands = std::mem::take(&mut self.commands);
+        if !commands.is_empty() {
+            // What they changed shows in the next frame, not at the next input event.
+            ui.ctx().request_repaint();
+        }
+        for command in commands {
             self.run_command(ui.ctx(), command);
         }
     }

@@ -35,6 +35,7 @@ pub enum ResultTab {
     HostCalls,
     Timing,
     History,
+    Scenario,
 }
 
 /// The persisted state of the window.

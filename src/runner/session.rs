@@ -95,7 +95,8 @@ impl Canceller {
         self.0.store(true, Ordering::SeqCst);
     }
 
-    fn is_cancelled(&self) -> bool {
+    /// Whether [`Self::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
 }
@@ -521,11 +522,13 @@ impl Session {
 
     /// Runs a call on this thread (for headless use).
     pub fn call_blocking(&self, request: CallRequest) -> CallReport {
-        self.run(
-            request,
-            &Canceller::default(),
-            &Arc::new(Progress::default()),
-        )
+        self.call_stoppable(request, &Canceller::default())
+    }
+
+    /// Runs a call on this thread; `canceller` stops it from another (then and from then on:
+    /// a canceller stays cancelled).
+    pub fn call_stoppable(&self, request: CallRequest, canceller: &Canceller) -> CallReport {
+        self.run(request, canceller, &Arc::new(Progress::default()))
     }
 
     /// The driver: check, get a worker (warm or new), call, and keep the worker for the next

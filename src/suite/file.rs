@@ -356,7 +356,7 @@ pub fn resolve(
             .map_err(|e| key(&format!("plugin.host_functions.{name:?}"), e.to_string()))?;
         define::upsert(&mut defs, def);
     }
-    let (registry, ignored) = fit_host_functions(path, &opened, &sandbox, defs)?;
+    let (registry, ignored, host_functions) = fit_host_functions(path, &opened, &sandbox, defs)?;
 
     let mut host = HostData::default();
     for (k, v) in &p.kv {
@@ -372,6 +372,7 @@ pub fn resolve(
         options: sandbox,
         host,
         registry,
+        host_functions,
         ignored_host_functions: ignored,
         tests,
     })
@@ -499,7 +500,7 @@ fn fit_host_functions(
     opened: &Opened,
     sandbox: &SandboxOptions,
     defs: Vec<HostFnDef>,
-) -> Result<(HostRegistry, Vec<String>), SuiteError> {
+) -> Result<(HostRegistry, Vec<String>, Vec<HostFnDef>), SuiteError> {
     let imports = &opened.inspection.imports;
     let (used, unused): (Vec<HostFnDef>, Vec<HostFnDef>) = defs
         .into_iter()
@@ -575,7 +576,7 @@ fn fit_host_functions(
             ),
         });
     }
-    Ok((registry, ignored))
+    Ok((registry, ignored, used))
 }
 
 /// A bundle as a suite of one test, named after the file.
@@ -596,7 +597,7 @@ fn load_bundle(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> 
         opened.plugin = other.plugin;
         opened.inspection = other.inspection;
     }
-    let (registry, ignored) = fit_host_functions(
+    let (registry, ignored, host_functions) = fit_host_functions(
         path,
         &opened,
         &scenario.options,
@@ -612,6 +613,7 @@ fn load_bundle(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> 
         options: scenario.options.clone(),
         host: scenario.host.clone(),
         registry,
+        host_functions,
         ignored_host_functions: ignored,
         tests: vec![Test {
             name,

@@ -7,18 +7,22 @@
 //! - [`file`]: suite files and bundles read into [`Suite`]s (paths, consent, host functions),
 //!   and directories searched for them.
 //! - [`report`]: results as text, JSON and JUnit XML.
+//! - [`job`]: a suite open in the window, run in the background with progress and Stop.
+//! - [`edit`]: a call appended to a suite file as a test (comments and order kept).
 
+pub mod edit;
 pub mod file;
+pub mod job;
 pub mod report;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::bundle::{Step, Verdict, verdict};
 use crate::runner::{
-    CallReport, CallRequest, HostData, HostRegistry, Inspection, LoadedPlugin, LogLevel,
+    CallReport, CallRequest, Canceller, HostData, HostRegistry, Inspection, LoadedPlugin, LogLevel,
     SandboxOptions, Session, WorkerConfig,
 };
 
@@ -33,6 +37,9 @@ pub struct Suite {
     /// The host data every test starts from (kv store, secrets).
     pub host: HostData,
     pub registry: HostRegistry,
+    /// The definitions behind the registry's user-defined functions (to open a test in the
+    /// workbench with them).
+    pub host_functions: Vec<crate::runner::host::HostFnDef>,
     /// Host functions the suite defines that this plugin does not import (ignored, and said so:
     /// a suite may run against another build).
     pub ignored_host_functions: Vec<String>,
@@ -181,19 +188,20 @@ impl Selection {
 /// Runs one test on `session`: the first step on a fresh instance with `host` (the suite's host
 /// data),
 /// every later step on the same instance (or a fresh one when the test says so) with the kv
-/// store as the previous step left it. Stops at the first failing step when `stop_at_failure`,
-/// and between steps when `stop` is set.
+/// store as the previous step left it. Stops at the first failing step when `stop_at_failure`;
+/// `stop` stops the step running and those after it. Returns the steps that ran and whether it
+/// was stopped.
 pub fn run_steps(
     session: &Session,
     host: &HostData,
     test: &Test,
     stop_at_failure: bool,
-    stop: &AtomicBool,
+    stop: &Canceller,
 ) -> (Vec<StepResult>, bool) {
     let mut host = host.clone();
     let mut results = Vec::with_capacity(test.steps.len());
     for (i, step) in test.steps.iter().enumerate() {
-        if stop.load(Ordering::Relaxed) {
+        if stop.is_cancelled() {
             return (results, true);
         }
         // A function this build does not export (a suite run against another build) fails
@@ -204,15 +212,22 @@ pub fn run_steps(
                 crate::runner::ErrorKind::Load,
                 e.to_string(),
             ),
-            Ok(()) => session.call_blocking(CallRequest {
-                function: step.function.clone(),
-                input: Arc::new(step.input.clone()),
-                host: host.clone(),
-                log_level: LogLevel::Info,
-                fresh_instance: i == 0 || test.fresh_instance,
-                loops: 1,
-            }),
+            Ok(()) => session.call_stoppable(
+                CallRequest {
+                    function: step.function.clone(),
+                    input: Arc::new(step.input.clone()),
+                    host: host.clone(),
+                    log_level: LogLevel::Info,
+                    fresh_instance: i == 0 || test.fresh_instance,
+                    loops: 1,
+                },
+                stop,
+            ),
         };
+        if stop.is_cancelled() {
+            // The step was cut short: its outcome says nothing about the plugin.
+            return (results, true);
+        }
         if let Some(kv) = &report.kv_after {
             host.kv.clone_from(kv);
         }
@@ -224,9 +239,6 @@ pub fn run_steps(
         results.push(result);
         if failed && stop_at_failure {
             break;
-        }
-        if stop.load(Ordering::Relaxed) && i + 1 < test.steps.len() {
-            return (results, true);
         }
     }
     (results, false)
@@ -245,13 +257,13 @@ pub fn session_for(suite: &Suite, worker: WorkerConfig) -> Session {
 
 /// Runs the `picked` tests of `suites` on `jobs` worker processes at once, each test from a
 /// fresh instance, and calls `on_result` as each finishes (from the job's thread). Returns
-/// the results in the order of `picked`. `stop` ends the run between steps.
+/// the results in the order of `picked`. `stop` ends the run (the steps running are stopped).
 pub fn run(
     suites: &[Suite],
     picked: &[(usize, usize)],
     jobs: usize,
     worker: &WorkerConfig,
-    stop: &AtomicBool,
+    stop: &Canceller,
     on_result: &(dyn Fn(&TestResult) + Sync),
 ) -> Vec<TestResult> {
     let next = AtomicUsize::new(0);
@@ -272,7 +284,7 @@ pub fn run(
                     }
                     let (_, session) = current.as_ref().expect("set above");
                     let started = Instant::now();
-                    let (steps, stopped) = if stop.load(Ordering::Relaxed) {
+                    let (steps, stopped) = if stop.is_cancelled() {
                         (Vec::new(), true)
                     } else {
                         run_steps(session, &suite.host, &suite.tests[t], true, stop)

@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use crate::bundle::{self, Bundle, BundleError};
+use crate::bundle::{self, Bundle, BundleError, ExpectedOutcome};
 
 use super::view::check_json;
+use super::state::PluginRef;
 use super::{InputDraft, InputMode, LARGE_INPUT_BYTES, Workbench};
 
 impl Workbench {
@@ -147,5 +148,99 @@ impl Workbench {
                 true,
             ),
         }
+    }
+}
+
+impl Workbench {
+    /// Appends the last run to the suite file at `path` (a new file starts with a `[plugin]`
+    /// table for the open plugin and its options) as a one-step test expecting what the run
+    /// did.
+    pub(super) fn add_run_to_suite(&mut self, path: &Path) {
+        let Some(last) = &self.last else {
+            self.set_status("Run first: the last run is what goes into the suite", true);
+            return;
+        };
+        let Some(session) = self.session() else {
+            return;
+        };
+        let module = session.plugin().main();
+        let crate::runner::source::ModuleOrigin::File(plugin) = &module.origin else {
+            self.set_status(
+                "The plugin has no file of its own (a sample, or embedded in a bundle), and a suite names its .wasm file: open the .wasm, then add the run",
+                true,
+            );
+            return;
+        };
+        let plugin = plugin.clone();
+        let expected = ExpectedOutcome::of(&last.report);
+        let warm = !last.report.new_instance;
+        let input = self.input_bytes();
+        let name = format!("{} {}", last.report.function, self.history.runs().len());
+        let test = crate::suite::edit::NewTest {
+            name: &name,
+            function: &last.report.function,
+            input: &input,
+            expected: &expected,
+        };
+        match crate::suite::edit::append_test(path, &plugin, &self.state.options, &test) {
+            Ok(name) => self.set_status(
+                format!(
+                    "Added the test \"{name}\" to {}: `extism-playground test {}` runs it{}",
+                    path.display(),
+                    path.display(),
+                    if warm {
+                        " (this run was on a warm instance; the test starts on a fresh one, so if earlier calls shaped the output, add them as steps or make a scenario of them in History)"
+                    } else {
+                        ""
+                    }
+                ),
+                false,
+            ),
+            Err(e) => self.set_status(e.to_string(), true),
+        }
+    }
+
+    /// Opens test `test` of `suite`: its plugin with the suite's options, host data and host
+    /// functions; its steps as the scenario; and its first failing step (else its first) in the
+    /// editor.
+    pub fn open_suite_test(&mut self, suite: &crate::suite::Suite, test: usize, step: usize) {
+        let Some(case) = suite.tests.get(test) else {
+            return;
+        };
+        let scenario = crate::bundle::Scenario {
+            plugin: suite.plugin.clone(),
+            options: suite.options.clone(),
+            keep_state: !case.fresh_instance,
+            host: suite.host.clone(),
+            host_functions: suite.host_functions.clone(),
+            steps: case.steps.clone(),
+        };
+        let origin = match &suite.plugin.main().origin {
+            crate::runner::source::ModuleOrigin::File(file) => PluginRef::File(file.clone()),
+            _ => PluginRef::File(suite.path.clone()),
+        };
+        let opened = super::open::Opened {
+            origin,
+            plugin: suite.plugin.clone(),
+            inspection: suite.inspection.clone(),
+            setup: super::open::Setup::Scenario(Box::new(scenario)),
+            watched: Vec::new(),
+            grants: None,
+        };
+        self.install(opened, super::Intent::Fresh);
+        // Named after the test, even with one step.
+        let steps = case.steps.clone();
+        self.set_scenario(case.name.clone(), steps, !case.fresh_instance);
+        self.edit_scenario_step(step.min(case.steps.len().saturating_sub(1)));
+        self.set_status(
+            format!(
+                "Opened the test \"{}\" of {}: its step {} is in the editor; Run all (Scenario tab) replays its {} steps",
+                case.name,
+                suite.name(),
+                step + 1,
+                case.steps.len()
+            ),
+            false,
+        );
     }
 }

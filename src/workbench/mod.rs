@@ -13,6 +13,7 @@
 mod files;
 pub mod open;
 mod runs;
+pub mod scenario;
 pub mod state;
 pub mod view;
 
@@ -97,6 +98,16 @@ pub enum Command {
     ExportManifest(PathBuf),
     /// Answer the question a file's grants raised (see [`PluginSlot::Asking`]).
     Answer(Answer),
+    /// Make a scenario of these runs of the history (by number), in the order they ran.
+    ScenarioFromRuns(Vec<u64>),
+    /// Replay every step of the open scenario, in the background (Stop stops it).
+    RunScenario,
+    /// Put step N (from 0) of the open scenario in the editor.
+    EditScenarioStep(usize),
+    /// Close the scenario: back to single calls.
+    CloseScenario,
+    /// Append the last run to the suite file at this path (created when new) as a test.
+    AddRunToSuite(PathBuf),
     /// Stop trusting the file with this sha256.
     Revoke(String),
 }
@@ -246,6 +257,8 @@ pub struct Workbench {
     /// Why the next run starts on a new instance, when it does for a reason worth saying.
     fresh_reason: Option<FreshReason>,
     large_input: Option<LargeInput>,
+    /// The scenario open (several calls), with its last run.
+    scenario: Option<scenario::ScenarioView>,
     /// The JSON check of the input as it is now (redone whenever the input changes).
     input_check: Result<(), JsonError>,
     /// Bumped whenever another plugin (or version of it) is installed; a result of a call on
@@ -291,6 +304,7 @@ impl Workbench {
             status: None,
             fresh_reason: None,
             large_input: None,
+            scenario: None,
             input_check: Ok(()),
             generation: 0,
             revision: 0,
@@ -314,6 +328,11 @@ impl Workbench {
 
     pub fn plugin(&self) -> &PluginSlot {
         &self.plugin
+    }
+
+    /// How plugin workers are started (the Tests window runs suites with the same).
+    pub fn worker(&self) -> &WorkerConfig {
+        &self.worker
     }
 
     /// The open plugin, if one is ready.
@@ -465,6 +484,9 @@ impl Workbench {
         if self.is_running() {
             return Some("a call is running".to_string());
         }
+        if self.scenario.as_ref().is_some_and(scenario::ScenarioView::is_running) {
+            return Some("the scenario is running".to_string());
+        }
         let ready = match &self.plugin {
             PluginSlot::Ready(ready) => ready,
             PluginSlot::Opening(opening) => {
@@ -507,6 +529,17 @@ impl Workbench {
     /// Everything needed to replay what the workbench holds now.
     pub fn scenario(&self) -> Option<Scenario> {
         let session = self.session()?;
+        if let Some(view) = &self.scenario {
+            // A scenario open: its steps, as they are (the editor is for trying one call).
+            return Some(Scenario {
+                plugin: session.plugin().clone(),
+                options: self.state.options.clone(),
+                keep_state: view.keep_state,
+                host: view.host.clone(),
+                host_functions: self.state.host_functions.clone(),
+                steps: view.steps.clone(),
+            });
+        }
         Some(Scenario {
             plugin: session.plugin().clone(),
             options: self.state.options.clone(),
@@ -565,7 +598,10 @@ impl Workbench {
             Command::Reload => self.reload(false),
             Command::Run => self.run(1),
             Command::RunBench => self.run(self.state.bench_loops.max(2)),
-            Command::Stop => self.stop(),
+            Command::Stop => {
+                self.stop();
+                self.stop_scenario();
+            }
             Command::ResetInstance => self.reset_instance(),
             Command::SelectFunction(function) => self.select_function(&function),
             Command::SetInputMode(mode) => self.state.input.mode = mode,
@@ -626,6 +662,11 @@ impl Workbench {
             Command::SaveSession { path, embed } => self.save_session(&path, embed),
             Command::ExportManifest(path) => self.export_manifest(&path),
             Command::Answer(answer) => self.answer(answer),
+            Command::ScenarioFromRuns(numbers) => self.scenario_from_history(&numbers),
+            Command::RunScenario => self.run_scenario(),
+            Command::EditScenarioStep(index) => self.edit_scenario_step(index),
+            Command::CloseScenario => self.close_scenario(),
+            Command::AddRunToSuite(path) => self.add_run_to_suite(&path),
             Command::Revoke(sha256) => self.revoke(&sha256),
         }
         self.recheck_input();
@@ -636,6 +677,7 @@ impl Workbench {
     pub fn poll(&mut self) -> Option<Duration> {
         self.poll_opening();
         self.poll_run();
+        self.poll_scenario();
         self.check_hot_reload()
     }
 
@@ -1028,6 +1070,7 @@ impl Workbench {
                     }
                 };
                 let function = pick(remembered.filter(|f| usable(f)).or(example));
+                self.scenario = None;
                 self.restore_secrets();
                 self.restore_host_functions();
                 self.select(&function);
@@ -1035,7 +1078,19 @@ impl Workbench {
                 self.large_input = None;
                 self.set_status(text, false);
             }
-            (Intent::Restore, _) => {
+            (Intent::Restore, setup) => {
+                // A saved scenario comes back with the window (the editor keeps what it had).
+                if let Setup::Scenario(scenario) = setup
+                    && scenario.steps.len() > 1
+                {
+                    let name = self
+                        .state
+                        .plugin
+                        .path()
+                        .and_then(|p| p.file_name())
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                    self.set_scenario(name, scenario.steps, scenario.keep_state);
+                }
                 if !usable(&self.state.function) {
                     let function = pick(None);
                     self.select(&function);
@@ -1095,7 +1150,22 @@ impl Workbench {
             let stored = std::mem::replace(&mut self.state.host.secrets, scenario.host.secrets);
             self.withheld_secrets.get_or_insert(stored);
         }
+        self.scenario = None;
+        if scenario.steps.len() > 1 {
+            let name = self
+                .state
+                .plugin
+                .path()
+                .and_then(|p| p.file_name())
+                .map_or_else(|| "the file's scenario".to_string(), |n| n.to_string_lossy().into_owned());
+            self.set_scenario(name, scenario.steps.clone(), scenario.keep_state);
+        }
         let step = scenario.steps.into_iter().next().expect("a scenario has a step");
+        self.load_step(step);
+    }
+
+    /// Puts a step's function, input and expected outcome in the editor.
+    fn load_step(&mut self, step: crate::bundle::Step) {
         self.state.function = step.function;
         self.large_input = None;
         let mode = step.input_mode;

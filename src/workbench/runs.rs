@@ -1,12 +1,13 @@
 //! Runs: the run slot (idle, or one call in flight), taking a finished call in, the history of
 //! this session's runs, and the verdict of the last run against the expected outcome.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::bundle::ExpectedOutcome;
 use crate::bundle::diff::{self, DiffRow};
+use crate::runner::host::Bytes;
 use crate::runner::{Call, CallRequest, ErrorKind, LogLevel};
 
 use super::view::RunView;
@@ -44,6 +45,9 @@ pub struct Running {
     pub generation: u64,
     pub started: Instant,
     pub function: String,
+    /// The input it was given and the kv store before it (for scenarios made from runs).
+    pub input: Arc<Vec<u8>>,
+    pub kv_before: Arc<BTreeMap<String, Bytes>>,
     /// How many calls it makes (more than one: a bench).
     pub loops: u32,
     pub stop_requested: bool,
@@ -63,6 +67,11 @@ pub struct RunSummary {
     pub output: Arc<Vec<u8>>,
     pub output_cut: bool,
     pub function: String,
+    /// The input it was given (kept whole: a scenario replays it byte for byte).
+    pub input: Arc<Vec<u8>>,
+    /// The kv store before the call.
+    pub kv_before: Arc<BTreeMap<String, Bytes>>,
+    pub error_kind: Option<ErrorKind>,
     /// `ok`, or the error kind.
     pub outcome: String,
     pub ok: bool,
@@ -93,7 +102,12 @@ impl History {
         self.runs.iter().find(|r| r.number == number)
     }
 
-    fn push(&mut self, view: &RunView) -> u64 {
+    fn push(
+        &mut self,
+        view: &RunView,
+        input: &Arc<Vec<u8>>,
+        kv_before: &Arc<BTreeMap<String, Bytes>>,
+    ) -> u64 {
         let report = &view.report;
         self.count += 1;
         let kept = report.output.len().min(HISTORY_OUTPUT_BYTES);
@@ -102,6 +116,9 @@ impl History {
             output: Arc::new(report.output[..kept].to_vec()),
             output_cut: kept < report.output.len(),
             function: report.function.clone(),
+            input: Arc::clone(input),
+            kv_before: Arc::clone(kv_before),
+            error_kind: report.error_kind(),
             outcome: report
                 .error_kind()
                 .map_or_else(|| "ok".to_string(), |k| k.to_string()),
@@ -135,9 +152,11 @@ impl Workbench {
             return;
         };
         let function = self.state.function.clone();
+        let input = self.input_bytes();
+        let kv_before = Arc::new(self.state.host.kv.clone());
         let request = CallRequest {
             function: function.clone(),
-            input: self.input_bytes(),
+            input: Arc::clone(&input),
             host: self.state.host.clone(),
             // A single run keeps everything (the log table filters what it shows). A bench keeps
             // info and above: recording trace slows every call of the loop.
@@ -161,6 +180,8 @@ impl Workbench {
             generation: self.generation,
             started: Instant::now(),
             function,
+            input,
+            kv_before,
             loops,
             stop_requested: false,
         }));
@@ -184,7 +205,7 @@ impl Workbench {
         // Ready: this does not block.
         let view = running.call.block_and_take();
         if running.generation == self.generation {
-            self.finish(view);
+            self.finish(view, &running.input, &running.kv_before);
         } else {
             let function = view.report.function;
             self.set_status(
@@ -197,12 +218,17 @@ impl Workbench {
     }
 
     /// Takes in a finished call.
-    fn finish(&mut self, view: RunView) {
+    fn finish(
+        &mut self,
+        view: RunView,
+        input: &Arc<Vec<u8>>,
+        kv_before: &Arc<BTreeMap<String, Bytes>>,
+    ) {
         let report = &view.report;
         if let Some(kv) = &report.kv_after {
             self.state.host.kv.clone_from(kv);
         }
-        self.history.push(&view);
+        self.history.push(&view, input, kv_before);
         let outcome = report
             .error_kind()
             .map_or_else(|| "ok".to_string(), |k| k.to_string());

@@ -129,20 +129,43 @@ pub(super) fn history(app: &mut App, ui: &mut Ui) {
         return;
     }
     let comparison = &mut app.view.comparison;
-    ui.label("Pick run A and run B to compare their outputs.");
+    comparison.picked.retain(|n| history.get(*n).is_some());
+    let mut make_scenario = false;
+    ui.horizontal(|ui| {
+        ui.label("Pick run A and run B to compare their outputs; tick runs (✔) to make a scenario of them.");
+        let picked = comparison.picked.len();
+        let button = egui::Button::new(format!("Make a scenario of {picked} runs"));
+        make_scenario = ui
+            .add_enabled(picked > 0, button)
+            .on_hover_text("The ticked runs become the steps of a scenario, in the order they ran, each expecting the outcome it had: Run all replays them, and Save session keeps them")
+            .on_disabled_hover_text("Tick the runs to replay in the ✔ column")
+            .clicked();
+    });
     egui::ScrollArea::vertical()
         .id_salt("history_runs")
         .max_height(170.0)
         .show(ui, |ui| {
             egui::Grid::new("history_pick")
                 .striped(true)
-                .num_columns(5)
+                .num_columns(6)
                 .show(ui, |ui| {
-                    for title in ["A", "B", "#", "function", "outcome"] {
+                    for title in ["✔", "A", "B", "#", "function", "outcome"] {
                         ui.strong(title);
                     }
                     ui.end_row();
                     for run in history.runs().rev() {
+                        let mut picked = comparison.picked.contains(&run.number);
+                        if ui
+                            .checkbox(&mut picked, "")
+                            .on_hover_text(format!("Make run {} a step of a scenario", run.number))
+                            .changed()
+                        {
+                            if picked {
+                                comparison.picked.insert(run.number);
+                            } else {
+                                comparison.picked.remove(&run.number);
+                            }
+                        }
                         ui.radio_value(&mut comparison.a, Some(run.number), "")
                             .on_hover_text(format!("Compare run {} as A", run.number));
                         ui.radio_value(&mut comparison.b, Some(run.number), "")
@@ -158,6 +181,13 @@ pub(super) fn history(app: &mut App, ui: &mut Ui) {
                     }
                 });
         });
+    if make_scenario {
+        let runs: Vec<u64> = comparison.picked.iter().copied().collect();
+        comparison.picked.clear();
+        app.send(crate::workbench::Command::ScenarioFromRuns(runs));
+        app.result_tab = super::super::state::ResultTab::Scenario;
+        return;
+    }
     let (Some(a), Some(b)) = (
         comparison.a.and_then(|n| history.get(n)),
         comparison.b.and_then(|n| history.get(n)),

@@ -11,6 +11,8 @@ mod mock_editor;
 mod plugin_panel;
 mod results;
 mod sandbox_panel;
+mod scenario;
+mod tests_window;
 pub(crate) mod widgets;
 
 use egui::{RichText, Ui};
@@ -63,6 +65,7 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     consent::trusted_files_window(app, ui.ctx());
     consent::consent_modal(app, ui.ctx());
     mock_editor::window(app, ui.ctx());
+    tests_window::show(app, ui.ctx());
     drop_overlay(ui);
 }
 
@@ -79,6 +82,10 @@ fn menu_bar(app: &mut App, ui: &mut Ui) {
             }
         });
         ui.menu_button("Run", |ui| run_menu(app, ui));
+        ui.menu_button("Tests", |ui| {
+            Action::OpenSuite.menu_item(ui, app);
+            Action::AddRunToSuite.menu_item(ui, app);
+        });
         ui.menu_button("View", |ui| view_menu(app, ui));
         theme_switch(app, ui);
     });
@@ -147,6 +154,7 @@ fn run_menu(app: &mut App, ui: &mut Ui) {
         Action::Stop,
         Action::Reset,
         Action::FormatInput,
+        Action::RunScenario,
     ] {
         action.menu_item(ui, app);
     }

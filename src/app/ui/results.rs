@@ -33,6 +33,9 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         ui.selectable_value(tab, ResultTab::HostCalls, format!("Host calls ({calls})"));
         ui.selectable_value(tab, ResultTab::Timing, "Timing");
         ui.selectable_value(tab, ResultTab::History, "History");
+        let steps = app.workbench.scenario_view().map(|s| s.steps.len());
+        let title = steps.map_or_else(|| "Scenario".to_string(), |n| format!("Scenario ({n} steps)"));
+        ui.selectable_value(tab, ResultTab::Scenario, title);
     });
     ui.separator();
     match app.result_tab {
@@ -46,6 +49,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
                 .show(ui, |ui| timing(app, ui));
         }
         ResultTab::History => super::compare::history(app, ui),
+        ResultTab::Scenario => super::scenario::show(app, ui),
     }
 }
 
@@ -60,7 +64,7 @@ pub(super) fn run_cells(ui: &mut Ui, run: &RunSummary, outcome: String) {
     }
 }
 
-fn ok_color(ui: &Ui) -> Color32 {
+pub(super) fn ok_color(ui: &Ui) -> Color32 {
     if ui.visuals().dark_mode {
         Color32::from_rgb(110, 200, 120)
     } else {
