@@ -41,7 +41,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// A .wasm module or Extism manifest to open in the window.
+    /// A .wasm module, Extism manifest, session or bundle to open in the window (a test suite,
+    /// .toml, opens in its Tests window).
     pub open: Option<PathBuf>,
 }
 

@@ -165,6 +165,11 @@ impl App {
         };
         cc.egui_ctx.set_theme(app.theme.preference());
         match options.open {
+            // A suite opens in the Tests window, over the last session.
+            Some(path) if path.extension().is_some_and(|e| e == "toml") => {
+                app.workbench.restore();
+                app.send(Command::OpenSuite { path, trust: false });
+            }
             Some(path) => app
                 .workbench
                 .apply(crate::workbench::Command::Open(Source::Path(path))),

@@ -1052,10 +1052,14 @@ impl Workbench {
                     .plugin
                     .path()
                     .map_or_else(|| name.clone(), |p| p.display().to_string());
-                self.set_status(
-                    format!("Opened {from}: ready to run {}", self.state.function),
-                    false,
-                );
+                let text = match &self.scenario {
+                    Some(view) => format!(
+                        "Opened {from}: a scenario of {} steps (the Scenario tab replays them all); step 1 is in the editor",
+                        view.steps.len()
+                    ),
+                    None => format!("Opened {from}: ready to run {}", self.state.function),
+                };
+                self.set_status(text, false);
             }
             (Intent::Fresh, setup) => {
                 // The function used last, else a sample's first example, else the first entry

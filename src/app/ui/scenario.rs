@@ -80,8 +80,8 @@ fn steps_table(ui: &mut Ui, view: &ScenarioView) -> Option<usize> {
         .max_scroll_height(220.0)
         .column(Column::auto())
         .column(Column::auto())
-        .column(Column::remainder().clip(true))
-        .column(Column::auto().at_most(220.0).clip(true))
+        .column(Column::remainder().at_least(80.0).clip(true))
+        .column(Column::initial(240.0).at_least(100.0).clip(true))
         .column(Column::auto().at_least(120.0))
         .column(Column::auto())
         .header(ROW_HEIGHT, |mut header| {
