@@ -684,9 +684,9 @@ fn test(args: &TestArgs) -> ExitCode {
     };
     let mut summary = report::Summary::default();
     for found in file::discover(&args.paths) {
-        let loaded = found.map_err(|e| (None, e)).and_then(|path| {
-            file::load(&path, &options).map_err(|e| (Some(path), e))
-        });
+        let loaded = found
+            .map_err(|e| (None, e))
+            .and_then(|path| file::load(&path, &options).map_err(|e| (Some(path), e)));
         match loaded {
             Ok(suite) => summary.suites.push(suite),
             Err((path, e)) => {
@@ -734,7 +734,10 @@ fn test(args: &TestArgs) -> ExitCode {
     if let Some(path) = &args.junit
         && let Err(e) = bundle::write_atomically(path, report::junit(&summary).as_bytes())
     {
-        eprintln!("error: cannot write the JUnit report to {}: {e}", path.display());
+        eprintln!(
+            "error: cannot write the JUnit report to {}: {e}",
+            path.display()
+        );
         return ExitCode::from(EXIT_USAGE);
     }
     ExitCode::from(summary.exit_code())

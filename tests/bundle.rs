@@ -303,7 +303,8 @@ fn the_format_round_trips() {
         assert_eq!(back.first().input, original.first().input);
         assert_eq!(back.first().input_mode, Some(InputMode::Json));
         assert_eq!(
-            back.first().expected, original.first().expected,
+            back.first().expected,
+            original.first().expected,
             "binary outputs go through base64"
         );
         assert_eq!(back.plugin.main().sha256, original.plugin.main().sha256);

@@ -744,7 +744,11 @@ fn a_large_or_binary_input_is_what_runs_and_what_is_saved() {
     let path = dir.path().join("blob.bundle.json");
     save_bundle(&mut h, &path);
     let scenario = extism_playground::bundle::load(&path).unwrap();
-    assert_eq!(scenario.first().input, input, "the bundle keeps the input that ran");
+    assert_eq!(
+        scenario.first().input,
+        input,
+        "the bundle keeps the input that ran"
+    );
     // Reopened, the binary input is again sent as it is.
     let mut h = harness_opening(Some(path));
     h.run();
@@ -1436,12 +1440,15 @@ name = "keeps a total"
     h.get_by_label("▶ Run all").click();
     h.run_steps(2);
     step_until(&mut h, "the suite's run to finish", |app| {
-        app.test_suite().is_some_and(|s| !s.is_running() && s.tally() == (1, 1))
+        app.test_suite()
+            .is_some_and(|s| !s.is_running() && s.tally() == (1, 1))
     });
     h.get_by_label("✔ passed");
     h.get_by_label("✖ failed");
     h.get_by_label("Done: 1 passed, 1 failed");
-    h.get_by_label_contains("step 2 of 2 (count_vowels): the output has no match for /\"total\":5/");
+    h.get_by_label_contains(
+        "step 2 of 2 (count_vowels): the output has no match for /\"total\":5/",
+    );
 
     // The failing test opens in the workbench: its plugin, its steps as the scenario, the
     // failing step in the editor.
@@ -1476,7 +1483,10 @@ name = "keeps a total"
     let report: serde_json::Value = serde_json::from_str(&common::stdout(&out)).unwrap();
     let tests = report["suites"][0]["tests"].as_array().unwrap();
     assert_eq!(tests.len(), 3, "{report:#}");
-    assert_eq!(tests[2]["passed"], true, "the added run passes as a test: {report:#}");
+    assert_eq!(
+        tests[2]["passed"], true,
+        "the added run passes as a test: {report:#}"
+    );
 }
 
 #[test]

@@ -199,7 +199,10 @@ fn every_expect_kind_passes_when_met_and_fails_with_a_reason() {
     ];
     let want: Vec<(String, bool)> = want.iter().map(|(n, ok)| ((*n).to_string(), *ok)).collect();
     assert_eq!(got, want);
-    assert_eq!((report["passed"].as_u64(), report["failed"].as_u64()), (Some(9), Some(6)));
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(9), Some(6))
+    );
 
     // The text report says which step, what was expected and what came, with a diff.
     let out = run_bin(&["test", p(&hello_suite), "--jobs", "1"], b"");
@@ -211,11 +214,26 @@ fn every_expect_kind_passes_when_met_and_fails_with_a_reason() {
         text.contains("step 1 of 1 (greet): the output differs from the expected output:"),
         "{text}"
     );
-    assert!(text.contains("-Hello, Bob!") && text.contains("+Hello, Ada!"), "{text}");
-    assert!(text.contains("-  \"count\": 2,") && text.contains("+  \"count\": 3,"), "{text}");
-    assert!(text.contains("the output has no match for /Goodbye/; it was:"), "{text}");
-    assert!(text.contains("expected a trap error, got an output of 8 bytes"), "{text}");
-    assert!(text.contains("test result: FAILED. 6 passed; 4 failed"), "{text}");
+    assert!(
+        text.contains("-Hello, Bob!") && text.contains("+Hello, Ada!"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-  \"count\": 2,") && text.contains("+  \"count\": 3,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the output has no match for /Goodbye/; it was:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("expected a trap error, got an output of 8 bytes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("test result: FAILED. 6 passed; 4 failed"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -319,10 +337,7 @@ name = "a new test has no tools yet"
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     assert!(text.contains("ok      adding two tools"), "{text}");
     // The definition for a function this plugin does not import is ignored, and said so.
-    assert!(
-        text.contains("they are ignored: host::to_upper"),
-        "{text}"
-    );
+    assert!(text.contains("they are ignored: host::to_upper"), "{text}");
 
     // Without a definition for its import, the suite cannot load: exit 2, saying what to add.
     let bare = write(
@@ -437,8 +452,14 @@ fn broken_suites_are_explained_and_the_others_still_run() {
         let out = run_bin(&["test", p(&good), p(&broken)], b"");
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(2), "{name}: {text}");
-        assert!(text.contains("ok      greets"), "{name}: the good suite still ran: {text}");
-        assert!(text.contains(&format!("{name}: could not be loaded")), "{text}");
+        assert!(
+            text.contains("ok      greets"),
+            "{name}: the good suite still ran: {text}"
+        );
+        assert!(
+            text.contains(&format!("{name}: could not be loaded")),
+            "{text}"
+        );
         for needle in needles {
             assert!(text.contains(needle), "{name}: {needle:?} in {text}");
         }
@@ -449,7 +470,10 @@ fn broken_suites_are_explained_and_the_others_still_run() {
     let out = run_bin(&["test", "/no/such/suite.toml", p(empty.path())], b"");
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains("/no/such/suite.toml does not exist"), "{text}");
+    assert!(
+        text.contains("/no/such/suite.toml does not exist"),
+        "{text}"
+    );
     assert!(text.contains("holds no test suites"), "{text}");
 }
 
@@ -474,7 +498,15 @@ fn folders_run_their_suites_and_bundles_and_skip_other_toml() {
     );
     let bundle = nested.join("case.bundle.json");
     let out = run_bin(
-        &["call", p(&sample("hello")), "greet", "-i", "z", "--save-bundle", p(&bundle)],
+        &[
+            "call",
+            p(&sample("hello")),
+            "greet",
+            "-i",
+            "z",
+            "--save-bundle",
+            p(&bundle),
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -574,7 +606,11 @@ name = "counts vowels"
     let path = write(dir.path(), "vowels.toml", &suite);
     let out = run_bin(&["test", p(&path)], b"");
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("they are ignored: hello_world"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("they are ignored: hello_world"),
+        "{}",
+        stdout(&out)
+    );
     let c = thirdparty("c-count-vowels-hostfn.wasm");
     let out = run_bin(&["test", p(&path), "--plugin", p(&c)], b"");
     let text = stdout(&out);
@@ -593,16 +629,22 @@ fn a_suite_granting_access_needs_trust() {
         outside.path().display()
     );
     let path = write(dir.path(), "grants.toml", &suite);
-    let out = common::bin()
-        .args(["test", p(&path)])
-        .output()
-        .unwrap();
+    let out = common::bin().args(["test", p(&path)]).output().unwrap();
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains("grants its plugin access that needs your consent"), "{text}");
-    assert!(text.contains("127.0.0.1") && text.contains("--trust"), "{text}");
+    assert!(
+        text.contains("grants its plugin access that needs your consent"),
+        "{text}"
+    );
+    assert!(
+        text.contains("127.0.0.1") && text.contains("--trust"),
+        "{text}"
+    );
     for flag in ["--trust", "--no-grants"] {
-        let out = common::bin().args(["test", p(&path), flag]).output().unwrap();
+        let out = common::bin()
+            .args(["test", p(&path), flag])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0), "{flag}: {}", stdout(&out));
     }
     // A read-only subfolder of the suite's own folder, with no hosts, needs nothing.
@@ -658,7 +700,10 @@ fn replay_runs_every_step_and_names_the_first_that_differs() {
     let out = run_bin(&["replay", p(&scenario)], b"");
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.contains("step 3 of 3 (count_vowels):\nmatch"), "{text}");
+    assert!(
+        text.contains("step 3 of 3 (count_vowels):\nmatch"),
+        "{text}"
+    );
     assert!(text.contains("all 3 steps match"), "{text}");
 
     // A fresh instance per step breaks the running total from step 2 on.
@@ -680,8 +725,17 @@ fn replay_runs_every_step_and_names_the_first_that_differs() {
         .iter()
         .map(|s| s["matched"].as_bool().unwrap())
         .collect();
-    assert_eq!(matched, [true, false, false], "every step ran and was reported");
-    assert!(result["mismatch"].as_str().unwrap().contains("has no match for /\"total\":4/"));
+    assert_eq!(
+        matched,
+        [true, false, false],
+        "every step ran and was reported"
+    );
+    assert!(
+        result["mismatch"]
+            .as_str()
+            .unwrap()
+            .contains("has no match for /\"total\":4/")
+    );
 }
 
 #[test]

@@ -204,7 +204,8 @@ impl Action {
     /// Whether the action can be taken now: `Err` says why not.
     pub fn availability(&self, app: &App) -> Result<(), String> {
         let wb = &app.workbench;
-        let running = wb.is_running() || wb
+        let running = wb.is_running()
+            || wb
                 .scenario_view()
                 .is_some_and(crate::workbench::scenario::ScenarioView::is_running);
         let has_plugin = wb.session().is_some();

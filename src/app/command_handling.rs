@@ -190,7 +190,11 @@ impl App {
                     self.workbench.apply(command);
                     // The suite open in the Tests window shows the new test.
                     if let Some(path) = added_to
-                        && self.view.suite.as_ref().is_some_and(|s| s.path == path && !s.is_running())
+                        && self
+                            .view
+                            .suite
+                            .as_ref()
+                            .is_some_and(|s| s.path == path && !s.is_running())
                     {
                         self.send(Command::OpenSuite { path, trust: false });
                     }

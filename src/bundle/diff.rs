@@ -207,9 +207,14 @@ mod tests {
 
     #[test]
     fn excerpts_stop_at_forty_lines() {
-        let long: String = (0..100).flat_map(|i| ["line ".to_string(), format!("{i}\n")]).collect();
+        let long: String = (0..100)
+            .flat_map(|i| ["line ".to_string(), format!("{i}\n")])
+            .collect();
         let shown = excerpt(long.as_bytes());
-        assert!(shown.contains("line 39\n") && !shown.contains("line 40\n"), "{shown}");
+        assert!(
+            shown.contains("line 39\n") && !shown.contains("line 40\n"),
+            "{shown}"
+        );
         assert!(shown.ends_with("more bytes)\n"), "{shown}");
         assert_eq!(excerpt(b""), "(empty)\n");
     }

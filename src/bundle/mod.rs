@@ -297,9 +297,8 @@ impl ExpectedOutcome {
     pub fn matches(&self, report: &CallReport) -> bool {
         match (self, &report.error) {
             (Self::Output(want), None) => &report.output == want,
-            (Self::Json(want), None) => {
-                serde_json::from_slice::<serde_json::Value>(&report.output).is_ok_and(|v| &v == want)
-            }
+            (Self::Json(want), None) => serde_json::from_slice::<serde_json::Value>(&report.output)
+                .is_ok_and(|v| &v == want),
             (Self::OutputMatch(pattern), None) => {
                 finds(pattern, &String::from_utf8_lossy(&report.output))
             }
@@ -377,7 +376,11 @@ impl Step {
             function: step.function.clone(),
             input: step.input.to_bytes().map_err(|e| format!("input {e}"))?,
             input_mode: step.input_mode,
-            expected: step.expected.as_ref().map(Expected::to_outcome).transpose()?,
+            expected: step
+                .expected
+                .as_ref()
+                .map(Expected::to_outcome)
+                .transpose()?,
         })
     }
 }
@@ -425,33 +428,31 @@ pub fn verdict(expected: &ExpectedOutcome, report: &CallReport) -> Verdict {
             "the output differs from the expected output:\n{}",
             diff::unified(want, got)
         )),
-        ExpectedOutcome::Json(want) => {
-            match serde_json::from_slice::<serde_json::Value>(got) {
-                Ok(value) => Verdict::Mismatch(format!(
-                    "the output is not JSON equal to the expected JSON (keys sorted below):\n{}",
-                    diff::unified(
-                        diff::canonical_json(want).as_bytes(),
-                        diff::canonical_json(&value).as_bytes()
-                    )
-                )),
-                Err(e) => Verdict::Mismatch(format!(
-                    "expected a JSON output, got {} bytes that are not JSON ({e}):\n{}",
-                    got.len(),
-                    diff::unified(diff::canonical_json(want).as_bytes(), got)
-                )),
-            }
-        }
+        ExpectedOutcome::Json(want) => match serde_json::from_slice::<serde_json::Value>(got) {
+            Ok(value) => Verdict::Mismatch(format!(
+                "the output is not JSON equal to the expected JSON (keys sorted below):\n{}",
+                diff::unified(
+                    diff::canonical_json(want).as_bytes(),
+                    diff::canonical_json(&value).as_bytes()
+                )
+            )),
+            Err(e) => Verdict::Mismatch(format!(
+                "expected a JSON output, got {} bytes that are not JSON ({e}):\n{}",
+                got.len(),
+                diff::unified(diff::canonical_json(want).as_bytes(), got)
+            )),
+        },
         ExpectedOutcome::OutputMatch(pattern) => Verdict::Mismatch(format!(
             "the output has no match for /{pattern}/; it was:\n{}",
             diff::excerpt(got)
         )),
-        ExpectedOutcome::Error(_) | ExpectedOutcome::ErrorMatch { .. } => Verdict::Mismatch(
-            format!(
+        ExpectedOutcome::Error(_) | ExpectedOutcome::ErrorMatch { .. } => {
+            Verdict::Mismatch(format!(
                 "expected {}, got an output of {} bytes",
                 expected.describe(),
                 got.len()
-            ),
-        ),
+            ))
+        }
     }
 }
 

@@ -56,10 +56,13 @@ pub fn append_test(
             path: path.to_path_buf(),
             cause,
         })?;
-        let doc: DocumentMut = existing.parse().map_err(|e: toml_edit::TomlError| EditError::Toml {
-            path: path.to_path_buf(),
-            message: e.message().to_string(),
-        })?;
+        let doc: DocumentMut =
+            existing
+                .parse()
+                .map_err(|e: toml_edit::TomlError| EditError::Toml {
+                    path: path.to_path_buf(),
+                    message: e.message().to_string(),
+                })?;
         if !doc.get("plugin").is_some_and(Item::is_table) {
             return Err(EditError::NotASuite {
                 path: path.to_path_buf(),
@@ -295,7 +298,10 @@ mod tests {
         let step = &file.tests[1].steps[0];
         assert_eq!(step.call, "g");
         assert_eq!(step.input.as_deref(), Some("line \"1\"\nline 2"));
-        assert!(step.expect_json.is_some(), "JSON outputs are compared as JSON");
+        assert!(
+            step.expect_json.is_some(),
+            "JSON outputs are compared as JSON"
+        );
     }
 
     #[test]

@@ -150,7 +150,9 @@ pub fn parse(text: &str, path: &Path) -> Result<SuiteFile, SuiteError> {
 /// a broken suite is reported rather than skipped.
 pub fn looks_like_suite(text: &str) -> bool {
     match text.parse::<toml::Table>() {
-        Ok(table) => table.get("plugin").is_some_and(toml::Value::is_table) && table.contains_key("test"),
+        Ok(table) => {
+            table.get("plugin").is_some_and(toml::Value::is_table) && table.contains_key("test")
+        }
         Err(_) => text.contains("[plugin]") || text.contains("[[test]]"),
     }
 }
@@ -195,9 +197,7 @@ fn search(dir: &Path, found: &mut Vec<PathBuf>) {
             }
             continue;
         }
-        let is_suite = || {
-            std::fs::read_to_string(&path).is_ok_and(|text| looks_like_suite(&text))
-        };
+        let is_suite = || std::fs::read_to_string(&path).is_ok_and(|text| looks_like_suite(&text));
         let is_bundle = || {
             std::fs::read(&path).is_ok_and(|bytes| {
                 serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -223,14 +223,17 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> {
     })?;
     let is_toml = path.extension().is_some_and(|e| e == "toml");
     if !is_toml
-        && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| bundle::declares_bundle(&v))
+        && serde_json::from_slice::<serde_json::Value>(&bytes)
+            .is_ok_and(|v| bundle::declares_bundle(&v))
     {
         return load_bundle(path, options);
     }
     if !is_toml {
         return Err(SuiteError::Toml {
             path: path.to_path_buf(),
-            message: "it is neither a suite (.toml) nor a bundle; a suite file's name ends in .toml".to_string(),
+            message:
+                "it is neither a suite (.toml) nor a bundle; a suite file's name ends in .toml"
+                    .to_string(),
         });
     }
     let text = String::from_utf8(bytes).map_err(|_| SuiteError::Toml {
@@ -385,7 +388,10 @@ fn tests_of(tables: &[TestTable], dir: &Path) -> Result<Vec<Test>, (String, Stri
     for (t, table) in tables.iter().enumerate() {
         let at = format!("test[{t}] ({:?})", table.name);
         if table.name.trim().is_empty() {
-            return Err((format!("test[{t}].name"), "give the test a name".to_string()));
+            return Err((
+                format!("test[{t}].name"),
+                "give the test a name".to_string(),
+            ));
         }
         if tests.iter().any(|other| other.name == table.name) {
             return Err((
@@ -413,7 +419,8 @@ fn tests_of(tables: &[TestTable], dir: &Path) -> Result<Vec<Test>, (String, Stri
     if tests.is_empty() {
         return Err((
             "test".to_string(),
-            "the suite has no tests: add a [[test]] with a name and [[test.step]] entries".to_string(),
+            "the suite has no tests: add a [[test]] with a name and [[test.step]] entries"
+                .to_string(),
         ));
     }
     Ok(tests)
@@ -426,7 +433,10 @@ fn step_of(step: &StepTable, dir: &Path) -> Result<Step, (&'static str, String)>
     }
     let input = match (&step.input, &step.input_file) {
         (Some(_), Some(_)) => {
-            return Err(("input_file", "give input or input_file, not both".to_string()));
+            return Err((
+                "input_file",
+                "give input or input_file, not both".to_string(),
+            ));
         }
         (Some(text), None) => text.clone().into_bytes(),
         (None, Some(file)) => {
@@ -445,7 +455,10 @@ fn step_of(step: &StepTable, dir: &Path) -> Result<Step, (&'static str, String)>
     };
     let mut expected: Vec<(&'static str, ExpectedOutcome)> = Vec::new();
     if let Some(text) = &step.expect_output {
-        expected.push(("expect_output", ExpectedOutcome::Output(text.clone().into_bytes())));
+        expected.push((
+            "expect_output",
+            ExpectedOutcome::Output(text.clone().into_bytes()),
+        ));
     }
     if let Some(value) = &step.expect_json {
         let json = match value {
@@ -458,7 +471,10 @@ fn step_of(step: &StepTable, dir: &Path) -> Result<Step, (&'static str, String)>
     }
     if let Some(pattern) = &step.expect_match {
         bundle::check_pattern(pattern).map_err(|e| ("expect_match", e))?;
-        expected.push(("expect_match", ExpectedOutcome::OutputMatch(pattern.clone())));
+        expected.push((
+            "expect_match",
+            ExpectedOutcome::OutputMatch(pattern.clone()),
+        ));
     }
     match (&step.expect_error, &step.expect_error_match) {
         (kind, Some(pattern)) => {
@@ -502,9 +518,11 @@ fn fit_host_functions(
     defs: Vec<HostFnDef>,
 ) -> Result<(HostRegistry, Vec<String>, Vec<HostFnDef>), SuiteError> {
     let imports = &opened.inspection.imports;
-    let (used, unused): (Vec<HostFnDef>, Vec<HostFnDef>) = defs
-        .into_iter()
-        .partition(|d| imports.iter().any(|i| i.module == d.module && i.name == d.name));
+    let (used, unused): (Vec<HostFnDef>, Vec<HostFnDef>) = defs.into_iter().partition(|d| {
+        imports
+            .iter()
+            .any(|i| i.module == d.module && i.name == d.name)
+    });
     // Named as the suite names them (`name` for extism:host/user, else `module::name`).
     let ignored = unused
         .iter()
@@ -603,9 +621,10 @@ fn load_bundle(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> 
         &scenario.options,
         scenario.host_functions.clone(),
     )?;
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     Ok(Suite {
         path: path.to_path_buf(),
         plugin: opened.plugin,
@@ -629,7 +648,9 @@ mod tests {
 
     #[test]
     fn cargo_manifests_are_not_suites() {
-        assert!(!looks_like_suite("[package]\nname = \"x\"\n[dependencies]\n"));
+        assert!(!looks_like_suite(
+            "[package]\nname = \"x\"\n[dependencies]\n"
+        ));
         assert!(looks_like_suite(
             "[plugin]\nwasm = \"a.wasm\"\n[[test]]\nname = \"t\"\n"
         ));
@@ -645,7 +666,10 @@ mod tests {
         )
         .expect_err("an unknown key is refused");
         let text = e.to_string();
-        assert!(text.contains("timeout") && text.contains("timeout_ms"), "{text}");
+        assert!(
+            text.contains("timeout") && text.contains("timeout_ms"),
+            "{text}"
+        );
         assert!(text.contains("line 3"), "{text}");
     }
 
@@ -663,6 +687,9 @@ mod tests {
         };
         let (key, detail) = step_of(&step, Path::new(".")).unwrap_err();
         assert_eq!(key, "expect_match");
-        assert!(detail.contains("expect_output and expect_match"), "{detail}");
+        assert!(
+            detail.contains("expect_output and expect_match"),
+            "{detail}"
+        );
     }
 }

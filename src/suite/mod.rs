@@ -297,8 +297,9 @@ pub fn run(
                         stopped,
                     };
                     on_result(&result);
-                    results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] =
-                        Some(result);
+                    results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(result);
                 }
             };
             std::thread::Builder::new()
@@ -326,10 +327,7 @@ mod tests {
 
     #[test]
     fn shards_parse_only_in_range() {
-        assert_eq!(
-            "2/3".parse::<Shard>(),
-            Ok(Shard { index: 2, count: 3 })
-        );
+        assert_eq!("2/3".parse::<Shard>(), Ok(Shard { index: 2, count: 3 }));
         for bad in ["0/2", "3/2", "1/0", "1", "a/b", ""] {
             let e = bad.parse::<Shard>().unwrap_err();
             assert!(e.contains("K/N"), "{bad}: {e}");

@@ -115,8 +115,15 @@ pub fn text(summary: &Summary) -> String {
         out.push_str(&indent(error, "  "));
     }
     let (passed, failed) = (summary.passed(), summary.failed());
-    let verdict = if summary.exit_code() == 0 { "ok" } else { "FAILED" };
-    let _ = write!(out, "\ntest result: {verdict}. {passed} passed; {failed} failed");
+    let verdict = if summary.exit_code() == 0 {
+        "ok"
+    } else {
+        "FAILED"
+    };
+    let _ = write!(
+        out,
+        "\ntest result: {verdict}. {passed} passed; {failed} failed"
+    );
     match summary.load_errors.len() {
         0 => {}
         1 => out.push_str("; 1 file could not be loaded"),

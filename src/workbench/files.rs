@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::bundle::{self, Bundle, BundleError, ExpectedOutcome};
 
-use super::view::check_json;
 use super::state::PluginRef;
+use super::view::check_json;
 use super::{InputDraft, InputMode, LARGE_INPUT_BYTES, Workbench};
 
 impl Workbench {

@@ -484,7 +484,11 @@ impl Workbench {
         if self.is_running() {
             return Some("a call is running".to_string());
         }
-        if self.scenario.as_ref().is_some_and(scenario::ScenarioView::is_running) {
+        if self
+            .scenario
+            .as_ref()
+            .is_some_and(scenario::ScenarioView::is_running)
+        {
             return Some("the scenario is running".to_string());
         }
         let ready = match &self.plugin {
@@ -1161,10 +1165,17 @@ impl Workbench {
                 .plugin
                 .path()
                 .and_then(|p| p.file_name())
-                .map_or_else(|| "the file's scenario".to_string(), |n| n.to_string_lossy().into_owned());
+                .map_or_else(
+                    || "the file's scenario".to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
             self.set_scenario(name, scenario.steps.clone(), scenario.keep_state);
         }
-        let step = scenario.steps.into_iter().next().expect("a scenario has a step");
+        let step = scenario
+            .steps
+            .into_iter()
+            .next()
+            .expect("a scenario has a step");
         self.load_step(step);
     }
 

@@ -119,7 +119,10 @@ impl Workbench {
             "Made a scenario of {count} runs: Run all replays them in order on one instance"
         );
         if cut > 0 {
-            let _ = write!(text, "; {cut} had outputs too long to keep, and expect nothing");
+            let _ = write!(
+                text,
+                "; {cut} had outputs too long to keep, and expect nothing"
+            );
         }
         self.set_status(text, false);
     }
@@ -218,12 +221,20 @@ impl Workbench {
 
     /// Loads step `index` of the scenario into the editor (function, input, expected).
     pub(super) fn edit_scenario_step(&mut self, index: usize) {
-        let Some(step) = self.scenario.as_ref().and_then(|v| v.steps.get(index)).cloned() else {
+        let Some(step) = self
+            .scenario
+            .as_ref()
+            .and_then(|v| v.steps.get(index))
+            .cloned()
+        else {
             return;
         };
         self.load_step(step);
         self.set_status(
-            format!("Step {} is in the editor: Run calls it on its own", index + 1),
+            format!(
+                "Step {} is in the editor: Run calls it on its own",
+                index + 1
+            ),
             false,
         );
     }

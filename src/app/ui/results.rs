@@ -34,7 +34,10 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         ui.selectable_value(tab, ResultTab::Timing, "Timing");
         ui.selectable_value(tab, ResultTab::History, "History");
         let steps = app.workbench.scenario_view().map(|s| s.steps.len());
-        let title = steps.map_or_else(|| "Scenario".to_string(), |n| format!("Scenario ({n} steps)"));
+        let title = steps.map_or_else(
+            || "Scenario".to_string(),
+            |n| format!("Scenario ({n} steps)"),
+        );
         ui.selectable_value(tab, ResultTab::Scenario, title);
     });
     ui.separator();

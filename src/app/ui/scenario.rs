@@ -172,11 +172,10 @@ fn difference(ui: &mut Ui, view: &ScenarioView) {
             );
         }
         (Some(ExpectedOutcome::Json(want)), None) => {
-            let actual = serde_json::from_slice::<serde_json::Value>(&report.output)
-                .map_or_else(
-                    |_| String::from_utf8_lossy(&report.output).into_owned(),
-                    |v| diff::canonical_json(&v),
-                );
+            let actual = serde_json::from_slice::<serde_json::Value>(&report.output).map_or_else(
+                |_| String::from_utf8_lossy(&report.output).into_owned(),
+                |v| diff::canonical_json(&v),
+            );
             let rows = diff::side_by_side(diff::canonical_json(want).as_bytes(), actual.as_bytes());
             super::compare::side_by_side(
                 ui,

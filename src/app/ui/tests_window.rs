@@ -17,10 +17,10 @@ pub(super) fn show(app: &mut App, ctx: &egui::Context) {
     let Some(suite) = &app.view.suite else {
         return;
     };
-    let title = suite
-        .path
-        .file_name()
-        .map_or_else(|| "Tests".to_string(), |n| format!("Tests: {}", n.to_string_lossy()));
+    let title = suite.path.file_name().map_or_else(
+        || "Tests".to_string(),
+        |n| format!("Tests: {}", n.to_string_lossy()),
+    );
     let mut open = true;
     let mut commands = Vec::new();
     // First shown at the bottom right, over the results, clear of the toolbar and the editor.
@@ -59,7 +59,10 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
     let loaded = match &suite.loaded {
         Ok(loaded) => loaded,
         Err(error) => {
-            ui.colored_label(ui.visuals().error_fg_color, "This suite could not be loaded:");
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                "This suite could not be loaded:",
+            );
             ui.label(RichText::new(error.to_string()).monospace());
             if suite.needs_consent()
                 && ui
@@ -91,12 +94,22 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
     });
     ui.horizontal(|ui| {
         if suite.is_running() {
-            if ui.button("⏹ Stop").on_hover_text("Stop the run: tests running end as stopped, queued ones do not start").clicked() {
+            if ui
+                .button("⏹ Stop")
+                .on_hover_text(
+                    "Stop the run: tests running end as stopped, queued ones do not start",
+                )
+                .clicked()
+            {
                 commands.push(Command::StopTests);
             }
             if let Some((done, total)) = suite.progress() {
                 #[allow(clippy::cast_precision_loss)] // a count of tests
-                let fraction = if total == 0 { 1.0 } else { done as f32 / total as f32 };
+                let fraction = if total == 0 {
+                    1.0
+                } else {
+                    done as f32 / total as f32
+                };
                 ui.add(
                     egui::ProgressBar::new(fraction)
                         .desired_width(200.0)
@@ -106,7 +119,9 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
         } else {
             if ui
                 .button("▶ Run all")
-                .on_hover_text("Run every test, in parallel worker processes, each from a fresh instance")
+                .on_hover_text(
+                    "Run every test, in parallel worker processes, each from a fresh instance",
+                )
                 .clicked()
             {
                 commands.push(Command::RunTests(None));
