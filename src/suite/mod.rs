@@ -204,26 +204,19 @@ pub fn run_steps(
         if stop.is_cancelled() {
             return (results, true);
         }
-        // A function this build does not export (a suite run against another build) fails
-        // its step, not the run.
-        let report = match session.check_call(&step.function) {
-            Err(e) => CallReport::failed(
-                &step.function,
-                crate::runner::ErrorKind::Load,
-                e.to_string(),
-            ),
-            Ok(()) => session.call_stoppable(
-                CallRequest {
-                    function: step.function.clone(),
-                    input: Arc::new(step.input.clone()),
-                    host: host.clone(),
-                    log_level: LogLevel::Info,
-                    fresh_instance: i == 0 || test.fresh_instance,
-                    loops: 1,
-                },
-                stop,
-            ),
-        };
+        // The session checks the call first: a function this build does not export (a suite
+        // run against another build) fails its step with a load error, not the run.
+        let report = session.call_stoppable(
+            CallRequest {
+                function: step.function.clone(),
+                input: Arc::new(step.input.clone()),
+                host: host.clone(),
+                log_level: LogLevel::Info,
+                fresh_instance: i == 0 || test.fresh_instance,
+                loops: 1,
+            },
+            stop,
+        );
         if stop.is_cancelled() {
             // The step was cut short: its outcome says nothing about the plugin.
             return (results, true);

@@ -68,11 +68,23 @@ impl Workbench {
 
     /// Makes `steps` the open scenario.
     pub(super) fn set_scenario(&mut self, name: String, steps: Vec<Step>, keep_state: bool) {
+        let host = self.state.host.clone();
+        self.set_scenario_from(name, steps, keep_state, host);
+    }
+
+    /// Makes `steps` the open scenario, its first step starting from `host`.
+    fn set_scenario_from(
+        &mut self,
+        name: String,
+        steps: Vec<Step>,
+        keep_state: bool,
+        host: HostData,
+    ) {
         self.scenario = Some(ScenarioView {
             name,
             steps,
             keep_state,
-            host: self.state.host.clone(),
+            host,
             run: ScenarioRun::NotRun,
         });
         self.revision += 1;
@@ -111,10 +123,7 @@ impl Workbench {
             secrets: self.state.host.secrets.clone(),
         };
         let count = steps.len();
-        self.set_scenario(format!("runs {}", numbers.join(", ")), steps, true);
-        if let Some(view) = &mut self.scenario {
-            view.host = host;
-        }
+        self.set_scenario_from(format!("runs {}", numbers.join(", ")), steps, true, host);
         let mut text = format!(
             "Made a scenario of {count} runs: Run all replays them in order on one instance"
         );
