@@ -725,18 +725,28 @@ fn test(args: &TestArgs) -> ExitCode {
     }
     let stop = std::sync::atomic::AtomicBool::new(false);
     summary.results = suite::run(&summary.suites, &picked, jobs, &worker, &stop, &|_| {});
+    report_outcome(&summary.outcome(), args)
+}
+
+/// Prints a test run's outcome (JSON or text), writes its JUnit report when asked, and returns
+/// the exit code.
+fn report_outcome(outcome: &crate::suite::report::Outcome, args: &TestArgs) -> ExitCode {
+    use crate::suite::report;
     if args.json {
-        println!("{}", report::json(&summary));
+        println!("{}", report::json(outcome));
     } else {
-        print!("{}", report::text(&summary));
+        print!("{}", report::text(outcome));
     }
     if let Some(path) = &args.junit
-        && let Err(e) = bundle::write_atomically(path, report::junit(&summary).as_bytes())
+        && let Err(e) = bundle::write_atomically(path, report::junit(outcome).as_bytes())
     {
-        eprintln!("error: cannot write the JUnit report to {}: {e}", path.display());
+        eprintln!(
+            "error: cannot write the JUnit report to {}: {e}",
+            path.display()
+        );
         return ExitCode::from(EXIT_USAGE);
     }
-    ExitCode::from(summary.exit_code())
+    ExitCode::from(outcome.exit_code())
 }
 
 fn prepare(args: &CallArgs) -> anyhow::Result<(Session, CallRequest, Vec<HostFnDef>)> {
