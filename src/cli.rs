@@ -98,6 +98,36 @@ pub struct CallArgs {
     /// Read input data from stdin.
     #[arg(long)]
     pub stdin: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+    /// Call the function N times on the warm instance and report statistics.
+    #[arg(long = "loop", value_name = "N", default_value_t = 1)]
+    pub loops: u32,
+    /// Lowest log level shown: trace, debug, info, warn, error.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub log_level: LogLevel,
+    /// A secret for the `get_secret` host function, NAME=VALUE. Repeatable.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// A kv store entry for the `kv_get`/`kv_set` host functions, KEY=VALUE. Repeatable.
+    #[arg(long = "kv", value_name = "KEY=VALUE")]
+    pub kv: Vec<String>,
+    #[command(flatten)]
+    pub host_functions: HostFnArgs,
+    /// Print one JSON report on stdout instead of the raw output.
+    #[arg(long)]
+    pub json: bool,
+    /// Save the call as a self-contained bundle (plugin embedded, expected output = this
+    /// output) for `replay`.
+    #[arg(long, value_name = "FILE")]
+    pub save_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
+}
+
+/// The plugin's sandbox, as flags (`call`, and the plugin under test of `test --xtp`).
+#[derive(Debug, Default, PartialEq, Eq, Args)]
+pub struct SandboxArgs {
     /// Enable WASI.
     #[arg(long)]
     pub wasi: bool,
@@ -128,18 +158,47 @@ pub struct CallArgs {
     /// Fuel limit of one call.
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
-    /// Call the function N times on the warm instance and report statistics.
-    #[arg(long = "loop", value_name = "N", default_value_t = 1)]
-    pub loops: u32,
-    /// Lowest log level shown: trace, debug, info, warn, error.
-    #[arg(long, value_name = "LEVEL", default_value = "info")]
-    pub log_level: LogLevel,
-    /// A secret for the `get_secret` host function, NAME=VALUE. Repeatable.
-    #[arg(long = "secret", value_name = "NAME=VALUE")]
-    pub secrets: Vec<String>,
-    /// A kv store entry for the `kv_get`/`kv_set` host functions, KEY=VALUE. Repeatable.
-    #[arg(long = "kv", value_name = "KEY=VALUE")]
-    pub kv: Vec<String>,
+}
+
+impl SandboxArgs {
+    /// `options` (what the file says) with these flags applied over them.
+    fn apply(&self, mut options: SandboxOptions) -> anyhow::Result<SandboxOptions> {
+        options.wasi |= self.wasi;
+        options
+            .allowed_hosts
+            .extend(self.allow_hosts.iter().cloned());
+        for path in &self.allow_paths {
+            options.allowed_paths.push(path.parse::<AllowedPath>()?);
+        }
+        if let Some(json) = &self.set_config {
+            let map: BTreeMap<String, serde_json::Value> = serde_json::from_str(json)
+                .with_context(|| format!("--set-config {json:?} is not a JSON object"))?;
+            for (k, v) in map {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                options.config.insert(k, v);
+            }
+        }
+        for kv in &self.config {
+            let (k, v) = key_value(kv, "--config")?;
+            options.config.insert(k, v);
+        }
+        options.memory_max_pages = self.memory_max.or(options.memory_max_pages);
+        options.http_response_max_bytes =
+            self.http_response_max.or(options.http_response_max_bytes);
+        options.var_max_bytes = self.var_max.or(options.var_max_bytes);
+        options.timeout_ms = self.timeout.or(options.timeout_ms);
+        options.fuel_limit = self.fuel.or(options.fuel_limit);
+        Ok(options)
+    }
+}
+
+/// Host functions for the plugin's imports, as flags (`call`, and the plugin under test of
+/// `test --xtp`).
+#[derive(Debug, Default, PartialEq, Eq, Args)]
+pub struct HostFnArgs {
     /// Define a host function the plugin imports: NAME=SPEC. NAME is `name` (in
     /// extism:host/user) or `module::name`, optionally with argument and result kinds, e.g.
     /// `add(num,num)->num`. SPEC is value:TEXT, bytes:BASE64, template:TEXT (`{0}` is argument
@@ -154,15 +213,6 @@ pub struct CallArgs {
     /// exports.
     #[arg(long = "mock-host", value_name = "FILE.wasm")]
     pub mock_host: Option<PathBuf>,
-    /// Print one JSON report on stdout instead of the raw output.
-    #[arg(long)]
-    pub json: bool,
-    /// Save the call as a self-contained bundle (plugin embedded, expected output = this
-    /// output) for `replay`.
-    #[arg(long, value_name = "FILE")]
-    pub save_bundle: Option<PathBuf>,
-    #[command(flatten)]
-    pub consent: ConsentArgs,
 }
 
 #[derive(Debug, Args)]
@@ -281,7 +331,7 @@ struct CallPlan {
 /// files, then `--host-fn` flags (a later one replaces an earlier one for the same import),
 /// then `--mock-host` for what is still unsatisfied.
 fn host_definitions(
-    args: &CallArgs,
+    args: &HostFnArgs,
     opened: &Opened,
     options: &SandboxOptions,
 ) -> anyhow::Result<(HostRegistry, Vec<HostFnDef>)> {
@@ -367,40 +417,18 @@ fn suggested_flag(import: &crate::runner::inspect::Import) -> Option<String> {
     })
 }
 
-fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
-    let opened = open_file(&args.wasm, args.consent)?;
-    let mut options = match &opened.setup {
+/// The sandbox options an opened file carries (none for a plain module).
+fn file_options(opened: &Opened) -> SandboxOptions {
+    match &opened.setup {
         Setup::Manifest(options) => options.clone(),
         Setup::Scenario(scenario) => scenario.options.clone(),
         Setup::Module | Setup::Sample(_) => SandboxOptions::default(),
-    };
-    options.wasi |= args.wasi;
-    options
-        .allowed_hosts
-        .extend(args.allow_hosts.iter().cloned());
-    for path in &args.allow_paths {
-        options.allowed_paths.push(path.parse::<AllowedPath>()?);
     }
-    if let Some(json) = &args.set_config {
-        let map: BTreeMap<String, serde_json::Value> = serde_json::from_str(json)
-            .with_context(|| format!("--set-config {json:?} is not a JSON object"))?;
-        for (k, v) in map {
-            let v = match v {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            options.config.insert(k, v);
-        }
-    }
-    for kv in &args.config {
-        let (k, v) = key_value(kv, "--config")?;
-        options.config.insert(k, v);
-    }
-    options.memory_max_pages = args.memory_max.or(options.memory_max_pages);
-    options.http_response_max_bytes = args.http_response_max.or(options.http_response_max_bytes);
-    options.var_max_bytes = args.var_max.or(options.var_max_bytes);
-    options.timeout_ms = args.timeout.or(options.timeout_ms);
-    options.fuel_limit = args.fuel.or(options.fuel_limit);
+}
+
+fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
+    let opened = open_file(&args.wasm, args.consent)?;
+    let options = args.sandbox.apply(file_options(&opened))?;
 
     let input = if let Some(text) = &args.input {
         text.clone().into_bytes()
@@ -428,7 +456,8 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     if args.loops == 0 {
         bail!("--loop must be at least 1");
     }
-    let (host_registry, host_functions) = host_definitions(args, &opened, &options)?;
+    let (host_registry, host_functions) =
+        host_definitions(&args.host_functions, &opened, &options)?;
     if args.loops > 1 && args.save_bundle.is_some() {
         bail!(
             "--save-bundle records one call and replay makes one call; drop --loop to save a bundle"
