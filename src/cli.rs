@@ -14,12 +14,13 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Step, Verdict};
+use crate::runner::host::harness::XTP_HARNESS;
 use crate::runner::host::{Behaviour, HostFnDef, MockSource, define};
 use crate::runner::inspect::Linkage;
 use crate::runner::report::{CallError, HostCall, Timings};
 use crate::runner::{
     AllowedPath, CallReport, CallRequest, ErrorKind, HostData, HostRegistry, Inspection,
-    LoadedPlugin, LogEntry, LogLevel, SandboxOptions, Session, WorkerConfig,
+    LoadedPlugin, LogEntry, LogLevel, PluginUnderTest, SandboxOptions, Session, WorkerConfig,
 };
 use crate::trust::{Decision, Review, TrustStore};
 use crate::workbench::open::{self, Opened, Setup, Source};
@@ -54,7 +55,7 @@ pub enum Command {
     /// Run a saved bundle's steps and check each against what it expects.
     Replay(ReplayArgs),
     /// Run test suites (.toml), bundles, or folders of them; report for people, scripts or CI.
-    Test(TestArgs),
+    Test(Box<TestArgs>),
     /// Internal: run as a plugin worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -232,9 +233,33 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Suite files (.toml with [plugin] and [[test]]), bundles, or folders searched for both.
+    /// Suite files (.toml with [plugin] and [[test]]), bundles, or folders searched for both;
+    /// with --xtp, the plugins under test (.wasm or manifest).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Run this xtp-test plugin (it exports `test` and imports xtp:test/harness) against each
+    /// PATH: one testcase per assertion it makes.
+    #[arg(long, value_name = "TEST.wasm", conflicts_with_all = ["filter", "shard", "plugin", "jobs"])]
+    pub xtp: Option<PathBuf>,
+    /// With --xtp: what the harness's `mock_input` returns.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        requires = "xtp",
+        conflicts_with = "mock_input_file"
+    )]
+    pub mock_input_data: Option<String>,
+    /// With --xtp: what the harness's `mock_input` returns, read from a file.
+    #[arg(long, value_name = "FILE", requires = "xtp")]
+    pub mock_input_file: Option<PathBuf>,
+    /// With --xtp: time limit of the whole run of the test plugin, in milliseconds (--timeout
+    /// limits each call of the plugin under test).
+    #[arg(long, value_name = "MS", requires = "xtp")]
+    pub test_timeout: Option<u64>,
+    /// With --xtp: lowest level of the run's logs shown (on stderr, or in the JSON): trace,
+    /// debug, info (default), warn, error.
+    #[arg(long, value_name = "LEVEL", requires = "xtp")]
+    pub log_level: Option<LogLevel>,
     /// Also write the results as JUnit XML (one testsuite per file, one testcase per test).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -257,6 +282,11 @@ pub struct TestArgs {
     pub plugin: Option<PathBuf>,
     #[command(flatten)]
     pub consent: ConsentArgs,
+    // Last: a help heading also applies to the flags after it.
+    #[command(flatten, next_help_heading = "The plugin under test, with --xtp")]
+    pub sandbox: SandboxArgs,
+    #[command(flatten, next_help_heading = "The plugin under test, with --xtp")]
+    pub host_functions: HostFnArgs,
 }
 
 #[derive(Debug, Args)]
@@ -428,6 +458,18 @@ fn file_options(opened: &Opened) -> SandboxOptions {
 
 fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     let opened = open_file(&args.wasm, args.consent)?;
+    if opened
+        .inspection
+        .imports
+        .iter()
+        .any(|i| i.module == XTP_HARNESS)
+    {
+        bail!(
+            "{} is an xtp-test plugin (it imports {XTP_HARNESS}): run it against the plugin it tests with `extism-playground test --xtp {} PLUGIN.wasm`",
+            opened.plugin.display_name,
+            args.wasm.display()
+        );
+    }
     let options = args.sandbox.apply(file_options(&opened))?;
 
     let input = if let Some(text) = &args.input {
@@ -700,6 +742,16 @@ fn test(args: &TestArgs) -> ExitCode {
         Ok(worker) => worker,
         Err(e) => return usage_error(&anyhow::Error::new(e)),
     };
+    if let Some(test) = &args.xtp {
+        return test_xtp(args, test, &worker);
+    }
+    if args.sandbox != SandboxArgs::default() || args.host_functions != HostFnArgs::default() {
+        return usage_error(&anyhow::anyhow!(
+            "the sandbox and host function flags (--wasi, --config, --timeout, --host-fn, \
+             --mock-host, …) set up the plugin under test of an --xtp run; a suite names its \
+             plugin's sandbox and host functions in its file"
+        ));
+    }
     let options = file::LoadOptions {
         plugin: args.plugin.clone(),
         consent: if args.consent.trust {
@@ -755,6 +807,81 @@ fn test(args: &TestArgs) -> ExitCode {
     let stop = std::sync::atomic::AtomicBool::new(false);
     summary.results = suite::run(&summary.suites, &picked, jobs, &worker, &stop, &|_| {});
     report_outcome(&summary.outcome(), args)
+}
+
+/// `test --xtp TEST.wasm PLUGIN…`: the test plugin run against each plugin in turn.
+fn test_xtp(args: &TestArgs, test: &Path, worker: &WorkerConfig) -> ExitCode {
+    use crate::suite::report::Outcome;
+    use crate::suite::xtp::{self, XtpSuite};
+    let mut outcome = Outcome::default();
+    let (plugin, inspection) = match xtp::load_test_plugin(test) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            outcome
+                .load_errors
+                .push((test.to_path_buf(), e.to_string()));
+            return report_outcome(&outcome, args);
+        }
+    };
+    let log_level = args.log_level.unwrap_or_default();
+    for path in &args.paths {
+        let suite = match plugin_under_test(args, path) {
+            Ok(under_test) => XtpSuite::new(
+                test,
+                plugin.clone(),
+                inspection.clone(),
+                under_test,
+                args.test_timeout,
+            ),
+            Err(e) => {
+                outcome.load_errors.push((path.clone(), format!("{e:#}")));
+                continue;
+            }
+        };
+        if !args.json {
+            eprintln!(
+                "running {} against {}",
+                suite.test.display_name, suite.under_test.plugin.display_name
+            );
+        }
+        let result = xtp::run(&suite, worker.clone(), log_level);
+        if !args.json {
+            print_logs(&result.report);
+        }
+        outcome.append(result.outcome(&suite));
+    }
+    report_outcome(&outcome, args)
+}
+
+/// The plugin under test at `path` for `test --xtp`: its sandbox (the file's, with the flags
+/// over it), its host functions, the mock input, and every import checked.
+fn plugin_under_test(args: &TestArgs, path: &Path) -> anyhow::Result<PluginUnderTest> {
+    if !path.exists() {
+        bail!(
+            "{} does not exist; name the plugin under test (a .wasm or Extism manifest) after the test plugin",
+            path.display()
+        );
+    }
+    let opened = open_file(path, args.consent)?;
+    let options = args.sandbox.apply(file_options(&opened))?;
+    let (host, _) = host_definitions(&args.host_functions, &opened, &options)?;
+    let mock_input = match (&args.mock_input_data, &args.mock_input_file) {
+        (Some(text), _) => Some(text.clone().into_bytes()),
+        (None, Some(file)) => Some(
+            std::fs::read(file)
+                .with_context(|| format!("cannot read the mock input file {}", file.display()))?,
+        ),
+        (None, None) => None,
+    };
+    let under_test = PluginUnderTest {
+        plugin: opened.plugin,
+        inspection: opened.inspection,
+        options,
+        host,
+        mock_input,
+    };
+    under_test.check()?;
+    Ok(under_test)
 }
 
 /// Prints a test run's outcome (JSON or text), writes its JUnit report when asked, and returns
