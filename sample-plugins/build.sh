@@ -9,7 +9,7 @@ if [ "${1:-}" = "--out" ]; then out=${2:?--out needs a directory}; fi
 mkdir -p "$out"
 cd "$here"
 # wasi-demo needs WASI (std::fs, stdout); the rest are plain Extism plugins.
-plain=(hello host-demo http-demo counter chaos tenant-app mock-host)
+plain=(hello host-demo http-demo counter chaos tenant-app mock-host xtp-hello-test)
 wasi=(wasi-demo)
 args=()
 for p in "${plain[@]}"; do args+=(-p "$p"); done

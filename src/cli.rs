@@ -14,12 +14,13 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Step, Verdict};
+use crate::runner::host::harness::XTP_HARNESS;
 use crate::runner::host::{Behaviour, HostFnDef, MockSource, define};
 use crate::runner::inspect::Linkage;
 use crate::runner::report::{CallError, HostCall, Timings};
 use crate::runner::{
     AllowedPath, CallReport, CallRequest, ErrorKind, HostData, HostRegistry, Inspection,
-    LoadedPlugin, LogEntry, LogLevel, SandboxOptions, Session, WorkerConfig,
+    LoadedPlugin, LogEntry, LogLevel, PluginUnderTest, SandboxOptions, Session, WorkerConfig,
 };
 use crate::trust::{Decision, Review, TrustStore};
 use crate::workbench::open::{self, Opened, Setup, Source};
@@ -55,7 +56,7 @@ pub enum Command {
     /// Run a saved bundle's steps and check each against what it expects.
     Replay(ReplayArgs),
     /// Run test suites (.toml), bundles, or folders of them; report for people, scripts or CI.
-    Test(TestArgs),
+    Test(Box<TestArgs>),
     /// Internal: run as a plugin worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -99,6 +100,36 @@ pub struct CallArgs {
     /// Read input data from stdin.
     #[arg(long)]
     pub stdin: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+    /// Call the function N times on the warm instance and report statistics.
+    #[arg(long = "loop", value_name = "N", default_value_t = 1)]
+    pub loops: u32,
+    /// Lowest log level shown: trace, debug, info, warn, error.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub log_level: LogLevel,
+    /// A secret for the `get_secret` host function, NAME=VALUE. Repeatable.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// A kv store entry for the `kv_get`/`kv_set` host functions, KEY=VALUE. Repeatable.
+    #[arg(long = "kv", value_name = "KEY=VALUE")]
+    pub kv: Vec<String>,
+    #[command(flatten)]
+    pub host_functions: HostFnArgs,
+    /// Print one JSON report on stdout instead of the raw output.
+    #[arg(long)]
+    pub json: bool,
+    /// Save the call as a self-contained bundle (plugin embedded, expected output = this
+    /// output) for `replay`.
+    #[arg(long, value_name = "FILE")]
+    pub save_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
+}
+
+/// The plugin's sandbox, as flags (`call`, and the plugin under test of `test --xtp`).
+#[derive(Debug, Default, PartialEq, Eq, Args)]
+pub struct SandboxArgs {
     /// Enable WASI.
     #[arg(long)]
     pub wasi: bool,
@@ -129,18 +160,47 @@ pub struct CallArgs {
     /// Fuel limit of one call.
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
-    /// Call the function N times on the warm instance and report statistics.
-    #[arg(long = "loop", value_name = "N", default_value_t = 1)]
-    pub loops: u32,
-    /// Lowest log level shown: trace, debug, info, warn, error.
-    #[arg(long, value_name = "LEVEL", default_value = "info")]
-    pub log_level: LogLevel,
-    /// A secret for the `get_secret` host function, NAME=VALUE. Repeatable.
-    #[arg(long = "secret", value_name = "NAME=VALUE")]
-    pub secrets: Vec<String>,
-    /// A kv store entry for the `kv_get`/`kv_set` host functions, KEY=VALUE. Repeatable.
-    #[arg(long = "kv", value_name = "KEY=VALUE")]
-    pub kv: Vec<String>,
+}
+
+impl SandboxArgs {
+    /// `options` (what the file says) with these flags applied over them.
+    fn apply(&self, mut options: SandboxOptions) -> anyhow::Result<SandboxOptions> {
+        options.wasi |= self.wasi;
+        options
+            .allowed_hosts
+            .extend(self.allow_hosts.iter().cloned());
+        for path in &self.allow_paths {
+            options.allowed_paths.push(path.parse::<AllowedPath>()?);
+        }
+        if let Some(json) = &self.set_config {
+            let map: BTreeMap<String, serde_json::Value> = serde_json::from_str(json)
+                .with_context(|| format!("--set-config {json:?} is not a JSON object"))?;
+            for (k, v) in map {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                options.config.insert(k, v);
+            }
+        }
+        for kv in &self.config {
+            let (k, v) = key_value(kv, "--config")?;
+            options.config.insert(k, v);
+        }
+        options.memory_max_pages = self.memory_max.or(options.memory_max_pages);
+        options.http_response_max_bytes =
+            self.http_response_max.or(options.http_response_max_bytes);
+        options.var_max_bytes = self.var_max.or(options.var_max_bytes);
+        options.timeout_ms = self.timeout.or(options.timeout_ms);
+        options.fuel_limit = self.fuel.or(options.fuel_limit);
+        Ok(options)
+    }
+}
+
+/// Host functions for the plugin's imports, as flags (`call`, and the plugin under test of
+/// `test --xtp`).
+#[derive(Debug, Default, PartialEq, Eq, Args)]
+pub struct HostFnArgs {
     /// Define a host function the plugin imports: NAME=SPEC. NAME is `name` (in
     /// extism:host/user) or `module::name`, optionally with argument and result kinds, e.g.
     /// `add(num,num)->num`. SPEC is value:TEXT, bytes:BASE64, template:TEXT (`{0}` is argument
@@ -155,15 +215,6 @@ pub struct CallArgs {
     /// exports.
     #[arg(long = "mock-host", value_name = "FILE.wasm")]
     pub mock_host: Option<PathBuf>,
-    /// Print one JSON report on stdout instead of the raw output.
-    #[arg(long)]
-    pub json: bool,
-    /// Save the call as a self-contained bundle (plugin embedded, expected output = this
-    /// output) for `replay`.
-    #[arg(long, value_name = "FILE")]
-    pub save_bundle: Option<PathBuf>,
-    #[command(flatten)]
-    pub consent: ConsentArgs,
 }
 
 #[derive(Debug, Args)]
@@ -183,9 +234,33 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Suite files (.toml with [plugin] and [[test]]), bundles, or folders searched for both.
+    /// Suite files (.toml with [plugin] and [[test]]), bundles, or folders searched for both;
+    /// with --xtp, the plugins under test (.wasm or manifest).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Run this xtp-test plugin (it exports `test` and imports xtp:test/harness) against each
+    /// PATH: one testcase per assertion it makes.
+    #[arg(long, value_name = "TEST.wasm", conflicts_with_all = ["filter", "shard", "plugin", "jobs"])]
+    pub xtp: Option<PathBuf>,
+    /// With --xtp: what the harness's `mock_input` returns.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        requires = "xtp",
+        conflicts_with = "mock_input_file"
+    )]
+    pub mock_input_data: Option<String>,
+    /// With --xtp: what the harness's `mock_input` returns, read from a file.
+    #[arg(long, value_name = "FILE", requires = "xtp")]
+    pub mock_input_file: Option<PathBuf>,
+    /// With --xtp: time limit of the whole run of the test plugin, in milliseconds (--timeout
+    /// limits each call of the plugin under test).
+    #[arg(long, value_name = "MS", requires = "xtp")]
+    pub test_timeout: Option<u64>,
+    /// With --xtp: lowest level of the run's logs shown (on stderr, or in the JSON): trace,
+    /// debug, info (default), warn, error.
+    #[arg(long, value_name = "LEVEL", requires = "xtp")]
+    pub log_level: Option<LogLevel>,
     /// Also write the results as JUnit XML (one testsuite per file, one testcase per test).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -208,6 +283,11 @@ pub struct TestArgs {
     pub plugin: Option<PathBuf>,
     #[command(flatten)]
     pub consent: ConsentArgs,
+    // Last: a help heading also applies to the flags after it.
+    #[command(flatten, next_help_heading = "The plugin under test, with --xtp")]
+    pub sandbox: SandboxArgs,
+    #[command(flatten, next_help_heading = "The plugin under test, with --xtp")]
+    pub host_functions: HostFnArgs,
 }
 
 #[derive(Debug, Args)]
@@ -282,7 +362,7 @@ struct CallPlan {
 /// files, then `--host-fn` flags (a later one replaces an earlier one for the same import),
 /// then `--mock-host` for what is still unsatisfied.
 fn host_definitions(
-    args: &CallArgs,
+    args: &HostFnArgs,
     opened: &Opened,
     options: &SandboxOptions,
 ) -> anyhow::Result<(HostRegistry, Vec<HostFnDef>)> {
@@ -368,40 +448,30 @@ fn suggested_flag(import: &crate::runner::inspect::Import) -> Option<String> {
     })
 }
 
-fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
-    let opened = open_file(&args.wasm, args.consent)?;
-    let mut options = match &opened.setup {
+/// The sandbox options an opened file carries (none for a plain module).
+fn file_options(opened: &Opened) -> SandboxOptions {
+    match &opened.setup {
         Setup::Manifest(options) => options.clone(),
         Setup::Scenario(scenario) => scenario.options.clone(),
         Setup::Module | Setup::Sample(_) => SandboxOptions::default(),
-    };
-    options.wasi |= args.wasi;
-    options
-        .allowed_hosts
-        .extend(args.allow_hosts.iter().cloned());
-    for path in &args.allow_paths {
-        options.allowed_paths.push(path.parse::<AllowedPath>()?);
     }
-    if let Some(json) = &args.set_config {
-        let map: BTreeMap<String, serde_json::Value> = serde_json::from_str(json)
-            .with_context(|| format!("--set-config {json:?} is not a JSON object"))?;
-        for (k, v) in map {
-            let v = match v {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            options.config.insert(k, v);
-        }
+}
+
+fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
+    let opened = open_file(&args.wasm, args.consent)?;
+    if opened
+        .inspection
+        .imports
+        .iter()
+        .any(|i| i.module == XTP_HARNESS)
+    {
+        bail!(
+            "{} is an xtp-test plugin (it imports {XTP_HARNESS}): run it against the plugin it tests with `extism-playground test --xtp {} PLUGIN.wasm`",
+            opened.plugin.display_name,
+            args.wasm.display()
+        );
     }
-    for kv in &args.config {
-        let (k, v) = key_value(kv, "--config")?;
-        options.config.insert(k, v);
-    }
-    options.memory_max_pages = args.memory_max.or(options.memory_max_pages);
-    options.http_response_max_bytes = args.http_response_max.or(options.http_response_max_bytes);
-    options.var_max_bytes = args.var_max.or(options.var_max_bytes);
-    options.timeout_ms = args.timeout.or(options.timeout_ms);
-    options.fuel_limit = args.fuel.or(options.fuel_limit);
+    let options = args.sandbox.apply(file_options(&opened))?;
 
     let input = if let Some(text) = &args.input {
         text.clone().into_bytes()
@@ -429,7 +499,8 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     if args.loops == 0 {
         bail!("--loop must be at least 1");
     }
-    let (host_registry, host_functions) = host_definitions(args, &opened, &options)?;
+    let (host_registry, host_functions) =
+        host_definitions(&args.host_functions, &opened, &options)?;
     if args.loops > 1 && args.save_bundle.is_some() {
         bail!(
             "--save-bundle records one call and replay makes one call; drop --loop to save a bundle"
@@ -672,6 +743,16 @@ fn test(args: &TestArgs) -> ExitCode {
         Ok(worker) => worker,
         Err(e) => return usage_error(&anyhow::Error::new(e)),
     };
+    if let Some(test) = &args.xtp {
+        return test_xtp(args, test, &worker);
+    }
+    if args.sandbox != SandboxArgs::default() || args.host_functions != HostFnArgs::default() {
+        return usage_error(&anyhow::anyhow!(
+            "the sandbox and host function flags (--wasi, --config, --timeout, --host-fn, \
+             --mock-host, …) set up the plugin under test of an --xtp run; a suite names its \
+             plugin's sandbox and host functions in its file"
+        ));
+    }
     let options = file::LoadOptions {
         plugin: args.plugin.clone(),
         consent: if args.consent.trust {
@@ -726,13 +807,95 @@ fn test(args: &TestArgs) -> ExitCode {
     }
     let stop = crate::runner::Canceller::default();
     summary.results = suite::run(&summary.suites, &picked, jobs, &worker, &stop, &|_| {});
+    report_outcome(&summary.outcome(), args)
+}
+
+/// `test --xtp TEST.wasm PLUGIN…`: the test plugin run against each plugin in turn.
+fn test_xtp(args: &TestArgs, test: &Path, worker: &WorkerConfig) -> ExitCode {
+    use crate::suite::report::Outcome;
+    use crate::suite::xtp::{self, XtpSuite};
+    let mut outcome = Outcome::default();
+    let (plugin, inspection) = match xtp::load_test_plugin(test) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            outcome
+                .load_errors
+                .push((test.to_path_buf(), e.to_string()));
+            return report_outcome(&outcome, args);
+        }
+    };
+    let log_level = args.log_level.unwrap_or_default();
+    for path in &args.paths {
+        let suite = match plugin_under_test(args, path) {
+            Ok(under_test) => XtpSuite::new(
+                test,
+                plugin.clone(),
+                inspection.clone(),
+                under_test,
+                args.test_timeout,
+            ),
+            Err(e) => {
+                outcome.load_errors.push((path.clone(), format!("{e:#}")));
+                continue;
+            }
+        };
+        if !args.json {
+            eprintln!(
+                "running {} against {}",
+                suite.test.display_name, suite.under_test.plugin.display_name
+            );
+        }
+        let result = xtp::run(&suite, worker.clone(), log_level);
+        if !args.json {
+            print_logs(&result.report);
+        }
+        outcome.append(result.outcome(&suite));
+    }
+    report_outcome(&outcome, args)
+}
+
+/// The plugin under test at `path` for `test --xtp`: its sandbox (the file's, with the flags
+/// over it), its host functions, the mock input, and every import checked.
+fn plugin_under_test(args: &TestArgs, path: &Path) -> anyhow::Result<PluginUnderTest> {
+    if !path.exists() {
+        bail!(
+            "{} does not exist; name the plugin under test (a .wasm or Extism manifest) after the test plugin",
+            path.display()
+        );
+    }
+    let opened = open_file(path, args.consent)?;
+    let options = args.sandbox.apply(file_options(&opened))?;
+    let (host, _) = host_definitions(&args.host_functions, &opened, &options)?;
+    let mock_input = match (&args.mock_input_data, &args.mock_input_file) {
+        (Some(text), _) => Some(text.clone().into_bytes()),
+        (None, Some(file)) => Some(
+            std::fs::read(file)
+                .with_context(|| format!("cannot read the mock input file {}", file.display()))?,
+        ),
+        (None, None) => None,
+    };
+    let under_test = PluginUnderTest {
+        plugin: opened.plugin,
+        inspection: opened.inspection,
+        options,
+        host,
+        mock_input,
+    };
+    under_test.check()?;
+    Ok(under_test)
+}
+
+/// Prints a test run's outcome (JSON or text), writes its JUnit report when asked, and returns
+/// the exit code.
+fn report_outcome(outcome: &crate::suite::report::Outcome, args: &TestArgs) -> ExitCode {
+    use crate::suite::report;
     if args.json {
-        println!("{}", report::json(&summary));
+        println!("{}", report::json(outcome));
     } else {
-        print!("{}", report::text(&summary));
+        print!("{}", report::text(outcome));
     }
     if let Some(path) = &args.junit
-        && let Err(e) = bundle::write_atomically(path, report::junit(&summary).as_bytes())
+        && let Err(e) = bundle::write_atomically(path, report::junit(outcome).as_bytes())
     {
         eprintln!(
             "error: cannot write the JUnit report to {}: {e}",
@@ -740,7 +903,7 @@ fn test(args: &TestArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_USAGE);
     }
-    ExitCode::from(summary.exit_code())
+    ExitCode::from(outcome.exit_code())
 }
 
 fn prepare(args: &CallArgs) -> anyhow::Result<(Session, CallRequest, Vec<HostFnDef>)> {

@@ -7,7 +7,8 @@
 //! - [`cli`]: the headless command line over the runner.
 //! - [`samples`]: the sample plugins built into the binary.
 //! - [`trust`]: consent for what files from others ask of the sandbox.
-//! - [`suite`]: test suites (TOML files and bundles) run headless, in parallel, for CI.
+//! - [`suite`]: test suites (TOML files and bundles) run headless, in parallel, for CI; and
+//!   xtp-test plugins run offline against a plugin under test.
 
 pub mod app;
 pub mod bundle;

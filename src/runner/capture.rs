@@ -48,6 +48,9 @@ pub(crate) struct Recorder {
     current: Mutex<Current>,
     /// The ids of the mock-host plugin instances: their PDK logs belong to the call too.
     mock_ids: Mutex<Vec<String>>,
+    /// The id of the instance of the plugin an xtp test drives: its PDK logs belong to the
+    /// call too.
+    under_test_id: Mutex<Option<String>>,
 }
 
 fn cut(message: &str) -> String {
@@ -126,8 +129,17 @@ impl Recorder {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = ids;
     }
 
+    /// Says which plugin id is the instance an xtp test drives (`None` outside xtp runs).
+    pub fn set_under_test_id(&self, id: Option<String>) {
+        *self
+            .under_test_id
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = id;
+    }
+
     /// Records a PDK log line, if it belongs to the plugin of the call in progress (or to one
-    /// of its mock-host plugins, whose lines are the host's).
+    /// of its mock-host plugins, whose lines are the host's, or to the plugin an xtp test
+    /// drives, marked as such).
     pub fn pdk_log(&self, plugin_id: Option<&str>, level: LogLevel, message: &str) {
         let is_mock = plugin_id.is_some_and(|id| {
             self.mock_ids
@@ -136,7 +148,23 @@ impl Recorder {
                 .iter()
                 .any(|m| m == id)
         });
+        let under_test = plugin_id.is_some_and(|id| {
+            self.under_test_id
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_deref()
+                == Some(id)
+        });
         let mut c = self.lock();
+        if under_test {
+            Self::push(
+                &mut c,
+                level,
+                LogSource::Pdk,
+                &format!("[plugin under test] {message}"),
+            );
+            return;
+        }
         if is_mock {
             Self::push(
                 &mut c,

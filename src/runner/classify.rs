@@ -15,6 +15,9 @@ const OUT_OF_FUEL: &str = "plugin ran out of fuel";
 const WASI_EXIT: &str = "Exited with i32 exit status";
 /// In the chain of an error when the module trapped (the trap and its wasm backtrace).
 const TRAP_MARKERS: [&str; 2] = ["wasm trap", "wasm backtrace"];
+/// Starts extism's error when a function returned a non-zero code without setting an error
+/// message (`Plugin::call`; `call_get_error_code` lets such a call pass).
+const NON_ZERO_RETURN: &str = "Returned non-zero exit code: ";
 /// The return code of a guest that aborted (128 + SIGABRT, as WASI libc reports an abort).
 const ABORT_CODE: i32 = 134;
 
@@ -80,6 +83,12 @@ pub(crate) fn classify(e: &extism::Error, rc: i32, cancelled: bool, limits: &Lim
         err.exit_code = Some(rc);
         return err;
     }
+    if let Some(code) = top.strip_prefix(NON_ZERO_RETURN) {
+        return CallError::new(
+            ErrorKind::PluginError,
+            format!("the function returned {code} without an error message"),
+        );
+    }
     if rc == ABORT_CODE || TRAP_MARKERS.iter().any(|m| full.contains(m)) {
         return CallError::new(ErrorKind::Trap, full);
     }
@@ -112,6 +121,30 @@ mod tests {
 
     const SPIN: &str =
         r#"(module (func (export "spin") (result i32) (loop (br 0)) (i32.const 0)))"#;
+
+    #[test]
+    fn a_non_zero_return_without_a_message_is_a_plugin_error() {
+        let wat = r#"(module (func (export "fail") (result i32) i32.const 3))"#;
+        let manifest = extism::Manifest::new([extism::Wasm::data(wat::parse_str(wat).unwrap())]);
+        let mut plugin = plain(manifest).build().unwrap();
+        // `call_get_error_code` lets it pass; `call` (as xtp test plugins are called) does not.
+        assert!(
+            plugin
+                .call_get_error_code::<&[u8], &[u8]>("fail", b"")
+                .is_ok()
+        );
+        let e = plugin.call::<&[u8], &[u8]>("fail", b"").unwrap_err();
+        assert!(
+            e.to_string().starts_with(NON_ZERO_RETURN),
+            "extism's text changed: {e}"
+        );
+        let error = classify(&e, -1, false, &Limits::default());
+        assert_eq!(error.kind, ErrorKind::PluginError);
+        assert_eq!(
+            error.message,
+            "the function returned 3 without an error message"
+        );
+    }
 
     #[test]
     fn a_timeout_is_named_with_its_limit() {

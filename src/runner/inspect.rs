@@ -9,6 +9,7 @@ use wasmparser::{CompositeInnerType, KnownCustom, Parser, Payload, TypeRef, ValT
 
 use super::error::LoadError;
 use super::host::HostRegistry;
+use super::host::harness::XTP_HARNESS;
 use super::source::sha256_hex;
 
 /// The Extism kernel and PDK functions extism links under `extism:host/env`.
@@ -389,6 +390,10 @@ impl Inspection {
             ImportGroup::ExtismEnv => (!EXTISM_ENV_FUNCTIONS.contains(&import.name.as_str()))
                 .then(|| "extism:host/env has no such function".to_string()),
             ImportGroup::Wasi => (!linkage.wasi).then(|| "WASI is off; turn WASI on".to_string()),
+            ImportGroup::Other if import.module == XTP_HARNESS => Some(
+                "xtp's test harness: linked when this test plugin runs with `test --xtp`"
+                    .to_string(),
+            ),
             ImportGroup::ExtismUser | ImportGroup::Other => {
                 host_function_problem(import, linkage.host)
             }

@@ -31,6 +31,6 @@ pub use error::{LoadError, Result};
 pub use host::{HostData, HostRegistry};
 pub use inspect::Inspection;
 pub use options::{AllowedPath, SandboxOptions};
-pub use report::{CallReport, ErrorKind, LogEntry, LogLevel, LogSource};
-pub use session::{Call, CallRequest, Canceller, Phase, Session, WorkerConfig};
+pub use report::{Assertion, CallReport, ErrorKind, LogEntry, LogLevel, LogSource};
+pub use session::{Call, CallRequest, Canceller, Phase, PluginUnderTest, Session, WorkerConfig};
 pub use source::{LoadedPlugin, PluginModule};

@@ -17,7 +17,8 @@ const MAX_PAYLOAD_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// What to load: the manifest's options (its module list empty), each module's name and
 /// length, the host functions to link, and the sha256 and length of each mock-host plugin they
-/// call (the module bytes follow as the payload, in order, then the mock-host plugins').
+/// call (the module bytes follow as the payload, in order, then the mock-host plugins'). For an
+/// xtp-test plugin, also the plugin it drives (whose mock-host plugins are among `mocks`).
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct LoadRequest {
     pub manifest: extism::Manifest,
@@ -27,6 +28,26 @@ pub(crate) struct LoadRequest {
     pub host: HostRegistry,
     #[serde(default)]
     pub mocks: Vec<(String, u64)>,
+    #[serde(default)]
+    pub under_test: Option<Box<UnderTestLoad>>,
+}
+
+/// The plugin an xtp-test plugin drives through `xtp:test/harness`: loaded like a plugin of its
+/// own (manifest options, modules, WASI, fuel, host functions). Its module bytes follow the
+/// mock-host plugins' in the payload, then the mock input's.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct UnderTestLoad {
+    /// Its name, for messages.
+    pub label: String,
+    /// The functions it exports that can be called, for messages.
+    pub callable: Vec<String>,
+    pub manifest: extism::Manifest,
+    pub modules: Vec<(Option<String>, u64)>,
+    pub wasi: bool,
+    pub fuel_limit: Option<u64>,
+    pub host: HostRegistry,
+    /// The length of the mock input, when one was given.
+    pub mock_input: Option<u64>,
 }
 
 /// One call (or loop of calls); the input follows as the payload.

@@ -227,6 +227,22 @@ impl LoopStats {
     }
 }
 
+/// One assertion an xtp-test plugin made through the `xtp:test/harness` host functions (or a
+/// failure the harness recorded for it: a call of the plugin under test that failed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assertion {
+    /// The group it was made in (`None` outside any group).
+    pub group: Option<String>,
+    /// The name the test plugin gave it (names repeat: results are a list, not a map).
+    pub name: String,
+    pub passed: bool,
+    /// The reason the test plugin sent (it sends one whether the assertion passed or not), or
+    /// why the harness failed it.
+    pub message: String,
+    /// Time since the test call started, in microseconds.
+    pub offset_us: u64,
+}
+
 /// Everything one call did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallReport {
@@ -253,6 +269,9 @@ pub struct CallReport {
     /// True when this call ran on a new instance (first call, fresh-instance mode, or after a
     /// reset, an options change or a stopped call).
     pub new_instance: bool,
+    /// For the call of an xtp-test plugin's `test` export: its assertions, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<Assertion>,
 }
 
 impl CallReport {

@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 use poll_promise::Promise;
 
 use super::error::LoadError;
+use super::host::harness::{self, XTP_HARNESS};
 use super::host::{HostData, HostRegistry};
 use super::inspect::{Inspection, Linkage, Unsatisfied};
 use super::options::SandboxOptions;
-use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker};
+use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker, UnderTestLoad};
 use super::report::{CallReport, ErrorKind, LogLevel};
 use super::source::LoadedPlugin;
 use super::worker::WORKER_ARG;
@@ -83,6 +84,40 @@ pub struct CallRequest {
     /// Call this many times on the warm instance (a benchmark loop, run inside the worker);
     /// 0 and 1 both mean once.
     pub loops: u32,
+}
+
+/// The plugin an xtp-test plugin drives through `xtp:test/harness`, with what it runs under:
+/// its own sandbox options and host functions, and the input `mock_input` returns.
+#[derive(Clone, Debug)]
+pub struct PluginUnderTest {
+    pub plugin: LoadedPlugin,
+    pub inspection: Inspection,
+    pub options: SandboxOptions,
+    pub host: HostRegistry,
+    /// What `mock_input` returns; `None` when nothing was given (it returns 0).
+    pub mock_input: Option<Vec<u8>>,
+}
+
+impl PluginUnderTest {
+    /// Checks that it can be loaded as it is set up: its options are valid and every import
+    /// can be provided.
+    pub fn check(&self) -> Result<(), LoadError> {
+        self.options.validate()?;
+        let linked = self.plugin.linked_module_names();
+        let unsatisfied = self.inspection.unsatisfied_imports(&Linkage {
+            wasi: self.options.wasi,
+            linked_modules: &linked,
+            host: &self.host,
+        });
+        if unsatisfied.is_empty() {
+            Ok(())
+        } else {
+            Err(LoadError::UnsatisfiedImports {
+                plugin: self.plugin.display_name.clone(),
+                list: unsatisfied.iter().map(ToString::to_string).collect(),
+            })
+        }
+    }
 }
 
 /// Stops a call from any thread.
@@ -297,6 +332,8 @@ struct Inner {
     plugin: LoadedPlugin,
     inspection: Inspection,
     config: WorkerConfig,
+    /// Set when the plugin is an xtp-test plugin: the plugin it drives.
+    under_test: Option<PluginUnderTest>,
     state: Mutex<State>,
 }
 
@@ -334,11 +371,45 @@ impl Session {
         host: HostRegistry,
         config: WorkerConfig,
     ) -> Self {
+        Self::build(plugin, inspection, options, host, None, config)
+    }
+
+    /// Prepares an xtp-test plugin (inspected) that drives `under_test` through the
+    /// `xtp:test/harness` host functions: the worker compiles both once, links the harness and
+    /// the built-in host functions into the test plugin, and gives each call of the test plugin
+    /// a fresh instance of the plugin under test (see `runner::host::harness` for the
+    /// semantics).
+    pub fn xtp(
+        test: LoadedPlugin,
+        inspection: Inspection,
+        options: SandboxOptions,
+        under_test: PluginUnderTest,
+        config: WorkerConfig,
+    ) -> Self {
+        Self::build(
+            test,
+            inspection,
+            options,
+            HostRegistry::builtin(),
+            Some(under_test),
+            config,
+        )
+    }
+
+    fn build(
+        plugin: LoadedPlugin,
+        inspection: Inspection,
+        options: SandboxOptions,
+        host: HostRegistry,
+        under_test: Option<PluginUnderTest>,
+        config: WorkerConfig,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 plugin,
                 inspection,
                 config,
+                under_test,
                 state: Mutex::new(State {
                     options: Arc::new(options),
                     host: Arc::new(host),
@@ -356,6 +427,11 @@ impl Session {
 
     pub fn inspection(&self) -> &Inspection {
         &self.inner.inspection
+    }
+
+    /// The plugin an xtp-test plugin drives, for a session of one.
+    pub fn plugin_under_test(&self) -> Option<&PluginUnderTest> {
+        self.inner.under_test.as_ref()
     }
 
     /// The host functions the next call links.
@@ -424,7 +500,11 @@ impl Session {
     }
 
     fn unsatisfied_with(&self, options: &SandboxOptions) -> Vec<Unsatisfied> {
-        let linked = self.inner.plugin.linked_module_names();
+        let mut linked = self.inner.plugin.linked_module_names();
+        if self.inner.under_test.is_some() {
+            // Checked against the harness's own table in `check_call_with`.
+            linked.push(XTP_HARNESS.to_string());
+        }
         let host = self.host_functions();
         self.inner.inspection.unsatisfied_imports(&Linkage {
             wasi: options.wasi,
@@ -443,11 +523,19 @@ impl Session {
         options.validate()?;
         let inspection = &self.inner.inspection;
         let plugin = &self.inner.plugin.display_name;
-        let unsatisfied = self.unsatisfied_with(options);
-        if !unsatisfied.is_empty() {
+        let mut list: Vec<String> = self
+            .unsatisfied_with(options)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if let Some(under_test) = &self.inner.under_test {
+            list.extend(harness::import_problems(inspection));
+            under_test.check()?;
+        }
+        if !list.is_empty() {
             return Err(LoadError::UnsatisfiedImports {
                 plugin: plugin.clone(),
-                list: unsatisfied.iter().map(ToString::to_string).collect(),
+                list,
             });
         }
         let callable = inspection.callable_functions().join(", ");
@@ -662,7 +750,13 @@ impl Session {
         let plugin = &self.inner.plugin;
         let mut manifest = plugin.to_inline_manifest(options);
         manifest.wasm.clear();
-        let mocks = host.mock_plugins();
+        let under_test = self.inner.under_test.as_ref();
+        let mut mocks = host.mock_plugins();
+        for mock in under_test.iter().flat_map(|u| u.host.mock_plugins()) {
+            if !mocks.iter().any(|m| m.sha256 == mock.sha256) {
+                mocks.push(mock);
+            }
+        }
         let request = LoadRequest {
             manifest,
             modules: plugin
@@ -677,12 +771,43 @@ impl Session {
                 .iter()
                 .map(|m| (m.sha256.clone(), m.bytes.len() as u64))
                 .collect(),
+            under_test: under_test.map(|u| {
+                let mut manifest = u.plugin.to_inline_manifest(&u.options);
+                manifest.wasm.clear();
+                Box::new(UnderTestLoad {
+                    label: u.plugin.display_name.clone(),
+                    callable: u
+                        .inspection
+                        .callable_functions()
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                    manifest,
+                    modules: u
+                        .plugin
+                        .modules
+                        .iter()
+                        .map(|m| (m.name.clone(), m.bytes.len() as u64))
+                        .collect(),
+                    wasi: u.options.wasi,
+                    fuel_limit: u.options.fuel_limit,
+                    host: u.host.clone(),
+                    mock_input: u.mock_input.as_ref().map(|b| b.len() as u64),
+                })
+            }),
         };
         let payload: Vec<u8> = plugin
             .modules
             .iter()
             .flat_map(|m| m.bytes.iter().copied())
             .chain(mocks.iter().flat_map(|m| m.bytes.iter().copied()))
+            .chain(under_test.iter().flat_map(|u| {
+                u.plugin
+                    .modules
+                    .iter()
+                    .flat_map(|m| m.bytes.iter().copied())
+                    .chain(u.mock_input.iter().flatten().copied())
+            }))
             .collect();
         if worker.send(&ToWorker::Load(request), &payload).is_err() {
             return Err(load_failed(worker.describe_exit()));

@@ -18,9 +18,10 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 use super::capture::{PdkLogLayer, Recorder, StdioCapture};
 use super::classify::{Limits, classify};
+use super::host::harness::{self, UnderTest, XtpRun};
 use super::host::script::{Control, Scripts};
 use super::host::{self, HostContext, HostData, HostRegistry, Implementation};
-use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker};
+use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker, UnderTestLoad};
 use super::report::{CallError, CallReport, ErrorKind, LogLevel, LoopStats};
 
 /// How often a loop of calls reports how far it got.
@@ -40,6 +41,8 @@ fn ms(d: std::time::Duration) -> f64 {
 #[derive(Default)]
 struct Shared {
     cancel_handle: Mutex<Option<extism::CancelHandle>>,
+    /// The instance an xtp test drives, stopped with the test plugin.
+    under_test_cancel: Arc<Mutex<Option<extism::CancelHandle>>>,
     /// Stops the call in progress; host scripts look at it too.
     control: Arc<Control>,
 }
@@ -99,13 +102,14 @@ pub fn serve() -> std::process::ExitCode {
         match protocol::read_frame::<ToWorker>(&mut stdin) {
             Ok(Some((ToWorker::Cancel, _))) => {
                 shared.cancel_requested().store(true, Ordering::SeqCst);
-                if let Some(handle) = shared
-                    .cancel_handle
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .as_ref()
-                {
-                    let _ = handle.cancel();
+                for slot in [&shared.cancel_handle, &*shared.under_test_cancel] {
+                    if let Some(handle) = slot
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .as_ref()
+                    {
+                        let _ = handle.cancel();
+                    }
                 }
             }
             Ok(Some(frame)) => {
@@ -144,7 +148,9 @@ struct Executor {
     host: extism::UserData<HostContext>,
     compiled: Option<extism::CompiledPlugin>,
     /// The mock-host plugins the host functions call, compiled, by sha256.
-    mocks: Vec<(String, extism::CompiledPlugin)>,
+    mocks: Arc<Vec<(String, extism::CompiledPlugin)>>,
+    /// The plugin an xtp-test plugin drives, compiled, when the loaded plugin is one.
+    under_test: Option<Arc<UnderTest>>,
     plugin: Option<extism::Plugin>,
     limits: Limits,
     level: LevelHandle,
@@ -170,7 +176,8 @@ impl Executor {
             shared,
             host,
             compiled: None,
-            mocks: Vec::new(),
+            mocks: Arc::default(),
+            under_test: None,
             plugin: None,
             limits: Limits::default(),
             level,
@@ -226,67 +233,111 @@ impl Executor {
     }
 
     fn load(&mut self, request: LoadRequest, payload: &[u8]) -> FromWorker {
+        match self.try_load(request, payload) {
+            Ok(load_ms) => FromWorker::Loaded { load_ms },
+            Err(message) => FromWorker::LoadFailed { message },
+        }
+    }
+
+    /// Compiles the plugin (and the plugin it drives, for an xtp-test plugin) with the host
+    /// functions it links; returns how long compiling took.
+    fn try_load(&mut self, request: LoadRequest, payload: &[u8]) -> Result<f64, String> {
         self.drop_instance();
         self.compiled = None;
+        self.under_test = None;
+        let mut payload = Payload {
+            bytes: payload,
+            offset: 0,
+        };
         let mut manifest = request.manifest;
-        let mut offset = 0usize;
-        for (name, len) in request.modules {
-            let Ok(len) = usize::try_from(len) else {
-                return FromWorker::LoadFailed {
-                    message: "module too large".to_string(),
-                };
-            };
-            let Some(bytes) = payload.get(offset..offset + len) else {
-                return FromWorker::LoadFailed {
-                    message: "module bytes cut short".to_string(),
-                };
-            };
-            offset += len;
-            let mut wasm = extism::Wasm::data(bytes.to_vec());
-            wasm.meta_mut().name = name;
-            manifest.wasm.push(wasm);
-        }
+        manifest.wasm = payload.modules(request.modules)?;
         let mut mock_bytes = Vec::new();
         for (sha, len) in request.mocks {
-            let Some(bytes) = usize::try_from(len)
-                .ok()
-                .and_then(|len| payload.get(offset..offset + len))
-            else {
-                return FromWorker::LoadFailed {
-                    message: "mock-host plugin bytes cut short".to_string(),
-                };
-            };
-            offset += bytes.len();
+            let bytes = payload
+                .take(len)
+                .ok_or("mock-host plugin bytes cut short")?;
             mock_bytes.push((sha, Arc::new(bytes.to_vec())));
         }
         let mut registry = request.host;
         registry.attach_mock_bytes(&mock_bytes);
+        // The plugin under test: its modules in its manifest, its mocks' bytes attached.
+        let under_test = match request.under_test {
+            Some(load) => {
+                let mut load = *load;
+                load.manifest.wasm = payload.modules(std::mem::take(&mut load.modules))?;
+                load.host.attach_mock_bytes(&mock_bytes);
+                let mock_input = match load.mock_input {
+                    Some(len) => Some(payload.take(len).ok_or("mock input cut short")?.to_vec()),
+                    None => None,
+                };
+                Some((load, mock_input))
+            }
+            None => None,
+        };
         self.limits = Limits {
             timeout_ms: manifest.timeout_ms,
             memory_max_pages: manifest.memory.max_pages,
             fuel_limit: request.fuel_limit,
         };
-        if let Err(message) = self.load_host(&registry, &manifest) {
-            return FromWorker::LoadFailed { message };
+        let registries: Vec<&HostRegistry> = std::iter::once(&registry)
+            .chain(under_test.as_ref().map(|(load, _)| &load.host))
+            .collect();
+        self.load_host(&registries, &manifest)?;
+        let mut functions = host::link(&registry, &self.host);
+        if under_test.is_some() {
+            functions.extend(harness::link(&self.host));
         }
         let mut builder = extism::PluginBuilder::new(manifest)
             .with_wasi(request.wasi)
-            .with_functions(host::link(&registry, &self.host));
+            .with_functions(functions);
         if let Some(fuel) = request.fuel_limit {
             builder = builder.with_fuel_limit(fuel);
         }
         let started = Instant::now();
-        match extism::CompiledPlugin::new(builder) {
-            Ok(compiled) => {
-                self.compiled = Some(compiled);
-                FromWorker::Loaded {
-                    load_ms: ms(started.elapsed()),
-                }
-            }
-            Err(e) => FromWorker::LoadFailed {
-                message: format!("{e:#}"),
-            },
+        let compiled = extism::CompiledPlugin::new(builder).map_err(|e| format!("{e:#}"))?;
+        if let Some((load, mock_input)) = under_test {
+            self.under_test = Some(Arc::new(self.compile_under_test(load, mock_input)?));
         }
+        self.compiled = Some(compiled);
+        Ok(ms(started.elapsed()))
+    }
+
+    /// Compiles the plugin an xtp-test plugin drives, with its own host functions (bound to the
+    /// same host context) and sandbox.
+    fn compile_under_test(
+        &self,
+        load: UnderTestLoad,
+        mock_input: Option<Vec<u8>>,
+    ) -> Result<UnderTest, String> {
+        let UnderTestLoad {
+            label,
+            callable,
+            manifest,
+            wasi,
+            fuel_limit,
+            host,
+            ..
+        } = load;
+        let limits = Limits {
+            timeout_ms: manifest.timeout_ms,
+            memory_max_pages: manifest.memory.max_pages,
+            fuel_limit,
+        };
+        let mut builder = extism::PluginBuilder::new(manifest)
+            .with_wasi(wasi)
+            .with_functions(host::link(&host, &self.host));
+        if let Some(fuel) = fuel_limit {
+            builder = builder.with_fuel_limit(fuel);
+        }
+        let compiled = extism::CompiledPlugin::new(builder)
+            .map_err(|e| format!("the plugin under test, {label}, cannot be loaded: {e:#}"))?;
+        Ok(UnderTest {
+            label,
+            callable,
+            compiled,
+            limits,
+            mock_input,
+        })
     }
 
     /// Prepares what user-defined host functions need: their scripts compiled in a sandboxed
@@ -294,7 +345,7 @@ impl Executor {
     /// no paths, no hosts, and the call's timeout).
     fn load_host(
         &mut self,
-        registry: &HostRegistry,
+        registries: &[&HostRegistry],
         manifest: &extism::Manifest,
     ) -> Result<(), String> {
         let config = manifest
@@ -304,8 +355,8 @@ impl Executor {
             .collect();
         let mut scripts = Scripts::new(Arc::clone(&self.shared.control), config);
         let mut any_script = false;
-        self.mocks.clear();
-        for f in registry.functions() {
+        let mut mocks: Vec<(String, extism::CompiledPlugin)> = Vec::new();
+        for f in registries.iter().flat_map(|r| r.functions()) {
             match &f.implementation {
                 Implementation::Rhai(script) => {
                     any_script = true;
@@ -313,9 +364,7 @@ impl Executor {
                         .add(&format!("{}::{}", f.module, f.name), script)
                         .map_err(|e| format!("the script of {}::{}: {e}", f.module, f.name))?;
                 }
-                Implementation::Wasm(mock)
-                    if !self.mocks.iter().any(|(sha, _)| *sha == mock.sha256) =>
-                {
+                Implementation::Wasm(mock) if !mocks.iter().any(|(sha, _)| *sha == mock.sha256) => {
                     let mut mock_manifest =
                         extism::Manifest::new([extism::Wasm::data(mock.bytes.to_vec())]);
                     mock_manifest.timeout_ms = manifest.timeout_ms;
@@ -326,11 +375,12 @@ impl Executor {
                             mock.label
                         )
                     })?;
-                    self.mocks.push((mock.sha256.clone(), compiled));
+                    mocks.push((mock.sha256.clone(), compiled));
                 }
                 _ => {}
             }
         }
+        self.mocks = Arc::new(mocks);
         self.with_host(|ctx| {
             ctx.scripts = any_script.then_some(scripts);
             ctx.mocks.clear();
@@ -391,7 +441,7 @@ impl Executor {
             )
         })?;
         let mut mocks = std::collections::HashMap::new();
-        for (sha, compiled) in &self.mocks {
+        for (sha, compiled) in self.mocks.iter() {
             let mock = extism::Plugin::new_from_compiled(compiled).map_err(|e| {
                 CallError::new(
                     ErrorKind::Load,
@@ -414,6 +464,42 @@ impl Executor {
         Ok(())
     }
 
+    /// For an xtp-test plugin: starts the run the harness serves, with a fresh instance of the
+    /// plugin under test (and fresh mock-host plugins with `new_mocks`, when the test plugin's
+    /// instance, which made them, is not new).
+    fn begin_xtp_run(&self, data: &HostData, new_mocks: bool) {
+        let Some(under_test) = &self.under_test else {
+            return;
+        };
+        let run = XtpRun::new(
+            Arc::clone(under_test),
+            Arc::clone(&self.mocks),
+            data.kv.clone(),
+            Arc::clone(&self.shared.control),
+            Arc::clone(&self.shared.under_test_cancel),
+        );
+        self.with_host(|ctx| {
+            ctx.xtp = Some(run);
+            harness::fresh_instance(ctx, new_mocks);
+        });
+    }
+
+    /// Ends the xtp run (dropping the instance under test) and hands over its assertions.
+    fn end_xtp_run(&self) -> Vec<crate::runner::report::Assertion> {
+        if self.under_test.is_none() {
+            return Vec::new();
+        }
+        *self
+            .shared
+            .under_test_cancel
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.recorder.set_under_test_id(None);
+        self.with_host(|ctx| ctx.xtp.take().map(|mut run| run.take_assertions()))
+            .flatten()
+            .unwrap_or_default()
+    }
+
     fn call(&mut self, spec: &CallSpec, input: &[u8]) -> (CallReport, Vec<u8>) {
         let mut report = CallReport {
             function: spec.function.clone(),
@@ -425,6 +511,7 @@ impl Executor {
         }
         self.set_host_data(spec.host.clone());
         self.set_level(spec.log_level);
+        self.begin_xtp_run(&spec.host, !report.new_instance);
         let Some(mut plugin) = self.plugin.take() else {
             unreachable!("ensure_instance leaves an instance");
         };
@@ -455,7 +542,14 @@ impl Executor {
             }
             self.start_deadline();
             let started = Instant::now();
-            let result = plugin.call_get_error_code::<&[u8], &[u8]>(&spec.function, input);
+            let result = if self.under_test.is_some() {
+                // A test plugin fails by returning non-zero, with an error message or without.
+                plugin
+                    .call::<&[u8], &[u8]>(&spec.function, input)
+                    .map_err(|e| (e, -1))
+            } else {
+                plugin.call_get_error_code::<&[u8], &[u8]>(&spec.function, input)
+            };
             let elapsed = started.elapsed();
             report.timings.call_ms = ms(elapsed);
             match result {
@@ -492,6 +586,7 @@ impl Executor {
             report.kv_after = Some(kv);
             report.host_results = results;
         }
+        report.assertions = self.end_xtp_run();
         if loops > 1 {
             report.stats = Some(LoopStats::from_durations(durations_us));
         }
@@ -504,5 +599,37 @@ impl Executor {
         }
         report.error = error;
         (report, output)
+    }
+}
+
+/// The payload of a load request, read in order.
+struct Payload<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+}
+
+impl<'a> Payload<'a> {
+    /// The next `len` bytes, if there are that many.
+    fn take(&mut self, len: u64) -> Option<&'a [u8]> {
+        let len = usize::try_from(len).ok()?;
+        let bytes = self.bytes.get(self.offset..self.offset.checked_add(len)?)?;
+        self.offset += len;
+        Some(bytes)
+    }
+
+    /// The next modules, named as listed.
+    fn modules(
+        &mut self,
+        modules: Vec<(Option<String>, u64)>,
+    ) -> Result<Vec<extism::Wasm>, String> {
+        modules
+            .into_iter()
+            .map(|(name, len)| {
+                let bytes = self.take(len).ok_or("module bytes cut short")?;
+                let mut wasm = extism::Wasm::data(bytes.to_vec());
+                wasm.meta_mut().name = name;
+                Ok(wasm)
+            })
+            .collect()
     }
 }

@@ -6,14 +6,18 @@
 //!
 //! - [`file`]: suite files and bundles read into [`Suite`]s (paths, consent, host functions),
 //!   and directories searched for them.
-//! - [`report`]: results as text, JSON and JUnit XML.
+//! - [`report`]: results as text, JSON and JUnit XML, through one neutral model that suite runs
+//!   and xtp runs both convert into.
 //! - [`job`]: a suite open in the window, run in the background with progress and Stop.
 //! - [`edit`]: a call appended to a suite file as a test (comments and order kept).
+//! - [`xtp`]: xtp-test plugins (Extism plugins exporting `test`, importing `xtp:test/harness`)
+//!   run offline against a plugin under test, one testcase per assertion.
 
 pub mod edit;
 pub mod file;
 pub mod job;
 pub mod report;
+pub mod xtp;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

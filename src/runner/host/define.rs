@@ -583,10 +583,12 @@ pub fn parse_definitions(text: &str) -> Result<Vec<HostFnDef>, String> {
 /// A definition that would satisfy `import` (a host function the registry lacks), as the
 /// `NAME` and `SPEC` of `--host-fn NAME=SPEC` (the suite file's `host_functions` key and value),
 /// with the import's signature to show beside it. `None` for imports nobody defines this way
-/// (extism's own, WASI, non-functions).
+/// (extism's own, WASI, the xtp test harness, non-functions).
 pub fn suggestion(import: &crate::runner::inspect::Import) -> Option<Suggestion> {
     use crate::runner::inspect::{EXTISM_ENV, ItemKind, WASI_P1};
-    if import.kind != ItemKind::Func || import.module == EXTISM_ENV || import.module == WASI_P1 {
+    if import.kind != ItemKind::Func
+        || [EXTISM_ENV, WASI_P1, super::harness::XTP_HARNESS].contains(&import.module.as_str())
+    {
         return None;
     }
     let signature = import.signature.as_ref()?;

@@ -45,6 +45,8 @@ pub(crate) struct HostContext {
     /// What each user-defined function returned last in the current call, by `module::name`
     /// (numbers as decimal text).
     pub results: BTreeMap<String, Bytes>,
+    /// The xtp test run in progress, when the plugin called is an xtp-test plugin.
+    pub xtp: Option<super::harness::XtpRun>,
 }
 
 impl HostContext {
@@ -56,6 +58,7 @@ impl HostContext {
             mocks: HashMap::new(),
             failure: None,
             results: BTreeMap::new(),
+            xtp: None,
         }
     }
 }

@@ -6,12 +6,15 @@
 //!
 //! - [`bytes`]: values stored as text when they are text, base64 otherwise.
 //! - [`define`]: user definitions, the `--host-fn` syntax, and fitting them to an import.
+//! - [`harness`]: the `xtp:test/harness` functions an xtp-test plugin imports to drive the
+//!   plugin under test (a table of their own: they serve test plugins, not plugins).
 //! - [`script`]: the Rhai sandbox.
 //! - `link` (private): the worker's side: extism functions that carry values in and out,
 //!   run an implementation and record the call.
 
 pub mod bytes;
 pub mod define;
+pub mod harness;
 mod link;
 pub mod script;
 
