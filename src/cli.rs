@@ -845,7 +845,12 @@ fn test_xtp(args: &TestArgs, test: &Path, worker: &WorkerConfig) -> ExitCode {
                 suite.test.display_name, suite.under_test.plugin.display_name
             );
         }
-        let result = xtp::run(&suite, worker.clone(), log_level);
+        let result = xtp::run(
+            &suite,
+            worker.clone(),
+            log_level,
+            &crate::runner::Canceller::default(),
+        );
         if !args.json {
             print_logs(&result.report);
         }

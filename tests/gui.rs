@@ -1521,3 +1521,87 @@ fn stop_ends_a_suite_run_that_would_never_finish() {
     // Nothing passed or failed: a stopped test says nothing about the plugin.
     assert_eq!(h.state().test_suite().unwrap().tally(), (0, 0));
 }
+
+#[test]
+fn an_xtp_test_plugin_runs_against_the_open_plugin_with_one_row_per_assertion() {
+    let mut h = harness();
+    h.run();
+    // The input is what the harness's mock_input returns: the sample greets it.
+    type_input(&mut h, "Ada");
+    h.get_by_label("Tests").click();
+    h.run();
+    assert!(
+        !h.get_by_label("Run an xtp-test plugin against this plugin…")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.key_press(Key::Escape);
+    h.run();
+
+    let xtp_test = common::sample("xtp-hello-test");
+    h.state_mut().run_xtp_test(xtp_test.clone());
+    h.run_steps(2);
+    step_until(&mut h, "the xtp run to finish", |app| {
+        app.xtp_run().is_some_and(|x| !x.is_running())
+    });
+    h.run();
+    h.get_by_label("xtp test: xtp-hello-test.wasm");
+    h.get_by_label("mock_input returns the input editor's 3 bytes");
+    h.get_by_label("✔ 9 passed, 0 failed");
+    h.get_by_label("greets the mock input");
+    assert_eq!(
+        h.query_all_by_label("count_vowels keeps a running total")
+            .count(),
+        3,
+        "the group shown on each of its assertions"
+    );
+
+    // Against a plugin that lacks what it calls, the calls fail as testcases, with why.
+    open_sample(&mut h, "counter");
+    h.get_by_label("▶ Run again").click();
+    h.run_steps(2);
+    step_until(&mut h, "the second xtp run to finish", |app| {
+        app.xtp_run()
+            .is_some_and(|x| !x.is_running() && x.against == "counter.wasm")
+    });
+    h.run();
+    let outcome = h.state().xtp_run().unwrap().outcome().unwrap();
+    let call_greet = outcome.suites[0]
+        .cases
+        .iter()
+        .find(|c| c.name == "call greet")
+        .unwrap_or_else(|| panic!("a failed call of greet: {outcome:?}"));
+    let why = call_greet.failure.as_ref().unwrap().text.clone();
+    assert!(why.contains("greet"), "{why}");
+    assert!(h.query_all_by_label_contains("✖ call greet").count() > 0);
+    assert!(
+        h.query_all_by_label(&why).count() > 0,
+        "the reason is shown: {why}"
+    );
+
+    // Something that is not an xtp-test plugin says so instead of running.
+    h.state_mut().run_xtp_test(common::sample("hello"));
+    h.run_steps(2);
+    step_until(&mut h, "the refused run to end", |app| {
+        app.xtp_run()
+            .is_some_and(|x| !x.is_running() && x.path.ends_with("hello.wasm"))
+    });
+    h.run();
+    h.get_by_label_contains("exports no `test` function, so it is not an xtp-test plugin");
+
+    // Opened as the plugin itself, a test plugin cannot run; Run says what to do instead.
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::Open(workbench::Source::Path(xtp_test)));
+    step_until(&mut h, "the test plugin to open", |app| {
+        app.workbench()
+            .run_blocker()
+            .is_some_and(|why| why.contains("Tests → Run an xtp-test plugin"))
+    });
+    h.run();
+    assert!(
+        h.get_by_role_and_label(Role::Button, RUN)
+            .accesskit_node()
+            .is_disabled()
+    );
+}

@@ -47,6 +47,7 @@ pub enum Action {
     RunScenario,
     OpenSuite,
     AddRunToSuite,
+    RunXtp,
     Theme(ThemeChoice),
 }
 
@@ -101,6 +102,7 @@ impl Action {
             Self::RunScenario => "▶ Run all steps".into(),
             Self::OpenSuite => "Open test suite…".into(),
             Self::AddRunToSuite => "Add this run to a suite…".into(),
+            Self::RunXtp => "Run an xtp-test plugin against this plugin…".into(),
             Self::Theme(ThemeChoice::System) => "Follow system theme".into(),
             Self::Theme(ThemeChoice::Light) => "Light".into(),
             Self::Theme(ThemeChoice::Dark) => "Dark".into(),
@@ -159,6 +161,9 @@ impl Action {
             Self::AddRunToSuite => {
                 "Append the last run as a test (expecting what it did) to a suite file, new or existing; its comments and order are kept"
             }
+            Self::RunXtp => {
+                "Pick an xtp-test plugin (it exports `test` and imports xtp:test/harness) and run it against the open plugin, with its options and host functions; the input, when not empty, is what mock_input returns. As `test --xtp`."
+            }
             Self::Theme(_) => "The window's colours",
         }
         .to_string()
@@ -197,6 +202,7 @@ impl Action {
             | Self::RunScenario
             | Self::OpenSuite
             | Self::AddRunToSuite
+            | Self::RunXtp
             | Self::Theme(_) => return None,
         })
     }
@@ -259,6 +265,7 @@ impl Action {
             ),
             Self::RecordExpected => check(last.is_some(), "run first"),
             Self::AddRunToSuite => check(last.is_some(), "run first: the last run becomes the test"),
+            Self::RunXtp => check(has_plugin, "open the plugin to test first"),
             Self::ClearExpected => check(
                 wb.state().expected.is_some(),
                 "no expected outcome is recorded",
@@ -304,6 +311,7 @@ impl Action {
             Self::RunScenario => Wb::RunScenario.into(),
             Self::OpenSuite => Command::Dialog(DialogPurpose::OpenSuite),
             Self::AddRunToSuite => Command::Dialog(DialogPurpose::AddRunToSuite),
+            Self::RunXtp => Command::Dialog(DialogPurpose::RunXtp),
             Self::Theme(choice) => Command::SetTheme(*choice),
         }
     }

@@ -39,6 +39,10 @@ pub enum Command {
         step: usize,
     },
     CloseSuite,
+    /// Run the xtp-test plugin at this path against the open plugin, in the xtp window.
+    RunXtp(PathBuf),
+    StopXtp,
+    CloseXtp,
     Quit,
 }
 
@@ -69,6 +73,8 @@ pub enum DialogPurpose {
     OpenSuite,
     /// The suite file (existing or new) the last run goes into.
     AddRunToSuite,
+    /// An xtp-test plugin to run against the open plugin.
+    RunXtp,
 }
 
 /// What kind of dialog a purpose needs.
@@ -112,7 +118,7 @@ impl DialogPurpose {
                 suggested: suggested(".manifest.json"),
                 json: true,
             },
-            Self::PickMockHost => DialogKind::Open(&[("WebAssembly", &["wasm"])]),
+            Self::PickMockHost | Self::RunXtp => DialogKind::Open(&[("WebAssembly", &["wasm"])]),
             Self::OpenSuite => DialogKind::Open(&[("Test suites and bundles", &["toml", "json"])]),
             Self::AddRunToSuite => DialogKind::Save {
                 suggested: suggested(".suite.toml"),
@@ -135,7 +141,7 @@ impl DialogPurpose {
             Self::SaveSession { embed } => workbench::Command::SaveSession { path, embed },
             Self::ExportManifest => workbench::Command::ExportManifest(path),
             Self::AddRunToSuite => workbench::Command::AddRunToSuite(path),
-            Self::PickMockHost | Self::OpenSuite => return None,
+            Self::PickMockHost | Self::OpenSuite | Self::RunXtp => return None,
         })
     }
 }

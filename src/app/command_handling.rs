@@ -40,6 +40,9 @@ impl App {
             let (passed, failed) = suite.tally();
             self.view.suite_note = Some(format!("Done: {passed} passed, {failed} failed"));
         }
+        if let Some(xtp) = &mut self.view.xtp {
+            xtp.poll();
+        }
     }
 
     /// Keyboard shortcuts, consumed before widgets see the keys (so Ctrl+Enter in the input
@@ -134,6 +137,31 @@ impl App {
                 }
                 self.view.suite = None;
             }
+            Command::RunXtp(path) => {
+                if let Some(old) = &self.view.xtp {
+                    old.stop();
+                }
+                self.view.xtp = self.workbench.plugin_under_test().map(|under_test| {
+                    let ctx = ctx.clone();
+                    crate::suite::job::XtpJob::start(
+                        &path,
+                        under_test,
+                        self.workbench.worker().clone(),
+                        std::sync::Arc::new(move || ctx.request_repaint()),
+                    )
+                });
+            }
+            Command::StopXtp => {
+                if let Some(xtp) = &self.view.xtp {
+                    xtp.stop();
+                }
+            }
+            Command::CloseXtp => {
+                if let Some(xtp) = &self.view.xtp {
+                    xtp.stop();
+                }
+                self.view.xtp = None;
+            }
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
     }
@@ -182,6 +210,8 @@ impl App {
                     }
                 } else if matches!(dialog.purpose, DialogPurpose::OpenSuite) {
                     self.send(Command::OpenSuite { path, trust: false });
+                } else if matches!(dialog.purpose, DialogPurpose::RunXtp) {
+                    self.send(Command::RunXtp(path));
                 } else if let Some(command) = dialog.purpose.answer(path) {
                     let added_to = match &command {
                         workbench::Command::AddRunToSuite(path) => Some(path.clone()),

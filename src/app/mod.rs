@@ -128,6 +128,8 @@ pub struct ViewState {
     pub suite: Option<crate::suite::job::OpenSuite>,
     /// How the suite's last run ended.
     pub suite_note: Option<String>,
+    /// The xtp-test plugin run shown in the xtp window.
+    pub xtp: Option<crate::suite::job::XtpJob>,
 }
 
 /// The playground window.
@@ -224,6 +226,17 @@ impl App {
     /// (for tests: no file dialog).
     pub fn open_test_suite(&mut self, path: std::path::PathBuf) {
         self.send(Command::OpenSuite { path, trust: false });
+    }
+
+    /// Runs the xtp-test plugin at `path` against the open plugin, as picking it in Tests →
+    /// Run an xtp-test plugin does (for tests: no file dialog).
+    pub fn run_xtp_test(&mut self, path: std::path::PathBuf) {
+        self.send(Command::RunXtp(path));
+    }
+
+    /// The xtp-test plugin run shown in the xtp window.
+    pub fn xtp_run(&self) -> Option<&crate::suite::job::XtpJob> {
+        self.view.xtp.as_ref()
     }
 
     /// The test suite open in the Tests window.

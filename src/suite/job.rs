@@ -1,6 +1,8 @@
-//! A suite open in the window: loaded from its file, its tests' statuses, and a run of all or
-//! one of them in the background (parallel workers, progress as each test finishes, Stop).
-//! No UI here: the window's Tests panel reads this and sends commands.
+//! Test runs the window starts: a suite open in the window (loaded from its file, its tests'
+//! statuses, and a run of all or one of them in the background: parallel workers, progress as
+//! each test finishes, Stop), and an xtp-test plugin run against the plugin open in the
+//! workbench ([`XtpJob`]). No UI here: the window's Tests windows read these and send
+//! commands.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -8,8 +10,10 @@ use std::sync::{Arc, Mutex};
 use poll_promise::Promise;
 
 use super::file::{self, Consent, LoadOptions, SuiteError};
+use super::report::Outcome;
+use super::xtp::{self, XtpSuite};
 use super::{Suite, TestResult};
-use crate::runner::{Canceller, WorkerConfig};
+use crate::runner::{Canceller, LogLevel, PluginUnderTest, WorkerConfig};
 
 /// Where one test stands.
 #[derive(Clone, Debug)]
@@ -166,4 +170,111 @@ impl OpenSuite {
         }
         true
     }
+}
+
+/// An xtp-test plugin run from the window against the plugin open in the workbench (its
+/// options and host functions; the input editor's bytes as the harness's mock input).
+pub struct XtpJob {
+    /// The test plugin's file.
+    pub path: PathBuf,
+    /// The plugin under test, as the window names it.
+    pub against: String,
+    /// How many bytes `mock_input` returns, when the run has a mock input.
+    pub mock_input: Option<usize>,
+    state: XtpState,
+}
+
+enum XtpState {
+    Running {
+        job: Promise<Outcome>,
+        stop: Canceller,
+    },
+    Done(Outcome),
+}
+
+impl XtpJob {
+    /// Starts running the test plugin at `path` against `under_test` in the background;
+    /// `wake` is called when it ends. A test plugin or plugin under test that cannot be
+    /// loaded ends the run with a load error, as `test --xtp` reports it.
+    pub fn start(
+        path: &Path,
+        under_test: PluginUnderTest,
+        worker: WorkerConfig,
+        wake: Arc<dyn Fn() + Send + Sync>,
+    ) -> Self {
+        let against = under_test.plugin.display_name.clone();
+        let mock_input = under_test.mock_input.as_ref().map(Vec::len);
+        let stop = Canceller::default();
+        let (test_path, flag) = (path.to_path_buf(), stop.clone());
+        let job = Promise::spawn_thread("xtp test", move || {
+            let outcome = run_xtp(&test_path, under_test, worker, &flag);
+            wake();
+            outcome
+        });
+        Self {
+            path: path.to_path_buf(),
+            against,
+            mock_input,
+            state: XtpState::Running { job, stop },
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self.state, XtpState::Running { .. })
+    }
+
+    /// Stops the run: the `test` export ends as stopped, the assertions it made are kept.
+    pub fn stop(&self) {
+        if let XtpState::Running { stop, .. } = &self.state {
+            stop.cancel();
+        }
+    }
+
+    /// The finished run, as the reporters read it.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        match &self.state {
+            XtpState::Done(outcome) => Some(outcome),
+            XtpState::Running { .. } => None,
+        }
+    }
+
+    /// Takes in the finished run. Returns whether it finished now.
+    pub fn poll(&mut self) -> bool {
+        let XtpState::Running { job, .. } = &self.state else {
+            return false;
+        };
+        if job.ready().is_none() {
+            return false;
+        }
+        let state = std::mem::replace(&mut self.state, XtpState::Done(Outcome::default()));
+        if let XtpState::Running { job, .. } = state {
+            self.state = XtpState::Done(job.block_and_take());
+        }
+        true
+    }
+}
+
+/// Loads the test plugin and runs it once against `under_test`, as `test --xtp` does.
+fn run_xtp(
+    path: &Path,
+    under_test: PluginUnderTest,
+    worker: WorkerConfig,
+    stop: &Canceller,
+) -> Outcome {
+    let load_error = |why: String| Outcome {
+        suites: Vec::new(),
+        load_errors: vec![(path.to_path_buf(), why)],
+    };
+    let (test, inspection) = match xtp::load_test_plugin(path) {
+        Ok(loaded) => loaded,
+        Err(e) => return load_error(e.to_string()),
+    };
+    if let Err(e) = under_test.check() {
+        return load_error(format!(
+            "the plugin under test, {}, cannot be loaded as it is set up: {e}",
+            under_test.plugin.display_name
+        ));
+    }
+    let suite = XtpSuite::new(path, test, inspection, under_test, None);
+    xtp::run(&suite, worker, LogLevel::Info, stop).outcome(&suite)
 }

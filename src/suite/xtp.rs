@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use super::report::{Case, CaseDetail, Failure, Outcome, SuiteDetail, SuiteOutcome};
 use crate::runner::host::harness::{self, XTP_HARNESS};
 use crate::runner::{
-    Assertion, CallReport, CallRequest, ErrorKind, HostData, Inspection, LoadError, LoadedPlugin,
-    LogLevel, PluginUnderTest, SandboxOptions, Session, WorkerConfig,
+    Assertion, CallReport, CallRequest, Canceller, ErrorKind, HostData, Inspection, LoadError,
+    LoadedPlugin, LogLevel, PluginUnderTest, SandboxOptions, Session, WorkerConfig,
 };
 
 /// The export the harness calls.
@@ -149,18 +149,27 @@ pub struct XtpResult {
 }
 
 /// Runs `suite`'s test plugin once, from fresh instances, keeping logs at `log_level` and
-/// above.
-pub fn run(suite: &XtpSuite, worker: WorkerConfig, log_level: LogLevel) -> XtpResult {
+/// above; `stop` ends it early (the `test` export then fails as stopped, keeping the
+/// assertions made before).
+pub fn run(
+    suite: &XtpSuite,
+    worker: WorkerConfig,
+    log_level: LogLevel,
+    stop: &Canceller,
+) -> XtpResult {
     let session = suite.session(worker);
     let started = Instant::now();
-    let report = session.call_blocking(CallRequest {
-        function: TEST_EXPORT.to_string(),
-        input: Arc::new(Vec::new()),
-        host: HostData::default(),
-        log_level,
-        fresh_instance: true,
-        loops: 1,
-    });
+    let report = session.call_stoppable(
+        CallRequest {
+            function: TEST_EXPORT.to_string(),
+            input: Arc::new(Vec::new()),
+            host: HostData::default(),
+            log_level,
+            fresh_instance: true,
+            loops: 1,
+        },
+        stop,
+    );
     XtpResult {
         report,
         duration: started.elapsed(),

@@ -376,6 +376,21 @@ impl Workbench {
         self.ready().map(|r| &r.session)
     }
 
+    /// The open plugin as the plugin under test of an xtp-test plugin: its sandbox options and
+    /// host functions, and the input (when not empty) as what the harness's `mock_input`
+    /// returns.
+    pub fn plugin_under_test(&self) -> Option<crate::runner::PluginUnderTest> {
+        let session = self.session()?;
+        let input = self.input_bytes();
+        Some(crate::runner::PluginUnderTest {
+            plugin: session.plugin().clone(),
+            inspection: session.inspection().clone(),
+            options: (*session.options()).clone(),
+            host: (*session.host_functions()).clone(),
+            mock_input: (!input.is_empty()).then(|| input.to_vec()),
+        })
+    }
+
     /// The host functions the open plugin is linked with.
     pub fn host_functions(&self) -> &HostRegistry {
         &self.host
@@ -506,6 +521,18 @@ impl Workbench {
                 return Some("open a plugin first".to_string());
             }
         };
+        let harness = crate::runner::host::harness::XTP_HARNESS;
+        if ready
+            .session
+            .inspection()
+            .imports
+            .iter()
+            .any(|i| i.module == harness)
+        {
+            return Some(format!(
+                "this is an xtp-test plugin (it imports {harness}): open the plugin it tests, then Tests → Run an xtp-test plugin against this plugin…"
+            ));
+        }
         if !ready
             .session
             .inspection()

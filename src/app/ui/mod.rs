@@ -66,6 +66,7 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     consent::consent_modal(app, ui.ctx());
     mock_editor::window(app, ui.ctx());
     tests_window::show(app, ui.ctx());
+    tests_window::show_xtp(app, ui.ctx());
     drop_overlay(ui);
 }
 
@@ -85,6 +86,8 @@ fn menu_bar(app: &mut App, ui: &mut Ui) {
         ui.menu_button("Tests", |ui| {
             Action::OpenSuite.menu_item(ui, app);
             Action::AddRunToSuite.menu_item(ui, app);
+            ui.separator();
+            Action::RunXtp.menu_item(ui, app);
         });
         ui.menu_button("View", |ui| view_menu(app, ui));
         theme_switch(app, ui);

@@ -282,7 +282,7 @@ fn hex_rows(ui: &mut Ui, last: &RunView) {
         });
 }
 
-fn level_color(ui: &Ui, level: LogLevel) -> Color32 {
+pub(super) fn level_color(ui: &Ui, level: LogLevel) -> Color32 {
     match level {
         LogLevel::Trace | LogLevel::Debug => ui.visuals().weak_text_color(),
         LogLevel::Info => ui.visuals().text_color(),

@@ -1,15 +1,17 @@
-//! The Tests window: the open suite's tests with their status, Run all or one in the
-//! background (progress, Stop), a failing test's reason, and a way to open it in the workbench.
+//! The Tests windows: the open suite's tests with their status, Run all or one in the
+//! background (progress, Stop), a failing test's reason, and a way to open it in the
+//! workbench; and the xtp window, an xtp-test plugin's run against the open plugin with one
+//! row per assertion.
 
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
 use super::super::App;
 use super::super::command::Command;
-use super::results::ok_color;
+use super::results::{level_color, ok_color};
 use crate::suite::Suite;
-use crate::suite::job::{OpenSuite, TestStatus};
-use crate::suite::report::failure_text;
+use crate::suite::job::{OpenSuite, TestStatus, XtpJob};
+use crate::suite::report::{SuiteDetail, SuiteOutcome, failure_text};
 
 const ROW_HEIGHT: f32 = 22.0;
 
@@ -253,4 +255,203 @@ fn failures(ui: &mut Ui, suite: &OpenSuite, loaded: &Suite) {
                     });
             }
         });
+}
+
+pub(super) fn show_xtp(app: &mut App, ctx: &egui::Context) {
+    let Some(job) = &app.view.xtp else {
+        return;
+    };
+    let title = job.path.file_name().map_or_else(
+        || "xtp test".to_string(),
+        |n| format!("xtp test: {}", n.to_string_lossy()),
+    );
+    let mut open = true;
+    let mut commands = Vec::new();
+    // First shown at the bottom left, so it and the Tests window can be open side by side.
+    let screen = ctx.content_rect();
+    let size = egui::vec2(560.0, 400.0);
+    egui::Window::new(title)
+        .id(egui::Id::unique("xtp_window"))
+        .open(&mut open)
+        .default_size(size)
+        .default_pos(egui::pos2(
+            screen.left() + 16.0,
+            screen.bottom() - size.y - 40.0,
+        ))
+        .show(ctx, |ui| xtp_body(ui, job, &mut commands));
+    for command in commands {
+        app.send(command);
+    }
+    if !open {
+        app.send(Command::CloseXtp);
+    }
+}
+
+fn xtp_body(ui: &mut Ui, job: &XtpJob, commands: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
+        ui.weak(job.path.display().to_string());
+        ui.label("against");
+        ui.strong(&job.against);
+    });
+    ui.weak(match job.mock_input {
+        Some(n) => format!("mock_input returns the input editor's {n} bytes"),
+        None => "no mock input: the input editor is empty".to_string(),
+    });
+    ui.horizontal(|ui| {
+        if job.is_running() {
+            ui.spinner();
+            ui.label("Running…");
+            if ui
+                .button("⏹ Stop")
+                .on_hover_text("Stop the test plugin; the assertions it made are kept")
+                .clicked()
+            {
+                commands.push(Command::StopXtp);
+            }
+        } else {
+            if ui
+                .button("▶ Run again")
+                .on_hover_text("Run the test plugin again against the open plugin as it is now (its options, host functions and the input)")
+                .clicked()
+            {
+                commands.push(Command::RunXtp(job.path.clone()));
+            }
+            if let Some(outcome) = job.outcome()
+                && outcome.load_errors.is_empty()
+            {
+                let (passed, failed) = (outcome.passed(), outcome.failed());
+                let text = format!("{passed} passed, {failed} failed");
+                if failed == 0 {
+                    ui.colored_label(ok_color(ui), format!("✔ {text}"));
+                } else {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("✖ {text}"));
+                }
+            }
+        }
+    });
+    let Some(outcome) = job.outcome() else {
+        return;
+    };
+    for (path, why) in &outcome.load_errors {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("{} could not be run:", path.display()),
+        );
+        ui.label(RichText::new(why).monospace());
+    }
+    for suite in &outcome.suites {
+        ui.separator();
+        for note in &suite.notes {
+            ui.weak(note);
+        }
+        assertions_table(ui, suite);
+        xtp_failures(ui, suite);
+        xtp_logs(ui, suite);
+    }
+}
+
+/// One row per assertion: status, group, name and the time since the one before.
+fn assertions_table(ui: &mut Ui, suite: &SuiteOutcome) {
+    let ok = ok_color(ui);
+    let error = ui.visuals().error_fg_color;
+    TableBuilder::new(ui)
+        .id_salt("xtp_assertions")
+        .striped(true)
+        .max_scroll_height(220.0)
+        .column(Column::auto().at_least(70.0))
+        .column(
+            Column::initial(160.0)
+                .at_least(40.0)
+                .resizable(true)
+                .clip(true),
+        )
+        .column(Column::remainder().clip(true))
+        .column(Column::auto())
+        .header(ROW_HEIGHT, |mut header| {
+            for title in ["status", "group", "assertion", "time"] {
+                header.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, suite.cases.len(), |mut row| {
+                let case = &suite.cases[row.index()];
+                row.col(|ui| {
+                    if case.passed {
+                        ui.colored_label(ok, "✔ passed");
+                    } else {
+                        let why = case.failure.as_ref().map_or("", |f| f.text.as_str());
+                        ui.colored_label(error, "✖ failed").on_hover_text(why);
+                    }
+                });
+                row.col(|ui| {
+                    let group = case.group.as_deref().unwrap_or("—");
+                    ui.add(egui::Label::new(RichText::new(group).weak()).truncate());
+                });
+                row.col(|ui| {
+                    ui.add(egui::Label::new(&case.name).truncate());
+                });
+                row.col(|ui| {
+                    ui.weak(format!("{:.2} ms", case.duration.as_secs_f64() * 1000.0));
+                });
+            });
+        });
+}
+
+/// The reasons of the failed assertions (and of the `test` export's own failure).
+fn xtp_failures(ui: &mut Ui, suite: &SuiteOutcome) {
+    let failed: Vec<_> = suite
+        .cases
+        .iter()
+        .filter_map(|c| c.failure.as_ref().map(|f| (c, f)))
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .id_salt("xtp_failures")
+        .max_height(160.0)
+        .show(ui, |ui| {
+            for (i, (case, failure)) in failed.into_iter().enumerate() {
+                let name = match &case.group {
+                    Some(group) => format!("✖ {group} › {}", case.name),
+                    None => format!("✖ {}", case.name),
+                };
+                egui::CollapsingHeader::new(name)
+                    .id_salt(("xtp_failure", i))
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        ui.label(RichText::new(&failure.text).monospace());
+                    });
+            }
+        });
+}
+
+/// What the test plugin and the plugin under test logged.
+fn xtp_logs(ui: &mut Ui, suite: &SuiteOutcome) {
+    let SuiteDetail::Xtp { logs, duration, .. } = &suite.detail else {
+        return;
+    };
+    egui::CollapsingHeader::new(format!(
+        "Logs ({}) · test ran {:.1} ms",
+        logs.len(),
+        duration.as_secs_f64() * 1000.0
+    ))
+    .id_salt("xtp_logs")
+    .show(ui, |ui| {
+        egui::ScrollArea::vertical()
+            .id_salt("xtp_log_lines")
+            .max_height(160.0)
+            .show(ui, |ui| {
+                for entry in logs {
+                    ui.horizontal(|ui| {
+                        ui.colored_label(level_color(ui, entry.level), entry.level.as_str());
+                        ui.weak(entry.source.as_str());
+                        ui.label(RichText::new(&entry.message).monospace());
+                    });
+                }
+            });
+    });
 }
