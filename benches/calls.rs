@@ -11,7 +11,7 @@
 //!
 //! Also: a suite of 500 one-step tests on hello (each test a fresh instance, as `test` runs
 //! them) with one job and with two, against the bare SDK making the same 500 calls on fresh
-//! instances of one compiled plugin.
+//! instances of one compiled plugin, on one thread and on two.
 //!
 //! Run with `cargo bench --bench calls`.
 
@@ -263,21 +263,46 @@ fn suites(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(20));
     group.throughput(Throughput::Elements(SUITE_TESTS as u64));
 
-    // The SDK: compile once, then per test a fresh instance, one call, one comparison.
+    // The SDK: per thread, compile once, then per test a fresh instance, one call, one
+    // comparison; the tests dealt out to the threads as they finish, as `test` deals them to
+    // jobs. Two threads say how far this machine lets this work scale, beside the runner's
+    // two jobs.
     let wasm = hello();
-    group.bench_function("extism SDK, fresh instance per test", |b| {
-        b.iter(|| {
-            let manifest = extism::Manifest::new([extism::Wasm::data(wasm.clone())]);
-            let compiled = extism::CompiledPlugin::new(extism::PluginBuilder::new(manifest))
-                .expect("compiles");
-            for i in 0..SUITE_TESTS {
-                let mut plugin = extism::Plugin::new_from_compiled(&compiled).expect("instance");
-                let input = format!("n{i}");
-                let out: String = plugin.call("greet", input.as_str()).expect("call");
-                assert_eq!(out, format!("Hello, {input}!"));
-            }
+    for threads in [1, 2] {
+        let name = if threads == 1 {
+            "extism SDK, fresh instance per test".to_string()
+        } else {
+            format!("extism SDK, fresh instance per test, {threads} threads")
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let next = std::sync::atomic::AtomicUsize::new(0);
+                std::thread::scope(|scope| {
+                    for _ in 0..threads {
+                        scope.spawn(|| {
+                            let manifest =
+                                extism::Manifest::new([extism::Wasm::data(wasm.clone())]);
+                            let compiled =
+                                extism::CompiledPlugin::new(extism::PluginBuilder::new(manifest))
+                                    .expect("compiles");
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                if i >= SUITE_TESTS {
+                                    break;
+                                }
+                                let mut plugin =
+                                    extism::Plugin::new_from_compiled(&compiled).expect("instance");
+                                let input = format!("n{i}");
+                                let out: String =
+                                    plugin.call("greet", input.as_str()).expect("call");
+                                assert_eq!(out, format!("Hello, {input}!"));
+                            }
+                        });
+                    }
+                });
+            });
         });
-    });
+    }
     // The runner: the suite loaded as `test` loads it, then run on worker processes started
     // for the run (their start and compile included).
     for jobs in [1, 2] {

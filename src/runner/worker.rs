@@ -152,6 +152,9 @@ struct Executor {
     /// The plugin an xtp-test plugin drives, compiled, when the loaded plugin is one.
     under_test: Option<Arc<UnderTest>>,
     plugin: Option<extism::Plugin>,
+    /// Whether anything loaded has WASI (the plugin, the plugin it drives or a mock host), so
+    /// a call can write to stdout or stderr and its output must be waited for after it.
+    may_print: bool,
     limits: Limits,
     level: LevelHandle,
     current_level: LevelFilter,
@@ -179,6 +182,7 @@ impl Executor {
             mocks: Arc::default(),
             under_test: None,
             plugin: None,
+            may_print: false,
             limits: Limits::default(),
             level,
             current_level: LevelFilter::INFO,
@@ -274,6 +278,9 @@ impl Executor {
             }
             None => None,
         };
+        self.may_print = request.wasi
+            || !mock_bytes.is_empty()
+            || under_test.as_ref().is_some_and(|(load, _)| load.wasi);
         self.limits = Limits {
             timeout_ms: manifest.timeout_ms,
             memory_max_pages: manifest.memory.max_pages,
@@ -573,7 +580,11 @@ impl Executor {
         report.fuel_consumed = plugin.fuel_consumed();
         self.plugin = Some(plugin);
         self.answer(&FromWorker::Returned, &[]);
-        if let Some(capture) = &self.capture {
+        // Only WASI writes to stdout and stderr; without it there is nothing to wait for (and
+        // the round trip through the capture threads is a large part of a short call).
+        if self.may_print
+            && let Some(capture) = &self.capture
+        {
             capture.sync();
         }
         let collected = self.recorder.finish();
