@@ -867,3 +867,78 @@ fn a_tinygo_test_plugin_runs_against_its_target() {
         stdout(&out)
     );
 }
+
+/// The plugin under test's host functions run with its settings, not the test plugin's: a
+/// script reads the plugin under test's `--config`, and a script that never returns stops at
+/// the plugin under test's `--timeout` (the test plugin has no time limit here), so the call
+/// fails as a testcase and the run goes on.
+#[test]
+fn host_functions_of_the_plugin_under_test_use_its_config_and_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = test_plugin(
+        dir.path(),
+        "quotes.wasm",
+        &[
+            Op::CallExpect {
+                name: "priced from the config",
+                function: "quote",
+                input: r#"{"sku":"pro-seat","quantity":3}"#,
+                expect: r#"{"sku":"pro-seat","quantity":3,"total_cents":21}"#,
+            },
+            Op::CallExpect {
+                name: "a runaway price",
+                function: "quote",
+                input: r#"{"sku":"forever","quantity":1}"#,
+                expect: "",
+            },
+            Op::Assert {
+                name: "still running",
+                passed: true,
+                reason: "",
+            },
+        ],
+    );
+    let script = dir.path().join("billing.rhai");
+    std::fs::write(
+        &script,
+        r#"
+fn price_cents(sku, quantity) {
+    if sku.as_string() == "forever" { loop { } }
+    parse_int(config("unit_cents")) * quantity
+}
+fn audit(message) { }
+"#,
+    )
+    .unwrap();
+    let price = format!("acme:billing::price_cents->num=rhai:{}", p(&script));
+    let audit = format!("acme:tenant::audit=rhai:{}", p(&script));
+    let (code, report) = xtp_json(&[
+        p(&plugin),
+        p(&sample("tenant-app")),
+        "--mock-host",
+        p(&sample("mock-host")),
+        "--host-fn",
+        &price,
+        "--host-fn",
+        &audit,
+        "--config",
+        "unit_cents=7",
+        "--timeout",
+        "300",
+    ]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let got = cases(&report);
+    let by_name = |name: &str| {
+        got.iter()
+            .find(|(_, n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("no case {name}: {report:#}"))
+    };
+    assert!(by_name("priced from the config").2, "{report:#}");
+    let failed_call = by_name("call quote");
+    assert!(!failed_call.2);
+    assert!(
+        failed_call.3.contains("timed out") || failed_call.3.contains("timeout"),
+        "{report:#}"
+    );
+    assert!(by_name("still running").2, "{report:#}");
+}

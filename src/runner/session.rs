@@ -696,28 +696,46 @@ impl Session {
                 report.new_instance |= new_worker;
                 report
             }
+            other => self.lost_call(&function, &options, other),
+        }
+    }
+
+    /// The report of a call whose worker gave no report (stopped, timed out, died or spoke out
+    /// of turn).
+    fn lost_call(&self, function: &str, options: &SandboxOptions, outcome: Wait) -> CallReport {
+        let mut report = match outcome {
             Wait::Frame(other, _) => CallReport::failed(
-                &function,
+                function,
                 ErrorKind::Trap,
                 format!("the worker answered out of turn: {other:?}"),
             ),
             Wait::Cancelled => CallReport::failed(
-                &function,
+                function,
                 ErrorKind::Cancelled,
                 "the call was stopped (the plugin did not return in time, so its worker was stopped and the instance discarded)",
             ),
             Wait::TimedOut => {
                 let t = options.timeout_ms.unwrap_or_default();
                 CallReport::failed(
-                    &function,
+                    function,
                     ErrorKind::Timeout,
                     format!(
                         "the call ran past the {t} ms timeout inside a host call; its worker was stopped and the instance discarded"
                     ),
                 )
             }
-            Wait::Died(message) => CallReport::failed(&function, ErrorKind::Trap, message),
+            Wait::Died(message) => CallReport::failed(function, ErrorKind::Trap, message),
+        };
+        // An xtp run's assertions come back with the worker's report: when the worker had to
+        // be stopped there are none, and the reader should know they were lost, not absent.
+        if self.plugin_under_test().is_some()
+            && let Some(error) = &mut report.error
+        {
+            error
+                .message
+                .push_str("; the assertions the test plugin made before were lost with its worker");
         }
+        report
     }
 
     /// Makes `worker` the warm one again, unless the options changed meanwhile or another call

@@ -249,6 +249,7 @@ impl Executor {
         self.drop_instance();
         self.compiled = None;
         self.under_test = None;
+        self.may_print = false;
         let mut payload = Payload {
             bytes: payload,
             offset: 0,
@@ -289,7 +290,13 @@ impl Executor {
         let registries: Vec<&HostRegistry> = std::iter::once(&registry)
             .chain(under_test.as_ref().map(|(load, _)| &load.host))
             .collect();
-        self.load_host(&registries, &manifest)?;
+        // The user's host functions serve the plugin that imports them: in an xtp run that is
+        // the plugin under test (the test plugin imports the harness), so its config and its
+        // per-call timeout are theirs.
+        let host_manifest = under_test
+            .as_ref()
+            .map_or(&manifest, |(load, _)| &load.manifest);
+        self.load_host(&registries, host_manifest)?;
         let mut functions = host::link(&registry, &self.host);
         if under_test.is_some() {
             functions.extend(harness::link(&self.host));

@@ -17,7 +17,7 @@
 //!   returns 0. After anything but a plain plugin error the instance is replaced by a fresh one,
 //!   since its state cannot be trusted.
 //! - `time(name, input) -> ns`: the same call, output dropped; returns the nanoseconds spent in
-//!   the plugin call alone (copying input and output not counted). A failure is recorded as
+//!   the plugin call (extism copying the input in included, copying the output out not). A failure is recorded as
 //!   `time NAME` and returns 0.
 //! - `assert(name, value, reason)`: records an assertion in the current group: passed when
 //!   `value` is not 0. The reason is kept either way (reports show it for failures).
@@ -329,7 +329,7 @@ fn call_under_test(
     name: &str,
     input: &[u8],
 ) -> Result<(Result<Vec<u8>, CallError>, Duration), extism::Error> {
-    let (target, under_test, cancel) = with_run(ctx, |ctx| {
+    let (target, under_test, control) = with_run(ctx, |ctx| {
         let run = run_of(ctx);
         let target = match run.target.take() {
             Some(target) => Ok(target),
@@ -341,7 +341,7 @@ fn call_under_test(
         Ok((
             target,
             Arc::clone(&run.under_test),
-            Arc::clone(&run.control.cancel),
+            Arc::clone(&run.control),
         ))
     })?;
     let mut target = match target {
@@ -369,11 +369,18 @@ fn call_under_test(
             Duration::ZERO,
         ));
     }
+    // Host functions of the plugin under test (scripts) stop at its per-call timeout, not the
+    // test plugin's; the test plugin's deadline is put back after.
+    let deadline = under_test
+        .limits
+        .timeout_ms
+        .map(|t| Instant::now() + Duration::from_millis(t));
+    let outer = std::mem::replace(&mut *super::script::lock(&control.deadline), deadline);
     let started = Instant::now();
-    let result = target
-        .call_get_error_code::<&[u8], &[u8]>(name, input)
-        .map(<[u8]>::to_vec);
+    let result = target.call_get_error_code::<&[u8], &[u8]>(name, input);
     let elapsed = started.elapsed();
+    let result = result.map(<[u8]>::to_vec);
+    *super::script::lock(&control.deadline) = outer;
     with_run(ctx, |ctx| {
         let result = result.map_err(|(e, rc)| {
             // A host function of the plugin under test that failed says why better than the
@@ -383,7 +390,7 @@ fn call_under_test(
                 None => classify(
                     &e,
                     rc,
-                    cancel.load(std::sync::atomic::Ordering::SeqCst),
+                    control.cancel.load(std::sync::atomic::Ordering::SeqCst),
                     &under_test.limits,
                 ),
             }

@@ -160,7 +160,7 @@ pub enum ScriptFailure {
 const STOPPED: &str = "stopped";
 const TIMED_OUT: &str = "timed out";
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
