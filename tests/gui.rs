@@ -1605,3 +1605,35 @@ fn an_xtp_test_plugin_runs_against_the_open_plugin_with_one_row_per_assertion() 
             .is_disabled()
     );
 }
+
+#[test]
+fn stop_ends_an_xtp_test_plugin_that_never_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin = dir.path().join("spin-test.wasm");
+    std::fs::write(
+        &spin,
+        wat::parse_str(
+            r#"(module (func (export "test") (result i32) (loop (br 0)) (i32.const 0)))"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut h = harness();
+    h.run();
+    h.state_mut().run_xtp_test(spin);
+    h.run_steps(2);
+    // (A new window is laid out unseen in its first frame.)
+    h.run_steps(2);
+    if let Some(outcome) = h.state().xtp_run().and_then(|x| x.outcome()) {
+        panic!("the run ended by itself: {outcome:?}");
+    }
+    h.get_by_label("Running…");
+    h.get_by_label("⏹ Stop").click();
+    h.run_steps(2);
+    step_until(&mut h, "the stopped xtp run to end", |app| {
+        app.xtp_run().is_some_and(|x| !x.is_running())
+    });
+    h.run();
+    assert!(h.state().xtp_run().unwrap().stopped);
+    h.get_by_label_contains("Stopped: 0 passed, 1 failed");
+}

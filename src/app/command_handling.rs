@@ -138,18 +138,20 @@ impl App {
                 self.view.suite = None;
             }
             Command::RunXtp(path) => {
-                if let Some(old) = &self.view.xtp {
-                    old.stop();
-                }
-                self.view.xtp = self.workbench.plugin_under_test().map(|under_test| {
+                // Without an open plugin there is nothing to test: the last run stays shown
+                // (Run again says why it is greyed).
+                if let Some(under_test) = self.workbench.plugin_under_test() {
+                    if let Some(old) = &self.view.xtp {
+                        old.stop();
+                    }
                     let ctx = ctx.clone();
-                    crate::suite::job::XtpJob::start(
+                    self.view.xtp = Some(crate::suite::job::XtpJob::start(
                         &path,
                         under_test,
                         self.workbench.worker().clone(),
                         std::sync::Arc::new(move || ctx.request_repaint()),
-                    )
-                });
+                    ));
+                }
             }
             Command::StopXtp => {
                 if let Some(xtp) = &self.view.xtp {

@@ -116,7 +116,7 @@ impl OpenSuite {
         let total = picked.len();
         let suites = vec![suite.clone()];
         let (sink, flag) = (Arc::clone(&arrived), stop.clone());
-        let job = Promise::spawn_thread("test suite", move || {
+        let job = in_background("test suite", wake.clone(), move || {
             let on_result = |result: &TestResult| {
                 sink.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -124,7 +124,6 @@ impl OpenSuite {
                 wake();
             };
             super::run(&suites, &picked, jobs, &worker, &flag, &on_result);
-            wake();
         });
         self.running = Some(Running {
             job,
@@ -181,6 +180,8 @@ pub struct XtpJob {
     pub against: String,
     /// How many bytes `mock_input` returns, when the run has a mock input.
     pub mock_input: Option<usize>,
+    /// Whether the run ended because it was stopped (its last failures are the stop's).
+    pub stopped: bool,
     state: XtpState,
 }
 
@@ -206,15 +207,30 @@ impl XtpJob {
         let mock_input = under_test.mock_input.as_ref().map(Vec::len);
         let stop = Canceller::default();
         let (test_path, flag) = (path.to_path_buf(), stop.clone());
-        let job = Promise::spawn_thread("xtp test", move || {
-            let outcome = run_xtp(&test_path, under_test, worker, &flag);
-            wake();
-            outcome
+        let job = in_background("xtp test", wake, move || {
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_xtp(&test_path, under_test, worker, &flag)
+            }));
+            run.unwrap_or_else(|panic| {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("no message");
+                Outcome {
+                    suites: Vec::new(),
+                    load_errors: vec![(
+                        test_path.clone(),
+                        format!("the run failed inside the playground ({why}); please report it"),
+                    )],
+                }
+            })
         });
         Self {
             path: path.to_path_buf(),
             against,
             mock_input,
+            stopped: false,
             state: XtpState::Running { job, stop },
         }
     }
@@ -240,12 +256,13 @@ impl XtpJob {
 
     /// Takes in the finished run. Returns whether it finished now.
     pub fn poll(&mut self) -> bool {
-        let XtpState::Running { job, .. } = &self.state else {
+        let XtpState::Running { job, stop } = &self.state else {
             return false;
         };
         if job.ready().is_none() {
             return false;
         }
+        self.stopped = stop.is_cancelled();
         let state = std::mem::replace(&mut self.state, XtpState::Done(Outcome::default()));
         if let XtpState::Running { job, .. } = state {
             self.state = XtpState::Done(job.block_and_take());
@@ -277,4 +294,22 @@ fn run_xtp(
     }
     let suite = XtpSuite::new(path, test, inspection, under_test, None);
     xtp::run(&suite, worker, LogLevel::Info, stop).outcome(&suite)
+}
+
+/// Runs `work` on a thread named `name`; `wake` is called once its result can be taken (after
+/// the promise holds it, so a repaint it asks for sees the result).
+fn in_background<T: Send + 'static>(
+    name: &str,
+    wake: Arc<dyn Fn() + Send + Sync>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Promise<T> {
+    let (sender, promise) = Promise::new();
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            sender.send(work());
+            wake();
+        })
+        .expect("the system cannot start a thread");
+    promise
 }

@@ -258,6 +258,10 @@ fn failures(ui: &mut Ui, suite: &OpenSuite, loaded: &Suite) {
 }
 
 pub(super) fn show_xtp(app: &mut App, ctx: &egui::Context) {
+    if app.view.xtp.is_none() {
+        return;
+    }
+    let can_run = super::super::action::Action::RunXtp.availability(app);
     let Some(job) = &app.view.xtp else {
         return;
     };
@@ -278,7 +282,7 @@ pub(super) fn show_xtp(app: &mut App, ctx: &egui::Context) {
             screen.left() + 16.0,
             screen.bottom() - size.y - 40.0,
         ))
-        .show(ctx, |ui| xtp_body(ui, job, &mut commands));
+        .show(ctx, |ui| xtp_body(ui, job, can_run, &mut commands));
     for command in commands {
         app.send(command);
     }
@@ -287,7 +291,7 @@ pub(super) fn show_xtp(app: &mut App, ctx: &egui::Context) {
     }
 }
 
-fn xtp_body(ui: &mut Ui, job: &XtpJob, commands: &mut Vec<Command>) {
+fn xtp_body(ui: &mut Ui, job: &XtpJob, can_run: Result<(), String>, commands: &mut Vec<Command>) {
     ui.horizontal_wrapped(|ui| {
         ui.weak(job.path.display().to_string());
         ui.label("against");
@@ -310,8 +314,9 @@ fn xtp_body(ui: &mut Ui, job: &XtpJob, commands: &mut Vec<Command>) {
             }
         } else {
             if ui
-                .button("▶ Run again")
+                .add_enabled(can_run.is_ok(), egui::Button::new("▶ Run again"))
                 .on_hover_text("Run the test plugin again against the open plugin as it is now (its options, host functions and the input)")
+                .on_disabled_hover_text(can_run.err().unwrap_or_default())
                 .clicked()
             {
                 commands.push(Command::RunXtp(job.path.clone()));
@@ -321,7 +326,9 @@ fn xtp_body(ui: &mut Ui, job: &XtpJob, commands: &mut Vec<Command>) {
             {
                 let (passed, failed) = (outcome.passed(), outcome.failed());
                 let text = format!("{passed} passed, {failed} failed");
-                if failed == 0 {
+                if job.stopped {
+                    ui.weak(format!("Stopped: {text} (the last failures are the stop's)"));
+                } else if failed == 0 {
                     ui.colored_label(ok_color(ui), format!("✔ {text}"));
                 } else {
                     ui.colored_label(ui.visuals().error_fg_color, format!("✖ {text}"));
