@@ -21,6 +21,7 @@ use crate::runner::report::{CallError, HostCall, Timings};
 use crate::runner::{
     AllowedPath, CallReport, CallRequest, ErrorKind, HostData, HostRegistry, Inspection,
     LoadedPlugin, LogEntry, LogLevel, PluginUnderTest, SandboxOptions, Session, WorkerConfig,
+    unsatisfied_imports,
 };
 use crate::trust::{Decision, Review, TrustStore};
 use crate::workbench::open::{self, Opened, Setup, Source};
@@ -384,13 +385,13 @@ fn host_definitions(
         let bytes = mock.loaded.clone().unwrap_or_default();
         let exports = Inspection::of(&mock.label(), &bytes)?;
         let (registry, _) = HostRegistry::with_definitions(&defs, &opened.inspection.imports);
-        let linked = opened.plugin.linked_module_names();
-        let linkage = Linkage {
-            wasi: options.wasi,
-            linked_modules: &linked,
-            host: &registry,
-        };
-        for missing in opened.inspection.unsatisfied_imports(&linkage) {
+        for missing in unsatisfied_imports(
+            &opened.plugin,
+            &opened.inspection,
+            options.wasi,
+            &registry,
+            None,
+        ) {
             if exports.export(&missing.name).is_some_and(|e| e.callable) {
                 defs.push(HostFnDef::new(
                     &missing.module,
@@ -409,25 +410,23 @@ fn host_definitions(
             lines.join("\n")
         );
     }
-    let linked = opened.plugin.linked_module_names();
-    let linkage = Linkage {
-        wasi: options.wasi,
-        linked_modules: &linked,
-        host: &registry,
-    };
-    let missing: Vec<String> = opened
-        .inspection
-        .unsatisfied_imports(&linkage)
-        .iter()
-        .filter_map(|u| {
-            let import = opened
-                .inspection
-                .imports
-                .iter()
-                .find(|i| i.module == u.module && i.name == u.name)?;
-            suggested_flag(import).map(|flag| format!("  {u}\n    define it with: {flag}"))
-        })
-        .collect();
+    let missing: Vec<String> = unsatisfied_imports(
+        &opened.plugin,
+        &opened.inspection,
+        options.wasi,
+        &registry,
+        None,
+    )
+    .iter()
+    .filter_map(|u| {
+        let import = opened
+            .inspection
+            .imports
+            .iter()
+            .find(|i| i.module == u.module && i.name == u.name)?;
+        suggested_flag(import).map(|flag| format!("  {u}\n    define it with: {flag}"))
+    })
+    .collect();
     if !missing.is_empty() {
         bail!(
             "{} imports host functions nothing defines:\n{}",
@@ -459,12 +458,7 @@ fn file_options(opened: &Opened) -> SandboxOptions {
 
 fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     let opened = open_file(&args.wasm, args.consent)?;
-    if opened
-        .inspection
-        .imports
-        .iter()
-        .any(|i| i.module == XTP_HARNESS)
-    {
+    if crate::runner::host::harness::imports_harness(&opened.inspection) {
         bail!(
             "{} is an xtp-test plugin (it imports {XTP_HARNESS}): run it against the plugin it tests with `extism-playground test --xtp {} PLUGIN.wasm`",
             opened.plugin.display_name,

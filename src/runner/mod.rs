@@ -32,5 +32,8 @@ pub use host::{HostData, HostRegistry};
 pub use inspect::Inspection;
 pub use options::{AllowedPath, SandboxOptions};
 pub use report::{Assertion, CallReport, ErrorKind, LogEntry, LogLevel, LogSource};
-pub use session::{Call, CallRequest, Canceller, Phase, PluginUnderTest, Session, WorkerConfig};
+pub use session::{
+    Call, CallRequest, Canceller, Phase, PluginUnderTest, Session, WorkerConfig,
+    unsatisfied_imports,
+};
 pub use source::{LoadedPlugin, PluginModule};

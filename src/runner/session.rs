@@ -103,12 +103,13 @@ impl PluginUnderTest {
     /// can be provided.
     pub fn check(&self) -> Result<(), LoadError> {
         self.options.validate()?;
-        let linked = self.plugin.linked_module_names();
-        let unsatisfied = self.inspection.unsatisfied_imports(&Linkage {
-            wasi: self.options.wasi,
-            linked_modules: &linked,
-            host: &self.host,
-        });
+        let unsatisfied = unsatisfied_imports(
+            &self.plugin,
+            &self.inspection,
+            self.options.wasi,
+            &self.host,
+            None,
+        );
         if unsatisfied.is_empty() {
             Ok(())
         } else {
@@ -118,6 +119,24 @@ impl PluginUnderTest {
             })
         }
     }
+}
+
+/// The imports of `plugin` that nothing would provide: not WASI (when on), not its own other
+/// modules nor the `also_linked` module, not `host`.
+pub fn unsatisfied_imports(
+    plugin: &LoadedPlugin,
+    inspection: &Inspection,
+    wasi: bool,
+    host: &HostRegistry,
+    also_linked: Option<&str>,
+) -> Vec<Unsatisfied> {
+    let mut linked = plugin.linked_module_names();
+    linked.extend(also_linked.map(str::to_string));
+    inspection.unsatisfied_imports(&Linkage {
+        wasi,
+        linked_modules: &linked,
+        host,
+    })
 }
 
 /// Stops a call from any thread.
@@ -500,17 +519,14 @@ impl Session {
     }
 
     fn unsatisfied_with(&self, options: &SandboxOptions) -> Vec<Unsatisfied> {
-        let mut linked = self.inner.plugin.linked_module_names();
-        if self.inner.under_test.is_some() {
+        unsatisfied_imports(
+            &self.inner.plugin,
+            &self.inner.inspection,
+            options.wasi,
+            &self.host_functions(),
             // Checked against the harness's own table in `check_call_with`.
-            linked.push(XTP_HARNESS.to_string());
-        }
-        let host = self.host_functions();
-        self.inner.inspection.unsatisfied_imports(&Linkage {
-            wasi: options.wasi,
-            linked_modules: &linked,
-            host: &host,
-        })
+            self.inner.under_test.is_some().then_some(XTP_HARNESS),
+        )
     }
 
     /// Checks that `function` can be called with the current options: they are valid, the

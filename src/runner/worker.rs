@@ -282,11 +282,6 @@ impl Executor {
         self.may_print = request.wasi
             || !mock_bytes.is_empty()
             || under_test.as_ref().is_some_and(|(load, _)| load.wasi);
-        self.limits = Limits {
-            timeout_ms: manifest.timeout_ms,
-            memory_max_pages: manifest.memory.max_pages,
-            fuel_limit: request.fuel_limit,
-        };
         let registries: Vec<&HostRegistry> = std::iter::once(&registry)
             .chain(under_test.as_ref().map(|(load, _)| &load.host))
             .collect();
@@ -301,14 +296,10 @@ impl Executor {
         if under_test.is_some() {
             functions.extend(harness::link(&self.host));
         }
-        let mut builder = extism::PluginBuilder::new(manifest)
-            .with_wasi(request.wasi)
-            .with_functions(functions);
-        if let Some(fuel) = request.fuel_limit {
-            builder = builder.with_fuel_limit(fuel);
-        }
         let started = Instant::now();
-        let compiled = extism::CompiledPlugin::new(builder).map_err(|e| format!("{e:#}"))?;
+        let (compiled, limits) = compile(manifest, request.wasi, functions, request.fuel_limit)
+            .map_err(|e| format!("{e:#}"))?;
+        self.limits = limits;
         if let Some((load, mock_input)) = under_test {
             self.under_test = Some(Arc::new(self.compile_under_test(load, mock_input)?));
         }
@@ -332,18 +323,7 @@ impl Executor {
             host,
             ..
         } = load;
-        let limits = Limits {
-            timeout_ms: manifest.timeout_ms,
-            memory_max_pages: manifest.memory.max_pages,
-            fuel_limit,
-        };
-        let mut builder = extism::PluginBuilder::new(manifest)
-            .with_wasi(wasi)
-            .with_functions(host::link(&host, &self.host));
-        if let Some(fuel) = fuel_limit {
-            builder = builder.with_fuel_limit(fuel);
-        }
-        let compiled = extism::CompiledPlugin::new(builder)
+        let (compiled, limits) = compile(manifest, wasi, host::link(&host, &self.host), fuel_limit)
             .map_err(|e| format!("the plugin under test, {label}, cannot be loaded: {e:#}"))?;
         Ok(UnderTest {
             label,
@@ -618,6 +598,28 @@ impl Executor {
         report.error = error;
         (report, output)
     }
+}
+
+/// Compiles a plugin from `manifest` with these host functions, WASI and fuel limit; returns
+/// it with the limits its calls' failures are classified against.
+fn compile(
+    manifest: extism::Manifest,
+    wasi: bool,
+    functions: Vec<extism::Function>,
+    fuel_limit: Option<u64>,
+) -> Result<(extism::CompiledPlugin, Limits), extism::Error> {
+    let limits = Limits {
+        timeout_ms: manifest.timeout_ms,
+        memory_max_pages: manifest.memory.max_pages,
+        fuel_limit,
+    };
+    let mut builder = extism::PluginBuilder::new(manifest)
+        .with_wasi(wasi)
+        .with_functions(functions);
+    if let Some(fuel) = fuel_limit {
+        builder = builder.with_fuel_limit(fuel);
+    }
+    Ok((extism::CompiledPlugin::new(builder)?, limits))
 }
 
 /// The payload of a load request, read in order.

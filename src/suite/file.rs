@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{Suite, Test};
 use crate::bundle::{self, ExpectedOutcome, Step};
 use crate::runner::host::define::{self, HostFnDef};
-use crate::runner::inspect::{EXTISM_USER, Linkage, WASI_P1};
+use crate::runner::inspect::{EXTISM_USER, WASI_P1};
 use crate::runner::source::sha256_hex;
 use crate::runner::{AllowedPath, ErrorKind, HostData, HostRegistry, SandboxOptions};
 use crate::trust::{Decision, Review, TrustStore, review};
@@ -547,13 +547,13 @@ fn fit_host_functions(
             ),
         });
     }
-    let linked = opened.plugin.linked_module_names();
-    let linkage = Linkage {
-        wasi: sandbox.wasi,
-        linked_modules: &linked,
-        host: &registry,
-    };
-    let unsatisfied = opened.inspection.unsatisfied_imports(&linkage);
+    let unsatisfied = crate::runner::unsatisfied_imports(
+        &opened.plugin,
+        &opened.inspection,
+        sandbox.wasi,
+        &registry,
+        None,
+    );
     let wasi: Vec<String> = unsatisfied
         .iter()
         .filter(|u| u.module == WASI_P1)

@@ -521,16 +521,10 @@ impl Workbench {
                 return Some("open a plugin first".to_string());
             }
         };
-        let harness = crate::runner::host::harness::XTP_HARNESS;
-        if ready
-            .session
-            .inspection()
-            .imports
-            .iter()
-            .any(|i| i.module == harness)
-        {
+        if crate::runner::host::harness::imports_harness(ready.session.inspection()) {
             return Some(format!(
-                "this is an xtp-test plugin (it imports {harness}): open the plugin it tests, then Tests → Run an xtp-test plugin against this plugin…"
+                "this is an xtp-test plugin (it imports {}): open the plugin it tests, then Tests → Run an xtp-test plugin against this plugin…",
+                crate::runner::host::harness::XTP_HARNESS
             ));
         }
         if !ready

@@ -19,28 +19,49 @@ pub(super) fn show(app: &mut App, ctx: &egui::Context) {
     let Some(suite) = &app.view.suite else {
         return;
     };
-    let title = suite.path.file_name().map_or_else(
-        || "Tests".to_string(),
-        |n| format!("Tests: {}", n.to_string_lossy()),
-    );
-    let mut open = true;
-    let mut commands = Vec::new();
     // First shown at the bottom right, over the results, clear of the toolbar and the editor.
     let screen = ctx.content_rect();
     let size = egui::vec2(620.0, 420.0);
+    let place = screen.right_bottom() - size - egui::vec2(16.0, 40.0);
+    let note = app.view.suite_note.as_deref();
+    let (commands, open) = file_window(ctx, "Tests", &suite.path, place, size, |ui, commands| {
+        body(ui, suite, note, commands);
+    });
+    finish(app, commands, open, Command::CloseSuite);
+}
+
+/// A closable window titled `prefix: FILE NAME`, first placed at `place` with `size`. Returns
+/// the commands its body asked for and whether it is still open.
+fn file_window(
+    ctx: &egui::Context,
+    prefix: &str,
+    path: &std::path::Path,
+    place: egui::Pos2,
+    size: egui::Vec2,
+    body: impl FnOnce(&mut Ui, &mut Vec<Command>),
+) -> (Vec<Command>, bool) {
+    let title = path.file_name().map_or_else(
+        || prefix.to_string(),
+        |n| format!("{prefix}: {}", n.to_string_lossy()),
+    );
+    let mut open = true;
+    let mut commands = Vec::new();
     egui::Window::new(title)
-        .id(egui::Id::unique("tests_window"))
+        .id(egui::Id::unique(prefix))
         .open(&mut open)
         .default_size(size)
-        .default_pos(screen.right_bottom() - size - egui::vec2(16.0, 40.0))
-        .show(ctx, |ui| {
-            body(ui, suite, app.view.suite_note.as_deref(), &mut commands);
-        });
+        .default_pos(place)
+        .show(ctx, |ui| body(ui, &mut commands));
+    (commands, open)
+}
+
+/// Sends what a window asked for, and `close` when it was closed.
+fn finish(app: &mut App, commands: Vec<Command>, open: bool, close: Command) {
     for command in commands {
         app.send(command);
     }
     if !open {
-        app.send(Command::CloseSuite);
+        app.send(close);
     }
 }
 
@@ -265,30 +286,14 @@ pub(super) fn show_xtp(app: &mut App, ctx: &egui::Context) {
     let Some(job) = &app.view.xtp else {
         return;
     };
-    let title = job.path.file_name().map_or_else(
-        || "xtp test".to_string(),
-        |n| format!("xtp test: {}", n.to_string_lossy()),
-    );
-    let mut open = true;
-    let mut commands = Vec::new();
     // First shown at the bottom left, so it and the Tests window can be open side by side.
     let screen = ctx.content_rect();
     let size = egui::vec2(560.0, 400.0);
-    egui::Window::new(title)
-        .id(egui::Id::unique("xtp_window"))
-        .open(&mut open)
-        .default_size(size)
-        .default_pos(egui::pos2(
-            screen.left() + 16.0,
-            screen.bottom() - size.y - 40.0,
-        ))
-        .show(ctx, |ui| xtp_body(ui, job, can_run, &mut commands));
-    for command in commands {
-        app.send(command);
-    }
-    if !open {
-        app.send(Command::CloseXtp);
-    }
+    let place = egui::pos2(screen.left() + 16.0, screen.bottom() - size.y - 40.0);
+    let (commands, open) = file_window(ctx, "xtp test", &job.path, place, size, |ui, commands| {
+        xtp_body(ui, job, can_run, commands);
+    });
+    finish(app, commands, open, Command::CloseXtp);
 }
 
 fn xtp_body(ui: &mut Ui, job: &XtpJob, can_run: Result<(), String>, commands: &mut Vec<Command>) {

@@ -74,14 +74,7 @@ pub struct HarnessSpec {
 impl HarnessSpec {
     /// The signature in the form inspections show.
     pub fn signature(&self) -> Signature {
-        Signature {
-            params: self.params.iter().map(|t| t.as_str().to_string()).collect(),
-            results: self
-                .results
-                .iter()
-                .map(|t| t.as_str().to_string())
-                .collect(),
-        }
+        super::signature_of(self.params, self.results)
     }
 }
 
@@ -141,6 +134,12 @@ fn offered() -> String {
         .map(|s| s.name)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Whether the plugin inspected is an xtp-test plugin: it imports from `xtp:test/harness`, so
+/// it runs against a plugin under test, not on its own.
+pub fn imports_harness(inspection: &Inspection) -> bool {
+    inspection.imports.iter().any(|i| i.module == XTP_HARNESS)
 }
 
 /// Why each of `inspection`'s imports from `xtp:test/harness` cannot be linked, one line each

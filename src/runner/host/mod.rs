@@ -199,14 +199,16 @@ pub struct HostFunction {
 impl HostFunction {
     /// The signature in the form inspections show, to compare with an import's.
     pub fn signature(&self) -> Signature {
-        Signature {
-            params: self.params.iter().map(|t| t.as_str().to_string()).collect(),
-            results: self
-                .results
-                .iter()
-                .map(|t| t.as_str().to_string())
-                .collect(),
-        }
+        signature_of(&self.params, &self.results)
+    }
+}
+
+/// The signature of a function with these types, in the form inspections show.
+pub(crate) fn signature_of(params: &[WasmType], results: &[WasmType]) -> Signature {
+    let names = |types: &[WasmType]| types.iter().map(|t| t.as_str().to_string()).collect();
+    Signature {
+        params: names(params),
+        results: names(results),
     }
 }
 
