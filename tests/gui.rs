@@ -1637,3 +1637,47 @@ fn stop_ends_an_xtp_test_plugin_that_never_finishes() {
     assert!(h.state().xtp_run().unwrap().stopped);
     h.get_by_label_contains("Stopped: 0 passed, 1 failed");
 }
+
+/// A test plugin written by others, from the window: xtp-test-go's `TinyGo` backtest against its
+/// `TinyGo` target, opened as a user would: the target (WASI on, as it imports it), the rows
+/// loaded as input (the mock input), then the test plugin run against it.
+#[test]
+fn a_tinygo_xtp_test_plugin_runs_from_the_window_against_its_target() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let rows = fixtures.join("xtp/backtest.csv");
+    let mut h = harness();
+    h.run();
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::Open(workbench::Source::Path(
+            fixtures.join("thirdparty/go-xtp-max-transform.wasm"),
+        )));
+    step_until(&mut h, "the TinyGo target to open", |app| {
+        app.workbench()
+            .session()
+            .is_some_and(|s| s.plugin().display_name == "go-xtp-max-transform.wasm")
+    });
+    h.run();
+    // It imports WASI, so the window turned WASI on when it opened.
+    assert!(h.state().workbench().state().options.wasi);
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::LoadInput(rows.clone()));
+    h.run();
+    h.state_mut()
+        .run_xtp_test(fixtures.join("thirdparty/go-xtp-backtest.wasm"));
+    h.run_steps(2);
+    step_until(&mut h, "the TinyGo backtest to finish", |app| {
+        app.xtp_run().is_some_and(|x| !x.is_running())
+    });
+    h.run();
+    let lines = std::fs::read_to_string(&rows).unwrap().lines().count();
+    let outcome = h.state().xtp_run().unwrap().outcome().unwrap();
+    assert_eq!(
+        (outcome.passed(), outcome.failed()),
+        (lines, 0),
+        "{outcome:?}"
+    );
+    h.get_by_label(&format!("✔ {lines} passed, 0 failed"));
+    assert_eq!(h.query_all_by_label("series-1").count(), lines);
+}
