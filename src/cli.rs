@@ -633,13 +633,25 @@ fn replay(args: &ReplayArgs) -> ExitCode {
         .map(|worker| {
             Session::inspected(plugin, inspection, scenario.options.clone(), host, worker)
         })
+        .map_err(anyhow::Error::new)
         .and_then(|session| {
-            session
-                .check_call(&scenario.first().function)
-                .map(|()| session)
+            // Every step's function, before anything runs: a bundle naming a function its
+            // plugin does not export cannot be replayed as written.
+            let many = scenario.steps.len() > 1;
+            for (i, step) in scenario.steps.iter().enumerate() {
+                session.check_call(&step.function).map_err(|e| {
+                    let e = anyhow::Error::new(e);
+                    if many {
+                        e.context(format!("step {} of {}", i + 1, scenario.steps.len()))
+                    } else {
+                        e
+                    }
+                })?;
+            }
+            Ok(session)
         }) {
         Ok(session) => session,
-        Err(e) => return usage_error(&anyhow::Error::new(e)),
+        Err(e) => return usage_error(&e),
     };
     let test = crate::suite::Test {
         name: args.bundle.display().to_string(),

@@ -1472,6 +1472,15 @@ name = "keeps a total"
         .workbench_mut()
         .apply(workbench::Command::ResetInstance);
     run_and_wait(&mut h);
+    // Typing after the run does not change what the run was given: the test holds the run's
+    // input.
+    h.get_by_role_and_label(Role::MultilineTextInput, "Input")
+        .click();
+    h.step();
+    h.get_by_role_and_label(Role::MultilineTextInput, "Input")
+        .type_text("zzz");
+    h.step();
+    assert!(h.state().state().input.text.contains("zzz"));
     h.state_mut()
         .workbench_mut()
         .apply(workbench::Command::AddRunToSuite(suite.clone()));
@@ -1479,6 +1488,12 @@ name = "keeps a total"
     h.get_by_label_contains("Added the test \"count_vowels");
     let text = std::fs::read_to_string(&suite).unwrap();
     assert!(text.starts_with("# Kept as written"), "{text}");
+    assert!(
+        text.ends_with(
+            "input = \"a\"\nexpect_json = '{\"count\":1,\"total\":1,\"vowels\":\"aeiouAEIOU\"}'\n"
+        ),
+        "the run's input and output: {text}"
+    );
     let out = common::run_bin(&["test", suite.to_str().unwrap(), "--json"], b"");
     let report: serde_json::Value = serde_json::from_str(&common::stdout(&out)).unwrap();
     let tests = report["suites"][0]["tests"].as_array().unwrap();

@@ -736,6 +736,21 @@ fn replay_runs_every_step_and_names_the_first_that_differs() {
             .unwrap()
             .contains("has no match for /\"total\":4/")
     );
+
+    // A step naming a function the plugin does not export: the bundle cannot be replayed as
+    // written, so nothing runs (exit 2), and the message names the step and what is exported.
+    json["steps"][2]["function"] = "count_vowel".into();
+    std::fs::write(&scenario, json.to_string()).unwrap();
+    let out = run_bin(&["replay", p(&scenario)], b"");
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "", "no step ran");
+    let error = stderr(&out);
+    assert!(
+        error.starts_with("error: step 3 of 3: ")
+            && error.contains("count_vowel")
+            && error.contains("count_vowels"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -775,33 +790,261 @@ fn single_call_bundles_of_versions_1_and_2_load_as_one_step() {
     assert!(stderr(&out).contains("keep \"steps\""), "{}", stderr(&out));
 }
 
+#[test]
+fn limits_and_scripted_host_functions_hold_in_a_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
+    for file in [
+        "chaos.wasm",
+        "tenant-app.wasm",
+        "mock-host.wasm",
+        "tenant-host.rhai",
+    ] {
+        std::fs::copy(assets.join(file), dir.path().join(file)).unwrap();
+    }
+    let limits = write(
+        dir.path(),
+        "limits.toml",
+        r#"
+[plugin]
+wasm = "chaos.wasm"
+memory_max = 32
+fuel = 100000
+
+[[test]]
+name = "1 MiB fits in 32 pages"
+  [[test.step]]
+  call = "alloc"
+  input = "1"
+  expect_output = "allocated 1 MiB"
+
+[[test]]
+name = "8 MiB does not"
+  [[test.step]]
+  call = "alloc"
+  input = "8"
+  expect_error = "out_of_memory"
+
+[[test]]
+name = "spinning runs out of fuel"
+  [[test.step]]
+  call = "spin"
+  expect_error = "out_of_fuel"
+"#,
+    );
+    let tenant = write(
+        dir.path(),
+        "tenant.toml",
+        r#"
+[plugin]
+wasm = "tenant-app.wasm"
+host_functions = { "acme:billing::price_cents->num" = "rhai:tenant-host.rhai", "acme:tenant::audit" = "rhai:tenant-host.rhai", "acme:tenant::get_user" = "wasm:mock-host.wasm" }
+
+[[test]]
+name = "the scripted host prices with its volume discount"
+  [[test.step]]
+  call = "quote"
+  input = '{"sku": "pro-seat", "quantity": 3}'
+  expect_json = '{"sku": "pro-seat", "quantity": 3, "total_cents": 3600}'
+  [[test.step]]
+  call = "quote"
+  input = '{"sku": "team-seat", "quantity": 10}'
+  expect_json = '{"sku": "team-seat", "quantity": 10, "total_cents": 8100}'
+
+[[test]]
+name = "a script's error is the host function's"
+  [[test.step]]
+  call = "quote"
+  input = '{"sku": "gold-seat", "quantity": 1}'
+  expect_error = "host_function"
+  expect_error_match = "unknown sku gold-seat"
+"#,
+    );
+    let (code, report) = test_json(&[p(&limits), p(&tenant)]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(
+        verdicts(&report),
+        [
+            ("1 MiB fits in 32 pages".to_string(), true),
+            ("8 MiB does not".to_string(), true),
+            ("spinning runs out of fuel".to_string(), true),
+            (
+                "the scripted host prices with its volume discount".to_string(),
+                true
+            ),
+            ("a script's error is the host function's".to_string(), true),
+        ]
+    );
+
+    // One page less than the 1 MiB allocation needs and the first test fails, naming the limit.
+    let tight = write(
+        dir.path(),
+        "tight.toml",
+        &std::fs::read_to_string(&limits)
+            .unwrap()
+            .replace("memory_max = 32", "memory_max = 17"),
+    );
+    let out = run_bin(&["test", p(&tight), "--filter", "1 MiB"], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("limit of 17 pages"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// A folder holding what generated suites name (a plugin, an input file, a Rhai script), so the
+/// property below reaches past the file checks into options, host functions and steps.
+fn fuzz_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(sample("hello"), dir.path().join("plugin.wasm")).unwrap();
+        std::fs::write(dir.path().join("in.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("mock.rhai"), "fn f(x) { x }").unwrap();
+        dir
+    })
+    .path()
+}
+
+/// A TOML value of any shape a suite key might be given, right or wrong.
+fn any_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "\"[a-z.:/{}()\\[\\]*]{0,12}\"",
+        "'[{}\":a-z0-9]{0,12}'",
+        "-?[0-9]{1,12}",
+        Just("true".to_string()),
+        Just("[]".to_string()),
+        Just("{}".to_string()),
+        "\\[\"[a-z:/.]{0,8}\"\\]",
+        "\\{ a = \"[a-z:]{0,6}\" \\}",
+        "\"(in.json|plugin.wasm|mock.rhai|missing|\\.\\./x)\"",
+    ]
+}
+
+/// `[plugin]` keys with values that are often right.
+fn plugin_entry() -> impl Strategy<Value = (String, String)> {
+    prop_oneof![
+        3 => Just(("wasm".to_string(), "\"plugin.wasm\"".to_string())),
+        3 => "(wasi|memory_max|timeout_ms|fuel|var_max|http_response_max)".prop_map(|k| (k, "4".to_string())),
+        3 => Just(("wasi".to_string(), "true".to_string())),
+        3 => Just(("config".to_string(), "{ vowels = \"aeiouy\" }".to_string())),
+        3 => "\\[\"(ro:)?(\\.|/tmp|in.json|missing)(:/data)?\"\\]".prop_map(|v| ("allow_paths".to_string(), v)),
+        3 => Just(("allow_hosts".to_string(), "[\"127.0.0.1\"]".to_string())),
+        3 => "\\{ \"(f|x::f|f\\(num\\)->num|acme:tenant::f)\" = \"(value:|rhai:mock.rhai|rhai:missing|template:\\{0\\}|kv-get|fail:no|wasm:plugin.wasm|bogus)\" \\}"
+            .prop_map(|v| ("host_functions".to_string(), v)),
+        3 => Just(("kv".to_string(), "{ k = \"v\" }".to_string())),
+        1 => "(wasm|wasi|config|allow_paths|allow_hosts|memory_max|timeout_ms|fuel|host_functions|kv|secrets|nonsense)"
+            .prop_flat_map(|k| any_value().prop_map(move |v| (k.clone(), v))),
+    ]
+}
+
+/// `[[test.step]]` keys with values that are often right.
+fn step_entry() -> impl Strategy<Value = (String, String)> {
+    prop_oneof![
+        3 => "\"(count_vowels|greet|missing)\"".prop_map(|v| ("call".to_string(), v)),
+        3 => "\"[a-z ]{0,8}\"".prop_map(|v| ("input".to_string(), v)),
+        3 => "\"(in.json|missing)\"".prop_map(|v| ("input_file".to_string(), v)),
+        3 => "'[{}\":a-z0-9]{0,12}'".prop_map(|v| ("expect_json".to_string(), v)),
+        3 => "\"(timeout|trap|plugin_error|load|nonsense)\"".prop_map(|v| ("expect_error".to_string(), v)),
+        3 => "\"[a-z(*+\\[]{0,6}\"".prop_map(|v| ("expect_match".to_string(), v)),
+        3 => "\"[a-z(*+\\[]{0,6}\"".prop_map(|v| ("expect_error_match".to_string(), v)),
+        3 => "\"[a-z]{0,6}\"".prop_map(|v| ("expect_output".to_string(), v)),
+        1 => "(call|input|input_file|expect_output|expect_json|expect_match|expect_error|expect_error_match|nonsense)"
+            .prop_flat_map(|k| any_value().prop_map(move |v| (k.clone(), v))),
+    ]
+}
+
+/// A suite's text: mostly well-formed TOML whose keys and values are right or wrong in every
+/// combination, now and then broken by a line of anything.
+fn suite_text() -> impl Strategy<Value = String> {
+    let test = (
+        proptest::option::weighted(0.9, "\"[a-z ]{0,6}\""),
+        proptest::option::of(any::<bool>()),
+        proptest::collection::vec(proptest::collection::vec(step_entry(), 0..4), 1..3),
+    );
+    (
+        proptest::collection::vec(plugin_entry(), 0..7),
+        proptest::collection::vec(test, 0..4),
+        proptest::option::weighted(0.15, ("[0-9]{1,2}", "[ -~]{0,30}")),
+    )
+        .prop_map(|(plugin, tests, noise)| {
+            // Each table starts from its required key; later entries win, so each key appears
+            // once (TOML refuses duplicates).
+            let table = |first: (&str, &str), entries: Vec<(String, String)>| {
+                let mut map =
+                    std::collections::BTreeMap::from([(first.0.to_string(), first.1.to_string())]);
+                map.extend(entries);
+                map.into_iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect::<Vec<_>>()
+            };
+            let mut lines = vec!["[plugin]".to_string()];
+            lines.extend(table(("wasm", "\"plugin.wasm\""), plugin));
+            for (name, fresh, steps) in tests {
+                lines.push("[[test]]".to_string());
+                lines.extend(name.map(|n| format!("name = {n}")));
+                lines.extend(fresh.map(|f| format!("fresh_instance = {f}")));
+                for step in steps {
+                    lines.push("[[test.step]]".to_string());
+                    lines.extend(table(("call", "\"count_vowels\""), step));
+                }
+            }
+            if let Some((at, line)) = noise {
+                let at = at.parse::<usize>().unwrap_or(0).min(lines.len());
+                lines.insert(at, line);
+            }
+            lines.join("\n")
+        })
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// Whatever a suite file holds, loading it reports an error or a suite: it never panics.
+    /// The files are mostly suites of a real plugin, so the loader gets as far as options,
+    /// host functions, consent and steps.
     #[test]
     fn the_suite_loader_never_panics(
-        lines in proptest::collection::vec(
-            prop_oneof![
-                Just("[plugin]".to_string()),
-                Just("[[test]]".to_string()),
-                Just("[[test.step]]".to_string()),
-                "(wasm|call|input|input_file|name|expect_output|expect_json|expect_match|expect_error|expect_error_match|memory_max|timeout_ms|fuel|wasi|fresh_instance|config|allow_paths|allow_hosts|host_functions|kv) = (\"[a-z.:/{}()\\[\\]*]{0,12}\"|'[{}\":a-z0-9]{0,12}'|-?[0-9]{1,12}|true|\\[\\]|\\{ *\\}|\\[\"[a-z:/.]{0,8}\"\\]|\\{ a = \"[a-z:]{0,6}\" \\})",
-                "[ -~]{0,30}",
-            ],
-            0..14,
-        )
+        text in suite_text(),
+        consent in prop_oneof![
+            Just(extism_playground::suite::file::Consent::Ask),
+            Just(extism_playground::suite::file::Consent::Trust),
+            Just(extism_playground::suite::file::Consent::WithoutGrants),
+        ],
     ) {
-        let text = lines.join("\n");
-        let dir = std::env::temp_dir();
-        let path = dir.join("never-panics.toml");
+        let path = fuzz_dir().join("never-panics.toml");
         if let Ok(file) = extism_playground::suite::file::parse(&text, &path) {
             let _ = extism_playground::suite::file::resolve(
                 &file,
                 &path,
                 "0000",
-                &extism_playground::suite::file::LoadOptions::default(),
+                &extism_playground::suite::file::LoadOptions {
+                    plugin: None,
+                    consent,
+                },
             );
         }
     }
+}
+
+#[test]
+fn the_fuzzed_suites_start_from_one_that_loads() {
+    // The property above is only as deep as its head: that head alone loads.
+    let path = fuzz_dir().join("head.toml");
+    let text = "[plugin]\nwasm = \"plugin.wasm\"\nhost_functions = { \"f\" = \"rhai:mock.rhai\" }\n[[test]]\nname = \"t\"\n[[test.step]]\ncall = \"count_vowels\"\ninput_file = \"in.json\"\n";
+    let file = extism_playground::suite::file::parse(text, &path).unwrap();
+    let suite = extism_playground::suite::file::resolve(
+        &file,
+        &path,
+        "0000",
+        &extism_playground::suite::file::LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(suite.tests.len(), 1);
+    assert_eq!(
+        suite.ignored_host_functions.len(),
+        1,
+        "f is not imported by hello"
+    );
 }

@@ -458,3 +458,68 @@ fn the_input_mode_and_json_check_follow_commands() {
     wb.apply(Command::FormatInput);
     assert!(wb.state().input.text.contains("\n  \"user_id\": 7"));
 }
+
+#[test]
+fn a_run_added_to_a_new_suite_carries_its_mocks_and_passes_headless() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = copy_sample(dir.path(), "tenant-app", "tenant-app.wasm");
+    let mut wb = workbench();
+    // The sample brings its mocks: a mock-host plugin (kept by the app, no file of its own)
+    // and one Rhai script (no file either) for two imports.
+    wb.apply(Command::Open(sample("tenant-app")));
+    wb.apply(Command::Open(Source::Path(plugin)));
+    wb.apply(Command::SelectFunction("quote".into()));
+    set_input(&mut wb, r#"{"sku": "pro-seat", "quantity": 3}"#);
+    let report = run(&mut wb);
+    assert!(report.error.is_none(), "{:?}", report.error);
+    // Typed after the run: not what the test holds.
+    set_input(&mut wb, r#"{"sku": "other", "quantity": 1}"#);
+
+    let tests = dir.path().join("tests");
+    std::fs::create_dir(&tests).unwrap();
+    let suite = tests.join("tenant.toml");
+    wb.apply(Command::AddRunToSuite(suite.clone()));
+    let said = status(&wb);
+    assert!(said.starts_with("Added the test \"quote 1\""), "{said}");
+    let text = std::fs::read_to_string(&suite).unwrap();
+    assert!(text.contains("wasm = \"../tenant-app.wasm\""), "{text}");
+    assert!(
+        text.contains("\"acme:tenant::get_user\" = \"wasm:tenant.get_user.wasm\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"acme:billing::price_cents->num\" = \"rhai:tenant.audit.rhai\"")
+            || text
+                .contains("\"acme:billing::price_cents->num\" = \"rhai:tenant.price_cents.rhai\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"input = '{"sku": "pro-seat", "quantity": 3}'"#),
+        "{text}"
+    );
+    let scripts = std::fs::read_dir(&tests)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "rhai")
+        })
+        .count();
+    assert_eq!(scripts, 1, "the two definitions share one script file");
+
+    let out = common::run_bin(&["test", suite.to_str().unwrap()], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        common::stdout(&out),
+        common::stderr(&out)
+    );
+    assert!(
+        common::stdout(&out).contains("1 passed"),
+        "{}",
+        common::stdout(&out)
+    );
+}

@@ -1,14 +1,17 @@
 //! Writing tests into suite files from the window: a call that ran becomes a `[[test]]` at the
 //! end of the file, the rest of the file (comments, order, formatting) kept as it was, and the
 //! file replaced atomically. A new file starts with a `[plugin]` table naming the module
-//! relative to it, with the sandbox options that differ from the defaults.
+//! relative to it, with the sandbox options that differ from the defaults, the host functions
+//! the plugin needs and the kv store the run started from.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
 use crate::bundle::{self, ExpectedOutcome};
 use crate::runner::SandboxOptions;
+use crate::runner::host::{Behaviour, Bytes, HostFnDef};
 
 /// Why a test could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +46,38 @@ pub struct NewTest<'a> {
     pub expected: &'a ExpectedOutcome,
 }
 
-/// Appends `test` to the suite at `path` (created with a `[plugin]` table for `plugin` and
-/// `options` when it does not exist). Returns the name the test got.
+/// What a new suite's `[plugin]` table is made of: the plugin that ran and how it ran.
+#[derive(Clone, Copy, Debug)]
+pub struct SuitePlugin<'a> {
+    /// The module file.
+    pub wasm: &'a Path,
+    pub options: &'a SandboxOptions,
+    /// The user's definitions the plugin links (those it does not import are left out by the
+    /// caller; a suite would ignore them anyway).
+    pub host_functions: &'a [HostFnDef],
+    /// The kv store the run started from: every test of the suite starts from it.
+    pub kv: &'a BTreeMap<String, Bytes>,
+}
+
+/// What adding a test did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Added {
+    /// The name the test got.
+    pub name: String,
+    /// Files written beside the suite (scripts and mock-host plugins it names).
+    pub written: Vec<PathBuf>,
+    /// What the suite could not hold, or where it differs from the run, for the person to see.
+    pub notes: Vec<String>,
+}
+
+/// Appends `test` to the suite at `path` (created with a `[plugin]` table for `plugin` when it
+/// does not exist).
 pub fn append_test(
     path: &Path,
-    plugin: &Path,
-    options: &SandboxOptions,
+    plugin: &SuitePlugin<'_>,
     test: &NewTest<'_>,
-) -> Result<String, EditError> {
+) -> Result<Added, EditError> {
+    let mut added = Added::default();
     let mut doc = if path.exists() {
         let existing = std::fs::read_to_string(path).map_err(|cause| EditError::Read {
             path: path.to_path_buf(),
@@ -68,9 +95,21 @@ pub fn append_test(
                 path: path.to_path_buf(),
             });
         }
+        if let Some(note) = other_plugin(&doc, path, plugin.wasm) {
+            added.notes.push(note);
+        }
         doc
     } else {
-        new_suite(path, plugin, options)
+        let (doc, pending) = new_suite(path, plugin, &mut added.notes);
+        // The files the new suite names go first: a suite never names a file that is not there.
+        for (file, bytes) in pending {
+            bundle::write_atomically(&file, &bytes).map_err(|cause| EditError::Write {
+                path: file.clone(),
+                cause,
+            })?;
+            added.written.push(file);
+        }
+        doc
     };
     let taken: Vec<String> = doc
         .get("test")
@@ -83,6 +122,38 @@ pub fn append_test(
         })
         .unwrap_or_default();
     let name = unique(test.name, &taken);
+    let step = step_table(test)?;
+    let mut steps = ArrayOfTables::new();
+    steps.push(step);
+    let mut entry = Table::new();
+    entry.insert("name", value(name.as_str()));
+    entry.insert("step", Item::ArrayOfTables(steps));
+    match doc.get_mut("test") {
+        Some(Item::ArrayOfTables(tests)) => tests.push(entry),
+        Some(_) => {
+            return Err(EditError::Unwritable(format!(
+                "{}: `test` is not a list of [[test]] tables; fix the file first",
+                path.display()
+            )));
+        }
+        None => {
+            let mut tests = ArrayOfTables::new();
+            tests.push(entry);
+            doc.insert("test", Item::ArrayOfTables(tests));
+        }
+    }
+    bundle::write_atomically(path, doc.to_string().as_bytes()).map_err(|cause| {
+        EditError::Write {
+            path: path.to_path_buf(),
+            cause,
+        }
+    })?;
+    added.name = name;
+    Ok(added)
+}
+
+/// The `[[test.step]]` table of `test`: its call, input and expectation.
+fn step_table(test: &NewTest<'_>) -> Result<Table, EditError> {
     let mut step = Table::new();
     step.insert("call", value(test.function));
     let input = std::str::from_utf8(test.input).map_err(|_| {
@@ -126,32 +197,31 @@ pub fn append_test(
             step.insert("expect_error_match", value(pattern.as_str()));
         }
     }
-    let mut steps = ArrayOfTables::new();
-    steps.push(step);
-    let mut entry = Table::new();
-    entry.insert("name", value(name.as_str()));
-    entry.insert("step", Item::ArrayOfTables(steps));
-    match doc.get_mut("test") {
-        Some(Item::ArrayOfTables(tests)) => tests.push(entry),
-        Some(_) => {
-            return Err(EditError::Unwritable(format!(
-                "{}: `test` is not a list of [[test]] tables; fix the file first",
-                path.display()
-            )));
-        }
-        None => {
-            let mut tests = ArrayOfTables::new();
-            tests.push(entry);
-            doc.insert("test", Item::ArrayOfTables(tests));
-        }
-    }
-    bundle::write_atomically(path, doc.to_string().as_bytes()).map_err(|cause| {
-        EditError::Write {
-            path: path.to_path_buf(),
-            cause,
-        }
-    })?;
-    Ok(name)
+    Ok(step)
+}
+
+/// A note when the existing suite at `path` names another module than `wasm`.
+fn other_plugin(doc: &DocumentMut, path: &Path, wasm: &Path) -> Option<String> {
+    let named = doc.get("plugin")?.get("wasm")?.as_str()?;
+    let dir = suite_dir(path);
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+    };
+    (!same(&dir.join(named), wasm)).then(|| {
+        format!(
+            "the suite runs {named}, not {} which made this run; `test --plugin {}` runs the suite against the latter",
+            wasm.display(),
+            wasm.display()
+        )
+    })
+}
+
+/// The folder a suite's relative paths start from.
+fn suite_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
 }
 
 /// `wanted`, or `wanted (2)`, `wanted (3)`, … the first not in `taken`.
@@ -171,19 +241,26 @@ fn unique(wanted: &str, taken: &[String]) -> String {
         .expect("some number is free")
 }
 
+/// A file to write beside a new suite: its path and contents.
+type Pending = (PathBuf, Vec<u8>);
+
 /// A new suite for `plugin`: its path relative to the suite's folder when it is below it (or
-/// reachable with `..`), and the options that differ from the defaults.
-fn new_suite(path: &Path, plugin: &Path, options: &SandboxOptions) -> DocumentMut {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
+/// reachable with `..`), the options that differ from the defaults, its host functions and
+/// kv store. Returns the files the suite names that must be written beside it.
+fn new_suite(
+    path: &Path,
+    plugin: &SuitePlugin<'_>,
+    notes: &mut Vec<String>,
+) -> (DocumentMut, Vec<Pending>) {
+    let options = plugin.options;
+    let dir = suite_dir(path);
+    let mut pending = Vec::new();
     let mut doc = DocumentMut::new();
     doc.decor_mut().set_prefix(
         "# A test suite for extism-playground: `extism-playground test THIS_FILE`.\n# Paths are relative to this file.\n",
     );
     let mut table = Table::new();
-    table.insert("wasm", value(relative(plugin, dir)));
+    table.insert("wasm", value(relative(plugin.wasm, dir)));
     if options.wasi {
         table.insert("wasi", value(true));
     }
@@ -222,8 +299,125 @@ fn new_suite(path: &Path, plugin: &Path, options: &SandboxOptions) -> DocumentMu
             table.insert(key, value(n));
         }
     }
+    let mut functions = InlineTable::new();
+    for def in plugin.host_functions.iter().filter(|d| d.enabled) {
+        match host_function_spec(def, path, &mut pending) {
+            Ok((name, spec)) => {
+                functions.insert(&name, spec.as_str().into());
+            }
+            Err(why) => notes.push(why),
+        }
+    }
+    if !functions.is_empty() {
+        table.insert("host_functions", value(functions));
+    }
+    let mut kv = InlineTable::new();
+    for (key, bytes) in plugin.kv {
+        match bytes.as_text() {
+            Some(text) => {
+                kv.insert(key, text.into());
+            }
+            None => notes.push(format!(
+                "the kv value {key:?} is binary, which a suite's kv table cannot hold; it was left out"
+            )),
+        }
+    }
+    if !kv.is_empty() {
+        table.insert("kv", value(kv));
+    }
     doc.insert("plugin", Item::Table(table));
-    doc
+    (doc, pending)
+}
+
+/// The `host_functions` key and value that define `def` in the suite at `suite`; a script or
+/// mock-host plugin that has no file the suite can name is queued to be written beside it.
+fn host_function_spec(
+    def: &HostFnDef,
+    suite: &Path,
+    pending: &mut Vec<Pending>,
+) -> Result<(String, String), String> {
+    let dir = suite_dir(suite);
+    let stem = suite
+        .file_stem()
+        .map_or_else(|| "suite".to_string(), |s| s.to_string_lossy().into_owned());
+    let beside = |ending: &str| dir.join(format!("{stem}.{}.{ending}", safe_name(&def.name)));
+    let mut named = def.clone();
+    match &mut named.behaviour {
+        Behaviour::Rhai { script, file } => {
+            let existing = file.as_deref().filter(|f| f.is_absolute() && f.is_file());
+            let target = match existing {
+                Some(f) if std::fs::read_to_string(f).is_ok_and(|s| s == *script) => {
+                    f.to_path_buf()
+                }
+                // One file per script: definitions sharing a script share its file.
+                _ => {
+                    if let Some((queued, _)) = pending
+                        .iter()
+                        .find(|(_, b)| b.as_slice() == script.as_bytes())
+                    {
+                        queued.clone()
+                    } else {
+                        let target = beside("rhai");
+                        pending.push((target.clone(), script.as_bytes().to_vec()));
+                        target
+                    }
+                }
+            };
+            *file = Some(PathBuf::from(relative(&target, dir)));
+        }
+        Behaviour::Wasm(mock) => {
+            if mock.export.as_deref().is_some_and(|e| e != def.name) {
+                return Err(format!(
+                    "{} calls the export {:?} of its mock-host plugin, which a suite's host_functions cannot say; define it in the suite by hand",
+                    def.qualified(),
+                    mock.export.as_deref().unwrap_or_default()
+                ));
+            }
+            let existing = mock
+                .file
+                .as_deref()
+                .filter(|f| f.is_absolute() && f.is_file());
+            let target = match (existing, &mock.loaded) {
+                (Some(f), _) => f.to_path_buf(),
+                (None, Some(bytes)) => {
+                    let target = beside("wasm");
+                    pending.push((target.clone(), bytes.as_ref().clone()));
+                    target
+                }
+                (None, None) => {
+                    return Err(format!(
+                        "the mock-host plugin of {} is not loaded ({}), so the suite cannot name it; define it in the suite by hand",
+                        def.qualified(),
+                        mock.load_error.as_deref().unwrap_or("no file")
+                    ));
+                }
+            };
+            mock.file = Some(PathBuf::from(relative(&target, dir)));
+        }
+        Behaviour::Value { .. }
+        | Behaviour::Template { .. }
+        | Behaviour::KvGet
+        | Behaviour::KvSet
+        | Behaviour::Fail { .. } => {}
+    }
+    let flag = named.to_flag();
+    let (name, spec) = flag
+        .split_once('=')
+        .expect("to_flag writes NAME=SPEC and names hold no '='");
+    Ok((name.to_string(), spec.to_string()))
+}
+
+/// `name` with only the characters a file name can hold everywhere.
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// `path` relative to `dir` when both are absolute (with `..` as needed), else as it is; with
@@ -278,10 +472,15 @@ mod tests {
         let original = "# my suite\n[plugin]\nwasm = \"p.wasm\" # the build\n\n[[test]]\nname = \"first\"\n  [[test.step]]\n  call = \"f\"\n";
         std::fs::write(&path, original).unwrap();
         let expected = ExpectedOutcome::Output(br#"{"b":1,"a":"x"}"#.to_vec());
-        let name = append_test(
+        let options = SandboxOptions::default();
+        let added = append_test(
             &path,
-            Path::new("p.wasm"),
-            &SandboxOptions::default(),
+            &SuitePlugin {
+                wasm: &dir.path().join("p.wasm"),
+                options: &options,
+                host_functions: &[],
+                kv: &BTreeMap::new(),
+            },
             &NewTest {
                 name: "first",
                 function: "g",
@@ -290,7 +489,8 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(name, "first (2)");
+        assert_eq!(added.name, "first (2)");
+        assert!(added.notes.is_empty(), "{:?}", added.notes);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(original), "{text}");
         let file = super::super::file::parse(&text, &path).unwrap();
@@ -317,8 +517,12 @@ mod tests {
         };
         append_test(
             &path,
-            &dir.path().join("build").join("p.wasm"),
-            &options,
+            &SuitePlugin {
+                wasm: &dir.path().join("build").join("p.wasm"),
+                options: &options,
+                host_functions: &[],
+                kv: &BTreeMap::new(),
+            },
             &NewTest {
                 name: "kaboom",
                 function: "f",
@@ -335,6 +539,119 @@ mod tests {
         assert_eq!(
             file.tests[0].steps[0].expect_error,
             Some(crate::runner::ErrorKind::Trap)
+        );
+    }
+
+    #[test]
+    fn a_new_suite_carries_host_functions_and_the_kv_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tenant.toml");
+        let script = "fn to_upper(s) { s.to_upper() }";
+        let defs = vec![
+            HostFnDef::new(
+                "host",
+                "to_upper",
+                Behaviour::Rhai {
+                    script: script.to_string(),
+                    file: None,
+                },
+            ),
+            HostFnDef::new(
+                crate::runner::inspect::EXTISM_USER,
+                "notify",
+                Behaviour::Value {
+                    value: Bytes::from(""),
+                },
+            ),
+        ];
+        let kv: BTreeMap<String, Bytes> = [
+            ("count".to_string(), Bytes::from("3")),
+            ("blob".to_string(), Bytes::from(vec![0xff, 0x00])),
+        ]
+        .into();
+        let added = append_test(
+            &path,
+            &SuitePlugin {
+                wasm: &dir.path().join("p.wasm"),
+                options: &SandboxOptions::default(),
+                host_functions: &defs,
+                kv: &kv,
+            },
+            &NewTest {
+                name: "t",
+                function: "f",
+                input: b"x",
+                expected: &ExpectedOutcome::Output(b"X".to_vec()),
+            },
+        )
+        .unwrap();
+        let script_file = dir.path().join("tenant.to_upper.rhai");
+        assert_eq!(added.written, vec![script_file.clone()]);
+        assert_eq!(std::fs::read_to_string(&script_file).unwrap(), script);
+        assert_eq!(added.notes.len(), 1, "{:?}", added.notes);
+        assert!(added.notes[0].contains("\"blob\""), "{:?}", added.notes);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file = super::super::file::parse(&text, &path).unwrap();
+        assert_eq!(
+            file.plugin.host_functions,
+            BTreeMap::from([
+                (
+                    "host::to_upper".to_string(),
+                    "rhai:tenant.to_upper.rhai".to_string()
+                ),
+                ("notify".to_string(), "value:".to_string()),
+            ])
+        );
+        assert_eq!(
+            file.plugin.kv,
+            BTreeMap::from([("count".to_string(), "3".to_string())])
+        );
+        // Each spec reads back as the definition it was made from.
+        for (name, spec) in &file.plugin.host_functions {
+            let def = HostFnDef::parse_flag(&format!("{name}={spec}"), dir.path()).unwrap();
+            let original = defs.iter().find(|d| d.name == def.name).unwrap();
+            assert_eq!(def.module, original.module);
+            match (&def.behaviour, &original.behaviour) {
+                (Behaviour::Rhai { script: a, .. }, Behaviour::Rhai { script: b, .. }) => {
+                    assert_eq!(a, b);
+                }
+                (a, b) => assert_eq!(a, b),
+            }
+        }
+    }
+
+    #[test]
+    fn adding_a_run_of_another_plugin_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("suite.toml");
+        std::fs::write(&path, "[plugin]\nwasm = \"v1.wasm\"\n").unwrap();
+        let options = SandboxOptions::default();
+        let add = |wasm: &str| {
+            append_test(
+                &path,
+                &SuitePlugin {
+                    wasm: &dir.path().join(wasm),
+                    options: &options,
+                    host_functions: &[],
+                    kv: &BTreeMap::new(),
+                },
+                &NewTest {
+                    name: "t",
+                    function: "f",
+                    input: b"",
+                    expected: &ExpectedOutcome::Output(b"ok".to_vec()),
+                },
+            )
+            .unwrap()
+        };
+        assert!(add("v1.wasm").notes.is_empty());
+        let other = add("v2.wasm");
+        assert_eq!(other.name, "t (2)");
+        assert!(
+            other.notes[0].starts_with("the suite runs v1.wasm, not ")
+                && other.notes[0].contains("test --plugin"),
+            "{:?}",
+            other.notes
         );
     }
 }

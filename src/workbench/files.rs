@@ -171,31 +171,65 @@ impl Workbench {
             );
             return;
         };
-        let plugin = plugin.clone();
+        // The history holds what the last run was given (the editor may have moved on since).
+        let Some(run) = self.history.runs().next_back() else {
+            return;
+        };
         let expected = ExpectedOutcome::of(&last.report);
         let warm = !last.report.new_instance;
-        let input = self.input_bytes();
-        let name = format!("{} {}", last.report.function, self.history.runs().len());
+        let name = format!("{} {}", last.report.function, run.number);
         let test = crate::suite::edit::NewTest {
             name: &name,
             function: &last.report.function,
-            input: &input,
+            input: &run.input,
             expected: &expected,
         };
-        match crate::suite::edit::append_test(path, &plugin, &self.state.options, &test) {
-            Ok(name) => self.set_status(
-                format!(
-                    "Added the test \"{name}\" to {}: `extism-playground test {}` runs it{}",
+        let imports = &session.inspection().imports;
+        let host_functions: Vec<_> = self
+            .state
+            .host_functions
+            .iter()
+            .filter(|d| {
+                d.enabled
+                    && imports
+                        .iter()
+                        .any(|i| i.module == d.module && i.name == d.name)
+            })
+            .cloned()
+            .collect();
+        let suite = crate::suite::edit::SuitePlugin {
+            wasm: plugin,
+            options: &self.state.options,
+            host_functions: &host_functions,
+            kv: &run.kv_before,
+        };
+        match crate::suite::edit::append_test(path, &suite, &test) {
+            Ok(added) => {
+                let mut said = format!(
+                    "Added the test \"{}\" to {}: `extism-playground test {}` runs it",
+                    added.name,
                     path.display(),
                     path.display(),
-                    if warm {
-                        " (this run was on a warm instance; the test starts on a fresh one, so if earlier calls shaped the output, add them as steps or make a scenario of them in History)"
-                    } else {
-                        ""
-                    }
-                ),
-                false,
-            ),
+                );
+                if warm {
+                    said.push_str(" (this run was on a warm instance; the test starts on a fresh one, so if earlier calls shaped the output, add them as steps or make a scenario of them in History)");
+                }
+                if !added.written.is_empty() {
+                    let files: Vec<String> = added
+                        .written
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect();
+                    said.push_str("; wrote ");
+                    said.push_str(&files.join(", "));
+                    said.push_str(" beside it");
+                }
+                for note in &added.notes {
+                    said.push_str("; note: ");
+                    said.push_str(note);
+                }
+                self.set_status(said, false);
+            }
             Err(e) => self.set_status(e.to_string(), true),
         }
     }
