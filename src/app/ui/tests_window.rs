@@ -271,9 +271,7 @@ fn failures(ui: &mut Ui, suite: &OpenSuite, loaded: &Suite) {
                 egui::CollapsingHeader::new(format!("✖ {name}"))
                     .id_salt(("failure", &name))
                     .default_open(true)
-                    .show(ui, |ui| {
-                        ui.label(RichText::new(why).monospace());
-                    });
+                    .show(ui, |ui| super::widgets::reason(ui, &why));
             }
         });
 }
@@ -435,7 +433,7 @@ fn xtp_failures(ui: &mut Ui, suite: &SuiteOutcome) {
                     .id_salt(("xtp_failure", i))
                     .default_open(true)
                     .show(ui, |ui| {
-                        ui.label(RichText::new(&failure.text).monospace());
+                        super::widgets::reason(ui, &failure.text);
                     });
             }
         });

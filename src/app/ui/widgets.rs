@@ -1,6 +1,7 @@
 //! Small widgets shared by the panels.
 
-use egui::{RichText, Ui};
+use egui::text::{LayoutJob, TextFormat};
+use egui::{Color32, RichText, TextStyle, Ui};
 
 use super::super::MapDraft;
 
@@ -168,6 +169,63 @@ pub fn ms(v: f64) -> String {
     }
 }
 
+/// How a line of a failure's reason is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReasonLine {
+    Prose,
+    Removed,
+    Added,
+    Hunk,
+}
+
+/// Splits a failure's reason into lines (newlines kept) and says how each is shown: lines
+/// before the diff's `--- ` header are prose, then `-`, `+` and `@@` lines are the diff's.
+fn reason_lines(text: &str) -> Vec<(&str, ReasonLine)> {
+    let mut in_diff = false;
+    text.split_inclusive('\n')
+        .map(|line| {
+            in_diff |= line.starts_with("--- ");
+            let kind = match line.as_bytes().first() {
+                _ if !in_diff => ReasonLine::Prose,
+                Some(b'@') => ReasonLine::Hunk,
+                Some(b'-') => ReasonLine::Removed,
+                Some(b'+') => ReasonLine::Added,
+                _ => ReasonLine::Prose,
+            };
+            (line, kind)
+        })
+        .collect()
+}
+
+/// A failure's reason in monospace, the unified diff in it coloured as the side-by-side views
+/// colour theirs: removed (expected) lines red, added (actual) lines green, hunk headers weak.
+pub fn reason(ui: &mut Ui, text: &str) {
+    let font = TextStyle::Monospace.resolve(ui.style());
+    let visuals = ui.visuals();
+    let (removed, added) = if visuals.dark_mode {
+        (
+            Color32::from_rgb(235, 120, 120),
+            Color32::from_rgb(120, 210, 130),
+        )
+    } else {
+        (
+            Color32::from_rgb(170, 30, 30),
+            Color32::from_rgb(20, 120, 40),
+        )
+    };
+    let mut job = LayoutJob::default();
+    for (line, kind) in reason_lines(text) {
+        let color = match kind {
+            ReasonLine::Prose => visuals.text_color(),
+            ReasonLine::Removed => removed,
+            ReasonLine::Added => added,
+            ReasonLine::Hunk => visuals.weak_text_color(),
+        };
+        job.append(line, 0.0, TextFormat::simple(font.clone(), color));
+    }
+    ui.label(job);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +237,26 @@ mod tests {
             std::borrow::Cow::Borrowed(_)
         ));
         assert_eq!(printable("a\u{0}b\u{FFFD}c\u{1b}"), "a·b·c·");
+    }
+
+    #[test]
+    fn reasons_colour_only_the_diff() {
+        let text = "step 1: the output differs\n- not a diff line\n--- expected\n+++ actual\n@@ -1 +1 @@\n-a\n+b\n c";
+        let kinds: Vec<ReasonLine> = reason_lines(text).into_iter().map(|(_, k)| k).collect();
+        assert_eq!(
+            kinds,
+            [
+                ReasonLine::Prose,
+                ReasonLine::Prose,
+                ReasonLine::Removed,
+                ReasonLine::Added,
+                ReasonLine::Hunk,
+                ReasonLine::Removed,
+                ReasonLine::Added,
+                ReasonLine::Prose,
+            ]
+        );
+        let joined: String = reason_lines(text).into_iter().map(|(l, _)| l).collect();
+        assert_eq!(joined, text, "nothing is lost");
     }
 }
