@@ -52,8 +52,7 @@ pub struct SuitePlugin<'a> {
     /// The module file.
     pub wasm: &'a Path,
     pub options: &'a SandboxOptions,
-    /// The user's definitions the plugin links (those it does not import are left out by the
-    /// caller; a suite would ignore them anyway).
+    /// The user's definitions the plugin is linked with.
     pub host_functions: &'a [HostFnDef],
     /// The kv store the run started from: every test of the suite starts from it.
     pub kv: &'a BTreeMap<String, Bytes>,
@@ -349,19 +348,7 @@ fn host_function_spec(
                 Some(f) if std::fs::read_to_string(f).is_ok_and(|s| s == *script) => {
                     f.to_path_buf()
                 }
-                // One file per script: definitions sharing a script share its file.
-                _ => {
-                    if let Some((queued, _)) = pending
-                        .iter()
-                        .find(|(_, b)| b.as_slice() == script.as_bytes())
-                    {
-                        queued.clone()
-                    } else {
-                        let target = beside("rhai");
-                        pending.push((target.clone(), script.as_bytes().to_vec()));
-                        target
-                    }
-                }
+                _ => queue(pending, beside("rhai"), script.as_bytes()),
             };
             *file = Some(PathBuf::from(relative(&target, dir)));
         }
@@ -379,11 +366,7 @@ fn host_function_spec(
                 .filter(|f| f.is_absolute() && f.is_file());
             let target = match (existing, &mock.loaded) {
                 (Some(f), _) => f.to_path_buf(),
-                (None, Some(bytes)) => {
-                    let target = beside("wasm");
-                    pending.push((target.clone(), bytes.as_ref().clone()));
-                    target
-                }
+                (None, Some(bytes)) => queue(pending, beside("wasm"), bytes),
                 (None, None) => {
                     return Err(format!(
                         "the mock-host plugin of {} is not loaded ({}), so the suite cannot name it; define it in the suite by hand",
@@ -405,6 +388,16 @@ fn host_function_spec(
         .split_once('=')
         .expect("to_flag writes NAME=SPEC and names hold no '='");
     Ok((name.to_string(), spec.to_string()))
+}
+
+/// The file beside the suite that will hold `bytes`: one already queued with the same contents
+/// (definitions sharing a script or a mock host share its file), else `target`, queued.
+fn queue(pending: &mut Vec<Pending>, target: PathBuf, bytes: &[u8]) -> PathBuf {
+    if let Some((queued, _)) = pending.iter().find(|(_, b)| b.as_slice() == bytes) {
+        return queued.clone();
+    }
+    pending.push((target.clone(), bytes.to_vec()));
+    target
 }
 
 /// `name` with only the characters a file name can hold everywhere.

@@ -184,16 +184,16 @@ impl Workbench {
             input: &run.input,
             expected: &expected,
         };
-        let imports = &session.inspection().imports;
+        // The definitions the plugin is linked with (fitted to its imports), not every one.
+        let linked = self.host_functions();
         let host_functions: Vec<_> = self
             .state
             .host_functions
             .iter()
             .filter(|d| {
-                d.enabled
-                    && imports
-                        .iter()
-                        .any(|i| i.module == d.module && i.name == d.name)
+                linked
+                    .get(&d.module, &d.name)
+                    .is_some_and(|f| d.enabled && f.implementation.is_user_defined())
             })
             .cloned()
             .collect();
