@@ -523,3 +523,60 @@ fn a_run_added_to_a_new_suite_carries_its_mocks_and_passes_headless() {
         common::stdout(&out)
     );
 }
+
+#[test]
+fn a_c_plugin_run_with_a_script_becomes_a_suite_that_passes() {
+    // c-pdk's count_vowels (from the extism repository) calls its host's hello_world; the
+    // user stands in for that host with a Rhai echo typed in the window (no file of its own).
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("count-vowels.wasm");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/thirdparty/c-count-vowels-hostfn.wasm"),
+        &plugin,
+    )
+    .unwrap();
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(plugin)));
+    wb.apply(Command::SetOptions(SandboxOptions {
+        wasi: true,
+        ..SandboxOptions::default()
+    }));
+    wb.apply(Command::DefineHostFn(Box::new(
+        extism_playground::runner::host::HostFnDef::new(
+            "extism:host/user",
+            "hello_world",
+            extism_playground::runner::host::Behaviour::Rhai {
+                script: "fn hello_world(bytes) { bytes }".to_string(),
+                file: None,
+            },
+        ),
+    )));
+    wb.apply(Command::SelectFunction("count_vowels".into()));
+    wb.apply(Command::SetInputMode(InputMode::Raw));
+    set_input(&mut wb, "Hello, world!");
+    let report = run(&mut wb);
+    assert_eq!(output(&report), r#"{"count": 3}"#);
+
+    let suite = dir.path().join("c.toml");
+    wb.apply(Command::AddRunToSuite(suite.clone()));
+    let said = status(&wb);
+    assert!(
+        said.contains("wrote ") && said.contains("c.hello_world.rhai"),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(&suite).unwrap();
+    assert!(text.contains("wasi = true"), "{text}");
+    assert!(
+        text.contains("host_functions = { hello_world = \"rhai:c.hello_world.rhai\" }"),
+        "{text}"
+    );
+    let out = common::run_bin(&["test", suite.to_str().unwrap()], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        common::stdout(&out),
+        common::stderr(&out)
+    );
+}
