@@ -1696,3 +1696,29 @@ fn a_tinygo_xtp_test_plugin_runs_from_the_window_against_its_target() {
     h.get_by_label(&format!("✔ {lines} passed, 0 failed"));
     assert_eq!(h.query_all_by_label("series-1").count(), lines);
 }
+
+#[test]
+fn adding_a_run_of_a_sample_to_a_suite_is_greyed_with_why() {
+    use extism_playground::app::action::Action;
+    let mut h = harness();
+    h.run();
+    assert_eq!(
+        Action::AddRunToSuite.availability(h.state()),
+        Err("run first: the last run becomes the test".to_string())
+    );
+    run_and_wait(&mut h);
+    // A built-in sample has no .wasm file for a suite to name: the item says so before any
+    // dialog opens.
+    let why = Action::AddRunToSuite.availability(h.state()).unwrap_err();
+    assert!(
+        why.starts_with("the plugin has no file of its own"),
+        "{why}"
+    );
+    h.get_by_label("Tests").click();
+    h.run();
+    assert!(
+        h.get_by_label("Add this run to a suite…")
+            .accesskit_node()
+            .is_disabled()
+    );
+}

@@ -264,7 +264,11 @@ impl Action {
                 "the editor is in Raw mode",
             ),
             Self::RecordExpected => check(last.is_some(), "run first"),
-            Self::AddRunToSuite => check(last.is_some(), "run first: the last run becomes the test"),
+            Self::AddRunToSuite => match wb.suite_plugin_file() {
+                _ if last.is_none() => Err("run first: the last run becomes the test".to_string()),
+                Ok(_) => Ok(()),
+                Err(why) => Err(why.to_string()),
+            },
             Self::RunXtp => check(has_plugin, "open the plugin to test first"),
             Self::ClearExpected => check(
                 wb.state().expected.is_some(),

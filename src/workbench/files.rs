@@ -152,6 +152,17 @@ impl Workbench {
 }
 
 impl Workbench {
+    /// The module file a suite of the open plugin would name, or why there is none.
+    pub fn suite_plugin_file(&self) -> Result<&Path, &'static str> {
+        let session = self.session().ok_or("open a plugin first")?;
+        match &session.plugin().main().origin {
+            crate::runner::source::ModuleOrigin::File(file) => Ok(file),
+            _ => Err(
+                "the plugin has no file of its own (a sample, or embedded in a bundle), and a suite names its .wasm file: open the .wasm, then add the run",
+            ),
+        }
+    }
+
     /// Appends the last run to the suite file at `path` (a new file starts with a `[plugin]`
     /// table for the open plugin and its options) as a one-step test expecting what the run
     /// did.
@@ -160,16 +171,13 @@ impl Workbench {
             self.set_status("Run first: the last run is what goes into the suite", true);
             return;
         };
-        let Some(session) = self.session() else {
-            return;
-        };
-        let module = session.plugin().main();
-        let crate::runner::source::ModuleOrigin::File(plugin) = &module.origin else {
-            self.set_status(
-                "The plugin has no file of its own (a sample, or embedded in a bundle), and a suite names its .wasm file: open the .wasm, then add the run",
-                true,
-            );
-            return;
+        let plugin = match self.suite_plugin_file() {
+            Ok(plugin) => plugin,
+            Err(why) => {
+                let mut why = why.to_string();
+                why[..1].make_ascii_uppercase();
+                return self.set_status(why, true);
+            }
         };
         // The history holds what the last run was given (the editor may have moved on since).
         let Some(run) = self.history.runs().next_back() else {
