@@ -21,4 +21,10 @@ done
 for p in "${wasi[@]}"; do
   cp "target/wasm32-wasip1/release/${p//-/_}.wasm" "$out/$p.wasm"
 done
+# debug-demo keeps its line tables (the debug-sample profile), with paths that resolve from the
+# repository root (sample-plugins/…) and from anyone's cargo home (~/.cargo/…).
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+RUSTFLAGS="--remap-path-prefix=$here=sample-plugins --remap-path-prefix=$cargo_home=~/.cargo" \
+  cargo build --locked --profile debug-sample --target wasm32-unknown-unknown -p debug-demo
+cp target/wasm32-unknown-unknown/debug-sample/debug_demo.wasm "$out/debug-demo.wasm"
 ls -l "$out"

@@ -196,6 +196,25 @@ pub const SAMPLES: &[Sample] = &[
             f("error_return", "", Text, "Returns an Extism error"),
         ],
     },
+    Sample {
+        name: "debug-demo",
+        description: "Built with line tables: a trap shows its source lines (Rust)",
+        wasm: include_bytes!("../assets/samples/debug-demo.wasm"),
+        functions: &[
+            f(
+                "checkout",
+                "{\n  \"items\": [\n    {\"name\": \"tea\", \"cents\": 350, \"quantity\": 2}\n  ],\n  \"discount_percent\": 150\n}",
+                Json,
+                "Traps on a discount over 100% (set it to 10 to pass)",
+            ),
+            f(
+                "average",
+                "{\n  \"items\": []\n}",
+                Json,
+                "Panics on an empty order (divides by zero)",
+            ),
+        ],
+    },
 ];
 
 /// The sample called `name`.
