@@ -17,7 +17,7 @@ use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Step, Verdict};
 use crate::runner::host::harness::XTP_HARNESS;
 use crate::runner::host::{Behaviour, HostFnDef, MockSource, define};
 use crate::runner::inspect::Linkage;
-use crate::runner::report::{CallError, HostCall, Timings};
+use crate::runner::report::{CallError, HostCall, MemoryFigures, Timings};
 use crate::runner::{
     AllowedPath, CallReport, CallRequest, ErrorKind, HostData, HostRegistry, Inspection,
     LoadedPlugin, LogEntry, LogLevel, PluginUnderTest, SandboxOptions, Session, WorkerConfig,
@@ -124,6 +124,14 @@ pub struct CallArgs {
     /// output) for `replay`.
     #[arg(long, value_name = "FILE")]
     pub save_bundle: Option<PathBuf>,
+    /// When the call traps, write wasmtime's coredump (frames, globals, memory) to FILE. It
+    /// holds the plugin's memory, so it may hold secrets.
+    #[arg(long, value_name = "FILE")]
+    pub coredump: Option<PathBuf>,
+    /// Find the smallest memory pages and fuel with which the call gives the same outcome,
+    /// and a timeout with a margin; print them with a manifest snippet.
+    #[arg(long, conflicts_with_all = ["loops", "save_bundle"])]
+    pub find_limits: bool,
     #[command(flatten)]
     pub consent: ConsentArgs,
 }
@@ -512,12 +520,13 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
             log_level: args.log_level,
             fresh_instance: false,
             loops: args.loops,
+            coredump: args.coredump.is_some(),
         },
     })
 }
 
 fn call(args: &CallArgs) -> ExitCode {
-    let (report, session) = match prepare(args) {
+    let (mut report, session) = match prepare(args) {
         Ok((session, request, defs)) => {
             let report = session.call_blocking(request.clone());
             (report, Some((session, request, defs)))
@@ -527,7 +536,37 @@ fn call(args: &CallArgs) -> ExitCode {
             None,
         ),
     };
-    print_report(&report, args.json);
+    let limits = match (&session, args.find_limits) {
+        (Some((session, request, _)), true) => match find_limits(session, request, args.json) {
+            Ok(found) => Some(found),
+            Err(code) => return code,
+        },
+        _ => None,
+    };
+    let coredump = report.coredump.take();
+    print_report(&report, args.json, limits.as_ref().map(|f| &f.limits));
+    if let Some(found) = &limits
+        && !args.json
+    {
+        eprint!("\n{}", found.summary());
+    }
+    if let Some(path) = &args.coredump {
+        match coredump {
+            Some(bytes) => {
+                if let Err(e) = std::fs::write(path, bytes.as_slice()) {
+                    eprintln!("error: cannot write the coredump to {}: {e}", path.display());
+                    return ExitCode::from(EXIT_USAGE);
+                }
+                eprintln!(
+                    "wrote the coredump to {} ({} bytes; it holds the plugin's memory, so it may hold secrets)",
+                    path.display(),
+                    bytes.len()
+                );
+            }
+            None if report.is_ok() => eprintln!("no coredump: the call did not trap"),
+            None => eprintln!("no coredump: wasmtime writes one only when the plugin's code traps"),
+        }
+    }
     if let (Some(path), Some((session, request, defs))) = (&args.save_bundle, &session) {
         if let Err(e) = save_call_bundle(path, session, request, defs, &report) {
             eprintln!("error: {e:#}");
@@ -536,6 +575,24 @@ fn call(args: &CallArgs) -> ExitCode {
         eprintln!("saved a bundle of this call to {}", path.display());
     }
     exit_code(&report)
+}
+
+/// `call --find-limits`: the search, with one progress line per probe on stderr.
+fn find_limits(
+    session: &Session,
+    request: &CallRequest,
+    json: bool,
+) -> Result<crate::runner::limits::Found, ExitCode> {
+    let stop = crate::runner::session::Canceller::default();
+    let mut progress = |probe: crate::runner::limits::Probe| {
+        if !json {
+            eprintln!("probe {}: {}", probe.done, probe.last);
+        }
+    };
+    crate::runner::limits::find(session, request, &stop, &mut progress).map_err(|e| {
+        eprintln!("error: cannot find limits: {e}");
+        ExitCode::from(EXIT_PLUGIN_FAILED)
+    })
 }
 
 fn exit_code(report: &CallReport) -> ExitCode {
@@ -948,8 +1005,13 @@ pub struct JsonReport<'a> {
     pub logs_dropped: u64,
     pub host_calls: &'a [HostCall],
     pub fuel_consumed: Option<u64>,
+    /// The main module's memory around the call, in pages.
+    pub memory: Option<&'a MemoryFigures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<JsonStats>,
+    /// With `--find-limits`: the smallest limits that keep the outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<crate::runner::limits::Limits>,
 }
 
 /// Loop statistics without the per-call durations.
@@ -974,6 +1036,8 @@ impl<'a> JsonReport<'a> {
             logs_dropped: report.logs_dropped,
             host_calls: &report.host_calls,
             fuel_consumed: report.fuel_consumed,
+            memory: report.memory.as_ref(),
+            limits: None,
             stats: report.stats.as_ref().map(|s| JsonStats {
                 calls: s.calls,
                 min_us: s.min_us,
@@ -1002,9 +1066,15 @@ fn print_logs(report: &CallReport) {
     }
 }
 
-fn print_report(report: &CallReport, json: bool) {
+fn print_report(
+    report: &CallReport,
+    json: bool,
+    limits: Option<&crate::runner::limits::Limits>,
+) {
     if json {
-        let text = serde_json::to_string_pretty(&JsonReport::of(report))
+        let mut out = JsonReport::of(report);
+        out.limits = limits.copied();
+        let text = serde_json::to_string_pretty(&out)
             .unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
         println!("{text}");
         return;
@@ -1024,7 +1094,7 @@ fn print_report(report: &CallReport, json: bool) {
         );
     }
     if let Some(error) = &report.error {
-        let _ = writeln!(err, "error ({}): {}", error.kind, error.message);
+        let _ = writeln!(err, "error ({}): {}", error.kind, error.with_backtrace());
     }
     drop(err);
     let mut out = std::io::stdout().lock();

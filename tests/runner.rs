@@ -503,11 +503,7 @@ fn traps_are_reported_with_their_backtrace() {
             "{function}: {}",
             error.message
         );
-        assert!(
-            error.message.contains("wasm backtrace"),
-            "{function}: {}",
-            error.message
-        );
+        assert!(!error.frames.is_empty(), "{function}: a backtrace");
     }
 }
 

@@ -15,6 +15,12 @@ const OUT_OF_FUEL: &str = "plugin ran out of fuel";
 const WASI_EXIT: &str = "Exited with i32 exit status";
 /// In the chain of an error when the module trapped (the trap and its wasm backtrace).
 const TRAP_MARKERS: [&str; 2] = ["wasm trap", "wasm backtrace"];
+/// Starts the context wasmtime adds with the backtrace as text; the report carries the
+/// frames themselves (`backtrace::frames`), so the message leaves it out.
+const BACKTRACE_CONTEXT: &str = "error while executing at wasm backtrace";
+/// Starts the context wasmtime adds when it captured a coredump (listing the store's parts);
+/// the coredump itself comes with the report.
+const COREDUMP_CONTEXT: &str = "wasm coredump generated";
 /// Starts extism's error when a function returned a non-zero code without setting an error
 /// message (`Plugin::call`; `call_get_error_code` lets such a call pass).
 const NON_ZERO_RETURN: &str = "Returned non-zero exit code: ";
@@ -37,6 +43,16 @@ pub(crate) fn classify(e: &extism::Error, rc: i32, cancelled: bool, limits: &Lim
     let root = e.root_cause().to_string();
     let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
     let full = chain.join("\n");
+    let message: Vec<&str> = chain
+        .iter()
+        .filter(|c| !c.starts_with(BACKTRACE_CONTEXT) && !c.starts_with(COREDUMP_CONTEXT))
+        .map(String::as_str)
+        .collect();
+    let message = if message.is_empty() {
+        full.clone()
+    } else {
+        message.join("\n")
+    };
     if top == TIMEOUT {
         return if cancelled {
             CallError::new(ErrorKind::Cancelled, "the call was stopped")
@@ -90,9 +106,9 @@ pub(crate) fn classify(e: &extism::Error, rc: i32, cancelled: bool, limits: &Lim
         );
     }
     if rc == ABORT_CODE || TRAP_MARKERS.iter().any(|m| full.contains(m)) {
-        return CallError::new(ErrorKind::Trap, full);
+        return CallError::new(ErrorKind::Trap, message);
     }
-    CallError::new(ErrorKind::PluginError, full)
+    CallError::new(ErrorKind::PluginError, message)
 }
 
 #[cfg(test)]
@@ -243,15 +259,23 @@ mod tests {
     }
 
     #[test]
-    fn unreachable_is_a_trap_with_its_backtrace() {
+    fn unreachable_is_a_trap_and_its_message_leaves_the_backtrace_to_the_frames() {
         let wat = r#"(module (func (export "boom") (result i32) unreachable))"#;
         let (e, rc) = fail(wat, "boom", plain);
+        let full: Vec<String> = e.chain().map(ToString::to_string).collect();
+        assert!(
+            TRAP_MARKERS.iter().all(|m| full.join("\n").contains(m)),
+            "wasmtime's trap text changed: {full:?}"
+        );
+        assert!(
+            full.iter().any(|c| c.starts_with(BACKTRACE_CONTEXT)),
+            "wasmtime's backtrace context changed: {full:?}"
+        );
         let error = classify(&e, rc, false, &Limits::default());
         assert_eq!(error.kind, ErrorKind::Trap, "{}", error.message);
-        assert!(
-            TRAP_MARKERS.iter().all(|m| error.message.contains(m)),
-            "wasmtime's trap text changed: {}",
-            error.message
+        assert_eq!(
+            error.message,
+            "wasm trap: wasm `unreachable` instruction executed"
         );
     }
 

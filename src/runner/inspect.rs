@@ -156,6 +156,9 @@ pub struct Inspection {
     pub memories: Vec<MemoryInfo>,
     /// The producers section: field (`language`, `processed-by`, `sdk`) → `name version` list.
     pub producers: BTreeMap<String, Vec<String>>,
+    /// The module carries DWARF line tables (`.debug_line`), so a trap can name source lines.
+    #[serde(default)]
+    pub has_debug_lines: bool,
 }
 
 /// An import this host cannot provide, and why.
@@ -277,6 +280,9 @@ impl Inspection {
                     }
                 }
                 Payload::CustomSection(reader) => {
+                    if reader.name() == ".debug_line" {
+                        out.has_debug_lines = true;
+                    }
                     if let KnownCustom::Producers(producers) = reader.as_known() {
                         for field in producers.into_iter().flatten() {
                             let values = field

@@ -10,16 +10,24 @@
 //! - [`session`]: the caller's side: a plugin with its options, and calls on it.
 //! - [`worker`]: the child process that actually runs plugin code.
 //! - [`report`]: what one call did.
+//! - [`backtrace`]: a failed call's frames, at the source line when the module has DWARF.
+//! - [`coredump`]: reading the wasm coredump of a trap (frames, globals, memory).
+//! - [`limits`]: the smallest memory and fuel a call needs, found by probing.
+//! - `memory` (private, the one `unsafe` module): linear memories that report their size.
 //! - [`error`]: what stops a plugin from loading or a call from being made.
 //! - `classify` (private): extism's errors sorted into [`ErrorKind`]s.
 //! - `protocol` (private): the frames between a session and its worker.
 //! - `capture` (private): the worker's collection of logs, host calls and WASI output.
 
+pub mod backtrace;
 mod capture;
 mod classify;
+pub mod coredump;
 pub mod error;
 pub mod host;
 pub mod inspect;
+pub mod limits;
+mod memory;
 pub mod options;
 mod protocol;
 pub mod report;

@@ -30,6 +30,9 @@ pub(crate) struct LoadRequest {
     pub mocks: Vec<(String, u64)>,
     #[serde(default)]
     pub under_test: Option<Box<UnderTestLoad>>,
+    /// The main module's memories (from its inspection): which memory to report figures of.
+    #[serde(default)]
+    pub memories: Vec<super::inspect::MemoryInfo>,
 }
 
 /// The plugin an xtp-test plugin drives through `xtp:test/harness`: loaded like a plugin of its
@@ -58,6 +61,9 @@ pub(crate) struct CallSpec {
     pub log_level: LogLevel,
     pub fresh_instance: bool,
     pub loops: u32,
+    /// Send the coredump of a trap back after the output.
+    #[serde(default)]
+    pub coredump: bool,
 }
 
 /// Session → worker.

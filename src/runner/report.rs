@@ -61,6 +61,16 @@ pub struct CallError {
     /// The WASI exit code, for [`ErrorKind::Exit`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// Where the plugin was when it failed (a trap, a timeout, fuel running out), innermost
+    /// first; empty when wasmtime gave no backtrace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<Frame>,
+    /// Frames left out of the middle of a very deep backtrace (a runaway recursion).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub frames_omitted: usize,
+    /// How to get source lines into [`Self::frames`], when the module has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl CallError {
@@ -69,8 +79,106 @@ impl CallError {
             kind,
             message: message.into(),
             exit_code: None,
+            frames: Vec::new(),
+            frames_omitted: 0,
+            hint: None,
         }
     }
+
+    /// The message, then one line per frame (`function at file:line:column`), then the hint:
+    /// what Copy error copies and the CLI prints.
+    pub fn with_backtrace(&self) -> String {
+        use std::fmt::Write as _;
+        let mut text = self.message.clone();
+        if !self.frames.is_empty() {
+            text.push_str("\nbacktrace:");
+            for (i, frame) in self.frames.iter().enumerate() {
+                if self.frames_omitted > 0 && i == crate::runner::backtrace::KEEP_INNER {
+                    let _ = write!(text, "\n      … {} frames left out …", self.frames_omitted);
+                }
+                let _ = write!(text, "\n  {i:>2}: {frame}");
+            }
+        }
+        if let Some(hint) = &self.hint {
+            let _ = write!(text, "\n{hint}");
+        }
+        text
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One frame of a failed call's backtrace. A frame of wasm code that inlined other functions
+/// gives one `Frame` per inlined function, the innermost first, all at the same offset.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Frame {
+    /// The function, demangled without its hash (`debug_demo::apply_discount`); `None` when
+    /// neither the name section nor DWARF names it.
+    pub function: Option<String>,
+    /// The source file, from DWARF (`..` segments resolved).
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// The offset of the instruction in the module's bytes.
+    pub module_offset: Option<usize>,
+    /// The module's name in the plugin (`main`, or a linked module's name).
+    #[serde(default)]
+    pub module: String,
+    /// The function's index in the module.
+    #[serde(default)]
+    pub func_index: u32,
+    /// True for a function inlined into the frame below it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inlined: bool,
+}
+
+impl Frame {
+    /// `function` or `func[INDEX]`.
+    pub fn function_label(&self) -> String {
+        self.function
+            .clone()
+            .unwrap_or_else(|| format!("func[{}]", self.func_index))
+    }
+
+    /// `file:line:column`, as far as known.
+    pub fn location(&self) -> Option<String> {
+        let file = self.file.as_ref()?;
+        Some(match (self.line, self.column) {
+            (Some(line), Some(column)) if column > 0 => format!("{file}:{line}:{column}"),
+            (Some(line), _) => format!("{file}:{line}"),
+            _ => file.clone(),
+        })
+    }
+}
+
+impl std::fmt::Display for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.function_label())?;
+        if self.inlined {
+            f.write_str(" (inlined)")?;
+        }
+        match self.location() {
+            Some(location) => write!(f, " at {location}"),
+            None => match self.module_offset {
+                Some(offset) => write!(f, " at {}+{offset:#x}", self.module),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+/// The main module's linear memory around a call, in 64 KiB wasm pages, read from the
+/// instance (not estimated).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryFigures {
+    /// Before the call (for a call on a new instance: as the instance was created).
+    pub initial_pages: u64,
+    /// The most the call reached.
+    pub peak_pages: u64,
+    /// After the call. Wasm memories only grow today, so this equals the peak.
+    pub final_pages: u64,
 }
 
 /// Log levels, least severe first.
@@ -272,6 +380,16 @@ pub struct CallReport {
     /// For the call of an xtp-test plugin's `test` export: its assertions, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<Assertion>,
+    /// The main module's linear memory around the call; `None` when it has no memory of its
+    /// own or the call did not reach it (a load failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryFigures>,
+    /// The wasm coredump wasmtime wrote when the call trapped, when the caller asked for it.
+    /// Sent after the output in the worker's payload; `coredump_len` says how long it is.
+    #[serde(skip)]
+    pub coredump: Option<std::sync::Arc<Vec<u8>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coredump_len: Option<u64>,
 }
 
 impl CallReport {

@@ -84,6 +84,8 @@ pub struct CallRequest {
     /// Call this many times on the warm instance (a benchmark loop, run inside the worker);
     /// 0 and 1 both mean once.
     pub loops: u32,
+    /// Bring back the wasm coredump when the call traps ([`CallReport::coredump`]).
+    pub coredump: bool,
 }
 
 /// The plugin an xtp-test plugin drives through `xtp:test/harness`, with what it runs under:
@@ -440,6 +442,26 @@ impl Session {
         }
     }
 
+    /// A session of the same plugin, options and host functions with a worker of its own:
+    /// for work (a limit search) whose option changes must not touch this session's.
+    pub fn detached(&self) -> Self {
+        let (options, host) = {
+            let state = self.lock();
+            (
+                state.options.as_ref().clone(),
+                state.host.as_ref().clone(),
+            )
+        };
+        Self::build(
+            self.inner.plugin.clone(),
+            self.inner.inspection.clone(),
+            options,
+            host,
+            self.inner.under_test.clone(),
+            self.inner.config.clone(),
+        )
+    }
+
     pub fn plugin(&self) -> &LoadedPlugin {
         &self.inner.plugin
     }
@@ -690,6 +712,7 @@ impl Session {
             log_level: request.log_level,
             fresh_instance: request.fresh_instance || fresh,
             loops,
+            coredump: request.coredump,
         };
         if worker.send(&ToWorker::Call(spec), &request.input).is_err() {
             let message = worker.describe_exit();
@@ -704,10 +727,23 @@ impl Session {
             outcome = wait_for(&mut worker, &Canceller::default(), None, progress);
         }
         match outcome {
-            Wait::Frame(FromWorker::Report(report), output) => {
+            Wait::Frame(FromWorker::Report(report), mut output) => {
                 self.keep(Some(worker), options_version);
                 let mut report = *report;
+                if let Some(len) = report.coredump_len.take()
+                    && let Some(at) = usize::try_from(len)
+                        .ok()
+                        .and_then(|len| output.len().checked_sub(len))
+                {
+                    report.coredump = Some(Arc::new(output.split_off(at)));
+                }
                 report.output = output;
+                if let Some(error) = &mut report.error {
+                    error.hint = crate::runner::backtrace::line_hint(
+                        &error.frames,
+                        &self.inner.inspection,
+                    );
+                }
                 report.timings.load_ms = load_ms;
                 report.new_instance |= new_worker;
                 report
@@ -805,6 +841,7 @@ impl Session {
                 .iter()
                 .map(|m| (m.sha256.clone(), m.bytes.len() as u64))
                 .collect(),
+            memories: self.inner.inspection.memories.clone(),
             under_test: under_test.map(|u| {
                 let mut manifest = u.plugin.to_inline_manifest(&u.options);
                 manifest.wasm.clear();

@@ -16,8 +16,10 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+use super::backtrace;
 use super::capture::{PdkLogLayer, Recorder, StdioCapture};
 use super::classify::{Limits, classify};
+use super::memory::MemoryWatch;
 use super::host::harness::{self, UnderTest, XtpRun};
 use super::host::script::{Control, Scripts};
 use super::host::{self, HostContext, HostData, HostRegistry, Implementation};
@@ -158,6 +160,10 @@ struct Executor {
     limits: Limits,
     level: LevelHandle,
     current_level: LevelFilter,
+    /// The main module's memory, read as the plugin's instances grow it.
+    memory: MemoryWatch,
+    /// Where extism writes the coredump of a trap (read, then removed, after each failure).
+    coredump_path: std::path::PathBuf,
 }
 
 /// Changes the worker's global tracing level.
@@ -186,6 +192,11 @@ impl Executor {
             limits: Limits::default(),
             level,
             current_level: LevelFilter::INFO,
+            memory: MemoryWatch::default(),
+            coredump_path: std::env::temp_dir().join(format!(
+                "extism-playground-worker-{}.coredump",
+                std::process::id()
+            )),
         }
     }
 
@@ -297,8 +308,14 @@ impl Executor {
             functions.extend(harness::link(&self.host));
         }
         let started = Instant::now();
-        let (compiled, limits) = compile(manifest, request.wasi, functions, request.fuel_limit)
-            .map_err(|e| format!("{e:#}"))?;
+        self.memory = MemoryWatch::new(&request.memories);
+        let debug = Debug {
+            memory: Some(&self.memory),
+            coredump: Some(&self.coredump_path),
+        };
+        let (compiled, limits) =
+            compile(manifest, request.wasi, functions, request.fuel_limit, &debug)
+                .map_err(|e| format!("{e:#}"))?;
         self.limits = limits;
         if let Some((load, mock_input)) = under_test {
             self.under_test = Some(Arc::new(self.compile_under_test(load, mock_input)?));
@@ -323,8 +340,14 @@ impl Executor {
             host,
             ..
         } = load;
-        let (compiled, limits) = compile(manifest, wasi, host::link(&host, &self.host), fuel_limit)
-            .map_err(|e| format!("the plugin under test, {label}, cannot be loaded: {e:#}"))?;
+        let (compiled, limits) = compile(
+            manifest,
+            wasi,
+            host::link(&host, &self.host),
+            fuel_limit,
+            &Debug::default(),
+        )
+        .map_err(|e| format!("the plugin under test, {label}, cannot be loaded: {e:#}"))?;
         Ok(UnderTest {
             label,
             callable,
@@ -447,6 +470,9 @@ impl Executor {
         self.recorder
             .set_mock_ids(mocks.values().map(|m| m.id.to_string()).collect());
         self.with_host(|ctx| ctx.mocks = mocks);
+        // The memories made so far are the kernel's and linked modules'; the main module's
+        // comes when extism instantiates it, in the first call.
+        self.memory.forget();
         report.timings.instantiate_ms = ms(started.elapsed());
         *self
             .shared
@@ -510,6 +536,7 @@ impl Executor {
             unreachable!("ensure_instance leaves an instance");
         };
         self.recorder.begin(plugin.id.to_string(), spec.log_level);
+        self.memory.begin_call();
         self.answer(&FromWorker::Calling, &[]);
 
         let loops = spec.loops.max(1);
@@ -556,15 +583,18 @@ impl Executor {
                 Err((e, rc)) => {
                     let cancelled = self.shared.cancel_requested().load(Ordering::SeqCst);
                     // A host function that failed says why better than the trap it caused.
-                    error = Some(match self.take_host_failure() {
+                    let mut failed = match self.take_host_failure() {
                         Some(failure) => CallError::new(failure.kind, failure.message),
                         None => classify(&e, rc, cancelled, &self.limits),
-                    });
+                    };
+                    (failed.frames, failed.frames_omitted) = backtrace::frames_kept(&e);
+                    error = Some(failed);
                     break;
                 }
             }
         }
         report.fuel_consumed = plugin.fuel_consumed();
+        report.memory = self.memory.end_call();
         self.plugin = Some(plugin);
         self.answer(&FromWorker::Returned, &[]);
         // Only WASI writes to stdout and stderr; without it there is nothing to wait for (and
@@ -596,8 +626,36 @@ impl Executor {
             self.drop_instance();
         }
         report.error = error;
-        (report, output)
+        let mut payload = output;
+        if report.error.is_some()
+            && let Some(dump) = self.take_coredump(spec.coredump)
+        {
+            report.coredump_len = Some(dump.len() as u64);
+            payload.extend_from_slice(&dump);
+        }
+        (report, payload)
     }
+
+    /// The coredump extism wrote for the failed call, if `wanted`; removed either way (it
+    /// holds the plugin's memory).
+    fn take_coredump(&self, wanted: bool) -> Option<Vec<u8>> {
+        let dump = if wanted {
+            std::fs::read(&self.coredump_path).ok()
+        } else {
+            None
+        };
+        let _ = std::fs::remove_file(&self.coredump_path);
+        dump
+    }
+}
+
+/// What a compiled plugin carries for post-mortems: the memory watch whose creator makes its
+/// memories, and the file extism writes a trap's coredump to. The main plugin has both; the
+/// plugin an xtp test drives has neither.
+#[derive(Default)]
+struct Debug<'a> {
+    memory: Option<&'a MemoryWatch>,
+    coredump: Option<&'a std::path::Path>,
 }
 
 /// Compiles a plugin from `manifest` with these host functions, WASI and fuel limit; returns
@@ -607,20 +665,40 @@ fn compile(
     wasi: bool,
     functions: Vec<extism::Function>,
     fuel_limit: Option<u64>,
+    debug: &Debug<'_>,
 ) -> Result<(extism::CompiledPlugin, Limits), extism::Error> {
     let limits = Limits {
         timeout_ms: manifest.timeout_ms,
         memory_max_pages: manifest.memory.max_pages,
         fuel_limit,
     };
+    // Backtraces name file and line from the module's DWARF. wasmtime reads it when it
+    // compiles a module that has it; calls cost the same (see BENCHMARKS.md).
+    let mut config = wasmtime::Config::new();
+    config
+        .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable)
+        .wasm_backtrace_max_frames(std::num::NonZeroUsize::new(MAX_FRAMES));
+    if let Some(creator) = debug.memory.and_then(MemoryWatch::creator) {
+        // Copy-on-write memory images work only on wasmtime's own memories: data segments
+        // are copied into ours when an instance is made.
+        config.with_host_memory(creator).memory_init_cow(false);
+    }
     let mut builder = extism::PluginBuilder::new(manifest)
+        .with_wasmtime_config(config)
         .with_wasi(wasi)
         .with_functions(functions);
+    if let Some(path) = debug.coredump {
+        builder = builder.with_coredump(path);
+    }
     if let Some(fuel) = fuel_limit {
         builder = builder.with_fuel_limit(fuel);
     }
     Ok((extism::CompiledPlugin::new(builder)?, limits))
 }
+
+/// The most frames wasmtime records of a trap (its default is 20). A runaway recursion is
+/// cut to its ends afterwards (`backtrace::frames_kept`).
+const MAX_FRAMES: usize = 10_000;
 
 /// The payload of a load request, read in order.
 struct Payload<'a> {

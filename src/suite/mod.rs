@@ -218,6 +218,7 @@ pub fn run_steps(
                 log_level: LogLevel::Info,
                 fresh_instance: i == 0 || test.fresh_instance,
                 loops: 1,
+                coredump: false,
             },
             stop,
         );

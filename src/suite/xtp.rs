@@ -167,6 +167,7 @@ pub fn run(
             log_level,
             fresh_instance: true,
             loops: 1,
+            coredump: false,
         },
         stop,
     );

@@ -167,6 +167,8 @@ impl Workbench {
             },
             fresh_instance: !self.state.keep_state && loops <= 1,
             loops,
+            // A trap's coredump comes back for Save coredump… (it is dropped with older runs).
+            coredump: true,
         };
         let wake = Arc::clone(&self.wake);
         // The view (line index of a 64 MiB output, say) is built on the call's thread.
