@@ -87,6 +87,10 @@ pub struct ConsentArgs {
 pub struct ConsentNeeded(pub Box<Review>);
 
 #[derive(Debug, Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each is a command-line flag of its own"
+)]
 pub struct CallArgs {
     /// The .wasm module, Extism manifest JSON, or bundle.
     pub wasm: PathBuf,
@@ -128,6 +132,10 @@ pub struct CallArgs {
     /// holds the plugin's memory, so it may hold secrets.
     #[arg(long, value_name = "FILE")]
     pub coredump: Option<PathBuf>,
+    /// With --save-bundle: embed the trap's coredump in the bundle (it holds the plugin's
+    /// memory, so it may hold secrets).
+    #[arg(long, requires = "save_bundle")]
+    pub bundle_coredump: bool,
     /// Find the smallest memory pages and fuel with which the call gives the same outcome,
     /// and a timeout with a margin; print them with a manifest snippet.
     #[arg(long, conflicts_with_all = ["loops", "save_bundle"])]
@@ -520,7 +528,7 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
             log_level: args.log_level,
             fresh_instance: false,
             loops: args.loops,
-            coredump: args.coredump.is_some(),
+            coredump: args.coredump.is_some() || args.bundle_coredump,
         },
     })
 }
@@ -551,10 +559,13 @@ fn call(args: &CallArgs) -> ExitCode {
         eprint!("\n{}", found.summary());
     }
     if let Some(path) = &args.coredump {
-        match coredump {
+        match &coredump {
             Some(bytes) => {
                 if let Err(e) = std::fs::write(path, bytes.as_slice()) {
-                    eprintln!("error: cannot write the coredump to {}: {e}", path.display());
+                    eprintln!(
+                        "error: cannot write the coredump to {}: {e}",
+                        path.display()
+                    );
                     return ExitCode::from(EXIT_USAGE);
                 }
                 eprintln!(
@@ -568,11 +579,17 @@ fn call(args: &CallArgs) -> ExitCode {
         }
     }
     if let (Some(path), Some((session, request, defs))) = (&args.save_bundle, &session) {
-        if let Err(e) = save_call_bundle(path, session, request, defs, &report) {
+        let dump = coredump.as_deref().filter(|_| args.bundle_coredump);
+        if let Err(e) = save_call_bundle(path, session, request, defs, &report, dump) {
             eprintln!("error: {e:#}");
             return ExitCode::from(EXIT_USAGE);
         }
-        eprintln!("saved a bundle of this call to {}", path.display());
+        let with = match (args.bundle_coredump, dump.is_some()) {
+            (true, true) => " with the trap's coredump (it holds the plugin's memory)",
+            (true, false) => " (no coredump: the call did not trap)",
+            _ => "",
+        };
+        eprintln!("saved a bundle of this call to {}{with}", path.display());
     }
     exit_code(&report)
 }
@@ -610,6 +627,7 @@ fn save_call_bundle(
     request: &CallRequest,
     host_functions: &[HostFnDef],
     report: &CallReport,
+    coredump: Option<&Vec<u8>>,
 ) -> anyhow::Result<()> {
     let scenario = Scenario {
         plugin: session.plugin().clone(),
@@ -625,7 +643,11 @@ fn save_call_bundle(
         }],
     };
     // The secrets were given on this command line for this call: keep them so it replays.
-    let bytes = bundle::save(path, Bundle::new(&scenario, true, true))?;
+    let mut file = Bundle::new(&scenario, true, true);
+    if let Some(dump) = coredump {
+        file = file.with_coredump(dump);
+    }
+    let bytes = bundle::save(path, file)?;
     // This app wrote it here: replaying it asks nothing.
     TrustStore::user().record_saved(path, &bytes)?;
     Ok(())
@@ -1066,11 +1088,7 @@ fn print_logs(report: &CallReport) {
     }
 }
 
-fn print_report(
-    report: &CallReport,
-    json: bool,
-    limits: Option<&crate::runner::limits::Limits>,
-) {
+fn print_report(report: &CallReport, json: bool, limits: Option<&crate::runner::limits::Limits>) {
     if json {
         let mut out = JsonReport::of(report);
         out.limits = limits.copied();

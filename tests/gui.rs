@@ -376,7 +376,16 @@ fn timing_shows_after_a_run() {
         h.get_all_by_label(&format!("{call_ms:.3} ms")).count() >= 2,
         "in the timing grid and the history"
     );
-    h.get_by_label_contains("Recent runs");
+    h.get_by_label("Recent runs: call time (ms)");
+    // Beside it, the peak memory of each run.
+    h.get_by_label("Recent runs: peak memory (pages)");
+    assert!(
+        h.state()
+            .workbench()
+            .history()
+            .runs()
+            .all(|r| r.peak_pages.is_some())
+    );
 }
 
 #[test]
@@ -1721,4 +1730,138 @@ fn adding_a_run_of_a_sample_to_a_suite_is_greyed_with_why() {
             .accesskit_node()
             .is_disabled()
     );
+}
+
+#[test]
+fn a_trap_lists_its_frames_and_a_frame_opens_its_source_at_the_line() {
+    let mut h = harness();
+    h.run();
+    open_sample(&mut h, "debug-demo");
+    assert_eq!(h.state().state().function, "checkout");
+    run_and_wait(&mut h);
+    let report = h.state().last_report().unwrap();
+    assert_eq!(report.error_kind(), Some(ErrorKind::Trap));
+    assert!(
+        report.coredump.is_some(),
+        "the window asks for the coredump"
+    );
+    // The frames are listed with their functions and source lines; the plugin's own first
+    // frame is marked.
+    h.get_by_label_contains("Backtrace");
+    h.get_by_label("debug_demo::apply_discount");
+    h.get_by_label_contains("▶ 1");
+    h.get_by_label("sample-plugins/debug-demo/src/lib.rs:70:9")
+        .click();
+    h.run();
+    h.get_by_label_contains("Line 70, column 9 (read-only)");
+    assert!(
+        h.get_all_by_label_contains("reject_discount(percent);")
+            .count()
+            >= 1,
+        "the source around the line is shown"
+    );
+    h.get_by_role_and_label(Role::Button, "Close window")
+        .click();
+    h.run();
+    // The coredump opens with the instance that trapped selected and its memory.
+    h.get_by_role_and_label(Role::Button, "Coredump…").click();
+    h.run();
+    // (extism's linking instance of the module has 17 pages; the one that ran grew to 18.)
+    h.get_by_label_contains("memory[0]: 18 pages");
+    h.get_by_label_contains(
+        "debug_demo::reject_discount at sample-plugins/debug-demo/src/lib.rs:78:5",
+    );
+    h.get_by_role_and_label(Role::Button, "Close window")
+        .click();
+    h.run();
+    // Timing shows the memory the call left.
+    h.get_by_label("Timing").click();
+    h.run();
+    h.get_by_label("Memory (main module)");
+    h.get_by_label_contains("pages before");
+}
+
+#[test]
+fn find_limits_from_the_run_menu_then_apply_them_and_the_call_still_works() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("Run").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Find limits…")
+        .click();
+    h.run_steps(2);
+    step_until(&mut h, "the limit search to end", |app| {
+        app.limit_search().is_some_and(|j| !j.is_running())
+    });
+    let found = match h.state().limit_search().unwrap().result() {
+        Some(Ok(found)) => found.clone(),
+        other => panic!("no limits: {other:?}"),
+    };
+    assert!(found.outcome.starts_with("ok"), "{}", found.outcome);
+    h.get_by_role_and_label(Role::Button, "Apply memory and timeout to the sandbox")
+        .click();
+    h.run();
+    let options = &h.state().state().options;
+    assert_eq!(
+        options.memory_max_pages.map(u64::from),
+        found.suggested_pages()
+    );
+    assert_eq!(options.timeout_ms, Some(found.limits.timeout_ms));
+    run_and_wait(&mut h);
+    assert!(h.state().last_report().unwrap().is_ok());
+}
+
+#[test]
+fn a_frame_of_a_plugin_built_elsewhere_maps_to_a_local_folder() {
+    // go-sdk's TinyGo plugin names `D:\dylibso\go-sdk\plugins\host\main.go`; here its source
+    // is in a folder of ours.
+    let source = tempfile::tempdir().unwrap();
+    let lines = (1..=20).fold(String::new(), |mut text, i| {
+        use std::fmt::Write as _;
+        let _ = writeln!(text, "// line {i}");
+        text
+    });
+    std::fs::write(source.path().join("main.go"), lines).unwrap();
+    let fixture = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/thirdparty/go-host-mult.wasm");
+    let mut h = harness_opening(Some(fixture));
+    h.run();
+    step_until(&mut h, "the plugin to open", |app| {
+        app.workbench().session().is_some()
+    });
+    {
+        let wb = h.state_mut().workbench_mut();
+        let def = extism_playground::runner::host::HostFnDef::parse_flag(
+            "mult(num,num)->num=fail:no multiplier",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        wb.apply(workbench::Command::DefineHostFn(Box::new(def)));
+        let mut options = wb.state().options.clone();
+        options.wasi = true;
+        wb.apply(workbench::Command::SetOptions(options));
+        wb.apply(workbench::Command::SelectFunction("run_test".into()));
+    }
+    h.run();
+    run_and_wait(&mut h);
+    h.get_by_label_contains("main.go:15:11  (not on this machine: map…)")
+        .click();
+    h.run();
+    h.get_by_label_contains("Map a source folder");
+    h.get_by_role_and_label(Role::TextInput, "Local folder")
+        .click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Local folder")
+        .type_text(source.path().to_str().unwrap());
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Map and open")
+        .click();
+    h.run();
+    h.get_by_label_contains("Line 15, column 11 (read-only)");
+    h.get_by_label_contains("// line 15");
+    let maps = &h.state().state().source_maps;
+    assert_eq!(maps.len(), 1);
+    assert_eq!(maps[0].from, r"D:\dylibso\go-sdk\plugins\host");
+    // The frame now shows as found.
+    h.get_by_label(r"D:\dylibso\go-sdk\plugins\host\main.go:15:11");
 }

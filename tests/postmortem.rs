@@ -1,5 +1,5 @@
 //! Post-mortems end to end, through real worker processes: traps at the source line (our
-//! debug-built sample, and plugins others built with TinyGo and C), demangled names, modules
+//! debug-built sample, and plugins others built with `TinyGo` and C), demangled names, modules
 //! without names or lines, memory figures read from the instance, coredumps, and the limit
 //! finder, from the runner and from the command line.
 
@@ -47,8 +47,8 @@ fn wasi() -> SandboxOptions {
 
 /// The line of `needle` in the debug-demo's source (1-based), so the test follows the file.
 fn demo_line(needle: &str) -> u32 {
-    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO_SOURCE))
-        .unwrap();
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO_SOURCE)).unwrap();
     let index = source
         .lines()
         .position(|l| l.contains(needle))
@@ -58,10 +58,17 @@ fn demo_line(needle: &str) -> u32 {
 
 #[test]
 fn a_trap_in_a_debug_build_names_every_frame_at_its_source_line() {
-    let r = call(&session("debug-demo", SandboxOptions::default()), "checkout", CHECKOUT_TRAP);
+    let r = call(
+        &session("debug-demo", SandboxOptions::default()),
+        "checkout",
+        CHECKOUT_TRAP,
+    );
     let error = r.error.expect("a discount over 100% traps");
     assert_eq!(error.kind, ErrorKind::Trap);
-    assert_eq!(error.message, "wasm trap: wasm `unreachable` instruction executed");
+    assert_eq!(
+        error.message,
+        "wasm trap: wasm `unreachable` instruction executed"
+    );
     let in_demo: Vec<_> = error
         .frames
         .iter()
@@ -80,14 +87,27 @@ fn a_trap_in_a_debug_build_names_every_frame_at_its_source_line() {
         error.frames
     );
     // Each at the line of its own source, with a column and the instruction's offset.
-    assert_eq!(in_demo[0].line, Some(demo_line("core::arch::wasm32::unreachable()")));
-    assert_eq!(in_demo[1].line, Some(demo_line("reject_discount(percent);")));
-    assert!(in_demo.iter().all(|f| f.column.is_some() && f.module_offset.is_some()));
+    assert_eq!(
+        in_demo[0].line,
+        Some(demo_line("core::arch::wasm32::unreachable()"))
+    );
+    assert_eq!(
+        in_demo[1].line,
+        Some(demo_line("reject_discount(percent);"))
+    );
+    assert!(
+        in_demo
+            .iter()
+            .all(|f| f.column.is_some() && f.module_offset.is_some())
+    );
     // The innermost frame is the standard library's `unreachable`, inlined, with `..` resolved.
     let first = &error.frames[0];
     assert!(first.inlined);
     assert!(
-        first.file.as_deref().is_some_and(|f| f.starts_with("/rustc/") && !f.contains("..")),
+        first
+            .file
+            .as_deref()
+            .is_some_and(|f| f.starts_with("/rustc/") && !f.contains("..")),
         "{first:?}"
     );
     // Lines need no hint; the whole text has one line per frame.
@@ -104,7 +124,11 @@ fn a_trap_in_a_debug_build_names_every_frame_at_its_source_line() {
 
 #[test]
 fn a_panic_shows_the_standard_library_frames_and_then_the_plugin_line() {
-    let r = call(&session("debug-demo", SandboxOptions::default()), "average", r#"{"items": []}"#);
+    let r = call(
+        &session("debug-demo", SandboxOptions::default()),
+        "average",
+        r#"{"items": []}"#,
+    );
     let error = r.error.expect("an empty order divides by zero");
     assert_eq!(error.kind, ErrorKind::Trap);
     let culprit = error
@@ -129,14 +153,25 @@ fn a_module_without_dwarf_shows_demangled_names_and_how_to_get_lines() {
     let r = call(&session("chaos", SandboxOptions::default()), "panic", "");
     let error = r.error.expect("panic traps");
     assert!(!error.frames.is_empty());
-    assert!(error.frames.iter().all(|f| f.file.is_none() && f.line.is_none()));
-    let names: Vec<_> = error.frames.iter().map(|f| f.function_label()).collect();
+    assert!(
+        error
+            .frames
+            .iter()
+            .all(|f| f.file.is_none() && f.line.is_none())
+    );
+    let names: Vec<_> = error
+        .frames
+        .iter()
+        .map(extism_playground::runner::report::Frame::function_label)
+        .collect();
     assert!(
         names.iter().any(|n| n == "core::panicking::panic_fmt"),
         "{names:?}"
     );
     assert!(
-        names.iter().all(|n| !n.contains("17h") && !n.starts_with("_ZN")),
+        names
+            .iter()
+            .all(|n| !n.contains("17h") && !n.starts_with("_ZN")),
         "hashes and mangling are gone: {names:?}"
     );
     let hint = error.hint.expect("a hint for a module without lines");
@@ -147,8 +182,14 @@ fn a_module_without_dwarf_shows_demangled_names_and_how_to_get_lines() {
 fn a_tinygo_plugin_built_elsewhere_names_its_go_source() {
     // go-sdk's host plugin, built with TinyGo on Windows: its DWARF names a D:\ path. The host
     // function it imports fails here, so the call stops inside `run_test`.
-    let s = session_with(&fixture("go-host-mult"), &["mult(num,num)->num=fail:no multiplier"], wasi());
-    let error = call(&s, "run_test", "").error.expect("the host function fails");
+    let s = session_with(
+        &fixture("go-host-mult"),
+        &["mult(num,num)->num=fail:no multiplier"],
+        wasi(),
+    );
+    let error = call(&s, "run_test", "")
+        .error
+        .expect("the host function fails");
     assert_eq!(error.kind, ErrorKind::HostFunction);
     let frame = &error.frames[0];
     assert_eq!(frame.function.as_deref(), Some("run_test"));
@@ -161,9 +202,16 @@ fn a_tinygo_plugin_built_elsewhere_names_its_go_source() {
 
 #[test]
 fn a_runaway_recursion_keeps_the_ends_of_its_backtrace() {
-    let r = call(&session("chaos", SandboxOptions::default()), "stack_overflow", "");
+    let r = call(
+        &session("chaos", SandboxOptions::default()),
+        "stack_overflow",
+        "",
+    );
     let error = r.error.expect("the stack overflows");
-    assert!(error.frames_omitted > 0, "thousands of frames, most left out");
+    assert!(
+        error.frames_omitted > 0,
+        "thousands of frames, most left out"
+    );
     assert!(error.frames.len() <= 120);
     assert!(error.with_backtrace().contains("frames left out"));
     // The outermost frame, the export, is kept.
@@ -181,13 +229,21 @@ fn a_c_plugin_without_a_name_section_shows_function_indices() {
         &["hello_world=fail:host down"],
         wasi(),
     );
-    let error = call(&s, "count_vowels", "hello").error.expect("the host fails");
+    let error = call(&s, "count_vowels", "hello")
+        .error
+        .expect("the host fails");
     let frame = &error.frames[0];
     assert_eq!(frame.function, None);
-    assert_eq!(frame.function_label(), format!("func[{}]", frame.func_index));
+    assert_eq!(
+        frame.function_label(),
+        format!("func[{}]", frame.func_index)
+    );
     assert!(frame.module_offset.is_some());
     let hint = error.hint.expect("no frame has a line");
-    assert!(hint.contains("has DWARF, but not for these frames"), "{hint}");
+    assert!(
+        hint.contains("has DWARF, but not for these frames"),
+        "{hint}"
+    );
 }
 
 #[test]
@@ -249,7 +305,7 @@ fn find(s: &Session, function: &str, input: &str) -> limits::Found {
     let mut probes = Vec::new();
     let found = limits::find(s, &request, &Canceller::default(), &mut |p| probes.push(p))
         .expect("limits found");
-    assert_eq!(probes.len() as u32, found.probes);
+    assert_eq!(u32::try_from(probes.len()).unwrap(), found.probes);
     found
 }
 
@@ -257,7 +313,10 @@ fn find(s: &Session, function: &str, input: &str) -> limits::Found {
 fn the_limit_finder_finds_the_smallest_memory_and_fuel() {
     let s = session("chaos", SandboxOptions::default());
     let found = find(&s, "alloc", "2");
-    let pages = found.limits.memory_pages.expect("a memory limit keeps the outcome");
+    let pages = found
+        .limits
+        .memory_pages
+        .expect("a memory limit keeps the outcome");
     let fuel = found.limits.fuel.expect("a fuel limit keeps the outcome");
     assert!(found.limits.timeout_ms >= 10);
     // The session searched on its own worker: its options are untouched.
@@ -272,7 +331,10 @@ fn the_limit_finder_finds_the_smallest_memory_and_fuel() {
             },
         )
     };
-    assert_eq!(output(&call(&with(Some(pages), None), "alloc", "2")), "allocated 2 MiB");
+    assert_eq!(
+        output(&call(&with(Some(pages), None), "alloc", "2")),
+        "allocated 2 MiB"
+    );
     assert_eq!(
         call(&with(Some(pages - 1), None), "alloc", "2").error_kind(),
         Some(ErrorKind::OutOfMemory)
@@ -323,7 +385,14 @@ fn a_stopped_search_says_so() {
 fn cli_json_carries_frames_memory_and_limits() {
     let demo = sample("debug-demo");
     let out = run_bin(
-        &["call", demo.to_str().unwrap(), "checkout", "-i", CHECKOUT_TRAP, "--json"],
+        &[
+            "call",
+            demo.to_str().unwrap(),
+            "checkout",
+            "-i",
+            CHECKOUT_TRAP,
+            "--json",
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(1));
@@ -338,7 +407,10 @@ fn cli_json_carries_frames_memory_and_limits() {
     for key in ["function", "file", "line", "column", "module_offset"] {
         assert!(discount.get(key).is_some(), "{key} is present");
     }
-    assert!(json["memory"]["peak_pages"].as_u64().unwrap() >= json["memory"]["initial_pages"].as_u64().unwrap());
+    assert!(
+        json["memory"]["peak_pages"].as_u64().unwrap()
+            >= json["memory"]["initial_pages"].as_u64().unwrap()
+    );
 
     // A frame without a line has nulls, not missing keys.
     let chaos = sample("chaos");
@@ -351,7 +423,15 @@ fn cli_json_carries_frames_memory_and_limits() {
     // --find-limits adds the minimums, which hold: with them the call succeeds, one page less
     // it fails.
     let out = run_bin(
-        &["call", chaos.to_str().unwrap(), "alloc", "-i", "1", "--json", "--find-limits"],
+        &[
+            "call",
+            chaos.to_str().unwrap(),
+            "alloc",
+            "-i",
+            "1",
+            "--json",
+            "--find-limits",
+        ],
         b"",
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -376,7 +456,11 @@ fn cli_json_carries_frames_memory_and_limits() {
     assert!(with_max(pages).status.success());
     let short = with_max(pages - 1);
     assert_eq!(short.status.code(), Some(1));
-    assert!(stderr(&short).contains("out_of_memory"), "{}", stderr(&short));
+    assert!(
+        stderr(&short).contains("out_of_memory"),
+        "{}",
+        stderr(&short)
+    );
 }
 
 #[test]
@@ -424,4 +508,109 @@ fn cli_text_prints_file_and_line_per_frame_and_writes_the_coredump() {
     assert!(out.status.success());
     assert!(!ok_core.exists());
     assert!(stderr(&out).contains("did not trap"));
+}
+
+#[test]
+fn a_bundle_carries_the_coredump_only_when_asked() {
+    let demo = sample("debug-demo");
+    let dir = tempfile::tempdir().unwrap();
+    let save = |name: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        let mut args = vec![
+            "call",
+            demo.to_str().unwrap(),
+            "checkout",
+            "-i",
+            CHECKOUT_TRAP,
+            "--save-bundle",
+            path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = run_bin(&args, b"");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        (path, stderr(&out))
+    };
+    let (plain, _) = save("plain.bundle.json", &[]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
+    assert!(
+        json.get("coredump").is_none(),
+        "not without --bundle-coredump"
+    );
+
+    let (with, err) = save("with.bundle.json", &["--bundle-coredump"]);
+    assert!(err.contains("with the trap's coredump"), "{err}");
+    let bundle =
+        extism_playground::bundle::Bundle::parse(&std::fs::read(&with).unwrap(), "with").unwrap();
+    let bytes = bundle.coredump_bytes().unwrap().expect("a coredump");
+    let dump = Coredump::parse(&bytes).unwrap();
+    assert!(dump.trapped_instance().is_some());
+
+    // Opened in the workbench, the bundle's coredump is there to show.
+    let mut wb = extism_playground::workbench::Workbench::new(
+        extism_playground::workbench::WorkbenchState::default(),
+        common::worker(),
+        std::sync::Arc::new(|| {}),
+    )
+    .with_trust_store(common::trust_store());
+    wb.apply(extism_playground::workbench::Command::Open(
+        extism_playground::workbench::Source::Path(with),
+    ));
+    let started = std::time::Instant::now();
+    while wb.session().is_none() && wb.asking().is_none() {
+        assert!(started.elapsed().as_secs() < 30, "{:?}", wb.status());
+        wb.poll();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert_eq!(wb.coredump().map(|d| d.len()), Some(bytes.len()));
+    assert!(
+        wb.status()
+            .is_some_and(|s| s.text.contains("carries a trap's coredump")),
+        "{:?}",
+        wb.status()
+    );
+}
+
+#[test]
+fn a_window_bundle_embeds_the_coredump_only_when_the_user_turned_it_on() {
+    use extism_playground::workbench::{Command, Source, Workbench, WorkbenchState};
+    let mut wb = Workbench::new(
+        WorkbenchState::default(),
+        common::worker(),
+        std::sync::Arc::new(|| {}),
+    )
+    .with_trust_store(common::trust_store());
+    wb.apply(Command::Open(Source::sample("debug-demo").unwrap()));
+    wb.apply(Command::Run);
+    let started = std::time::Instant::now();
+    while wb.is_running() {
+        assert!(started.elapsed().as_secs() < 30);
+        wb.poll();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(wb.coredump().is_some(), "the trap's coredump came back");
+    let dir = tempfile::tempdir().unwrap();
+    let off = dir.path().join("off.bundle.json");
+    wb.apply(Command::SaveSession {
+        path: off.clone(),
+        embed: true,
+    });
+    let text = std::fs::read_to_string(&off).unwrap();
+    assert!(!text.contains("\"coredump\""));
+    wb.apply(Command::SetBundleCoredump(true));
+    let on = dir.path().join("on.bundle.json");
+    wb.apply(Command::SaveSession {
+        path: on.clone(),
+        embed: true,
+    });
+    let bundle =
+        extism_playground::bundle::Bundle::parse(&std::fs::read(&on).unwrap(), "on").unwrap();
+    assert_eq!(
+        bundle.coredump_bytes().unwrap().as_deref(),
+        wb.coredump().map(|d| d.as_slice())
+    );
+    assert!(
+        wb.status()
+            .is_some_and(|s| s.text.contains("holds the plugin's memory"))
+    );
 }

@@ -11,7 +11,7 @@ use crate::samples::Sample;
 use crate::workbench::{self, Source};
 
 use super::App;
-use super::command::{Command, DialogPurpose};
+use super::command::{Command, DialogPurpose, Postmortem};
 use super::state::ThemeChoice;
 
 /// A user-facing action.
@@ -48,6 +48,9 @@ pub enum Action {
     OpenSuite,
     AddRunToSuite,
     RunXtp,
+    FindLimits,
+    ShowCoredump,
+    SaveCoredump,
     Theme(ThemeChoice),
 }
 
@@ -103,6 +106,9 @@ impl Action {
             Self::OpenSuite => "Open test suite…".into(),
             Self::AddRunToSuite => "Add this run to a suite…".into(),
             Self::RunXtp => "Run an xtp-test plugin against this plugin…".into(),
+            Self::FindLimits => "Find limits…".into(),
+            Self::ShowCoredump => "Coredump…".into(),
+            Self::SaveCoredump => "Save coredump…".into(),
             Self::Theme(ThemeChoice::System) => "Follow system theme".into(),
             Self::Theme(ThemeChoice::Light) => "Light".into(),
             Self::Theme(ThemeChoice::Dark) => "Dark".into(),
@@ -164,6 +170,15 @@ impl Action {
             Self::RunXtp => {
                 "Pick an xtp-test plugin (it exports `test` and imports xtp:test/harness) and run it against the open plugin, with its options and host functions; the input, when not empty, is what mock_input returns. As `test --xtp`."
             }
+            Self::FindLimits => {
+                "Find the smallest memory and fuel with which this call gives the same outcome, and a timeout with a margin (each probe on a fresh instance)"
+            }
+            Self::ShowCoredump => {
+                "The trap's coredump: its frames, globals and memory (hex)"
+            }
+            Self::SaveCoredump => {
+                "Save the trap's wasm coredump (it holds the plugin's memory, so it may hold secrets)"
+            }
             Self::Theme(_) => "The window's colours",
         }
         .to_string()
@@ -203,6 +218,9 @@ impl Action {
             | Self::OpenSuite
             | Self::AddRunToSuite
             | Self::RunXtp
+            | Self::FindLimits
+            | Self::ShowCoredump
+            | Self::SaveCoredump
             | Self::Theme(_) => return None,
         })
     }
@@ -270,6 +288,17 @@ impl Action {
                 Err(why) => Err(why.to_string()),
             },
             Self::RunXtp => check(has_plugin, "open the plugin to test first"),
+            Self::FindLimits => match wb.run_blocker() {
+                Some(why) => Err(why),
+                None if app.view.limits.as_ref().is_some_and(crate::workbench::limits::LimitJob::is_running) => {
+                    Err("a search is running".to_string())
+                }
+                None => Ok(()),
+            },
+            Self::ShowCoredump | Self::SaveCoredump => check(
+                wb.coredump().is_some(),
+                "the last run did not trap (wasmtime writes a coredump only for a trap)",
+            ),
             Self::ClearExpected => check(
                 wb.state().expected.is_some(),
                 "no expected outcome is recorded",
@@ -316,6 +345,9 @@ impl Action {
             Self::OpenSuite => Command::Dialog(DialogPurpose::OpenSuite),
             Self::AddRunToSuite => Command::Dialog(DialogPurpose::AddRunToSuite),
             Self::RunXtp => Command::Dialog(DialogPurpose::RunXtp),
+            Self::FindLimits => Postmortem::FindLimits.into(),
+            Self::ShowCoredump => Postmortem::ShowCoredump.into(),
+            Self::SaveCoredump => Command::Dialog(DialogPurpose::SaveCoredump),
             Self::Theme(choice) => Command::SetTheme(*choice),
         }
     }

@@ -43,7 +43,40 @@ pub enum Command {
     RunXtp(PathBuf),
     StopXtp,
     CloseXtp,
+    /// Limit finder, coredump, source view (see [`Postmortem`]).
+    Postmortem(Postmortem),
     Quit,
+}
+
+/// What the window does to explain a failed call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Postmortem {
+    /// Start the limit finder for the current function and input, in its window.
+    FindLimits,
+    StopLimits,
+    CloseLimits,
+    /// Set the sandbox to the limits found (memory and timeout with their margins).
+    ApplyLimits,
+    /// Open the last trap's coredump in its window.
+    ShowCoredump,
+    /// Show a frame's source file around its line (read-only), or offer to map its path.
+    OpenSource {
+        file: String,
+        line: u32,
+        column: Option<u32>,
+    },
+    /// Map the prefix `from` of built paths to the local folder `to`.
+    AddSourceMap {
+        from: String,
+        to: PathBuf,
+    },
+    RemoveSourceMap(usize),
+}
+
+impl From<Postmortem> for Command {
+    fn from(command: Postmortem) -> Self {
+        Self::Postmortem(command)
+    }
 }
 
 impl From<workbench::Command> for Command {
@@ -75,6 +108,10 @@ pub enum DialogPurpose {
     AddRunToSuite,
     /// An xtp-test plugin to run against the open plugin.
     RunXtp,
+    /// Where the last trap's coredump goes.
+    SaveCoredump,
+    /// The local folder a built path prefix stands for (in the source-map editor).
+    PickSourceFolder,
 }
 
 /// What kind of dialog a purpose needs.
@@ -105,7 +142,7 @@ impl DialogPurpose {
                 suggested: suggested("-output.bin"),
                 json: false,
             },
-            Self::PickAllowedPathDir(_) => DialogKind::PickFolder,
+            Self::PickAllowedPathDir(_) | Self::PickSourceFolder => DialogKind::PickFolder,
             Self::SaveSession { embed: false } => DialogKind::Save {
                 suggested: suggested(".session.json"),
                 json: true,
@@ -122,6 +159,10 @@ impl DialogPurpose {
             Self::OpenSuite => DialogKind::Open(&[("Test suites and bundles", &["toml", "json"])]),
             Self::AddRunToSuite => DialogKind::Save {
                 suggested: suggested(".suite.toml"),
+                json: false,
+            },
+            Self::SaveCoredump => DialogKind::Save {
+                suggested: suggested(".coredump"),
                 json: false,
             },
         }
@@ -141,7 +182,11 @@ impl DialogPurpose {
             Self::SaveSession { embed } => workbench::Command::SaveSession { path, embed },
             Self::ExportManifest => workbench::Command::ExportManifest(path),
             Self::AddRunToSuite => workbench::Command::AddRunToSuite(path),
-            Self::PickMockHost | Self::OpenSuite | Self::RunXtp => return None,
+            Self::PickMockHost
+            | Self::OpenSuite
+            | Self::RunXtp
+            | Self::SaveCoredump
+            | Self::PickSourceFolder => return None,
         })
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use poll_promise::Promise;
 
 use super::action::Action;
-use super::command::{Command, DialogKind, DialogPurpose};
+use super::command::{Command, DialogKind, DialogPurpose, Postmortem};
 use super::{App, Dialog};
 use crate::workbench::{self, Source};
 
@@ -84,11 +84,8 @@ impl App {
                     ctx.copy_text(String::from_utf8_lossy(&last.report.output).into_owned());
                 }
             }
-            Command::CopyError => {
-                if let Some(error) = self.workbench.last().and_then(|l| l.report.error.as_ref()) {
-                    ctx.copy_text(format!("{}: {}", error.kind, error.message));
-                }
-            }
+            Command::CopyError => self.copy_error(ctx),
+            Command::Postmortem(command) => self.run_postmortem_command(command),
             Command::ShowExportCode => self.view.show_export = true,
             Command::ShowTrustedFiles => self.view.trusted = Some(self.workbench.trusted_files()),
             Command::SetTheme(choice) => {
@@ -214,6 +211,12 @@ impl App {
                     self.send(Command::OpenSuite { path, trust: false });
                 } else if matches!(dialog.purpose, DialogPurpose::RunXtp) {
                     self.send(Command::RunXtp(path));
+                } else if matches!(dialog.purpose, DialogPurpose::SaveCoredump) {
+                    self.save_coredump(&path);
+                } else if matches!(dialog.purpose, DialogPurpose::PickSourceFolder) {
+                    if let Some(draft) = &mut self.view.source_map {
+                        draft.to = path.display().to_string();
+                    }
                 } else if let Some(command) = dialog.purpose.answer(path) {
                     let added_to = match &command {
                         workbench::Command::AddRunToSuite(path) => Some(path.clone()),
@@ -241,5 +244,105 @@ impl App {
                 });
             }
         }
+    }
+
+    /// Copies the last error with its whole symbolized backtrace and hint.
+    fn copy_error(&self, ctx: &egui::Context) {
+        if let Some(error) = self.workbench.last().and_then(|l| l.report.error.as_ref()) {
+            ctx.copy_text(format!("{}: {}", error.kind, error.with_backtrace()));
+        }
+    }
+
+    /// The commands of post-mortems: the limit finder, the coredump, source views and maps.
+    fn run_postmortem_command(&mut self, command: Postmortem) {
+        match command {
+            Postmortem::FindLimits => self.view.limits = self.workbench.find_limits(),
+            Postmortem::StopLimits => {
+                if let Some(job) = &self.view.limits {
+                    job.stop.cancel();
+                }
+            }
+            Postmortem::CloseLimits => {
+                if let Some(job) = self.view.limits.take() {
+                    job.stop.cancel();
+                }
+            }
+            Postmortem::ApplyLimits => self.apply_limits(),
+            Postmortem::ShowCoredump => {
+                self.view.coredump = self
+                    .workbench
+                    .coredump()
+                    .map(|bytes| super::ui::CoredumpView::parse(bytes));
+            }
+            Postmortem::OpenSource { file, line, column } => match self.resolved_source(&file) {
+                Some(path) => {
+                    self.view.source_scroll = Some(line);
+                    self.view.source = Some(
+                        crate::workbench::sources::SourceView::open(path, &file, line, column)
+                            .map_err(|e| format!("cannot read {file}: {e}")),
+                    );
+                }
+                None => {
+                    self.view.source_map =
+                        Some(super::ui::SourceMapDraft::for_file(&file, line, column));
+                }
+            },
+            Postmortem::AddSourceMap { from, to } => {
+                let mut maps = self.workbench.state().source_maps.clone();
+                maps.retain(|m| m.from != from);
+                maps.push(crate::workbench::sources::SourceMap { from, to });
+                self.workbench
+                    .apply(workbench::Command::SetSourceMaps(maps));
+                self.view.resolved.clear();
+            }
+            Postmortem::RemoveSourceMap(index) => {
+                let mut maps = self.workbench.state().source_maps.clone();
+                if index < maps.len() {
+                    maps.remove(index);
+                }
+                self.workbench
+                    .apply(workbench::Command::SetSourceMaps(maps));
+                self.view.resolved.clear();
+            }
+        }
+    }
+
+    /// Where a frame's source file is here, remembered per file until the maps change (the
+    /// frames list asks every frame it is drawn).
+    pub(crate) fn resolved_source(&mut self, file: &str) -> Option<std::path::PathBuf> {
+        if let Some(found) = self.view.resolved.get(file) {
+            return found.clone();
+        }
+        let found = self.workbench.resolve_source(file);
+        self.view.resolved.insert(file.to_string(), found.clone());
+        found
+    }
+
+    /// Writes the last trap's coredump to `path`.
+    fn save_coredump(&mut self, path: &std::path::Path) {
+        let Some(bytes) = self.workbench.coredump().cloned() else {
+            return;
+        };
+        let note = match std::fs::write(path, bytes.as_slice()) {
+            Ok(()) => format!(
+                "Saved the coredump to {} ({} bytes; it holds the plugin's memory)",
+                path.display(),
+                bytes.len()
+            ),
+            Err(e) => format!("Cannot save the coredump to {}: {e}", path.display()),
+        };
+        self.view.coredump_note = Some(note);
+    }
+
+    /// Sets the sandbox's memory max and timeout to what the limit finder suggests.
+    fn apply_limits(&mut self) {
+        let Some(Ok(found)) = self.view.limits.as_ref().and_then(|j| j.result()) else {
+            return;
+        };
+        let mut options = self.workbench.state().options.clone();
+        options.memory_max_pages = found.suggested_pages().and_then(|p| u32::try_from(p).ok());
+        options.timeout_ms = Some(found.limits.timeout_ms);
+        self.workbench
+            .apply(workbench::Command::SetOptions(options));
     }
 }

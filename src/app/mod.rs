@@ -130,6 +130,20 @@ pub struct ViewState {
     pub suite_note: Option<String>,
     /// The xtp-test plugin run shown in the xtp window.
     pub xtp: Option<crate::suite::job::XtpJob>,
+    /// The limit finder's search shown in its window.
+    pub limits: Option<crate::workbench::limits::LimitJob>,
+    /// The coredump window's contents.
+    pub coredump: Option<ui::CoredumpView>,
+    /// What saving the coredump did.
+    pub coredump_note: Option<String>,
+    /// The source view window: a frame's file around its line.
+    pub source: Option<Result<crate::workbench::sources::SourceView, String>>,
+    /// The path-map editor, open for a frame whose file is not on this machine.
+    pub source_map: Option<ui::SourceMapDraft>,
+    /// The line the source view scrolls to when it opens.
+    pub source_scroll: Option<u32>,
+    /// Where frames' source files are here, by file as built.
+    pub resolved: std::collections::HashMap<String, Option<PathBuf>>,
 }
 
 /// The playground window.
@@ -237,6 +251,11 @@ impl App {
     /// The xtp-test plugin run shown in the xtp window.
     pub fn xtp_run(&self) -> Option<&crate::suite::job::XtpJob> {
         self.view.xtp.as_ref()
+    }
+
+    /// The limit finder's search, while its window is open.
+    pub fn limit_search(&self) -> Option<&crate::workbench::limits::LimitJob> {
+        self.view.limits.as_ref()
     }
 
     /// The test suite open in the Tests window.

@@ -246,6 +246,10 @@ pub struct Bundle {
     pub input_mode: Option<InputMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<Expected>,
+    /// The wasm coredump of a trap, base64, only when whoever saved the bundle asked for it:
+    /// it holds the plugin's memory (its input, what it read, maybe secrets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coredump: Option<Payload>,
 }
 
 fn default_true() -> bool {
@@ -513,7 +517,27 @@ impl Bundle {
             input: None,
             input_mode: None,
             expected: None,
+            coredump: None,
         }
+    }
+
+    /// Embeds a trap's coredump (see [`Self::coredump`] for why it is opt-in).
+    #[must_use]
+    pub fn with_coredump(mut self, bytes: &[u8]) -> Self {
+        self.coredump = Some(Payload {
+            text: None,
+            base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        });
+        self
+    }
+
+    /// The embedded coredump's bytes, if any.
+    pub fn coredump_bytes(&self) -> Result<Option<Vec<u8>>, String> {
+        self.coredump
+            .as_ref()
+            .map(Payload::to_bytes)
+            .transpose()
+            .map_err(|e| format!("the coredump {e}"))
     }
 
     /// Reads a bundle, with a clear error for anything that is not a bundle this build reads.

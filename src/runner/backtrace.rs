@@ -105,7 +105,11 @@ fn clean_path(text: &str) -> String {
         }
     }
     let joined = parts.join("/");
-    if absolute { format!("/{joined}") } else { joined }
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 /// When no frame has a source line: one line saying why and how to get lines with the
@@ -158,7 +162,10 @@ impl Toolchain {
         let (language, tools) = (field("language"), field("processed-by"));
         if tools.contains("tinygo") || language.contains("go") {
             Self::TinyGo
-        } else if tools.contains("javy") || tools.contains("extism-js") || language.contains("javascript") {
+        } else if tools.contains("javy")
+            || tools.contains("extism-js")
+            || language.contains("javascript")
+        {
             Self::JavaScript
         } else if language.contains("rust") || tools.contains("rustc") {
             Self::Rust

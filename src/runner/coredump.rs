@@ -69,69 +69,18 @@ impl Coredump {
     }
 
     pub fn parse(bytes: &[u8]) -> Result<Self, CoredumpError> {
-        let mut process = None;
-        let mut modules: Vec<String> = Vec::new();
-        let mut raw_instances = Vec::new();
-        let mut raw_frames = Vec::new();
-        let mut memories: Vec<CoreMemory> = Vec::new();
-        let mut globals: Vec<String> = Vec::new();
+        let mut raw = Sections::default();
         for payload in Parser::new(0).parse_all(bytes) {
-            match payload.map_err(invalid)? {
-                Payload::MemorySection(reader) => {
-                    for memory in reader {
-                        let memory = memory.map_err(invalid)?;
-                        if memory.initial > MAX_PAGES {
-                            return Err(CoredumpError::TooLarge {
-                                pages: memory.initial,
-                            });
-                        }
-                        let len = usize::try_from(memory.initial * 65_536).map_err(invalid)?;
-                        memories.push(CoreMemory {
-                            pages: memory.initial,
-                            bytes: vec![0; len],
-                        });
-                    }
-                }
-                Payload::GlobalSection(reader) => {
-                    for global in reader {
-                        let global = global.map_err(invalid)?;
-                        globals.push(const_text(&global.init_expr));
-                    }
-                }
-                Payload::DataSection(reader) => {
-                    for data in reader {
-                        let data = data.map_err(invalid)?;
-                        if let wasmparser::DataKind::Active {
-                            memory_index,
-                            offset_expr,
-                        } = data.kind
-                        {
-                            let offset = const_offset(&offset_expr)
-                                .ok_or_else(|| invalid("a data segment's offset is not a constant"))?;
-                            let memory = memories
-                                .get_mut(memory_index as usize)
-                                .ok_or_else(|| invalid("a data segment names no memory"))?;
-                            let start = usize::try_from(offset).map_err(invalid)?;
-                            let end = start
-                                .checked_add(data.data.len())
-                                .filter(|end| *end <= memory.bytes.len())
-                                .ok_or_else(|| invalid("a data segment lies outside its memory"))?;
-                            memory.bytes[start..end].copy_from_slice(data.data);
-                        }
-                    }
-                }
-                Payload::CustomSection(reader) => match reader.as_known() {
-                    KnownCustom::CoreDump(core) => process = Some(core.name.to_string()),
-                    KnownCustom::CoreDumpModules(section) => {
-                        modules = section.modules.into_iter().map(str::to_string).collect();
-                    }
-                    KnownCustom::CoreDumpInstances(section) => raw_instances = section.instances,
-                    KnownCustom::CoreDumpStack(section) => raw_frames = section.frames,
-                    _ => {}
-                },
-                _ => {}
-            }
+            raw.read(payload.map_err(invalid)?)?;
         }
+        let Sections {
+            process,
+            modules,
+            instances: raw_instances,
+            frames: raw_frames,
+            memories,
+            globals,
+        } = raw;
         let process = process.ok_or(CoredumpError::NoCoreSection)?;
         let module_name = |index: u32| {
             modules
@@ -182,6 +131,85 @@ impl Coredump {
             frames,
             instances,
         })
+    }
+}
+
+/// The sections of a coredump, as read.
+#[derive(Default)]
+struct Sections {
+    process: Option<String>,
+    modules: Vec<String>,
+    instances: Vec<wasmparser::CoreDumpInstance>,
+    frames: Vec<wasmparser::CoreDumpStackFrame>,
+    memories: Vec<CoreMemory>,
+    globals: Vec<String>,
+}
+
+impl Sections {
+    fn read(&mut self, payload: Payload<'_>) -> Result<(), CoredumpError> {
+        match payload {
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    let memory = memory.map_err(invalid)?;
+                    if memory.initial > MAX_PAGES {
+                        return Err(CoredumpError::TooLarge {
+                            pages: memory.initial,
+                        });
+                    }
+                    let len = usize::try_from(memory.initial * 65_536).map_err(invalid)?;
+                    self.memories.push(CoreMemory {
+                        pages: memory.initial,
+                        bytes: vec![0; len],
+                    });
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    let global = global.map_err(invalid)?;
+                    self.globals.push(const_text(&global.init_expr));
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    self.place(data.map_err(invalid)?)?;
+                }
+            }
+            Payload::CustomSection(reader) => match reader.as_known() {
+                KnownCustom::CoreDump(core) => self.process = Some(core.name.to_string()),
+                KnownCustom::CoreDumpModules(section) => {
+                    self.modules = section.modules.into_iter().map(str::to_string).collect();
+                }
+                KnownCustom::CoreDumpInstances(section) => self.instances = section.instances,
+                KnownCustom::CoreDumpStack(section) => self.frames = section.frames,
+                _ => {}
+            },
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Copies an active data segment into the memory it names.
+    fn place(&mut self, data: wasmparser::Data<'_>) -> Result<(), CoredumpError> {
+        let wasmparser::DataKind::Active {
+            memory_index,
+            offset_expr,
+        } = data.kind
+        else {
+            return Ok(());
+        };
+        let offset = const_offset(&offset_expr)
+            .ok_or_else(|| invalid("a data segment's offset is not a constant"))?;
+        let memory = self
+            .memories
+            .get_mut(memory_index as usize)
+            .ok_or_else(|| invalid("a data segment names no memory"))?;
+        let start = usize::try_from(offset).map_err(invalid)?;
+        let end = start
+            .checked_add(data.data.len())
+            .filter(|end| *end <= memory.bytes.len())
+            .ok_or_else(|| invalid("a data segment lies outside its memory"))?;
+        memory.bytes[start..end].copy_from_slice(data.data);
+        Ok(())
     }
 }
 

@@ -56,10 +56,7 @@ impl Found {
     pub fn manifest_snippet(&self) -> String {
         let mut manifest = serde_json::Map::new();
         if let Some(pages) = self.suggested_pages() {
-            manifest.insert(
-                "memory".into(),
-                serde_json::json!({ "max_pages": pages }),
-            );
+            manifest.insert("memory".into(), serde_json::json!({ "max_pages": pages }));
         }
         manifest.insert("timeout_ms".into(), self.limits.timeout_ms.into());
         serde_json::to_string_pretty(&serde_json::Value::Object(manifest)).unwrap_or_default()
@@ -69,7 +66,11 @@ impl Found {
     pub fn summary(&self) -> String {
         use std::fmt::Write as _;
         let mut s = String::new();
-        let _ = writeln!(s, "outcome kept: {} ({} probe calls)", self.outcome, self.probes);
+        let _ = writeln!(
+            s,
+            "outcome kept: {} ({} probe calls)",
+            self.outcome, self.probes
+        );
         match self.limits.memory_pages {
             Some(p) => {
                 let _ = writeln!(
@@ -190,10 +191,7 @@ pub fn find(
         baseline.error_kind(),
         Some(ErrorKind::Timeout | ErrorKind::Cancelled | ErrorKind::Load | ErrorKind::OutOfFuel)
     ) {
-        let message = baseline
-            .error
-            .map(|e| e.message)
-            .unwrap_or_default();
+        let message = baseline.error.map(|e| e.message).unwrap_or_default();
         return Err(LimitError::NoBaseline(message));
     }
     let expected = Outcome::of(&baseline);
@@ -202,18 +200,30 @@ pub fn find(
 
     let peak = baseline.memory.map_or(1, |m| m.peak_pages.max(1));
     let memory_pages = searcher
-        .smallest(peak, MAX_PAGES, |pages| SandboxOptions {
-            memory_max_pages: u32::try_from(pages).ok(),
-            fuel_limit: None,
-            ..base.clone()
-        }, "memory", "pages")?
+        .smallest(
+            peak,
+            MAX_PAGES,
+            &|pages| SandboxOptions {
+                memory_max_pages: u32::try_from(pages).ok(),
+                fuel_limit: None,
+                ..base.clone()
+            },
+            "memory",
+            "pages",
+        )?
         .and_then(|p| u32::try_from(p).ok());
     let used = baseline.fuel_consumed.unwrap_or(1).max(1);
-    let fuel = searcher.smallest(used, UNLIMITED_FUEL, |fuel| SandboxOptions {
-        memory_max_pages: None,
-        fuel_limit: Some(fuel),
-        ..base.clone()
-    }, "fuel", "units")?;
+    let fuel = searcher.smallest(
+        used,
+        UNLIMITED_FUEL,
+        &|fuel| SandboxOptions {
+            memory_max_pages: None,
+            fuel_limit: Some(fuel),
+            ..base.clone()
+        },
+        "fuel",
+        "units",
+    )?;
     #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let timeout_ms = ((searcher.slowest_ms * TIMEOUT_MARGIN).ceil() as u64)
         .div_ceil(10)
@@ -247,9 +257,7 @@ impl Searcher<'_> {
             return Err(LimitError::Stopped);
         }
         self.session.set_options(options.clone());
-        let report = self
-            .session
-            .call_stoppable(self.request.clone(), self.stop);
+        let report = self.session.call_stoppable(self.request.clone(), self.stop);
         if self.stop.is_cancelled() {
             return Err(LimitError::Stopped);
         }
@@ -267,8 +275,8 @@ impl Searcher<'_> {
     }
 
     /// Whether the call keeps its outcome under `options`.
-    fn keeps(&mut self, options: &SandboxOptions, what: String) -> Result<bool, LimitError> {
-        let report = self.call(options, &what)?;
+    fn keeps(&mut self, options: &SandboxOptions, what: &str) -> Result<bool, LimitError> {
+        let report = self.call(options, what)?;
         let same = self.expected.as_ref() == Some(&Outcome::of(&report));
         if same {
             self.slowest_ms = self.slowest_ms.max(report.timings.call_ms);
@@ -284,12 +292,12 @@ impl Searcher<'_> {
         &mut self,
         guess: u64,
         max: u64,
-        options: impl Fn(u64) -> SandboxOptions,
+        options: &impl Fn(u64) -> SandboxOptions,
         what: &str,
         unit: &str,
     ) -> Result<Option<u64>, LimitError> {
         let guess = guess.clamp(1, max);
-        let try_n = |s: &mut Self, n: u64| s.keeps(&options(n), format!("{what} {n} {unit}"));
+        let try_n = |s: &mut Self, n: u64| s.keeps(&options(n), &format!("{what} {n} {unit}"));
         // `fails` is a value known to fail (0 always does: no memory, no fuel), `holds` one
         // known to keep the outcome.
         let (mut fails, mut holds);
@@ -355,6 +363,10 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&found.manifest_snippet()).unwrap();
         assert_eq!(json["memory"]["max_pages"], 25);
         assert_eq!(json["timeout_ms"], 30);
-        assert!(found.summary().contains("with_fuel_limit(1250)"), "{}", found.summary());
+        assert!(
+            found.summary().contains("with_fuel_limit(1250)"),
+            "{}",
+            found.summary()
+        );
     }
 }

@@ -75,13 +75,10 @@ impl MemoryWatch {
     /// A watch for a plugin whose main module defines `memories` (from its inspection); a
     /// module whose memory is imported has none of its own to watch.
     pub(crate) fn new(memories: &[MemoryInfo]) -> Self {
-        let main = memories
-            .iter()
-            .find(|m| !m.imported)
-            .map(|m| MainType {
-                min_pages: m.initial_pages,
-                max_pages: m.max_pages,
-            });
+        let main = memories.iter().find(|m| !m.imported).map(|m| MainType {
+            min_pages: m.initial_pages,
+            max_pages: m.max_pages,
+        });
         Self {
             state: Arc::new(WatchState {
                 main,
@@ -92,6 +89,10 @@ impl MemoryWatch {
 
     /// The creator to set in the plugin's `wasmtime::Config`; `None` where this platform has
     /// none (the plugin then runs on wasmtime's own memories, unwatched).
+    #[cfg_attr(
+        unix,
+        expect(clippy::unnecessary_wraps, reason = "other platforms have none")
+    )]
     pub(crate) fn creator(&self) -> Option<Arc<dyn wasmtime::MemoryCreator>> {
         #[cfg(unix)]
         {
@@ -255,7 +256,8 @@ mod mapped {
             guard: usize,
             gauge: Arc<Gauge>,
         ) -> std::io::Result<Self> {
-            let too_big = || std::io::Error::other("the memory is larger than this machine can map");
+            let too_big =
+                || std::io::Error::other("the memory is larger than this machine can map");
             let fixed = reserved.is_some();
             let reservation = match reserved {
                 Some(r) => r,
@@ -325,11 +327,7 @@ mod mapped {
             moved.open_to(new_size)?;
             // SAFETY: both ranges are `size` readable bytes of two distinct mappings.
             unsafe {
-                std::ptr::copy_nonoverlapping(
-                    self.base.as_ptr(),
-                    moved.base.as_ptr(),
-                    self.size,
-                );
+                std::ptr::copy_nonoverlapping(self.base.as_ptr(), moved.base.as_ptr(), self.size);
             }
             // The old mapping is unmapped when `moved`'s predecessor (now `moved`) drops.
             std::mem::swap(self, &mut moved);
@@ -351,7 +349,9 @@ mod mapped {
 
         fn grow_to(&mut self, new_size: usize) -> wasmtime::Result<()> {
             if self.maximum.is_some_and(|max| new_size > max) {
-                return Err(wasmtime::Error::msg("the memory's maximum size was reached"));
+                return Err(wasmtime::Error::msg(
+                    "the memory's maximum size was reached",
+                ));
             }
             if new_size > self.reservation {
                 if self.fixed {
@@ -376,7 +376,8 @@ mod mapped {
     impl Drop for Mapped {
         fn drop(&mut self) {
             // SAFETY: the whole mapping was made by `reserve` and is unmapped once, here.
-            let _ = unsafe { rustix::mm::munmap(self.base.as_ptr().cast::<c_void>(), self.mapping) };
+            let _ =
+                unsafe { rustix::mm::munmap(self.base.as_ptr().cast::<c_void>(), self.mapping) };
         }
     }
 
@@ -389,8 +390,14 @@ mod mapped {
         #[test]
         fn a_memory_grows_in_place_zero_filled_and_reports_it() {
             let gauge = Arc::new(Gauge::new(PAGE));
-            let mut m = Mapped::new(PAGE, Some(8 * PAGE), Some(16 * PAGE), PAGE, Arc::clone(&gauge))
-                .unwrap();
+            let mut m = Mapped::new(
+                PAGE,
+                Some(8 * PAGE),
+                Some(16 * PAGE),
+                PAGE,
+                Arc::clone(&gauge),
+            )
+            .unwrap();
             let base = wasmtime::LinearMemory::as_ptr(&m);
             // SAFETY (test): the first page is accessible.
             unsafe {
@@ -398,7 +405,11 @@ mod mapped {
                 *base.add(PAGE - 1) = 7;
             }
             wasmtime::LinearMemory::grow_to(&mut m, 3 * PAGE).unwrap();
-            assert_eq!(wasmtime::LinearMemory::as_ptr(&m), base, "a reserved memory never moves");
+            assert_eq!(
+                wasmtime::LinearMemory::as_ptr(&m),
+                base,
+                "a reserved memory never moves"
+            );
             assert_eq!(wasmtime::LinearMemory::byte_size(&m), 3 * PAGE);
             // SAFETY (test): three pages are accessible now.
             unsafe {
@@ -406,7 +417,10 @@ mod mapped {
                 assert_eq!(*base.add(3 * PAGE - 1), 0);
                 *base.add(3 * PAGE - 1) = 9;
             }
-            assert_eq!(gauge.bytes.load(std::sync::atomic::Ordering::SeqCst), 3 * PAGE);
+            assert_eq!(
+                gauge.bytes.load(std::sync::atomic::Ordering::SeqCst),
+                3 * PAGE
+            );
             // Past the maximum and past the reservation it refuses.
             assert!(wasmtime::LinearMemory::grow_to(&mut m, 9 * PAGE).is_err());
             let mut unbounded =
@@ -429,7 +443,10 @@ mod mapped {
                 assert_eq!(*moved.add(5 * PAGE - 1), 0);
             }
             assert!(wasmtime::LinearMemory::byte_capacity(&m) >= 5 * PAGE);
-            assert_eq!(gauge.peak.load(std::sync::atomic::Ordering::SeqCst), 5 * PAGE);
+            assert_eq!(
+                gauge.peak.load(std::sync::atomic::Ordering::SeqCst),
+                5 * PAGE
+            );
         }
     }
 }

@@ -69,7 +69,7 @@ pub(crate) struct CallSpec {
 /// Session → worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToWorker {
-    Load(LoadRequest),
+    Load(Box<LoadRequest>),
     Call(CallSpec),
     /// Stop the call in progress.
     Cancel,

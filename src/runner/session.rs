@@ -444,13 +444,11 @@ impl Session {
 
     /// A session of the same plugin, options and host functions with a worker of its own:
     /// for work (a limit search) whose option changes must not touch this session's.
+    #[must_use]
     pub fn detached(&self) -> Self {
         let (options, host) = {
             let state = self.lock();
-            (
-                state.options.as_ref().clone(),
-                state.host.as_ref().clone(),
-            )
+            (state.options.as_ref().clone(), state.host.as_ref().clone())
         };
         Self::build(
             self.inner.plugin.clone(),
@@ -739,10 +737,8 @@ impl Session {
                 }
                 report.output = output;
                 if let Some(error) = &mut report.error {
-                    error.hint = crate::runner::backtrace::line_hint(
-                        &error.frames,
-                        &self.inner.inspection,
-                    );
+                    error.hint =
+                        crate::runner::backtrace::line_hint(&error.frames, &self.inner.inspection);
                 }
                 report.timings.load_ms = load_ms;
                 report.new_instance |= new_worker;
@@ -880,7 +876,10 @@ impl Session {
                     .chain(u.mock_input.iter().flatten().copied())
             }))
             .collect();
-        if worker.send(&ToWorker::Load(request), &payload).is_err() {
+        if worker
+            .send(&ToWorker::Load(Box::new(request)), &payload)
+            .is_err()
+        {
             return Err(load_failed(worker.describe_exit()));
         }
         let unused = Progress::default();

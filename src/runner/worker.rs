@@ -19,10 +19,10 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use super::backtrace;
 use super::capture::{PdkLogLayer, Recorder, StdioCapture};
 use super::classify::{Limits, classify};
-use super::memory::MemoryWatch;
 use super::host::harness::{self, UnderTest, XtpRun};
 use super::host::script::{Control, Scripts};
 use super::host::{self, HostContext, HostData, HostRegistry, Implementation};
+use super::memory::MemoryWatch;
 use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker, UnderTestLoad};
 use super::report::{CallError, CallReport, ErrorKind, LogLevel, LoopStats};
 
@@ -225,7 +225,7 @@ impl Executor {
         while let Ok((message, payload)) = rx.recv() {
             match message {
                 ToWorker::Load(request) => {
-                    let reply = self.load(request, &payload);
+                    let reply = self.load(*request, &payload);
                     self.answer(&reply, &[]);
                 }
                 ToWorker::Call(spec) => {
@@ -313,9 +313,14 @@ impl Executor {
             memory: Some(&self.memory),
             coredump: Some(&self.coredump_path),
         };
-        let (compiled, limits) =
-            compile(manifest, request.wasi, functions, request.fuel_limit, &debug)
-                .map_err(|e| format!("{e:#}"))?;
+        let (compiled, limits) = compile(
+            manifest,
+            request.wasi,
+            functions,
+            request.fuel_limit,
+            &debug,
+        )
+        .map_err(|e| format!("{e:#}"))?;
         self.limits = limits;
         if let Some((load, mock_input)) = under_test {
             self.under_test = Some(Arc::new(self.compile_under_test(load, mock_input)?));
@@ -599,22 +604,7 @@ impl Executor {
         self.answer(&FromWorker::Returned, &[]);
         // Only WASI writes to stdout and stderr; without it there is nothing to wait for (and
         // the round trip through the capture threads is a large part of a short call).
-        if self.may_print
-            && let Some(capture) = &self.capture
-        {
-            capture.sync();
-        }
-        let collected = self.recorder.finish();
-        report.logs = collected.logs;
-        report.logs_dropped = collected.dropped;
-        report.host_calls = collected.host_calls;
-        if let Some((kv, results)) =
-            self.with_host(|ctx| (ctx.data.kv.clone(), std::mem::take(&mut ctx.results)))
-        {
-            report.kv_after = Some(kv);
-            report.host_results = results;
-        }
-        report.assertions = self.end_xtp_run();
+        self.collect(&mut report);
         if loops > 1 {
             report.stats = Some(LoopStats::from_durations(durations_us));
         }
@@ -634,6 +624,27 @@ impl Executor {
             payload.extend_from_slice(&dump);
         }
         (report, payload)
+    }
+
+    /// What the call left behind for its report: logs, WASI output, host calls, the kv store,
+    /// host results and an xtp run's assertions.
+    fn collect(&mut self, report: &mut CallReport) {
+        if self.may_print
+            && let Some(capture) = &self.capture
+        {
+            capture.sync();
+        }
+        let collected = self.recorder.finish();
+        report.logs = collected.logs;
+        report.logs_dropped = collected.dropped;
+        report.host_calls = collected.host_calls;
+        if let Some((kv, results)) =
+            self.with_host(|ctx| (ctx.data.kv.clone(), std::mem::take(&mut ctx.results)))
+        {
+            report.kv_after = Some(kv);
+            report.host_results = results;
+        }
+        report.assertions = self.end_xtp_run();
     }
 
     /// The coredump extism wrote for the failed call, if `wanted`; removed either way (it

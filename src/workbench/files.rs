@@ -86,11 +86,17 @@ impl Workbench {
                 };
                 let secrets_left_out =
                     !self.state.bundle_secrets && !self.state.host.secrets.is_empty();
-                let note = if secrets_left_out {
+                let mut note = if secrets_left_out {
                     " (secret values left out: replay with --secret NAME=VALUE, or turn on File, Include secret values)"
                 } else {
                     ""
-                };
+                }
+                .to_string();
+                if embed && self.state.bundle_coredump && self.coredump().is_some() {
+                    note.push_str(
+                        "; it carries the trap's coredump, which holds the plugin's memory",
+                    );
+                }
                 self.set_status(
                     format!("Saved the {what} to {}{note}", path.display()),
                     false,
@@ -107,10 +113,14 @@ impl Workbench {
                 detail: "no plugin is open; open one, then save".to_string(),
             });
         };
-        let bytes = bundle::save(
-            path,
-            Bundle::new(&scenario, embed, self.state.bundle_secrets),
-        )?;
+        let mut file = Bundle::new(&scenario, embed, self.state.bundle_secrets);
+        if embed
+            && self.state.bundle_coredump
+            && let Some(dump) = self.coredump()
+        {
+            file = file.with_coredump(dump);
+        }
+        let bytes = bundle::save(path, file)?;
         self.record_saved(path, &bytes);
         self.state.session_path = Some(path.to_path_buf());
         self.state.remember_session(path.to_path_buf());
@@ -268,6 +278,7 @@ impl Workbench {
             setup: super::open::Setup::Scenario(Box::new(scenario)),
             watched: Vec::new(),
             grants: None,
+            coredump: None,
         };
         self.install(opened, super::Intent::Fresh);
         // Named after the test, even with one step.

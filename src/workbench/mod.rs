@@ -9,11 +9,15 @@
 //! - `runs` (private): the run slot, history and verdict.
 //! - `files` (private): the commands that read or write files (input, output, sessions,
 //!   bundles, manifests).
+//! - [`sources`]: where a backtrace frame's source file is on this machine.
+//! - [`limits`]: the limit finder on a thread of its own.
 
 mod files;
+pub mod limits;
 pub mod open;
 mod runs;
 pub mod scenario;
+pub mod sources;
 pub mod state;
 pub mod view;
 
@@ -106,6 +110,10 @@ pub enum Command {
     EditScenarioStep(usize),
     /// Close the scenario: back to single calls.
     CloseScenario,
+    /// Where backtraces' source files are on this machine.
+    SetSourceMaps(Vec<sources::SourceMap>),
+    /// Whether bundles saved carry the last trap's coredump.
+    SetBundleCoredump(bool),
     /// Append the last run to the suite file at this path (created when new) as a test.
     AddRunToSuite(PathBuf),
     /// Stop trusting the file with this sha256.
@@ -251,6 +259,8 @@ pub struct Workbench {
     plugin: PluginSlot,
     run: RunSlot,
     last: Option<RunView>,
+    /// The trap's coredump the open bundle carries.
+    opened_coredump: Option<Arc<Vec<u8>>>,
     verdict: Option<VerdictView>,
     history: History,
     status: Option<Status>,
@@ -304,6 +314,7 @@ impl Workbench {
             status: None,
             fresh_reason: None,
             large_input: None,
+            opened_coredump: None,
             scenario: None,
             input_check: Ok(()),
             generation: 0,
@@ -544,6 +555,40 @@ impl Workbench {
     }
 
     /// The bytes the next run sends: a large input loaded from a file, or the editor's text.
+    /// The trap's coredump to show: the last run's, else the one the open bundle carries.
+    pub fn coredump(&self) -> Option<&Arc<Vec<u8>>> {
+        self.last
+            .as_ref()
+            .and_then(|l| l.report.coredump.as_ref())
+            .or(self.opened_coredump.as_ref())
+    }
+
+    /// Where a frame's source `file` is on this machine (see [`sources::resolve`]).
+    pub fn resolve_source(&self, file: &str) -> Option<PathBuf> {
+        let plugin_dir = self
+            .ready()
+            .and_then(|r| r.origin.path())
+            .and_then(std::path::Path::parent);
+        sources::resolve(file, &self.state.source_maps, plugin_dir)
+    }
+
+    /// Starts the limit finder for the current function and input (on a session of its own,
+    /// so the plugin's own stays as it is); `None` when no plugin is ready.
+    pub fn find_limits(&self) -> Option<limits::LimitJob> {
+        let ready = self.ready()?;
+        let request = crate::runner::CallRequest {
+            function: self.state.function.clone(),
+            input: self.input_bytes(),
+            host: self.state.host.clone(),
+            ..crate::runner::CallRequest::default()
+        };
+        Some(limits::LimitJob::start(
+            &ready.session,
+            request,
+            Arc::clone(&self.wake),
+        ))
+    }
+
     pub fn input_bytes(&self) -> Arc<Vec<u8>> {
         match &self.large_input {
             Some(large) => Arc::clone(&large.bytes),
@@ -691,6 +736,8 @@ impl Workbench {
             Command::RunScenario => self.run_scenario(),
             Command::EditScenarioStep(index) => self.edit_scenario_step(index),
             Command::CloseScenario => self.close_scenario(),
+            Command::SetSourceMaps(maps) => self.state.source_maps = maps,
+            Command::SetBundleCoredump(on) => self.state.bundle_coredump = on,
             Command::AddRunToSuite(path) => self.add_run_to_suite(&path),
             Command::Revoke(sha256) => self.revoke(&sha256),
         }
@@ -929,7 +976,9 @@ impl Workbench {
             setup,
             watched,
             grants,
+            coredump,
         } = opened;
+        self.opened_coredump = coredump;
         if self.ready().is_some() && (intent == Intent::Fresh || self.state.plugin != origin) {
             // Leaving a plugin (or starting it over): remember what it used.
             self.state.remember_current();
@@ -1077,13 +1126,16 @@ impl Workbench {
                     .plugin
                     .path()
                     .map_or_else(|| name.clone(), |p| p.display().to_string());
-                let text = match &self.scenario {
+                let mut text = match &self.scenario {
                     Some(view) => format!(
                         "Opened {from}: a scenario of {} steps (the Scenario tab replays them all); step 1 is in the editor",
                         view.steps.len()
                     ),
                     None => format!("Opened {from}: ready to run {}", self.state.function),
                 };
+                if self.opened_coredump.is_some() {
+                    text.push_str("; it carries a trap's coredump (Run, Coredump… shows it)");
+                }
                 self.set_status(text, false);
             }
             (Intent::Fresh, setup) => {

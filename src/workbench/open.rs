@@ -7,6 +7,7 @@
 //! hot reloads all take this path; a registry reference would be one more [`Source`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::bundle::{self, Bundle, BundleError, Scenario};
@@ -126,6 +127,8 @@ pub struct Opened {
     pub watched: Vec<WatchedFile>,
     /// What the file asked of the sandbox and what was decided (files that can ask only).
     pub grants: Option<FileGrants>,
+    /// The trap's coredump a bundle carries.
+    pub coredump: Option<Arc<Vec<u8>>>,
 }
 
 /// A source read from disk, not yet resolved.
@@ -272,6 +275,7 @@ impl Read {
             decision,
             trust,
         });
+        let mut coredump = None;
         let (origin, plugin, setup, path) = match self.what {
             ReadKind::Sample(sample) => {
                 let plugin = sample.plugin();
@@ -283,6 +287,7 @@ impl Read {
                     setup: Setup::Sample(sample),
                     watched: Vec::new(),
                     grants: None,
+                    coredump: None,
                 });
             }
             ReadKind::Bundle { path, bundle } => {
@@ -298,6 +303,13 @@ impl Read {
                     });
                 }
                 let mut scenario = bundle.resolve(path.parent(), &name)?;
+                coredump = bundle
+                    .coredump_bytes()
+                    .map_err(|detail| BundleError::Invalid {
+                        name: name.clone(),
+                        detail,
+                    })?
+                    .map(Arc::new);
                 if let Some(grants) = &grants {
                     grants.review.apply(decision, &mut scenario.options);
                 }
@@ -336,6 +348,7 @@ impl Read {
             setup,
             watched,
             grants,
+            coredump,
         })
     }
 }

@@ -79,6 +79,8 @@ pub struct RunSummary {
     pub load_ms: f64,
     pub instantiate_ms: f64,
     pub fuel: Option<u64>,
+    /// The main module's memory at its peak during the call, in pages.
+    pub peak_pages: Option<u64>,
 }
 
 /// This session's runs, oldest first, bounded.
@@ -127,6 +129,7 @@ impl History {
             load_ms: report.timings.load_ms,
             instantiate_ms: report.timings.instantiate_ms,
             fuel: report.fuel_consumed,
+            peak_pages: report.memory.map(|m| m.peak_pages),
         });
         while self.runs.len() > HISTORY_LEN {
             self.runs.pop_front();

@@ -75,6 +75,10 @@ pub struct PluginMemory {
 /// The persisted state of the workbench.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent switches the user sets, persisted as they are"
+)]
 pub struct WorkbenchState {
     pub plugin: PluginRef,
     pub options: SandboxOptions,
@@ -108,6 +112,11 @@ pub struct WorkbenchState {
     pub bundle_secrets: bool,
     /// How many calls a bench run makes.
     pub bench_loops: u32,
+    /// Where source files named by backtraces are on this machine (a prefix as built → a
+    /// local folder).
+    pub source_maps: Vec<super::sources::SourceMap>,
+    /// Whether bundles saved carry the last trap's coredump (it holds the plugin's memory).
+    pub bundle_coredump: bool,
 }
 
 impl Default for WorkbenchState {
@@ -138,6 +147,8 @@ impl Default for WorkbenchState {
             session_path: None,
             bundle_secrets: false,
             bench_loops: 1000,
+            source_maps: Vec::new(),
+            bundle_coredump: false,
         }
     }
 }

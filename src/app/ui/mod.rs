@@ -9,6 +9,7 @@ mod input_panel;
 mod json_highlight;
 mod mock_editor;
 mod plugin_panel;
+mod postmortem;
 mod results;
 mod sandbox_panel;
 mod scenario;
@@ -18,6 +19,7 @@ pub(crate) mod widgets;
 use egui::{RichText, Ui};
 
 pub(crate) use mock_editor::MockDraft;
+pub(crate) use postmortem::{CoredumpView, SourceMapDraft};
 
 use super::App;
 use super::action::Action;
@@ -67,6 +69,10 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     mock_editor::window(app, ui.ctx());
     tests_window::show(app, ui.ctx());
     tests_window::show_xtp(app, ui.ctx());
+    postmortem::source_window(app, ui.ctx());
+    postmortem::source_map_window(app, ui.ctx());
+    postmortem::coredump_window(app, ui.ctx());
+    postmortem::limits_window(app, ui.ctx());
     drop_overlay(ui);
 }
 
@@ -132,6 +138,14 @@ fn file_menu(app: &mut App, ui: &mut Ui) {
     {
         app.send(workbench::Command::SetBundleSecrets(secrets));
     }
+    let mut coredump = app.workbench.state().bundle_coredump;
+    if ui
+        .checkbox(&mut coredump, "Include the trap's coredump in bundles")
+        .on_hover_text("A bundle then carries the last trap's coredump, for whoever debugs it. It holds the plugin's memory: its input, what it read, maybe secrets.")
+        .changed()
+    {
+        app.send(workbench::Command::SetBundleCoredump(coredump));
+    }
     ui.separator();
     for action in [
         Action::ImportManifest,
@@ -162,11 +176,15 @@ fn run_menu(app: &mut App, ui: &mut Ui) {
         action.menu_item(ui, app);
     }
     ui.separator();
+    Action::FindLimits.menu_item(ui, app);
+    ui.separator();
     for action in [
         Action::RecordExpected,
         Action::ClearExpected,
         Action::CopyOutput,
         Action::CopyError,
+        Action::ShowCoredump,
+        Action::SaveCoredump,
         Action::ClearLogs,
     ] {
         action.menu_item(ui, app);

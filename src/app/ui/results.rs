@@ -104,7 +104,8 @@ fn outcome(app: &mut App, ui: &mut Ui) {
         }
         Some(error) => {
             let kind = error.kind;
-            // Owned: the Copy error button below borrows the app.
+            // Owned: the buttons below borrow the app.
+            let error = error.clone();
             let message = error.message.clone();
             let summary = format!(
                 "{} failed after {}",
@@ -118,10 +119,11 @@ fn outcome(app: &mut App, ui: &mut Ui) {
                 );
                 ui.label(summary);
                 Action::CopyError.button(ui, app, None);
+                super::postmortem::coredump_buttons(app, ui);
             });
             egui::ScrollArea::vertical()
                 .id_salt("error_scroll")
-                .max_height(110.0)
+                .max_height(70.0)
                 .show(ui, |ui| {
                     ui.add(
                         egui::TextEdit::multiline(&mut message.as_str())
@@ -132,6 +134,7 @@ fn outcome(app: &mut App, ui: &mut Ui) {
                     )
                     .on_hover_text("The full error message (selectable)");
                 });
+            super::postmortem::frames(app, ui, &error);
             withheld_hint(app, ui);
         }
     }
@@ -511,36 +514,7 @@ fn timing(app: &App, ui: &mut Ui) {
     let history = app.workbench.history();
     if let Some(last) = app.workbench.last() {
         bench_stats(ui, last);
-        let t = &last.report.timings;
-        egui::Grid::new("timing_grid")
-            .num_columns(2)
-            .spacing([16.0, 4.0])
-            .show(ui, |ui| {
-                ui.label("Load + compile");
-                ui.label(if t.load_ms > 0.0 {
-                    ms(t.load_ms)
-                } else {
-                    "— (plugin already loaded)".to_string()
-                });
-                ui.end_row();
-                ui.label("Instantiate");
-                ui.label(if last.report.new_instance {
-                    ms(t.instantiate_ms)
-                } else {
-                    "— (warm instance reused)".to_string()
-                });
-                ui.end_row();
-                ui.label("Call");
-                ui.label(RichText::new(ms(t.call_ms)).strong());
-                ui.end_row();
-                ui.label("Fuel consumed");
-                ui.label(
-                    last.report
-                        .fuel_consumed
-                        .map_or_else(|| "— (no fuel limit set)".to_string(), |f| f.to_string()),
-                );
-                ui.end_row();
-            });
+        timing_grid(ui, last);
     } else {
         ui.weak("No call yet.");
     }
@@ -579,13 +553,14 @@ fn timing(app: &App, ui: &mut Ui) {
                 );
             }
         });
+    memory_plot(ui, history);
     egui::ScrollArea::vertical()
         .id_salt("history")
         .max_height(160.0)
         .show(ui, |ui| {
             egui::Grid::new("history_grid")
                 .striped(true)
-                .num_columns(6)
+                .num_columns(7)
                 .show(ui, |ui| {
                     for title in [
                         "#",
@@ -594,6 +569,7 @@ fn timing(app: &App, ui: &mut Ui) {
                         "call",
                         "load / instantiate",
                         "fuel",
+                        "peak pages",
                     ] {
                         ui.strong(title);
                     }
@@ -603,8 +579,85 @@ fn timing(app: &App, ui: &mut Ui) {
                         ui.label(ms(run.call_ms));
                         ui.label(format!("{} / {}", ms(run.load_ms), ms(run.instantiate_ms)));
                         ui.label(run.fuel.map_or_else(|| "—".to_string(), |f| f.to_string()));
+                        ui.label(
+                            run.peak_pages
+                                .map_or_else(|| "—".to_string(), |p| p.to_string()),
+                        );
                         ui.end_row();
                     }
                 });
         });
+}
+
+/// Where the last call's time went, its fuel and its memory.
+fn timing_grid(ui: &mut Ui, last: &RunView) {
+    let t = &last.report.timings;
+    egui::Grid::new("timing_grid")
+        .num_columns(2)
+        .spacing([16.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("Load + compile");
+            ui.label(if t.load_ms > 0.0 {
+                ms(t.load_ms)
+            } else {
+                "— (plugin already loaded)".to_string()
+            });
+            ui.end_row();
+            ui.label("Instantiate");
+            ui.label(if last.report.new_instance {
+                ms(t.instantiate_ms)
+            } else {
+                "— (warm instance reused)".to_string()
+            });
+            ui.end_row();
+            ui.label("Call");
+            ui.label(RichText::new(ms(t.call_ms)).strong());
+            ui.end_row();
+            ui.label("Fuel consumed");
+            ui.label(
+                last.report
+                    .fuel_consumed
+                    .map_or_else(|| "— (no fuel limit set)".to_string(), |f| f.to_string()),
+            );
+            ui.end_row();
+            ui.label("Memory (main module)");
+            ui.label(last.report.memory.map_or_else(
+                || "— (the module has no memory of its own, or the call did not reach it)".to_string(),
+                |m| {
+                    format!(
+                        "{} pages before, {} at the peak, {} after ({} KiB at the peak)",
+                        m.initial_pages,
+                        m.peak_pages,
+                        m.final_pages,
+                        m.peak_pages * 64
+                    )
+                },
+            ))
+            .on_hover_text("Linear memory in 64 KiB pages before the call, at its peak and after it, read from the instance. Run, Find limits… finds the smallest memory max that keeps this outcome.");
+            ui.end_row();
+        });
+}
+
+/// Each recent run's peak memory, beside the call-time plot.
+fn memory_plot(ui: &mut Ui, history: &crate::workbench::History) {
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "run numbers and page counts are small"
+    )]
+    let pages: Vec<[f64; 2]> = history
+        .runs()
+        .filter_map(|r| r.peak_pages.map(|p| [r.number as f64, p as f64]))
+        .collect();
+    if !pages.is_empty() {
+        ui.label(RichText::new("Recent runs: peak memory (pages)").strong());
+        egui_plot::Plot::new("memory_plot")
+            .height(110.0)
+            .allow_scroll(false)
+            .x_axis_label("run")
+            .y_axis_label("pages")
+            .show(ui, |plot| {
+                plot.line(egui_plot::Line::new("peak pages", pages.clone()));
+                plot.points(egui_plot::Points::new("peak", pages).radius(3.0));
+            });
+    }
 }
