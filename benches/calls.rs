@@ -3,6 +3,9 @@
 //! process (`CallRequest::loops`, as `--loop N` and the window's Bench do), so one request pays
 //! the process round trip once for all the calls it times.
 //!
+//! Also: the same for a module with DWARF (debug-demo's `checkout`), which the runner compiles
+//! with backtrace details, a coredump on trap and its own memory creator.
+//!
 //! Also: one host call per plugin call through the user-defined `value`, `template` and `rhai`
 //! host functions against the same call to a native Rust host function in the bare SDK.
 //!
@@ -97,6 +100,53 @@ fn calls(c: &mut Criterion) {
         });
         group.finish();
     }
+    dwarf_calls(c);
+}
+
+/// The same comparison for a module that carries DWARF (the debug-demo sample): the runner
+/// compiles it with backtrace details on (file and line of a trap's frames), which wasmtime
+/// works out when it compiles, not when it calls.
+fn dwarf_calls(c: &mut Criterion) {
+    let wasm = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/samples/debug-demo.wasm"
+    ))
+    .expect("debug-demo sample");
+    let input =
+        br#"{"items": [{"name": "tea", "cents": 350, "quantity": 2}], "discount_percent": 10}"#;
+    let mut sdk = extism::Plugin::new(wasm.as_slice(), [], false).expect("sdk plugin");
+    let plugin =
+        LoadedPlugin::from_wasm_bytes("debug-demo.wasm", wasm.clone()).expect("valid module");
+    let runner = Session::new(
+        plugin,
+        SandboxOptions::default(),
+        WorkerConfig::with_exe(WORKER),
+    )
+    .expect("session");
+    let shared = std::sync::Arc::new(input.to_vec());
+    let mut group = c.benchmark_group("checkout (debug-demo, with DWARF)");
+    group.bench_function("extism SDK", |b| {
+        b.iter(|| {
+            let out: &[u8] = sdk.call("checkout", input.as_slice()).expect("call");
+            black_box(out.len());
+        });
+    });
+    group.bench_function("playground runner", |b| {
+        b.iter_custom(|iters| {
+            let request = CallRequest {
+                function: "checkout".to_string(),
+                input: std::sync::Arc::clone(&shared),
+                loops: u32::try_from(iters).expect("iteration count fits"),
+                ..CallRequest::default()
+            };
+            let started = Instant::now();
+            let report = runner.call_blocking(request);
+            let elapsed = started.elapsed();
+            assert!(report.is_ok(), "{:?}", report.error);
+            elapsed
+        });
+    });
+    group.finish();
 }
 
 fn load(c: &mut Criterion) {
@@ -143,6 +193,39 @@ fn load(c: &mut Criterion) {
             assert!(report.is_ok());
         });
     });
+    group.finish();
+    dwarf_compile(c);
+}
+
+/// What reading DWARF costs when a module is compiled: debug-demo (600 KB, most of it DWARF)
+/// compiled cold by the bare SDK with wasmtime's defaults, and with backtrace details on as the
+/// runner's worker compiles it.
+fn dwarf_compile(c: &mut Criterion) {
+    let wasm = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/samples/debug-demo.wasm"
+    ))
+    .expect("debug-demo sample");
+    let mut group = c.benchmark_group("compile debug-demo.wasm (with DWARF), cold");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(8));
+    for (name, details) in [
+        ("extism SDK, wasmtime defaults", false),
+        ("extism SDK, backtrace details on", true),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut builder = extism::PluginBuilder::new(wasm.as_slice()).with_cache_disabled();
+                if details {
+                    let mut config = wasmtime::Config::new();
+                    config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+                    builder = builder.with_wasmtime_config(config);
+                }
+                black_box(extism::CompiledPlugin::new(builder).expect("compiles"));
+            });
+        });
+    }
     group.finish();
 }
 

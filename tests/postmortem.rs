@@ -294,6 +294,28 @@ fn a_trap_brings_back_its_coredump_when_asked() {
     assert!(!main.globals.is_empty());
     // Not asked for, none comes back.
     assert!(s.call_blocking(request(false)).coredump.is_none());
+    // The file extism writes it to is the worker's own, readable by its owner only, and
+    // emptied once read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let prefix = format!("extism-playground-{}-", std::process::id());
+        let files: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .collect();
+        assert!(!files.is_empty(), "this session's worker has one");
+        for file in files {
+            let meta = file.metadata().unwrap();
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{:?}",
+                file.path()
+            );
+        }
+    }
 }
 
 fn find(s: &Session, function: &str, input: &str) -> limits::Found {

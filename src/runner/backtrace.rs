@@ -160,7 +160,14 @@ impl Toolchain {
                 .unwrap_or_default()
         };
         let (language, tools) = (field("language"), field("processed-by"));
-        if tools.contains("tinygo") || language.contains("go") {
+        // js-pdk's engine is Rust and C (its producers say so); its exports give it away.
+        let js_pdk = inspection
+            .exports
+            .iter()
+            .any(|e| e.name == "__invoke" || e.name.starts_with("__invokeHostFunc"));
+        if js_pdk {
+            Self::JavaScript
+        } else if tools.contains("tinygo") || language.contains("go") {
             Self::TinyGo
         } else if tools.contains("javy")
             || tools.contains("extism-js")
@@ -252,6 +259,16 @@ mod tests {
         }];
         assert_eq!(line_hint(&with_line, &inspection("Rust", "rustc")), None);
         assert_eq!(line_hint(&[], &inspection("Rust", "rustc")), None);
+        // js-pdk's plugins say Rust and clang (their engine's); the hint is about JavaScript.
+        let js = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/thirdparty/js-xtp-fruit.wasm"
+        ))
+        .unwrap();
+        let js = Inspection::of("js-xtp-fruit.wasm", &js).unwrap();
+        assert!(js.producers["language"].iter().any(|l| l.contains("Rust")));
+        let hint = line_hint(&no_lines, &js).unwrap();
+        assert!(hint.contains("JavaScript engine"), "{hint}");
         let mut dwarf = inspection("Rust", "rustc");
         dwarf.has_debug_lines = true;
         assert!(line_hint(&no_lines, &dwarf).unwrap().contains("wasm-opt"));

@@ -61,8 +61,9 @@ pub struct CallError {
     /// The WASI exit code, for [`ErrorKind::Exit`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
-    /// Where the plugin was when it failed (a trap, a timeout, fuel running out), innermost
-    /// first; empty when wasmtime gave no backtrace.
+    /// Where the plugin was when it failed (a trap, a host function failing under its frames),
+    /// innermost first; empty when there is no backtrace (extism drops it for timeouts and
+    /// fuel running out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub frames: Vec<Frame>,
     /// Frames left out of the middle of a very deep backtrace (a runaway recursion).

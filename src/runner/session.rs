@@ -235,7 +235,12 @@ struct Worker {
     stdin: BufWriter<ChildStdin>,
     /// Frames from the worker; an `Err` says why its stream could not be read.
     frames: Receiver<Result<(FromWorker, Vec<u8>), String>>,
+    /// Where the worker's plugin's coredumps go; removed with the worker.
+    coredump: std::path::PathBuf,
 }
+
+/// Numbers the coredump files of this process's workers.
+static WORKERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Worker {
     fn spawn(config: &WorkerConfig) -> Result<Self, LoadError> {
@@ -253,13 +258,23 @@ impl Worker {
         // the worker's stdout.
         #[cfg(unix)]
         command.env(super::worker::WASI_OUTPUT_ENV, "1");
+        let coredump = std::env::temp_dir().join(format!(
+            "extism-playground-{}-{}.coredump",
+            std::process::id(),
+            WORKERS.fetch_add(1, Ordering::SeqCst)
+        ));
+        super::worker::create_private(&coredump);
+        command.env(super::worker::COREDUMP_ENV, &coredump);
         let mut child = command
             .arg(WORKER_ARG)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&coredump);
+                fail(e.to_string())
+            })?;
         let stdin = BufWriter::new(
             child
                 .stdin
@@ -295,6 +310,7 @@ impl Worker {
             child,
             stdin,
             frames,
+            coredump,
         })
     }
 
@@ -320,6 +336,7 @@ impl Drop for Worker {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.coredump);
     }
 }
 

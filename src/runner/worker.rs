@@ -131,6 +131,37 @@ pub fn serve() -> std::process::ExitCode {
     std::process::exit(0);
 }
 
+/// The environment variable naming the file extism writes a trap's coredump to. The session
+/// makes that file (private: it will hold the plugin's memory) before it starts the worker,
+/// and removes it when the worker is gone, however it ended.
+pub(crate) const COREDUMP_ENV: &str = "EXTISM_PLAYGROUND_COREDUMP";
+
+/// The coredump file the session named; a worker started without one uses a file of its own
+/// in the temporary directory.
+fn coredump_file() -> std::path::PathBuf {
+    std::env::var_os(COREDUMP_ENV).map_or_else(
+        || {
+            let path = std::env::temp_dir().join(format!(
+                "extism-playground-worker-{}.coredump",
+                std::process::id()
+            ));
+            create_private(&path);
+            path
+        },
+        std::path::PathBuf::from,
+    )
+}
+
+/// Creates `path` empty, readable and writable by its owner only; extism later writes into it
+/// as it is, keeping its mode.
+pub(crate) fn create_private(path: &std::path::Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let _ = options.open(path);
+}
+
 #[cfg(not(unix))]
 fn stdout_file() -> File {
     use std::os::windows::io::AsHandle;
@@ -193,10 +224,7 @@ impl Executor {
             level,
             current_level: LevelFilter::INFO,
             memory: MemoryWatch::default(),
-            coredump_path: std::env::temp_dir().join(format!(
-                "extism-playground-worker-{}.coredump",
-                std::process::id()
-            )),
+            coredump_path: coredump_file(),
         }
     }
 
@@ -651,11 +679,19 @@ impl Executor {
     /// holds the plugin's memory).
     fn take_coredump(&self, wanted: bool) -> Option<Vec<u8>> {
         let dump = if wanted {
-            std::fs::read(&self.coredump_path).ok()
+            std::fs::read(&self.coredump_path)
+                .ok()
+                .filter(|bytes| !bytes.is_empty())
         } else {
             None
         };
-        let _ = std::fs::remove_file(&self.coredump_path);
+        // Emptied, not removed: extism writes into the file as it is, keeping its mode.
+        if let Ok(file) = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.coredump_path)
+        {
+            let _ = file.set_len(0);
+        }
         dump
     }
 }
