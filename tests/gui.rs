@@ -1749,6 +1749,27 @@ fn a_trap_lists_its_frames_and_a_frame_opens_its_source_at_the_line() {
     // frame is marked.
     h.get_by_label_contains("Backtrace");
     h.get_by_label("debug_demo::apply_discount");
+    // Copy error copies the message with every frame at its line.
+    h.get_by_role_and_label(Role::Button, "Copy error").click();
+    h.step();
+    let copied: Vec<String> = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        copied.iter().any(|t| t.starts_with("trap: wasm trap")
+            && t.contains(
+                "debug_demo::apply_discount at sample-plugins/debug-demo/src/lib.rs:70:9"
+            )),
+        "{copied:?}"
+    );
+    h.run();
     h.get_by_label_contains("▶ 1");
     h.get_by_label("sample-plugins/debug-demo/src/lib.rs:70:9")
         .click();
