@@ -612,6 +612,17 @@ fn a_window_bundle_embeds_the_coredump_only_when_the_user_turned_it_on() {
     }
     assert!(wb.coredump().is_some(), "the trap's coredump came back");
     let dir = tempfile::tempdir().unwrap();
+    // Save coredump… writes it as it came.
+    let saved = dir.path().join("checkout.coredump");
+    wb.apply(Command::SaveCoredump(saved.clone()));
+    assert_eq!(
+        std::fs::read(&saved).unwrap(),
+        wb.coredump().unwrap().as_slice()
+    );
+    assert!(
+        wb.status()
+            .is_some_and(|s| s.text.contains("may hold secrets"))
+    );
     let off = dir.path().join("off.bundle.json");
     wb.apply(Command::SaveSession {
         path: off.clone(),

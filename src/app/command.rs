@@ -182,11 +182,10 @@ impl DialogPurpose {
             Self::SaveSession { embed } => workbench::Command::SaveSession { path, embed },
             Self::ExportManifest => workbench::Command::ExportManifest(path),
             Self::AddRunToSuite => workbench::Command::AddRunToSuite(path),
-            Self::PickMockHost
-            | Self::OpenSuite
-            | Self::RunXtp
-            | Self::SaveCoredump
-            | Self::PickSourceFolder => return None,
+            Self::SaveCoredump => workbench::Command::SaveCoredump(path),
+            Self::PickMockHost | Self::OpenSuite | Self::RunXtp | Self::PickSourceFolder => {
+                return None;
+            }
         })
     }
 }

@@ -211,8 +211,6 @@ impl App {
                     self.send(Command::OpenSuite { path, trust: false });
                 } else if matches!(dialog.purpose, DialogPurpose::RunXtp) {
                     self.send(Command::RunXtp(path));
-                } else if matches!(dialog.purpose, DialogPurpose::SaveCoredump) {
-                    self.save_coredump(&path);
                 } else if matches!(dialog.purpose, DialogPurpose::PickSourceFolder) {
                     if let Some(draft) = &mut self.view.source_map {
                         draft.to = path.display().to_string();
@@ -272,7 +270,7 @@ impl App {
                 self.view.coredump = self
                     .workbench
                     .coredump()
-                    .map(|bytes| super::ui::CoredumpView::parse(bytes));
+                    .map(super::ui::CoredumpView::parse);
             }
             Postmortem::OpenSource { file, line, column } => match self.resolved_source(&file) {
                 Some(path) => {
@@ -310,28 +308,15 @@ impl App {
     /// Where a frame's source file is here, remembered per file until the maps change (the
     /// frames list asks every frame it is drawn).
     pub(crate) fn resolved_source(&mut self, file: &str) -> Option<std::path::PathBuf> {
-        if let Some(found) = self.view.resolved.get(file) {
+        // Relative paths resolve from the plugin's folder: the same name may be another file
+        // for another plugin.
+        let key = format!("{}\0{file}", self.workbench.state().plugin.key());
+        if let Some(found) = self.view.resolved.get(&key) {
             return found.clone();
         }
         let found = self.workbench.resolve_source(file);
-        self.view.resolved.insert(file.to_string(), found.clone());
+        self.view.resolved.insert(key, found.clone());
         found
-    }
-
-    /// Writes the last trap's coredump to `path`.
-    fn save_coredump(&mut self, path: &std::path::Path) {
-        let Some(bytes) = self.workbench.coredump().cloned() else {
-            return;
-        };
-        let note = match std::fs::write(path, bytes.as_slice()) {
-            Ok(()) => format!(
-                "Saved the coredump to {} ({} bytes; it holds the plugin's memory)",
-                path.display(),
-                bytes.len()
-            ),
-            Err(e) => format!("Cannot save the coredump to {}: {e}", path.display()),
-        };
-        self.view.coredump_note = Some(note);
     }
 
     /// Sets the sandbox's memory max and timeout to what the limit finder suggests.

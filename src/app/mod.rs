@@ -134,8 +134,6 @@ pub struct ViewState {
     pub limits: Option<crate::workbench::limits::LimitJob>,
     /// The coredump window's contents.
     pub coredump: Option<ui::CoredumpView>,
-    /// What saving the coredump did.
-    pub coredump_note: Option<String>,
     /// The source view window: a frame's file around its line.
     pub source: Option<Result<crate::workbench::sources::SourceView, String>>,
     /// The path-map editor, open for a frame whose file is not on this machine.

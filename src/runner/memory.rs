@@ -50,6 +50,10 @@ impl Gauge {
 /// the main module's (the extism kernel's memory, which may have the same type, is created
 /// earlier, when extism links an instance; the main module's when it instantiates it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(unix),
+    allow(dead_code, reason = "compared by the unix memory creator only")
+)]
 struct MainType {
     min_pages: u64,
     max_pages: Option<u64>,

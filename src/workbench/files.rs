@@ -74,6 +74,30 @@ impl Workbench {
         }
     }
 
+    /// Writes the trap's coredump to `path`.
+    pub(super) fn save_coredump(&mut self, path: &Path) {
+        let Some(dump) = self.coredump().cloned() else {
+            return self.set_status("There is no coredump: the last run did not trap", true);
+        };
+        match bundle::write_atomically(path, &dump) {
+            Ok(()) => self.set_status(
+                format!(
+                    "Saved the coredump to {} ({} bytes; it holds the plugin's memory, so it may hold secrets)",
+                    path.display(),
+                    dump.len()
+                ),
+                false,
+            ),
+            Err(e) => self.set_status(
+                format!(
+                    "Cannot save the coredump to {}: {e}; save it to another folder or name",
+                    path.display()
+                ),
+                true,
+            ),
+        }
+    }
+
     /// Saves the current scenario: a session (the plugin by path) or, with `embed`, a
     /// self-contained bundle. Secret values are included only when the user said so.
     pub(super) fn save_session(&mut self, path: &Path, embed: bool) {

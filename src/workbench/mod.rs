@@ -114,6 +114,8 @@ pub enum Command {
     SetSourceMaps(Vec<sources::SourceMap>),
     /// Whether bundles saved carry the last trap's coredump.
     SetBundleCoredump(bool),
+    /// Write the trap's coredump (see [`Workbench::coredump`]) to a file.
+    SaveCoredump(PathBuf),
     /// Append the last run to the suite file at this path (created when new) as a test.
     AddRunToSuite(PathBuf),
     /// Stop trusting the file with this sha256.
@@ -738,6 +740,7 @@ impl Workbench {
             Command::CloseScenario => self.close_scenario(),
             Command::SetSourceMaps(maps) => self.state.source_maps = maps,
             Command::SetBundleCoredump(on) => self.state.bundle_coredump = on,
+            Command::SaveCoredump(path) => self.save_coredump(&path),
             Command::AddRunToSuite(path) => self.add_run_to_suite(&path),
             Command::Revoke(sha256) => self.revoke(&sha256),
         }

@@ -153,6 +153,8 @@ fn frame_row(app: &mut App, ui: &mut Ui, i: usize, frame: &Frame, culprit: bool)
 /// The coredump window's contents: the parsed dump (or why it could not be read) and what is
 /// selected in it.
 pub struct CoredumpView {
+    /// The bytes it was read from (to tell when a newer trap brought another).
+    pub source: Arc<Vec<u8>>,
     pub dump: Result<Arc<Coredump>, String>,
     pub bytes: usize,
     pub instance: usize,
@@ -163,7 +165,7 @@ pub struct CoredumpView {
 }
 
 impl CoredumpView {
-    pub(crate) fn parse(bytes: &[u8]) -> Self {
+    pub(crate) fn parse(bytes: &Arc<Vec<u8>>) -> Self {
         let dump = Coredump::parse(bytes)
             .map(Arc::new)
             .map_err(|e| e.to_string());
@@ -174,6 +176,7 @@ impl CoredumpView {
             .and_then(|d| d.frames.first().map(|f| f.instance))
             .unwrap_or(0);
         Self {
+            source: Arc::clone(bytes),
             dump,
             bytes: bytes.len(),
             instance,
@@ -186,6 +189,7 @@ impl CoredumpView {
 
 pub(super) fn coredump_window(app: &mut App, ctx: &egui::Context) {
     let names = frame_names(app);
+    let stale = refresh_coredump(app);
     let Some(view) = &mut app.view.coredump else {
         return;
     };
@@ -204,12 +208,19 @@ pub(super) fn coredump_window(app: &mut App, ctx: &egui::Context) {
                     return;
                 }
             };
+            if stale {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "This coredump is from an earlier run: the last one did not trap.",
+                );
+            }
             ui.horizontal(|ui| {
                 ui.label(format!(
                     "{} bytes, written by {} when the call trapped. wasmtime records frames, globals and memories; not locals.",
                     view.bytes, dump.process
                 ));
-                save = ui
+                save = !stale
+                    && ui
                     .button("Save coredump…")
                     .on_hover_text("It holds the plugin's memory, so it may hold secrets")
                     .clicked();
@@ -272,6 +283,18 @@ pub(super) fn coredump_window(app: &mut App, ctx: &egui::Context) {
     if !open {
         app.view.coredump = None;
     }
+}
+
+/// Shows the newest trap's coredump when a newer trap brought another; true when the last run
+/// did not trap (the one shown is from an earlier run).
+fn refresh_coredump(app: &mut App) -> bool {
+    let current = app.workbench.coredump().cloned();
+    if let (Some(view), Some(current)) = (&app.view.coredump, &current)
+        && !Arc::ptr_eq(&view.source, current)
+    {
+        app.view.coredump = Some(CoredumpView::parse(current));
+    }
+    current.is_none()
 }
 
 /// The call's own frames by function index: they name the coredump's functions (same module,
@@ -707,8 +730,5 @@ pub(super) fn coredump_buttons(app: &mut App, ui: &mut Ui) {
     {
         Action::ShowCoredump.button(ui, app, None);
         Action::SaveCoredump.button(ui, app, None);
-    }
-    if let Some(note) = &app.view.coredump_note {
-        ui.weak(note);
     }
 }
