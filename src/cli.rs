@@ -1173,6 +1173,15 @@ pub fn render_inspection(
     }
     let _ = writeln!(
         s,
+        "debug info: {}",
+        if i.has_debug_lines {
+            "DWARF line tables (a trap's frames show file and line)"
+        } else {
+            "none (a trap's frames show function names, not source lines)"
+        }
+    );
+    let _ = writeln!(
+        s,
         "WASI: {}",
         if i.needs_wasi {
             "needed (call with --wasi)"

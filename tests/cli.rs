@@ -409,9 +409,13 @@ fn inspect_text_and_json() {
         "get_secret",
         "language: Rust",
         "WASI: not needed",
+        "debug info: none",
     ] {
         assert!(text.contains(needle), "{needle} missing in:\n{text}");
     }
+    // The debug-built sample carries line tables, and says so.
+    let out = run_bin(&["inspect", &s("debug-demo")], b"");
+    assert!(stdout(&out).contains("debug info: DWARF line tables"));
     let out = run_bin(&["inspect", &s("wasi-demo"), "--json"], b"");
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["needs_wasi"], true);

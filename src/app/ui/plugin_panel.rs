@@ -174,6 +174,18 @@ fn facts(ui: &mut Ui, session: &Session, origin_path: Option<&std::path::Path>) 
         ui.label("WASI");
         ui.label(if i.needs_wasi { "needed" } else { "not needed" });
     });
+    ui.horizontal(|ui| {
+        ui.label("Debug info");
+        if i.has_debug_lines {
+            ui.label("source lines").on_hover_text(
+                "The module carries DWARF line tables: a trap's frames show file and line",
+            );
+        } else {
+            ui.weak("none").on_hover_text(
+                "No DWARF: a trap's frames show function names (or indices), not source lines",
+            );
+        }
+    });
     if plugin.modules.len() > 1 {
         long_value(
             ui,
