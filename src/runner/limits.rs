@@ -72,6 +72,12 @@ impl Found {
             self.outcome, self.probes
         );
         match self.limits.memory_pages {
+            Some(0) => {
+                let _ = writeln!(
+                    s,
+                    "memory: the call keeps its outcome with no growth at all"
+                );
+            }
             Some(p) => {
                 let _ = writeln!(
                     s,
@@ -284,10 +290,7 @@ impl Searcher<'_> {
         Ok(same)
     }
 
-    /// The smallest `n` in 1..=`max` with which the outcome is kept, assuming a larger limit
-    /// never changes a kept outcome. Starts at `guess` (what the unlimited run used): a guess
-    /// that holds while one less does not settles it in two calls; otherwise it widens up from
-    /// the guess by doubling steps, then bisects.
+    /// [`smallest`] with each probe a call under `options(n)`.
     fn smallest(
         &mut self,
         guess: u64,
@@ -296,50 +299,114 @@ impl Searcher<'_> {
         what: &str,
         unit: &str,
     ) -> Result<Option<u64>, LimitError> {
-        let guess = guess.clamp(1, max);
-        let try_n = |s: &mut Self, n: u64| s.keeps(&options(n), &format!("{what} {n} {unit}"));
-        // `fails` is a value known to fail (0 always does: no memory, no fuel), `holds` one
-        // known to keep the outcome.
-        let (mut fails, mut holds);
-        if try_n(self, guess)? {
-            if guess == 1 {
-                return Ok(Some(1));
-            }
-            if !try_n(self, guess - 1)? {
-                return Ok(Some(guess));
-            }
-            holds = guess - 1;
-            fails = 0;
-        } else {
-            fails = guess;
-            let mut step = 1;
-            loop {
-                let Some(candidate) = guess.checked_add(step).filter(|c| *c <= max) else {
-                    return Ok(None);
-                };
-                if try_n(self, candidate)? {
-                    holds = candidate;
-                    break;
-                }
-                fails = candidate;
-                step = step.saturating_mul(2);
-            }
-        }
-        while holds - fails > 1 {
-            let mid = fails + (holds - fails) / 2;
-            if try_n(self, mid)? {
-                holds = mid;
-            } else {
-                fails = mid;
-            }
-        }
-        Ok(Some(holds))
+        smallest(guess, max, |n| {
+            self.keeps(&options(n), &format!("{what} {n} {unit}"))
+        })
     }
+}
+
+/// The smallest `n` in 0..=`max` for which `keeps(n)`, assuming a larger limit never changes a
+/// kept outcome. Starts at `guess` (what the unlimited run used): a guess that holds while one
+/// less does not settles it in two probes; otherwise it moves away from the guess (down when
+/// it holds, up when it fails) by doubling steps until the outcome changes, then bisects. A
+/// result above 0 always had one less probed and failing.
+fn smallest(
+    guess: u64,
+    max: u64,
+    mut keeps: impl FnMut(u64) -> Result<bool, LimitError>,
+) -> Result<Option<u64>, LimitError> {
+    let guess = guess.min(max);
+    // The answer lies in `low..=holds`: every value below `low` is known to fail (or `low` is
+    // 0), and `holds` is known to keep the outcome.
+    let (mut low, mut holds);
+    if keeps(guess)? {
+        if guess == 0 || !keeps(guess - 1)? {
+            return Ok(Some(guess));
+        }
+        holds = guess - 1;
+        low = 0;
+        let mut step = 1;
+        while let Some(candidate) = holds.checked_sub(step) {
+            if keeps(candidate)? {
+                holds = candidate;
+                step = step.saturating_mul(2);
+            } else {
+                low = candidate + 1;
+                break;
+            }
+        }
+    } else {
+        low = guess + 1;
+        let mut step = 1;
+        loop {
+            if low > max {
+                return Ok(None);
+            }
+            let candidate = guess.saturating_add(step).min(max);
+            if keeps(candidate)? {
+                holds = candidate;
+                break;
+            }
+            low = candidate + 1;
+            step = step.saturating_mul(2);
+        }
+    }
+    while low < holds {
+        let mid = low + (holds - low) / 2;
+        if keeps(mid)? {
+            holds = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    Ok(Some(holds))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_search_finds_every_threshold_from_every_guess() {
+        const MAX: u64 = 64;
+        for threshold in 0..=MAX + 3 {
+            for guess in 0..=MAX + 3 {
+                let mut probed = Vec::new();
+                let found = smallest(guess, MAX, |n| {
+                    assert!(n <= MAX, "never past the maximum");
+                    probed.push(n);
+                    Ok(n >= threshold)
+                })
+                .unwrap();
+                let want = (threshold <= MAX).then_some(threshold);
+                assert_eq!(found, want, "threshold {threshold}, guess {guess}");
+                if let Some(found) = found {
+                    assert!(probed.contains(&found));
+                    assert!(
+                        found == 0 || probed.contains(&(found - 1)),
+                        "one less was tried"
+                    );
+                }
+                // Near the guess it is quick; it never probes much more than twice log2.
+                assert!(probed.len() <= 16, "{probed:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stop_ends_the_search() {
+        let mut calls = 0;
+        let result = smallest(10, 64, |_| {
+            calls += 1;
+            if calls == 3 {
+                Err(LimitError::Stopped)
+            } else {
+                Ok(true)
+            }
+        });
+        assert!(matches!(result, Err(LimitError::Stopped)));
+        assert_eq!(calls, 3);
+    }
 
     #[test]
     fn margins_round_up() {
