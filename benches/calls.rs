@@ -29,12 +29,14 @@ use extism_playground::runner::{
 
 const WORKER: &str = env!("CARGO_BIN_EXE_extism-playground");
 
+/// A committed sample's module.
+fn sample(name: &str) -> Vec<u8> {
+    let path = format!("{}/assets/samples/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 fn hello() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/assets/samples/hello.wasm"
-    ))
-    .expect("hello sample")
+    sample("hello")
 }
 
 fn text(len: usize) -> Vec<u8> {
@@ -55,7 +57,11 @@ fn label(len: usize) -> String {
 }
 
 fn session(wasm: &[u8], compile_cache: bool) -> Session {
-    let plugin = LoadedPlugin::from_wasm_bytes("hello.wasm", wasm.to_vec()).expect("valid module");
+    named_session("hello.wasm", wasm, compile_cache)
+}
+
+fn named_session(name: &str, wasm: &[u8], compile_cache: bool) -> Session {
+    let plugin = LoadedPlugin::from_wasm_bytes(name, wasm.to_vec()).expect("valid module");
     let worker = WorkerConfig {
         compile_cache,
         ..WorkerConfig::with_exe(WORKER)
@@ -74,30 +80,9 @@ fn calls(c: &mut Criterion) {
         ("echo", 1 << 20),
     ] {
         let input = text(len);
-        let shared = std::sync::Arc::new(input.clone());
         let mut group = c.benchmark_group(format!("{function} {}", label(len)));
         group.throughput(Throughput::Bytes(len as u64));
-        group.bench_function("extism SDK", |b| {
-            b.iter(|| {
-                let out: &[u8] = sdk.call(function, input.as_slice()).expect("call");
-                black_box(out.len());
-            });
-        });
-        group.bench_function("playground runner", |b| {
-            b.iter_custom(|iters| {
-                let request = CallRequest {
-                    function: function.to_string(),
-                    input: std::sync::Arc::clone(&shared),
-                    loops: u32::try_from(iters).expect("iteration count fits"),
-                    ..CallRequest::default()
-                };
-                let started = Instant::now();
-                let report = runner.call_blocking(request);
-                let elapsed = started.elapsed();
-                assert!(report.is_ok(), "{:?}", report.error);
-                elapsed
-            });
-        });
+        sdk_and_runner(&mut group, &mut sdk, &runner, function, &input);
         group.finish();
     }
     dwarf_calls(c);
@@ -107,34 +92,36 @@ fn calls(c: &mut Criterion) {
 /// compiles it with backtrace details on (file and line of a trap's frames), which wasmtime
 /// works out when it compiles, not when it calls.
 fn dwarf_calls(c: &mut Criterion) {
-    let wasm = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/assets/samples/debug-demo.wasm"
-    ))
-    .expect("debug-demo sample");
+    let wasm = sample("debug-demo");
     let input =
         br#"{"items": [{"name": "tea", "cents": 350, "quantity": 2}], "discount_percent": 10}"#;
     let mut sdk = extism::Plugin::new(wasm.as_slice(), [], false).expect("sdk plugin");
-    let plugin =
-        LoadedPlugin::from_wasm_bytes("debug-demo.wasm", wasm.clone()).expect("valid module");
-    let runner = Session::new(
-        plugin,
-        SandboxOptions::default(),
-        WorkerConfig::with_exe(WORKER),
-    )
-    .expect("session");
-    let shared = std::sync::Arc::new(input.to_vec());
+    let runner = named_session("debug-demo.wasm", &wasm, true);
     let mut group = c.benchmark_group("checkout (debug-demo, with DWARF)");
+    sdk_and_runner(&mut group, &mut sdk, &runner, "checkout", input);
+    group.finish();
+}
+
+/// `function` with `input` through the bare SDK's `Plugin::call` and through the runner (the
+/// loop inside its worker, timed around the whole request), as two benches of `group`.
+fn sdk_and_runner(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    sdk: &mut extism::Plugin,
+    runner: &Session,
+    function: &str,
+    input: &[u8],
+) {
     group.bench_function("extism SDK", |b| {
         b.iter(|| {
-            let out: &[u8] = sdk.call("checkout", input.as_slice()).expect("call");
+            let out: &[u8] = sdk.call(function, input).expect("call");
             black_box(out.len());
         });
     });
+    let shared = std::sync::Arc::new(input.to_vec());
     group.bench_function("playground runner", |b| {
         b.iter_custom(|iters| {
             let request = CallRequest {
-                function: "checkout".to_string(),
+                function: function.to_string(),
                 input: std::sync::Arc::clone(&shared),
                 loops: u32::try_from(iters).expect("iteration count fits"),
                 ..CallRequest::default()
@@ -146,7 +133,6 @@ fn dwarf_calls(c: &mut Criterion) {
             elapsed
         });
     });
-    group.finish();
 }
 
 fn load(c: &mut Criterion) {
@@ -201,11 +187,7 @@ fn load(c: &mut Criterion) {
 /// compiled cold by the bare SDK with wasmtime's defaults, and with backtrace details on as the
 /// runner's worker compiles it.
 fn dwarf_compile(c: &mut Criterion) {
-    let wasm = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/assets/samples/debug-demo.wasm"
-    ))
-    .expect("debug-demo sample");
+    let wasm = sample("debug-demo");
     let mut group = c.benchmark_group("compile debug-demo.wasm (with DWARF), cold");
     group
         .sample_size(20)

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{fixture, flag, session_with};
 use extism_playground::bundle::{self, Bundle};
 use extism_playground::runner::host::{ArgKind, Behaviour, Bytes, HostFnDef, MockSource, define};
 use extism_playground::runner::{
@@ -19,29 +20,10 @@ use extism_playground::runner::{
 use extism_playground::workbench::{Command, PluginSlot, Source, Workbench, WorkbenchState};
 use proptest::prelude::*;
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/thirdparty")
-        .join(format!("{name}.wasm"))
-}
-
 fn asset(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("assets/samples")
         .join(name)
-}
-
-fn flag(text: &str) -> HostFnDef {
-    HostFnDef::parse_flag(text, Path::new(env!("CARGO_MANIFEST_DIR"))).expect(text)
-}
-
-/// A session on `path` linking `defs`; panics if a definition does not fit.
-fn session_with(path: &Path, defs: &[HostFnDef], options: SandboxOptions) -> Session {
-    let (plugin, _) = LoadedPlugin::from_path(path).unwrap();
-    let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes).unwrap();
-    let (host, problems) = HostRegistry::with_definitions(defs, &inspection.imports);
-    assert!(problems.is_empty(), "{problems:?}");
-    Session::inspected(plugin, inspection, options, host, common::worker())
 }
 
 fn wasi() -> SandboxOptions {

@@ -5,38 +5,19 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{assert_ok, call, output, run_bin, sample, session, stderr, stdout};
+use common::{
+    assert_ok, call, fixture, flag, output, run_bin, sample, session, session_with, stderr, stdout,
+};
 use extism_playground::runner::coredump::Coredump;
-use extism_playground::runner::host::{HostFnDef, HostRegistry};
 use extism_playground::runner::limits;
 use extism_playground::runner::session::Canceller;
-use extism_playground::runner::{
-    CallRequest, ErrorKind, Inspection, LoadedPlugin, SandboxOptions, Session,
-};
+use extism_playground::runner::{CallRequest, ErrorKind, SandboxOptions, Session};
 
 const CHECKOUT_TRAP: &str =
     r#"{"items": [{"name": "tea", "cents": 350, "quantity": 2}], "discount_percent": 150}"#;
 const DEMO_SOURCE: &str = "sample-plugins/debug-demo/src/lib.rs";
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/thirdparty")
-        .join(format!("{name}.wasm"))
-}
-
-fn session_with(path: &Path, defs: &[&str], options: SandboxOptions) -> Session {
-    let defs: Vec<HostFnDef> = defs
-        .iter()
-        .map(|d| HostFnDef::parse_flag(d, Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap())
-        .collect();
-    let (plugin, _) = LoadedPlugin::from_path(path).unwrap();
-    let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes).unwrap();
-    let (host, problems) = HostRegistry::with_definitions(&defs, &inspection.imports);
-    assert!(problems.is_empty(), "{problems:?}");
-    Session::inspected(plugin, inspection, options, host, common::worker())
-}
 
 fn wasi() -> SandboxOptions {
     SandboxOptions {
@@ -184,7 +165,7 @@ fn a_tinygo_plugin_built_elsewhere_names_its_go_source() {
     // function it imports fails here, so the call stops inside `run_test`.
     let s = session_with(
         &fixture("go-host-mult"),
-        &["mult(num,num)->num=fail:no multiplier"],
+        &[flag("mult(num,num)->num=fail:no multiplier")],
         wasi(),
     );
     let error = call(&s, "run_test", "")
@@ -226,7 +207,7 @@ fn a_c_plugin_without_a_name_section_shows_function_indices() {
     // c-pdk's count_vowels: no name section, and DWARF that does not cover the frame.
     let s = session_with(
         &fixture("c-count-vowels-hostfn"),
-        &["hello_world=fail:host down"],
+        &[flag("hello_world=fail:host down")],
         wasi(),
     );
     let error = call(&s, "count_vowels", "hello")

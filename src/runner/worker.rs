@@ -337,7 +337,7 @@ impl Executor {
         }
         let started = Instant::now();
         self.memory = MemoryWatch::new(&request.memories);
-        let debug = Debug {
+        let post_mortem = PostMortem {
             memory: Some(&self.memory),
             coredump: Some(&self.coredump_path),
         };
@@ -346,7 +346,7 @@ impl Executor {
             request.wasi,
             functions,
             request.fuel_limit,
-            &debug,
+            &post_mortem,
         )
         .map_err(|e| format!("{e:#}"))?;
         self.limits = limits;
@@ -378,7 +378,7 @@ impl Executor {
             wasi,
             host::link(&host, &self.host),
             fuel_limit,
-            &Debug::default(),
+            &PostMortem::default(),
         )
         .map_err(|e| format!("the plugin under test, {label}, cannot be loaded: {e:#}"))?;
         Ok(UnderTest {
@@ -700,7 +700,7 @@ impl Executor {
 /// memories, and the file extism writes a trap's coredump to. The main plugin has both; the
 /// plugin an xtp test drives has neither.
 #[derive(Default)]
-struct Debug<'a> {
+struct PostMortem<'a> {
     memory: Option<&'a MemoryWatch>,
     coredump: Option<&'a std::path::Path>,
 }
@@ -712,7 +712,7 @@ fn compile(
     wasi: bool,
     functions: Vec<extism::Function>,
     fuel_limit: Option<u64>,
-    debug: &Debug<'_>,
+    post_mortem: &PostMortem<'_>,
 ) -> Result<(extism::CompiledPlugin, Limits), extism::Error> {
     let limits = Limits {
         timeout_ms: manifest.timeout_ms,
@@ -725,7 +725,7 @@ fn compile(
     config
         .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable)
         .wasm_backtrace_max_frames(std::num::NonZeroUsize::new(MAX_FRAMES));
-    if let Some(creator) = debug.memory.and_then(MemoryWatch::creator) {
+    if let Some(creator) = post_mortem.memory.and_then(MemoryWatch::creator) {
         // Copy-on-write memory images work only on wasmtime's own memories: data segments
         // are copied into ours when an instance is made.
         config.with_host_memory(creator).memory_init_cow(false);
@@ -734,7 +734,7 @@ fn compile(
         .with_wasmtime_config(config)
         .with_wasi(wasi)
         .with_functions(functions);
-    if let Some(path) = debug.coredump {
+    if let Some(path) = post_mortem.coredump {
         builder = builder.with_coredump(path);
     }
     if let Some(fuel) = fuel_limit {

@@ -54,7 +54,7 @@ pub fn resolve(file: &str, maps: &[SourceMap], plugin_dir: Option<&Path>) -> Opt
 }
 
 /// Every place `file` is looked for, in order.
-pub fn candidates(file: &str, maps: &[SourceMap], plugin_dir: Option<&Path>) -> Vec<PathBuf> {
+fn candidates(file: &str, maps: &[SourceMap], plugin_dir: Option<&Path>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     // The longest matching prefix first.
     let mut maps: Vec<&SourceMap> = maps.iter().collect();
@@ -116,7 +116,9 @@ pub struct SourceView {
     pub built_as: String,
     pub line: u32,
     pub column: Option<u32>,
-    pub text: std::sync::Arc<String>,
+    text: std::sync::Arc<String>,
+    /// Where each line starts in `text` (found once: the view lays out visible lines only).
+    line_starts: std::sync::Arc<Vec<usize>>,
 }
 
 impl SourceView {
@@ -136,13 +138,36 @@ impl SourceView {
             )));
         }
         let bytes = std::fs::read(&path)?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|start| *start < text.len())
+            .collect();
         Ok(Self {
             path,
             built_as: built_as.to_string(),
             line,
             column,
-            text: std::sync::Arc::new(String::from_utf8_lossy(&bytes).into_owned()),
+            text: std::sync::Arc::new(text),
+            line_starts: std::sync::Arc::new(line_starts),
         })
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// Line `index` (from 0), without its line ending; empty past the end.
+    pub fn line_text(&self, index: usize) -> &str {
+        let Some(&start) = self.line_starts.get(index) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 }
 
@@ -213,6 +238,19 @@ mod tests {
         );
         // This app's own samples resolve from its source tree.
         assert!(resolve("sample-plugins/debug-demo/src/lib.rs", &[], None).is_some());
+    }
+
+    #[test]
+    fn a_source_view_indexes_its_lines_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("main.go");
+        std::fs::write(&path, "package main\r\n\nfunc main() {}\n").unwrap();
+        let view = SourceView::open(path, "main.go", 3, None).unwrap();
+        assert_eq!(view.line_count(), 3);
+        assert_eq!(view.line_text(0), "package main");
+        assert_eq!(view.line_text(1), "");
+        assert_eq!(view.line_text(2), "func main() {}");
+        assert_eq!(view.line_text(3), "");
     }
 
     #[test]

@@ -7,12 +7,39 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use extism_playground::runner::host::HostFnDef;
 use extism_playground::runner::{
-    CallReport, CallRequest, LoadedPlugin, SandboxOptions, Session, WorkerConfig,
+    CallReport, CallRequest, HostRegistry, Inspection, LoadedPlugin, SandboxOptions, Session,
+    WorkerConfig,
 };
 
 /// The built binary, which is also the worker.
 pub const BIN: &str = env!("CARGO_BIN_EXE_extism-playground");
+
+/// Path of a plugin others wrote (`tests/fixtures/thirdparty/NAME.wasm`).
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/thirdparty")
+        .join(format!("{name}.wasm"))
+}
+
+/// A `--host-fn` definition, its files relative to the repository.
+pub fn flag(text: &str) -> HostFnDef {
+    HostFnDef::parse_flag(text, std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect(text)
+}
+
+/// A session on `path` linking `defs`; panics if a definition does not fit.
+pub fn session_with(
+    path: &std::path::Path,
+    defs: &[HostFnDef],
+    options: SandboxOptions,
+) -> Session {
+    let (plugin, _) = LoadedPlugin::from_path(path).unwrap();
+    let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes).unwrap();
+    let (host, problems) = HostRegistry::with_definitions(defs, &inspection.imports);
+    assert!(problems.is_empty(), "{problems:?}");
+    Session::inspected(plugin, inspection, options, host, worker())
+}
 
 /// Path of a committed sample plugin.
 pub fn sample(name: &str) -> PathBuf {

@@ -188,6 +188,9 @@ impl CoredumpView {
 }
 
 pub(super) fn coredump_window(app: &mut App, ctx: &egui::Context) {
+    if app.view.coredump.is_none() {
+        return;
+    }
     let names = frame_names(app);
     let stale = refresh_coredump(app);
     let Some(view) = &mut app.view.coredump else {
@@ -616,7 +619,6 @@ fn source_text(ui: &mut Ui, view: &crate::workbench::sources::SourceView, scroll
             .map_or_else(String::new, |c| format!(", column {c}"))
     ));
     ui.separator();
-    let lines: Vec<&str> = view.text.lines().collect();
     let target_line = view.line as usize;
     let mut area = egui::ScrollArea::both()
         .id_salt("source_scroll")
@@ -631,12 +633,15 @@ fn source_text(ui: &mut Ui, view: &crate::workbench::sources::SourceView, scroll
     } else {
         Color32::from_rgb(255, 220, 215)
     };
-    area.show_rows(ui, ROW_HEIGHT, lines.len(), |ui, range| {
+    area.show_rows(ui, ROW_HEIGHT, view.line_count(), |ui, range| {
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         for i in range {
             let number = i + 1;
-            let text = RichText::new(format!("{number:>5}  {}", lines[i].replace('\t', "    ")))
-                .monospace();
+            let text = RichText::new(format!(
+                "{number:>5}  {}",
+                view.line_text(i).replace('\t', "    ")
+            ))
+            .monospace();
             if number == target_line {
                 egui::Frame::new().fill(marker).show(ui, |ui| {
                     ui.label(text.strong());
