@@ -44,8 +44,82 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// A .wasm module, Extism manifest, session or bundle to open in the window (a test suite,
-    /// .toml, opens in its Tests window).
+    /// .toml, opens in its Tests window), or a registry reference (`oci://HOST/REPO:TAG`).
     pub open: Option<PathBuf>,
+}
+
+/// How registries are reached, for plugins named `oci://HOST[:PORT]/REPO:TAG` or
+/// `oci://HOST/REPO@sha256:…`. Without a login, docker's credentials for the registry are used
+/// (`~/.docker/config.json` and its credential helpers), else none.
+#[derive(Debug, Default, PartialEq, Eq, Args)]
+pub struct RegistryArgs {
+    /// A registry user name; the password (or token) is read from stdin.
+    #[arg(long, value_name = "NAME", requires = "registry_password_stdin")]
+    pub registry_user: Option<String>,
+    /// Read the registry password for --registry-user from stdin.
+    #[arg(long, requires = "registry_user")]
+    pub registry_password_stdin: bool,
+    /// Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and
+    /// loopback addresses always are. Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+    /// How long a registry may stay silent (connecting, or between bytes), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub registry_timeout: u64,
+    /// The largest plugin layer pulled, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::registry::DEFAULT_MAX_LAYER_BYTES)]
+    pub max_layer_size: u64,
+}
+
+impl RegistryArgs {
+    /// Makes these flags how registries are reached in this process (reading the password
+    /// from stdin when asked).
+    fn configure(&self) -> anyhow::Result<()> {
+        let login = match &self.registry_user {
+            Some(user) => {
+                let mut password = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut password)
+                    .context("cannot read the registry password from stdin")?;
+                let password = password.trim_end_matches(['\n', '\r']).to_string();
+                if password.is_empty() {
+                    bail!(
+                        "--registry-password-stdin read an empty password; pipe it in, e.g. `echo \"$TOKEN\" | extism-playground … --registry-user {user} --registry-password-stdin`"
+                    );
+                }
+                Some(crate::registry::Login {
+                    user: user.clone(),
+                    password,
+                })
+            }
+            None => None,
+        };
+        crate::registry::configure(crate::registry::Settings {
+            insecure: self.insecure_registries.clone(),
+            login,
+            timeout: std::time::Duration::from_secs(self.registry_timeout),
+            max_layer_bytes: self.max_layer_size,
+            cache: crate::registry::Cache::user(),
+        });
+        Ok(())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The plugin to publish (a .wasm module).
+    pub wasm: PathBuf,
+    /// Where to publish it: `oci://HOST[:PORT]/REPO:TAG`.
+    pub reference: String,
+    /// An annotation on the manifest, KEY=VALUE (e.g.
+    /// org.opencontainers.image.source=https://…). Repeatable.
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +132,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Run test suites (.toml), bundles, or folders of them; report for people, scripts or CI.
     Test(Box<TestArgs>),
+    /// Publish a plugin to an OCI registry as a CNCF Wasm artifact.
+    Push(PushArgs),
     /// Internal: run as a plugin worker process.
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -92,7 +168,8 @@ pub struct ConsentNeeded(pub Box<Review>);
     reason = "each is a command-line flag of its own"
 )]
 pub struct CallArgs {
-    /// The .wasm module, Extism manifest JSON, or bundle.
+    /// The .wasm module, Extism manifest JSON, or bundle; or a registry reference
+    /// (`oci://HOST[:PORT]/REPO:TAG` or `oci://HOST/REPO@sha256:…`).
     pub wasm: PathBuf,
     /// The exported function to call.
     pub function: String,
@@ -142,6 +219,8 @@ pub struct CallArgs {
     pub find_limits: bool,
     #[command(flatten)]
     pub consent: ConsentArgs,
+    #[command(flatten, next_help_heading = "Registries")]
+    pub registry: RegistryArgs,
 }
 
 /// The plugin's sandbox, as flags (`call`, and the plugin under test of `test --xtp`).
@@ -301,6 +380,8 @@ pub struct TestArgs {
     #[command(flatten)]
     pub consent: ConsentArgs,
     // Last: a help heading also applies to the flags after it.
+    #[command(flatten, next_help_heading = "Registries")]
+    pub registry: RegistryArgs,
     #[command(flatten, next_help_heading = "The plugin under test, with --xtp")]
     pub sandbox: SandboxArgs,
     #[command(flatten, next_help_heading = "The plugin under test, with --xtp")]
@@ -309,11 +390,13 @@ pub struct TestArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The .wasm module (or Extism manifest JSON).
+    /// The .wasm module (or Extism manifest JSON), or a registry reference (oci://…).
     pub wasm: PathBuf,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten, next_help_heading = "Registries")]
+    pub registry: RegistryArgs,
 }
 
 /// Runs a headless command and returns the process exit code.
@@ -326,6 +409,7 @@ pub fn run(command: Command) -> ExitCode {
         },
         Command::Replay(args) => replay(&args),
         Command::Test(args) => test(&args),
+        Command::Push(args) => push(&args),
         Command::Worker => crate::runner::worker::serve(),
     }
 }
@@ -345,7 +429,19 @@ fn key_value(s: &str, what: &str) -> anyhow::Result<(String, String)> {
 /// that asks for nothing, or that this app saved, or that the user trusts in the window, opens
 /// as it is; any other that asks is refused unless `--trust` or `--no-grants` says what to do.
 pub fn open_file(path: &Path, consent: ConsentArgs) -> anyhow::Result<Opened> {
-    decide(open::read(&Source::Path(path.to_path_buf()))?, consent)
+    let opened = decide(open::read(&Source::from_arg(path)?)?, consent)?;
+    if let Some(note) = &opened.note {
+        eprintln!("warning: {note}");
+    }
+    if let Some(pin) = opened.plugin.registry_pin() {
+        eprintln!(
+            "plugin: {} (layer {}, pulled {})",
+            pin.pinned_reference(),
+            pin.layer,
+            crate::registry::rfc3339(pin.pulled_at)
+        );
+    }
+    Ok(opened)
 }
 
 /// Resolves `read` with its grants decided by `consent` (see [`open_file`]).
@@ -473,6 +569,12 @@ fn file_options(opened: &Opened) -> SandboxOptions {
 }
 
 fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
+    if args.stdin && args.registry.registry_password_stdin {
+        bail!(
+            "--stdin and --registry-password-stdin both read stdin; pass the input with --input or --input-file"
+        );
+    }
+    args.registry.configure()?;
     let opened = open_file(&args.wasm, args.consent)?;
     if crate::runner::host::harness::imports_harness(&opened.inspection) {
         bail!(
@@ -552,7 +654,15 @@ fn call(args: &CallArgs) -> ExitCode {
         _ => None,
     };
     let coredump = report.coredump.take();
-    print_report(&report, args.json, limits.as_ref().map(|f| &f.limits));
+    let pin = session
+        .as_ref()
+        .and_then(|(session, _, _)| session.plugin().registry_pin().cloned());
+    print_report(
+        &report,
+        args.json,
+        limits.as_ref().map(|f| &f.limits),
+        pin.as_ref(),
+    );
     if let Some(found) = &limits
         && !args.json
     {
@@ -592,6 +702,61 @@ fn call(args: &CallArgs) -> ExitCode {
         eprintln!("saved a bundle of this call to {}{with}", path.display());
     }
     exit_code(&report)
+}
+
+/// `push`: publishes a module as a CNCF Wasm artifact and prints the reference pinned to the
+/// digest it got (stdout), for scripts to record.
+fn push(args: &PushArgs) -> ExitCode {
+    match push_module(args) {
+        Ok(pushed) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&pushed).expect("push results serialize")
+                );
+            } else {
+                eprintln!(
+                    "pushed {} ({} bytes)\n  digest: {}\n  layer:  {}",
+                    args.wasm.display(),
+                    pushed.size,
+                    pushed.digest,
+                    pushed.layer
+                );
+                println!("{}", pushed.reference);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage_error(&e),
+    }
+}
+
+fn push_module(args: &PushArgs) -> anyhow::Result<crate::registry::Pushed> {
+    let reference: crate::registry::Reference = args.reference.parse()?;
+    if reference.tag.is_none() {
+        bail!(
+            "{} names no tag to publish under; add one, e.g. {}:1.0",
+            args.reference,
+            args.reference.split('@').next().unwrap_or(&args.reference)
+        );
+    }
+    let bytes = std::fs::read(&args.wasm)
+        .with_context(|| format!("cannot read {}", args.wasm.display()))?;
+    let name = args.wasm.display().to_string();
+    Inspection::of(&name, &bytes).with_context(|| {
+        format!("{name} is not a plugin to push; push a .wasm module (build the plugin first)")
+    })?;
+    let mut annotations = BTreeMap::new();
+    for kv in &args.annotations {
+        let (k, v) = key_value(kv, "--annotation")?;
+        annotations.insert(k, v);
+    }
+    args.registry.configure()?;
+    Ok(crate::registry::push(
+        &bytes,
+        &reference,
+        &crate::registry::settings(),
+        annotations,
+    )?)
 }
 
 /// `call --find-limits`: the search, with one progress line per probe on stderr.
@@ -828,6 +993,9 @@ fn test(args: &TestArgs) -> ExitCode {
         Ok(worker) => worker,
         Err(e) => return usage_error(&anyhow::Error::new(e)),
     };
+    if let Err(e) = args.registry.configure() {
+        return usage_error(&e);
+    }
     if let Some(test) = &args.xtp {
         return test_xtp(args, test, &worker);
     }
@@ -1034,6 +1202,10 @@ pub struct JsonReport<'a> {
     /// With `--find-limits`: the smallest limits that keep the outcome.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<crate::runner::limits::Limits>,
+    /// Where the plugin was pulled from, when it came from a registry: the reference, the
+    /// manifest and layer digests, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<crate::registry::Pin>,
 }
 
 /// Loop statistics without the per-call durations.
@@ -1060,6 +1232,7 @@ impl<'a> JsonReport<'a> {
             fuel_consumed: report.fuel_consumed,
             memory: report.memory.as_ref(),
             limits: None,
+            registry: None,
             stats: report.stats.as_ref().map(|s| JsonStats {
                 calls: s.calls,
                 min_us: s.min_us,
@@ -1088,10 +1261,16 @@ fn print_logs(report: &CallReport) {
     }
 }
 
-fn print_report(report: &CallReport, json: bool, limits: Option<&crate::runner::limits::Limits>) {
+fn print_report(
+    report: &CallReport,
+    json: bool,
+    limits: Option<&crate::runner::limits::Limits>,
+    registry: Option<&crate::registry::Pin>,
+) {
     if json {
         let mut out = JsonReport::of(report);
         out.limits = limits.copied();
+        out.registry = registry.cloned();
         let text = serde_json::to_string_pretty(&out)
             .unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":\"{e}\"}}"));
         println!("{text}");
@@ -1127,7 +1306,21 @@ fn print_report(report: &CallReport, json: bool, limits: Option<&crate::runner::
 }
 
 fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
-    let (plugin, _) = LoadedPlugin::from_path(&args.wasm)?;
+    args.registry.configure()?;
+    let plugin = match Source::from_arg(&args.wasm)? {
+        Source::Registry(reference) => {
+            let pulled = crate::registry::pull(
+                &reference,
+                &crate::registry::settings(),
+                &crate::registry::Transfer::default(),
+            )?;
+            if let Some(note) = &pulled.note {
+                eprintln!("warning: {note}");
+            }
+            LoadedPlugin::from_pulled(pulled)?
+        }
+        _ => LoadedPlugin::from_path(&args.wasm)?.0,
+    };
     let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&inspection)?);

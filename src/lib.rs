@@ -6,6 +6,7 @@
 //! - [`app`]: the desktop window over the workbench.
 //! - [`cli`]: the headless command line over the runner.
 //! - [`samples`]: the sample plugins built into the binary.
+//! - [`registry`]: plugins pulled from and pushed to OCI registries, pinned by digest and cached.
 //! - [`trust`]: consent for what files from others ask of the sandbox.
 //! - [`suite`]: test suites (TOML files and bundles) run headless, in parallel, for CI; and
 //!   xtp-test plugins run offline against a plugin under test.
@@ -13,6 +14,7 @@
 pub mod app;
 pub mod bundle;
 pub mod cli;
+pub mod registry;
 pub mod runner;
 pub mod samples;
 pub mod suite;

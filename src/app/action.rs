@@ -22,6 +22,9 @@ pub enum Action {
     OpenSession,
     OpenSample(&'static Sample),
     OpenRecent(PathBuf),
+    OpenFromRegistry,
+    OpenRecentReference(String),
+    CheckForNewer,
     Reload,
     SaveSession,
     SaveSessionAs,
@@ -80,6 +83,9 @@ impl Action {
             Self::OpenSession => "Open session or bundle…".into(),
             Self::OpenSample(sample) => sample.name.into(),
             Self::OpenRecent(path) => path.display().to_string(),
+            Self::OpenFromRegistry => "Open from registry…".into(),
+            Self::OpenRecentReference(reference) => reference.clone(),
+            Self::CheckForNewer => "Check for newer".into(),
             Self::Reload => "Reload plugin".into(),
             Self::SaveSession => "Save session".into(),
             Self::SaveSessionAs => "Save session as…".into(),
@@ -124,6 +130,13 @@ impl Action {
             }
             Self::OpenSample(sample) => sample.description,
             Self::OpenRecent(_) => "Open this file again",
+            Self::OpenFromRegistry => {
+                "Pull a plugin from an OCI registry by tag or digest (oci://HOST/REPO:TAG)"
+            }
+            Self::OpenRecentReference(_) => "Pull this reference again (a tag may have moved)",
+            Self::CheckForNewer => {
+                "Ask the registry whether the tag this plugin was pulled by now points elsewhere"
+            }
             Self::Reload => "Read the plugin file again",
             Self::SaveSession => {
                 "Save plugin (by path), options, host data, function, input and expected output"
@@ -199,6 +212,9 @@ impl Action {
             Self::ImportManifest
             | Self::OpenSample(_)
             | Self::OpenRecent(_)
+            | Self::OpenFromRegistry
+            | Self::OpenRecentReference(_)
+            | Self::CheckForNewer
             | Self::SaveSessionAs
             | Self::SaveBundleAs
             | Self::ExportManifest
@@ -241,6 +257,8 @@ impl Action {
             | Self::OpenSession
             | Self::OpenSample(_)
             | Self::OpenRecent(_)
+            | Self::OpenFromRegistry
+            | Self::OpenRecentReference(_)
             | Self::LoadInput
             | Self::TrustedFiles
             | Self::OpenSuite
@@ -276,7 +294,22 @@ impl Action {
                 Some(_) if !has_plugin => Err("open a plugin first".to_string()),
                 Some(_) => Ok(()),
             },
-            Self::Stop => check(running, "nothing is running"),
+            Self::Stop => check(running || wb.is_pulling(), "nothing is running"),
+            Self::CheckForNewer => match wb.session().and_then(|s| s.plugin().registry_pin()) {
+                None => Err("the open plugin was not pulled from a registry".to_string()),
+                Some(pin) if pin.tag_reference().is_none() => {
+                    Err("it was opened by digest: there is no tag to check".to_string())
+                }
+                Some(_)
+                    if matches!(
+                        wb.newer(),
+                        Some(crate::workbench::registry::NewerCheck::Checking { .. })
+                    ) =>
+                {
+                    Err("already asking the registry".to_string())
+                }
+                Some(_) => Ok(()),
+            },
             Self::FormatInput => check(
                 wb.state().input.mode == InputMode::Json && wb.large_input().is_none(),
                 "the editor is in Raw mode",
@@ -319,6 +352,14 @@ impl Action {
             Self::OpenSession => Command::Dialog(DialogPurpose::OpenSession),
             Self::OpenSample(sample) => Wb::Open(Source::Sample(sample)).into(),
             Self::OpenRecent(path) => Wb::Open(Source::Path(path.clone())).into(),
+            Self::OpenFromRegistry => Command::ShowRegistryDialog,
+            Self::OpenRecentReference(reference) => Wb::OpenFromRegistry {
+                reference: reference.clone(),
+                login: None,
+                plain_http: None,
+            }
+            .into(),
+            Self::CheckForNewer => Wb::CheckForNewer.into(),
             Self::Reload => Wb::Reload.into(),
             Self::SaveSession => Command::SaveSession,
             Self::SaveSessionAs => Command::Dialog(DialogPurpose::SaveSession { embed: false }),

@@ -24,6 +24,8 @@ pub enum Command {
     ShowExportCode,
     /// Open the Trusted files window (reading the list as it is now).
     ShowTrustedFiles,
+    /// Open the Open from registry dialog.
+    ShowRegistryDialog,
     SetTheme(ThemeChoice),
     /// Open a test suite in the Tests window (`trust`: grant what it asks, as `test --trust`).
     OpenSuite {

@@ -63,6 +63,10 @@ impl App {
     }
 
     /// Carries out one command.
+    fn show_registry_dialog(&mut self) {
+        self.view.registry_dialog = Some(super::ui::RegistryDraft::new(self.workbench.state()));
+    }
+
     pub(crate) fn run_command(&mut self, ctx: &egui::Context, command: Command) {
         match command {
             Command::Workbench(command) => {
@@ -88,6 +92,7 @@ impl App {
             Command::Postmortem(command) => self.run_postmortem_command(command),
             Command::ShowExportCode => self.view.show_export = true,
             Command::ShowTrustedFiles => self.view.trusted = Some(self.workbench.trusted_files()),
+            Command::ShowRegistryDialog => self.show_registry_dialog(),
             Command::SetTheme(choice) => {
                 self.theme = choice;
                 ctx.set_theme(choice.preference());

@@ -37,6 +37,8 @@ pub struct AppOptions {
     pub exit_after_first_frame: bool,
     /// Where the files trusted on this machine are kept.
     pub trust: crate::trust::TrustStore,
+    /// Where pulled registry content is kept.
+    pub registry_cache: crate::registry::Cache,
 }
 
 impl AppOptions {
@@ -48,6 +50,7 @@ impl AppOptions {
             started: None,
             exit_after_first_frame: false,
             trust: crate::trust::TrustStore::user(),
+            registry_cache: crate::registry::Cache::user(),
         }
     }
 }
@@ -140,6 +143,8 @@ pub struct ViewState {
     pub source_map: Option<ui::SourceMapDraft>,
     /// The line the source view scrolls to when it opens.
     pub source_scroll: Option<u32>,
+    /// The Open from registry dialog, while it is open.
+    pub registry_dialog: Option<ui::RegistryDraft>,
     /// Where frames' source files are here, by file as built.
     pub resolved: std::collections::HashMap<String, Option<PathBuf>>,
 }
@@ -172,6 +177,7 @@ impl App {
         let ctx = cc.egui_ctx.clone();
         let wake = Arc::new(move || ctx.request_repaint());
         let mut app = Self::with_state(saved, options.worker, options.trust, wake);
+        app.workbench.set_registry_cache(options.registry_cache);
         app.first_frame = FirstFrame {
             started: options.started,
             exit_after: options.exit_after_first_frame,
@@ -183,6 +189,15 @@ impl App {
             Some(path) if path.extension().is_some_and(|e| e == "toml") => {
                 app.workbench.restore();
                 app.send(Command::OpenSuite { path, trust: false });
+            }
+            // A registry reference goes through the same dialog path as typed in the window.
+            Some(path) if path.to_str().is_some_and(crate::registry::is_reference) => {
+                app.workbench
+                    .apply(crate::workbench::Command::OpenFromRegistry {
+                        reference: path.to_string_lossy().into_owned(),
+                        login: None,
+                        plain_http: None,
+                    });
             }
             Some(path) => app
                 .workbench

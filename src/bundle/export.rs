@@ -63,7 +63,31 @@ struct ModuleFile {
     name: Option<String>,
     sha256: String,
     /// Why the file is not where the plugin came from, if it is not.
-    note: Option<&'static str>,
+    note: Option<String>,
+}
+
+/// The file the generated code names for a module pulled from a registry.
+fn registry_file_name(display_name: &str) -> String {
+    let stem: String = display_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{stem}.wasm")
+}
+
+/// How to get a pulled module's file, for a comment in the generated code.
+fn registry_note(pin: &crate::registry::Pin) -> String {
+    format!(
+        "pulled from {} (layer {}); save it here with `oras pull`, or from the playground's cache",
+        pin.pinned_reference(),
+        pin.layer
+    )
 }
 
 /// Where the generated code finds each module.
@@ -75,7 +99,13 @@ fn module_files(scenario: &Scenario) -> Vec<ModuleFile> {
         .map(|m| {
             let (path, note) = match &m.origin {
                 ModuleOrigin::File(p) => (p.display().to_string(), None),
-                ModuleOrigin::Url(u) => (u.clone(), Some("fetched from this URL")),
+                ModuleOrigin::Url(u) => (u.clone(), Some("fetched from this URL".to_string())),
+                ModuleOrigin::Registry(pin) => (
+                    // The SDKs read files and URLs, not registries: the code names a file the
+                    // user pulls first (the note says how).
+                    registry_file_name(&scenario.plugin.display_name),
+                    Some(registry_note(pin)),
+                ),
                 ModuleOrigin::Data => {
                     // One file per embedded module, named after the plugin (and module name).
                     let stem = scenario
@@ -89,7 +119,10 @@ fn module_files(scenario: &Scenario) -> Vec<ModuleFile> {
                     };
                     (
                         file,
-                        Some("the module was embedded in the bundle; save its bytes to this file"),
+                        Some(
+                            "the module was embedded in the bundle; save its bytes to this file"
+                                .to_string(),
+                        ),
                     )
                 }
             };

@@ -23,11 +23,14 @@ use crate::runner::{
 
 /// The `format` every bundle declares.
 pub const FORMAT: &str = "extism-playground-bundle";
-/// The newest bundle version this build reads and the one it writes. Version 2 added
-/// `host_functions` (version 1 bundles read as having none); version 3 replaced the one call
-/// (`function`, `input`, `input_mode`, `expected`) with `steps`, and older bundles read as a
-/// scenario of that one step.
-pub const VERSION: u32 = 3;
+/// The newest bundle version this build reads and writes. Version 2 added `host_functions`
+/// (version 1 bundles read as having none); version 3 replaced the one call (`function`,
+/// `input`, `input_mode`, `expected`) with `steps`, and older bundles read as a scenario of that
+/// one step; version 4 added `registry` (where pulled modules came from), and is written only
+/// by bundles that have it, so the rest stay readable by builds that read version 3.
+pub const VERSION: u32 = 4;
+/// The version written by bundles without registry pins.
+const VERSION_WITHOUT_REGISTRY: u32 = 3;
 
 /// Why a bundle could not be read, resolved or written.
 #[derive(Debug, thiserror::Error)]
@@ -250,6 +253,22 @@ pub struct Bundle {
     /// it holds the plugin's memory (its input, what it read, maybe secrets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coredump: Option<Payload>,
+    /// Where modules pulled from a registry came from: the reference, its manifest and layer
+    /// digests, and when it was pulled (version 4 on). Their bytes are in `manifest` (embedded,
+    /// or in a session by the reference pinned to its digest), so a replay never depends on
+    /// where a tag points today.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registry: Vec<ModulePin>,
+}
+
+/// A module pulled from a registry, as a bundle records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModulePin {
+    /// The module's link name; absent for the main module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    #[serde(flatten)]
+    pub pin: crate::registry::Pin,
 }
 
 fn default_true() -> bool {
@@ -477,9 +496,19 @@ impl Bundle {
                 value.clear();
             }
         }
+        let registry: Vec<ModulePin> = scenario
+            .plugin
+            .registry_pins()
+            .into_iter()
+            .map(|(module, pin)| ModulePin { module, pin })
+            .collect();
         Self {
             format: FORMAT.to_string(),
-            version: VERSION,
+            version: if registry.is_empty() {
+                VERSION_WITHOUT_REGISTRY
+            } else {
+                VERSION
+            },
             created_by: format!("extism-playground {}", env!("CARGO_PKG_VERSION")),
             manifest: scenario.plugin.to_manifest(&options, embed),
             wasi: options.wasi,
@@ -518,6 +547,7 @@ impl Bundle {
             input_mode: None,
             expected: None,
             coredump: None,
+            registry,
         }
     }
 
@@ -613,13 +643,19 @@ impl Bundle {
                     .unwrap_or("plugin");
                 format!("{stem}.wasm")
             });
-        let (plugin, mut options) =
+        let (mut plugin, mut options) =
             LoadedPlugin::from_manifest(&self.manifest, base_dir, &plugin_name).map_err(
                 |cause| BundleError::Plugin {
                     name: name.to_string(),
                     cause,
                 },
             )?;
+        let pins: Vec<_> = self
+            .registry
+            .iter()
+            .map(|p| (p.module.clone(), p.pin.clone()))
+            .collect();
+        plugin.restore_pins(&pins);
         options.wasi = self.wasi;
         options.fuel_limit = self.fuel_limit;
         // A bundle's relative host directories are relative to the bundle, not to wherever it

@@ -40,6 +40,9 @@ pub enum LoadError {
         actual: String,
     },
 
+    #[error(transparent)]
+    Registry(Box<crate::registry::RegistryError>),
+
     #[error("cannot download the module from {url}: {detail}")]
     Download { url: String, detail: String },
 
@@ -72,4 +75,10 @@ pub enum LoadError {
 
     #[error("the worker process could not be started from {exe}: {detail}")]
     WorkerStart { exe: PathBuf, detail: String },
+}
+
+impl From<crate::registry::RegistryError> for LoadError {
+    fn from(error: crate::registry::RegistryError) -> Self {
+        Self::Registry(Box::new(error))
+    }
 }

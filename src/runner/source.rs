@@ -1,5 +1,6 @@
-//! Where a plugin comes from: a .wasm file, bytes, or an Extism manifest JSON (whose modules may
-//! be files, inline data or URLs), with the manifest's hashes checked. And the manifest JSON that
+//! Where a plugin comes from: a .wasm file, bytes, a registry, or an Extism manifest JSON (whose
+//! modules may be files, inline data, URLs or `oci://` references), with the manifest's hashes
+//! checked. And the manifest JSON that
 //! goes back out, so a plugin plus options round-trips through the standard schema.
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,8 @@ pub enum ModuleOrigin {
     File(PathBuf),
     Data,
     Url(String),
+    /// Pulled from an OCI registry, pinned by digest.
+    Registry(Box<crate::registry::Pin>),
 }
 
 /// One WebAssembly module of a plugin, with its bytes in memory.
@@ -195,6 +198,19 @@ impl LoadedPlugin {
                     (bytes, ModuleOrigin::File(full))
                 }
                 extism::Wasm::Data { data, .. } => (data.clone(), ModuleOrigin::Data),
+                extism::Wasm::Url { req, .. } if crate::registry::is_reference(&req.url) => {
+                    let reference: crate::registry::Reference = req
+                        .url
+                        .parse()
+                        .map_err(crate::registry::RegistryError::from)?;
+                    let pulled = crate::registry::pull(
+                        &reference,
+                        &crate::registry::settings(),
+                        &crate::registry::Transfer::default(),
+                    )?;
+                    let pin = pulled.pin.clone();
+                    (pulled.module, ModuleOrigin::Registry(Box::new(pin)))
+                }
                 extism::Wasm::Url { req, .. } => {
                     (download(req)?, ModuleOrigin::Url(req.url.clone()))
                 }
@@ -203,6 +219,7 @@ impl LoadedPlugin {
             let label = match &module.origin {
                 ModuleOrigin::File(p) => p.display().to_string(),
                 ModuleOrigin::Url(u) => u.clone(),
+                ModuleOrigin::Registry(pin) => pin.reference.clone(),
                 ModuleOrigin::Data => module.link_name().to_string(),
             };
             if let Some(expected) = &meta.hash
@@ -236,6 +253,67 @@ impl LoadedPlugin {
         Ok((plugin, SandboxOptions::from_manifest(manifest)))
     }
 
+    /// A plugin of the one module pulled from a registry, named after its repository and tag
+    /// (or digest).
+    pub fn from_pulled(pulled: crate::registry::Pulled) -> Result<Self, LoadError> {
+        let crate::registry::Pulled { pin, module, .. } = pulled;
+        let name = pin
+            .reference
+            .parse::<crate::registry::Reference>()
+            .map_or_else(|_| pin.reference.clone(), |r| r.short_name());
+        let mut plugin = Self::from_wasm_bytes(&name, module)?;
+        plugin.modules[0].origin = ModuleOrigin::Registry(Box::new(pin));
+        Ok(plugin)
+    }
+
+    /// Marks the modules these pins name (by link name, `None` for main) as pulled from a
+    /// registry: a bundle embeds their bytes and records where they came from beside them.
+    pub fn restore_pins(&mut self, pins: &[(Option<String>, crate::registry::Pin)]) {
+        for (name, pin) in pins {
+            let main = self.main;
+            let Some(index) = self
+                .modules
+                .iter()
+                .position(|m| m.name == *name || (name.is_none() && m.link_name() == MAIN_MODULE))
+                .or_else(|| name.is_none().then_some(main))
+            else {
+                continue;
+            };
+            let module = &mut self.modules[index];
+            if matches!(module.origin, ModuleOrigin::Data) {
+                module.origin = ModuleOrigin::Registry(Box::new(pin.clone()));
+                if index == main
+                    && let Ok(reference) = pin.reference.parse::<crate::registry::Reference>()
+                {
+                    self.display_name = reference.short_name();
+                }
+            }
+        }
+    }
+
+    /// Every module pulled from a registry, by link name (`None` for main), with its pin.
+    pub fn registry_pins(&self) -> Vec<(Option<String>, crate::registry::Pin)> {
+        self.modules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| match &m.origin {
+                ModuleOrigin::Registry(pin) => Some((
+                    if i == self.main { None } else { m.name.clone() },
+                    (**pin).clone(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The registry pin of the main module, when it was pulled from a registry.
+    pub fn registry_pin(&self) -> Option<&crate::registry::Pin> {
+        match &self.main().origin {
+            ModuleOrigin::Registry(pin) => Some(pin),
+            _ => None,
+        }
+    }
+
     /// The module whose exports are called.
     pub fn main(&self) -> &PluginModule {
         &self.modules[self.main]
@@ -252,8 +330,9 @@ impl LoadedPlugin {
     }
 
     /// An extism manifest for this plugin and these options. With `embed`, module bytes are
-    /// inlined (self-contained); otherwise file modules are referenced by absolute path and URL
-    /// modules by URL. Every module carries its sha256.
+    /// inlined (self-contained); otherwise file modules are referenced by absolute path, URL
+    /// modules by URL, and pulled modules by their reference pinned to its digest (which only
+    /// this app opens). Every module carries its sha256.
     pub fn to_manifest(&self, options: &SandboxOptions, embed: bool) -> extism::Manifest {
         let wasm = self
             .modules
@@ -264,6 +343,9 @@ impl LoadedPlugin {
                         std::path::absolute(path).unwrap_or_else(|_| path.clone()),
                     ),
                     (ModuleOrigin::Url(url), false) => extism::Wasm::url(url.clone()),
+                    (ModuleOrigin::Registry(pin), false) => {
+                        extism::Wasm::url(pin.pinned_reference())
+                    }
                     _ => extism::Wasm::data(m.bytes.as_slice()),
                 };
                 let meta = wasm.meta_mut();

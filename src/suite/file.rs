@@ -83,7 +83,8 @@ pub struct SuiteFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginTable {
-    /// A .wasm module or an Extism manifest, relative to the suite file.
+    /// A .wasm module or an Extism manifest, relative to the suite file; or a registry
+    /// reference (`oci://HOST/REPO:TAG`, best pinned `@sha256:…`).
     pub wasm: String,
     pub wasi: Option<bool>,
     #[serde(default)]
@@ -262,8 +263,8 @@ fn decide(review: &Review, consent: Consent) -> Result<Decision, SuiteError> {
 /// Opens a plugin file (a module or a manifest; a manifest's own grants reviewed like the
 /// suite's).
 fn open_plugin(file: &Path, consent: Consent) -> Result<Opened, SuiteError> {
-    let read = open::read(&Source::Path(file.to_path_buf()))
-        .map_err(|e| SuiteError::Open(e.to_string()))?;
+    let source = Source::from_arg(file).map_err(|e| SuiteError::Open(e.to_string()))?;
+    let read = open::read(&source).map_err(|e| SuiteError::Open(e.to_string()))?;
     let decision = match read.review() {
         Some(review) => decide(review, consent)?,
         None => Decision::Allow,
@@ -315,8 +316,15 @@ pub fn resolve(
     let review = review::review_suite(&manifest, path, sha256.to_string());
     let decision = decide(&review, options.consent)?;
 
-    let wasm = options.plugin.clone().unwrap_or_else(|| dir.join(&p.wasm));
-    if !wasm.exists() {
+    let wasm = options.plugin.clone().unwrap_or_else(|| {
+        if crate::registry::is_reference(&p.wasm) {
+            PathBuf::from(&p.wasm)
+        } else {
+            dir.join(&p.wasm)
+        }
+    });
+    let is_reference = wasm.to_str().is_some_and(crate::registry::is_reference);
+    if !is_reference && !wasm.exists() {
         return Err(key(
             "plugin.wasm",
             format!(

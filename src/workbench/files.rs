@@ -303,6 +303,7 @@ impl Workbench {
             watched: Vec::new(),
             grants: None,
             coredump: None,
+            note: None,
         };
         self.install(opened, super::Intent::Fresh);
         // Named after the test, even with one step.

@@ -11,10 +11,12 @@
 //!   bundles, manifests).
 //! - [`sources`]: where a backtrace frame's source file is on this machine.
 //! - [`limits`]: the limit finder on a thread of its own.
+//! - [`registry`]: opening registry references, Stop for a pull, and "Check for newer".
 
 mod files;
 pub mod limits;
 pub mod open;
+pub mod registry;
 mod runs;
 pub mod scenario;
 pub mod sources;
@@ -53,6 +55,15 @@ pub enum Command {
     /// Open a plugin, session or bundle as the user asked: what the file says about options,
     /// function and input replaces the current ones.
     Open(Source),
+    /// Open a registry reference (as typed) with a login for this run, reaching its host over
+    /// plain HTTP when asked.
+    OpenFromRegistry {
+        reference: String,
+        login: Option<crate::registry::Login>,
+        plain_http: Option<bool>,
+    },
+    /// Ask the registry where the open plugin's tag points now.
+    CheckForNewer,
     /// Read the open plugin's file again, keeping options, function and input.
     Reload,
     Run,
@@ -185,6 +196,8 @@ pub struct Opening {
     pub source: Source,
     pub intent: Intent,
     job: Promise<Result<Opened, OpenError>>,
+    /// The download, when pulling from a registry: its progress, and Stop.
+    pub transfer: Option<Arc<crate::registry::Transfer>>,
     /// The plugin that stays open if this one fails.
     pub previous: Option<Box<Ready>>,
 }
@@ -280,6 +293,12 @@ pub struct Workbench {
     revision: u64,
     next_reload_check: Instant,
     wake: Waker,
+    /// The registry login given in the window (never saved).
+    registry_login: Option<crate::registry::Login>,
+    /// The last "Check for newer".
+    newer: Option<registry::NewerCheck>,
+    /// Where pulled registry content is kept.
+    registry_cache: crate::registry::Cache,
 }
 
 impl Workbench {
@@ -323,6 +342,9 @@ impl Workbench {
             revision: 0,
             next_reload_check: Instant::now(),
             wake,
+            registry_login: None,
+            newer: None,
+            registry_cache: crate::registry::Cache::user(),
         }
     }
 
@@ -667,10 +689,17 @@ impl Workbench {
         self.revision += 1;
         match command {
             Command::Open(source) => self.open(source, Intent::Fresh),
+            Command::OpenFromRegistry {
+                reference,
+                login,
+                plain_http,
+            } => self.open_from_registry(&reference, login, plain_http),
+            Command::CheckForNewer => self.check_for_newer(),
             Command::Reload => self.reload(false),
             Command::Run => self.run(1),
             Command::RunBench => self.run(self.state.bench_loops.max(2)),
             Command::Stop => {
+                self.cancel_open();
                 self.stop();
                 self.stop_scenario();
             }
@@ -751,6 +780,7 @@ impl Workbench {
     /// when it wants to be called again even if nothing else happens.
     pub fn poll(&mut self) -> Option<Duration> {
         self.poll_opening();
+        self.poll_newer();
         self.poll_run();
         self.poll_scenario();
         self.check_hot_reload()
@@ -769,6 +799,9 @@ impl Workbench {
         let source = match &self.state.plugin {
             PluginRef::Sample(name) => Source::sample(name).unwrap_or_else(hello),
             PluginRef::File(path) | PluginRef::Bundle(path) => Source::Path(path.clone()),
+            PluginRef::Registry(reference) => {
+                reference.parse().map_or_else(|_| hello(), Source::Registry)
+            }
         };
         self.open(source, Intent::Restore);
     }
@@ -879,13 +912,24 @@ impl Workbench {
             return;
         }
         let wake = Arc::clone(&self.wake);
+        let read = {
+            let wake = Arc::clone(&self.wake);
+            read.with_wake(move || wake())
+                .with_registry_settings(self.registry_settings())
+        };
+        let transfer = read.transfer();
+        self.configure_registry();
         let job = Promise::spawn_thread("open-plugin", move || {
             let result = read.resolve(decision, trust);
             wake();
             result
         });
         self.set_status(
-            format!("Opening {}: downloading its modules…", source.label()),
+            if transfer.is_some() {
+                format!("Pulling {}…", source.label())
+            } else {
+                format!("Opening {}: downloading its modules…", source.label())
+            },
             false,
         );
         let previous = self.plugin.take_ready();
@@ -893,6 +937,7 @@ impl Workbench {
             source,
             intent,
             job,
+            transfer,
             previous,
         }));
     }
@@ -911,6 +956,7 @@ impl Workbench {
             intent,
             job,
             previous,
+            ..
         } = *opening;
         self.plugin = previous.map_or(PluginSlot::Empty, PluginSlot::Ready);
         match job.block_and_take() {
@@ -980,8 +1026,10 @@ impl Workbench {
             watched,
             grants,
             coredump,
+            note,
         } = opened;
         self.opened_coredump = coredump;
+        self.newer = None;
         if self.ready().is_some() && (intent == Intent::Fresh || self.state.plugin != origin) {
             // Leaving a plugin (or starting it over): remember what it used.
             self.state.remember_current();
@@ -993,6 +1041,13 @@ impl Workbench {
             PluginRef::Bundle(path) => {
                 self.state.session_path = Some(path.clone());
                 self.state.remember_session(path.clone());
+            }
+            PluginRef::Registry(_) => {
+                if intent == Intent::Fresh
+                    && let Some(pin) = plugin.registry_pin()
+                {
+                    self.state.remember_reference(pin.reference.clone());
+                }
             }
             PluginRef::Sample(_) => {}
         }
@@ -1047,6 +1102,9 @@ impl Workbench {
         self.rebuild_host();
         self.recheck_input();
         self.refresh_verdict();
+        if let Some(note) = note {
+            self.set_status(note, true);
+        }
     }
 
     /// Gives a sample's imports the mocks it comes with, unless the user defined them (and
@@ -1354,7 +1412,7 @@ impl Workbench {
         }
         let example = match &self.state.plugin {
             PluginRef::Sample(name) => samples::find(name).and_then(|s| s.function(function)),
-            PluginRef::File(_) | PluginRef::Bundle(_) => None,
+            PluginRef::File(_) | PluginRef::Bundle(_) | PluginRef::Registry(_) => None,
         };
         example.map_or_else(InputDraft::default, |example| InputDraft {
             text: example.input.to_string(),

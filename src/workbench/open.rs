@@ -3,8 +3,8 @@
 //! reviewed; always quick), then, once the grants are decided, resolved ([`Read::resolve`]:
 //! modules downloaded when a manifest names URLs, the main module inspected once) into an
 //! [`Opened`] plugin. Nothing a file asks for is read or granted before that decision.
-//! Samples, .wasm files, manifests (modules by path, inline data or URL), sessions, bundles and
-//! hot reloads all take this path; a registry reference would be one more [`Source`].
+//! Samples, .wasm files, manifests (modules by path, inline data, URL or `oci://` reference),
+//! registry references, sessions, bundles and hot reloads all take this path.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +25,8 @@ pub enum Source {
     Sample(&'static Sample),
     /// A file: a .wasm module, an Extism manifest, a session or a bundle (its bytes say which).
     Path(PathBuf),
+    /// A plugin in an OCI registry.
+    Registry(crate::registry::Reference),
 }
 
 impl Source {
@@ -38,6 +40,19 @@ impl Source {
         match self {
             Self::Sample(sample) => format!("the {} sample", sample.name),
             Self::Path(path) => path.display().to_string(),
+            Self::Registry(reference) => reference.to_string(),
+        }
+    }
+
+    /// What a command-line argument names: a registry reference (`oci://…`) or a file.
+    pub fn from_arg(arg: &Path) -> Result<Self, OpenError> {
+        match arg.to_str() {
+            Some(text) if crate::registry::is_reference(text) => Ok(Self::Registry(
+                text.parse()
+                    .map_err(crate::registry::RegistryError::from)
+                    .map_err(LoadError::from)?,
+            )),
+            _ => Ok(Self::Path(arg.to_path_buf())),
         }
     }
 }
@@ -129,6 +144,9 @@ pub struct Opened {
     pub grants: Option<FileGrants>,
     /// The trap's coredump a bundle carries.
     pub coredump: Option<Arc<Vec<u8>>>,
+    /// Something the user should know about how it was opened (e.g. a registry that could not
+    /// be reached, and the cached digest used instead).
+    pub note: Option<String>,
 }
 
 /// A source read from disk, not yet resolved.
@@ -157,6 +175,13 @@ enum ReadKind {
         path: PathBuf,
         bundle: Box<Bundle>,
     },
+    /// A registry reference, pulled when resolved.
+    Registry {
+        reference: crate::registry::Reference,
+        transfer: Arc<crate::registry::Transfer>,
+        /// How to reach the registry; the process's settings when `None`.
+        settings: Option<crate::registry::Settings>,
+    },
 }
 
 /// Reads `source`: the file's bytes, once, and its JSON, once (they tell a bundle, a manifest
@@ -171,6 +196,16 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
             });
         }
         Source::Path(path) => path,
+        Source::Registry(reference) => {
+            return Ok(Read {
+                what: ReadKind::Registry {
+                    reference: reference.clone(),
+                    transfer: Arc::default(),
+                    settings: None,
+                },
+                review: None,
+            });
+        }
     };
     let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
         path: path.clone(),
@@ -255,9 +290,36 @@ impl Read {
     pub fn may_block(&self) -> bool {
         match &self.what {
             ReadKind::Sample(_) | ReadKind::Plugin { .. } => false,
+            ReadKind::Registry { .. } => true,
             ReadKind::Manifest { manifest, .. } => names_a_url(manifest),
             ReadKind::Bundle { bundle, .. } => names_a_url(&bundle.manifest),
         }
+    }
+
+    /// The download a registry reference makes when resolved (its progress, and Stop).
+    pub fn transfer(&self) -> Option<Arc<crate::registry::Transfer>> {
+        match &self.what {
+            ReadKind::Registry { transfer, .. } => Some(Arc::clone(transfer)),
+            _ => None,
+        }
+    }
+
+    /// Gives the download a way to wake whoever shows its progress.
+    #[must_use]
+    pub fn with_wake(mut self, wake: impl Fn() + Send + Sync + 'static) -> Self {
+        if let ReadKind::Registry { transfer, .. } = &mut self.what {
+            *transfer = Arc::new(crate::registry::Transfer::with_wake(wake));
+        }
+        self
+    }
+
+    /// Pulls with these settings instead of the process's.
+    #[must_use]
+    pub fn with_registry_settings(mut self, new: crate::registry::Settings) -> Self {
+        if let ReadKind::Registry { settings, .. } = &mut self.what {
+            *settings = Some(new);
+        }
+        self
     }
 
     /// What the file asks of the sandbox: for bundles and manifests.
@@ -288,6 +350,7 @@ impl Read {
                     watched: Vec::new(),
                     grants: None,
                     coredump: None,
+                    note: None,
                 });
             }
             ReadKind::Bundle { path, bundle } => {
@@ -332,6 +395,14 @@ impl Read {
                     path,
                 )
             }
+            ReadKind::Registry {
+                reference,
+                transfer,
+                settings,
+            } => {
+                let settings = settings.unwrap_or_else(crate::registry::settings);
+                return pulled(&reference, &settings, &transfer);
+            }
             ReadKind::Plugin { path, bytes } => {
                 // A module; or, when it is neither that nor a manifest, the reason why.
                 let (plugin, options) = LoadedPlugin::from_file_bytes(&path, bytes)?;
@@ -349,8 +420,32 @@ impl Read {
             watched,
             grants,
             coredump,
+            note: None,
         })
     }
+}
+
+/// The plugin `reference` names, pulled (or found in the cache).
+fn pulled(
+    reference: &crate::registry::Reference,
+    settings: &crate::registry::Settings,
+    transfer: &crate::registry::Transfer,
+) -> Result<Opened, OpenError> {
+    let pulled = crate::registry::pull(reference, settings, transfer).map_err(LoadError::from)?;
+    let note = pulled.note.clone();
+    let plugin = LoadedPlugin::from_pulled(pulled)?;
+    let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
+    let pin = plugin.registry_pin().expect("a pulled plugin has its pin");
+    Ok(Opened {
+        origin: PluginRef::Registry(pin.pinned_reference()),
+        plugin,
+        inspection,
+        setup: Setup::Module,
+        watched: Vec::new(),
+        grants: None,
+        coredump: None,
+        note,
+    })
 }
 
 /// The files hot reload watches for a plugin opened from `path`: the file itself and every

@@ -25,6 +25,9 @@ pub enum PluginRef {
     File(PathBuf),
     /// The plugin inside a session or bundle file.
     Bundle(PathBuf),
+    /// A plugin pulled from a registry, by its reference pinned to the digest pulled
+    /// (`oci://HOST/REPO:TAG@sha256:…`): the app starts with the same bytes, from the cache.
+    Registry(String),
 }
 
 impl Default for PluginRef {
@@ -40,13 +43,18 @@ impl PluginRef {
             Self::Sample(name) => format!("sample:{name}"),
             Self::File(path) => format!("file:{}", path.display()),
             Self::Bundle(path) => format!("bundle:{}", path.display()),
+            // Per repository: a new tag or digest of the same plugin keeps what was set for it.
+            Self::Registry(reference) => match reference.parse::<crate::registry::Reference>() {
+                Ok(r) => format!("oci:{}/{}", r.registry, r.repository),
+                Err(_) => format!("oci:{reference}"),
+            },
         }
     }
 
     /// The file it was opened from, if any.
     pub fn path(&self) -> Option<&std::path::Path> {
         match self {
-            Self::Sample(_) => None,
+            Self::Sample(_) | Self::Registry(_) => None,
             Self::File(path) | Self::Bundle(path) => Some(path),
         }
     }
@@ -104,6 +112,10 @@ pub struct WorkbenchState {
     pub hot_reload: bool,
     pub recent_files: Vec<PathBuf>,
     pub recent_sessions: Vec<PathBuf>,
+    /// Registry references opened, most recent first (as typed: by tag or digest).
+    pub recent_references: Vec<String>,
+    /// Registry hosts the user chose to reach over plain HTTP (besides this machine's).
+    pub insecure_registries: Vec<String>,
     /// What the current scenario should produce (recorded from a run or read from a bundle).
     pub expected: Option<ExpectedOutcome>,
     /// The session file this state was last saved to or opened from.
@@ -143,6 +155,8 @@ impl Default for WorkbenchState {
             hot_reload: true,
             recent_files: Vec::new(),
             recent_sessions: Vec::new(),
+            recent_references: Vec::new(),
+            insecure_registries: Vec::new(),
             expected: None,
             session_path: None,
             bundle_secrets: false,
@@ -157,6 +171,11 @@ impl WorkbenchState {
     /// Puts `path` first in the recent sessions.
     pub fn remember_session(&mut self, path: PathBuf) {
         remember(&mut self.recent_sessions, path);
+    }
+
+    /// Puts the registry reference `reference` first in the recent references.
+    pub fn remember_reference(&mut self, reference: String) {
+        remember(&mut self.recent_references, reference);
     }
 
     /// Puts `path` first in the recent files.
@@ -213,9 +232,9 @@ impl WorkbenchState {
     }
 }
 
-fn remember(list: &mut Vec<PathBuf>, path: PathBuf) {
-    list.retain(|p| p != &path);
-    list.insert(0, path);
+fn remember<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    list.retain(|p| p != &item);
+    list.insert(0, item);
     list.truncate(MAX_RECENT);
 }
 

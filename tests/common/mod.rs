@@ -315,3 +315,28 @@ impl Strangers {
         path
     }
 }
+
+pub mod registry;
+
+/// Set (to anything) where every system part the tests use is installed, as `.ci/run` does: a
+/// test whose part is missing then fails instead of saying it was skipped.
+pub const NO_SKIP_ENV: &str = "EXTISM_PLAYGROUND_NO_SKIP";
+
+/// Whether a test that needs `part` can run. When it cannot, says it was skipped and how to
+/// install `part` (and returns false), or fails when [`NO_SKIP_ENV`] is set.
+#[track_caller]
+pub fn require(part: &str, available: bool, install: &str) -> bool {
+    if available {
+        return true;
+    }
+    let message = format!("{part} is not installed; install it with: {install}");
+    assert!(
+        std::env::var_os(NO_SKIP_ENV).is_none(),
+        "{message} ({NO_SKIP_ENV} is set, so this test may not be skipped)"
+    );
+    eprintln!(
+        "skipped {}: {message}",
+        std::thread::current().name().unwrap_or("test")
+    );
+    false
+}

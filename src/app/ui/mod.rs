@@ -10,6 +10,7 @@ mod json_highlight;
 mod mock_editor;
 mod plugin_panel;
 mod postmortem;
+mod registry;
 mod results;
 mod sandbox_panel;
 mod scenario;
@@ -20,6 +21,7 @@ use egui::{RichText, Ui};
 
 pub(crate) use mock_editor::MockDraft;
 pub(crate) use postmortem::{CoredumpView, SourceMapDraft};
+pub(crate) use registry::RegistryDraft;
 
 use super::App;
 use super::action::Action;
@@ -73,6 +75,7 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     postmortem::source_map_window(app, ui.ctx());
     postmortem::coredump_window(app, ui.ctx());
     postmortem::limits_window(app, ui.ctx());
+    registry::dialog_window(app, ui.ctx());
     drop_overlay(ui);
 }
 
@@ -101,7 +104,12 @@ fn menu_bar(app: &mut App, ui: &mut Ui) {
 }
 
 fn file_menu(app: &mut App, ui: &mut Ui) {
-    for action in [Action::OpenPlugin, Action::OpenSession, Action::Reload] {
+    for action in [
+        Action::OpenPlugin,
+        Action::OpenFromRegistry,
+        Action::OpenSession,
+        Action::Reload,
+    ] {
         action.menu_item(ui, app);
     }
     ui.menu_button("Open recent", |ui| {
@@ -111,6 +119,15 @@ fn file_menu(app: &mut App, ui: &mut Ui) {
         }
         for path in recent {
             Action::OpenRecent(path).menu_item(ui, app);
+        }
+    });
+    ui.menu_button("Open recent from registry", |ui| {
+        let recent = app.workbench.state().recent_references.clone();
+        if recent.is_empty() {
+            ui.weak("No registry references opened yet");
+        }
+        for reference in recent {
+            Action::OpenRecentReference(reference).menu_item(ui, app);
         }
     });
     ui.menu_button("Open recent session", |ui| {

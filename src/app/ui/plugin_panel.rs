@@ -71,10 +71,24 @@ fn plugin_info(app: &mut App, ui: &mut Ui) {
             return;
         }
         PluginSlot::Opening(opening) => {
-            ui.horizontal(|ui| {
-                ui.add(egui::Spinner::new());
-                ui.add(egui::Label::new(format!("Opening {}…", opening.source.label())).wrap());
-            });
+            match &opening.transfer {
+                Some(transfer) => {
+                    let transfer = std::sync::Arc::clone(transfer);
+                    ui.add(egui::Label::new(format!("Pulling {}…", opening.source.label())).wrap());
+                    super::registry::pull_progress(app, ui, &transfer);
+                }
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.add(egui::Spinner::new());
+                        ui.add(
+                            egui::Label::new(format!("Opening {}…", opening.source.label())).wrap(),
+                        );
+                    });
+                }
+            }
+            let PluginSlot::Opening(opening) = app.workbench.plugin() else {
+                return;
+            };
             match &opening.previous {
                 Some(previous) => (previous.session.clone(), None),
                 None => return,
@@ -112,6 +126,9 @@ fn plugin_info(app: &mut App, ui: &mut Ui) {
         );
     }
     facts(ui, &session, origin_path.as_deref());
+    if let Some(pin) = session.plugin().registry_pin() {
+        super::registry::pin_info(app, ui, pin);
+    }
     if origin_path.is_some() {
         ui.horizontal(|ui| {
             let mut hot = app.workbench.state().hot_reload;

@@ -1,0 +1,1069 @@
+//! Plugins from OCI registries: pulled by tag or digest (with progress, a timeout and
+//! cancellation), kept by digest in the user's cache, and pushed as CNCF Wasm artifacts. A
+//! pulled plugin is pinned: its manifest digest and layer digest travel with it into sessions and
+//! bundles, so a replay never depends on where a tag points today. Knows nothing of the window.
+//!
+//! - `reference`: `oci://HOST[:PORT]/REPO[:TAG][@sha256:…]`.
+//! - [`layout`]: which layer is the plugin, for the three layouts read.
+//! - [`cache`]: blobs by digest on disk; tags as last resolved.
+//! - [`auth`]: which credentials a registry gets, and how to say which were tried.
+//!
+//! The HTTP work is oci-client's, on a small tokio runtime per operation. Registries on this
+//! machine (`localhost`, loopback addresses) and hosts named insecure are spoken to over plain
+//! HTTP, every other over HTTPS (rustls with ring, the system's roots).
+
+pub mod auth;
+pub mod cache;
+pub mod layout;
+mod reference;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{OnceLock, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt as _;
+use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::manifest::{OciDescriptor, OciImageIndex, OciImageManifest};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+pub use auth::Login;
+pub use cache::Cache;
+pub use reference::{Reference, ReferenceError, SCHEME, is_reference};
+
+use crate::runner::source::sha256_hex;
+
+/// How long a registry may stay silent (connecting, or between bytes) before a pull fails.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest plugin layer pulled unless asked otherwise.
+pub const DEFAULT_MAX_LAYER_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Manifest media types asked for.
+const ACCEPTED_MANIFESTS: [&str; 4] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+/// How registries are reached: what the command line's flags or the window set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Hosts (`HOST` or `HOST:PORT`) spoken to over plain HTTP though not on this machine.
+    pub insecure: Vec<String>,
+    /// A login for this run, used before docker's credentials.
+    pub login: Option<Login>,
+    pub timeout: Duration,
+    pub max_layer_bytes: u64,
+    pub cache: Cache,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            insecure: Vec::new(),
+            login: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_layer_bytes: DEFAULT_MAX_LAYER_BYTES,
+            cache: Cache::user(),
+        }
+    }
+}
+
+fn global() -> &'static RwLock<Settings> {
+    static SETTINGS: OnceLock<RwLock<Settings>> = OnceLock::new();
+    SETTINGS.get_or_init(|| RwLock::new(Settings::default()))
+}
+
+/// Sets how registries are reached from now on (the command line's flags, the window's login).
+pub fn configure(settings: Settings) {
+    *global()
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = settings;
+}
+
+/// How registries are reached now.
+pub fn settings() -> Settings {
+    global()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
+impl Settings {
+    /// Whether `reference`'s registry is spoken to over plain HTTP.
+    pub fn plain_http(&self, reference: &Reference) -> bool {
+        reference.is_loopback()
+            || self.insecure.iter().any(|h| {
+                let h = h.trim().to_ascii_lowercase();
+                h == reference.registry || h == reference.host()
+            })
+    }
+}
+
+/// A pull or push in progress, shared with whoever shows it: bytes so far, bytes expected, and
+/// a flag that stops it.
+#[derive(Default)]
+pub struct Transfer {
+    received: AtomicU64,
+    expected: AtomicU64,
+    cancelled: AtomicBool,
+    wake: OnceLock<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Transfer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (received, expected) = self.progress();
+        f.debug_struct("Transfer")
+            .field("received", &received)
+            .field("expected", &expected)
+            .field("cancelled", &self.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transfer {
+    /// A transfer that calls `wake` whenever it moves (the window repaints).
+    pub fn with_wake(wake: impl Fn() + Send + Sync + 'static) -> Self {
+        let transfer = Self::default();
+        let _ = transfer.wake.set(Box::new(wake));
+        transfer
+    }
+
+    /// Bytes received, and bytes expected when known.
+    pub fn progress(&self) -> (u64, Option<u64>) {
+        let expected = self.expected.load(Ordering::Relaxed);
+        (
+            self.received.load(Ordering::Relaxed),
+            (expected > 0).then_some(expected),
+        )
+    }
+
+    /// Asks the transfer to stop; it ends with [`RegistryError::Cancelled`].
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    fn moved(&self, received: u64, expected: Option<u64>) {
+        self.received.store(received, Ordering::Relaxed);
+        if let Some(expected) = expected {
+            self.expected.store(expected, Ordering::Relaxed);
+        }
+        if let Some(wake) = self.wake.get() {
+            wake();
+        }
+    }
+}
+
+/// What identifies a pulled plugin for good: the reference it was opened by, the manifest's
+/// digest, the layer's, and when it was pulled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// As the user named it (by tag, by digest, or both).
+    pub reference: String,
+    /// The manifest's digest (`sha256:…`).
+    pub digest: String,
+    /// The plugin layer's digest.
+    pub layer: String,
+    pub media_type: String,
+    /// Seconds since the Unix epoch.
+    pub pulled_at: u64,
+}
+
+impl Pin {
+    /// The reference pinned to the digest: opening it gives these bytes, whatever the tag says
+    /// now (`oci://HOST/REPO:TAG@sha256:…`).
+    pub fn pinned_reference(&self) -> String {
+        self.reference.parse::<Reference>().map_or_else(
+            |_| self.reference.clone(),
+            |r| r.pinned(&self.digest).to_string(),
+        )
+    }
+
+    /// The reference as named, without the digest, when it names a tag.
+    pub fn tag_reference(&self) -> Option<Reference> {
+        self.reference.parse::<Reference>().ok()?.unpinned()
+    }
+}
+
+/// A plugin module pulled (or found in the cache).
+#[derive(Clone, Debug)]
+pub struct Pulled {
+    pub pin: Pin,
+    pub module: Vec<u8>,
+    /// Whether no byte came over the network.
+    pub from_cache: bool,
+    /// Something the user should know (e.g. the registry was unreachable and the tag's last
+    /// known digest was used).
+    pub note: Option<String>,
+}
+
+/// A plugin pushed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Pushed {
+    /// `oci://HOST/REPO:TAG@sha256:…`.
+    pub reference: String,
+    pub digest: String,
+    pub layer: String,
+    pub size: u64,
+}
+
+/// What failed with a registry, and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error(
+        "cannot find the registry host {host}: the name does not resolve ({detail}); check the spelling and your network"
+    )]
+    UnknownHost { host: String, detail: String },
+    #[error("cannot reach the registry at {registry}: {detail}; {hint}")]
+    Unreachable {
+        registry: String,
+        detail: String,
+        hint: String,
+    },
+    #[error(
+        "the registry at {registry} did not answer within {} s; try again, or allow longer with --registry-timeout SECONDS",
+        timeout.as_secs_f64()
+    )]
+    Stalled { registry: String, timeout: Duration },
+    #[error(
+        "the registry at {registry} refused {action} {repository} ({status}); tried {tried}. Log in with `docker login {registry}`, or pass --registry-user NAME --registry-password-stdin (in the window: Open from registry, user and password)"
+    )]
+    Denied {
+        registry: String,
+        repository: String,
+        action: &'static str,
+        status: String,
+        tried: String,
+    },
+    #[error("{registry}/{repository} has no tag {tag:?}{}", known_tags(.tags))]
+    TagNotFound {
+        registry: String,
+        repository: String,
+        tag: String,
+        tags: Vec<String>,
+    },
+    #[error(
+        "{registry}/{repository} has no manifest with the digest {digest}; check the digest, or open the plugin by tag"
+    )]
+    DigestNotFound {
+        registry: String,
+        repository: String,
+        digest: String,
+    },
+    #[error("{registry} has no repository {repository}; check its name")]
+    RepositoryNotFound {
+        registry: String,
+        repository: String,
+    },
+    #[error(
+        "the registry sent {what} whose sha256 is {actual}, not the {expected} it was asked for: its storage may be damaged, or something between here and it changed the bytes; nothing was cached or run"
+    )]
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+    #[error(
+        "the plugin layer of {reference} is {size} bytes, over the limit of {limit}; allow more with --max-layer-size BYTES if you expect a plugin that large"
+    )]
+    TooLarge {
+        reference: String,
+        size: u64,
+        limit: u64,
+    },
+    #[error(
+        "{reference} is not a Wasm plugin: {why} (config {config}; layers: {}). Expected a CNCF Wasm artifact (layer application/wasm), a layer application/vnd.wasm.content.layer.v1+wasm, or a single-layer image holding one .wasm",
+        if .layers.is_empty() { "none".to_string() } else { .layers.join(", ") }
+    )]
+    NotAPlugin {
+        reference: String,
+        why: String,
+        config: String,
+        layers: Vec<String>,
+    },
+    #[error("{reference}: {detail}")]
+    BadContent { reference: String, detail: String },
+    #[error("stopped: the transfer from {registry} was cancelled")]
+    Cancelled { registry: String },
+    #[error(transparent)]
+    Cache(#[from] cache::CacheError),
+    #[error("the registry at {registry} failed: {detail}")]
+    Other { registry: String, detail: String },
+}
+
+fn known_tags(tags: &[String]) -> String {
+    const SHOWN: usize = 10;
+    if tags.is_empty() {
+        return "; check the tag".to_string();
+    }
+    let mut shown = tags.iter().rev().take(SHOWN).cloned().collect::<Vec<_>>();
+    shown.reverse();
+    let more = tags.len().saturating_sub(SHOWN);
+    format!(
+        "; its tags are {}{}",
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+impl RegistryError {
+    /// Whether the registry could not be reached at all (so a cached answer may stand in).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            Self::UnknownHost { .. } | Self::Unreachable { .. } | Self::Stalled { .. }
+        )
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `secs` since the Unix epoch as RFC 3339 UTC (`2026-12-04T15:08:21Z`).
+pub fn rfc3339(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (proleptic Gregorian, eras of 400 years).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+/// The client for `reference`'s registry.
+fn client(reference: &Reference, settings: &Settings) -> oci_client::Client {
+    static PROVIDER: OnceLock<()> = OnceLock::new();
+    PROVIDER.get_or_init(|| {
+        // Another part of the process may have installed one already; either serves.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    oci_client::Client::new(ClientConfig {
+        protocol: if settings.plain_http(reference) {
+            ClientProtocol::Http
+        } else {
+            ClientProtocol::Https
+        },
+        read_timeout: Some(settings.timeout),
+        connect_timeout: Some(settings.timeout),
+        // A plugin index names the Wasm platform; anything else falls back to the only entry.
+        platform_resolver: Some(Box::new(wasm_platform)),
+        user_agent: concat!("extism-playground/", env!("CARGO_PKG_VERSION")),
+        ..ClientConfig::default()
+    })
+}
+
+fn wasm_platform(entries: &[oci_client::manifest::ImageIndexEntry]) -> Option<String> {
+    entries
+        .iter()
+        .find(|e| {
+            e.platform.as_ref().is_some_and(|p| {
+                p.architecture.to_string() == "wasm" || p.os.to_string().starts_with("wasi")
+            })
+        })
+        .or_else(|| (entries.len() == 1).then(|| &entries[0]))
+        .map(|e| e.digest.clone())
+}
+
+/// Runs `work` on a runtime of its own, until it ends or `transfer` is cancelled.
+fn run<T>(
+    registry: &str,
+    transfer: &Transfer,
+    work: impl Future<Output = Result<T, RegistryError>>,
+) -> Result<T, RegistryError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RegistryError::Other {
+            registry: registry.to_string(),
+            detail: format!("cannot start the network runtime: {e}"),
+        })?;
+    runtime.block_on(async {
+        tokio::select! {
+            result = work => result,
+            () = async {
+                while !transfer.is_cancelled() {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+            } => Err(RegistryError::Cancelled { registry: registry.to_string() }),
+        }
+    })
+}
+
+/// What one request was doing, to name it in errors.
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    reference: &'a Reference,
+    settings: &'a Settings,
+    tried: &'a str,
+    action: &'static str,
+}
+
+impl Context<'_> {
+    /// Says what an oci-client error means here.
+    fn explain(&self, error: OciDistributionError) -> RegistryError {
+        let r = self.reference;
+        let registry = r.registry.clone();
+        let denied = |status: &str| RegistryError::Denied {
+            registry: registry.clone(),
+            repository: r.repository.clone(),
+            action: self.action,
+            status: status.to_string(),
+            tried: self.tried.to_string(),
+        };
+        let not_found = || match (&r.digest, &r.tag) {
+            (Some(digest), _) => RegistryError::DigestNotFound {
+                registry: registry.clone(),
+                repository: r.repository.clone(),
+                digest: digest.clone(),
+            },
+            (None, tag) => RegistryError::TagNotFound {
+                registry: registry.clone(),
+                repository: r.repository.clone(),
+                tag: tag.clone().unwrap_or_default(),
+                tags: Vec::new(),
+            },
+        };
+        match error {
+            OciDistributionError::UnauthorizedError { .. } => denied("401 Unauthorized"),
+            OciDistributionError::AuthenticationFailure(detail) => {
+                denied(&format!("authentication failed: {}", detail.trim()))
+            }
+            OciDistributionError::RegistryError { envelope, .. } => {
+                let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+                if codes
+                    .iter()
+                    .any(|c| matches!(c, OciErrorCode::Unauthorized))
+                {
+                    denied("401 Unauthorized")
+                } else if codes.iter().any(|c| matches!(c, OciErrorCode::Denied)) {
+                    denied("403 Forbidden")
+                } else if codes.iter().any(|c| matches!(c, OciErrorCode::NameUnknown)) {
+                    RegistryError::RepositoryNotFound {
+                        registry,
+                        repository: r.repository.clone(),
+                    }
+                } else if codes
+                    .iter()
+                    .any(|c| matches!(c, OciErrorCode::ManifestUnknown | OciErrorCode::NotFound))
+                {
+                    not_found()
+                } else {
+                    RegistryError::Other {
+                        registry,
+                        detail: envelope.to_string(),
+                    }
+                }
+            }
+            OciDistributionError::ServerError { code, message, .. } => match code {
+                401 => denied("401 Unauthorized"),
+                403 => denied("403 Forbidden"),
+                404 => not_found(),
+                _ => RegistryError::Other {
+                    registry,
+                    detail: format!("HTTP {code}: {}", message.trim()),
+                },
+            },
+            OciDistributionError::DigestError(
+                oci_client::errors::DigestError::VerificationError { expected, actual },
+            ) => RegistryError::DigestMismatch {
+                what: "a manifest".to_string(),
+                expected,
+                actual,
+            },
+            OciDistributionError::RequestError(e) => self.network(&e),
+            OciDistributionError::IoError(e) => self.io(&e),
+            other => RegistryError::Other {
+                registry,
+                detail: other.to_string(),
+            },
+        }
+    }
+
+    fn network(&self, error: &(dyn std::error::Error + 'static)) -> RegistryError {
+        let registry = self.reference.registry.clone();
+        let chain = error_chain(error);
+        let lower = chain.to_ascii_lowercase();
+        if lower.contains("timed out") || lower.contains("timeout") {
+            return RegistryError::Stalled {
+                registry,
+                timeout: self.settings.timeout,
+            };
+        }
+        if lower.contains("dns error")
+            || lower.contains("failed to lookup")
+            || lower.contains("name or service not known")
+            || lower.contains("no such host")
+        {
+            return RegistryError::UnknownHost {
+                host: self.reference.host().to_string(),
+                detail: chain,
+            };
+        }
+        let plain = self.settings.plain_http(self.reference);
+        let hint = if plain {
+            "check that the registry is running and the port is right".to_string()
+        } else if lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("handshake")
+            || lower.contains("invalid http version")
+            || lower.contains("corrupt")
+        {
+            format!(
+                "it did not speak HTTPS with a trusted certificate; if it serves plain HTTP, name it with --insecure-registry {} (in the window: Open from registry, plain HTTP)",
+                self.reference.registry
+            )
+        } else {
+            format!(
+                "check the host and port, and that it serves HTTPS (for plain HTTP, name it with --insecure-registry {})",
+                self.reference.registry
+            )
+        };
+        RegistryError::Unreachable {
+            registry,
+            detail: chain,
+            hint,
+        }
+    }
+
+    fn io(&self, error: &std::io::Error) -> RegistryError {
+        if let Some(inner) = error.get_ref() {
+            return self.network(inner);
+        }
+        self.network(error)
+    }
+}
+
+/// An error and its causes, as one line.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Pulls the plugin `reference` names: from the cache when it is pinned by a digest already
+/// here (no network), else from the registry (its content checked against its digests before
+/// anything is kept). A tag whose registry cannot be reached falls back to the digest it last
+/// pointed to here, and says so.
+pub fn pull(
+    reference: &Reference,
+    settings: &Settings,
+    transfer: &Transfer,
+) -> Result<Pulled, RegistryError> {
+    if let Some(digest) = &reference.digest
+        && let Some(pulled) = from_cache(reference, digest, &settings.cache)?
+    {
+        return Ok(pulled);
+    }
+    let online = run(
+        &reference.registry,
+        transfer,
+        pull_online(reference, settings, transfer),
+    );
+    match online {
+        Err(e) if e.is_unreachable() && reference.digest.is_none() => {
+            let cached = reference
+                .tag_key()
+                .and_then(|key| settings.cache.tag(&key))
+                .map(|record| {
+                    from_cache(reference, &record.digest, &settings.cache).map(|p| (p, record))
+                });
+            match cached {
+                Some(Ok((Some(mut pulled), record))) => {
+                    pulled.note = Some(format!(
+                        "the registry could not be reached ({e}); opened {} as cached, the digest {} it pointed to at {}",
+                        reference,
+                        record.digest,
+                        rfc3339(record.resolved_at)
+                    ));
+                    Ok(pulled)
+                }
+                _ => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+/// The plugin pinned by `digest`, if its manifest and layer are cached.
+fn from_cache(
+    reference: &Reference,
+    digest: &str,
+    cache: &Cache,
+) -> Result<Option<Pulled>, RegistryError> {
+    let Some(raw) = cache.get(digest) else {
+        return Ok(None);
+    };
+    let Ok(manifest) = serde_json::from_slice::<OciImageManifest>(&raw) else {
+        return Ok(None);
+    };
+    let Ok(chosen) = layout::choose(&manifest) else {
+        return Ok(None);
+    };
+    let layer = &manifest.layers[chosen.index];
+    let Some(bytes) = cache.get(&layer.digest) else {
+        return Ok(None);
+    };
+    let module = layout::extract(bytes, chosen.layout).map_err(|e| RegistryError::BadContent {
+        reference: reference.to_string(),
+        detail: e.to_string(),
+    })?;
+    let pulled_at = cache_time(cache, digest).unwrap_or_else(now);
+    Ok(Some(Pulled {
+        pin: Pin {
+            reference: reference.to_string(),
+            digest: digest.to_string(),
+            layer: layer.digest.clone(),
+            media_type: layer.media_type.clone(),
+            pulled_at,
+        },
+        module,
+        from_cache: true,
+        note: None,
+    }))
+}
+
+/// When the blob `digest` was cached.
+fn cache_time(cache: &Cache, digest: &str) -> Option<u64> {
+    let hex = digest.strip_prefix("sha256:")?;
+    let meta = std::fs::metadata(cache.root().join("blobs").join("sha256").join(hex)).ok()?;
+    meta.modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs())
+}
+
+/// The image manifest `reference` names (following an index to its Wasm entry), its bytes
+/// checked against its digest.
+async fn fetch_manifest(
+    client: &oci_client::Client,
+    reference: &Reference,
+    credentials: &auth::Credentials,
+    context: &Context<'_>,
+) -> Result<(Vec<u8>, String), RegistryError> {
+    let image = reference.to_client();
+    let (raw, digest) = match client
+        .pull_manifest_raw(&image, &credentials.auth, &ACCEPTED_MANIFESTS)
+        .await
+    {
+        Ok(found) => found,
+        Err(e) => {
+            let mut error = context.explain(e);
+            if let RegistryError::TagNotFound { tags, .. } = &mut error {
+                // Naming the tags there is worth one more request.
+                if let Ok(list) = client
+                    .list_tags(&image, &credentials.auth, None, None)
+                    .await
+                {
+                    *tags = list.tags;
+                    tags.sort();
+                }
+            }
+            return Err(error);
+        }
+    };
+    let (raw, digest) = match manifest_kind(&raw) {
+        ManifestKind::Index(index) => {
+            let Some(entry) = wasm_platform(&index.manifests) else {
+                return Err(RegistryError::NotAPlugin {
+                    reference: reference.to_string(),
+                    why: "it is an index of several platforms and none is Wasm".to_string(),
+                    config: "none (an image index)".to_string(),
+                    layers: index
+                        .manifests
+                        .iter()
+                        .map(|m| m.media_type.clone())
+                        .collect(),
+                });
+            };
+            let child = reference.pinned(&entry);
+            let child_context = Context {
+                reference: &child,
+                ..*context
+            };
+            client
+                .pull_manifest_raw(&child.to_client(), &credentials.auth, &ACCEPTED_MANIFESTS)
+                .await
+                .map_err(|e| child_context.explain(e))?
+        }
+        ManifestKind::Image => (raw, digest),
+    };
+    let actual = format!("sha256:{}", sha256_hex(&raw));
+    if actual != digest {
+        return Err(RegistryError::DigestMismatch {
+            what: "a manifest".to_string(),
+            expected: digest,
+            actual,
+        });
+    }
+    Ok((raw.to_vec(), digest))
+}
+
+async fn pull_online(
+    reference: &Reference,
+    settings: &Settings,
+    transfer: &Transfer,
+) -> Result<Pulled, RegistryError> {
+    let client = client(reference, settings);
+    let credentials = auth::credentials(&reference.registry, settings.login.as_ref());
+    let context = Context {
+        reference,
+        settings,
+        tried: &credentials.described,
+        action: "to let this machine pull",
+    };
+    let image = reference.to_client();
+    let (raw, digest) = fetch_manifest(&client, reference, &credentials, &context).await?;
+    let manifest: OciImageManifest =
+        serde_json::from_slice(&raw).map_err(|e| RegistryError::BadContent {
+            reference: reference.to_string(),
+            detail: format!("its manifest cannot be read ({e})"),
+        })?;
+    let chosen = layout::choose(&manifest).map_err(|e| RegistryError::NotAPlugin {
+        reference: reference.to_string(),
+        why: e.why.to_string(),
+        config: e.config,
+        layers: e.layers,
+    })?;
+    let layer = manifest.layers[chosen.index].clone();
+    let size = u64::try_from(layer.size).unwrap_or(0);
+    if size > settings.max_layer_bytes {
+        return Err(RegistryError::TooLarge {
+            reference: reference.to_string(),
+            size,
+            limit: settings.max_layer_bytes,
+        });
+    }
+    let bytes = if let Some(bytes) = settings.cache.get(&layer.digest) {
+        transfer.moved(size, Some(size));
+        bytes
+    } else {
+        let bytes = download(&client, &image, &layer, settings, transfer, &context).await?;
+        settings.cache.put(&layer.digest, &bytes)?;
+        bytes
+    };
+    let module = layout::extract(bytes, chosen.layout).map_err(|e| RegistryError::BadContent {
+        reference: reference.to_string(),
+        detail: e.to_string(),
+    })?;
+    settings.cache.put(&digest, &raw)?;
+    let pulled_at = now();
+    if let Some(key) = reference.tag_key()
+        && reference.digest.is_none()
+    {
+        settings.cache.remember_tag(&key, &digest, pulled_at)?;
+    }
+    Ok(Pulled {
+        pin: Pin {
+            reference: reference.to_string(),
+            digest,
+            layer: layer.digest,
+            media_type: layer.media_type,
+            pulled_at,
+        },
+        module,
+        from_cache: false,
+        note: None,
+    })
+}
+
+enum ManifestKind {
+    Image,
+    Index(OciImageIndex),
+}
+
+fn manifest_kind(raw: &[u8]) -> ManifestKind {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default, rename = "mediaType")]
+        media_type: Option<String>,
+        #[serde(default)]
+        manifests: Option<serde_json::Value>,
+    }
+    let probe: Option<Probe> = serde_json::from_slice(raw).ok();
+    let is_index = probe.is_some_and(|p| {
+        p.manifests.is_some()
+            || p.media_type
+                .is_some_and(|t| t.contains("index") || t.contains("list"))
+    });
+    if is_index && let Ok(index) = serde_json::from_slice::<OciImageIndex>(raw) {
+        return ManifestKind::Index(index);
+    }
+    ManifestKind::Image
+}
+
+/// Streams a layer, counting it into `transfer` and checking its sha256 against its digest.
+async fn download(
+    client: &oci_client::Client,
+    image: &oci_client::Reference,
+    layer: &OciDescriptor,
+    settings: &Settings,
+    transfer: &Transfer,
+    context: &Context<'_>,
+) -> Result<Vec<u8>, RegistryError> {
+    let expected_size = u64::try_from(layer.size).ok().filter(|s| *s > 0);
+    transfer.moved(0, expected_size);
+    let mut stream = client
+        .pull_blob_stream(image, layer)
+        .await
+        .map_err(|e| context.explain(e))?;
+    let capacity = usize::try_from(expected_size.unwrap_or(0)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity.min(64 * 1024 * 1024));
+    let mut hasher = Sha256::new();
+    let mismatch = |hasher: Sha256| RegistryError::DigestMismatch {
+        what: format!("the plugin layer ({})", layer.media_type),
+        expected: layer.digest.clone(),
+        actual: format!("sha256:{}", hex(&hasher.finalize())),
+    };
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => {
+                hasher.update(&chunk);
+                bytes.extend_from_slice(&chunk);
+                let received = bytes.len() as u64;
+                if received > settings.max_layer_bytes {
+                    return Err(RegistryError::TooLarge {
+                        reference: context.reference.to_string(),
+                        size: received,
+                        limit: settings.max_layer_bytes,
+                    });
+                }
+                transfer.moved(received, None);
+            }
+            Err(e) if is_digest_error(&e) => return Err(mismatch(hasher)),
+            Err(e) => return Err(context.io(&e)),
+        }
+    }
+    if format!("sha256:{}", hex(&hasher.clone().finalize())) != layer.digest {
+        return Err(mismatch(hasher));
+    }
+    Ok(bytes)
+}
+
+/// Whether a stream error is oci-client's own check of the digest failing.
+fn is_digest_error(error: &std::io::Error) -> bool {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<oci_client::errors::DigestError>())
+        .is_some()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Where the tag of `reference` points now, asked of the registry (never the cache).
+pub fn resolve(reference: &Reference, settings: &Settings) -> Result<String, RegistryError> {
+    let transfer = Transfer::default();
+    run(&reference.registry, &transfer, async {
+        let client = client(reference, settings);
+        let credentials = auth::credentials(&reference.registry, settings.login.as_ref());
+        let context = Context {
+            reference,
+            settings,
+            tried: &credentials.described,
+            action: "to let this machine pull",
+        };
+        let image = reference.to_client();
+        client
+            .store_auth_if_needed(image.resolve_registry(), &credentials.auth)
+            .await;
+        client
+            .fetch_manifest_digest(&image, &credentials.auth)
+            .await
+            .map_err(|e| context.explain(e))
+    })
+}
+
+/// One layer or config of an artifact to push.
+#[derive(Clone, Debug)]
+pub struct Blob {
+    pub bytes: Vec<u8>,
+    pub media_type: String,
+}
+
+/// Publishes `module` at `reference` (which names a tag) as a CNCF Wasm artifact: config
+/// `application/vnd.wasm.config.v0+json`, one `application/wasm` layer.
+pub fn push(
+    module: &[u8],
+    reference: &Reference,
+    settings: &Settings,
+    annotations: BTreeMap<String, String>,
+) -> Result<Pushed, RegistryError> {
+    let created = rfc3339(now());
+    let layer_digest = format!("sha256:{}", sha256_hex(module));
+    let wasi = crate::runner::Inspection::of("plugin", module)
+        .is_ok_and(|i| i.imports.iter().any(|imp| imp.module.starts_with("wasi_")));
+    let config = serde_json::json!({
+        "created": created,
+        "architecture": "wasm",
+        "os": if wasi { "wasip1" } else { "wasm" },
+        "layerDigests": [layer_digest],
+    });
+    let mut annotations = annotations;
+    annotations
+        .entry("org.opencontainers.image.created".to_string())
+        .or_insert(created);
+    push_artifact(
+        reference,
+        &[Blob {
+            bytes: module.to_vec(),
+            media_type: layout::WASM_LAYER.to_string(),
+        }],
+        &Blob {
+            bytes: serde_json::to_vec(&config).expect("JSON values serialize"),
+            media_type: layout::WASM_CONFIG.to_string(),
+        },
+        settings,
+        annotations,
+    )
+}
+
+/// Publishes an artifact of any layout (what `push` uses, and what tests use to publish the
+/// other layouts).
+pub fn push_artifact(
+    reference: &Reference,
+    layers: &[Blob],
+    config: &Blob,
+    settings: &Settings,
+    annotations: BTreeMap<String, String>,
+) -> Result<Pushed, RegistryError> {
+    let Some(tag) = &reference.tag else {
+        return Err(ReferenceError {
+            input: reference.to_string(),
+            reason: "a push needs a tag to publish under".to_string(),
+        }
+        .into());
+    };
+    let layers: Vec<ImageLayer> = layers
+        .iter()
+        .map(|b| ImageLayer::new(b.bytes.clone(), b.media_type.clone(), None))
+        .collect();
+    let config = Config::new(config.bytes.clone(), config.media_type.clone(), None);
+    let mut manifest = OciImageManifest::build(
+        &layers,
+        &config,
+        (!annotations.is_empty()).then_some(annotations),
+    );
+    manifest.media_type = Some(oci_client::manifest::OCI_IMAGE_MEDIA_TYPE.to_string());
+    let layer = manifest
+        .layers
+        .first()
+        .map(|l| l.digest.clone())
+        .unwrap_or_default();
+    let size = layers.first().map_or(0, |l| l.data.len() as u64);
+    let target = Reference {
+        digest: None,
+        tag: Some(tag.clone()),
+        ..reference.clone()
+    };
+    let transfer = Transfer::default();
+    let digest = run(&reference.registry, &transfer, async {
+        let client = client(&target, settings);
+        let credentials = auth::credentials(&target.registry, settings.login.as_ref());
+        let context = Context {
+            reference: &target,
+            settings,
+            tried: &credentials.described,
+            action: "to let this machine push to",
+        };
+        let image = target.to_client();
+        client
+            .push(&image, &layers, config, &credentials.auth, Some(manifest))
+            .await
+            .map_err(|e| context.explain(e))?;
+        client
+            .fetch_manifest_digest(&image, &credentials.auth)
+            .await
+            .map_err(|e| context.explain(e))
+    })?;
+    Ok(Pushed {
+        reference: target.pinned(&digest).to_string(),
+        digest,
+        layer,
+        size,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_796_396_901), "2026-12-04T15:08:21Z");
+        assert_eq!(rfc3339(4_107_542_399), "2100-02-28T23:59:59Z");
+    }
+
+    #[test]
+    fn plain_http_only_for_this_machine_and_named_hosts() {
+        let settings = Settings {
+            insecure: vec!["registry.lan".into(), "other.lan:5000".into()],
+            cache: Cache::at("/nonexistent"),
+            ..Settings::default()
+        };
+        let r = |s: &str| s.parse::<Reference>().unwrap();
+        assert!(settings.plain_http(&r("oci://localhost:5000/a")));
+        assert!(settings.plain_http(&r("oci://127.0.0.1:5000/a")));
+        assert!(settings.plain_http(&r("oci://registry.lan:8080/a")));
+        assert!(settings.plain_http(&r("oci://other.lan:5000/a")));
+        assert!(!settings.plain_http(&r("oci://other.lan:6000/a")));
+        assert!(!settings.plain_http(&r("oci://ghcr.io/a")));
+    }
+
+    #[test]
+    fn a_cancelled_transfer_stops_waiting() {
+        let transfer = Transfer::default();
+        transfer.cancel();
+        let result: Result<(), _> = run("h", &transfer, std::future::pending());
+        assert!(matches!(result, Err(RegistryError::Cancelled { .. })));
+    }
+
+    #[test]
+    fn tag_lists_are_short() {
+        let tags: Vec<String> = (0..15).map(|i| format!("v{i}")).collect();
+        let text = known_tags(&tags);
+        assert!(text.starts_with("; its tags are v5, v6"), "{text}");
+        assert!(text.ends_with("v14 and 5 more"), "{text}");
+    }
+}

@@ -1,0 +1,184 @@
+//! The workbench's side of registries: opening a reference with the login and plain-HTTP choice
+//! the window's dialog gives, Stop for a pull in progress, and "Check for newer" (is the tag the
+//! open plugin was pulled by still pointing at the same digest?) on a background thread.
+
+use poll_promise::Promise;
+
+use crate::registry::{self, Login, Reference, RegistryError};
+
+use super::{Intent, PluginSlot, Source, Workbench};
+
+/// What "Check for newer" found, or that it is still asking.
+pub enum NewerCheck {
+    Checking {
+        tag: Reference,
+        job: Promise<Result<String, RegistryError>>,
+    },
+    Done(NewerVerdict),
+}
+
+/// Where the open plugin's tag points now, compared with the digest open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewerVerdict {
+    /// The tag asked about (`oci://HOST/REPO:TAG`).
+    pub tag: Reference,
+    /// The digest of the plugin open.
+    pub open: String,
+    /// The digest the tag points to now, or why the registry could not say.
+    pub latest: Result<String, String>,
+    /// Seconds since the Unix epoch.
+    pub checked_at: u64,
+}
+
+impl NewerVerdict {
+    /// Whether the tag moved (`None` when the registry could not be asked).
+    pub fn moved(&self) -> Option<bool> {
+        self.latest.as_ref().ok().map(|latest| *latest != self.open)
+    }
+
+    /// One line for the window and the status bar.
+    pub fn describe(&self) -> String {
+        match (&self.latest, self.moved()) {
+            (Ok(latest), Some(true)) => format!(
+                "{} moved: it now points to {latest} (open: {}); open it to pull the newer plugin",
+                self.tag, self.open
+            ),
+            (Ok(_), _) => format!(
+                "{} still points to the plugin open ({})",
+                self.tag, self.open
+            ),
+            (Err(e), _) => format!("Could not check {}: {e}", self.tag),
+        }
+    }
+}
+
+impl Workbench {
+    /// Opens `text` (an `oci://` reference) with this login (kept in memory only); `plain_http`
+    /// says whether its host is reached over plain HTTP from now on (`None`: as before).
+    pub(super) fn open_from_registry(
+        &mut self,
+        text: &str,
+        login: Option<Login>,
+        plain_http: Option<bool>,
+    ) {
+        let reference: Reference = match text.trim().parse() {
+            Ok(r) => r,
+            Err(e) => return self.set_status(e.to_string(), true),
+        };
+        if plain_http == Some(true)
+            && !reference.is_loopback()
+            && !self.state.insecure_registries.contains(&reference.registry)
+        {
+            self.state
+                .insecure_registries
+                .push(reference.registry.clone());
+        }
+        if plain_http == Some(false) {
+            self.state
+                .insecure_registries
+                .retain(|h| *h != reference.registry && *h != reference.host());
+        }
+        if login.is_some() {
+            self.registry_login = login;
+        }
+        self.state.remember_reference(reference.to_string());
+        self.open(Source::Registry(reference), Intent::Fresh);
+    }
+
+    /// Keeps pulled registry content in `cache` instead of the user's cache directory.
+    #[must_use]
+    pub fn with_registry_cache(mut self, cache: registry::Cache) -> Self {
+        self.set_registry_cache(cache);
+        self
+    }
+
+    /// See [`Self::with_registry_cache`].
+    pub fn set_registry_cache(&mut self, cache: registry::Cache) {
+        self.registry_cache = cache;
+    }
+
+    /// How pulls made from the window reach registries now.
+    pub(super) fn registry_settings(&self) -> registry::Settings {
+        registry::Settings {
+            insecure: self.state.insecure_registries.clone(),
+            login: self.registry_login.clone(),
+            cache: self.registry_cache.clone(),
+            ..registry::Settings::default()
+        }
+    }
+
+    /// Makes the window's settings the process's too (for `oci://` modules a manifest names).
+    pub(super) fn configure_registry(&self) {
+        registry::configure(self.registry_settings());
+    }
+
+    /// Stops a pull in progress (the previous plugin stays open).
+    pub(super) fn cancel_open(&mut self) {
+        if let PluginSlot::Opening(opening) = &self.plugin
+            && let Some(transfer) = &opening.transfer
+        {
+            transfer.cancel();
+        }
+    }
+
+    /// Asks the registry where the open plugin's tag points now.
+    pub(super) fn check_for_newer(&mut self) {
+        let Some(pin) = self
+            .session()
+            .and_then(|s| s.plugin().registry_pin().cloned())
+        else {
+            return self.set_status("The open plugin was not pulled from a registry", true);
+        };
+        let Some(tag) = pin.tag_reference() else {
+            return self.set_status(
+                "The open plugin was opened by digest, not by a tag: there is nothing newer to check",
+                false,
+            );
+        };
+        let settings = self.registry_settings();
+        let wake = std::sync::Arc::clone(&self.wake);
+        let asked = tag.clone();
+        let job = Promise::spawn_thread("check-for-newer", move || {
+            let result = registry::resolve(&asked, &settings);
+            wake();
+            result
+        });
+        self.newer = Some(NewerCheck::Checking { tag, job });
+    }
+
+    pub(super) fn poll_newer(&mut self) {
+        let Some(NewerCheck::Checking { job, .. }) = &self.newer else {
+            return;
+        };
+        if job.ready().is_none() {
+            return;
+        }
+        let Some(NewerCheck::Checking { tag, job }) = self.newer.take() else {
+            return;
+        };
+        let open = self
+            .session()
+            .and_then(|s| s.plugin().registry_pin().map(|p| p.digest.clone()))
+            .unwrap_or_default();
+        let verdict = NewerVerdict {
+            tag,
+            open,
+            latest: job.block_and_take().map_err(|e| e.to_string()),
+            checked_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        self.set_status(verdict.describe(), verdict.latest.is_err());
+        self.newer = Some(NewerCheck::Done(verdict));
+    }
+
+    /// Whether a plugin is being pulled from a registry (Stop stops it).
+    pub fn is_pulling(&self) -> bool {
+        matches!(&self.plugin, PluginSlot::Opening(o) if o.transfer.is_some())
+    }
+
+    /// The last "Check for newer", or the one in progress.
+    pub fn newer(&self) -> Option<&NewerCheck> {
+        self.newer.as_ref()
+    }
+}
