@@ -1886,3 +1886,158 @@ fn a_frame_of_a_plugin_built_elsewhere_maps_to_a_local_folder() {
     // The frame now shows as found.
     h.get_by_label(r"D:\dylibso\go-sdk\plugins\host\main.go:15:11");
 }
+
+#[test]
+fn open_from_registry_shows_the_pin_and_checks_for_newer() {
+    use extism_playground::registry::{self, Cache, Settings};
+    let Some(reg) = common::registry::Registry::start() else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        cache: Cache::at(cache.path()),
+        ..Settings::default()
+    };
+    let reference = reg.reference("gui/hello:1.0");
+    let push = |sample: &str| {
+        let wasm = std::fs::read(common::sample(sample)).unwrap();
+        registry::push(
+            &wasm,
+            &reference.parse().unwrap(),
+            &settings,
+            std::collections::BTreeMap::new(),
+        )
+        .unwrap()
+    };
+    let first = push("hello");
+    let cache_dir = cache.path().to_path_buf();
+    let mut h = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| {
+            App::new(
+                cc,
+                AppOptions {
+                    trust: common::trust_store(),
+                    registry_cache: Cache::at(&cache_dir),
+                    ..AppOptions::new(common::worker())
+                },
+            )
+        });
+    h.run();
+    h.get_by_role_and_label(Role::Button, "File").click();
+    h.run();
+    h.get_by_label("Open from registry…").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Reference")
+        .click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Reference")
+        .type_text(&reference);
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Open").click();
+    h.run_steps(2);
+    let pinned_to = |digest: String| {
+        move |app: &App| {
+            app.workbench()
+                .session()
+                .and_then(|s| s.plugin().registry_pin().map(|p| p.digest.clone()))
+                == Some(digest.clone())
+        }
+    };
+    step_until(&mut h, "the pull", pinned_to(first.digest.clone()));
+    assert!(h.query_all_by_label("hello:1.0").next().is_some());
+    h.get_by_label(&first.digest[..19]);
+    h.get_by_label("greet").click();
+    h.run();
+    h.get_all_by_label("Raw").next().unwrap().click();
+    h.run();
+    type_input(&mut h, "Ada");
+    run_and_wait(&mut h);
+    assert_eq!(output(&h), "Hello, Ada!");
+
+    // The tag moves; Check for newer says so, and opens the newer plugin on request.
+    let second = push("counter");
+    h.get_by_role_and_label(Role::Button, "Check for newer")
+        .click();
+    h.run_steps(2);
+    step_until(&mut h, "the check", |app| {
+        matches!(
+            app.workbench().newer(),
+            Some(extism_playground::workbench::registry::NewerCheck::Done(_))
+        )
+    });
+    assert!(
+        h.query_all_by_label_contains("moved: it now points to")
+            .next()
+            .is_some()
+    );
+    h.get_by_role_and_label(Role::Button, "Open the newer plugin")
+        .click();
+    h.run_steps(2);
+    step_until(&mut h, "the newer pull", pinned_to(second.digest.clone()));
+}
+
+#[test]
+fn stop_in_the_window_cancels_a_pull_that_stalls() {
+    // A registry that accepts and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    std::thread::Builder::new()
+        .name("silent-registry".into())
+        .spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                held.push(stream);
+            }
+        })
+        .unwrap();
+    let mut h = harness();
+    step_until(&mut h, "the first plugin", |app| {
+        app.workbench().session().is_some()
+    });
+    let before = h
+        .state()
+        .workbench()
+        .session()
+        .unwrap()
+        .plugin()
+        .display_name
+        .clone();
+    h.state_mut()
+        .workbench_mut()
+        .apply(workbench::Command::OpenFromRegistry {
+            reference: format!("oci://{host}/tenant/slow:1"),
+            login: None,
+            plain_http: None,
+        });
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("Pulling oci://")
+            .next()
+            .is_some()
+    );
+    h.get_by_label("Asking the registry…");
+    h.get_by_role_and_label(Role::Button, "Stop").click();
+    h.run_steps(2);
+    step_until(&mut h, "the pull to stop", |app| {
+        !app.workbench().is_pulling()
+    });
+    assert_eq!(
+        h.state()
+            .workbench()
+            .session()
+            .unwrap()
+            .plugin()
+            .display_name,
+        before,
+        "the plugin open before stays open"
+    );
+    assert!(
+        h.state()
+            .workbench()
+            .status()
+            .is_some_and(|s| s.text.contains("cancelled")),
+        "{:?}",
+        h.state().workbench().status()
+    );
+}

@@ -64,10 +64,19 @@ pub fn credentials(registry: &str, login: Option<&Login>) -> Credentials {
             described: format!("user {} (given for this run)", login.user),
         };
     }
-    let config = docker_config_path().map_or_else(
+    let path = docker_config_path();
+    let config = path.as_ref().map_or_else(
         || "the docker config".to_string(),
         |p| p.display().to_string(),
     );
+    if !path.is_some_and(|p| p.is_file()) {
+        return Credentials {
+            auth: RegistryAuth::Anonymous,
+            described: format!(
+                "no credentials (there is no {config}; `docker login {registry}` writes one)"
+            ),
+        };
+    }
     let from = helper_for(registry).map_or_else(
         || config.clone(),
         |helper| format!("the credential helper {helper} (named in {config})"),

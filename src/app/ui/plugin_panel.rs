@@ -150,7 +150,13 @@ fn plugin_info(app: &mut App, ui: &mut Ui) {
 fn facts(ui: &mut Ui, session: &Session, origin_path: Option<&std::path::Path>) {
     let i = session.inspection();
     let plugin = session.plugin();
-    long_value(ui, "File", RichText::new(&plugin.display_name).strong());
+    // A pulled plugin has no file: it is named after its repository and tag.
+    let name = if plugin.registry_pin().is_some() {
+        "Name"
+    } else {
+        "File"
+    };
+    long_value(ui, name, RichText::new(&plugin.display_name).strong());
     if let Some(path) = &origin_path {
         long_value(
             ui,

@@ -56,6 +56,8 @@ pub(crate) fn dialog_window(app: &mut App, ctx: &egui::Context) {
         .collapsible(false)
         .resizable(true)
         .default_width(520.0)
+        .pivot(egui::Align2::CENTER_TOP)
+        .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 80.0))
         .show(ctx, |ui| {
             ui.label("A plugin published to an OCI registry, by tag or pinned by digest:");
             let label = ui.label("Reference");
