@@ -1115,7 +1115,7 @@ fn test_xtp(args: &TestArgs, test: &Path, worker: &WorkerConfig) -> ExitCode {
 /// The plugin under test at `path` for `test --xtp`: its sandbox (the file's, with the flags
 /// over it), its host functions, the mock input, and every import checked.
 fn plugin_under_test(args: &TestArgs, path: &Path) -> anyhow::Result<PluginUnderTest> {
-    if !path.exists() {
+    if !path.exists() && !path.to_str().is_some_and(crate::registry::is_reference) {
         bail!(
             "{} does not exist; name the plugin under test (a .wasm or Extism manifest) after the test plugin",
             path.display()

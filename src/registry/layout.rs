@@ -107,6 +107,10 @@ pub enum ExtractError {
     NoWasm(Vec<String>),
     #[error("its image layer holds several .wasm files ({}); push the one plugin as a Wasm artifact", .0.join(", "))]
     SeveralWasm(Vec<String>),
+    #[error(
+        "its image layer's {name} is {size} bytes, over the limit of {limit}; allow more with --max-layer-size BYTES if you expect a plugin that large"
+    )]
+    TooLarge { name: String, size: u64, limit: u64 },
 }
 
 fn listing(files: &[String]) -> String {
@@ -127,8 +131,9 @@ fn listing(files: &[String]) -> String {
     format!(" (it has {shown})")
 }
 
-/// The module inside a layer of layout `layout`.
-pub fn extract(layer: Vec<u8>, layout: Layout) -> Result<Vec<u8>, ExtractError> {
+/// The module inside a layer of layout `layout`; a module inside a tar may be at most `limit`
+/// bytes (a small gzip can unpack to far more than it weighs).
+pub fn extract(layer: Vec<u8>, layout: Layout, limit: u64) -> Result<Vec<u8>, ExtractError> {
     match layout {
         Layout::Module => Ok(layer),
         Layout::ImageTar => {
@@ -138,25 +143,29 @@ pub fn extract(layer: Vec<u8>, layout: Layout) -> Result<Vec<u8>, ExtractError> 
             } else {
                 Box::new(layer.as_slice())
             };
-            module_in_tar(reader)
+            module_in_tar(reader, limit)
         }
     }
 }
 
-fn module_in_tar(reader: impl std::io::Read) -> Result<Vec<u8>, ExtractError> {
+fn module_in_tar(reader: impl std::io::Read, limit: u64) -> Result<Vec<u8>, ExtractError> {
     let bad = |e: std::io::Error| ExtractError::NotATar(e.to_string());
     let mut archive = tar::Archive::new(reader);
     let mut files = Vec::new();
     let mut found: Vec<(String, Vec<u8>)> = Vec::new();
     for entry in archive.entries().map_err(bad)? {
-        let mut entry = entry.map_err(bad)?;
+        let entry = entry.map_err(bad)?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
         let name = entry.path().map_err(bad)?.display().to_string();
         if name.to_ascii_lowercase().ends_with(".wasm") {
+            let size = entry.header().size().map_err(bad)?;
+            if size > limit {
+                return Err(ExtractError::TooLarge { name, size, limit });
+            }
             let mut bytes = Vec::new();
-            entry.read_to_end(&mut bytes).map_err(bad)?;
+            entry.take(limit).read_to_end(&mut bytes).map_err(bad)?;
             found.push((name.clone(), bytes));
         }
         files.push(name);
@@ -286,19 +295,32 @@ mod tests {
         let wasm = b"\0asm\x01\0\0\0".as_slice();
         for gzip in [false, true] {
             let layer = tar_layer(&[("etc/readme.txt", b"hi"), ("plugin.wasm", wasm)], gzip);
-            assert_eq!(extract(layer, Layout::ImageTar).unwrap(), wasm);
+            assert_eq!(
+                extract(layer.clone(), Layout::ImageTar, 1 << 20).unwrap(),
+                wasm
+            );
+            assert!(matches!(
+                extract(layer, Layout::ImageTar, 4),
+                Err(ExtractError::TooLarge {
+                    size: 8,
+                    limit: 4,
+                    ..
+                })
+            ));
         }
         let none = tar_layer(&[("a.txt", b"a")], true);
         assert_eq!(
-            extract(none, Layout::ImageTar).unwrap_err().to_string(),
+            extract(none, Layout::ImageTar, 1 << 20)
+                .unwrap_err()
+                .to_string(),
             "its image layer holds no .wasm file (it has a.txt)"
         );
         let two = tar_layer(&[("a.wasm", wasm), ("b.wasm", wasm)], false);
         assert!(
-            matches!(extract(two, Layout::ImageTar), Err(ExtractError::SeveralWasm(v)) if v.len() == 2)
+            matches!(extract(two, Layout::ImageTar, 1 << 20), Err(ExtractError::SeveralWasm(v)) if v.len() == 2)
         );
         assert!(matches!(
-            extract(b"\x1f\x8bnot gzip".to_vec(), Layout::ImageTar),
+            extract(b"\x1f\x8bnot gzip".to_vec(), Layout::ImageTar, 1 << 20),
             Err(ExtractError::NotATar(_))
         ));
     }

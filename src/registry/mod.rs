@@ -357,26 +357,57 @@ pub fn rfc3339(secs: u64) -> String {
     )
 }
 
-/// The client for `reference`'s registry.
-fn client(reference: &Reference, settings: &Settings) -> oci_client::Client {
+/// The client for `reference`'s registry with these credentials. Clients are kept for the
+/// life of the process, one per protocol, timeout and credentials (oci-client keeps the first
+/// credentials it is given for a registry): making one loads the system's certificate roots,
+/// which costs more than a small pull, and a kept one reuses its connections.
+fn client(
+    reference: &Reference,
+    settings: &Settings,
+    auth: &oci_client::secrets::RegistryAuth,
+) -> oci_client::Client {
+    use std::hash::{Hash as _, Hasher as _};
+    static CLIENTS: OnceLock<std::sync::Mutex<std::collections::HashMap<u64, oci_client::Client>>> =
+        OnceLock::new();
     static PROVIDER: OnceLock<()> = OnceLock::new();
     PROVIDER.get_or_init(|| {
         // Another part of the process may have installed one already; either serves.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    oci_client::Client::new(ClientConfig {
-        protocol: if settings.plain_http(reference) {
-            ClientProtocol::Http
-        } else {
-            ClientProtocol::Https
-        },
-        read_timeout: Some(settings.timeout),
-        connect_timeout: Some(settings.timeout),
-        // A plugin index names the Wasm platform; anything else falls back to the only entry.
-        platform_resolver: Some(Box::new(wasm_platform)),
-        user_agent: concat!("extism-playground/", env!("CARGO_PKG_VERSION")),
-        ..ClientConfig::default()
-    })
+    let plain_http = settings.plain_http(reference);
+    let mut key = std::collections::hash_map::DefaultHasher::new();
+    plain_http.hash(&mut key);
+    settings.timeout.hash(&mut key);
+    match auth {
+        oci_client::secrets::RegistryAuth::Anonymous => 0u8.hash(&mut key),
+        oci_client::secrets::RegistryAuth::Basic(user, password) => {
+            (1u8, user, password).hash(&mut key);
+        }
+        oci_client::secrets::RegistryAuth::Bearer(token) => (2u8, token).hash(&mut key),
+    }
+    let key = key.finish();
+    let mut clients = CLIENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    clients
+        .entry(key)
+        .or_insert_with(|| {
+            oci_client::Client::new(ClientConfig {
+                protocol: if plain_http {
+                    ClientProtocol::Http
+                } else {
+                    ClientProtocol::Https
+                },
+                read_timeout: Some(settings.timeout),
+                connect_timeout: Some(settings.timeout),
+                // A plugin index names the Wasm platform; else its only entry is taken.
+                platform_resolver: Some(Box::new(wasm_platform)),
+                user_agent: concat!("extism-playground/", env!("CARGO_PKG_VERSION")),
+                ..ClientConfig::default()
+            })
+        })
+        .clone()
 }
 
 fn wasm_platform(entries: &[oci_client::manifest::ImageIndexEntry]) -> Option<String> {
@@ -391,15 +422,24 @@ fn wasm_platform(entries: &[oci_client::manifest::ImageIndexEntry]) -> Option<St
         .map(|e| e.digest.clone())
 }
 
-/// Runs `work` on a runtime of its own, until it ends or `transfer` is cancelled.
+/// Runs `work` on the process's network runtime (one I/O thread, started on first use), until
+/// it ends or `transfer` is cancelled. Any thread may call it.
 fn run<T>(
     registry: &str,
     transfer: &Transfer,
     work: impl Future<Output = Result<T, RegistryError>>,
 ) -> Result<T, RegistryError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    let runtime = RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("registry-io")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
         .map_err(|e| RegistryError::Other {
             registry: registry.to_string(),
             detail: format!("cannot start the network runtime: {e}"),
@@ -584,7 +624,8 @@ pub fn pull(
     transfer: &Transfer,
 ) -> Result<Pulled, RegistryError> {
     if let Some(digest) = &reference.digest
-        && let Some(pulled) = from_cache(reference, digest, &settings.cache)?
+        && let Some(pulled) =
+            from_cache(reference, digest, &settings.cache, settings.max_layer_bytes)?
     {
         return Ok(pulled);
     }
@@ -599,7 +640,13 @@ pub fn pull(
                 .tag_key()
                 .and_then(|key| settings.cache.tag(&key))
                 .map(|record| {
-                    from_cache(reference, &record.digest, &settings.cache).map(|p| (p, record))
+                    from_cache(
+                        reference,
+                        &record.digest,
+                        &settings.cache,
+                        settings.max_layer_bytes,
+                    )
+                    .map(|p| (p, record))
                 });
             match cached {
                 Some(Ok((Some(mut pulled), record))) => {
@@ -623,6 +670,7 @@ fn from_cache(
     reference: &Reference,
     digest: &str,
     cache: &Cache,
+    max_layer_bytes: u64,
 ) -> Result<Option<Pulled>, RegistryError> {
     let Some(raw) = cache.get(digest) else {
         return Ok(None);
@@ -637,9 +685,11 @@ fn from_cache(
     let Some(bytes) = cache.get(&layer.digest) else {
         return Ok(None);
     };
-    let module = layout::extract(bytes, chosen.layout).map_err(|e| RegistryError::BadContent {
-        reference: reference.to_string(),
-        detail: e.to_string(),
+    let module = layout::extract(bytes, chosen.layout, max_layer_bytes).map_err(|e| {
+        RegistryError::BadContent {
+            reference: reference.to_string(),
+            detail: e.to_string(),
+        }
     })?;
     let pulled_at = cache_time(cache, digest).unwrap_or_else(now);
     Ok(Some(Pulled {
@@ -738,8 +788,8 @@ async fn pull_online(
     settings: &Settings,
     transfer: &Transfer,
 ) -> Result<Pulled, RegistryError> {
-    let client = client(reference, settings);
     let credentials = auth::credentials(&reference.registry, settings.login.as_ref());
+    let client = client(reference, settings, &credentials.auth);
     let context = Context {
         reference,
         settings,
@@ -776,9 +826,11 @@ async fn pull_online(
         settings.cache.put(&layer.digest, &bytes)?;
         bytes
     };
-    let module = layout::extract(bytes, chosen.layout).map_err(|e| RegistryError::BadContent {
-        reference: reference.to_string(),
-        detail: e.to_string(),
+    let module = layout::extract(bytes, chosen.layout, settings.max_layer_bytes).map_err(|e| {
+        RegistryError::BadContent {
+            reference: reference.to_string(),
+            detail: e.to_string(),
+        }
     })?;
     settings.cache.put(&digest, &raw)?;
     let pulled_at = now();
@@ -894,8 +946,8 @@ fn hex(bytes: &[u8]) -> String {
 pub fn resolve(reference: &Reference, settings: &Settings) -> Result<String, RegistryError> {
     let transfer = Transfer::default();
     run(&reference.registry, &transfer, async {
-        let client = client(reference, settings);
         let credentials = auth::credentials(&reference.registry, settings.login.as_ref());
+        let client = client(reference, settings, &credentials.auth);
         let context = Context {
             reference,
             settings,
@@ -997,8 +1049,8 @@ pub fn push_artifact(
     };
     let transfer = Transfer::default();
     let digest = run(&reference.registry, &transfer, async {
-        let client = client(&target, settings);
         let credentials = auth::credentials(&target.registry, settings.login.as_ref());
+        let client = client(&target, settings, &credentials.auth);
         let context = Context {
             reference: &target,
             settings,

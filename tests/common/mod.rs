@@ -334,7 +334,10 @@ pub fn require(part: &str, available: bool, install: &str) -> bool {
         std::env::var_os(NO_SKIP_ENV).is_none(),
         "{message} ({NO_SKIP_ENV} is set, so this test may not be skipped)"
     );
-    eprintln!(
+    // Written to the stream itself, not through eprintln!, which the test harness captures
+    // (and hides for tests that pass).
+    let _ = writeln!(
+        std::io::stderr(),
         "skipped {}: {message}",
         std::thread::current().name().unwrap_or("test")
     );
