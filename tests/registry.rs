@@ -416,6 +416,22 @@ fn missing_tags_digests_and_repositories_are_named() {
     );
 }
 
+#[test]
+fn an_xtp_test_plugin_runs_against_a_pulled_plugin() {
+    let Some(reg) = Registry::start() else { return };
+    let env = Env::new();
+    let pinned = env.push(&sample("hello"), &reg.reference("tenant/xtp:1"));
+    let out = env.run(&[
+        "test",
+        "--xtp",
+        &sample("xtp-hello-test").display().to_string(),
+        &pinned,
+    ]);
+    let text = ok(&out);
+    assert!(text.contains("(xtp:1)"), "named after the pulled plugin: {text}");
+    assert!(text.contains("test result: ok. 9 passed; 0 failed"), "{text}");
+}
+
 fn settings_for(env: &Env) -> Settings {
     Settings {
         cache: Cache::at(env.cache.path()),
