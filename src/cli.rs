@@ -46,6 +46,18 @@ pub struct Cli {
     /// A .wasm module, Extism manifest, session or bundle to open in the window (a test suite,
     /// .toml, opens in its Tests window), or a registry reference (`oci://HOST/REPO:TAG`).
     pub open: Option<PathBuf>,
+
+    /// How the window reaches registries (its Open from registry dialog adds to these).
+    #[command(flatten, next_help_heading = "Registries")]
+    pub registry: RegistryArgs,
+}
+
+impl Cli {
+    /// Makes the registry flags how the window reaches registries.
+    pub fn configure_registries(&self) -> anyhow::Result<()> {
+        let named = self.open.as_deref().and_then(reference_of);
+        self.registry.configure(named.as_ref())
+    }
 }
 
 /// How registries are reached, for plugins named `oci://HOST[:PORT]/REPO:TAG` or
@@ -73,8 +85,9 @@ pub struct RegistryArgs {
 
 impl RegistryArgs {
     /// Makes these flags how registries are reached in this process (reading the password
-    /// from stdin when asked).
-    fn configure(&self) -> anyhow::Result<()> {
+    /// from stdin when asked). The login is for the registry of `registry` when the command
+    /// names one, else for the registries the command's files name.
+    pub fn configure(&self, registry: Option<&crate::registry::Reference>) -> anyhow::Result<()> {
         let login = match &self.registry_user {
             Some(user) => {
                 let mut password = String::new();
@@ -88,6 +101,7 @@ impl RegistryArgs {
                     );
                 }
                 Some(crate::registry::Login {
+                    registry: registry.map(|r| r.registry.clone()),
                     user: user.clone(),
                     password,
                 })
@@ -96,7 +110,7 @@ impl RegistryArgs {
         };
         crate::registry::configure(crate::registry::Settings {
             insecure: self.insecure_registries.clone(),
-            login,
+            logins: login.into_iter().collect(),
             timeout: std::time::Duration::from_secs(self.registry_timeout),
             max_layer_bytes: self.max_layer_size,
             cache: crate::registry::Cache::user(),
@@ -574,7 +588,7 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
             "--stdin and --registry-password-stdin both read stdin; pass the input with --input or --input-file"
         );
     }
-    args.registry.configure()?;
+    args.registry.configure(reference_of(&args.wasm).as_ref())?;
     let opened = open_file(&args.wasm, args.consent)?;
     if crate::runner::host::harness::imports_harness(&opened.inspection) {
         bail!(
@@ -704,6 +718,13 @@ fn call(args: &CallArgs) -> ExitCode {
     exit_code(&report)
 }
 
+/// The registry reference `arg` names, if it names one.
+fn reference_of(arg: &Path) -> Option<crate::registry::Reference> {
+    arg.to_str()
+        .filter(|text| crate::registry::is_reference(text))
+        .and_then(|text| text.parse().ok())
+}
+
 /// `push`: publishes a module as a CNCF Wasm artifact and prints the reference pinned to the
 /// digest it got (stdout), for scripts to record.
 fn push(args: &PushArgs) -> ExitCode {
@@ -750,7 +771,7 @@ fn push_module(args: &PushArgs) -> anyhow::Result<crate::registry::Pushed> {
         let (k, v) = key_value(kv, "--annotation")?;
         annotations.insert(k, v);
     }
-    args.registry.configure()?;
+    args.registry.configure(Some(&reference))?;
     Ok(crate::registry::push(
         &bytes,
         &reference,
@@ -993,7 +1014,11 @@ fn test(args: &TestArgs) -> ExitCode {
         Ok(worker) => worker,
         Err(e) => return usage_error(&anyhow::Error::new(e)),
     };
-    if let Err(e) = args.registry.configure() {
+    let named = match (&args.xtp, args.paths.as_slice()) {
+        (Some(_), [only]) => reference_of(only),
+        _ => None,
+    };
+    if let Err(e) = args.registry.configure(named.as_ref()) {
         return usage_error(&e);
     }
     if let Some(test) = &args.xtp {
@@ -1306,7 +1331,7 @@ fn print_report(
 }
 
 fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
-    args.registry.configure()?;
+    args.registry.configure(reference_of(&args.wasm).as_ref())?;
     let plugin = match Source::from_arg(&args.wasm)? {
         Source::Registry(reference) => {
             let pulled = crate::registry::pull(

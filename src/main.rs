@@ -19,6 +19,10 @@ fn main() -> ExitCode {
         Some(command) => extism_playground::cli::run(command),
         None => {
             init_logging();
+            if let Err(e) = cli.configure_registries() {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(extism_playground::cli::EXIT_USAGE);
+            }
             match open_window(cli.open, started) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -212,11 +212,10 @@ fn a_moved_tag_gives_the_new_plugin_and_a_digest_keeps_the_old() {
         ok(&env.run(&["call", &first, "greet", "-i", "y"])),
         "Hello, y!"
     );
-    let mut settings = Settings {
+    let settings = Settings {
         cache: Cache::at(env.cache.path()),
         ..Settings::default()
     };
-    settings.login = None;
     let tag: Reference = tag.parse().unwrap();
     assert_eq!(
         registry::resolve(&tag, &settings).unwrap(),
@@ -393,12 +392,10 @@ fn missing_tags_digests_and_repositories_are_named() {
         2,
         &["has no manifest with the digest", &absent],
     );
-    let out = env.run(&["call", &reg.reference("nobody/here:1"), "greet"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(
-        err.contains("no repository nobody/here") || err.contains("has no tag \"1\""),
-        "{err}"
+    fails_with(
+        &env.run(&["call", &reg.reference("nobody/here:1"), "greet"]),
+        2,
+        &["has no repository nobody/here"],
     );
     fails_with(
         &env.run(&["call", "oci://127.0.0.1:1/Bad:tag", "greet"]),
@@ -428,8 +425,14 @@ fn an_xtp_test_plugin_runs_against_a_pulled_plugin() {
         &pinned,
     ]);
     let text = ok(&out);
-    assert!(text.contains("(xtp:1)"), "named after the pulled plugin: {text}");
-    assert!(text.contains("test result: ok. 9 passed; 0 failed"), "{text}");
+    assert!(
+        text.contains("(xtp:1)"),
+        "named after the pulled plugin: {text}"
+    );
+    assert!(
+        text.contains("test result: ok. 9 passed; 0 failed"),
+        "{text}"
+    );
 }
 
 fn settings_for(env: &Env) -> Settings {
@@ -502,6 +505,104 @@ fn the_older_wasm_layer_and_single_layer_images_are_read_and_others_refused() {
             "config application/vnd.oci.image.config.v1+json",
             "layers: text/plain",
         ],
+    );
+}
+
+#[test]
+fn a_layer_missing_from_the_registry_is_named() {
+    let Some(reg) = Registry::start() else { return };
+    let env = Env::new();
+    let pinned = env.push(&sample("hello"), &reg.reference("tenant/halfgone:1"));
+    let wasm = std::fs::read(sample("hello")).unwrap();
+    let layer = format!(
+        "sha256:{}",
+        extism_playground::runner::source::sha256_hex(&wasm)
+    );
+    std::fs::remove_file(reg.blob_file(&layer)).unwrap();
+    fails_with(
+        &env.run(&["call", &pinned, "greet"]),
+        2,
+        &["lists the layer", &layer, "push the plugin again"],
+    );
+}
+
+#[test]
+fn an_unknown_host_is_named() {
+    let env = Env::new();
+    fails_with(
+        &env.run(&[
+            "call",
+            "oci://no-such-registry.invalid/tenant/plugin:1",
+            "greet",
+            "--registry-timeout",
+            "5",
+        ]),
+        2,
+        &[
+            "cannot find the registry host no-such-registry.invalid",
+            "check the spelling",
+        ],
+    );
+}
+
+#[test]
+fn an_index_is_followed_to_its_wasm_entry_and_pinned_by_its_own_digest() {
+    let Some(mut reg) = Registry::start() else {
+        return;
+    };
+    let env = Env::new();
+    let child = env.push(&sample("hello"), &reg.reference("tenant/multi:child"));
+    let child_digest = digest_of(&child).to_string();
+    let manifest_url = format!(
+        "http://{}/v2/tenant/multi/manifests/{child_digest}",
+        reg.host
+    );
+    let size = ureq::get(&manifest_url)
+        .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_vec()
+        .unwrap()
+        .len();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": child_digest,
+             "size": size, "platform": {"architecture": "wasm", "os": "wasip1"}}
+        ]
+    })
+    .to_string();
+    let index_digest = format!(
+        "sha256:{}",
+        extism_playground::runner::source::sha256_hex(index.as_bytes())
+    );
+    ureq::put(format!("http://{}/v2/tenant/multi/manifests/idx", reg.host))
+        .header("Content-Type", "application/vnd.oci.image.index.v1+json")
+        .send(index.as_bytes())
+        .unwrap();
+
+    let tag = reg.reference("tenant/multi:idx");
+    let out = env.run(&["call", &tag, "greet", "-i", "i", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(json["output"], "Hello, i!");
+    assert_eq!(
+        json["registry"]["digest"], index_digest,
+        "the digest the tag points at"
+    );
+    let settings = settings_for(&env);
+    assert_eq!(
+        registry::resolve(&tag.parse().unwrap(), &settings).unwrap(),
+        index_digest,
+        "so Check for newer compares like with like"
+    );
+    reg.stop();
+    let pinned = format!("{tag}@{index_digest}");
+    assert_eq!(
+        ok(&env.run(&["call", &pinned, "greet", "-i", "offline"])),
+        "Hello, offline!",
+        "the index and its entry are cached"
     );
 }
 
@@ -767,6 +868,100 @@ mod window_model {
         assert!(matches!(wb.plugin(), PluginSlot::Ready(_)));
         assert_eq!(wb.session().unwrap().plugin().display_name, "hello.wasm");
         assert!(status(&wb).contains("cancelled"), "{}", status(&wb));
+    }
+
+    #[test]
+    fn sessions_name_the_pinned_reference_and_bundles_embed_the_pull() {
+        let Some(mut reg) = Registry::start() else {
+            return;
+        };
+        let env = Env::new();
+        let tag = reg.reference("tenant/saved:2");
+        let pinned = env.push(&sample("hello"), &tag);
+        let mut wb = workbench(WorkbenchState::default(), &env);
+        open(&mut wb, &tag);
+        let dir = tempfile::tempdir().unwrap();
+        let session = dir.path().join("case.session.json");
+        let bundle = dir.path().join("case.bundle.json");
+        wb.apply(Command::SaveSession {
+            path: session.clone(),
+            embed: false,
+        });
+        wb.apply(Command::SaveSession {
+            path: bundle.clone(),
+            embed: true,
+        });
+        let read = |p: &std::path::Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        };
+        let wasm = std::fs::read(sample("hello")).unwrap();
+        let saved = read(&session);
+        assert_eq!(saved["manifest"]["wasm"][0]["url"], pinned);
+        assert_eq!(
+            saved["manifest"]["wasm"][0]["hash"],
+            extism_playground::runner::source::sha256_hex(&wasm)
+        );
+        assert_eq!(saved["registry"][0]["digest"], digest_of(&pinned));
+        let saved = read(&bundle);
+        assert!(saved["manifest"]["wasm"][0]["data"].is_string());
+        assert_eq!(saved["registry"][0]["reference"], tag);
+
+        // The session reopens from the cache with the registry gone, pulling through the
+        // window's transfer (so its progress shows and Stop works).
+        reg.stop();
+        wb.apply(Command::Open(extism_playground::workbench::Source::Path(
+            session,
+        )));
+        assert!(wb.is_pulling(), "{}", status(&wb));
+        poll_until(&mut wb, "the session", |wb| !wb.is_pulling());
+        let plugin = wb.session().expect("the session opened").plugin().clone();
+        assert_eq!(plugin.registry_pin().unwrap().digest, digest_of(&pinned));
+    }
+
+    #[test]
+    fn a_window_login_is_kept_for_its_registry_until_forgotten() {
+        let Some(reg) = Registry::start_with_login("alice", "s3cret") else {
+            return;
+        };
+        let env = Env::new();
+        let tag = reg.reference("private/window:1");
+        let login = Settings {
+            logins: vec![registry::Login {
+                registry: None,
+                user: "alice".into(),
+                password: "s3cret".into(),
+            }],
+            ..settings_for(&env)
+        };
+        let wasm = std::fs::read(sample("hello")).unwrap();
+        registry::push(&wasm, &tag.parse().unwrap(), &login, BTreeMap::new()).unwrap();
+
+        let mut wb = workbench(WorkbenchState::default(), &env);
+        open(&mut wb, &tag);
+        assert!(wb.session().is_none(), "refused without a login");
+        assert!(
+            status(&wb).contains("tried no credentials"),
+            "{}",
+            status(&wb)
+        );
+        wb.apply(Command::OpenFromRegistry {
+            reference: tag.clone(),
+            login: Some(registry::Login {
+                registry: None,
+                user: "alice".into(),
+                password: "s3cret".into(),
+            }),
+            plain_http: None,
+        });
+        poll_until(&mut wb, "the pull", |wb| !wb.is_pulling());
+        assert!(wb.session().is_some(), "{}", status(&wb));
+        assert_eq!(wb.registry_login_user(&reg.host), Some("alice"));
+        assert_eq!(wb.registry_login_user("other.example:5000"), None);
+        wb.apply(Command::ForgetRegistryLogin(reg.host.clone()));
+        assert_eq!(wb.registry_login_user(&reg.host), None);
+        // Forgotten means not sent: the tag is refused again.
+        open(&mut wb, &tag);
+        assert!(status(&wb).contains("refused"), "{}", status(&wb));
     }
 
     #[test]

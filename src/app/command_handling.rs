@@ -62,11 +62,12 @@ impl App {
         }
     }
 
-    /// Carries out one command.
+    /// Opens the Open from registry dialog, filled with the last reference opened.
     fn show_registry_dialog(&mut self) {
         self.view.registry_dialog = Some(super::ui::RegistryDraft::new(self.workbench.state()));
     }
 
+    /// Carries out one command.
     pub(crate) fn run_command(&mut self, ctx: &egui::Context, command: Command) {
         match command {
             Command::Workbench(command) => {

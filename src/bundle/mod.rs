@@ -617,6 +617,16 @@ impl Bundle {
 
     /// Resolves the plugin (relative paths against `base_dir`, hashes checked) into a scenario.
     pub fn resolve(&self, base_dir: Option<&Path>, name: &str) -> Result<Scenario, BundleError> {
+        self.resolve_fetching(base_dir, name, None)
+    }
+
+    /// [`Self::resolve`], pulling `oci://` modules (a session's) through `fetch`.
+    pub fn resolve_fetching(
+        &self,
+        base_dir: Option<&Path>,
+        name: &str,
+        fetch: Option<crate::runner::source::Fetch<'_>>,
+    ) -> Result<Scenario, BundleError> {
         let invalid = |detail: String| BundleError::Invalid {
             name: name.to_string(),
             detail,
@@ -644,12 +654,11 @@ impl Bundle {
                 format!("{stem}.wasm")
             });
         let (mut plugin, mut options) =
-            LoadedPlugin::from_manifest(&self.manifest, base_dir, &plugin_name).map_err(
-                |cause| BundleError::Plugin {
+            LoadedPlugin::from_manifest_fetching(&self.manifest, base_dir, &plugin_name, fetch)
+                .map_err(|cause| BundleError::Plugin {
                     name: name.to_string(),
                     cause,
-                },
-            )?;
+                })?;
         let pins: Vec<_> = self
             .registry
             .iter()

@@ -1,5 +1,5 @@
-//! Which credentials a registry gets, and how to say which were tried. In order: the login
-//! given on the command line or in the window, then docker's credentials for the registry
+//! Which credentials a registry gets, and how to say which were tried. In order: a login given
+//! on the command line or in the window for that registry, then docker's credentials for it
 //! (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`: `auths`, or a credential helper
 //! from `credHelpers`/`credsStore`), then none.
 
@@ -7,16 +7,29 @@ use std::path::PathBuf;
 
 use oci_client::secrets::RegistryAuth;
 
-/// A user name and password given for this run (never saved).
+/// A user name and password given for this run (never saved), for one registry.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Login {
+    /// The registry (`HOST[:PORT]`) it is for; `None`: every registry this command pulls from
+    /// (a command-line login with a manifest or suite, whose modules name their registries).
+    pub registry: Option<String>,
     pub user: String,
     pub password: String,
+}
+
+impl Login {
+    /// Whether this login is for `registry`.
+    pub fn is_for(&self, registry: &str) -> bool {
+        self.registry
+            .as_deref()
+            .is_none_or(|r| r.eq_ignore_ascii_case(registry))
+    }
 }
 
 impl std::fmt::Debug for Login {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Login")
+            .field("registry", &self.registry)
             .field("user", &self.user)
             .field("password", &"<redacted>")
             .finish()
@@ -56,9 +69,10 @@ fn helper_for(registry: &str) -> Option<String> {
         .map(|name| format!("docker-credential-{name}"))
 }
 
-/// The credentials to use for `registry`: `login` when given, else docker's, else none.
-pub fn credentials(registry: &str, login: Option<&Login>) -> Credentials {
-    if let Some(login) = login {
+/// The credentials to use for `registry`: the first of `logins` for it, else docker's, else
+/// none.
+pub fn credentials(registry: &str, logins: &[Login]) -> Credentials {
+    if let Some(login) = logins.iter().find(|l| l.is_for(registry)) {
         return Credentials {
             auth: RegistryAuth::Basic(login.user.clone(), login.password.clone()),
             described: format!("user {} (given for this run)", login.user),
@@ -86,9 +100,14 @@ pub fn credentials(registry: &str, login: Option<&Login>) -> Credentials {
             described: format!("user {user} from {from}"),
             auth: RegistryAuth::Basic(user, password),
         },
-        Ok(docker_credential::DockerCredential::IdentityToken(token)) => Credentials {
-            auth: RegistryAuth::Bearer(token),
-            described: format!("a token from {from}"),
+        // Docker keeps an OAuth refresh token there (`az acr login`, OIDC logins); a registry
+        // wants it exchanged at its token service first, which oci-client does not do, and
+        // sent as it is, it is refused. Saying so beats a 401 that blames the user's login.
+        Ok(docker_credential::DockerCredential::IdentityToken(_)) => Credentials {
+            auth: RegistryAuth::Anonymous,
+            described: format!(
+                "no credentials ({from} holds an identity token for {registry}, which this app cannot use; pass --registry-user NAME --registry-password-stdin with a password or access token instead)"
+            ),
         },
         Err(
             docker_credential::CredentialRetrievalError::NoCredentialConfigured
@@ -97,12 +116,35 @@ pub fn credentials(registry: &str, login: Option<&Login>) -> Credentials {
             auth: RegistryAuth::Anonymous,
             described: format!("no credentials (none for {registry} in {config})"),
         },
-        Err(e) => {
-            tracing::warn!("cannot read docker's credentials for {registry} from {from}: {e}");
-            Credentials {
-                auth: RegistryAuth::Anonymous,
-                described: format!("no credentials ({from} failed: {})", e.to_string().trim()),
-            }
-        }
+        Err(e) => Credentials {
+            auth: RegistryAuth::Anonymous,
+            described: format!("no credentials ({from} failed: {})", e.to_string().trim()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_goes_only_to_its_registry() {
+        let login = |registry: Option<&str>| Login {
+            registry: registry.map(str::to_string),
+            user: "alice".into(),
+            password: "s3cret".into(),
+        };
+        let logins = [login(Some("registry.a:5000"))];
+        let used = credentials("registry.a:5000", &logins);
+        assert!(matches!(used.auth, RegistryAuth::Basic(ref u, _) if u == "alice"));
+        // Another registry never sees it (docker's credentials, or none, instead).
+        let other = credentials("registry.b", &logins);
+        assert!(!matches!(other.auth, RegistryAuth::Basic(ref u, _) if u == "alice"));
+        assert!(!other.described.contains("alice"), "{}", other.described);
+        // A login for no registry in particular (a command line naming files) goes to each.
+        assert!(matches!(
+            credentials("registry.b", &[login(None)]).auth,
+            RegistryAuth::Basic(..)
+        ));
     }
 }

@@ -126,13 +126,18 @@ impl Cache {
         self.tags().remove(key)
     }
 
-    /// Records that the tag `key` points to `digest` now.
+    /// Records that the tag `key` points to `digest` now. (Threads of this process take turns;
+    /// processes may race, and then the last one's record stands, whole.)
     pub fn remember_tag(
         &self,
         key: &str,
         digest: &str,
         resolved_at: u64,
     ) -> Result<(), CacheError> {
+        static TAGS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = TAGS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut tags = self.tags();
         tags.insert(
             key.to_string(),
@@ -172,8 +177,10 @@ impl Cache {
 }
 
 /// Writes through a temporary file in the same folder and renames it into place, so a reader
-/// never sees half a blob.
+/// never sees half a blob. Every write has a temporary file of its own (the process, and a
+/// counter), so two threads writing the same blob do not collide.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let fail = |cause| CacheError {
         path: path.to_path_buf(),
         cause,
@@ -181,9 +188,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     let dir = path.parent().expect("cache paths have a folder");
     std::fs::create_dir_all(dir).map_err(fail)?;
     let tmp = dir.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{}.tmp",
         path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
+        std::process::id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::write(&tmp, bytes).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(|e| {

@@ -111,6 +111,10 @@ pub enum ExtractError {
         "its image layer's {name} is {size} bytes, over the limit of {limit}; allow more with --max-layer-size BYTES if you expect a plugin that large"
     )]
     TooLarge { name: String, size: u64, limit: u64 },
+    #[error(
+        "its image layer unpacks to more than {limit} bytes; allow more with --max-layer-size BYTES if you expect a plugin that large"
+    )]
+    Unpacks { limit: u64 },
 }
 
 fn listing(files: &[String]) -> String {
@@ -148,11 +152,62 @@ pub fn extract(layer: Vec<u8>, layout: Layout, limit: u64) -> Result<Vec<u8>, Ex
     }
 }
 
+/// A reader that fails once more than `left` bytes have come through: an archive may unpack to
+/// far more than it weighs, and nothing past the limit is worth reading.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+/// The error [`Capped`] ends with.
+#[derive(Debug)]
+struct OverLimit;
+
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the archive unpacks to more than the size limit")
+    }
+}
+
+impl std::error::Error for OverLimit {}
+
+impl<R: std::io::Read> std::io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // Only an error if there is more to come.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(OverLimit)),
+            };
+        }
+        let max = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 fn module_in_tar(reader: impl std::io::Read, limit: u64) -> Result<Vec<u8>, ExtractError> {
-    let bad = |e: std::io::Error| ExtractError::NotATar(e.to_string());
-    let mut archive = tar::Archive::new(reader);
+    let bad = |e: std::io::Error| {
+        if e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<OverLimit>())
+            .is_some()
+        {
+            ExtractError::Unpacks { limit }
+        } else {
+            ExtractError::NotATar(e.to_string())
+        }
+    };
+    let mut archive = tar::Archive::new(Capped {
+        inner: reader,
+        left: limit,
+    });
     let mut files = Vec::new();
-    let mut found: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut module: Option<Vec<u8>> = None;
+    let mut modules = Vec::new();
     for entry in archive.entries().map_err(bad)? {
         let entry = entry.map_err(bad)?;
         if !entry.header().entry_type().is_file() {
@@ -160,22 +215,24 @@ fn module_in_tar(reader: impl std::io::Read, limit: u64) -> Result<Vec<u8>, Extr
         }
         let name = entry.path().map_err(bad)?.display().to_string();
         if name.to_ascii_lowercase().ends_with(".wasm") {
-            let size = entry.header().size().map_err(bad)?;
-            if size > limit {
-                return Err(ExtractError::TooLarge { name, size, limit });
+            modules.push(name.clone());
+            // Only the first is read: a second makes the layer ambiguous anyway.
+            if module.is_none() {
+                let size = entry.size();
+                if size > limit {
+                    return Err(ExtractError::TooLarge { name, size, limit });
+                }
+                let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                entry.take(limit).read_to_end(&mut bytes).map_err(bad)?;
+                module = Some(bytes);
             }
-            let mut bytes = Vec::new();
-            entry.take(limit).read_to_end(&mut bytes).map_err(bad)?;
-            found.push((name.clone(), bytes));
         }
         files.push(name);
     }
-    match found.len() {
-        0 => Err(ExtractError::NoWasm(files)),
-        1 => Ok(found.remove(0).1),
-        _ => Err(ExtractError::SeveralWasm(
-            found.into_iter().map(|(name, _)| name).collect(),
-        )),
+    match (module, modules.len()) {
+        (Some(bytes), 1) => Ok(bytes),
+        (Some(_), _) => Err(ExtractError::SeveralWasm(modules)),
+        (None, _) => Err(ExtractError::NoWasm(files)),
     }
 }
 
@@ -299,11 +356,20 @@ mod tests {
                 extract(layer.clone(), Layout::ImageTar, 1 << 20).unwrap(),
                 wasm
             );
+            // Too small for the archive itself.
             assert!(matches!(
                 extract(layer, Layout::ImageTar, 4),
+                Err(ExtractError::Unpacks { limit: 4 })
+            ));
+            // A module over the limit is refused from its header, before its bytes are read.
+            let mut big = b"\0asm\x01\0\0\0".to_vec();
+            big.resize(4096, 0);
+            let layer = tar_layer(&[("etc/readme.txt", b"hi"), ("plugin.wasm", &big)], gzip);
+            assert!(matches!(
+                extract(layer, Layout::ImageTar, 3072),
                 Err(ExtractError::TooLarge {
-                    size: 8,
-                    limit: 4,
+                    size: 4096,
+                    limit: 3072,
                     ..
                 })
             ));
@@ -315,6 +381,14 @@ mod tests {
                 .to_string(),
             "its image layer holds no .wasm file (it has a.txt)"
         );
+        // A small gzip that unpacks to far more than the limit stops at the limit.
+        let zeros = vec![0u8; 8 << 20];
+        let bomb = tar_layer(&[("padding.bin", &zeros), ("plugin.wasm", wasm)], true);
+        assert!(bomb.len() < 64 << 10, "{}", bomb.len());
+        assert!(matches!(
+            extract(bomb, Layout::ImageTar, 1 << 20),
+            Err(ExtractError::Unpacks { limit: 1_048_576 })
+        ));
         let two = tar_layer(&[("a.wasm", wasm), ("b.wasm", wasm)], false);
         assert!(
             matches!(extract(two, Layout::ImageTar, 1 << 20), Err(ExtractError::SeveralWasm(v)) if v.len() == 2)

@@ -53,8 +53,8 @@ const ACCEPTED_MANIFESTS: [&str; 4] = [
 pub struct Settings {
     /// Hosts (`HOST` or `HOST:PORT`) spoken to over plain HTTP though not on this machine.
     pub insecure: Vec<String>,
-    /// A login for this run, used before docker's credentials.
-    pub login: Option<Login>,
+    /// Logins for this run, each for its registry, used before docker's credentials.
+    pub logins: Vec<Login>,
     pub timeout: Duration,
     pub max_layer_bytes: u64,
     pub cache: Cache,
@@ -64,7 +64,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             insecure: Vec::new(),
-            login: None,
+            logins: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             max_layer_bytes: DEFAULT_MAX_LAYER_BYTES,
             cache: Cache::user(),
@@ -255,6 +255,14 @@ pub enum RegistryError {
         "{registry}/{repository} has no manifest with the digest {digest}; check the digest, or open the plugin by tag"
     )]
     DigestNotFound {
+        registry: String,
+        repository: String,
+        digest: String,
+    },
+    #[error(
+        "{registry}/{repository} lists the layer {digest} in its manifest but does not have it; the registry's storage is incomplete: push the plugin again"
+    )]
+    LayerNotFound {
         registry: String,
         repository: String,
         digest: String,
@@ -509,10 +517,14 @@ impl Context<'_> {
                         registry,
                         repository: r.repository.clone(),
                     }
-                } else if codes
-                    .iter()
-                    .any(|c| matches!(c, OciErrorCode::ManifestUnknown | OciErrorCode::NotFound))
-                {
+                } else if codes.iter().any(|c| {
+                    matches!(
+                        c,
+                        OciErrorCode::ManifestUnknown
+                            | OciErrorCode::BlobUnknown
+                            | OciErrorCode::NotFound
+                    )
+                }) {
                     not_found()
                 } else {
                     RegistryError::Other {
@@ -672,9 +684,16 @@ fn from_cache(
     cache: &Cache,
     max_layer_bytes: u64,
 ) -> Result<Option<Pulled>, RegistryError> {
-    let Some(raw) = cache.get(digest) else {
+    let Some(mut raw) = cache.get(digest) else {
         return Ok(None);
     };
+    // An index pinned by its digest: its Wasm entry's manifest, cached beside it.
+    if let ManifestKind::Index(index) = manifest_kind(&raw) {
+        let Some(child) = wasm_platform(&index.manifests).and_then(|d| cache.get(&d)) else {
+            return Ok(None);
+        };
+        raw = child;
+    }
     let Ok(manifest) = serde_json::from_slice::<OciImageManifest>(&raw) else {
         return Ok(None);
     };
@@ -724,7 +743,7 @@ async fn fetch_manifest(
     reference: &Reference,
     credentials: &auth::Credentials,
     context: &Context<'_>,
-) -> Result<(Vec<u8>, String), RegistryError> {
+) -> Result<Fetched, RegistryError> {
     let image = reference.to_client();
     let (raw, digest) = match client
         .pull_manifest_raw(&image, &credentials.auth, &ACCEPTED_MANIFESTS)
@@ -734,19 +753,30 @@ async fn fetch_manifest(
         Err(e) => {
             let mut error = context.explain(e);
             if let RegistryError::TagNotFound { tags, .. } = &mut error {
-                // Naming the tags there is worth one more request.
-                if let Ok(list) = client
+                // Naming the tags there is worth one more request; it also tells a missing
+                // tag from a missing repository (the manifest request says "unknown" for both).
+                match client
                     .list_tags(&image, &credentials.auth, None, None)
                     .await
                 {
-                    *tags = list.tags;
-                    tags.sort();
+                    Ok(list) => {
+                        *tags = list.tags;
+                        tags.sort();
+                    }
+                    Err(e) => {
+                        if let missing @ RegistryError::RepositoryNotFound { .. } =
+                            context.explain(e)
+                        {
+                            return Err(missing);
+                        }
+                    }
                 }
             }
             return Err(error);
         }
     };
-    let (raw, digest) = match manifest_kind(&raw) {
+    let top = verified(raw, digest)?;
+    let (raw, digest) = match manifest_kind(&top.0) {
         ManifestKind::Index(index) => {
             let Some(entry) = wasm_platform(&index.manifests) else {
                 return Err(RegistryError::NotAPlugin {
@@ -770,9 +800,30 @@ async fn fetch_manifest(
                 .await
                 .map_err(|e| child_context.explain(e))?
         }
-        ManifestKind::Image => (raw, digest),
+        ManifestKind::Image => {
+            return Ok(Fetched {
+                manifest: top.clone(),
+                top,
+            });
+        }
     };
-    let actual = format!("sha256:{}", sha256_hex(&raw));
+    Ok(Fetched {
+        manifest: verified(raw, digest)?,
+        top,
+    })
+}
+
+/// What a reference resolved to: its own manifest (or index), and the image manifest of the
+/// plugin (the same when it is not an index); each as bytes with their digest.
+struct Fetched {
+    top: (Vec<u8>, String),
+    manifest: (Vec<u8>, String),
+}
+
+/// `raw` with its digest, once its sha256 is checked against it.
+fn verified(raw: impl AsRef<[u8]>, digest: String) -> Result<(Vec<u8>, String), RegistryError> {
+    let raw = raw.as_ref();
+    let actual = format!("sha256:{}", sha256_hex(raw));
     if actual != digest {
         return Err(RegistryError::DigestMismatch {
             what: "a manifest".to_string(),
@@ -788,7 +839,7 @@ async fn pull_online(
     settings: &Settings,
     transfer: &Transfer,
 ) -> Result<Pulled, RegistryError> {
-    let credentials = auth::credentials(&reference.registry, settings.login.as_ref());
+    let credentials = auth::credentials(&reference.registry, &settings.logins);
     let client = client(reference, settings, &credentials.auth);
     let context = Context {
         reference,
@@ -797,9 +848,9 @@ async fn pull_online(
         action: "to let this machine pull",
     };
     let image = reference.to_client();
-    let (raw, digest) = fetch_manifest(&client, reference, &credentials, &context).await?;
+    let fetched = fetch_manifest(&client, reference, &credentials, &context).await?;
     let manifest: OciImageManifest =
-        serde_json::from_slice(&raw).map_err(|e| RegistryError::BadContent {
+        serde_json::from_slice(&fetched.manifest.0).map_err(|e| RegistryError::BadContent {
             reference: reference.to_string(),
             detail: format!("its manifest cannot be read ({e})"),
         })?;
@@ -832,7 +883,13 @@ async fn pull_online(
             detail: e.to_string(),
         }
     })?;
-    settings.cache.put(&digest, &raw)?;
+    // The image manifest, and the index above it when there is one; the pin is what the
+    // reference resolved to (what the tag points at, and what Check for newer compares).
+    settings
+        .cache
+        .put(&fetched.manifest.1, &fetched.manifest.0)?;
+    settings.cache.put(&fetched.top.1, &fetched.top.0)?;
+    let digest = fetched.top.1;
     let pulled_at = now();
     if let Some(key) = reference.tag_key()
         && reference.digest.is_none()
@@ -889,10 +946,21 @@ async fn download(
 ) -> Result<Vec<u8>, RegistryError> {
     let expected_size = u64::try_from(layer.size).ok().filter(|s| *s > 0);
     transfer.moved(0, expected_size);
-    let mut stream = client
-        .pull_blob_stream(image, layer)
-        .await
-        .map_err(|e| context.explain(e))?;
+    let mut stream =
+        client
+            .pull_blob_stream(image, layer)
+            .await
+            .map_err(|e| match context.explain(e) {
+                // A 404 here is about the layer, not the tag or digest asked for.
+                RegistryError::TagNotFound { .. } | RegistryError::DigestNotFound { .. } => {
+                    RegistryError::LayerNotFound {
+                        registry: context.reference.registry.clone(),
+                        repository: context.reference.repository.clone(),
+                        digest: layer.digest.clone(),
+                    }
+                }
+                other => other,
+            })?;
     let capacity = usize::try_from(expected_size.unwrap_or(0)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(capacity.min(64 * 1024 * 1024));
     let mut hasher = Sha256::new();
@@ -946,7 +1014,7 @@ fn hex(bytes: &[u8]) -> String {
 pub fn resolve(reference: &Reference, settings: &Settings) -> Result<String, RegistryError> {
     let transfer = Transfer::default();
     run(&reference.registry, &transfer, async {
-        let credentials = auth::credentials(&reference.registry, settings.login.as_ref());
+        let credentials = auth::credentials(&reference.registry, &settings.logins);
         let client = client(reference, settings, &credentials.auth);
         let context = Context {
             reference,
@@ -963,6 +1031,14 @@ pub fn resolve(reference: &Reference, settings: &Settings) -> Result<String, Reg
             .await
             .map_err(|e| context.explain(e))
     })
+}
+
+/// The `sha256:` digest at the end of a manifest URL, if it ends with one.
+fn digest_in(url: &str) -> Option<String> {
+    let last = url.rsplit('/').next()?;
+    let hex = last.strip_prefix("sha256:")?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| last.to_ascii_lowercase())
 }
 
 /// One layer or config of an artifact to push.
@@ -1049,7 +1125,7 @@ pub fn push_artifact(
     };
     let transfer = Transfer::default();
     let digest = run(&reference.registry, &transfer, async {
-        let credentials = auth::credentials(&target.registry, settings.login.as_ref());
+        let credentials = auth::credentials(&target.registry, &settings.logins);
         let client = client(&target, settings, &credentials.auth);
         let context = Context {
             reference: &target,
@@ -1058,14 +1134,19 @@ pub fn push_artifact(
             action: "to let this machine push to",
         };
         let image = target.to_client();
-        client
+        let pushed = client
             .push(&image, &layers, config, &credentials.auth, Some(manifest))
             .await
             .map_err(|e| context.explain(e))?;
-        client
-            .fetch_manifest_digest(&image, &credentials.auth)
-            .await
-            .map_err(|e| context.explain(e))
+        // The registry names the manifest it stored by digest; asking the tag again could
+        // see someone else's push in between.
+        match digest_in(&pushed.manifest_url) {
+            Some(digest) => Ok(digest),
+            None => client
+                .fetch_manifest_digest(&image, &credentials.auth)
+                .await
+                .map_err(|e| context.explain(e)),
+        }
     })?;
     Ok(Pushed {
         reference: target.pinned(&digest).to_string(),
@@ -1109,6 +1190,17 @@ mod tests {
         transfer.cancel();
         let result: Result<(), _> = run("h", &transfer, std::future::pending());
         assert!(matches!(result, Err(RegistryError::Cancelled { .. })));
+    }
+
+    #[test]
+    fn pushed_manifests_are_named_by_the_digest_in_their_url() {
+        let d = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            digest_in(&format!("http://h:5000/v2/a/b/manifests/sha256:{d}")),
+            Some(format!("sha256:{d}"))
+        );
+        assert_eq!(digest_in("http://h:5000/v2/a/b/manifests/1.0"), None);
+        assert_eq!(digest_in("http://h/v2/a/manifests/sha256:abc"), None);
     }
 
     #[test]

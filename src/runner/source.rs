@@ -53,6 +53,14 @@ impl PluginModule {
     }
 }
 
+/// How `oci://` modules of a manifest are pulled: with these settings, reporting through (and
+/// stoppable by) this transfer. Without one, the process's settings and no progress.
+#[derive(Clone, Copy)]
+pub struct Fetch<'a> {
+    pub settings: &'a crate::registry::Settings,
+    pub transfer: &'a crate::registry::Transfer,
+}
+
 /// A plugin read into memory: its modules and where it was opened from.
 #[derive(Clone, Debug)]
 pub struct LoadedPlugin {
@@ -147,8 +155,18 @@ impl LoadedPlugin {
         path: &Path,
         manifest: &extism::Manifest,
     ) -> Result<(Self, SandboxOptions), LoadError> {
+        Self::from_manifest_file_fetching(path, manifest, None)
+    }
+
+    /// [`Self::from_manifest_file`], pulling `oci://` modules through `fetch`.
+    pub fn from_manifest_file_fetching(
+        path: &Path,
+        manifest: &extism::Manifest,
+        fetch: Option<Fetch<'_>>,
+    ) -> Result<(Self, SandboxOptions), LoadError> {
         let base = path.parent().unwrap_or_else(|| Path::new("."));
-        let (mut plugin, options) = Self::from_manifest(manifest, Some(base), &file_name(path))?;
+        let (mut plugin, options) =
+            Self::from_manifest_fetching(manifest, Some(base), &file_name(path), fetch)?;
         plugin.path = Some(path.to_path_buf());
         Ok((plugin, options))
     }
@@ -177,6 +195,16 @@ impl LoadedPlugin {
         base_dir: Option<&Path>,
         name: &str,
     ) -> Result<(Self, SandboxOptions), LoadError> {
+        Self::from_manifest_fetching(manifest, base_dir, name, None)
+    }
+
+    /// [`Self::from_manifest`], pulling `oci://` modules through `fetch`.
+    pub fn from_manifest_fetching(
+        manifest: &extism::Manifest,
+        base_dir: Option<&Path>,
+        name: &str,
+        fetch: Option<Fetch<'_>>,
+    ) -> Result<(Self, SandboxOptions), LoadError> {
         if manifest.wasm.is_empty() {
             return Err(LoadError::EmptyManifest {
                 name: name.to_string(),
@@ -203,11 +231,16 @@ impl LoadedPlugin {
                         .url
                         .parse()
                         .map_err(crate::registry::RegistryError::from)?;
-                    let pulled = crate::registry::pull(
-                        &reference,
-                        &crate::registry::settings(),
-                        &crate::registry::Transfer::default(),
-                    )?;
+                    let pulled = match fetch {
+                        Some(fetch) => {
+                            crate::registry::pull(&reference, fetch.settings, fetch.transfer)
+                        }
+                        None => crate::registry::pull(
+                            &reference,
+                            &crate::registry::settings(),
+                            &crate::registry::Transfer::default(),
+                        ),
+                    }?;
                     let pin = pulled.pin.clone();
                     (pulled.module, ModuleOrigin::Registry(Box::new(pin)))
                 }
@@ -280,6 +313,24 @@ impl LoadedPlugin {
                 continue;
             };
             let module = &mut self.modules[index];
+            // A file can claim anything: a pin is kept only when its digests are digests and,
+            // where the layer is the module itself, the layer's digest is these bytes'.
+            let is_digest = |d: &str| {
+                d.strip_prefix("sha256:")
+                    .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            };
+            let layer_is_module = pin.media_type == crate::registry::layout::WASM_LAYER
+                || pin.media_type == crate::registry::layout::WASM_CONTENT_LAYER;
+            let consistent = is_digest(&pin.digest)
+                && is_digest(&pin.layer)
+                && (!layer_is_module || pin.layer == format!("sha256:{}", module.sha256));
+            if !consistent {
+                tracing::warn!(
+                    "ignoring the registry pin of {}: its digests do not match the module",
+                    module.link_name()
+                );
+                continue;
+            }
             if matches!(module.origin, ModuleOrigin::Data) {
                 module.origin = ModuleOrigin::Registry(Box::new(pin.clone()));
                 if index == main

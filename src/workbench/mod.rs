@@ -64,6 +64,8 @@ pub enum Command {
     },
     /// Ask the registry where the open plugin's tag points now.
     CheckForNewer,
+    /// Forget the login given in the window for this registry (`HOST[:PORT]`).
+    ForgetRegistryLogin(String),
     /// Read the open plugin's file again, keeping options, function and input.
     Reload,
     Run,
@@ -220,7 +222,13 @@ impl PluginSlot {
     fn take_ready(&mut self) -> Option<Box<Ready>> {
         match std::mem::replace(self, Self::Empty) {
             Self::Ready(ready) => Some(ready),
-            Self::Opening(opening) => opening.previous,
+            Self::Opening(opening) => {
+                // Whatever replaces it, its download is no longer wanted.
+                if let Some(transfer) = &opening.transfer {
+                    transfer.cancel();
+                }
+                opening.previous
+            }
             Self::Asking(asking) => asking.previous,
             Self::Empty | Self::Failed { .. } => None,
         }
@@ -293,12 +301,15 @@ pub struct Workbench {
     revision: u64,
     next_reload_check: Instant,
     wake: Waker,
-    /// The registry login given in the window (never saved).
-    registry_login: Option<crate::registry::Login>,
+    /// The registry logins given in the window, one per registry (never saved).
+    registry_logins: Vec<crate::registry::Login>,
     /// The last "Check for newer".
     newer: Option<registry::NewerCheck>,
     /// Where pulled registry content is kept.
     registry_cache: crate::registry::Cache,
+    /// How the process was told to reach registries (the app's flags), before the window's
+    /// own choices.
+    registry_base: crate::registry::Settings,
 }
 
 impl Workbench {
@@ -342,9 +353,10 @@ impl Workbench {
             revision: 0,
             next_reload_check: Instant::now(),
             wake,
-            registry_login: None,
+            registry_logins: Vec::new(),
             newer: None,
             registry_cache: crate::registry::Cache::user(),
+            registry_base: crate::registry::settings(),
         }
     }
 
@@ -695,6 +707,7 @@ impl Workbench {
                 plain_http,
             } => self.open_from_registry(&reference, login, plain_http),
             Command::CheckForNewer => self.check_for_newer(),
+            Command::ForgetRegistryLogin(registry) => self.forget_registry_login(&registry),
             Command::Reload => self.reload(false),
             Command::Run => self.run(1),
             Command::RunBench => self.run(self.state.bench_loops.max(2)),

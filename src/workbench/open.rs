@@ -154,6 +154,21 @@ pub struct Opened {
 pub struct Read {
     what: ReadKind,
     review: Option<Review>,
+    /// What resolving pulls from registries reports through (and is stopped by).
+    transfer: Arc<crate::registry::Transfer>,
+    /// How registries are reached when resolving; the process's settings when `None`.
+    registry: Option<crate::registry::Settings>,
+}
+
+impl Read {
+    fn new(what: ReadKind, review: Option<Review>) -> Self {
+        Self {
+            what,
+            review,
+            transfer: Arc::default(),
+            registry: None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -176,12 +191,7 @@ enum ReadKind {
         bundle: Box<Bundle>,
     },
     /// A registry reference, pulled when resolved.
-    Registry {
-        reference: crate::registry::Reference,
-        transfer: Arc<crate::registry::Transfer>,
-        /// How to reach the registry; the process's settings when `None`.
-        settings: Option<crate::registry::Settings>,
-    },
+    Registry(crate::registry::Reference),
 }
 
 /// Reads `source`: the file's bytes, once, and its JSON, once (they tell a bundle, a manifest
@@ -189,22 +199,10 @@ enum ReadKind {
 /// this build cannot read fails here, before any review: it is never partly trusted.
 pub fn read(source: &Source) -> Result<Read, OpenError> {
     let path = match source {
-        Source::Sample(sample) => {
-            return Ok(Read {
-                what: ReadKind::Sample(sample),
-                review: None,
-            });
-        }
+        Source::Sample(sample) => return Ok(Read::new(ReadKind::Sample(sample), None)),
         Source::Path(path) => path,
         Source::Registry(reference) => {
-            return Ok(Read {
-                what: ReadKind::Registry {
-                    reference: reference.clone(),
-                    transfer: Arc::default(),
-                    settings: None,
-                },
-                review: None,
-            });
+            return Ok(Read::new(ReadKind::Registry(reference.clone()), None));
         }
     };
     let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
@@ -215,13 +213,13 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
         .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .flatten();
     let Some(json) = json else {
-        return Ok(Read {
-            what: ReadKind::Plugin {
+        return Ok(Read::new(
+            ReadKind::Plugin {
                 path: path.clone(),
                 bytes,
             },
-            review: None,
-        });
+            None,
+        ));
     };
     let sha = sha256_hex(&bytes);
     if bundle::declares_bundle(&json) {
@@ -231,22 +229,23 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
     match <extism::Manifest as serde::Deserialize>::deserialize(&json) {
         Ok(manifest) => {
             let cwd = std::env::current_dir().unwrap_or_default();
-            Ok(Read {
-                review: Some(review::review_manifest(&manifest, path, &cwd, sha)),
-                what: ReadKind::Manifest {
+            let review = review::review_manifest(&manifest, path, &cwd, sha);
+            Ok(Read::new(
+                ReadKind::Manifest {
                     path: path.clone(),
                     manifest: Box::new(manifest),
                 },
-            })
+                Some(review),
+            ))
         }
         // Resolving it says what is wrong with it as a manifest.
-        Err(_) => Ok(Read {
-            what: ReadKind::Plugin {
+        Err(_) => Ok(Read::new(
+            ReadKind::Plugin {
                 path: path.clone(),
                 bytes,
             },
-            review: None,
-        }),
+            None,
+        )),
     }
 }
 
@@ -262,18 +261,21 @@ pub fn read_bundle(path: &Path) -> Result<Read, OpenError> {
 }
 
 fn reviewed_bundle(path: &Path, bundle: Bundle, sha256: String) -> Read {
-    Read {
-        review: Some(review::review_bundle(
-            &bundle.manifest,
-            &bundle.mock_files(),
-            path,
-            sha256,
-        )),
-        what: ReadKind::Bundle {
+    let review = review::review_bundle(&bundle.manifest, &bundle.mock_files(), path, sha256);
+    Read::new(
+        ReadKind::Bundle {
             path: path.to_path_buf(),
             bundle: Box::new(bundle),
         },
-    }
+        Some(review),
+    )
+}
+
+/// Whether a manifest names a module in a registry.
+fn names_a_registry(manifest: &extism::Manifest) -> bool {
+    manifest.wasm.iter().any(
+        |m| matches!(m, extism::Wasm::Url { req, .. } if crate::registry::is_reference(&req.url)),
+    )
 }
 
 /// Whether a manifest names a module by URL.
@@ -290,35 +292,35 @@ impl Read {
     pub fn may_block(&self) -> bool {
         match &self.what {
             ReadKind::Sample(_) | ReadKind::Plugin { .. } => false,
-            ReadKind::Registry { .. } => true,
+            ReadKind::Registry(_) => true,
             ReadKind::Manifest { manifest, .. } => names_a_url(manifest),
             ReadKind::Bundle { bundle, .. } => names_a_url(&bundle.manifest),
         }
     }
 
-    /// The download a registry reference makes when resolved (its progress, and Stop).
+    /// The pull resolving makes from a registry (its progress, and Stop): for a registry
+    /// reference, and for a manifest, session or bundle naming a module by one.
     pub fn transfer(&self) -> Option<Arc<crate::registry::Transfer>> {
-        match &self.what {
-            ReadKind::Registry { transfer, .. } => Some(Arc::clone(transfer)),
-            _ => None,
-        }
+        let pulls = match &self.what {
+            ReadKind::Registry(_) => true,
+            ReadKind::Manifest { manifest, .. } => names_a_registry(manifest),
+            ReadKind::Bundle { bundle, .. } => names_a_registry(&bundle.manifest),
+            ReadKind::Sample(_) | ReadKind::Plugin { .. } => false,
+        };
+        pulls.then(|| Arc::clone(&self.transfer))
     }
 
-    /// Gives the download a way to wake whoever shows its progress.
+    /// Gives the pull a way to wake whoever shows its progress.
     #[must_use]
     pub fn with_wake(mut self, wake: impl Fn() + Send + Sync + 'static) -> Self {
-        if let ReadKind::Registry { transfer, .. } = &mut self.what {
-            *transfer = Arc::new(crate::registry::Transfer::with_wake(wake));
-        }
+        self.transfer = Arc::new(crate::registry::Transfer::with_wake(wake));
         self
     }
 
     /// Pulls with these settings instead of the process's.
     #[must_use]
-    pub fn with_registry_settings(mut self, new: crate::registry::Settings) -> Self {
-        if let ReadKind::Registry { settings, .. } = &mut self.what {
-            *settings = Some(new);
-        }
+    pub fn with_registry_settings(mut self, settings: crate::registry::Settings) -> Self {
+        self.registry = Some(settings);
         self
     }
 
@@ -332,6 +334,11 @@ impl Read {
     /// was asked, when no one was.
     pub fn resolve(self, decision: Decision, trust: Option<Trust>) -> Result<Opened, OpenError> {
         let review = self.review;
+        let settings = self.registry.unwrap_or_else(crate::registry::settings);
+        let fetch = Some(crate::runner::source::Fetch {
+            settings: &settings,
+            transfer: &self.transfer,
+        });
         let grants = review.map(|review| FileGrants {
             review,
             decision,
@@ -365,7 +372,7 @@ impl Read {
                         path: outside.to_path_buf(),
                     });
                 }
-                let mut scenario = bundle.resolve(path.parent(), &name)?;
+                let mut scenario = bundle.resolve_fetching(path.parent(), &name, fetch)?;
                 coredump = bundle
                     .coredump_bytes()
                     .map_err(|detail| BundleError::Invalid {
@@ -384,7 +391,8 @@ impl Read {
                 )
             }
             ReadKind::Manifest { path, manifest } => {
-                let (plugin, mut options) = LoadedPlugin::from_manifest_file(&path, &manifest)?;
+                let (plugin, mut options) =
+                    LoadedPlugin::from_manifest_file_fetching(&path, &manifest, fetch)?;
                 if let Some(grants) = &grants {
                     grants.review.apply(decision, &mut options);
                 }
@@ -395,13 +403,8 @@ impl Read {
                     path,
                 )
             }
-            ReadKind::Registry {
-                reference,
-                transfer,
-                settings,
-            } => {
-                let settings = settings.unwrap_or_else(crate::registry::settings);
-                return pulled(&reference, &settings, &transfer);
+            ReadKind::Registry(reference) => {
+                return pulled(&reference, &settings, &self.transfer);
             }
             ReadKind::Plugin { path, bytes } => {
                 // A module; or, when it is neither that nor a manifest, the reason why.

@@ -78,11 +78,30 @@ impl Workbench {
                 .insecure_registries
                 .retain(|h| *h != reference.registry && *h != reference.host());
         }
-        if login.is_some() {
-            self.registry_login = login;
+        if let Some(mut login) = login {
+            // Only ever sent to the registry it was typed for.
+            login.registry = Some(reference.registry.clone());
+            self.registry_logins
+                .retain(|l| !l.is_for(&reference.registry));
+            self.registry_logins.push(login);
         }
-        self.state.remember_reference(reference.to_string());
         self.open(Source::Registry(reference), Intent::Fresh);
+    }
+
+    /// The user name of the login given in the window for `registry`, if any.
+    pub fn registry_login_user(&self, registry: &str) -> Option<&str> {
+        self.registry_logins
+            .iter()
+            .find(|l| l.is_for(registry))
+            .map(|l| l.user.as_str())
+    }
+
+    pub(super) fn forget_registry_login(&mut self, registry: &str) {
+        self.registry_logins.retain(|l| !l.is_for(registry));
+        self.set_status(
+            format!("Forgot the login for {registry}: docker's credentials (or none) are used from now on"),
+            false,
+        );
     }
 
     /// Keeps pulled registry content in `cache` instead of the user's cache directory.
@@ -97,13 +116,26 @@ impl Workbench {
         self.registry_cache = cache;
     }
 
-    /// How pulls made from the window reach registries now.
+    /// How pulls made from the window reach registries now: the settings the app started with
+    /// (its flags) with the window's plain-HTTP hosts and logins.
     pub(super) fn registry_settings(&self) -> registry::Settings {
+        let process = self.registry_base.clone();
+        let mut insecure = process.insecure.clone();
+        insecure.extend(self.state.insecure_registries.iter().cloned());
+        insecure.sort();
+        insecure.dedup();
+        // The window's own first; the process's for registries the window has none for.
+        let mut logins = self.registry_logins.clone();
+        for login in &process.logins {
+            if !logins.iter().any(|l| l.registry == login.registry) {
+                logins.push(login.clone());
+            }
+        }
         registry::Settings {
-            insecure: self.state.insecure_registries.clone(),
-            login: self.registry_login.clone(),
+            insecure,
+            logins,
             cache: self.registry_cache.clone(),
-            ..registry::Settings::default()
+            ..process
         }
     }
 

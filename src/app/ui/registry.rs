@@ -12,12 +12,23 @@ use crate::registry::{Pin, Reference, Transfer};
 use crate::workbench::{self, registry::NewerCheck};
 
 /// The Open from registry dialog, while it is open.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RegistryDraft {
     pub reference: String,
     pub plain_http: bool,
     pub user: String,
     pub password: String,
+}
+
+impl std::fmt::Debug for RegistryDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryDraft")
+            .field("reference", &self.reference)
+            .field("plain_http", &self.plain_http)
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 impl RegistryDraft {
@@ -49,6 +60,7 @@ pub(crate) fn dialog_window(app: &mut App, ctx: &egui::Context) {
     let mut open = true;
     let mut cancel = false;
     let mut submit = false;
+    let mut forget = None;
     let recent = app.workbench.state().recent_references.clone();
     let insecure = app.workbench.state().insecure_registries.clone();
     egui::Window::new("Open from registry")
@@ -93,6 +105,12 @@ pub(crate) fn dialog_window(app: &mut App, ctx: &egui::Context) {
                 Err(_) => {}
             }
             ui.add_space(4.0);
+            if let Ok(r) = &parsed
+                && let Some(user) = app.workbench.registry_login_user(&r.registry)
+                && kept_login(ui, &r.registry, user)
+            {
+                forget = Some(r.registry.clone());
+            }
             login(ui, &mut draft);
             recent_references(ui, &mut draft, &recent, &insecure);
             ui.separator();
@@ -112,8 +130,13 @@ pub(crate) fn dialog_window(app: &mut App, ctx: &egui::Context) {
                 }
             });
         });
+    if let Some(registry) = forget {
+        app.send(workbench::Command::ForgetRegistryLogin(registry));
+    }
     if submit {
         let login = (!draft.user.trim().is_empty()).then(|| crate::registry::Login {
+            // The workbench binds it to the reference's registry.
+            registry: None,
             user: draft.user.trim().to_string(),
             password: draft.password.clone(),
         });
@@ -127,6 +150,19 @@ pub(crate) fn dialog_window(app: &mut App, ctx: &egui::Context) {
     if open && !cancel {
         app.view.registry_dialog = Some(draft);
     }
+}
+
+/// Says a login for `registry` is kept for this session; true when the user asks to forget it.
+fn kept_login(ui: &mut Ui, registry: &str, user: &str) -> bool {
+    ui.horizontal(|ui| {
+        ui.label(format!(
+            "Logged in to {registry} as {user} for this session"
+        ));
+        ui.small_button("Forget")
+            .on_hover_text("Forget this login: docker's credentials (or none) are used")
+            .clicked()
+    })
+    .inner
 }
 
 /// The optional login: user and password (or token), kept in memory only.
@@ -291,5 +327,5 @@ pub(super) fn pin_info(app: &mut App, ui: &mut Ui, pin: &Pin) {
 
 /// `sha256:` and the first 12 hex digits.
 fn short_digest(digest: &str) -> &str {
-    &digest[..digest.len().min(19)]
+    digest.get(..19).unwrap_or(digest)
 }
