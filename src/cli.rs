@@ -452,7 +452,7 @@ pub fn open_file(path: &Path, consent: ConsentArgs) -> anyhow::Result<Opened> {
             "plugin: {} (layer {}, pulled {})",
             pin.pinned_reference(),
             pin.layer,
-            crate::registry::rfc3339(pin.pulled_at)
+            crate::clock::rfc3339(pin.pulled_at)
         );
     }
     Ok(opened)

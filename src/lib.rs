@@ -5,6 +5,7 @@
 //! - [`workbench`]: the model under the window (open plugin, session, runs), with no UI.
 //! - [`app`]: the desktop window over the workbench.
 //! - [`cli`]: the headless command line over the runner.
+//! - [`clock`]: wall-clock time, stored as Unix seconds and written as UTC.
 //! - [`samples`]: the sample plugins built into the binary.
 //! - [`registry`]: plugins pulled from and pushed to OCI registries, pinned by digest and cached.
 //! - [`trust`]: consent for what files from others ask of the sandbox.
@@ -14,6 +15,7 @@
 pub mod app;
 pub mod bundle;
 pub mod cli;
+pub mod clock;
 pub mod registry;
 pub mod runner;
 pub mod samples;

@@ -20,7 +20,7 @@ mod reference;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{OnceLock, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use futures_util::StreamExt as _;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
@@ -337,34 +337,6 @@ impl RegistryError {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// `secs` since the Unix epoch as RFC 3339 UTC (`2026-12-04T15:08:21Z`).
-pub fn rfc3339(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (proleptic Gregorian, eras of 400 years).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
-}
-
 /// The client for `reference`'s registry with these credentials. Clients are kept for the
 /// life of the process, one per protocol, timeout and credentials (oci-client keeps the first
 /// credentials it is given for a registry): making one loads the system's certificate roots,
@@ -666,7 +638,7 @@ pub fn pull(
                         "the registry could not be reached ({e}); opened {} as cached, the digest {} it pointed to at {}",
                         reference,
                         record.digest,
-                        rfc3339(record.resolved_at)
+                        crate::clock::rfc3339(record.resolved_at)
                     ));
                     Ok(pulled)
                 }
@@ -710,7 +682,7 @@ fn from_cache(
             detail: e.to_string(),
         }
     })?;
-    let pulled_at = cache_time(cache, digest).unwrap_or_else(now);
+    let pulled_at = cache_time(cache, digest).unwrap_or_else(crate::clock::now);
     Ok(Some(Pulled {
         pin: Pin {
             reference: reference.to_string(),
@@ -890,7 +862,7 @@ async fn pull_online(
         .put(&fetched.manifest.1, &fetched.manifest.0)?;
     settings.cache.put(&fetched.top.1, &fetched.top.0)?;
     let digest = fetched.top.1;
-    let pulled_at = now();
+    let pulled_at = crate::clock::now();
     if let Some(key) = reference.tag_key()
         && reference.digest.is_none()
     {
@@ -1056,7 +1028,7 @@ pub fn push(
     settings: &Settings,
     annotations: BTreeMap<String, String>,
 ) -> Result<Pushed, RegistryError> {
-    let created = rfc3339(now());
+    let created = crate::clock::rfc3339(crate::clock::now());
     let layer_digest = format!("sha256:{}", sha256_hex(module));
     let wasi = crate::runner::Inspection::of("plugin", module)
         .is_ok_and(|i| i.imports.iter().any(|imp| imp.module.starts_with("wasi_")));
@@ -1159,14 +1131,6 @@ pub fn push_artifact(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_796_396_901), "2026-12-04T15:08:21Z");
-        assert_eq!(rfc3339(4_107_542_399), "2100-02-28T23:59:59Z");
-    }
 
     #[test]
     fn plain_http_only_for_this_machine_and_named_hosts() {

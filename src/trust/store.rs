@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -159,7 +158,13 @@ impl TrustStore {
         let sha = crate::runner::source::sha256_hex(bytes);
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         self.update(|list| {
-            list.saved.insert(sha, SavedFile { path, at: now() });
+            list.saved.insert(
+                sha,
+                SavedFile {
+                    path,
+                    at: crate::clock::now(),
+                },
+            );
             while list.saved.len() > MAX_SAVED {
                 let oldest = list
                     .saved
@@ -177,7 +182,7 @@ impl TrustStore {
     pub fn remember(&self, review: &Review) -> Result<(), TrustError> {
         let entry = RememberedFile {
             path: std::path::absolute(&review.file).unwrap_or_else(|_| review.file.clone()),
-            at: now(),
+            at: crate::clock::now(),
             grants: review.grants.iter().map(ToString::to_string).collect(),
         };
         self.update(|list| {
@@ -214,33 +219,6 @@ impl TrustStore {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// A Unix time as a UTC date and time, e.g. `2026-11-25 07:53 UTC`.
-pub fn format_time(seconds: u64) -> String {
-    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
-    let rest = seconds % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,12 +244,5 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(FILE_NAME), b"{not json").unwrap();
         assert_eq!(TrustStore::at(dir.path()).list(), TrustList::default());
-    }
-
-    #[test]
-    fn times_read_as_utc_dates() {
-        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_time(1_795_593_180), "2026-11-25 07:53 UTC");
-        assert_eq!(format_time(951_782_400), "2000-02-29 00:00 UTC");
     }
 }

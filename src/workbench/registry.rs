@@ -196,9 +196,7 @@ impl Workbench {
             tag,
             open,
             latest: job.block_and_take().map_err(|e| e.to_string()),
-            checked_at: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            checked_at: crate::clock::now(),
         };
         self.set_status(verdict.describe(), verdict.latest.is_err());
         self.newer = Some(NewerCheck::Done(verdict));

@@ -5,7 +5,7 @@
 use egui::{Color32, RichText, Ui};
 
 use super::super::App;
-use crate::trust::{FileKind, Grant, PathState, Review, store};
+use crate::trust::{FileKind, Grant, PathState, Review};
 use crate::workbench::{self, Answer};
 
 /// Shows the question while a file waits for the user's answer.
@@ -216,7 +216,7 @@ fn entry(ui: &mut Ui, path: &std::path::Path, at: u64, sha: &str) {
     ui.label(RichText::new(path.display().to_string()).monospace())
         .on_hover_text(format!("sha256 {sha}"));
     ui.label(
-        RichText::new(store::format_time(at))
+        RichText::new(crate::clock::format_time(at))
             .small()
             .color(Color32::GRAY),
     );

@@ -274,7 +274,7 @@ pub(super) fn pin_info(app: &mut App, ui: &mut Ui, pin: &Pin) {
     });
     ui.horizontal(|ui| {
         ui.label("Pulled");
-        ui.label(crate::registry::rfc3339(pin.pulled_at).replace('T', " "))
+        ui.label(crate::clock::format_time(pin.pulled_at))
             .on_hover_text(format!("Layer {} ({})", pin.layer, pin.media_type));
     });
     match app.workbench.newer() {
