@@ -235,11 +235,7 @@ fn saving_is_atomic_and_never_destroys_the_previous_file() {
     let path = dir.path().join("session.json");
     std::fs::write(&path, "previous contents").unwrap();
     // Make the temporary file impossible to write: a directory squats on its name.
-    std::fs::create_dir(
-        dir.path()
-            .join(format!(".session.json.tmp-{}", std::process::id())),
-    )
-    .unwrap();
+    std::fs::create_dir(bundle::temporary_path(&path)).unwrap();
     let err = bundle::save(&path, Bundle::new(&scenario("hello"), true, false)).unwrap_err();
     assert!(matches!(err, BundleError::Write { .. }));
     assert!(

@@ -816,9 +816,9 @@ pub fn save(path: &Path, bundle: Bundle) -> Result<Vec<u8>, BundleError> {
     Ok(json.into_bytes())
 }
 
-/// Writes to a temporary file beside `path`, then renames it over `path`: a failed write never
-/// destroys an existing file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Where [`write_atomically`] writes `path` first: beside it, named after the process and the
+/// thread, so threads writing the same file (the registry cache's blobs) never share one.
+pub fn temporary_path(path: &Path) -> PathBuf {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -826,7 +826,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let thread: String = format!("{:?}", std::thread::current().id())
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    dir.join(format!(".{name}.tmp-{}-{thread}", std::process::id()))
+}
+
+/// Writes to a temporary file beside `path` ([`temporary_path`]), then renames it over
+/// `path`: a failed write never destroys an existing file, and a reader never sees half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temporary_path(path);
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);

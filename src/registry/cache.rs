@@ -176,28 +176,15 @@ impl Cache {
     }
 }
 
-/// Writes through a temporary file in the same folder and renames it into place, so a reader
-/// never sees half a blob. Every write has a temporary file of its own (the process, and a
-/// counter), so two threads writing the same blob do not collide.
+/// Writes `bytes` to `path` atomically, creating its folder.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let fail = |cause| CacheError {
         path: path.to_path_buf(),
         cause,
     };
     let dir = path.parent().expect("cache paths have a folder");
     std::fs::create_dir_all(dir).map_err(fail)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id(),
-        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
+    crate::bundle::write_atomically(path, bytes).map_err(fail)
 }
 
 #[cfg(test)]
