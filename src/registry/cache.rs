@@ -39,13 +39,6 @@ pub struct CacheError {
     pub cause: std::io::Error,
 }
 
-/// The hex part of a `sha256:` digest, if it is one.
-fn hex_of(digest: &str) -> Option<&str> {
-    digest
-        .strip_prefix("sha256:")
-        .filter(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 impl Cache {
     /// The user's cache.
     pub fn user() -> Self {
@@ -72,13 +65,21 @@ impl Cache {
         &self.root
     }
 
+    /// Where the blob `digest` is kept; only digests name files.
     fn blob_path(&self, digest: &str) -> Option<PathBuf> {
-        hex_of(digest).map(|hex| {
-            self.root
-                .join("blobs")
-                .join("sha256")
-                .join(hex.to_ascii_lowercase())
-        })
+        let digest = digest.to_ascii_lowercase();
+        super::digest_hex(&digest).map(|hex| self.root.join("blobs").join("sha256").join(hex))
+    }
+
+    /// When the blob `digest` was cached (seconds since the Unix epoch).
+    pub fn stored_at(&self, digest: &str) -> Option<u64> {
+        std::fs::metadata(self.blob_path(digest)?)
+            .ok()?
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs())
     }
 
     /// The blob with `digest`, if it is here and intact (a damaged one is removed).

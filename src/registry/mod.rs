@@ -20,7 +20,7 @@ mod reference;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{OnceLock, RwLock};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
@@ -31,7 +31,7 @@ use sha2::{Digest as _, Sha256};
 
 pub use auth::Login;
 pub use cache::Cache;
-pub use reference::{Reference, ReferenceError, SCHEME, is_reference};
+pub use reference::{Reference, ReferenceError, SCHEME, digest_hex, is_reference};
 
 use crate::runner::source::sha256_hex;
 
@@ -177,6 +177,14 @@ pub struct Pin {
 }
 
 impl Pin {
+    /// The sha256 of the module itself, when the layer is the module (not an archive holding
+    /// it): the layer's digest, which the pull checked the bytes against.
+    pub fn module_sha256(&self) -> Option<&str> {
+        let layer_is_module =
+            self.media_type == layout::WASM_LAYER || self.media_type == layout::WASM_CONTENT_LAYER;
+        layer_is_module.then(|| digest_hex(&self.layer)).flatten()
+    }
+
     /// The reference pinned to the digest: opening it gives these bytes, whatever the tag says
     /// now (`oci://HOST/REPO:TAG@sha256:…`).
     pub fn pinned_reference(&self) -> String {
@@ -436,6 +444,49 @@ fn run<T>(
     })
 }
 
+/// A registry reached for one operation: its client, the credentials it gets, and what the
+/// operation is (to name it in errors).
+struct Connection<'a> {
+    reference: &'a Reference,
+    settings: &'a Settings,
+    credentials: auth::Credentials,
+    client: oci_client::Client,
+    action: &'static str,
+}
+
+/// What an operation is, as errors say it.
+const PULL: &str = "to let this machine pull";
+const PUSH: &str = "to let this machine push to";
+
+impl<'a> Connection<'a> {
+    fn open(reference: &'a Reference, settings: &'a Settings, action: &'static str) -> Self {
+        let credentials = auth::credentials(&reference.registry, &settings.logins);
+        let client = client(reference, settings, &credentials.auth);
+        Self {
+            reference,
+            settings,
+            credentials,
+            client,
+            action,
+        }
+    }
+
+    fn auth(&self) -> &oci_client::secrets::RegistryAuth {
+        &self.credentials.auth
+    }
+
+    /// How errors about `reference` (this connection's, or another in the same repository)
+    /// are explained.
+    fn context<'b>(&'b self, reference: &'b Reference) -> Context<'b> {
+        Context {
+            reference,
+            settings: self.settings,
+            tried: &self.credentials.described,
+            action: self.action,
+        }
+    }
+}
+
 /// What one request was doing, to name it in errors.
 #[derive(Clone, Copy)]
 struct Context<'a> {
@@ -682,7 +733,7 @@ fn from_cache(
             detail: e.to_string(),
         }
     })?;
-    let pulled_at = cache_time(cache, digest).unwrap_or_else(crate::clock::now);
+    let pulled_at = cache.stored_at(digest).unwrap_or_else(crate::clock::now);
     Ok(Some(Pulled {
         pin: Pin {
             reference: reference.to_string(),
@@ -697,28 +748,14 @@ fn from_cache(
     }))
 }
 
-/// When the blob `digest` was cached.
-fn cache_time(cache: &Cache, digest: &str) -> Option<u64> {
-    let hex = digest.strip_prefix("sha256:")?;
-    let meta = std::fs::metadata(cache.root().join("blobs").join("sha256").join(hex)).ok()?;
-    meta.modified()
-        .ok()?
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_secs())
-}
-
 /// The image manifest `reference` names (following an index to its Wasm entry), its bytes
 /// checked against its digest.
-async fn fetch_manifest(
-    client: &oci_client::Client,
-    reference: &Reference,
-    credentials: &auth::Credentials,
-    context: &Context<'_>,
-) -> Result<Fetched, RegistryError> {
+async fn fetch_manifest(connection: &Connection<'_>) -> Result<Fetched, RegistryError> {
+    let (client, reference) = (&connection.client, connection.reference);
+    let context = connection.context(reference);
     let image = reference.to_client();
     let (raw, digest) = match client
-        .pull_manifest_raw(&image, &credentials.auth, &ACCEPTED_MANIFESTS)
+        .pull_manifest_raw(&image, connection.auth(), &ACCEPTED_MANIFESTS)
         .await
     {
         Ok(found) => found,
@@ -728,7 +765,7 @@ async fn fetch_manifest(
                 // Naming the tags there is worth one more request; it also tells a missing
                 // tag from a missing repository (the manifest request says "unknown" for both).
                 match client
-                    .list_tags(&image, &credentials.auth, None, None)
+                    .list_tags(&image, connection.auth(), None, None)
                     .await
                 {
                     Ok(list) => {
@@ -763,14 +800,10 @@ async fn fetch_manifest(
                 });
             };
             let child = reference.pinned(&entry);
-            let child_context = Context {
-                reference: &child,
-                ..*context
-            };
             client
-                .pull_manifest_raw(&child.to_client(), &credentials.auth, &ACCEPTED_MANIFESTS)
+                .pull_manifest_raw(&child.to_client(), connection.auth(), &ACCEPTED_MANIFESTS)
                 .await
-                .map_err(|e| child_context.explain(e))?
+                .map_err(|e| connection.context(&child).explain(e))?
         }
         ManifestKind::Image => {
             return Ok(Fetched {
@@ -811,16 +844,8 @@ async fn pull_online(
     settings: &Settings,
     transfer: &Transfer,
 ) -> Result<Pulled, RegistryError> {
-    let credentials = auth::credentials(&reference.registry, &settings.logins);
-    let client = client(reference, settings, &credentials.auth);
-    let context = Context {
-        reference,
-        settings,
-        tried: &credentials.described,
-        action: "to let this machine pull",
-    };
-    let image = reference.to_client();
-    let fetched = fetch_manifest(&client, reference, &credentials, &context).await?;
+    let connection = Connection::open(reference, settings, PULL);
+    let fetched = fetch_manifest(&connection).await?;
     let manifest: OciImageManifest =
         serde_json::from_slice(&fetched.manifest.0).map_err(|e| RegistryError::BadContent {
             reference: reference.to_string(),
@@ -845,7 +870,7 @@ async fn pull_online(
         transfer.moved(size, Some(size));
         bytes
     } else {
-        let bytes = download(&client, &image, &layer, settings, transfer, &context).await?;
+        let bytes = download(&connection, &layer, transfer).await?;
         settings.cache.put(&layer.digest, &bytes)?;
         bytes
     };
@@ -909,30 +934,32 @@ fn manifest_kind(raw: &[u8]) -> ManifestKind {
 
 /// Streams a layer, counting it into `transfer` and checking its sha256 against its digest.
 async fn download(
-    client: &oci_client::Client,
-    image: &oci_client::Reference,
+    connection: &Connection<'_>,
     layer: &OciDescriptor,
-    settings: &Settings,
     transfer: &Transfer,
-    context: &Context<'_>,
 ) -> Result<Vec<u8>, RegistryError> {
+    let (settings, context) = (
+        connection.settings,
+        connection.context(connection.reference),
+    );
+    let image = connection.reference.to_client();
     let expected_size = u64::try_from(layer.size).ok().filter(|s| *s > 0);
     transfer.moved(0, expected_size);
-    let mut stream =
-        client
-            .pull_blob_stream(image, layer)
-            .await
-            .map_err(|e| match context.explain(e) {
-                // A 404 here is about the layer, not the tag or digest asked for.
-                RegistryError::TagNotFound { .. } | RegistryError::DigestNotFound { .. } => {
-                    RegistryError::LayerNotFound {
-                        registry: context.reference.registry.clone(),
-                        repository: context.reference.repository.clone(),
-                        digest: layer.digest.clone(),
-                    }
+    let mut stream = connection
+        .client
+        .pull_blob_stream(&image, layer)
+        .await
+        .map_err(|e| match context.explain(e) {
+            // A 404 here is about the layer, not the tag or digest asked for.
+            RegistryError::TagNotFound { .. } | RegistryError::DigestNotFound { .. } => {
+                RegistryError::LayerNotFound {
+                    registry: context.reference.registry.clone(),
+                    repository: context.reference.repository.clone(),
+                    digest: layer.digest.clone(),
                 }
-                other => other,
-            })?;
+            }
+            other => other,
+        })?;
     let capacity = usize::try_from(expected_size.unwrap_or(0)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(capacity.min(64 * 1024 * 1024));
     let mut hasher = Sha256::new();
@@ -986,31 +1013,24 @@ fn hex(bytes: &[u8]) -> String {
 pub fn resolve(reference: &Reference, settings: &Settings) -> Result<String, RegistryError> {
     let transfer = Transfer::default();
     run(&reference.registry, &transfer, async {
-        let credentials = auth::credentials(&reference.registry, &settings.logins);
-        let client = client(reference, settings, &credentials.auth);
-        let context = Context {
-            reference,
-            settings,
-            tried: &credentials.described,
-            action: "to let this machine pull",
-        };
+        let connection = Connection::open(reference, settings, PULL);
         let image = reference.to_client();
-        client
-            .store_auth_if_needed(image.resolve_registry(), &credentials.auth)
+        connection
+            .client
+            .store_auth_if_needed(image.resolve_registry(), connection.auth())
             .await;
-        client
-            .fetch_manifest_digest(&image, &credentials.auth)
+        connection
+            .client
+            .fetch_manifest_digest(&image, connection.auth())
             .await
-            .map_err(|e| context.explain(e))
+            .map_err(|e| connection.context(reference).explain(e))
     })
 }
 
 /// The `sha256:` digest at the end of a manifest URL, if it ends with one.
 fn digest_in(url: &str) -> Option<String> {
-    let last = url.rsplit('/').next()?;
-    let hex = last.strip_prefix("sha256:")?;
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| last.to_ascii_lowercase())
+    let last = url.rsplit('/').next()?.to_ascii_lowercase();
+    digest_hex(&last).is_some().then_some(last)
 }
 
 /// One layer or config of an artifact to push.
@@ -1097,17 +1117,11 @@ pub fn push_artifact(
     };
     let transfer = Transfer::default();
     let digest = run(&reference.registry, &transfer, async {
-        let credentials = auth::credentials(&target.registry, &settings.logins);
-        let client = client(&target, settings, &credentials.auth);
-        let context = Context {
-            reference: &target,
-            settings,
-            tried: &credentials.described,
-            action: "to let this machine push to",
-        };
-        let image = target.to_client();
+        let connection = Connection::open(&target, settings, PUSH);
+        let context = connection.context(&target);
+        let (client, image) = (&connection.client, target.to_client());
         let pushed = client
-            .push(&image, &layers, config, &credentials.auth, Some(manifest))
+            .push(&image, &layers, config, connection.auth(), Some(manifest))
             .await
             .map_err(|e| context.explain(e))?;
         // The registry names the manifest it stored by digest; asking the tag again could
@@ -1115,7 +1129,7 @@ pub fn push_artifact(
         match digest_in(&pushed.manifest_url) {
             Some(digest) => Ok(digest),
             None => client
-                .fetch_manifest_digest(&image, &credentials.auth)
+                .fetch_manifest_digest(&image, connection.auth())
                 .await
                 .map_err(|e| context.explain(e)),
         }

@@ -37,8 +37,10 @@ pub fn is_reference(text: &str) -> bool {
         .is_some_and(|s| s.eq_ignore_ascii_case(SCHEME))
 }
 
-fn valid_digest(digest: &str) -> bool {
-    digest.strip_prefix("sha256:").is_some_and(|hex| {
+/// The 64 lowercase hex digits of a `sha256:` digest, if `digest` is one. Every digest that
+/// names a file, a pin or a request goes through here.
+pub fn digest_hex(digest: &str) -> Option<&str> {
+    digest.strip_prefix("sha256:").filter(|hex| {
         hex.len() == 64
             && hex
                 .bytes()
@@ -117,7 +119,7 @@ impl FromStr for Reference {
         let (name_tag, digest) = match path.split_once('@') {
             Some((name_tag, digest)) => {
                 let digest = digest.to_ascii_lowercase();
-                if !valid_digest(&digest) {
+                if digest_hex(&digest).is_none() {
                     return Err(fail(&format!(
                         "{digest:?} is not a sha256 digest (sha256: and 64 hex digits)"
                     )));

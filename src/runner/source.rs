@@ -40,9 +40,15 @@ pub struct PluginModule {
 
 impl PluginModule {
     fn new(name: Option<String>, bytes: Vec<u8>, origin: ModuleOrigin) -> Self {
+        let sha256 = sha256_hex(&bytes);
+        Self::hashed(name, bytes, sha256, origin)
+    }
+
+    /// A module whose sha256 is already known (checked by whoever got the bytes).
+    fn hashed(name: Option<String>, bytes: Vec<u8>, sha256: String, origin: ModuleOrigin) -> Self {
         Self {
             name,
-            sha256: sha256_hex(&bytes),
+            sha256,
             bytes: Arc::new(bytes),
             origin,
         }
@@ -85,6 +91,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// Fails, naming `name`, unless `bytes` start with the WebAssembly magic.
+fn check_wasm(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+    if is_wasm(bytes) {
+        return Ok(());
+    }
+    Err(LoadError::InvalidWasm {
+        name: name.to_string(),
+        detail: "it does not start with the wasm magic bytes (\\0asm)".to_string(),
+    })
 }
 
 /// Whether `bytes` start with the WebAssembly magic.
@@ -173,12 +190,7 @@ impl LoadedPlugin {
 
     /// A plugin from the bytes of one module.
     pub fn from_wasm_bytes(name: &str, bytes: Vec<u8>) -> Result<Self, LoadError> {
-        if !is_wasm(&bytes) {
-            return Err(LoadError::InvalidWasm {
-                name: name.to_string(),
-                detail: "it does not start with the wasm magic bytes (\\0asm)".to_string(),
-            });
-        }
+        check_wasm(name, &bytes)?;
         Ok(Self {
             display_name: name.to_string(),
             path: None,
@@ -294,9 +306,19 @@ impl LoadedPlugin {
             .reference
             .parse::<crate::registry::Reference>()
             .map_or_else(|_| pin.reference.clone(), |r| r.short_name());
-        let mut plugin = Self::from_wasm_bytes(&name, module)?;
-        plugin.modules[0].origin = ModuleOrigin::Registry(Box::new(pin));
-        Ok(plugin)
+        check_wasm(&name, &module)?;
+        // When the layer is the module, the pull already checked its sha256: not again.
+        let sha256 = pin
+            .module_sha256()
+            .map_or_else(|| sha256_hex(&module), str::to_string);
+        let origin = ModuleOrigin::Registry(Box::new(pin));
+        Ok(Self {
+            display_name: name,
+            path: None,
+            from_manifest: false,
+            modules: vec![PluginModule::hashed(None, module, sha256, origin)],
+            main: 0,
+        })
     }
 
     /// Marks the modules these pins name (by link name, `None` for main) as pulled from a
@@ -315,15 +337,9 @@ impl LoadedPlugin {
             let module = &mut self.modules[index];
             // A file can claim anything: a pin is kept only when its digests are digests and,
             // where the layer is the module itself, the layer's digest is these bytes'.
-            let is_digest = |d: &str| {
-                d.strip_prefix("sha256:")
-                    .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-            };
-            let layer_is_module = pin.media_type == crate::registry::layout::WASM_LAYER
-                || pin.media_type == crate::registry::layout::WASM_CONTENT_LAYER;
-            let consistent = is_digest(&pin.digest)
-                && is_digest(&pin.layer)
-                && (!layer_is_module || pin.layer == format!("sha256:{}", module.sha256));
+            let consistent = crate::registry::digest_hex(&pin.digest).is_some()
+                && crate::registry::digest_hex(&pin.layer).is_some()
+                && pin.module_sha256().is_none_or(|sha| sha == module.sha256);
             if !consistent {
                 tracing::warn!(
                     "ignoring the registry pin of {}: its digests do not match the module",
