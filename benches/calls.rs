@@ -119,20 +119,29 @@ fn sdk_and_runner(
     });
     let shared = std::sync::Arc::new(input.to_vec());
     group.bench_function("playground runner", |b| {
-        b.iter_custom(|iters| {
-            let request = CallRequest {
-                function: function.to_string(),
-                input: std::sync::Arc::clone(&shared),
-                loops: u32::try_from(iters).expect("iteration count fits"),
-                ..CallRequest::default()
-            };
-            let started = Instant::now();
-            let report = runner.call_blocking(request);
-            let elapsed = started.elapsed();
-            assert!(report.is_ok(), "{:?}", report.error);
-            elapsed
-        });
+        b.iter_custom(|iters| runner_loop(runner, function, &shared, iters).0);
     });
+}
+
+/// One request of `iters` calls of `function`, looped inside the runner's worker: the time the
+/// whole request took, and its report (checked to have succeeded).
+fn runner_loop(
+    runner: &Session,
+    function: &str,
+    input: &std::sync::Arc<Vec<u8>>,
+    iters: u64,
+) -> (Duration, extism_playground::runner::CallReport) {
+    let request = CallRequest {
+        function: function.to_string(),
+        input: std::sync::Arc::clone(input),
+        loops: u32::try_from(iters).expect("iteration count fits"),
+        ..CallRequest::default()
+    };
+    let started = Instant::now();
+    let report = runner.call_blocking(request);
+    let elapsed = started.elapsed();
+    assert!(report.is_ok(), "{:?}", report.error);
+    (elapsed, report)
 }
 
 fn load(c: &mut Criterion) {
@@ -280,16 +289,7 @@ fn host_calls(c: &mut Criterion) {
         let runner = mocked(&wasm, flag);
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
-                let request = CallRequest {
-                    function: "count_vowels".to_string(),
-                    input: std::sync::Arc::clone(&shared),
-                    loops: u32::try_from(iters).expect("iteration count fits"),
-                    ..CallRequest::default()
-                };
-                let started = Instant::now();
-                let report = runner.call_blocking(request);
-                let elapsed = started.elapsed();
-                assert!(report.is_ok(), "{:?}", report.error);
+                let (elapsed, report) = runner_loop(&runner, "count_vowels", &shared, iters);
                 assert_eq!(report.output, br#"{"count": 3}"#);
                 elapsed
             });

@@ -9,9 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use extism_playground::registry::{self, Cache, Reference, Settings, Transfer};
@@ -39,66 +37,21 @@ fn plugin_of(size: usize) -> Vec<u8> {
     wasm
 }
 
-struct Server {
-    child: Child,
-    host: String,
-    _storage: tempfile::TempDir,
-}
+// The tests' registry fixture: Debian's docker-registry on 127.0.0.1, temporary storage.
+#[path = "../tests/common/registry.rs"]
+#[allow(dead_code, reason = "the bench uses part of the tests' fixture")]
+mod fixture;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// What the fixture asks before it starts a registry: a bench without one says it was skipped.
+fn require(part: &str, available: bool, install: &str) -> bool {
+    if !available {
+        println!("registry: skipped ({part} is not installed; install it with: {install})");
     }
-}
-
-fn start_registry() -> Option<Server> {
-    let installed = Command::new("sh")
-        .args(["-c", "command -v docker-registry"])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        println!("registry: skipped (no docker-registry; apt-get install docker-registry)");
-        return None;
-    }
-    let storage = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let host = format!("127.0.0.1:{port}");
-    let config = storage.path().join("config.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\n",
-            storage.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while ureq::get(format!("http://{host}/v2/")).call().is_err() {
-        assert!(Instant::now() < deadline, "docker-registry did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(Server {
-        child,
-        host,
-        _storage: storage,
-    })
+    available
 }
 
 fn main() {
-    let Some(server) = start_registry() else {
+    let Some(server) = fixture::Registry::start() else {
         return;
     };
     let mut c = Criterion::default()

@@ -9,7 +9,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use common::registry::Registry;
 use common::{sample, stderr, stdout};
@@ -17,18 +17,22 @@ use extism_playground::registry::{self, Blob, Cache, Reference, Settings, layout
 
 /// The binary with an isolated cache and docker config, and these args.
 fn run(cache: &Path, docker: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    use std::io::Write as _;
-    let mut child = common::bin()
-        .env(registry::cache::CACHE_DIR_ENV, cache)
-        .env("DOCKER_CONFIG", docker)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().expect("binary finishes")
+    common::run_with(
+        common::bin()
+            .env(registry::cache::CACHE_DIR_ENV, cache)
+            .env("DOCKER_CONFIG", docker)
+            .args(args),
+        stdin,
+    )
+}
+
+/// The digest of the hello sample's bytes: its layer's, pushed as a Wasm artifact.
+fn hello_layer() -> String {
+    let wasm = std::fs::read(sample("hello")).unwrap();
+    format!(
+        "sha256:{}",
+        extism_playground::runner::source::sha256_hex(&wasm)
+    )
 }
 
 /// A test's own cache and (empty) docker config.
@@ -115,14 +119,7 @@ fn a_pushed_plugin_is_called_by_tag_and_by_digest() {
     assert_eq!(json["output"], "Hello, Bo!");
     assert_eq!(json["registry"]["digest"], digest_of(&pinned));
     assert_eq!(json["registry"]["media_type"], "application/wasm");
-    let wasm = std::fs::read(sample("hello")).unwrap();
-    assert_eq!(
-        json["registry"]["layer"],
-        format!(
-            "sha256:{}",
-            extism_playground::runner::source::sha256_hex(&wasm)
-        )
-    );
+    assert_eq!(json["registry"]["layer"], hello_layer());
 
     // The manifest is a CNCF Wasm artifact.
     let reference: Reference = reference.parse().unwrap();
@@ -354,11 +351,7 @@ fn a_digest_mismatch_is_refused_and_nothing_is_cached() {
     let env = Env::new();
     let pinned = env.push(&sample("hello"), &reg.reference("tenant/corrupt:1"));
     // Damage the layer in the registry's own storage (same length, one byte changed).
-    let wasm = std::fs::read(sample("hello")).unwrap();
-    let layer = format!(
-        "sha256:{}",
-        extism_playground::runner::source::sha256_hex(&wasm)
-    );
+    let layer = hello_layer();
     let file = reg.blob_file(&layer);
     let mut bytes = std::fs::read(&file).unwrap();
     let last = bytes.len() - 1;
@@ -513,11 +506,7 @@ fn a_layer_missing_from_the_registry_is_named() {
     let Some(reg) = Registry::start() else { return };
     let env = Env::new();
     let pinned = env.push(&sample("hello"), &reg.reference("tenant/halfgone:1"));
-    let wasm = std::fs::read(sample("hello")).unwrap();
-    let layer = format!(
-        "sha256:{}",
-        extism_playground::runner::source::sha256_hex(&wasm)
-    );
+    let layer = hello_layer();
     std::fs::remove_file(reg.blob_file(&layer)).unwrap();
     fails_with(
         &env.run(&["call", &pinned, "greet"]),
@@ -747,9 +736,10 @@ mod window_model {
     //! opens the pinned digest from the cache.
 
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use super::*;
+    use common::poll_until;
     use extism_playground::workbench::registry::NewerCheck;
     use extism_playground::workbench::{Command, PluginRef, PluginSlot, Workbench, WorkbenchState};
 
@@ -757,20 +747,6 @@ mod window_model {
         Workbench::new(state, common::worker(), Arc::new(|| {}))
             .with_trust_store(common::trust_store())
             .with_registry_cache(Cache::at(env.cache.path()))
-    }
-
-    #[track_caller]
-    fn poll_until(wb: &mut Workbench, what: &str, done: impl Fn(&Workbench) -> bool) {
-        let started = Instant::now();
-        while !done(wb) {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "timed out waiting for {what}; status: {:?}",
-                wb.status()
-            );
-            wb.poll();
-            std::thread::sleep(Duration::from_millis(2));
-        }
     }
 
     fn open(wb: &mut Workbench, reference: &str) {

@@ -6,8 +6,8 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use common::poll_until;
 use extism_playground::bundle::{ExpectedOutcome, InputMode};
 use extism_playground::runner::{CallReport, ErrorKind, SandboxOptions};
 use extism_playground::workbench::{
@@ -22,21 +22,6 @@ fn workbench() -> Workbench {
 
 fn sample(name: &str) -> Source {
     Source::sample(name).expect("a built-in sample")
-}
-
-/// Polls until `done` holds; fails (naming `what`, with the status line) after 30 s.
-#[track_caller]
-fn poll_until(wb: &mut Workbench, what: &str, done: impl Fn(&Workbench) -> bool) {
-    let started = Instant::now();
-    while !done(wb) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}; status: {:?}",
-            wb.status()
-        );
-        wb.poll();
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 /// Runs and waits for the report.

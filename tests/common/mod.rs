@@ -96,8 +96,14 @@ pub fn bin() -> Command {
 
 /// Runs the binary with `args`, feeding `stdin`.
 pub fn run_bin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = bin()
-        .args(args)
+    let mut command = bin();
+    command.args(args);
+    run_with(&mut command, stdin)
+}
+
+/// Runs `command`, feeding `stdin`, and collects its output.
+pub fn run_with(command: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -105,6 +111,26 @@ pub fn run_bin(args: &[&str], stdin: &[u8]) -> Output {
         .expect("binary starts");
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     child.wait_with_output().expect("binary finishes")
+}
+
+/// Polls the workbench until `done` holds; fails (naming `what`, with the status line) after
+/// 30 s.
+#[track_caller]
+pub fn poll_until(
+    wb: &mut extism_playground::workbench::Workbench,
+    what: &str,
+    done: impl Fn(&extism_playground::workbench::Workbench) -> bool,
+) {
+    let started = std::time::Instant::now();
+    while !done(wb) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "timed out waiting for {what}; status: {:?}",
+            wb.status()
+        );
+        wb.poll();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
 }
 
 pub fn stdout(out: &Output) -> String {
