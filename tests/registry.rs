@@ -951,5 +951,10 @@ mod window_model {
         });
         assert!(!wb.is_pulling());
         assert!(status(&wb).contains("oci://HOST"), "{}", status(&wb));
+        // What was typed comes back to the dialog, to be corrected.
+        assert_eq!(
+            wb.registry_attempt(),
+            Some("registry.example.com/team/plugin")
+        );
     }
 }

@@ -64,7 +64,7 @@ impl App {
 
     /// Opens the Open from registry dialog, filled with the last reference opened.
     fn show_registry_dialog(&mut self) {
-        self.view.registry_dialog = Some(super::ui::RegistryDraft::new(self.workbench.state()));
+        self.view.registry_dialog = Some(super::ui::RegistryDraft::new(&self.workbench));
     }
 
     /// Carries out one command.

@@ -301,6 +301,9 @@ pub struct Workbench {
     revision: u64,
     next_reload_check: Instant,
     wake: Waker,
+    /// The reference last given to Open from registry, as typed (it fills the dialog again,
+    /// so a reference that failed can be corrected).
+    registry_attempt: Option<String>,
     /// The registry logins given in the window, one per registry (never saved).
     registry_logins: Vec<crate::registry::Login>,
     /// The last "Check for newer".
@@ -353,6 +356,7 @@ impl Workbench {
             revision: 0,
             next_reload_check: Instant::now(),
             wake,
+            registry_attempt: None,
             registry_logins: Vec::new(),
             newer: None,
             registry_cache: crate::registry::Cache::user(),

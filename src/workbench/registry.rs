@@ -61,6 +61,7 @@ impl Workbench {
         login: Option<Login>,
         plain_http: Option<bool>,
     ) {
+        self.registry_attempt = Some(text.trim().to_string());
         let reference: Reference = match text.trim().parse() {
             Ok(r) => r,
             Err(e) => return self.set_status(e.to_string(), true),
@@ -86,6 +87,11 @@ impl Workbench {
             self.registry_logins.push(login);
         }
         self.open(Source::Registry(reference), Intent::Fresh);
+    }
+
+    /// The reference last given to Open from registry, as typed.
+    pub fn registry_attempt(&self) -> Option<&str> {
+        self.registry_attempt.as_deref()
     }
 
     /// The user name of the login given in the window for `registry`, if any.

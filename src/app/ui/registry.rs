@@ -32,10 +32,15 @@ impl std::fmt::Debug for RegistryDraft {
 }
 
 impl RegistryDraft {
-    /// A dialog filled with the last reference opened (or empty), its plain-HTTP choice as
-    /// remembered.
-    pub fn new(state: &crate::workbench::WorkbenchState) -> Self {
-        let reference = state.recent_references.first().cloned().unwrap_or_default();
+    /// A dialog filled with the reference last typed (one that failed comes back to be
+    /// corrected), else the last one opened, else nothing; its plain-HTTP choice as remembered.
+    pub fn new(workbench: &crate::workbench::Workbench) -> Self {
+        let state = workbench.state();
+        let reference = workbench
+            .registry_attempt()
+            .or_else(|| state.recent_references.first().map(String::as_str))
+            .unwrap_or_default()
+            .to_string();
         Self {
             plain_http: remembered_plain_http(&reference, &state.insecure_registries),
             reference,
