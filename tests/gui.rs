@@ -403,9 +403,33 @@ fn a_plugin_file_opens_from_the_command_line_and_hot_reloads() {
     step_until(&mut h, "hot reload", |app| {
         app.state().function == "count_vowels"
     });
-    h.get_by_label_contains("changed on disk, reloaded");
-    run_and_wait(&mut h);
+    // It re-runs on its own (re-run on reload is on): the new function, the current input.
+    step_until(&mut h, "the re-run", |app| {
+        !app.is_running() && app.workbench().history().runs().len() == 2
+    });
     assert!(output(&h).starts_with(r#"{"count":"#), "{}", output(&h));
+    h.get_by_label_contains("there was no earlier run of this function");
+}
+
+#[test]
+fn a_rebuilt_plugin_reruns_and_shows_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plugin.wasm");
+    let write = |text: &str| {
+        std::fs::write(&path, wat::parse_str(common::greeting_wat(text)).unwrap()).unwrap();
+    };
+    write("line one\nline two");
+    let mut h = harness_opening(Some(path.clone()));
+    h.run();
+    run_and_wait(&mut h);
+    write("line one\nline 2");
+    step_until(&mut h, "the re-run", |app| {
+        !app.is_running() && app.workbench().history().runs().len() == 2
+    });
+    h.run_steps(2);
+    h.get_by_label_contains("The reload changed the result: run #1");
+    h.get_by_label("- line two");
+    h.get_by_label("+ line 2");
 }
 
 #[test]

@@ -11,8 +11,8 @@ use common::poll_until;
 use extism_playground::bundle::{ExpectedOutcome, InputMode};
 use extism_playground::runner::{CallReport, ErrorKind, SandboxOptions};
 use extism_playground::workbench::{
-    Command, FreshReason, Intent, OptionsOrigin, PluginRef, PluginSlot, Source, Workbench,
-    WorkbenchState,
+    Command, FreshReason, Intent, OptionsOrigin, PluginRef, PluginSlot, Source, Watch,
+    Workbench, WorkbenchState,
 };
 
 fn workbench() -> Workbench {
@@ -169,6 +169,8 @@ fn reload_keeps_options_and_input_and_names_a_vanished_function() {
     let dir = tempfile::tempdir().unwrap();
     let path = copy_sample(dir.path(), "counter", "plugin.wasm");
     let mut wb = workbench();
+    // This test runs by hand after each reload (re-run on reload has its own test).
+    wb.apply(Command::SetRerunOnReload(false));
     wb.apply(Command::Open(Source::Path(path.clone())));
     assert_eq!(wb.state().function, "increment");
     let options = SandboxOptions {
@@ -221,7 +223,11 @@ fn hot_reload_notices_a_changed_file() {
     let path = copy_sample(dir.path(), "counter", "plugin.wasm");
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(path)));
-    assert!(wb.poll().is_some(), "a watched plugin asks to be polled");
+    assert!(
+        matches!(wb.watch(), Watch::Events(_)),
+        "the OS reports changes to the file"
+    );
+    assert_eq!(wb.poll(), None, "an idle watched plugin asks for no polling");
     copy_sample(dir.path(), "hello", "plugin.wasm");
     poll_until(&mut wb, "hot reload", |wb| {
         wb.state().function == "count_vowels"
@@ -232,7 +238,69 @@ fn hot_reload_notices_a_changed_file() {
         status(&wb)
     );
     wb.apply(Command::SetHotReload(false));
-    assert_eq!(wb.poll(), None, "nothing to watch with hot reload off");
+    assert!(matches!(wb.watch(), Watch::Off));
+}
+
+#[test]
+fn a_rebuild_written_in_steps_reloads_once_and_reruns_against_the_last_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = wat::parse_str(common::greeting_wat("version one")).unwrap();
+    let v2 = wat::parse_str(common::greeting_wat("version two")).unwrap();
+    let path = dir.path().join("plugin.wasm");
+    std::fs::write(&path, &v1).unwrap();
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(path.clone())));
+    wb.apply(Command::SetInputMode(InputMode::Raw));
+    assert_eq!(output(&run(&mut wb)), "version one");
+    assert!(wb.reload_change().is_none(), "a run by hand compares nothing");
+
+    // A build writes the module in several steps: truncated, half, whole.
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&path).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        file.write_all(&v2[..v2.len() / 2]).unwrap();
+        file.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        file.write_all(&v2[v2.len() / 2..]).unwrap();
+    }
+    poll_until(&mut wb, "the re-run after the reload", |wb| {
+        wb.history().runs().len() == 2 && !wb.is_running()
+    });
+    assert_eq!(output(&wb.last().unwrap().report), "version two");
+    let change = wb.reload_change().expect("the re-run is compared");
+    assert_eq!((change.before, change.after, change.same), (Some(1), 2, false));
+    let changed: Vec<_> = change.rows.iter().filter(|r| r.is_changed()).collect();
+    assert_eq!(changed.len(), 1, "{:?}", change.rows);
+    assert_eq!(changed[0].left.as_ref().unwrap().text, "version one");
+    assert_eq!(changed[0].right.as_ref().unwrap().text, "version two");
+
+    // Nothing more comes of that burst of writes: one reload, one re-run.
+    let quiet_until = std::time::Instant::now() + std::time::Duration::from_millis(300);
+    while std::time::Instant::now() < quiet_until {
+        let _ = wb.poll();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(wb.history().runs().len(), 2, "the burst reloaded once");
+
+    // The same build written again reloads and re-runs: the same output, said as such.
+    std::fs::write(&path, &v2).unwrap();
+    poll_until(&mut wb, "the re-run of the same build", |wb| {
+        wb.history().runs().len() == 3 && !wb.is_running()
+    });
+    let change = wb.reload_change().unwrap();
+    assert_eq!((change.before, change.after, change.same), (Some(2), 3, true));
+
+    // A run by hand ends the comparison; with re-run off a reload only reloads.
+    let _ = run(&mut wb);
+    assert!(wb.reload_change().is_none());
+    wb.apply(Command::SetRerunOnReload(false));
+    std::fs::write(&path, &v1).unwrap();
+    poll_until(&mut wb, "the reload", |wb| {
+        status(wb).contains("changed on disk, reloaded")
+    });
+    assert!(!wb.is_running(), "nothing runs with re-run off");
+    assert_eq!(wb.history().runs().len(), 4);
 }
 
 #[test]

@@ -308,6 +308,9 @@ impl eframe::App for App {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        // One line per frame with RUST_LOG=extism_playground::frames=trace (the idle bench
+        // counts them).
+        tracing::trace!(target: "extism_playground::frames", "frame");
         self.handle_shortcuts(ui.ctx());
         ui::show(self, ui);
         if !self.first_frame.seen {

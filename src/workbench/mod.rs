@@ -12,6 +12,7 @@
 //! - [`sources`]: where a backtrace frame's source file is on this machine.
 //! - [`limits`]: the limit finder on a thread of its own.
 //! - [`registry`]: opening registry references, Stop for a pull, and "Check for newer".
+//! - [`watch`]: hot reload's file watcher (events from the OS, debounced).
 
 mod files;
 pub mod limits;
@@ -22,6 +23,7 @@ pub mod scenario;
 pub mod sources;
 pub mod state;
 pub mod view;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,11 +38,12 @@ use crate::runner::{HostData, HostRegistry, SandboxOptions, Session, WorkerConfi
 use crate::samples;
 use crate::trust::{Decision, FileGrants, Review, Trust, TrustList, TrustStore};
 pub use open::{OpenError, Opened, Setup, Source, WatchedFile};
-pub use runs::{FreshReason, History, RunSlot, RunSummary, Running, VerdictView};
+pub use runs::{FreshReason, History, ReloadChange, RunSlot, RunSummary, Running, VerdictView};
 pub use state::{InputDraft, PluginRef, WorkbenchState};
 use view::{JsonError, RunView};
 
-/// How often hot reload looks at the plugin's files.
+/// How often hot reload looks at the plugin's files when the OS cannot tell it (the watcher
+/// could not start).
 pub const RELOAD_CHECK: Duration = Duration::from_millis(500);
 /// Inputs at least this big are kept out of the text editor.
 pub const LARGE_INPUT_BYTES: usize = 1024 * 1024;
@@ -103,6 +106,7 @@ pub enum Command {
     },
     SetKeepState(bool),
     SetHotReload(bool),
+    SetRerunOnReload(bool),
     SetBundleSecrets(bool),
     SetBenchLoops(u32),
     RecordExpected,
@@ -235,6 +239,16 @@ impl PluginSlot {
     }
 }
 
+/// How hot reload learns of changes to the open plugin's files.
+pub enum Watch {
+    /// Hot reload is off, or the plugin has no files (a sample, a registry pull).
+    Off,
+    /// The OS reports changes.
+    Events(watch::Watcher),
+    /// The OS cannot (`why`): the files' stamps are compared every [`RELOAD_CHECK`].
+    Polling { next: Instant, why: String },
+}
+
 /// Where the current sandbox options came from, as the sandbox panel says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OptionsOrigin {
@@ -286,6 +300,10 @@ pub struct Workbench {
     opened_coredump: Option<Arc<Vec<u8>>>,
     verdict: Option<VerdictView>,
     history: History,
+    /// The run after the last reload compared with the run before it.
+    reload_change: Option<ReloadChange>,
+    /// What the next run started compares with (set just before a re-run after a reload).
+    rerun_base: Option<runs::RerunOf>,
     status: Option<Status>,
     /// Why the next run starts on a new instance, when it does for a reason worth saying.
     fresh_reason: Option<FreshReason>,
@@ -299,7 +317,8 @@ pub struct Workbench {
     generation: u64,
     /// Bumped on every change to what a run or an export would do.
     revision: u64,
-    next_reload_check: Instant,
+    /// How hot reload learns that the open plugin's files changed.
+    watch: Watch,
     wake: Waker,
     /// The reference last given to Open from registry, as typed (it fills the dialog again,
     /// so a reference that failed can be corrected).
@@ -346,6 +365,8 @@ impl Workbench {
             last: None,
             verdict: None,
             history: History::default(),
+            reload_change: None,
+            rerun_base: None,
             status: None,
             fresh_reason: None,
             large_input: None,
@@ -354,7 +375,7 @@ impl Workbench {
             input_check: Ok(()),
             generation: 0,
             revision: 0,
-            next_reload_check: Instant::now(),
+            watch: Watch::Off,
             wake,
             registry_attempt: None,
             registry_logins: Vec::new(),
@@ -769,7 +790,11 @@ impl Workbench {
                 }
             }),
             Command::SetKeepState(on) => self.state.keep_state = on,
-            Command::SetHotReload(on) => self.state.hot_reload = on,
+            Command::SetRerunOnReload(on) => self.state.rerun_on_reload = on,
+            Command::SetHotReload(on) => {
+                self.state.hot_reload = on;
+                self.rewatch();
+            }
             Command::SetBundleSecrets(on) => self.state.bundle_secrets = on,
             Command::SetBenchLoops(loops) => self.state.bench_loops = loops,
             Command::RecordExpected => self.record_expected(),
@@ -1107,7 +1132,7 @@ impl Workbench {
         self.last = None;
         self.verdict = None;
         self.fresh_reason = None;
-        self.next_reload_check = Instant::now() + RELOAD_CHECK;
+        self.rewatch();
         let sample = match &setup {
             Setup::Sample(sample) => Some(*sample),
             _ => None,
@@ -1122,6 +1147,29 @@ impl Workbench {
         if let Some(note) = note {
             self.set_status(note, true);
         }
+        if matches!(intent, Intent::Reload { .. }) {
+            self.rerun_after_reload();
+        } else {
+            self.reload_change = None;
+        }
+    }
+
+    /// Runs the current function again on the reloaded plugin (when the user wants that and
+    /// nothing stands in the way), to be compared with the last run of it.
+    fn rerun_after_reload(&mut self) {
+        if !self.state.rerun_on_reload || self.scenario.is_some() || self.run_blocker().is_some()
+        {
+            return;
+        }
+        let function = &self.state.function;
+        let base = self
+            .history
+            .runs()
+            .rev()
+            .find(|r| &r.function == function)
+            .map_or(runs::RerunOf::NoEarlierRun, |r| runs::RerunOf::Run(r.number));
+        self.rerun_base = Some(base);
+        self.run(1);
     }
 
     /// Gives a sample's imports the mocks it comes with, unless the user defined them (and
@@ -1379,26 +1427,59 @@ impl Workbench {
         self.open(Source::Path(path), Intent::Reload { automatic });
     }
 
+    /// Watches the open plugin's files, when hot reload is on and it has files.
+    fn rewatch(&mut self) {
+        self.watch = Watch::Off;
+        let files: Vec<PathBuf> = match self.ready() {
+            Some(ready) if self.state.hot_reload => {
+                ready.watched.iter().map(|w| w.path.clone()).collect()
+            }
+            _ => return,
+        };
+        if files.is_empty() {
+            return;
+        }
+        self.watch = match watch::Watcher::start(&files, Arc::clone(&self.wake)) {
+            Ok(watcher) => Watch::Events(watcher),
+            Err(e) => {
+                tracing::warn!("{e}; hot reload looks at the files every {RELOAD_CHECK:?} instead");
+                Watch::Polling {
+                    next: Instant::now() + RELOAD_CHECK,
+                    why: e.to_string(),
+                }
+            }
+        };
+    }
+
+    /// Reloads the plugin if its files changed (not while a call runs: the change waits for
+    /// it). Returns when it wants to be asked again: only when the OS cannot tell it.
     fn check_hot_reload(&mut self) -> Option<Duration> {
-        let watching = self.state.hot_reload
-            && !self.is_running()
-            && self.ready().is_some_and(|r| !r.watched.is_empty())
-            && matches!(self.plugin, PluginSlot::Ready(_));
-        if !watching {
-            return None;
-        }
+        let idle = !self.is_running() && matches!(self.plugin, PluginSlot::Ready(_));
         let now = Instant::now();
-        if now < self.next_reload_check {
-            return Some(self.next_reload_check - now);
-        }
-        self.next_reload_check = now + RELOAD_CHECK;
-        if self
-            .ready()
-            .is_some_and(|r| r.watched.iter().any(WatchedFile::changed))
+        let (look, again) = match &mut self.watch {
+            Watch::Off => return None,
+            Watch::Events(watcher) => (idle && watcher.take_changed(), None),
+            Watch::Polling { next, .. } => {
+                if now < *next {
+                    return Some(*next - now);
+                }
+                *next = now + RELOAD_CHECK;
+                (idle, Some(RELOAD_CHECK))
+            }
+        };
+        if look
+            && self
+                .ready()
+                .is_some_and(|r| r.watched.iter().any(WatchedFile::changed))
         {
             self.reload(true);
         }
-        Some(RELOAD_CHECK)
+        again
+    }
+
+    /// How hot reload watches the open plugin (for the plugin panel).
+    pub fn watch(&self) -> &Watch {
+        &self.watch
     }
 
     /// Uses `options` from the next run on.

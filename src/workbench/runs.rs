@@ -51,6 +51,8 @@ pub struct Running {
     /// How many calls it makes (more than one: a bench).
     pub loops: u32,
     pub stop_requested: bool,
+    /// A re-run after a reload: what it is compared with.
+    pub compare_with: Option<RerunOf>,
 }
 
 /// Whether a call is in flight.
@@ -138,6 +140,27 @@ impl History {
     }
 }
 
+/// A re-run after a reload, and the run of the same function before the reload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RerunOf {
+    Run(u64),
+    /// The function had not run yet.
+    NoEarlierRun,
+}
+
+/// What a reload changed: the run after it against the last run of the same function before
+/// it.
+#[derive(Clone, Debug)]
+pub struct ReloadChange {
+    /// The run before the reload (`None`: the function had not run yet).
+    pub before: Option<u64>,
+    pub after: u64,
+    /// Whether output and outcome are the same.
+    pub same: bool,
+    /// Both outputs side by side (empty when there is nothing to compare).
+    pub rows: Vec<DiffRow>,
+}
+
 /// The verdict of the last run against the expected outcome, with its side-by-side rows
 /// (built on first view).
 pub struct VerdictView {
@@ -189,6 +212,7 @@ impl Workbench {
             kv_before,
             loops,
             stop_requested: false,
+            compare_with: self.rerun_base.take(),
         }));
     }
 
@@ -211,6 +235,7 @@ impl Workbench {
         let view = running.call.block_and_take();
         if running.generation == self.generation {
             self.finish(view, &running.input, &running.kv_before);
+            self.compare_with_before_reload(running.compare_with);
         } else {
             let function = view.report.function;
             self.set_status(
@@ -269,6 +294,32 @@ impl Workbench {
         self.refresh_verdict();
     }
 
+    /// Compares the run just finished with `base` when it was a re-run after a reload (any
+    /// other run ends the comparison shown).
+    fn compare_with_before_reload(&mut self, base: Option<RerunOf>) {
+        self.reload_change = base.and_then(|base| {
+            let after = self.history.runs().next_back()?;
+            let before = match base {
+                RerunOf::Run(n) => self.history.get(n),
+                RerunOf::NoEarlierRun => None,
+            };
+            Some(match before {
+                Some(before) => ReloadChange {
+                    before: Some(before.number),
+                    after: after.number,
+                    same: before.outcome == after.outcome && before.output == after.output,
+                    rows: diff::side_by_side(&before.output, &after.output),
+                },
+                None => ReloadChange {
+                    before: None,
+                    after: after.number,
+                    same: false,
+                    rows: Vec::new(),
+                },
+            })
+        });
+    }
+
     /// Recomputes whether the last run matches the expected outcome (a byte comparison; the
     /// side-by-side rows are built only when shown).
     pub(super) fn refresh_verdict(&mut self) {
@@ -279,6 +330,11 @@ impl Workbench {
             }),
             _ => None,
         };
+    }
+
+    /// What the last reload changed, once its re-run finished (until the next run).
+    pub fn reload_change(&self) -> Option<&ReloadChange> {
+        self.reload_change.as_ref()
     }
 
     /// Whether the last run matches the expected outcome, if both exist.

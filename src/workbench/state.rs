@@ -110,6 +110,9 @@ pub struct WorkbenchState {
     pub keep_state: bool,
     /// Reload the plugin when its file changes on disk.
     pub hot_reload: bool,
+    /// After a reload, run the current function with the current input and compare the output
+    /// with the run before it.
+    pub rerun_on_reload: bool,
     pub recent_files: Vec<PathBuf>,
     pub recent_sessions: Vec<PathBuf>,
     /// Registry references opened, most recent first (as typed: by tag or digest).
@@ -153,6 +156,7 @@ impl Default for WorkbenchState {
             set_aside_host_functions: None,
             keep_state: true,
             hot_reload: true,
+            rerun_on_reload: true,
             recent_files: Vec::new(),
             recent_sessions: Vec::new(),
             recent_references: Vec::new(),

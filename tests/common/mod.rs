@@ -226,6 +226,33 @@ pub fn wasm_file(dir: &tempfile::TempDir, name: &str, wat: &str) -> PathBuf {
     path
 }
 
+/// The text of a plugin whose `greet` outputs `text`.
+pub fn greeting_wat(text: &str) -> String {
+    let len = text.len();
+    let data: String = text.bytes().fold(String::new(), |mut out, b| {
+        let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\{b:02x}"));
+        out
+    });
+    format!(
+        r#"(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "{data}")
+  (func (export "greet") (result i32) (local $off i64) (local $i i32)
+    (local.set $off (call $alloc (i64.const {len})))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (i32.const {len})))
+      (call $store_u8 (i64.add (local.get $off) (i64.extend_i32_u (local.get $i)))
+        (i32.load8_u (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (call $output_set (local.get $off) (i64.const {len}))
+    (i32.const 0)))"#
+    )
+}
+
 /// A module with the export shape of a js-pdk plugin: `QuickJS` glue (`__arg_start`,
 /// `__invoke*`, `__invokeHostFunc_*`) beside the plugin's own `greet`.
 pub fn js_shaped_module(dir: &tempfile::TempDir) -> PathBuf {

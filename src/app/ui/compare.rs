@@ -68,6 +68,42 @@ pub(super) fn expected_banner(app: &mut App, ui: &mut Ui) {
         });
 }
 
+/// After a re-run on reload: what the new build changed, against the run before it.
+pub(super) fn reload_banner(app: &mut App, ui: &mut Ui) {
+    let Some(change) = app.workbench.reload_change() else {
+        return;
+    };
+    let Some(before) = change.before else {
+        ui.weak(format!(
+            "Re-ran after the reload (run #{}); there was no earlier run of this function to compare with.",
+            change.after
+        ));
+        return;
+    };
+    if change.same {
+        ui.weak(format!(
+            "Re-ran after the reload: run #{} gives the same outcome and output as run #{before}.",
+            change.after
+        ));
+        return;
+    }
+    egui::CollapsingHeader::new(format!(
+        "The reload changed the result: run #{before} vs run #{}",
+        change.after
+    ))
+    .id_salt("reload_diff")
+    .default_open(true)
+    .show(ui, |ui| {
+        side_by_side(
+            ui,
+            "reload_diff_rows",
+            (&format!("#{before} (before)"), &format!("#{} (after)", change.after)),
+            &change.rows,
+            180.0,
+        );
+    });
+}
+
 /// Two outputs side by side, the differing lines marked.
 pub(super) fn side_by_side(
     ui: &mut Ui,

@@ -141,6 +141,22 @@ fn plugin_info(app: &mut App, ui: &mut Ui) {
             {
                 app.send(workbench::Command::SetHotReload(hot));
             }
+            if let workbench::Watch::Polling { why, .. } = app.workbench.watch() {
+                ui.weak("(polling)").on_hover_text(format!(
+                    "{why}. The file is checked every {} ms instead.",
+                    workbench::RELOAD_CHECK.as_millis()
+                ));
+            }
+            let mut rerun = app.workbench.state().rerun_on_reload;
+            if ui
+                .checkbox(&mut rerun, "Re-run on reload")
+                .on_hover_text(
+                    "After a reload, run the current function with the current input and show what changed since the run before it",
+                )
+                .changed()
+            {
+                app.send(workbench::Command::SetRerunOnReload(rerun));
+            }
             Action::Reload.button(ui, app, Some(RichText::new("Reload").small()));
         });
     }

@@ -21,6 +21,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
     outcome(app, ui);
     if !app.workbench.is_running() {
         super::compare::expected_banner(app, ui);
+        super::compare::reload_banner(app, ui);
     }
     ui.separator();
     ui.horizontal(|ui| {
