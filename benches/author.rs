@@ -93,14 +93,12 @@ fn edit_to_result() {
         ms.push(started.elapsed().as_secs_f64() * 1000.0);
         let last = wb.last().unwrap();
         assert!(last.report.is_ok(), "{:?}", last.report.error);
-        assert!(last.report.timings.load_ms > 0.0, "the new module was compiled");
+        assert!(
+            last.report.timings.load_ms > 0.0,
+            "the new module was compiled"
+        );
     }
-    let compile: Vec<f64> = wb
-        .history()
-        .runs()
-        .skip(1)
-        .map(|r| r.load_ms)
-        .collect();
+    let compile: Vec<f64> = wb.history().runs().skip(1).map(|r| r.load_ms).collect();
     #[expect(clippy::cast_precision_loss, reason = "a few dozen runs")]
     let mean_compile = compile.iter().sum::<f64>() / compile.len() as f64;
     ms.sort_by(f64::total_cmp);
@@ -121,7 +119,12 @@ fn cpu_seconds(pid: u32) -> f64 {
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // Linux reports them in clock ticks of 1/100 s (USER_HZ) on every common configuration.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -141,7 +144,14 @@ fn idle_window() {
     }
     let display = format!(":{}", 500 + std::process::id() % 200);
     let mut xvfb = Command::new("Xvfb")
-        .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .args([
+            display.as_str(),
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -7,18 +7,22 @@
 //! - [`cli`]: the headless command line over the runner.
 //! - [`clock`]: wall-clock time, stored as Unix seconds and written as UTC.
 //! - [`samples`]: the sample plugins built into the binary.
+//! - [`starter`]: the plugin crates File → New plugin… writes.
+//! - [`build`]: `cargo build` of the open plugin's crate, in the background.
 //! - [`registry`]: plugins pulled from and pushed to OCI registries, pinned by digest and cached.
 //! - [`trust`]: consent for what files from others ask of the sandbox.
 //! - [`suite`]: test suites (TOML files and bundles) run headless, in parallel, for CI; and
 //!   xtp-test plugins run offline against a plugin under test.
 
 pub mod app;
+pub mod build;
 pub mod bundle;
 pub mod cli;
 pub mod clock;
 pub mod registry;
 pub mod runner;
 pub mod samples;
+pub mod starter;
 pub mod suite;
 pub mod trust;
 pub mod workbench;

@@ -11,8 +11,8 @@ use common::poll_until;
 use extism_playground::bundle::{ExpectedOutcome, InputMode};
 use extism_playground::runner::{CallReport, ErrorKind, SandboxOptions};
 use extism_playground::workbench::{
-    Command, FreshReason, Intent, OptionsOrigin, PluginRef, PluginSlot, Source, Watch,
-    Workbench, WorkbenchState,
+    Command, FreshReason, Intent, OptionsOrigin, PluginRef, PluginSlot, Source, Watch, Workbench,
+    WorkbenchState,
 };
 
 fn workbench() -> Workbench {
@@ -227,7 +227,11 @@ fn hot_reload_notices_a_changed_file() {
         matches!(wb.watch(), Watch::Events(_)),
         "the OS reports changes to the file"
     );
-    assert_eq!(wb.poll(), None, "an idle watched plugin asks for no polling");
+    assert_eq!(
+        wb.poll(),
+        None,
+        "an idle watched plugin asks for no polling"
+    );
     copy_sample(dir.path(), "hello", "plugin.wasm");
     poll_until(&mut wb, "hot reload", |wb| {
         wb.state().function == "count_vowels"
@@ -252,7 +256,10 @@ fn a_rebuild_written_in_steps_reloads_once_and_reruns_against_the_last_run() {
     wb.apply(Command::Open(Source::Path(path.clone())));
     wb.apply(Command::SetInputMode(InputMode::Raw));
     assert_eq!(output(&run(&mut wb)), "version one");
-    assert!(wb.reload_change().is_none(), "a run by hand compares nothing");
+    assert!(
+        wb.reload_change().is_none(),
+        "a run by hand compares nothing"
+    );
 
     // A build writes the module in several steps: truncated, half, whole.
     {
@@ -269,7 +276,10 @@ fn a_rebuild_written_in_steps_reloads_once_and_reruns_against_the_last_run() {
     });
     assert_eq!(output(&wb.last().unwrap().report), "version two");
     let change = wb.reload_change().expect("the re-run is compared");
-    assert_eq!((change.before, change.after, change.same), (Some(1), 2, false));
+    assert_eq!(
+        (change.before, change.after, change.same),
+        (Some(1), 2, false)
+    );
     let changed: Vec<_> = change.rows.iter().filter(|r| r.is_changed()).collect();
     assert_eq!(changed.len(), 1, "{:?}", change.rows);
     assert_eq!(changed[0].left.as_ref().unwrap().text, "version one");
@@ -289,7 +299,10 @@ fn a_rebuild_written_in_steps_reloads_once_and_reruns_against_the_last_run() {
         wb.history().runs().len() == 3 && !wb.is_running()
     });
     let change = wb.reload_change().unwrap();
-    assert_eq!((change.before, change.after, change.same), (Some(2), 3, true));
+    assert_eq!(
+        (change.before, change.after, change.same),
+        (Some(2), 3, true)
+    );
 
     // A run by hand ends the comparison; with re-run off a reload only reloads.
     let _ = run(&mut wb);

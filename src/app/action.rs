@@ -17,6 +17,8 @@ use super::state::ThemeChoice;
 /// A user-facing action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
+    NewPlugin,
+    Build,
     OpenPlugin,
     ImportManifest,
     OpenSession,
@@ -58,7 +60,8 @@ pub enum Action {
 }
 
 /// The actions with a keyboard shortcut.
-const WITH_SHORTCUTS: [Action; 9] = [
+const WITH_SHORTCUTS: [Action; 10] = [
+    Action::Build,
     Action::OpenPlugin,
     Action::OpenSession,
     Action::Reload,
@@ -78,6 +81,8 @@ impl Action {
 
     pub fn label(&self) -> String {
         match self {
+            Self::NewPlugin => "New plugin…".into(),
+            Self::Build => "Build".into(),
             Self::OpenPlugin => "Open plugin…".into(),
             Self::ImportManifest => "Import Extism manifest…".into(),
             Self::OpenSession => "Open session or bundle…".into(),
@@ -123,6 +128,12 @@ impl Action {
 
     pub fn tooltip(&self) -> String {
         match self {
+            Self::NewPlugin => {
+                "Write a Rust plugin crate (extism-pdk) from a template, with this host's functions declared and a test suite, then build and open it"
+            }
+            Self::Build => {
+                "Build the open plugin's crate (cargo build --target …) and load the new module; a failed build keeps this one"
+            }
             Self::OpenPlugin => "Open a .wasm module, an Extism manifest, a session or a bundle",
             Self::ImportManifest => "Open an Extism manifest JSON: its modules and options",
             Self::OpenSession => {
@@ -163,7 +174,7 @@ impl Action {
             Self::Bench => {
                 "Call the function this many times on the warm instance (inside the worker) and show calls/s, percentiles and a histogram in Timing. Logs are kept at info and above."
             }
-            Self::Stop => "Stop the running call (or scenario)",
+            Self::Stop => "Stop the running call (or scenario, or build)",
             Self::Reset => "Discard the warm instance: the next call starts fresh",
             Self::FormatInput => "Pretty-print the JSON input",
             Self::RecordExpected => {
@@ -200,6 +211,7 @@ impl Action {
     pub fn shortcut(&self) -> Option<KeyboardShortcut> {
         let ctrl = Modifiers::COMMAND;
         Some(match self {
+            Self::Build => KeyboardShortcut::new(ctrl, Key::B),
             Self::OpenPlugin => KeyboardShortcut::new(ctrl, Key::O),
             Self::OpenSession => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::O),
             Self::SaveSession => KeyboardShortcut::new(ctrl, Key::S),
@@ -209,7 +221,8 @@ impl Action {
             Self::Reset => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::R),
             Self::FormatInput => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::F),
             Self::Quit => KeyboardShortcut::new(ctrl, Key::Q),
-            Self::ImportManifest
+            Self::NewPlugin
+            | Self::ImportManifest
             | Self::OpenSample(_)
             | Self::OpenRecent(_)
             | Self::OpenFromRegistry
@@ -252,7 +265,9 @@ impl Action {
         let last = wb.last();
         let check = |ok: bool, why: &str| if ok { Ok(()) } else { Err(why.to_string()) };
         match self {
-            Self::OpenPlugin
+            Self::Build => wb.build_blocker().map_or(Ok(()), Err),
+            Self::NewPlugin
+            | Self::OpenPlugin
             | Self::ImportManifest
             | Self::OpenSession
             | Self::OpenSample(_)
@@ -294,22 +309,11 @@ impl Action {
                 Some(_) if !has_plugin => Err("open a plugin first".to_string()),
                 Some(_) => Ok(()),
             },
-            Self::Stop => check(running || wb.is_pulling(), "nothing is running"),
-            Self::CheckForNewer => match wb.session().and_then(|s| s.plugin().registry_pin()) {
-                None => Err("the open plugin was not pulled from a registry".to_string()),
-                Some(pin) if pin.tag_reference().is_none() => {
-                    Err("it was opened by digest: there is no tag to check".to_string())
-                }
-                Some(_)
-                    if matches!(
-                        wb.newer(),
-                        Some(crate::workbench::registry::NewerCheck::Checking { .. })
-                    ) =>
-                {
-                    Err("already asking the registry".to_string())
-                }
-                Some(_) => Ok(()),
-            },
+            Self::Stop => check(
+                running || wb.is_pulling() || wb.is_building(),
+                "nothing is running",
+            ),
+            Self::CheckForNewer => check_for_newer(wb),
             Self::FormatInput => check(
                 wb.state().input.mode == InputMode::Json && wb.large_input().is_none(),
                 "the editor is in Raw mode",
@@ -347,6 +351,8 @@ impl Action {
     pub fn command(&self) -> Command {
         use workbench::Command as Wb;
         match self {
+            Self::NewPlugin => Command::ShowNewPluginDialog,
+            Self::Build => Command::Build,
             Self::OpenPlugin => Command::Dialog(DialogPurpose::OpenPlugin),
             Self::ImportManifest => Command::Dialog(DialogPurpose::ImportManifest),
             Self::OpenSession => Command::Dialog(DialogPurpose::OpenSession),
@@ -437,5 +443,24 @@ impl Action {
             app.send(self.command());
         }
         response
+    }
+}
+
+/// Whether "Check for newer" can ask the registry now.
+fn check_for_newer(wb: &crate::workbench::Workbench) -> Result<(), String> {
+    match wb.session().and_then(|s| s.plugin().registry_pin()) {
+        None => Err("the open plugin was not pulled from a registry".to_string()),
+        Some(pin) if pin.tag_reference().is_none() => {
+            Err("it was opened by digest: there is no tag to check".to_string())
+        }
+        Some(_)
+            if matches!(
+                wb.newer(),
+                Some(crate::workbench::registry::NewerCheck::Checking { .. })
+            ) =>
+        {
+            Err("already asking the registry".to_string())
+        }
+        Some(_) => Ok(()),
     }
 }

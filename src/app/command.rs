@@ -26,6 +26,10 @@ pub enum Command {
     ShowTrustedFiles,
     /// Open the Open from registry dialog.
     ShowRegistryDialog,
+    /// Open the New plugin dialog.
+    ShowNewPluginDialog,
+    /// Build the open plugin's crate, showing the Build tab.
+    Build,
     SetTheme(ThemeChoice),
     /// Open a test suite in the Tests window (`trust`: grant what it asks, as `test --trust`).
     OpenSuite {
@@ -114,6 +118,8 @@ pub enum DialogPurpose {
     SaveCoredump,
     /// The local folder a built path prefix stands for (in the source-map editor).
     PickSourceFolder,
+    /// The folder a new plugin's crate goes into (in the New plugin dialog).
+    PickNewPluginFolder,
 }
 
 /// What kind of dialog a purpose needs.
@@ -144,7 +150,9 @@ impl DialogPurpose {
                 suggested: suggested("-output.bin"),
                 json: false,
             },
-            Self::PickAllowedPathDir(_) | Self::PickSourceFolder => DialogKind::PickFolder,
+            Self::PickAllowedPathDir(_) | Self::PickSourceFolder | Self::PickNewPluginFolder => {
+                DialogKind::PickFolder
+            }
             Self::SaveSession { embed: false } => DialogKind::Save {
                 suggested: suggested(".session.json"),
                 json: true,
@@ -185,7 +193,11 @@ impl DialogPurpose {
             Self::ExportManifest => workbench::Command::ExportManifest(path),
             Self::AddRunToSuite => workbench::Command::AddRunToSuite(path),
             Self::SaveCoredump => workbench::Command::SaveCoredump(path),
-            Self::PickMockHost | Self::OpenSuite | Self::RunXtp | Self::PickSourceFolder => {
+            Self::PickMockHost
+            | Self::OpenSuite
+            | Self::RunXtp
+            | Self::PickSourceFolder
+            | Self::PickNewPluginFolder => {
                 return None;
             }
         })

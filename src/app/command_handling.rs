@@ -43,6 +43,30 @@ impl App {
         if let Some(xtp) = &mut self.view.xtp {
             xtp.poll();
         }
+        self.follow_build();
+    }
+
+    /// When a build ends, shows what matters next: the Build tab when it failed, the output
+    /// (of the re-run) when it worked.
+    fn follow_build(&mut self) {
+        let Some(job) = self.workbench.build_job() else {
+            return;
+        };
+        if job.is_running() {
+            if self.view.build_followed < job.number && self.view.build_shown < job.number {
+                self.view.build_shown = job.number;
+                self.result_tab = super::state::ResultTab::Build;
+            }
+            return;
+        }
+        if self.view.build_followed >= job.number {
+            return;
+        }
+        self.view.build_followed = job.number;
+        self.result_tab = match job.build.outcome() {
+            Some(crate::build::Outcome::Succeeded { .. }) => super::state::ResultTab::Output,
+            _ => super::state::ResultTab::Build,
+        };
     }
 
     /// Keyboard shortcuts, consumed before widgets see the keys (so Ctrl+Enter in the input
@@ -60,6 +84,21 @@ impl App {
                 self.send(action.command());
             }
         }
+    }
+
+    /// Opens a suite in the Tests window (`trust`: grant what it asks), in place of the one
+    /// open (stopped if it runs).
+    fn open_suite(&mut self, path: &std::path::Path, trust: bool) {
+        let consent = if trust {
+            crate::suite::file::Consent::Trust
+        } else {
+            crate::suite::file::Consent::Ask
+        };
+        if let Some(old) = &self.view.suite {
+            old.stop();
+        }
+        self.view.suite = Some(crate::suite::job::OpenSuite::load(path, consent));
+        self.view.suite_note = None;
     }
 
     /// Opens the Open from registry dialog, filled with the last reference opened.
@@ -94,22 +133,18 @@ impl App {
             Command::ShowExportCode => self.view.show_export = true,
             Command::ShowTrustedFiles => self.view.trusted = Some(self.workbench.trusted_files()),
             Command::ShowRegistryDialog => self.show_registry_dialog(),
+            Command::ShowNewPluginDialog => {
+                self.view.new_plugin = Some(super::ui::NewPluginDraft::new());
+            }
+            Command::Build => {
+                self.result_tab = super::state::ResultTab::Build;
+                self.workbench.apply(workbench::Command::Build);
+            }
             Command::SetTheme(choice) => {
                 self.theme = choice;
                 ctx.set_theme(choice.preference());
             }
-            Command::OpenSuite { path, trust } => {
-                let consent = if trust {
-                    crate::suite::file::Consent::Trust
-                } else {
-                    crate::suite::file::Consent::Ask
-                };
-                if let Some(old) = &self.view.suite {
-                    old.stop();
-                }
-                self.view.suite = Some(crate::suite::job::OpenSuite::load(&path, consent));
-                self.view.suite_note = None;
-            }
+            Command::OpenSuite { path, trust } => self.open_suite(&path, trust),
             Command::RunTests(only) => {
                 if let Some(suite) = &mut self.view.suite {
                     let ctx = ctx.clone();
@@ -217,6 +252,10 @@ impl App {
                     self.send(Command::OpenSuite { path, trust: false });
                 } else if matches!(dialog.purpose, DialogPurpose::RunXtp) {
                     self.send(Command::RunXtp(path));
+                } else if matches!(dialog.purpose, DialogPurpose::PickNewPluginFolder) {
+                    if let Some(draft) = &mut self.view.new_plugin {
+                        draft.folder = path.display().to_string();
+                    }
                 } else if matches!(dialog.purpose, DialogPurpose::PickSourceFolder) {
                     if let Some(draft) = &mut self.view.source_map {
                         draft.to = path.display().to_string();

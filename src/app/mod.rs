@@ -137,6 +137,12 @@ pub struct ViewState {
     pub limits: Option<crate::workbench::limits::LimitJob>,
     /// The coredump window's contents.
     pub coredump: Option<ui::CoredumpView>,
+    /// The New plugin dialog, while it is open.
+    pub new_plugin: Option<ui::NewPluginDraft>,
+    /// The last build whose start (`build_shown`) and end (`build_followed`) the window
+    /// acted on.
+    pub build_shown: u64,
+    pub build_followed: u64,
     /// The source view window: a frame's file around its line.
     pub source: Option<Result<crate::workbench::sources::SourceView, String>>,
     /// The path-map editor, open for a frame whose file is not on this machine.

@@ -36,6 +36,7 @@ pub enum ResultTab {
     Timing,
     History,
     Scenario,
+    Build,
 }
 
 /// The persisted state of the window.

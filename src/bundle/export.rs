@@ -442,7 +442,7 @@ const RUST_KEYWORDS: &[&str] = &[
 
 /// `name` as a `snake_case` Rust identifier: `hostGreenMessage` gives `host_green_message`, other
 /// characters than letters and digits become `_`.
-fn snake_ident(name: &str) -> String {
+pub(crate) fn snake_ident(name: &str) -> String {
     let mut out = String::new();
     let mut after_lower = false;
     for c in name.chars() {

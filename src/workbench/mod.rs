@@ -13,7 +13,9 @@
 //! - [`limits`]: the limit finder on a thread of its own.
 //! - [`registry`]: opening registry references, Stop for a pull, and "Check for newer".
 //! - [`watch`]: hot reload's file watcher (events from the OS, debounced).
+//! - [`build`]: New plugin, Build of the open plugin's crate, and what follows a build.
 
+pub mod build;
 mod files;
 pub mod limits;
 pub mod open;
@@ -71,6 +73,13 @@ pub enum Command {
     ForgetRegistryLogin(String),
     /// Read the open plugin's file again, keeping options, function and input.
     Reload,
+    /// Build the open plugin's crate; the new module loads when it succeeds.
+    Build,
+    /// Write a starter kit into `parent` and build it; its module opens when built.
+    NewPlugin {
+        parent: PathBuf,
+        spec: crate::starter::Spec,
+    },
     Run,
     /// Call the function `bench_loops` times on the warm instance.
     RunBench,
@@ -319,6 +328,8 @@ pub struct Workbench {
     revision: u64,
     /// How hot reload learns that the open plugin's files changed.
     watch: Watch,
+    /// The last build of the plugin's crate (running or finished).
+    build: Option<build::BuildJob>,
     wake: Waker,
     /// The reference last given to Open from registry, as typed (it fills the dialog again,
     /// so a reference that failed can be corrected).
@@ -376,6 +387,7 @@ impl Workbench {
             generation: 0,
             revision: 0,
             watch: Watch::Off,
+            build: None,
             wake,
             registry_attempt: None,
             registry_logins: Vec::new(),
@@ -400,6 +412,11 @@ impl Workbench {
 
     pub fn plugin(&self) -> &PluginSlot {
         &self.plugin
+    }
+
+    /// The host functions offered now: the built-ins and the user's definitions.
+    pub fn host_registry(&self) -> &HostRegistry {
+        &self.host
     }
 
     /// How plugin workers are started (the Tests window runs suites with the same).
@@ -734,12 +751,15 @@ impl Workbench {
             Command::CheckForNewer => self.check_for_newer(),
             Command::ForgetRegistryLogin(registry) => self.forget_registry_login(&registry),
             Command::Reload => self.reload(false),
+            Command::Build => self.build(),
+            Command::NewPlugin { parent, spec } => self.new_plugin(&parent, &spec),
             Command::Run => self.run(1),
             Command::RunBench => self.run(self.state.bench_loops.max(2)),
             Command::Stop => {
                 self.cancel_open();
                 self.stop();
                 self.stop_scenario();
+                self.stop_build();
             }
             Command::ResetInstance => self.reset_instance(),
             Command::SelectFunction(function) => self.select_function(&function),
@@ -825,6 +845,7 @@ impl Workbench {
         self.poll_newer();
         self.poll_run();
         self.poll_scenario();
+        self.poll_build();
         self.check_hot_reload()
     }
 
@@ -1157,8 +1178,7 @@ impl Workbench {
     /// Runs the current function again on the reloaded plugin (when the user wants that and
     /// nothing stands in the way), to be compared with the last run of it.
     fn rerun_after_reload(&mut self) {
-        if !self.state.rerun_on_reload || self.scenario.is_some() || self.run_blocker().is_some()
-        {
+        if !self.state.rerun_on_reload || self.scenario.is_some() || self.run_blocker().is_some() {
             return;
         }
         let function = &self.state.function;
@@ -1167,7 +1187,9 @@ impl Workbench {
             .runs()
             .rev()
             .find(|r| &r.function == function)
-            .map_or(runs::RerunOf::NoEarlierRun, |r| runs::RerunOf::Run(r.number));
+            .map_or(runs::RerunOf::NoEarlierRun, |r| {
+                runs::RerunOf::Run(r.number)
+            });
         self.rerun_base = Some(base);
         self.run(1);
     }
@@ -1454,7 +1476,10 @@ impl Workbench {
     /// Reloads the plugin if its files changed (not while a call runs: the change waits for
     /// it). Returns when it wants to be asked again: only when the OS cannot tell it.
     fn check_hot_reload(&mut self) -> Option<Duration> {
-        let idle = !self.is_running() && matches!(self.plugin, PluginSlot::Ready(_));
+        // A build reloads when it ends (a change seen while it runs waits for that).
+        let idle = !self.is_running()
+            && !self.is_building()
+            && matches!(self.plugin, PluginSlot::Ready(_));
         let now = Instant::now();
         let (look, again) = match &mut self.watch {
             Watch::Off => return None,

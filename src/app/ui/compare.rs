@@ -97,7 +97,10 @@ pub(super) fn reload_banner(app: &mut App, ui: &mut Ui) {
         side_by_side(
             ui,
             "reload_diff_rows",
-            (&format!("#{before} (before)"), &format!("#{} (after)", change.after)),
+            (
+                &format!("#{before} (before)"),
+                &format!("#{} (after)", change.after),
+            ),
             &change.rows,
             180.0,
         );
@@ -287,7 +290,11 @@ pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
                 ui.selectable_value(&mut go, false, "Rust (extism crate)");
             });
             ui.data_mut(|d| d.insert_temp(id, go));
-            let text = if go { &code.go } else { &code.rust };
+            let (text, language) = if go {
+                (&code.go, super::code::Language::Go)
+            } else {
+                (&code.rust, super::code::Language::Rust)
+            };
             ui.horizontal(|ui| {
                 if ui.button("Copy code").clicked() {
                     ui.ctx().copy_text(text.clone());
@@ -297,11 +304,17 @@ pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
             egui::ScrollArea::both()
                 .id_salt("export_code")
                 .show(ui, |ui| {
+                    let mut layouter = |ui: &Ui, buffer: &dyn egui::TextBuffer, wrap_width: f32| {
+                        let mut job = super::code::layout(ui, buffer.as_str(), language);
+                        job.wrap.max_width = wrap_width;
+                        ui.fonts_mut(|f| f.layout_job(job))
+                    };
                     ui.add(
                         egui::TextEdit::multiline(&mut text.as_str())
                             .id_salt("export_text")
                             .code_editor()
-                            .desired_width(f32::INFINITY),
+                            .desired_width(f32::INFINITY)
+                            .layouter(&mut layouter),
                     )
                     .on_hover_text("Generated host code (read-only)");
                 });

@@ -5,8 +5,7 @@
 
 use std::path::PathBuf;
 
-use egui::text::{LayoutJob, TextFormat};
-use egui::{Color32, FontId, RichText, Ui};
+use egui::{Color32, RichText, Ui};
 
 use super::super::App;
 use crate::app::command::{Command, DialogPurpose};
@@ -326,7 +325,7 @@ fn behaviour_fields(app: &mut App, ui: &mut Ui, draft: &mut MockDraft) {
         }
         "rhai" => {
             let mut layouter = |ui: &Ui, text: &dyn egui::TextBuffer, wrap: f32| {
-                let mut job = rhai_layout(ui, text.as_str());
+                let mut job = super::code::layout(ui, text.as_str(), super::code::Language::Rhai);
                 job.wrap.max_width = wrap;
                 ui.fonts_mut(|f| f.layout_job(job))
             };
@@ -415,71 +414,6 @@ fn kind_toggle(ui: &mut Ui, label: &str, kind: &mut ArgKind) {
     let _ = picker.response.labelled_by(name.id);
 }
 
-const RHAI_KEYWORDS: &[&str] = &[
-    "fn", "let", "const", "if", "else", "switch", "while", "loop", "for", "in", "do", "until",
-    "break", "continue", "return", "throw", "try", "catch", "true", "false", "this", "private",
-    "global",
-];
-
-/// Rhai highlighting in `ui`'s colours.
-fn rhai_layout(ui: &Ui, text: &str) -> LayoutJob {
-    rhai_job(text, ui.visuals().dark_mode, ui.visuals().text_color())
-}
-
-/// Rhai highlighting: comments, strings, numbers, keywords.
-fn rhai_job(text: &str, dark: bool, plain: Color32) -> LayoutJob {
-    let color = |c: (u8, u8, u8), light: (u8, u8, u8)| {
-        let (r, g, b) = if dark { c } else { light };
-        Color32::from_rgb(r, g, b)
-    };
-    let comment = color((120, 150, 120), (90, 120, 90));
-    let string = color((206, 145, 120), (163, 21, 21));
-    let number = color((181, 206, 168), (9, 134, 88));
-    let keyword = color((86, 156, 214), (0, 0, 200));
-    let font = FontId::monospace(13.0);
-    let mut job = LayoutJob::default();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let start = i;
-        let c = bytes[i];
-        let fg = if text[i..].starts_with("//") {
-            i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
-            comment
-        } else if c == b'"' || c == b'`' || c == b'\'' {
-            i += 1;
-            while i < bytes.len() && bytes[i] != c {
-                i += if bytes[i] == b'\\' { 2 } else { 1 };
-            }
-            i = (i + 1).min(bytes.len());
-            string
-        } else if c.is_ascii_digit() {
-            while i < bytes.len()
-                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_')
-            {
-                i += 1;
-            }
-            number
-        } else if c.is_ascii_alphabetic() || c == b'_' {
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            if RHAI_KEYWORDS.contains(&&text[start..i]) {
-                keyword
-            } else {
-                plain
-            }
-        } else {
-            // One character (whole, for multi-byte ones).
-            i += text[i..].chars().next().map_or(1, char::len_utf8);
-            plain
-        };
-        let end = i.min(bytes.len());
-        job.append(&text[start..end], 0.0, TextFormat::simple(font.clone(), fg));
-    }
-    job
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,16 +452,5 @@ mod tests {
         assert!(err.contains("line 2"), "{err}");
         draft.behaviour = "wasm";
         assert!(draft.to_def().unwrap_err().contains(".wasm"));
-    }
-
-    #[test]
-    fn rhai_highlighting_covers_the_text() {
-        let text = "// c\nfn f(x) { let s = \"a\"; 42 } é";
-        let job = rhai_job(text, true, Color32::WHITE);
-        assert_eq!(job.text, text);
-        // The comment, the keyword and the string each get their own colour.
-        let colors: std::collections::HashSet<Color32> =
-            job.sections.iter().map(|s| s.format.color).collect();
-        assert!(colors.len() >= 4, "{colors:?}");
     }
 }

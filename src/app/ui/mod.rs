@@ -2,6 +2,8 @@
 //! central area with the toolbar, the input editor and the results. One file per panel; every
 //! menu item and toolbar button comes from the [`Action`] table.
 
+mod author;
+mod code;
 mod compare;
 mod consent;
 mod host_panel;
@@ -19,6 +21,7 @@ pub(crate) mod widgets;
 
 use egui::{RichText, Ui};
 
+pub(crate) use author::NewPluginDraft;
 pub(crate) use mock_editor::MockDraft;
 pub(crate) use postmortem::{CoredumpView, SourceMapDraft};
 pub(crate) use registry::RegistryDraft;
@@ -76,6 +79,7 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     postmortem::coredump_window(app, ui.ctx());
     postmortem::limits_window(app, ui.ctx());
     registry::dialog_window(app, ui.ctx());
+    author::new_plugin_window(app, ui.ctx());
     drop_overlay(ui);
 }
 
@@ -104,11 +108,14 @@ fn menu_bar(app: &mut App, ui: &mut Ui) {
 }
 
 fn file_menu(app: &mut App, ui: &mut Ui) {
+    Action::NewPlugin.menu_item(ui, app);
+    ui.separator();
     for action in [
         Action::OpenPlugin,
         Action::OpenFromRegistry,
         Action::OpenSession,
         Action::Reload,
+        Action::Build,
     ] {
         action.menu_item(ui, app);
     }

@@ -635,19 +635,27 @@ fn source_text(ui: &mut Ui, view: &crate::workbench::sources::SourceView, scroll
     };
     area.show_rows(ui, ROW_HEIGHT, view.line_count(), |ui, range| {
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        let language = super::code::Language::of_path(&view.path);
         for i in range {
             let number = i + 1;
-            let text = RichText::new(format!(
-                "{number:>5}  {}",
-                view.line_text(i).replace('\t', "    ")
-            ))
-            .monospace();
-            if number == target_line {
-                egui::Frame::new().fill(marker).show(ui, |ui| {
-                    ui.label(text.strong());
+            let line = |ui: &mut Ui| {
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = 0.0;
+                    let gutter = RichText::new(format!("{number:>5}  ")).monospace();
+                    ui.label(if number == target_line {
+                        gutter.strong()
+                    } else {
+                        gutter.weak()
+                    });
+                    // Each line on its own: a comment spanning lines loses its colour after
+                    // the first, which a source view can live with.
+                    super::code::view(ui, &view.line_text(i).replace('\t', "    "), language);
                 });
+            };
+            if number == target_line {
+                egui::Frame::new().fill(marker).show(ui, line);
             } else {
-                ui.label(text);
+                line(ui);
             }
         }
     });

@@ -40,6 +40,14 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
             |n| format!("Scenario ({n} steps)"),
         );
         ui.selectable_value(tab, ResultTab::Scenario, title);
+        if app.workbench.build_job().is_some() || app.workbench.build_crate().is_some() {
+            let title = if app.workbench.is_building() {
+                "Build (running)"
+            } else {
+                "Build"
+            };
+            ui.selectable_value(tab, ResultTab::Build, title);
+        }
     });
     ui.separator();
     match app.result_tab {
@@ -54,6 +62,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         }
         ResultTab::History => super::compare::history(app, ui),
         ResultTab::Scenario => super::scenario::show(app, ui),
+        ResultTab::Build => super::author::build_tab(app, ui),
     }
 }
 

@@ -79,6 +79,9 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
             });
         }
     });
+    if suite.path.extension().is_some_and(|e| e == "toml") {
+        suite_source(ui, &suite.path);
+    }
     let loaded = match &suite.loaded {
         Ok(loaded) => loaded,
         Err(error) => {
@@ -464,4 +467,26 @@ fn xtp_logs(ui: &mut Ui, suite: &SuiteOutcome) {
                 }
             });
     });
+}
+
+/// The suite file itself, highlighted, under a header (closed at first).
+fn suite_source(ui: &mut Ui, path: &std::path::Path) {
+    egui::CollapsingHeader::new("Suite file")
+        .id_salt("suite_source")
+        .show(ui, |ui| {
+            // Read while shown (the file is small, and a frame is drawn only on events).
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    egui::ScrollArea::both()
+                        .id_salt("suite_source_scroll")
+                        .max_height(220.0)
+                        .show(ui, |ui| {
+                            super::code::view(ui, &text, super::code::Language::Toml);
+                        });
+                }
+                Err(e) => {
+                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+                }
+            }
+        });
 }

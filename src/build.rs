@@ -1,0 +1,389 @@
+//! Building a plugin crate from the window: which crate an open module was built from, and
+//! `cargo build` run in the background with its output streamed line by line, each `file:line`
+//! of a diagnostic found so the window can open it. No UI here.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use poll_promise::Promise;
+
+/// A crate to build, and where its module lands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Crate {
+    /// The folder with the `Cargo.toml` (a package or a workspace).
+    pub dir: PathBuf,
+    pub target: String,
+    /// The cargo profile (`release`, `dev`, or a custom one).
+    pub profile: String,
+    /// The folder cargo builds into (`DIR/target` unless the module was elsewhere).
+    pub target_dir: PathBuf,
+    /// The module the build makes (the open plugin's file).
+    pub artifact: PathBuf,
+}
+
+impl Crate {
+    /// The crate `module` was built from, when it sits where cargo puts a wasm build:
+    /// `DIR/target/TRIPLE/PROFILE/NAME.wasm` with a `DIR/Cargo.toml`.
+    pub fn of_module(module: &Path) -> Option<Self> {
+        let module = std::path::absolute(module).ok()?;
+        let profile_dir = module.parent()?;
+        let triple_dir = profile_dir.parent()?;
+        let target_dir = triple_dir.parent()?;
+        let triple = triple_dir.file_name()?.to_str()?;
+        if !triple.starts_with("wasm32-") || module.extension()? != "wasm" {
+            return None;
+        }
+        let dir = target_dir.parent()?;
+        if !dir.join("Cargo.toml").is_file() {
+            return None;
+        }
+        let profile = match profile_dir.file_name()?.to_str()? {
+            "debug" => "dev".to_string(),
+            other => other.to_string(),
+        };
+        Some(Self {
+            dir: dir.to_path_buf(),
+            target: triple.to_string(),
+            profile,
+            target_dir: target_dir.to_path_buf(),
+            artifact: module,
+        })
+    }
+
+    /// The command line, as shown to the user.
+    pub fn command_line(&self) -> String {
+        format!("cargo {}", self.args().join(" "))
+    }
+
+    fn args(&self) -> Vec<String> {
+        let mut args = vec!["build".to_string()];
+        match self.profile.as_str() {
+            "release" => args.push("--release".into()),
+            "dev" => {}
+            other => {
+                args.push("--profile".into());
+                args.push(other.into());
+            }
+        }
+        args.push("--target".into());
+        args.push(self.target.clone());
+        args
+    }
+}
+
+/// How bad a line of the build's output is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+    Other,
+}
+
+/// A place in a source file a diagnostic points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// As cargo printed it (relative to the crate's folder, usually).
+    pub file: String,
+    /// Where it is on this machine.
+    pub path: PathBuf,
+    pub line: u32,
+    pub column: Option<u32>,
+}
+
+/// One line of the build's output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub text: String,
+    pub level: Level,
+    pub location: Option<Location>,
+}
+
+impl Line {
+    /// Reads what a line of cargo's (human) output says, with paths relative to `dir`.
+    pub fn parse(text: &str, dir: &Path) -> Self {
+        let trimmed = text.trim_start();
+        let level = if trimmed.starts_with("error") {
+            Level::Error
+        } else if trimmed.starts_with("warning") {
+            Level::Warning
+        } else {
+            Level::Other
+        };
+        // ` --> src/lib.rs:12:5` (rustc), or `src/lib.rs:12:5: error…` (short format).
+        let place = trimmed
+            .strip_prefix("--> ")
+            .or_else(|| trimmed.strip_prefix("::: "))
+            .map(str::trim)
+            .or_else(|| {
+                trimmed
+                    .split_once(": ")
+                    .map(|(place, _)| place)
+                    .filter(|p| p.contains(".rs:"))
+            });
+        Self {
+            text: text.to_string(),
+            level,
+            location: place.and_then(|p| location(p, dir)),
+        }
+    }
+}
+
+/// `FILE:LINE[:COLUMN]`, the file resolved against `dir`.
+fn location(place: &str, dir: &Path) -> Option<Location> {
+    let mut parts = place.rsplitn(3, ':');
+    let last = parts.next()?;
+    let middle = parts.next()?;
+    let (file, line, column) = match parts.next() {
+        Some(file) => (file, middle.parse().ok()?, last.parse().ok()),
+        None => (middle, last.parse().ok()?, None),
+    };
+    if file.is_empty() || file.starts_with('<') {
+        return None;
+    }
+    let path = if Path::new(file).is_absolute() {
+        PathBuf::from(file)
+    } else {
+        dir.join(file)
+    };
+    Some(Location {
+        file: file.to_string(),
+        path,
+        line,
+        column,
+    })
+}
+
+/// How a build ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Succeeded {
+        duration_ms: f64,
+    },
+    /// cargo exited with an error; `errors` counts the error lines.
+    Failed {
+        errors: usize,
+        code: Option<i32>,
+    },
+    Stopped,
+    /// cargo could not be started.
+    NotStarted(String),
+}
+
+/// A build running in the background. Dropping it stops it.
+pub struct Build {
+    pub krate: Crate,
+    pub started: Instant,
+    lines: Arc<Mutex<Vec<Line>>>,
+    child: Arc<Mutex<Option<Child>>>,
+    stopped: Arc<std::sync::atomic::AtomicBool>,
+    outcome: Promise<Outcome>,
+}
+
+impl Build {
+    /// Starts `cargo build` for `krate`; `wake` is called for new output and at the end.
+    pub fn start(krate: Crate, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let child_slot = Arc::new(Mutex::new(None));
+        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let started = Instant::now();
+        let mut command = Command::new(cargo());
+        command
+            .args(krate.args())
+            .arg("--target-dir")
+            .arg(&krate.target_dir)
+            .current_dir(&krate.dir)
+            .env("CARGO_TERM_COLOR", "never")
+            .env("CARGO_TERM_PROGRESS_WHEN", "never")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        isolate(&mut command);
+        let outcome = match command.spawn() {
+            Err(e) => Promise::from_ready(Outcome::NotStarted(format!(
+                "cannot run cargo ({e}): install Rust from https://rustup.rs, or set CARGO to cargo's path"
+            ))),
+            Ok(mut child) => {
+                let stderr = child.stderr.take().expect("stderr is piped");
+                *child_slot.lock().expect("not poisoned") = Some(child);
+                let (lines, child_slot, stopped) = (
+                    Arc::clone(&lines),
+                    Arc::clone(&child_slot),
+                    Arc::clone(&stopped),
+                );
+                let dir = krate.dir.clone();
+                Promise::spawn_thread("cargo-build", move || {
+                    for text in BufReader::new(stderr).lines().map_while(Result::ok) {
+                        lines
+                            .lock()
+                            .expect("not poisoned")
+                            .push(Line::parse(&text, &dir));
+                        wake();
+                    }
+                    let status = child_slot
+                        .lock()
+                        .expect("not poisoned")
+                        .take()
+                        .map(|mut c| c.wait());
+                    let outcome = if stopped.load(std::sync::atomic::Ordering::Acquire) {
+                        Outcome::Stopped
+                    } else {
+                        match status {
+                            Some(Ok(status)) if status.success() => Outcome::Succeeded {
+                                duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+                            },
+                            Some(Ok(status)) => Outcome::Failed {
+                                errors: lines
+                                    .lock()
+                                    .expect("not poisoned")
+                                    .iter()
+                                    .filter(|l| is_error_message(&l.text))
+                                    .count(),
+                                code: status.code(),
+                            },
+                            Some(Err(e)) => Outcome::NotStarted(format!("cargo vanished: {e}")),
+                            None => Outcome::Stopped,
+                        }
+                    };
+                    wake();
+                    outcome
+                })
+            }
+        };
+        Self {
+            krate,
+            started,
+            lines,
+            child: child_slot,
+            stopped,
+            outcome,
+        }
+    }
+
+    /// The output so far.
+    pub fn lines(&self) -> std::sync::MutexGuard<'_, Vec<Line>> {
+        self.lines.lock().expect("not poisoned")
+    }
+
+    /// How it ended, once it has.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.ready()
+    }
+
+    /// Stops cargo and the compilers it started.
+    pub fn stop(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::Release);
+        if let Some(child) = self.child.lock().expect("not poisoned").as_mut() {
+            kill_tree(child);
+        }
+    }
+}
+
+impl Drop for Build {
+    fn drop(&mut self) {
+        if self.outcome.ready().is_none() {
+            self.stop();
+        }
+    }
+}
+
+/// Whether `text` starts a compiler error (not cargo's summary of them).
+pub fn is_error_message(text: &str) -> bool {
+    text.starts_with("error[")
+        || (text.starts_with("error:")
+            && !text.starts_with("error: aborting")
+            && !text.starts_with("error: could not compile"))
+}
+
+/// cargo as the environment names it (`CARGO` when run under cargo or set by the user).
+fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// Starts cargo in a process group of its own, so Stop reaches the compilers it runs.
+#[cfg(unix)]
+fn isolate(command: &mut Command) {
+    use std::os::unix::process::CommandExt as _;
+    command.process_group(0);
+}
+
+/// Windows: cargo's compilers end with it when its console goes (a Job object would be
+/// needed to be sure; see the every-desktop issue).
+#[cfg(not(unix))]
+fn isolate(_command: &mut Command) {}
+
+#[cfg(unix)]
+fn kill_tree(child: &mut Child) {
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id().cast_signed()) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+}
+
+#[cfg(not(unix))]
+fn kill_tree(child: &mut Child) {
+    let _ = child.kill();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_in_a_crates_target_folder_names_its_crate() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("my-plugin");
+        let module = root.join("target/wasm32-wasip1/release/my_plugin.wasm");
+        std::fs::create_dir_all(module.parent().unwrap()).unwrap();
+        std::fs::write(&module, b"").unwrap();
+        assert_eq!(Crate::of_module(&module), None, "no Cargo.toml yet");
+        std::fs::write(root.join("Cargo.toml"), "").unwrap();
+        let krate = Crate::of_module(&module).unwrap();
+        assert_eq!(krate.dir, root);
+        assert_eq!(krate.target, "wasm32-wasip1");
+        assert_eq!(
+            krate.command_line(),
+            "cargo build --release --target wasm32-wasip1"
+        );
+        let debug = root.join("target/wasm32-unknown-unknown/debug/my_plugin.wasm");
+        std::fs::create_dir_all(debug.parent().unwrap()).unwrap();
+        assert_eq!(
+            Crate::of_module(&debug).unwrap().command_line(),
+            "cargo build --target wasm32-unknown-unknown"
+        );
+        let custom = root.join("target/wasm32-unknown-unknown/debug-sample/x.wasm");
+        assert_eq!(
+            Crate::of_module(&custom).unwrap().command_line(),
+            "cargo build --profile debug-sample --target wasm32-unknown-unknown"
+        );
+        assert_eq!(Crate::of_module(&root.join("plugin.wasm")), None);
+    }
+
+    #[test]
+    fn diagnostics_point_at_their_source() {
+        let dir = Path::new("/work/p");
+        let arrow = Line::parse("   --> src/lib.rs:12:5", dir);
+        assert_eq!(
+            arrow.location,
+            Some(Location {
+                file: "src/lib.rs".into(),
+                path: dir.join("src/lib.rs"),
+                line: 12,
+                column: Some(5),
+            })
+        );
+        let error = Line::parse("error[E0425]: cannot find value `x` in this scope", dir);
+        assert_eq!((error.level, error.location), (Level::Error, None));
+        let short = Line::parse("src/host.rs:3:1: warning: unused import", dir);
+        assert_eq!(short.location.unwrap().line, 3);
+        assert_eq!(Line::parse("   Compiling serde v1.0.0", dir).location, None);
+        assert_eq!(
+            Line::parse("  --> <anon>:1:1", dir).location,
+            None,
+            "no file to open"
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! The author's loop in the workbench: New plugin (a starter kit written and built), Build of
+//! the open plugin's crate, and what follows a build: the new module loaded (and re-run), or
+//! the previous one kept when the build failed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::build::{Build, Crate, Outcome};
+use crate::starter::{self, Spec, Template};
+
+use super::{InputDraft, InputMode, Intent, Source, Workbench};
+
+/// What to do when a build succeeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterBuild {
+    /// Load the new module in place of the open one (and re-run, when that is on).
+    Reload,
+    /// Open the module of a new plugin, with its template's example selected.
+    OpenNew(Template),
+}
+
+/// A build, running or finished, with its output (shown in the Build tab until the next).
+pub struct BuildJob {
+    pub build: Build,
+    pub after: AfterBuild,
+    /// Whether what follows its end was done.
+    handled: bool,
+    /// Counts builds, so the window can tell a new one ended.
+    pub number: u64,
+}
+
+impl BuildJob {
+    /// Whether cargo is still running.
+    pub fn is_running(&self) -> bool {
+        self.build.outcome().is_none()
+    }
+}
+
+impl Workbench {
+    /// The crate the open plugin was built from, if it sits in a crate's target folder.
+    pub fn build_crate(&self) -> Option<Crate> {
+        let path = self.ready()?.origin.path()?;
+        Crate::of_module(path)
+    }
+
+    /// The last build (running or finished).
+    pub fn build_job(&self) -> Option<&BuildJob> {
+        self.build.as_ref()
+    }
+
+    /// Whether a build is running.
+    pub fn is_building(&self) -> bool {
+        self.build.as_ref().is_some_and(BuildJob::is_running)
+    }
+
+    /// Why Build cannot start now, if it cannot.
+    pub fn build_blocker(&self) -> Option<String> {
+        if self.is_building() {
+            return Some("a build is running".to_string());
+        }
+        if self.build_crate().is_none() {
+            return Some(
+                "the open plugin is not a crate's build output (DIR/target/wasm32-…/PROFILE/NAME.wasm beside DIR/Cargo.toml); File → New plugin… makes one"
+                    .to_string(),
+            );
+        }
+        None
+    }
+
+    pub(super) fn build(&mut self) {
+        if let Some(why) = self.build_blocker() {
+            return self.set_status(format!("Cannot build: {why}"), true);
+        }
+        let krate = self.build_crate().expect("checked by build_blocker");
+        self.start_build(krate, AfterBuild::Reload);
+    }
+
+    fn start_build(&mut self, krate: Crate, after: AfterBuild) {
+        self.set_status(format!("Building: {}…", krate.command_line()), false);
+        let number = self.build.as_ref().map_or(1, |b| b.number + 1);
+        let wake = Arc::clone(&self.wake);
+        self.build = Some(BuildJob {
+            build: Build::start(krate, Arc::new(move || wake())),
+            after,
+            handled: false,
+            number,
+        });
+    }
+
+    pub(super) fn stop_build(&mut self) {
+        if let Some(job) = &self.build
+            && job.is_running()
+        {
+            job.build.stop();
+        }
+    }
+
+    /// Writes a starter kit into `parent` and builds it; the new module opens when it is built.
+    pub(super) fn new_plugin(&mut self, parent: &Path, spec: &Spec) {
+        if let Some(why) = self
+            .build
+            .as_ref()
+            .filter(|b| b.is_running())
+            .map(|_| "a build is running")
+        {
+            return self.set_status(format!("Cannot create the plugin now: {why}"), true);
+        }
+        match starter::create(parent, spec) {
+            Ok(created) => {
+                let krate = Crate {
+                    dir: created.dir.clone(),
+                    target: created.target.to_string(),
+                    profile: "release".to_string(),
+                    target_dir: created.dir.join("target"),
+                    artifact: created.artifact,
+                };
+                self.start_build(krate, AfterBuild::OpenNew(spec.template));
+                self.set_status(
+                    format!(
+                        "Created {}; building it (the first build fetches and compiles extism-pdk)…",
+                        created.dir.display()
+                    ),
+                    false,
+                );
+            }
+            Err(e) => self.set_status(format!("Could not create the plugin: {e}"), true),
+        }
+    }
+
+    /// Acts on a build that just ended.
+    pub(super) fn poll_build(&mut self) {
+        let Some(job) = &mut self.build else { return };
+        let Some(outcome) = job.build.outcome().cloned() else {
+            return;
+        };
+        if job.handled {
+            return;
+        }
+        job.handled = true;
+        let after = job.after;
+        let artifact = job.build.krate.artifact.clone();
+        let first_error = job
+            .build
+            .lines()
+            .iter()
+            .find(|l| crate::build::is_error_message(&l.text))
+            .map(|l| l.text.clone());
+        match outcome {
+            Outcome::Succeeded { duration_ms } => {
+                self.after_build(after, artifact);
+                let how = self
+                    .status
+                    .as_ref()
+                    .map(|s| s.text.clone())
+                    .unwrap_or_default();
+                self.set_status(
+                    format!("Built in {:.1} s; {how}", duration_ms / 1000.0),
+                    self.status.as_ref().is_some_and(|s| s.is_error),
+                );
+            }
+            Outcome::Failed { errors, .. } => {
+                let kept = if self.ready().is_some() && after == AfterBuild::Reload {
+                    "; the previous module stays loaded"
+                } else {
+                    ""
+                };
+                let first = first_error.map_or_else(String::new, |e| format!(": {e}"));
+                self.set_status(
+                    format!("Build failed ({errors} error(s){first}){kept}. See the Build tab."),
+                    true,
+                );
+            }
+            Outcome::Stopped => self.set_status("Build stopped", false),
+            Outcome::NotStarted(why) => {
+                self.set_status(format!("Build did not start: {why}"), true)
+            }
+        }
+    }
+
+    fn after_build(&mut self, after: AfterBuild, artifact: PathBuf) {
+        match after {
+            AfterBuild::Reload => {
+                self.open(Source::Path(artifact), Intent::Reload { automatic: false })
+            }
+            AfterBuild::OpenNew(template) => {
+                self.open(Source::Path(artifact.clone()), Intent::Fresh);
+                let opened = self
+                    .ready()
+                    .and_then(|r| r.origin.path())
+                    .is_some_and(|p| p == artifact);
+                if opened {
+                    let (function, input) = template.example();
+                    self.state.function = function.to_string();
+                    self.state.input = InputDraft {
+                        text: input.to_string(),
+                        mode: if input.starts_with('{') {
+                            InputMode::Json
+                        } else {
+                            InputMode::Raw
+                        },
+                    };
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! The author's loop, end to end with real cargo builds: File → New plugin… writes a starter
+//! kit, builds it and opens it with its exports; its suite passes headless; a broken edit
+//! builds with the compiler's error in the Build tab (a link to the source) while the previous
+//! module stays loaded; the fixed edit builds, reloads, re-runs and shows what changed.
+//! Needs the wasm targets (`rustup target add wasm32-unknown-unknown wasm32-wasip1`): without
+//! them the tests say they were skipped, unless `EXTISM_PLAYGROUND_NO_SKIP` is set.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use extism_playground::app::{App, AppOptions};
+use extism_playground::build::Outcome;
+use extism_playground::starter::{self, Spec, Template};
+
+/// Whether `target`'s standard library is installed for the toolchain that runs the tests.
+fn has_target(target: &str) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    std::process::Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", target])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .is_some_and(|dir| Path::new(&dir).join("..").is_dir() && has_std(Path::new(&dir)))
+}
+
+fn has_std(libdir: &Path) -> bool {
+    std::fs::read_dir(libdir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+    })
+}
+
+fn require_target(target: &str) -> bool {
+    common::require(
+        &format!("the {target} target"),
+        has_target(target),
+        &format!("rustup target add {target}"),
+    )
+}
+
+/// Steps frames until `done` holds, for up to `limit` (builds take a while).
+#[track_caller]
+fn step_until(h: &mut Harness<'_, App>, what: &str, limit: Duration, done: impl Fn(&App) -> bool) {
+    let started = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            started.elapsed() < limit,
+            "timed out waiting for {what}; status: {:?}; build output:\n{}",
+            h.state().workbench().status(),
+            build_output(h.state())
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(2);
+}
+
+fn build_output(app: &App) -> String {
+    app.workbench()
+        .build_job()
+        .map(|j| {
+            j.build
+                .lines()
+                .iter()
+                .map(|l| l.text.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+fn build_done(app: &App, number: u64) -> bool {
+    app.workbench()
+        .build_job()
+        .is_some_and(|j| j.number == number && !j.is_running())
+        && !app.workbench().is_running()
+}
+
+fn outcome(app: &App) -> Outcome {
+    app.workbench()
+        .build_job()
+        .and_then(|j| j.build.outcome().cloned())
+        .expect("a finished build")
+}
+
+/// Replaces the text of the text field labelled `label`.
+fn retype(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    h.get_by_role_and_label(Role::TextInput, label).click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, label)
+        .type_text(text);
+    h.run();
+}
+
+const BUILD_LIMIT: Duration = Duration::from_mins(10);
+
+#[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story: create, build, test, break, fix"
+)]
+fn a_new_plugin_is_built_opened_tested_broken_and_fixed_from_the_window() {
+    if !require_target("wasm32-unknown-unknown") {
+        return;
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let mut h = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(|cc| {
+            App::new(
+                cc,
+                AppOptions {
+                    trust: common::trust_store(),
+                    ..AppOptions::new(common::worker())
+                },
+            )
+        });
+    h.run();
+
+    // File → New plugin…: the JSON event handler, into the temporary folder.
+    h.get_by_role_and_label(Role::Button, "File").click();
+    h.run();
+    h.get_by_label("New plugin…").click();
+    h.run();
+    retype(&mut h, "Name", "events-plugin");
+    retype(&mut h, "Folder", &parent.path().display().to_string());
+    h.get_by_label("Create and build").click();
+    h.run_steps(2);
+    step_until(&mut h, "the new plugin's first build", BUILD_LIMIT, |app| {
+        build_done(app, 1)
+            && app
+                .workbench()
+                .ready()
+                .is_some_and(|r| r.origin.path().is_some())
+    });
+    assert!(
+        matches!(outcome(h.state()), Outcome::Succeeded { .. }),
+        "{}",
+        build_output(h.state())
+    );
+    let dir = parent.path().join("events-plugin");
+    let module = dir.join("target/wasm32-unknown-unknown/release/events_plugin.wasm");
+    assert_eq!(
+        h.state().workbench().ready().unwrap().origin.path(),
+        Some(module.as_path())
+    );
+    // Its exports are listed, the v2 handler picked with the template's example input.
+    h.get_by_label("handle_event_v1");
+    h.get_by_label("handle_event_v2");
+    assert_eq!(h.state().state().function, "handle_event_v2");
+    h.get_by_role_and_label(Role::Button, "▶ Run").click();
+    h.run_steps(2);
+    step_until(&mut h, "the first run", Duration::from_mins(1), |app| {
+        !app.is_running() && app.last_report().is_some()
+    });
+    let output = String::from_utf8_lossy(&h.state().last_report().unwrap().output).into_owned();
+    let json: serde_json::Value = serde_json::from_str(&output).unwrap();
+    assert_eq!(json["summary"], "order.created with 1 field(s)", "{output}");
+
+    // Its suite passes headless, as its README says.
+    let out = common::run_bin(
+        &["test", &dir.join("suite.toml").display().to_string()],
+        b"",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        common::stdout(&out),
+        common::stderr(&out)
+    );
+
+    // A broken edit: the compiler's error shows in the Build tab, linked to its line, and the
+    // module built before stays loaded.
+    let lib = dir.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    let broken = source.replace(
+        "    let fields = event.data",
+        "    let oops: u32 = \"not a number\";\n    let fields = event.data",
+    );
+    assert_ne!(broken, source, "the template has the line this test edits");
+    std::fs::write(&lib, &broken).unwrap();
+    let loaded_before = h
+        .state()
+        .workbench()
+        .ready()
+        .unwrap()
+        .session
+        .plugin()
+        .main()
+        .sha256
+        .clone();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    h.run_steps(2);
+    step_until(&mut h, "the broken build", BUILD_LIMIT, |app| {
+        build_done(app, 2)
+    });
+    assert!(
+        matches!(outcome(h.state()), Outcome::Failed { errors: 1, .. }),
+        "{:?}",
+        outcome(h.state())
+    );
+    // In the Build tab, and in the status bar's summary.
+    assert_eq!(
+        h.query_all_by_label_contains("error[E0308]: mismatched types")
+            .count(),
+        2
+    );
+    let error_line = broken.lines().position(|l| l.contains("let oops")).unwrap() + 1;
+    let link = format!("src/lib.rs:{error_line}:");
+    let status = h.state().workbench().status().unwrap().text.clone();
+    assert!(
+        status.contains("the previous module stays loaded"),
+        "{status}"
+    );
+    assert_eq!(
+        h.state()
+            .workbench()
+            .ready()
+            .unwrap()
+            .session
+            .plugin()
+            .main()
+            .sha256,
+        loaded_before,
+        "the module built before is still the one loaded"
+    );
+    h.query_all_by_label_contains(&link)
+        .next()
+        .unwrap_or_else(|| panic!("no line with {link}:\n{}", build_output(h.state())))
+        .click();
+    h.run_steps(3);
+    h.get_by_label_contains("Source: lib.rs");
+
+    // The fix: it builds, reloads, re-runs, and says what the change did.
+    let fixed = source.replace("with {fields} field(s)", "carrying {fields} field(s)");
+    std::fs::write(&lib, fixed).unwrap();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    h.run_steps(2);
+    step_until(
+        &mut h,
+        "the fixed build and its re-run",
+        BUILD_LIMIT,
+        |app| build_done(app, 3) && app.workbench().reload_change().is_some(),
+    );
+    let change = h.state().workbench().reload_change().unwrap();
+    assert!(!change.same);
+    h.get_by_label_contains("The reload changed the result");
+    let output = String::from_utf8_lossy(&h.state().last_report().unwrap().output).into_owned();
+    assert!(
+        output.contains("order.created carrying 1 field(s)"),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_wasi_text_kit_builds_headless_and_its_suite_passes() {
+    if !require_target("wasm32-wasip1") {
+        return;
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let spec = Spec {
+        name: "greeter".into(),
+        template: Template::MinimalText,
+        wasi: true,
+        host: extism_playground::runner::HostRegistry::builtin()
+            .functions()
+            .to_vec(),
+    };
+    let created = starter::create(parent.path(), &spec).unwrap();
+    // The two commands of its README.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let build = std::process::Command::new(cargo)
+        .args(["build", "--release", "--target", created.target])
+        .current_dir(&created.dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    assert!(created.artifact.is_file());
+    let out = common::run_bin(&["test", &created.suite.display().to_string()], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        common::stdout(&out),
+        common::stderr(&out)
+    );
+    assert!(
+        common::stdout(&out).contains("greets by name"),
+        "{}",
+        common::stdout(&out)
+    );
+}
