@@ -5,6 +5,7 @@
 //!
 //! Run with `cargo bench --bench ui`.
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
@@ -287,6 +288,53 @@ fn stop_latency() {
     );
 }
 
+/// A JSON document of about `bytes`: an array of small records.
+fn json_of(bytes: usize) -> String {
+    let mut text = String::from("[\n");
+    let mut i = 0;
+    while text.len() < bytes {
+        let _ = writeln!(
+            text,
+            "  {{\"id\": {i}, \"name\": \"item {i}\", \"price\": {}.5, \"tags\": [\"a\", \"b\"], \"ok\": true, \"next\": null}},",
+            i * 3
+        );
+        i += 1;
+    }
+    text.push_str("  {}\n]");
+    text
+}
+
+/// The hand-written JSON highlighter against syntect's JSON grammar (as the code views use
+/// it), each computing a layout it has not seen (no memo), median of 5.
+fn json_highlighters() {
+    use extism_playground::app::bench_support::{json_by_hand, json_by_syntect};
+    let ctx = egui::Context::default();
+    for size in [16 * 1024, 256 * 1024, MIB] {
+        let text = json_of(size);
+        let median = |f: &dyn Fn(&str) -> usize| {
+            let mut ms: Vec<f64> = (0..5)
+                .map(|n| {
+                    // A different text each time, so no cache answers.
+                    let text = format!("{text}{}", " ".repeat(n + 1));
+                    let started = Instant::now();
+                    let sections = f(&text);
+                    assert!(sections > 10, "highlighted");
+                    started.elapsed().as_secs_f64() * 1000.0
+                })
+                .collect();
+            ms.sort_by(f64::total_cmp);
+            ms[2]
+        };
+        let by_hand = median(&|t| json_by_hand(t).sections.len());
+        let by_syntect = median(&|t| json_by_syntect(&ctx, t).sections.len());
+        println!(
+            "JSON highlighting, {} KiB: hand-written {by_hand:.2} ms, syntect {by_syntect:.2} ms ({:.0}x)",
+            text.len() / 1024,
+            by_syntect / by_hand
+        );
+    }
+}
+
 fn main() {
     // `cargo test` runs bench targets with no arguments only when asked; `cargo bench` passes
     // --bench. Either way, this measures.
@@ -295,6 +343,7 @@ fn main() {
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
         std::env::consts::ARCH
     );
+    json_highlighters();
     big_payload();
     log_flood();
     stop_latency();

@@ -270,6 +270,10 @@ pub struct SandboxArgs {
     /// Fuel limit of one call.
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
+    /// Compile fast (Cranelift unoptimized, single-pass register allocation): about half the
+    /// compile time of a large plugin, slower calls.
+    #[arg(long)]
+    pub fast_compile: bool,
 }
 
 impl SandboxArgs {
@@ -303,6 +307,7 @@ impl SandboxArgs {
         options.var_max_bytes = self.var_max.or(options.var_max_bytes);
         options.timeout_ms = self.timeout.or(options.timeout_ms);
         options.fuel_limit = self.fuel.or(options.fuel_limit);
+        options.fast_compile |= self.fast_compile;
         Ok(options)
     }
 }

@@ -280,6 +280,8 @@ fn the_format_round_trips() {
         timeout_ms: Some(1500),
         fuel_limit: Some(99_000_000),
         config: [("a".to_string(), "b".to_string())].into(),
+        // How this machine compiles is not part of a repro: bundles do not carry it.
+        fast_compile: false,
     };
     original.host = HostData {
         kv: [("k".to_string(), "old".into())].into(),
@@ -370,6 +372,7 @@ fn export_scenario() -> Scenario {
             timeout_ms: Some(1000),
             fuel_limit: Some(100_000_000),
             config: [("vowels".to_string(), "aeiou".to_string())].into(),
+            fast_compile: false,
         },
         keep_state: true,
         host: HostData {

@@ -2065,3 +2065,19 @@ fn stop_in_the_window_cancels_a_pull_that_stalls() {
         h.state().workbench().status()
     );
 }
+
+#[test]
+fn fast_compile_is_a_sandbox_choice_that_still_runs() {
+    let mut h = harness_opening(None);
+    h.run();
+    h.get_by_label("Fast compile (slower code)").click();
+    h.run();
+    assert!(h.state().state().options.fast_compile);
+    assert_eq!(
+        h.state().workbench().fresh_reason(),
+        Some(extism_playground::workbench::FreshReason::OptionsChanged),
+        "the plugin is compiled again the new way"
+    );
+    run_and_wait(&mut h);
+    assert!(h.state().last_report().unwrap().is_ok());
+}

@@ -747,3 +747,41 @@ fn manifest_modules_can_come_from_a_url() {
         "{e}"
     );
 }
+
+#[test]
+fn fast_compile_runs_plugins_from_other_toolchains_the_same() {
+    // Unoptimized Cranelift with single-pass register allocation must not change what a
+    // plugin does: the js-pdk (QuickJS) fixture and the hello sample give the same output
+    // both ways.
+    for fast_compile in [false, true] {
+        let options = SandboxOptions {
+            wasi: true,
+            fast_compile,
+            ..defaults()
+        };
+        let s = common::session_with(
+            &common::fixture("js-xtp-fruit"),
+            &[
+                common::flag("eatAFruit=value:true"),
+                common::flag("kv_read=kv-get"),
+                common::flag("kv_write=rhai:tests/fixtures/kv_write.rhai"),
+            ],
+            options.clone(),
+        );
+        let report = common::call(&s, "referenceTypes", "apple");
+        common::assert_ok(&report);
+        assert!(
+            common::output(&report).contains("\"ghost\":\"inky\""),
+            "fast_compile {fast_compile}: {}",
+            common::output(&report)
+        );
+        let s = common::session("hello", options);
+        let report = common::call(&s, "count_vowels", "Hello, fast world");
+        common::assert_ok(&report);
+        assert!(
+            common::output(&report).starts_with(r#"{"count":4"#),
+            "fast_compile {fast_compile}: {}",
+            common::output(&report)
+        );
+    }
+}

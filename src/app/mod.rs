@@ -13,6 +13,9 @@ mod command_handling;
 pub mod state;
 mod ui;
 
+#[doc(hidden)]
+pub use ui::bench_support;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;

@@ -33,6 +33,10 @@ pub struct SandboxOptions {
     pub fuel_limit: Option<u64>,
     /// Values the plugin reads with `config::get`.
     pub config: BTreeMap<String, String>,
+    /// Not a sandbox bound but how the engine compiles: Cranelift without optimizations and
+    /// with its single-pass register allocator. About half the compile time of a large
+    /// plugin, slower calls (see BENCHMARKS.md): for iterating, not for measuring.
+    pub fast_compile: bool,
 }
 
 /// A host directory opened to the guest.
@@ -201,6 +205,7 @@ impl SandboxOptions {
             timeout_ms: manifest.timeout_ms,
             fuel_limit: None,
             config: manifest.config.clone(),
+            fast_compile: false,
         }
     }
 }

@@ -33,6 +33,9 @@ pub(crate) struct LoadRequest {
     /// The main module's memories (from its inspection): which memory to report figures of.
     #[serde(default)]
     pub memories: Vec<super::inspect::MemoryInfo>,
+    /// Compile for speed of compiling (see `SandboxOptions::fast_compile`).
+    #[serde(default)]
+    pub fast_compile: bool,
 }
 
 /// The plugin an xtp-test plugin drives through `xtp:test/harness`: loaded like a plugin of its

@@ -849,6 +849,7 @@ impl Session {
                 .collect(),
             wasi: options.wasi,
             fuel_limit: options.fuel_limit,
+            fast_compile: options.fast_compile,
             host: host.clone(),
             mocks: mocks
                 .iter()

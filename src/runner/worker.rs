@@ -343,9 +343,12 @@ impl Executor {
         };
         let (compiled, limits) = compile(
             manifest,
-            request.wasi,
+            Engine {
+                wasi: request.wasi,
+                fuel_limit: request.fuel_limit,
+                fast_compile: request.fast_compile,
+            },
             functions,
-            request.fuel_limit,
             &post_mortem,
         )
         .map_err(|e| format!("{e:#}"))?;
@@ -375,9 +378,12 @@ impl Executor {
         } = load;
         let (compiled, limits) = compile(
             manifest,
-            wasi,
+            Engine {
+                wasi,
+                fuel_limit,
+                fast_compile: false,
+            },
             host::link(&host, &self.host),
-            fuel_limit,
             &PostMortem::default(),
         )
         .map_err(|e| format!("the plugin under test, {label}, cannot be loaded: {e:#}"))?;
@@ -705,15 +711,27 @@ struct PostMortem<'a> {
     coredump: Option<&'a std::path::Path>,
 }
 
-/// Compiles a plugin from `manifest` with these host functions, WASI and fuel limit; returns
+/// How the engine runs a plugin: WASI, fuel, and whether to compile fast or well.
+#[derive(Clone, Copy, Debug, Default)]
+struct Engine {
+    wasi: bool,
+    fuel_limit: Option<u64>,
+    fast_compile: bool,
+}
+
+/// Compiles a plugin from `manifest` with these host functions and engine settings; returns
 /// it with the limits its calls' failures are classified against.
 fn compile(
     manifest: extism::Manifest,
-    wasi: bool,
+    engine: Engine,
     functions: Vec<extism::Function>,
-    fuel_limit: Option<u64>,
     post_mortem: &PostMortem<'_>,
 ) -> Result<(extism::CompiledPlugin, Limits), extism::Error> {
+    let Engine {
+        wasi,
+        fuel_limit,
+        fast_compile,
+    } = engine;
     let limits = Limits {
         timeout_ms: manifest.timeout_ms,
         memory_max_pages: manifest.memory.max_pages,
@@ -725,6 +743,13 @@ fn compile(
     config
         .wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable)
         .wasm_backtrace_max_frames(std::num::NonZeroUsize::new(MAX_FRAMES));
+    if fast_compile {
+        // Winch, the baseline compiler, would be faster still but rejects what extism turns
+        // on (GC, function references, tail calls); this is what Cranelift offers instead.
+        config
+            .cranelift_opt_level(wasmtime::OptLevel::None)
+            .cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+    }
     if let Some(creator) = post_mortem.memory.and_then(MemoryWatch::creator) {
         // Copy-on-write memory images work only on wasmtime's own memories: data segments
         // are copied into ours when an instance is made.

@@ -172,7 +172,7 @@ impl Workbench {
             }
             Outcome::Stopped => self.set_status("Build stopped", false),
             Outcome::NotStarted(why) => {
-                self.set_status(format!("Build did not start: {why}"), true)
+                self.set_status(format!("Build did not start: {why}"), true);
             }
         }
     }
@@ -180,7 +180,7 @@ impl Workbench {
     fn after_build(&mut self, after: AfterBuild, artifact: PathBuf) {
         match after {
             AfterBuild::Reload => {
-                self.open(Source::Path(artifact), Intent::Reload { automatic: false })
+                self.open(Source::Path(artifact), Intent::Reload { automatic: false });
             }
             AfterBuild::OpenNew(template) => {
                 self.open(Source::Path(artifact.clone()), Intent::Fresh);

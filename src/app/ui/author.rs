@@ -221,10 +221,20 @@ pub(super) fn build_tab(app: &mut App, ui: &mut Ui) {
         ui.weak(format!("{command_line} in {dir}"));
     });
     ui.separator();
+    let open_source = build_lines(app, ui);
+    if let Some(location) = open_source {
+        app.send(Postmortem::OpenSource {
+            file: location.path.display().to_string(),
+            line: location.line,
+            column: location.column,
+        });
+    }
+}
+
+/// cargo's output, each diagnostic's place a link; returns the place clicked.
+fn build_lines(app: &App, ui: &mut Ui) -> Option<crate::build::Location> {
     let mut open_source = None;
-    let Some(job) = app.workbench.build_job() else {
-        return;
-    };
+    let job = app.workbench.build_job()?;
     let lines = job.build.lines();
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
     egui::ScrollArea::both()
@@ -263,12 +273,5 @@ pub(super) fn build_tab(app: &mut App, ui: &mut Ui) {
                 }
             }
         });
-    drop(lines);
-    if let Some(location) = open_source {
-        app.send(Postmortem::OpenSource {
-            file: location.path.display().to_string(),
-            line: location.line,
-            column: location.column,
-        });
-    }
+    open_source
 }

@@ -113,16 +113,21 @@ struct Highlighter;
 
 impl egui::cache::ComputerMut<(&FontId, bool, &str), LayoutJob> for Highlighter {
     fn compute(&mut self, (font, dark, text): (&FontId, bool, &str)) -> LayoutJob {
-        let mut job = LayoutJob::default();
-        for (range, token) in tokenize(text) {
-            job.append(
-                &text[range],
-                0.0,
-                TextFormat::simple(font.clone(), color(token, dark)),
-            );
-        }
-        job
+        highlight(font, dark, text)
     }
+}
+
+/// The highlighted layout of `text`, computed (not cached).
+pub fn highlight(font: &FontId, dark: bool, text: &str) -> LayoutJob {
+    let mut job = LayoutJob::default();
+    for (range, token) in tokenize(text) {
+        job.append(
+            &text[range],
+            0.0,
+            TextFormat::simple(font.clone(), color(token, dark)),
+        );
+    }
+    job
 }
 
 type HighlightCache = egui::cache::FrameCache<LayoutJob, Highlighter>;

@@ -39,6 +39,32 @@ const SIDE_PANEL_MIN: f32 = 260.0;
 const SIDE_PANEL_DEFAULT: f32 = 340.0;
 const SIDE_PANEL_MAX: f32 = 560.0;
 
+/// The two JSON highlighters side by side, for `cargo bench --bench ui` (which keeps the
+/// hand-written one only while it is the faster on large inputs).
+#[doc(hidden)]
+pub mod bench_support {
+    use egui::text::LayoutJob;
+
+    /// The hand-written JSON highlighter the input editor and output view use.
+    pub fn json_by_hand(text: &str) -> LayoutJob {
+        super::json_highlight::highlight(&egui::FontId::monospace(13.0), true, text)
+    }
+
+    /// syntect's JSON grammar through `egui_extras`, as the code views highlight.
+    pub fn json_by_syntect(ctx: &egui::Context, text: &str) -> LayoutJob {
+        let style = ctx.global_style();
+        let theme = egui_extras::syntax_highlighting::CodeTheme::from_style(&style);
+        egui_extras::syntax_highlighting::highlight_with(
+            ctx,
+            &style,
+            &theme,
+            text,
+            "JSON",
+            super::code::settings(),
+        )
+    }
+}
+
 /// Lays out the whole window.
 pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     egui::Panel::top("menu_bar").show(ui, |ui| menu_bar(app, ui));

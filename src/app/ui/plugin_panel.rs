@@ -130,36 +130,44 @@ fn plugin_info(app: &mut App, ui: &mut Ui) {
         super::registry::pin_info(app, ui, pin);
     }
     if origin_path.is_some() {
-        ui.horizontal(|ui| {
-            let mut hot = app.workbench.state().hot_reload;
-            if ui
-                .checkbox(&mut hot, "Hot reload")
-                .on_hover_text(
-                    "Reload the plugin when its file changes on disk (e.g. after a rebuild)",
-                )
-                .changed()
-            {
-                app.send(workbench::Command::SetHotReload(hot));
-            }
-            if let workbench::Watch::Polling { why, .. } = app.workbench.watch() {
-                ui.weak("(polling)").on_hover_text(format!(
-                    "{why}. The file is checked every {} ms instead.",
-                    workbench::RELOAD_CHECK.as_millis()
-                ));
-            }
-            let mut rerun = app.workbench.state().rerun_on_reload;
-            if ui
-                .checkbox(&mut rerun, "Re-run on reload")
-                .on_hover_text(
-                    "After a reload, run the current function with the current input and show what changed since the run before it",
-                )
-                .changed()
-            {
-                app.send(workbench::Command::SetRerunOnReload(rerun));
-            }
-            Action::Reload.button(ui, app, Some(RichText::new("Reload").small()));
-        });
+        reload_row(app, ui);
     }
+}
+
+/// Hot reload, re-run on reload, Reload and Build, for a plugin opened from a file.
+fn reload_row(app: &mut App, ui: &mut Ui) {
+    ui.horizontal(|ui| {
+        let mut hot = app.workbench.state().hot_reload;
+        if ui
+            .checkbox(&mut hot, "Hot reload")
+            .on_hover_text(
+                "Reload the plugin when its file changes on disk (e.g. after a rebuild)",
+            )
+            .changed()
+        {
+            app.send(workbench::Command::SetHotReload(hot));
+        }
+        if let workbench::Watch::Polling { why, .. } = app.workbench.watch() {
+            ui.weak("(polling)").on_hover_text(format!(
+                "{why}. The file is checked every {} ms instead.",
+                workbench::RELOAD_CHECK.as_millis()
+            ));
+        }
+        let mut rerun = app.workbench.state().rerun_on_reload;
+        if ui
+            .checkbox(&mut rerun, "Re-run on reload")
+            .on_hover_text(
+                "After a reload, run the current function with the current input and show what changed since the run before it",
+            )
+            .changed()
+        {
+            app.send(workbench::Command::SetRerunOnReload(rerun));
+        }
+        Action::Reload.button(ui, app, Some(RichText::new("Reload").small()));
+        if app.workbench.build_crate().is_some() {
+            Action::Build.button(ui, app, Some(RichText::new("Build").small()));
+        }
+    });
 }
 
 /// What the module is: file, path, size, hash, toolchain, memory, WASI, modules.
