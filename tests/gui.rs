@@ -398,6 +398,12 @@ fn a_plugin_file_opens_from_the_command_line_and_hot_reloads() {
     assert_eq!(h.state().state().function, "increment");
     run_and_wait(&mut h);
     assert_eq!(output(&h), r#"{"count":1}"#);
+    // Watching the file costs no frames: once settled, nothing asks for a repaint.
+    h.run();
+    assert!(
+        !h.ctx.has_requested_repaint(),
+        "an idle window with a watched plugin asked for a repaint"
+    );
     // The author rebuilds: a different module appears at the same path.
     std::fs::copy(common::sample("hello"), &path).unwrap();
     step_until(&mut h, "hot reload", |app| {
