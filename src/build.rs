@@ -267,6 +267,15 @@ impl Build {
         self.lines.lock().expect("not poisoned")
     }
 
+    /// cargo's process id, while it runs.
+    pub fn process_id(&self) -> Option<u32> {
+        self.child
+            .lock()
+            .expect("not poisoned")
+            .as_ref()
+            .map(Child::id)
+    }
+
     /// How it ended, once it has.
     pub fn outcome(&self) -> Option<&Outcome> {
         self.outcome.ready()

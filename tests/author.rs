@@ -306,3 +306,72 @@ fn a_wasi_text_kit_builds_headless_and_its_suite_passes() {
         common::stdout(&out)
     );
 }
+
+#[test]
+fn stop_ends_cargo_and_the_compilers_it_started() {
+    if !require_target("wasm32-unknown-unknown") {
+        return;
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let spec = Spec {
+        name: "stopped".into(),
+        template: Template::JsonEvents,
+        wasi: false,
+        host: Vec::new(),
+    };
+    let created = starter::create(parent.path(), &spec).unwrap();
+    let krate = extism_playground::build::Crate {
+        dir: created.dir.clone(),
+        target: created.target.to_string(),
+        profile: "release".into(),
+        target_dir: created.dir.join("target"),
+        artifact: created.artifact.clone(),
+    };
+    let build = extism_playground::build::Build::start(krate, std::sync::Arc::new(|| {}));
+    // Wait until it compiles something (the first build of a kit compiles its dependencies).
+    let started = Instant::now();
+    while !build.lines().iter().any(|l| l.text.contains("Compiling")) {
+        assert!(
+            build.outcome().is_none(),
+            "it ended before compiling: {:?}",
+            build.outcome()
+        );
+        assert!(
+            started.elapsed() < Duration::from_mins(5),
+            "cargo printed no Compiling line"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = build.process_id().expect("cargo runs");
+    build.stop();
+    let stopped = Instant::now();
+    while build.outcome().is_none() {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(20),
+            "Stop did not end the build"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(build.outcome(), Some(&Outcome::Stopped));
+    assert!(!created.artifact.exists());
+    #[cfg(target_os = "linux")]
+    {
+        // Nothing of its process group is left: no rustc compiling on after Stop.
+        std::thread::sleep(Duration::from_millis(200));
+        let left: Vec<String> = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|stat| {
+                let fields: Vec<&str> = stat
+                    .rsplit_once(')')
+                    .map_or("", |(_, rest)| rest)
+                    .split_whitespace()
+                    .collect();
+                // After the name: state, parent, process group.
+                fields.get(2) == Some(&pid.to_string().as_str()) && fields.first() != Some(&"Z")
+            })
+            .collect();
+        assert!(left.is_empty(), "still running after Stop: {left:?}");
+    }
+}
