@@ -168,8 +168,8 @@ pub enum Outcome {
         code: Option<i32>,
     },
     Stopped,
-    /// cargo could not be started.
-    NotStarted(String),
+    /// cargo could not be started, or was ended from outside (what happened).
+    Aborted(String),
 }
 
 /// A build running in the background. Dropping it stops it.
@@ -202,7 +202,7 @@ impl Build {
             .stderr(Stdio::piped());
         isolate(&mut command);
         let outcome = match command.spawn() {
-            Err(e) => Promise::from_ready(Outcome::NotStarted(format!(
+            Err(e) => Promise::from_ready(Outcome::Aborted(format!(
                 "cannot run cargo ({e}): install Rust from https://rustup.rs, or set CARGO to cargo's path"
             ))),
             Ok(mut child) => {
@@ -222,11 +222,9 @@ impl Build {
                             .push(Line::parse(&text, &dir));
                         wake();
                     }
-                    let status = child_slot
-                        .lock()
-                        .expect("not poisoned")
-                        .take()
-                        .map(|mut c| c.wait());
+                    // Taken out first: Stop must not wait on the lock while cargo exits.
+                    let child = child_slot.lock().expect("not poisoned").take();
+                    let status = child.map(|mut c| c.wait());
                     let outcome = if stopped.load(std::sync::atomic::Ordering::Acquire) {
                         Outcome::Stopped
                     } else {
@@ -234,6 +232,9 @@ impl Build {
                             Some(Ok(status)) if status.success() => Outcome::Succeeded {
                                 duration_ms: started.elapsed().as_secs_f64() * 1000.0,
                             },
+                            Some(Ok(status)) if status.code().is_none() => Outcome::Aborted(
+                                format!("cargo was ended from outside the playground ({status})"),
+                            ),
                             Some(Ok(status)) => Outcome::Failed {
                                 errors: lines
                                     .lock()
@@ -243,7 +244,7 @@ impl Build {
                                     .count(),
                                 code: status.code(),
                             },
-                            Some(Err(e)) => Outcome::NotStarted(format!("cargo vanished: {e}")),
+                            Some(Err(e)) => Outcome::Aborted(format!("cargo vanished: {e}")),
                             None => Outcome::Stopped,
                         }
                     };
@@ -307,9 +308,35 @@ pub fn is_error_message(text: &str) -> bool {
             && !text.starts_with("error: could not compile"))
 }
 
-/// cargo as the environment names it (`CARGO` when run under cargo or set by the user).
+/// cargo as the environment names it (`CARGO` when run under cargo or set by the user), else
+/// rustup's own (a window started from a desktop menu often has no `~/.cargo/bin` on `PATH`),
+/// else whatever `PATH` finds.
 fn cargo() -> std::ffi::OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        return cargo;
+    }
+    let exe = format!("cargo{}", std::env::consts::EXE_SUFFIX);
+    let rustup = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| directories::UserDirs::new().map(|d| d.home_dir().join(".cargo")))
+        .map(|home| home.join("bin").join(&exe));
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(&exe).is_file()));
+    match rustup {
+        Some(path) if !on_path && path.is_file() => path.into_os_string(),
+        _ => exe.into(),
+    }
+}
+
+/// What to do about a failed build, when its output says (a missing target, say).
+pub fn advice(lines: &[Line], target: &str) -> Option<String> {
+    let missing_target = lines.iter().any(|l| {
+        l.text.contains("can't find crate for `core`")
+            || l.text.contains("can't find crate for `std`")
+            || l.text.contains("target may not be installed")
+    });
+    missing_target
+        .then(|| format!("the {target} target is not installed: run `rustup target add {target}`"))
 }
 
 /// Starts cargo in a process group of its own, so Stop reaches the compilers it runs.

@@ -287,19 +287,41 @@ fn host_rs(host: &[HostFunction]) -> String {
     );
     let mut functions: Vec<&HostFunction> = host.iter().collect();
     functions.sort_by(|a, b| (&a.module, &a.name).cmp(&(&b.module, &b.name)));
-    let mut idents = std::collections::BTreeSet::new();
+    // Each function's Rust name, and whether `#[host_fn]` wraps it (it also defines
+    // `NAME_impl`, so that name is taken too). Names are unique across modules.
+    let mut taken = std::collections::BTreeSet::new();
+    let mut decided: Vec<(&HostFunction, String, bool)> = Vec::new();
+    for f in &functions {
+        let impl_name = format!("{}_impl", f.name);
+        let wrap = memory_only(f)
+            && is_plain_ident(&f.name)
+            && !f.name.ends_with("_impl")
+            && !taken.contains(&f.name)
+            && !taken.contains(&impl_name);
+        if wrap {
+            taken.insert(f.name.clone());
+            taken.insert(impl_name);
+            decided.push((f, f.name.clone(), true));
+            continue;
+        }
+        let mut ident = if is_plain_ident(&f.name) {
+            f.name.clone()
+        } else {
+            crate::bundle::export::snake_ident(&f.name)
+        };
+        while !is_plain_ident(&ident) || taken.contains(&ident) {
+            ident.push('_');
+        }
+        taken.insert(ident.clone());
+        decided.push((f, ident, false));
+    }
     let mut modules: Vec<&str> = functions.iter().map(|f| f.module.as_str()).collect();
     modules.dedup();
     for module in modules {
-        let in_module: Vec<&&HostFunction> =
-            functions.iter().filter(|f| f.module == module).collect();
-        let (wrapped, raw): (Vec<&&HostFunction>, Vec<&&HostFunction>) = in_module
-            .into_iter()
-            .partition(|f| memory_only(f) && is_plain_ident(&f.name));
-        if !wrapped.is_empty() {
+        let in_module = || decided.iter().filter(|(f, _, _)| f.module == module);
+        if in_module().any(|(_, _, wrap)| *wrap) {
             let _ = writeln!(out, "\n#[host_fn({module:?})]\nextern \"ExtismHost\" {{");
-            for f in wrapped {
-                idents.insert(f.name.clone());
+            for (f, ident, _) in in_module().filter(|(_, _, wrap)| *wrap) {
                 let params: Vec<String> = (0..f.params.len())
                     .map(|i| format!("arg{i}: String"))
                     .collect();
@@ -308,30 +330,17 @@ fn host_rs(host: &[HostFunction]) -> String {
                 } else {
                     " -> String"
                 };
-                let _ = writeln!(
-                    out,
-                    "    /// {}\n    pub fn {}({}){result};",
-                    f.description,
-                    f.name,
-                    params.join(", ")
-                );
+                doc(&mut out, &f.description);
+                let _ = writeln!(out, "    pub fn {ident}({}){result};", params.join(", "));
             }
             out.push_str("}\n");
         }
-        if !raw.is_empty() {
+        if in_module().any(|(_, _, wrap)| !*wrap) {
             let _ = writeln!(
                 out,
                 "\n#[link(wasm_import_module = {module:?})]\nextern \"C\" {{"
             );
-            for f in raw {
-                let mut ident = if is_plain_ident(&f.name) {
-                    f.name.clone()
-                } else {
-                    crate::bundle::export::snake_ident(&f.name)
-                };
-                while !idents.insert(ident.clone()) {
-                    ident.push('_');
-                }
+            for (f, ident, _) in in_module().filter(|(_, _, wrap)| !*wrap) {
                 let params: Vec<String> = f
                     .params
                     .iter()
@@ -345,15 +354,13 @@ fn host_rs(host: &[HostFunction]) -> String {
                         raw_type(*t, f.result_kind.unwrap_or(ArgKind::Num))
                     )
                 });
+                doc(&mut out, &f.description);
+                if memory_only(f) {
+                    out.push_str("    /// (u64: the offset of a block of Extism memory)\n");
+                }
                 let _ = writeln!(
                     out,
-                    "    /// {}{}\n    #[link_name = {:?}]\n    pub fn {ident}({}){result};",
-                    f.description,
-                    if memory_only(f) {
-                        " (u64: the offset of a block of Extism memory)"
-                    } else {
-                        ""
-                    },
+                    "    #[link_name = {:?}]\n    pub fn {ident}({}){result};",
                     f.name,
                     params.join(", ")
                 );
@@ -364,6 +371,13 @@ fn host_rs(host: &[HostFunction]) -> String {
     out
 }
 
+/// A doc comment of `text`, one `///` line per line of it.
+fn doc(out: &mut String, text: &str) {
+    for line in text.lines() {
+        let _ = writeln!(out, "    /// {}", line.trim_end_matches('\r'));
+    }
+}
+
 /// Whether `name` can be a Rust fn's name as it is (not a keyword, no odd characters).
 fn is_plain_ident(name: &str) -> bool {
     const KEYWORDS: &[&str] = &[
@@ -371,7 +385,7 @@ fn is_plain_ident(name: &str) -> bool {
         "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
         "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait",
         "true", "try", "type", "unsafe", "use", "where", "while", "yield", "abstract", "become",
-        "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual",
+        "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "Self",
     ];
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -398,10 +412,11 @@ fn readme(spec: &Spec) -> String {
          extism-playground test suite.toml\n\
          ```\n\n\
          The first builds `{artifact}` (add the target once with `rustup target add {target}`);\n\
-         the second runs the tests in `suite.toml` against it. In the playground, open the\n\
-         module (or this crate's `Cargo.toml`) and press Ctrl+B to build: the new module loads\n\
-         and `{function}` runs again with the same input, showing what the change did.\n\n\
-         Try it by hand: `extism-playground call {artifact} {function} --input '{input}'`{wasi}.\n\n\
+         the second runs the tests in `suite.toml` against it. (With `CARGO_TARGET_DIR` set,\n\
+         add `--target-dir target`, so the module lands where the suite looks.) In the\n\
+         playground, open the module and press Ctrl+B to build: the new module loads and\n\
+         `{function}` runs again with the same input, showing what the change did.\n\n\
+         Try it by hand: `extism-playground call {artifact} {function} --input '{input}'{wasi}`.\n\n\
          `src/host.rs` declares the host functions the playground offered when this crate was\n\
          made; call them as `unsafe {{ host::log_info(\"…\".into())? }}`.\n",
         name = spec.name,
@@ -505,6 +520,43 @@ mod tests {
             host.contains("#[link(wasm_import_module = \"env\")]")
                 && host.contains("#[link_name = \"add-one\"]")
                 && host.contains("pub fn add_one(arg0: i32, arg1: u64) -> f64;"),
+            "{host}"
+        );
+    }
+
+    #[test]
+    fn names_never_collide() {
+        let f = |module: &str, name: &str| HostFunction {
+            module: module.into(),
+            name: name.into(),
+            params: vec![WasmType::I64],
+            results: vec![],
+            kinds: vec![ArgKind::Bytes],
+            result_kind: None,
+            description: "line one\nline two".into(),
+            implementation: crate::runner::host::Implementation::Fail("x".into()),
+        };
+        let host = host_rs(&[
+            f("a", "notify"),
+            f("b", "notify"),
+            f("a", "notify_impl"),
+            f("c", "Self"),
+        ]);
+        assert!(host.contains("pub fn notify(arg0: String);"), "{host}");
+        assert!(
+            host.contains("#[link_name = \"notify\"]\n    pub fn notify_(arg0: u64);"),
+            "{host}"
+        );
+        assert!(
+            host.contains("#[link_name = \"notify_impl\"]\n    pub fn notify_impl_(arg0: u64);"),
+            "{host}"
+        );
+        assert!(
+            host.contains("#[link_name = \"Self\"]\n    pub fn self_(arg0: u64);"),
+            "{host}"
+        );
+        assert!(
+            host.contains("    /// line one\n    /// line two\n"),
             "{host}"
         );
     }

@@ -16,6 +16,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use extism_playground::app::{App, AppOptions};
 use extism_playground::build::Outcome;
+use extism_playground::runner::host::define::ArgKind;
+use extism_playground::runner::host::{HostFunction, Implementation, WasmType};
 use extism_playground::starter::{self, Spec, Template};
 
 /// Whether `target`'s standard library is installed for the toolchain that runs the tests.
@@ -269,13 +271,49 @@ fn a_wasi_text_kit_builds_headless_and_its_suite_passes() {
         return;
     }
     let parent = tempfile::tempdir().unwrap();
+    // The built-ins, and host functions of the kinds tenants' hosts have: numbers, names
+    // that are not Rust names, the same name in two modules.
+    let mut host = extism_playground::runner::HostRegistry::builtin()
+        .functions()
+        .to_vec();
+    let odd = |module: &str, name: &str, params: Vec<WasmType>, results: Vec<WasmType>| {
+        let kinds = params.iter().map(|t| ArgKind::default_for(*t)).collect();
+        let result_kind = results.first().map(|t| ArgKind::default_for(*t));
+        HostFunction {
+            module: module.into(),
+            name: name.into(),
+            params,
+            results,
+            kinds,
+            result_kind,
+            description: "a tenant's function\nwith a second line".into(),
+            implementation: Implementation::Fail("mock".into()),
+        }
+    };
+    host.push(odd(
+        "acme:billing",
+        "price-cents",
+        vec![WasmType::I32],
+        vec![WasmType::I64],
+    ));
+    host.push(odd(
+        "acme:tenant",
+        "get_user",
+        vec![WasmType::I64],
+        vec![WasmType::I64],
+    ));
+    host.push(odd("acme:audit", "get_user", vec![WasmType::I64], vec![]));
+    host.push(odd(
+        "env",
+        "type",
+        vec![WasmType::F64, WasmType::F32],
+        vec![WasmType::F32],
+    ));
     let spec = Spec {
         name: "greeter".into(),
         template: Template::MinimalText,
         wasi: true,
-        host: extism_playground::runner::HostRegistry::builtin()
-            .functions()
-            .to_vec(),
+        host,
     };
     let created = starter::create(parent.path(), &spec).unwrap();
     // The two commands of its README.
@@ -354,6 +392,8 @@ fn stop_ends_cargo_and_the_compilers_it_started() {
     }
     assert_eq!(build.outcome(), Some(&Outcome::Stopped));
     assert!(!created.artifact.exists());
+    #[cfg(not(target_os = "linux"))]
+    let _ = pid;
     #[cfg(target_os = "linux")]
     {
         // Nothing of its process group is left: no rustc compiling on after Stop.

@@ -646,3 +646,30 @@ fn a_c_plugin_run_with_a_script_becomes_a_suite_that_passes() {
         common::stderr(&out)
     );
 }
+
+#[test]
+fn hot_reload_survives_its_folder_being_removed_and_built_again() {
+    // `cargo clean` removes the folder the module is in; the next build makes it again.
+    let dir = tempfile::tempdir().unwrap();
+    let release = dir.path().join("target/release");
+    std::fs::create_dir_all(&release).unwrap();
+    let path = release.join("plugin.wasm");
+    std::fs::copy(common::sample("counter"), &path).unwrap();
+    let mut wb = workbench();
+    wb.apply(Command::SetRerunOnReload(false));
+    wb.apply(Command::Open(Source::Path(path.clone())));
+    assert!(matches!(wb.watch(), Watch::Events(_)));
+    std::fs::remove_dir_all(dir.path().join("target")).unwrap();
+    poll_until(&mut wb, "the lost watch to be noticed", |wb| {
+        matches!(wb.watch(), Watch::Polling { .. })
+    });
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::copy(common::sample("hello"), &path).unwrap();
+    poll_until(&mut wb, "the rebuilt module to load", |wb| {
+        wb.state().function == "count_vowels"
+    });
+    assert!(
+        matches!(wb.watch(), Watch::Events(_)),
+        "watching by events again once the module is back"
+    );
+}

@@ -19,6 +19,7 @@ use super::state::ThemeChoice;
 pub enum Action {
     NewPlugin,
     Build,
+    StopBuild,
     OpenPlugin,
     ImportManifest,
     OpenSession,
@@ -83,6 +84,7 @@ impl Action {
         match self {
             Self::NewPlugin => "New plugin…".into(),
             Self::Build => "Build".into(),
+            Self::StopBuild => "⏹ Stop build".into(),
             Self::OpenPlugin => "Open plugin…".into(),
             Self::ImportManifest => "Import Extism manifest…".into(),
             Self::OpenSession => "Open session or bundle…".into(),
@@ -134,6 +136,7 @@ impl Action {
             Self::Build => {
                 "Build the open plugin's crate (cargo build --target …) and load the new module; a failed build keeps this one"
             }
+            Self::StopBuild => "End cargo and the compilers it started; the loaded module stays",
             Self::OpenPlugin => "Open a .wasm module, an Extism manifest, a session or a bundle",
             Self::ImportManifest => "Open an Extism manifest JSON: its modules and options",
             Self::OpenSession => {
@@ -174,7 +177,7 @@ impl Action {
             Self::Bench => {
                 "Call the function this many times on the warm instance (inside the worker) and show calls/s, percentiles and a histogram in Timing. Logs are kept at info and above."
             }
-            Self::Stop => "Stop the running call (or scenario, or build)",
+            Self::Stop => "Stop the running call (or scenario)",
             Self::Reset => "Discard the warm instance: the next call starts fresh",
             Self::FormatInput => "Pretty-print the JSON input",
             Self::RecordExpected => {
@@ -222,6 +225,7 @@ impl Action {
             Self::FormatInput => KeyboardShortcut::new(ctrl | Modifiers::SHIFT, Key::F),
             Self::Quit => KeyboardShortcut::new(ctrl, Key::Q),
             Self::NewPlugin
+            | Self::StopBuild
             | Self::ImportManifest
             | Self::OpenSample(_)
             | Self::OpenRecent(_)
@@ -266,6 +270,7 @@ impl Action {
         let check = |ok: bool, why: &str| if ok { Ok(()) } else { Err(why.to_string()) };
         match self {
             Self::Build => wb.build_blocker().map_or(Ok(()), Err),
+            Self::StopBuild => check(wb.is_building(), "no build is running"),
             Self::NewPlugin
             | Self::OpenPlugin
             | Self::ImportManifest
@@ -309,10 +314,7 @@ impl Action {
                 Some(_) if !has_plugin => Err("open a plugin first".to_string()),
                 Some(_) => Ok(()),
             },
-            Self::Stop => check(
-                running || wb.is_pulling() || wb.is_building(),
-                "nothing is running",
-            ),
+            Self::Stop => check(running || wb.is_pulling(), "nothing is running"),
             Self::CheckForNewer => check_for_newer(wb),
             Self::FormatInput => check(
                 wb.state().input.mode == InputMode::Json && wb.large_input().is_none(),
@@ -353,6 +355,7 @@ impl Action {
         match self {
             Self::NewPlugin => Command::ShowNewPluginDialog,
             Self::Build => Command::Build,
+            Self::StopBuild => Wb::StopBuild.into(),
             Self::OpenPlugin => Command::Dialog(DialogPurpose::OpenPlugin),
             Self::ImportManifest => Command::Dialog(DialogPurpose::ImportManifest),
             Self::OpenSession => Command::Dialog(DialogPurpose::OpenSession),

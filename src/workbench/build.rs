@@ -53,6 +53,17 @@ impl Workbench {
         self.build.as_ref().is_some_and(BuildJob::is_running)
     }
 
+    /// Whether a build of the open plugin's own module is running (hot reload waits for it).
+    pub(super) fn is_building_open_plugin(&self) -> bool {
+        self.build.as_ref().is_some_and(|job| {
+            job.is_running()
+                && self
+                    .ready()
+                    .and_then(|r| r.origin.path())
+                    .is_some_and(|p| same_file(p, &job.build.krate.artifact))
+        })
+    }
+
     /// Why Build cannot start now, if it cannot.
     pub fn build_blocker(&self) -> Option<String> {
         if self.is_building() {
@@ -97,6 +108,17 @@ impl Workbench {
 
     /// Writes a starter kit into `parent` and builds it; the new module opens when it is built.
     pub(super) fn new_plugin(&mut self, parent: &Path, spec: &Spec) {
+        // cargo is started in the crate's folder: every path it gets must be absolute.
+        let parent = match std::path::absolute(parent) {
+            Ok(parent) => parent,
+            Err(e) => {
+                return self.set_status(
+                    format!("Could not create the plugin: {}: {e}", parent.display()),
+                    true,
+                );
+            }
+        };
+        let parent = parent.as_path();
         if let Some(why) = self
             .build
             .as_ref()
@@ -139,12 +161,16 @@ impl Workbench {
         job.handled = true;
         let after = job.after;
         let artifact = job.build.krate.artifact.clone();
-        let first_error = job
-            .build
-            .lines()
-            .iter()
-            .find(|l| crate::build::is_error_message(&l.text))
-            .map(|l| l.text.clone());
+        let (first_error, advice) = {
+            let lines = job.build.lines();
+            (
+                lines
+                    .iter()
+                    .find(|l| crate::build::is_error_message(&l.text))
+                    .map(|l| l.text.clone()),
+                crate::build::advice(&lines, &job.build.krate.target),
+            )
+        };
         match outcome {
             Outcome::Succeeded { duration_ms } => {
                 self.after_build(after, artifact);
@@ -164,15 +190,19 @@ impl Workbench {
                 } else {
                     ""
                 };
-                let first = first_error.map_or_else(String::new, |e| format!(": {e}"));
+                let first = match (advice, first_error) {
+                    (Some(advice), _) => format!(": {advice}"),
+                    (None, Some(e)) => format!(": {e}"),
+                    (None, None) => String::new(),
+                };
                 self.set_status(
                     format!("Build failed ({errors} error(s){first}){kept}. See the Build tab."),
                     true,
                 );
             }
             Outcome::Stopped => self.set_status("Build stopped", false),
-            Outcome::NotStarted(why) => {
-                self.set_status(format!("Build did not start: {why}"), true);
+            Outcome::Aborted(why) => {
+                self.set_status(format!("Build did not finish: {why}"), true);
             }
         }
     }
@@ -180,7 +210,22 @@ impl Workbench {
     fn after_build(&mut self, after: AfterBuild, artifact: PathBuf) {
         match after {
             AfterBuild::Reload => {
-                self.open(Source::Path(artifact), Intent::Reload { automatic: false });
+                let still_open = self
+                    .ready()
+                    .and_then(|r| r.origin.path())
+                    .is_some_and(|p| same_file(p, &artifact));
+                if still_open {
+                    self.open(Source::Path(artifact), Intent::Reload { automatic: false });
+                } else {
+                    // Another plugin was opened while it built: leave that one alone.
+                    self.set_status(
+                        format!(
+                            "{} is built; another plugin is open now, so it was not loaded (open it to use it)",
+                            artifact.display()
+                        ),
+                        false,
+                    );
+                }
             }
             AfterBuild::OpenNew(template) => {
                 self.open(Source::Path(artifact.clone()), Intent::Fresh);
@@ -203,4 +248,13 @@ impl Workbench {
             }
         }
     }
+}
+
+/// Whether two paths name the same file (as given, or once resolved).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+        }
 }

@@ -75,6 +75,8 @@ pub enum Command {
     Reload,
     /// Build the open plugin's crate; the new module loads when it succeeds.
     Build,
+    /// Stop the build (cargo and the compilers it started).
+    StopBuild,
     /// Write a starter kit into `parent` and build it; its module opens when built.
     NewPlugin {
         parent: PathBuf,
@@ -759,8 +761,8 @@ impl Workbench {
                 self.cancel_open();
                 self.stop();
                 self.stop_scenario();
-                self.stop_build();
             }
+            Command::StopBuild => self.stop_build(),
             Command::ResetInstance => self.reset_instance(),
             Command::SelectFunction(function) => self.select_function(&function),
             Command::SetInputMode(mode) => self.state.input.mode = mode,
@@ -1168,10 +1170,9 @@ impl Workbench {
         if let Some(note) = note {
             self.set_status(note, true);
         }
+        self.reload_change = None;
         if matches!(intent, Intent::Reload { .. }) {
             self.rerun_after_reload();
-        } else {
-            self.reload_change = None;
         }
     }
 
@@ -1181,12 +1182,15 @@ impl Workbench {
         if !self.state.rerun_on_reload || self.scenario.is_some() || self.run_blocker().is_some() {
             return;
         }
+        // The run to compare with: the last of this function with this very input (another
+        // input would differ for reasons of its own).
         let function = &self.state.function;
+        let input = self.input_bytes();
         let base = self
             .history
             .runs()
             .rev()
-            .find(|r| &r.function == function)
+            .find(|r| &r.function == function && r.input == input)
             .map_or(runs::RerunOf::NoEarlierRun, |r| {
                 runs::RerunOf::Run(r.number)
             });
@@ -1478,9 +1482,15 @@ impl Workbench {
     fn check_hot_reload(&mut self) -> Option<Duration> {
         // A build reloads when it ends (a change seen while it runs waits for that).
         let idle = !self.is_running()
-            && !self.is_building()
+            && !self.is_building_open_plugin()
             && matches!(self.plugin, PluginSlot::Ready(_));
         let now = Instant::now();
+        if let Watch::Events(watcher) = &self.watch
+            && watcher.take_lost()
+        {
+            // Its folder went away (`cargo clean`): watch again, or poll until it is back.
+            self.rewatch();
+        }
         let (look, again) = match &mut self.watch {
             Watch::Off => return None,
             Watch::Events(watcher) => (idle && watcher.take_changed(), None),

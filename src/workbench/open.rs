@@ -158,6 +158,9 @@ pub struct Read {
     transfer: Arc<crate::registry::Transfer>,
     /// How registries are reached when resolving; the process's settings when `None`.
     registry: Option<crate::registry::Settings>,
+    /// The opened file's stamp, taken before its bytes were read: a write that lands while
+    /// it is read or resolved still counts as a change for hot reload.
+    stamp: Option<FileStamp>,
 }
 
 impl Read {
@@ -167,6 +170,7 @@ impl Read {
             review,
             transfer: Arc::default(),
             registry: None,
+            stamp: None,
         }
     }
 }
@@ -205,8 +209,16 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
             return Ok(Read::new(ReadKind::Registry(reference.clone()), None));
         }
     };
+    let stamp = FileStamp::of(path);
+    let mut read = read_path(path)?;
+    read.stamp = stamp;
+    Ok(read)
+}
+
+/// Reads the file at `path` (see [`read`]).
+fn read_path(path: &Path) -> Result<Read, OpenError> {
     let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
-        path: path.clone(),
+        path: path.to_path_buf(),
         cause,
     })?;
     let json = (!is_wasm(&bytes))
@@ -215,7 +227,7 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
     let Some(json) = json else {
         return Ok(Read::new(
             ReadKind::Plugin {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 bytes,
             },
             None,
@@ -232,7 +244,7 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
             let review = review::review_manifest(&manifest, path, &cwd, sha);
             Ok(Read::new(
                 ReadKind::Manifest {
-                    path: path.clone(),
+                    path: path.to_path_buf(),
                     manifest: Box::new(manifest),
                 },
                 Some(review),
@@ -241,7 +253,7 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
         // Resolving it says what is wrong with it as a manifest.
         Err(_) => Ok(Read::new(
             ReadKind::Plugin {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 bytes,
             },
             None,
@@ -414,7 +426,7 @@ impl Read {
             }
         };
         let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
-        let watched = watched_files(&path, &plugin);
+        let watched = watched_files(&path, &plugin, self.stamp);
         Ok(Opened {
             origin,
             plugin,
@@ -451,16 +463,22 @@ fn pulled(
     })
 }
 
-/// The files hot reload watches for a plugin opened from `path`: the file itself and every
-/// module file it names.
-fn watched_files(path: &Path, plugin: &LoadedPlugin) -> Vec<WatchedFile> {
-    let mut paths = vec![path.to_path_buf()];
+/// The files hot reload watches for a plugin opened from `path`: the file itself (with the
+/// stamp it had before it was read, when known) and every module file it names.
+fn watched_files(path: &Path, plugin: &LoadedPlugin, stamp: Option<FileStamp>) -> Vec<WatchedFile> {
+    let mut watched = vec![match stamp {
+        Some(stamp) => WatchedFile {
+            path: path.to_path_buf(),
+            stamp: Some(stamp),
+        },
+        None => WatchedFile::now(path.to_path_buf()),
+    }];
     for module in &plugin.modules {
         if let ModuleOrigin::File(p) = &module.origin
-            && !paths.contains(p)
+            && !watched.iter().any(|w| &w.path == p)
         {
-            paths.push(p.clone());
+            watched.push(WatchedFile::now(p.clone()));
         }
     }
-    paths.into_iter().map(WatchedFile::now).collect()
+    watched
 }

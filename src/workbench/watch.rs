@@ -26,8 +26,10 @@ pub const QUIET: Duration = Duration::from_millis(40);
 /// Watches a plugin's files until dropped.
 pub struct Watcher {
     /// Dropping it ends the OS watch, which ends the debouncing thread.
-    _watcher: notify::RecommendedWatcher,
+    _os: notify::RecommendedWatcher,
     changed: Arc<AtomicBool>,
+    /// A watched folder was removed or moved (`cargo clean`): the watch must start again.
+    lost: Arc<AtomicBool>,
 }
 
 /// Why the files cannot be watched (hot reload then looks at them on a timer).
@@ -43,7 +45,12 @@ impl Watcher {
     /// Starts watching `files`; `wake` is called (from the watcher's thread) once per burst of
     /// changes to them.
     pub fn start(files: &[PathBuf], wake: Waker) -> Result<Self, WatchError> {
-        let targets: BTreeSet<PathBuf> = files.iter().map(|f| absolute(f)).collect();
+        // A file that is a link changes where it points: watch both.
+        let targets: BTreeSet<PathBuf> = files
+            .iter()
+            .flat_map(|f| [Some(absolute(f)), f.canonicalize().ok()])
+            .flatten()
+            .collect();
         let folders: BTreeSet<PathBuf> = targets
             .iter()
             .filter_map(|t| t.parent().map(Path::to_path_buf))
@@ -61,16 +68,28 @@ impl Watcher {
                     source,
                 })?;
         }
-        let changed = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&changed);
+        // Raised from the start: a write between reading the plugin and starting the watch
+        // is caught by the first look at the files' stamps.
+        let changed = Arc::new(AtomicBool::new(true));
+        let lost = Arc::new(AtomicBool::new(false));
+        let flags = (Arc::clone(&changed), Arc::clone(&lost));
         std::thread::Builder::new()
             .name("hot-reload".into())
-            .spawn(move || debounce(&received, &targets, &flag, &wake))
+            .spawn(move || {
+                let paths = Watched { targets, folders };
+                debounce(&received, &paths, &flags.0, &flags.1, &wake);
+            })
             .expect("the hot reload thread starts");
         Ok(Self {
-            _watcher: watcher,
+            _os: watcher,
             changed,
+            lost,
         })
+    }
+
+    /// Whether a watched folder went away since the last call (and clears it).
+    pub fn take_lost(&self) -> bool {
+        self.lost.swap(false, Ordering::AcqRel)
     }
 
     /// Whether the files changed since the last call (and clears it).
@@ -84,20 +103,64 @@ impl Watcher {
     }
 }
 
-/// The watcher thread: waits for an event naming one of `targets`, then for [`QUIET`] with no
-/// more of them, then raises `changed` and wakes the window. Ends when the watcher is dropped.
+/// The files watched and the folders that hold them.
+struct Watched {
+    targets: BTreeSet<PathBuf>,
+    folders: BTreeSet<PathBuf>,
+}
+
+impl Watched {
+    /// Whether `event` may have changed a watched file.
+    fn concerns(&self, event: &notify::Result<notify::Event>) -> bool {
+        use notify::EventKind;
+        use notify::event::{AccessKind, AccessMode};
+        let Ok(event) = event else {
+            // An overflowed queue may have lost ours: look at the files.
+            return true;
+        };
+        let counts = match event.kind {
+            // A writer closing the file is a change even when no modify event came first.
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            kind => !kind.is_access(),
+        };
+        counts
+            && event
+                .paths
+                .iter()
+                .any(|p| self.targets.contains(p.as_path()) || self.folders.contains(p.as_path()))
+    }
+
+    /// Whether `event` removed or moved a watched folder (its watch ends with it).
+    fn loses_folder(&self, event: &notify::Result<notify::Event>) -> bool {
+        event.as_ref().is_ok_and(|event| {
+            (event.kind.is_remove()
+                || matches!(
+                    event.kind,
+                    notify::EventKind::Modify(notify::event::ModifyKind::Name(_))
+                ))
+                && event
+                    .paths
+                    .iter()
+                    .any(|p| self.folders.contains(p.as_path()))
+        })
+    }
+}
+
+/// The watcher thread: waits for an event that may concern a watched file, then for [`QUIET`]
+/// with no more of them, then raises `changed` (and `lost` when a watched folder went away)
+/// and wakes the window. Ends when the watcher is dropped.
 fn debounce(
     events: &mpsc::Receiver<notify::Result<notify::Event>>,
-    targets: &BTreeSet<PathBuf>,
+    watched: &Watched,
     changed: &AtomicBool,
+    lost: &AtomicBool,
     wake: &Waker,
 ) {
-    let concerns = |event: &notify::Result<notify::Event>| match event {
-        Ok(event) => {
-            !event.kind.is_access() && event.paths.iter().any(|p| targets.contains(p.as_path()))
+    let concerns = |event: &notify::Result<notify::Event>| {
+        if watched.loses_folder(event) {
+            lost.store(true, Ordering::Release);
         }
-        // An overflowed queue may have lost ours: look at the files.
-        Err(_) => true,
+        watched.concerns(event)
     };
     while let Ok(event) = events.recv() {
         if !concerns(&event) {

@@ -73,7 +73,7 @@ pub(super) fn new_plugin_window(app: &mut App, ctx: &egui::Context) {
                         .is_empty()
                         .then(|| "choose the folder the crate goes in".to_string())
                 });
-            let dir = std::path::Path::new(draft.folder.trim()).join(&spec.name);
+            let dir = expand_home(draft.folder.trim()).join(&spec.name);
             ui.horizontal_wrapped(|ui| match &problem {
                 Some(problem) => {
                     ui.colored_label(ui.visuals().error_fg_color, problem);
@@ -122,7 +122,7 @@ pub(super) fn new_plugin_window(app: &mut App, ctx: &egui::Context) {
     }
     if create {
         app.send(workbench::Command::NewPlugin {
-            parent: std::path::PathBuf::from(draft.folder.trim()),
+            parent: expand_home(draft.folder.trim()),
             spec,
         });
         app.result_tab = super::super::state::ResultTab::Build;
@@ -130,6 +130,18 @@ pub(super) fn new_plugin_window(app: &mut App, ctx: &egui::Context) {
     }
     if open {
         app.view.new_plugin = Some(draft);
+    }
+}
+
+/// A folder as typed, with a leading `~` read as the home folder (as a shell would).
+fn expand_home(folder: &str) -> std::path::PathBuf {
+    let home = || directories::UserDirs::new().map(|d| d.home_dir().to_path_buf());
+    match folder.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with(['/', '\\']) => match home() {
+            Some(home) => home.join(rest.trim_start_matches(['/', '\\'])),
+            None => std::path::PathBuf::from(folder),
+        },
+        _ => std::path::PathBuf::from(folder),
     }
 }
 
@@ -191,7 +203,7 @@ pub(super) fn build_tab(app: &mut App, ui: &mut Ui) {
         if running {
             ui.spinner();
             ui.label(format!("Building… {elapsed:.0} s"));
-            Action::Stop.button(ui, app, None);
+            Action::StopBuild.button(ui, app, None);
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(500));
         } else {
@@ -212,7 +224,7 @@ pub(super) fn build_tab(app: &mut App, ui: &mut Ui) {
                 Some(crate::build::Outcome::Stopped) => {
                     ui.weak("Stopped");
                 }
-                Some(crate::build::Outcome::NotStarted(why)) => {
+                Some(crate::build::Outcome::Aborted(why)) => {
                     ui.colored_label(ui.visuals().error_fg_color, why);
                 }
                 None => {}

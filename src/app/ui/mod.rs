@@ -142,6 +142,7 @@ fn file_menu(app: &mut App, ui: &mut Ui) {
         Action::OpenSession,
         Action::Reload,
         Action::Build,
+        Action::StopBuild,
     ] {
         action.menu_item(ui, app);
     }
