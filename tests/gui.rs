@@ -2010,17 +2010,7 @@ fn open_from_registry_shows_the_pin_and_checks_for_newer() {
 #[test]
 fn stop_in_the_window_cancels_a_pull_that_stalls() {
     // A registry that accepts and never answers.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = listener.local_addr().unwrap().to_string();
-    std::thread::Builder::new()
-        .name("silent-registry".into())
-        .spawn(move || {
-            let mut held = Vec::new();
-            for stream in listener.incoming().flatten() {
-                held.push(stream);
-            }
-        })
-        .unwrap();
+    let host = common::serve_nothing();
     let mut h = harness();
     step_until(&mut h, "the first plugin", |app| {
         app.workbench().session().is_some()

@@ -608,25 +608,10 @@ fn a_layer_over_the_size_limit_is_not_downloaded() {
     assert_eq!(env.cached(), 0);
 }
 
-/// Accepts every connection on `listener` and never answers (until the test process ends).
-fn silent(listener: std::net::TcpListener) {
-    std::thread::Builder::new()
-        .name("silent-registry".into())
-        .spawn(move || {
-            let mut held = Vec::new();
-            for stream in listener.incoming().flatten() {
-                held.push(stream);
-            }
-        })
-        .unwrap();
-}
-
 #[test]
 fn a_silent_registry_times_out() {
     // No registry needed: a server that accepts every connection and never answers.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = listener.local_addr().unwrap().to_string();
-    silent(listener);
+    let host = common::serve_nothing();
     let env = Env::new();
     let started = std::time::Instant::now();
     fails_with(
@@ -822,9 +807,7 @@ mod window_model {
     #[test]
     fn stop_cancels_a_pull_and_keeps_the_plugin_open() {
         // A registry that never answers: the pull waits until Stop.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let host = listener.local_addr().unwrap().to_string();
-        super::silent(listener);
+        let host = common::serve_nothing();
         let env = Env::new();
         let mut wb = workbench(WorkbenchState::default(), &env);
         wb.apply(Command::Open(

@@ -40,6 +40,8 @@ pub struct OpenSuite {
     /// The suite, or why it could not be loaded.
     pub loaded: Result<Suite, SuiteError>,
     pub statuses: Vec<TestStatus>,
+    /// The suite file's text as loaded (a TOML suite's, shown in the Tests window).
+    pub source: Option<String>,
     running: Option<Running>,
 }
 
@@ -56,10 +58,16 @@ impl OpenSuite {
         let statuses = loaded
             .as_ref()
             .map_or_else(|_| Vec::new(), |s| vec![TestStatus::NotRun; s.tests.len()]);
+        let source = path
+            .extension()
+            .is_some_and(|e| e == "toml")
+            .then(|| std::fs::read_to_string(path).ok())
+            .flatten();
         Self {
             path: path.to_path_buf(),
             loaded,
             statuses,
+            source,
             running: None,
         }
     }

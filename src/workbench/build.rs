@@ -37,10 +37,10 @@ impl BuildJob {
 }
 
 impl Workbench {
-    /// The crate the open plugin was built from, if it sits in a crate's target folder.
-    pub fn build_crate(&self) -> Option<Crate> {
-        let path = self.ready()?.origin.path()?;
-        Crate::of_module(path)
+    /// The crate the open plugin was built from, if it sits in a crate's target folder
+    /// (found when it was opened).
+    pub fn build_crate(&self) -> Option<&Crate> {
+        self.ready()?.build_crate.as_ref()
     }
 
     /// The last build (running or finished).
@@ -82,7 +82,10 @@ impl Workbench {
         if let Some(why) = self.build_blocker() {
             return self.set_status(format!("Cannot build: {why}"), true);
         }
-        let krate = self.build_crate().expect("checked by build_blocker");
+        let krate = self
+            .build_crate()
+            .expect("checked by build_blocker")
+            .clone();
         self.start_build(krate, AfterBuild::Reload);
     }
 
@@ -119,13 +122,8 @@ impl Workbench {
             }
         };
         let parent = parent.as_path();
-        if let Some(why) = self
-            .build
-            .as_ref()
-            .filter(|b| b.is_running())
-            .map(|_| "a build is running")
-        {
-            return self.set_status(format!("Cannot create the plugin now: {why}"), true);
+        if self.is_building() {
+            return self.set_status("Cannot create the plugin now: a build is running", true);
         }
         match starter::create(parent, spec) {
             Ok(created) => {

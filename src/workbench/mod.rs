@@ -187,6 +187,8 @@ pub struct Ready {
     /// What its file asked of the sandbox and what was decided (shared, so the window reads
     /// it every frame without copying it).
     pub grants: Option<Arc<FileGrants>>,
+    /// The crate it was built from, when it sits in one's target folder (Build builds it).
+    pub build_crate: Option<crate::build::Crate>,
 }
 
 /// A file whose grants need the user's consent, waiting for the answer. Nothing of it has been
@@ -1143,7 +1145,9 @@ impl Workbench {
             self.host.clone(),
             self.worker.clone(),
         );
+        let build_crate = origin.path().and_then(crate::build::Crate::of_module);
         self.plugin = PluginSlot::Ready(Box::new(Ready {
+            build_crate,
             origin,
             session,
             watched,

@@ -157,7 +157,8 @@ pub struct ReloadChange {
     pub after: u64,
     /// Whether output and outcome are the same.
     pub same: bool,
-    /// Both outputs side by side (empty when there is nothing to compare).
+    /// Both outputs side by side (empty when they are the same or there is nothing to
+    /// compare).
     pub rows: Vec<DiffRow>,
 }
 
@@ -304,12 +305,20 @@ impl Workbench {
                 RerunOf::NoEarlierRun => None,
             };
             Some(match before {
-                Some(before) => ReloadChange {
-                    before: Some(before.number),
-                    after: after.number,
-                    same: before.outcome == after.outcome && before.output == after.output,
-                    rows: diff::side_by_side(&before.output, &after.output),
-                },
+                Some(before) => {
+                    let same = before.outcome == after.outcome && before.output == after.output;
+                    ReloadChange {
+                        before: Some(before.number),
+                        after: after.number,
+                        same,
+                        // Only a change is shown side by side.
+                        rows: if same {
+                            Vec::new()
+                        } else {
+                            diff::side_by_side(&before.output, &after.output)
+                        },
+                    }
+                }
                 None => ReloadChange {
                     before: None,
                     after: after.number,

@@ -219,6 +219,23 @@ pub fn serve_silent() -> (String, std::sync::mpsc::Receiver<()>) {
     (format!("http://{addr}"), rx)
 }
 
+/// A server on 127.0.0.1 that accepts every connection and never answers (until the test
+/// process ends), e.g. a registry that hangs. Returns its `HOST:PORT`.
+pub fn serve_nothing() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    std::thread::Builder::new()
+        .name("test-silent-server".into())
+        .spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                held.push(stream);
+            }
+        })
+        .unwrap();
+    host
+}
+
 /// Writes `wat` text as a .wasm file in `dir`.
 pub fn wasm_file(dir: &tempfile::TempDir, name: &str, wat: &str) -> PathBuf {
     let path = dir.path().join(name);

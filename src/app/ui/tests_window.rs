@@ -79,8 +79,8 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
             });
         }
     });
-    if suite.path.extension().is_some_and(|e| e == "toml") {
-        suite_source(ui, &suite.path);
+    if let Some(source) = &suite.source {
+        suite_source(ui, source);
     }
     let loaded = match &suite.loaded {
         Ok(loaded) => loaded,
@@ -469,24 +469,16 @@ fn xtp_logs(ui: &mut Ui, suite: &SuiteOutcome) {
     });
 }
 
-/// The suite file itself, highlighted, under a header (closed at first).
-fn suite_source(ui: &mut Ui, path: &std::path::Path) {
+/// The suite file itself (as loaded), highlighted, under a header (closed at first).
+fn suite_source(ui: &mut Ui, text: &str) {
     egui::CollapsingHeader::new("Suite file")
         .id_salt("suite_source")
         .show(ui, |ui| {
-            // Read while shown (the file is small, and a frame is drawn only on events).
-            match std::fs::read_to_string(path) {
-                Ok(text) => {
-                    egui::ScrollArea::both()
-                        .id_salt("suite_source_scroll")
-                        .max_height(220.0)
-                        .show(ui, |ui| {
-                            super::code::view(ui, &text, super::code::Language::Toml);
-                        });
-                }
-                Err(e) => {
-                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
-                }
-            }
+            egui::ScrollArea::both()
+                .id_salt("suite_source_scroll")
+                .max_height(220.0)
+                .show(ui, |ui| {
+                    super::code::view(ui, text, super::code::Language::Toml);
+                });
         });
 }
