@@ -415,3 +415,57 @@ fn stop_ends_cargo_and_the_compilers_it_started() {
         assert!(left.is_empty(), "still running after Stop: {left:?}");
     }
 }
+
+#[test]
+fn a_taken_folder_is_refused_and_what_was_typed_comes_back() {
+    let parent = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(parent.path().join("taken")).unwrap();
+    std::fs::write(parent.path().join("taken/keep.txt"), "mine").unwrap();
+    let mut h = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(|cc| {
+            App::new(
+                cc,
+                AppOptions {
+                    trust: common::trust_store(),
+                    ..AppOptions::new(common::worker())
+                },
+            )
+        });
+    h.run();
+    let open_dialog = |h: &mut Harness<'_, App>| {
+        h.get_by_role_and_label(Role::Button, "File").click();
+        h.run();
+        h.get_by_label("New plugin…").click();
+        h.run();
+    };
+    open_dialog(&mut h);
+    retype(&mut h, "Name", "taken");
+    retype(&mut h, "Folder", &parent.path().display().to_string());
+    h.get_by_label("Create and build").click();
+    h.run_steps(2);
+    let status = h.state().workbench().status().unwrap().clone();
+    assert!(
+        status.is_error
+            && status.text.contains("already exists and is not empty")
+            && status
+                .text
+                .contains("pick an empty folder, or another name"),
+        "{status:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(parent.path().join("taken/keep.txt")).unwrap(),
+        "mine",
+        "nothing of the folder was touched"
+    );
+    assert!(
+        h.state().workbench().build_job().is_none(),
+        "nothing was built"
+    );
+    open_dialog(&mut h);
+    h.get_by_role_and_label(Role::TextInput, "Name");
+    assert!(
+        h.query_all_by_value("taken").next().is_some(),
+        "the name typed comes back"
+    );
+}

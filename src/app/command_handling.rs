@@ -134,7 +134,12 @@ impl App {
             Command::ShowTrustedFiles => self.view.trusted = Some(self.workbench.trusted_files()),
             Command::ShowRegistryDialog => self.show_registry_dialog(),
             Command::ShowNewPluginDialog => {
-                self.view.new_plugin = Some(super::ui::NewPluginDraft::new());
+                self.view.new_plugin = Some(
+                    self.view
+                        .new_plugin_last
+                        .clone()
+                        .unwrap_or_else(super::ui::NewPluginDraft::new),
+                );
             }
             Command::Build => {
                 self.result_tab = super::state::ResultTab::Build;

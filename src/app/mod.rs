@@ -142,6 +142,8 @@ pub struct ViewState {
     pub coredump: Option<ui::CoredumpView>,
     /// The New plugin dialog, while it is open.
     pub new_plugin: Option<ui::NewPluginDraft>,
+    /// What the New plugin dialog last created (it opens with it again).
+    pub new_plugin_last: Option<ui::NewPluginDraft>,
     /// The last build whose start (`build_shown`) and end (`build_followed`) the window
     /// acted on.
     pub build_shown: u64,

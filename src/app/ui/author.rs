@@ -126,6 +126,9 @@ pub(super) fn new_plugin_window(app: &mut App, ctx: &egui::Context) {
             spec,
         });
         app.result_tab = super::super::state::ResultTab::Build;
+        // Kept: if the crate cannot be written (the folder is taken, say), New plugin… opens
+        // again with what was typed.
+        app.view.new_plugin_last = Some(draft);
         return;
     }
     if open {
