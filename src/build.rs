@@ -200,7 +200,8 @@ impl Build {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        isolate(&mut command);
+        // In a group of its own, so Stop reaches the compilers it runs.
+        crate::platform::process::own_group(&mut command);
         let outcome = match command.spawn() {
             Err(e) => Promise::from_ready(Outcome::Aborted(format!(
                 "cannot run cargo ({e}): install Rust from https://rustup.rs, or set CARGO to cargo's path"
@@ -287,7 +288,7 @@ impl Build {
         self.stopped
             .store(true, std::sync::atomic::Ordering::Release);
         if let Some(child) = self.child.lock().expect("not poisoned").as_mut() {
-            kill_tree(child);
+            crate::platform::process::kill_tree(child);
         }
     }
 }
@@ -318,7 +319,7 @@ fn cargo() -> std::ffi::OsString {
     let exe = format!("cargo{}", std::env::consts::EXE_SUFFIX);
     let rustup = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
-        .or_else(|| directories::UserDirs::new().map(|d| d.home_dir().join(".cargo")))
+        .or_else(|| crate::platform::dirs::home().map(|home| home.join(".cargo")))
         .map(|home| home.join("bin").join(&exe));
     let on_path = std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(&exe).is_file()));
@@ -337,31 +338,6 @@ pub fn advice(lines: &[Line], target: &str) -> Option<String> {
     });
     missing_target
         .then(|| format!("the {target} target is not installed: run `rustup target add {target}`"))
-}
-
-/// Starts cargo in a process group of its own, so Stop reaches the compilers it runs.
-#[cfg(unix)]
-fn isolate(command: &mut Command) {
-    use std::os::unix::process::CommandExt as _;
-    command.process_group(0);
-}
-
-/// Windows: cargo's compilers end with it when its console goes (a Job object would be
-/// needed to be sure; see the every-desktop issue).
-#[cfg(not(unix))]
-fn isolate(_command: &mut Command) {}
-
-#[cfg(unix)]
-fn kill_tree(child: &mut Child) {
-    if let Some(pid) = rustix::process::Pid::from_raw(child.id().cast_signed()) {
-        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-    }
-    let _ = child.kill();
-}
-
-#[cfg(not(unix))]
-fn kill_tree(child: &mut Child) {
-    let _ = child.kill();
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! - [`starter`]: the plugin crates File → New plugin… writes.
 //! - [`build`]: `cargo build` of the open plugin's crate, in the background.
 //! - [`registry`]: plugins pulled from and pushed to OCI registries, pinned by digest and cached.
+//! - [`platform`]: what differs between Linux, macOS and Windows, behind one API.
 //! - [`trust`]: consent for what files from others ask of the sandbox.
 //! - [`suite`]: test suites (TOML files and bundles) run headless, in parallel, for CI; and
 //!   xtp-test plugins run offline against a plugin under test.
@@ -19,6 +20,7 @@ pub mod build;
 pub mod bundle;
 pub mod cli;
 pub mod clock;
+pub mod platform;
 pub mod registry;
 pub mod runner;
 pub mod samples;

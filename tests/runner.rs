@@ -292,6 +292,132 @@ fn wasi_stdout_and_stderr_are_captured_per_call() {
     }
 }
 
+/// A WASI module that writes anything to its stdout: a fake protocol frame, NULs, bytes that
+/// are not UTF-8, no newline until the end (`noisy`); or a line and then waits on an HTTP
+/// server that never answers (`stuck`).
+fn printing_module(dir: &tempfile::TempDir, url: &str) -> extism_playground::runner::Session {
+    // A frame's header length, a frame header, a payload length of 0, then junk.
+    let mut noise = b"\x1a\x00\x00\x00{\"Loaded\":{\"load_ms\":1.0}}".to_vec();
+    noise.extend_from_slice(&[0; 8]);
+    noise.extend_from_slice(b"\xff\xfe junk\n");
+    let noise_len = noise.len();
+    let noise = noise.iter().fold(String::new(), |mut out, b| {
+        let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\{b:02x}"));
+        out
+    });
+    let request = format!(r#"{{"url":"{url}","method":"GET"}}"#);
+    let request_len = request.len();
+    let request = request.replace('"', "\\22");
+    let wat = format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (import "extism:host/env" "http_request" (func $http (param i64 i64) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "{noise}")
+  (data (i32.const 400) "to stderr\n")
+  (data (i32.const 500) "working\n")
+  (data (i32.const 600) "{request}")
+  (func $write (param $fd i32) (param $at i32) (param $len i32)
+    (i32.store (i32.const 0) (local.get $at))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $fd_write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 16))))
+  (func $copy (param $at i32) (param $len i32) (result i64) (local $off i64) (local $i i32)
+    (local.set $off (call $alloc (i64.extend_i32_u (local.get $len))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+      (call $store_u8 (i64.add (local.get $off) (i64.extend_i32_u (local.get $i)))
+        (i32.load8_u (i32.add (local.get $at) (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (local.get $off))
+  (func (export "noisy") (result i32)
+    (call $write (i32.const 1) (i32.const 100) (i32.const {noise_len}))
+    (call $write (i32.const 2) (i32.const 400) (i32.const 10))
+    (call $output_set (call $copy (i32.const 400) (i32.const 2)) (i64.const 2))
+    (i32.const 0))
+  (func (export "stuck") (result i32)
+    (call $write (i32.const 1) (i32.const 500) (i32.const 8))
+    (drop (call $http (call $copy (i32.const 600) (i32.const {request_len})) (i64.const 0)))
+    (i32.const 0)))"#,
+    );
+    let path = wasm_file(dir, "printing.wasm", &wat);
+    let (plugin, _) = LoadedPlugin::from_path(&path).unwrap();
+    Session::new(
+        plugin,
+        SandboxOptions {
+            wasi: true,
+            allowed_hosts: vec!["127.0.0.1".into()],
+            ..defaults()
+        },
+        worker(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn whatever_a_plugin_prints_never_reaches_the_protocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = printing_module(&dir, "http://127.0.0.1:1/");
+    for _ in 0..3 {
+        let r = call(&s, "noisy", "");
+        assert_ok(&r);
+        assert_eq!(output(&r), "to");
+        let stdout: Vec<&str> = r
+            .logs
+            .iter()
+            .filter(|l| l.source == LogSource::Stdout)
+            .map(|l| l.message.as_str())
+            .collect();
+        assert_eq!(stdout.len(), 1, "{:?}", r.logs);
+        assert!(
+            stdout[0].contains(r#"{"Loaded":{"load_ms":1.0}}"#),
+            "{stdout:?}"
+        );
+        assert!(stdout[0].ends_with(" junk"), "{stdout:?}");
+        assert!(
+            r.logs
+                .iter()
+                .any(|l| l.source == LogSource::Stderr && l.message == "to stderr"),
+            "{:?}",
+            r.logs
+        );
+    }
+}
+
+#[test]
+fn what_a_plugin_printed_before_its_worker_was_stopped_is_kept() {
+    let (url, reached) = serve_silent();
+    let dir = tempfile::tempdir().unwrap();
+    let s = printing_module(&dir, &url);
+    let handle = s.call(CallRequest {
+        function: "stuck".into(),
+        ..CallRequest::default()
+    });
+    reached
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the plugin's request reached the server");
+    // Inside http_request only killing the worker stops the call.
+    handle.cancel();
+    let r = wait_bounded(handle);
+    assert_eq!(r.error_kind(), Some(ErrorKind::Cancelled), "{:?}", r.error);
+    assert!(
+        r.error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("its worker was stopped")
+    );
+    let printed: Vec<(LogSource, &str)> = r
+        .logs
+        .iter()
+        .map(|l| (l.source, l.message.as_str()))
+        .collect();
+    assert_eq!(printed, [(LogSource::Stdout, "working")]);
+}
+
 #[test]
 fn wasi_exit_code_is_reported() {
     let s = session(

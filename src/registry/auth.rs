@@ -49,11 +49,7 @@ pub struct Credentials {
 pub fn docker_config_path() -> Option<PathBuf> {
     std::env::var_os("DOCKER_CONFIG")
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .or_else(|| std::env::var_os("USERPROFILE"))
-                .map(|home| PathBuf::from(home).join(".docker"))
-        })
+        .or_else(|| crate::platform::dirs::home().map(|home| home.join(".docker")))
         .map(|dir| dir.join("config.json"))
 }
 

@@ -44,10 +44,7 @@ impl Cache {
     pub fn user() -> Self {
         let root = std::env::var_os(CACHE_DIR_ENV)
             .map(PathBuf::from)
-            .or_else(|| {
-                directories::ProjectDirs::from("", "", "extism-playground")
-                    .map(|dirs| dirs.cache_dir().join("oci"))
-            })
+            .or_else(|| crate::platform::dirs::cache().map(|dir| dir.join("oci")))
             .unwrap_or_else(|| {
                 std::env::temp_dir()
                     .join("extism-playground-cache")

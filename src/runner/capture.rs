@@ -1,10 +1,10 @@
 //! Inside the worker: collects what one call says. PDK log events arrive through a `tracing`
 //! layer (target `extism::pdk`, routed by the `plugin` field), host-function logs and calls are
-//! recorded by the host functions, and the plugin's WASI stdout/stderr are captured by pointing
-//! the worker's own fd 1 and 2 at pipes (extism writes WASI output to the process's stdio).
+//! recorded by the host functions. The plugin's WASI stdout/stderr go to the worker's own
+//! stdout and stderr, read by the session (`runner::output`); here the worker only marks where
+//! each call's output begins and ends.
 
-use std::io::{Read, Write};
-use std::sync::mpsc;
+use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -15,9 +15,9 @@ pub(crate) const MAX_LOG_LINES: usize = 200_000;
 /// Host-call records one call keeps.
 const MAX_HOST_CALLS: usize = 100_000;
 /// Longest log line kept, in bytes; longer lines are cut.
-const MAX_LINE_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_LINE_BYTES: usize = 16 * 1024;
 /// Log text one call keeps, in bytes, so a report always fits the protocol's header limit.
-const MAX_LOG_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_LOG_BYTES: usize = 64 * 1024 * 1024;
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
@@ -53,7 +53,7 @@ pub(crate) struct Recorder {
     under_test_id: Mutex<Option<String>>,
 }
 
-fn cut(message: &str) -> String {
+pub(crate) fn cut(message: &str) -> String {
     if message.len() <= MAX_LINE_BYTES {
         return message.to_string();
     }
@@ -284,137 +284,50 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PdkLogLayer {
     }
 }
 
-/// The worker's captured stdio: each stream's reader thread signals when it has read a sync
-/// marker, so everything written before the marker is known to be recorded.
-pub(crate) struct StdioCapture {
-    marker: String,
-    synced: mpsc::Receiver<()>,
-    streams: usize,
+/// Writes the markers around a call into the worker's stdout and stderr, where the session
+/// reads the plugin's WASI output (see `runner::output`).
+pub(crate) struct Markers {
+    token: String,
+    seq: u64,
 }
 
-/// How long [`StdioCapture::sync`] waits for the readers before giving up.
-const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
-
-impl StdioCapture {
-    /// Points fd 1 and 2 at pipes read by named threads, and returns a handle on the original
-    /// stdout for the worker protocol.
-    #[cfg(unix)]
-    pub fn install(recorder: &Arc<Recorder>) -> std::io::Result<(std::fs::File, Self)> {
-        use std::os::fd::AsFd;
-
-        let protocol = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
-        let marker = format!("\u{1}extism-playground-sync-{}\u{1}", std::process::id());
-        let (tx, synced) = mpsc::channel();
-        for (source, level) in [
-            (LogSource::Stdout, LogLevel::Info),
-            (LogSource::Stderr, LogLevel::Warn),
-        ] {
-            let (reader, writer) = std::io::pipe()?;
-            match source {
-                LogSource::Stdout => rustix::stdio::dup2_stdout(&writer)?,
-                _ => rustix::stdio::dup2_stderr(&writer)?,
-            }
-            drop(writer);
-            let recorder = Arc::clone(recorder);
-            let marker = marker.clone();
-            let tx = tx.clone();
-            std::thread::Builder::new()
-                .name(format!("wasi-{}", source.as_str()))
-                .spawn(move || {
-                    read_lines(reader, &marker, &tx, |line| {
-                        recorder.log(level, source, line);
-                    });
-                })?;
+impl Markers {
+    pub fn new(token: &str) -> Self {
+        Self {
+            token: token.to_string(),
+            seq: 0,
         }
-        Ok((
-            protocol,
-            Self {
-                marker,
-                synced,
-                streams: 2,
-            },
-        ))
     }
 
-    /// Without fd redirection, WASI output is not captured.
-    #[cfg(not(unix))]
-    pub fn install(_recorder: &Arc<Recorder>) -> std::io::Result<(std::fs::File, Self)> {
-        Err(std::io::Error::other(
-            "capturing WASI output needs a unix host",
-        ))
+    /// Marks the start of a new call; returns its number.
+    pub fn begin(&mut self) -> u64 {
+        self.seq += 1;
+        self.write(super::output::Edge::Begin);
+        self.seq
     }
 
-    /// Waits until everything written to stdout/stderr so far has been recorded.
-    pub fn sync(&self) {
-        let marker = format!("{}\n", self.marker);
+    /// Marks the end of the call begun last. The plugin's writes go straight to the streams
+    /// (wasi-common does not buffer), so everything it wrote is before this marker.
+    pub fn end(&self) {
+        self.write(super::output::Edge::End);
+    }
+
+    fn write(&self, edge: super::output::Edge) {
+        let line = format!("{}\n", super::output::marker(&self.token, edge, self.seq));
         {
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(marker.as_bytes());
+            let _ = out.write_all(line.as_bytes());
             let _ = out.flush();
         }
-        {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(marker.as_bytes());
-            let _ = err.flush();
-        }
-        for _ in 0..self.streams {
-            if self.synced.recv_timeout(SYNC_TIMEOUT).is_err() {
-                break;
-            }
-        }
-    }
-}
-
-/// Reads `reader` line by line into `emit` until EOF; a line ending in `marker` flushes the text
-/// before it and signals `synced`.
-fn read_lines(mut reader: impl Read, marker: &str, synced: &mpsc::Sender<()>, emit: impl Fn(&str)) {
-    let mut pending: Vec<u8> = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        pending.extend_from_slice(&buf[..n]);
-        let mut start = 0;
-        while let Some(pos) = pending[start..].iter().position(|&b| b == b'\n') {
-            let line = &pending[start..start + pos];
-            let text = String::from_utf8_lossy(line);
-            let text = text.strip_suffix('\r').unwrap_or(&text);
-            if let Some(before) = text.strip_suffix(marker) {
-                if !before.is_empty() {
-                    emit(before);
-                }
-                let _ = synced.send(());
-            } else {
-                emit(text);
-            }
-            start += pos + 1;
-        }
-        pending.drain(..start);
-        // A plugin that never writes a newline must not grow this without bound.
-        if pending.len() > MAX_LINE_BYTES * 4 {
-            emit(&String::from_utf8_lossy(&pending));
-            pending.clear();
-        }
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(line.as_bytes());
+        let _ = err.flush();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_split_and_marker_flushes_partial_line() {
-        let (tx, rx) = mpsc::channel();
-        let lines = Mutex::new(Vec::new());
-        let input = b"one\r\ntwo\npartial<M>\nthree\n".to_vec();
-        read_lines(&input[..], "<M>", &tx, |l| {
-            lines.lock().unwrap().push(l.to_string());
-        });
-        assert_eq!(*lines.lock().unwrap(), ["one", "two", "partial", "three"]);
-        assert!(rx.try_recv().is_ok());
-    }
 
     #[test]
     fn recorder_filters_by_level_plugin_and_cap() {

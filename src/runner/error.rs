@@ -16,6 +16,17 @@ pub enum LoadError {
     },
 
     #[error(
+        "{name} names its module by a {os} path, {path}: it was written on {os}. Put the module \
+         beside the manifest and name it relatively (\"path\": \"{file}\"), or open the .wasm itself"
+    )]
+    PathFromElsewhere {
+        name: String,
+        path: String,
+        file: String,
+        os: &'static str,
+    },
+
+    #[error(
         "{name} is neither a WebAssembly module nor an Extism manifest (JSON): {detail}. \
          Open a .wasm file or a manifest JSON file"
     )]

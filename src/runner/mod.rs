@@ -17,10 +17,15 @@
 //! - [`error`]: what stops a plugin from loading or a call from being made.
 //! - `classify` (private): extism's errors sorted into [`ErrorKind`]s.
 //! - `protocol` (private): the frames between a session and its worker.
-//! - `capture` (private): the worker's collection of logs, host calls and WASI output.
+//! - `channel` (private): the loopback connection those frames travel on, the same on every OS.
+//! - `capture` (private): the worker's collection of logs and host calls, and the markers
+//!   around each call's WASI output.
+//! - `output` (private): the session's reading of that output from the worker's stdout and
+//!   stderr.
 
 pub mod backtrace;
 mod capture;
+mod channel;
 mod classify;
 pub mod coredump;
 pub mod error;
@@ -29,6 +34,7 @@ pub mod inspect;
 pub mod limits;
 mod memory;
 pub mod options;
+mod output;
 mod protocol;
 pub mod report;
 pub mod session;

@@ -84,7 +84,8 @@ impl AllowedPath {
 impl std::str::FromStr for AllowedPath {
     type Err = LoadError;
 
-    /// Parses `[ro:]HOST[:GUEST]`; the guest path defaults to the host path.
+    /// Parses `[ro:]HOST[:GUEST]`; the guest path defaults to the host path (a Windows one
+    /// without its drive, with `/` separators: `C:\data` is seen at `/data`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (read_only, rest) = Self::split_manifest_key(s);
         // Split at the last ':' that starts an absolute guest path, so Windows drive letters
@@ -93,7 +94,7 @@ impl std::str::FromStr for AllowedPath {
             Some((host, guest)) if guest.starts_with('/') && !host.is_empty() => {
                 (host, guest.to_string())
             }
-            _ => (rest, rest.to_string()),
+            _ => (rest, crate::platform::paths::default_guest(rest)),
         };
         if host.is_empty() {
             return Err(LoadError::InvalidOption(format!(
@@ -112,6 +113,15 @@ impl SandboxOptions {
     /// Checks what can be checked before loading: directories exist, numbers are sensible.
     pub fn validate(&self) -> Result<(), LoadError> {
         for path in &self.allowed_paths {
+            if let Some(os) =
+                crate::platform::paths::written_elsewhere(&path.host.to_string_lossy())
+            {
+                return Err(LoadError::InvalidOption(format!(
+                    "allowed path {} is a {os} path (the manifest or bundle was written there); pick a folder on this machine for {}",
+                    path.host.display(),
+                    path.guest
+                )));
+            }
             if !path.host.is_dir() {
                 return Err(LoadError::InvalidOption(format!(
                     "allowed path {} is not a directory on this machine; create it or pick another",
@@ -233,6 +243,83 @@ mod tests {
             (PathBuf::from(r"C:\dir"), "/data")
         );
         assert!("ro:".parse::<AllowedPath>().is_err());
+    }
+
+    /// `--allow-path` as people type it on Windows, parsed the same on every host.
+    #[test]
+    fn windows_allow_paths() {
+        let parse = |s: &str| {
+            let p: AllowedPath = s.parse().unwrap();
+            (p.host, p.guest, p.read_only)
+        };
+        assert_eq!(
+            parse(r"C:\data"),
+            (PathBuf::from(r"C:\data"), "/data".into(), false)
+        );
+        assert_eq!(
+            parse(r"ro:C:\Users\me\in"),
+            (
+                PathBuf::from(r"C:\Users\me\in"),
+                "/Users/me/in".into(),
+                true
+            )
+        );
+        assert_eq!(
+            parse(r"C:\data:/mnt"),
+            (PathBuf::from(r"C:\data"), "/mnt".into(), false)
+        );
+        assert_eq!(
+            parse("C:/data:/mnt"),
+            (PathBuf::from("C:/data"), "/mnt".into(), false)
+        );
+        assert_eq!(
+            parse(r"ro:\\server\share:/share"),
+            (PathBuf::from(r"\\server\share"), "/share".into(), true)
+        );
+        // Read back from the manifest key it writes.
+        let p: AllowedPath = r"ro:D:\x:/x".parse().unwrap();
+        assert_eq!(p.manifest_key(), r"ro:D:\x");
+        assert_eq!(
+            AllowedPath::split_manifest_key(&p.manifest_key()),
+            (true, r"D:\x")
+        );
+    }
+
+    /// A manifest written on Windows: its drive-letter keys read back as they were, and off
+    /// Windows the check says where the path came from instead of "not a directory".
+    #[test]
+    fn drive_letters_in_manifests() {
+        let manifest: extism::Manifest = serde_json::from_str(
+            r#"{"wasm": [], "allowed_paths": {"ro:C:\\tenant\\in": "/in", "D:\\out": "/out"}}"#,
+        )
+        .unwrap();
+        let options = SandboxOptions::from_manifest(&manifest);
+        let mut paths: Vec<_> = options
+            .allowed_paths
+            .iter()
+            .map(|p| (p.host.clone(), p.guest.as_str(), p.read_only))
+            .collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                (PathBuf::from(r"C:\tenant\in"), "/in", true),
+                (PathBuf::from(r"D:\out"), "/out", false),
+            ]
+        );
+        let mut back = extism::Manifest::default();
+        options.apply_to_manifest(&mut back);
+        assert_eq!(back.allowed_paths, manifest.allowed_paths);
+        let message = options.validate().unwrap_err().to_string();
+        if cfg!(windows) {
+            assert!(message.contains("not a directory"), "{message}");
+        } else {
+            assert!(message.contains("is a Windows path"), "{message}");
+            assert!(
+                message.contains("pick a folder on this machine"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

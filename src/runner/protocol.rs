@@ -96,8 +96,12 @@ pub(crate) enum FromWorker {
     /// The plugin returned (or was stopped); the report follows. Deadlines stop here, so a big
     /// report is never cut short by them.
     Returned,
-    /// The call's output follows as the payload.
-    Report(Box<CallReport>),
+    /// The call's output follows as the payload. `printed` is the number of the markers around
+    /// the call's WASI output, when it may have printed (see `runner::output`).
+    Report {
+        report: Box<CallReport>,
+        printed: Option<u64>,
+    },
 }
 
 /// Writes one frame.

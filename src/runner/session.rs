@@ -6,9 +6,10 @@
 //! killing the worker. Nothing here blocks the caller: option changes and resets are recorded
 //! and take effect on the next call.
 
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Write as _};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,11 +17,13 @@ use std::time::{Duration, Instant};
 
 use poll_promise::Promise;
 
+use super::channel;
 use super::error::LoadError;
 use super::host::harness::{self, XTP_HARNESS};
 use super::host::{HostData, HostRegistry};
 use super::inspect::{Inspection, Linkage, Unsatisfied};
 use super::options::SandboxOptions;
+use super::output::Output;
 use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker, UnderTestLoad};
 use super::report::{CallReport, ErrorKind, LogLevel};
 use super::source::LoadedPlugin;
@@ -232,9 +235,12 @@ impl<T: Send + 'static> Call<T> {
 /// A running worker process.
 struct Worker {
     child: Child,
-    stdin: BufWriter<ChildStdin>,
+    /// The protocol channel's sending side.
+    channel: BufWriter<TcpStream>,
     /// Frames from the worker; an `Err` says why its stream could not be read.
     frames: Receiver<Result<(FromWorker, Vec<u8>), String>>,
+    /// The plugin's WASI output, read from the worker's stdout and stderr.
+    output: Output,
     /// Where the worker's plugin's coredumps go; removed with the worker.
     coredump: std::path::PathBuf,
 }
@@ -248,15 +254,15 @@ impl Worker {
             exe: config.exe.clone(),
             detail,
         };
+        let listener = channel::Listener::bind()
+            .map_err(|e| fail(format!("cannot open a loopback port for the worker: {e}")))?;
         let mut command = Command::new(&config.exe);
         if !config.compile_cache {
             // extism reads an empty EXTISM_CACHE_CONFIG as "no cache".
             command.env("EXTISM_CACHE_CONFIG", "");
         }
-        // Where the worker can capture WASI output (unix: its fd 1 and 2 become pipes), extism
-        // is told to write it; elsewhere it stays off, so nothing but protocol frames reaches
-        // the worker's stdout.
-        #[cfg(unix)]
+        // extism writes WASI output to the worker's stdout and stderr, which carry nothing
+        // else: they are read here and cut into calls.
         command.env(super::worker::WASI_OUTPUT_ENV, "1");
         let coredump = std::env::temp_dir().join(format!(
             "extism-playground-{}-{}.coredump",
@@ -265,31 +271,51 @@ impl Worker {
         ));
         super::worker::create_private(&coredump);
         command.env(super::worker::COREDUMP_ENV, &coredump);
-        let mut child = command
+        crate::platform::process::windowless(&mut command);
+        let child = command
             .arg(WORKER_ARG)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| {
                 let _ = std::fs::remove_file(&coredump);
                 fail(e.to_string())
             })?;
-        let stdin = BufWriter::new(
-            child
-                .stdin
-                .take()
-                .ok_or_else(|| fail("no stdin pipe".into()))?,
-        );
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| fail("no stdout pipe".into()))?;
+        // From here the child is killed and the coredump file removed on any failure.
+        let mut starting = Starting {
+            child: Some(child),
+            coredump: coredump.clone(),
+        };
+        let child = starting.child.as_mut().expect("just spawned");
+        let (Some(mut stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(fail("no stdio pipes".into()));
+        };
+        let output = Output::read(stdout, stderr, listener.token().as_str())
+            .map_err(|e| fail(e.to_string()))?;
+        // The invitation is all the worker reads on stdin, which then closes.
+        listener
+            .invitation()
+            .and_then(|line| stdin.write_all(line.as_bytes()))
+            .map_err(|e| fail(format!("cannot hand the worker its channel: {e}")))?;
+        drop(stdin);
+        let stream = listener
+            .accept(channel::CONNECT_LIMIT, || {
+                child
+                    .try_wait()
+                    .ok()
+                    .flatten()
+                    .map(|status| format!("the worker ended before it connected ({status})"))
+            })
+            .map_err(|e| fail(e.to_string()))?;
+        let reading = stream.try_clone().map_err(|e| fail(e.to_string()))?;
         let (tx, frames) = mpsc::channel();
         std::thread::Builder::new()
             .name("worker-reader".to_string())
             .spawn(move || {
-                let mut reader = BufReader::with_capacity(256 * 1024, stdout);
+                let mut reader = BufReader::with_capacity(256 * 1024, reading);
                 loop {
                     let sent = match protocol::read_frame::<FromWorker>(&mut reader) {
                         Ok(Some(frame)) => tx.send(Ok(frame)),
@@ -306,16 +332,18 @@ impl Worker {
                 }
             })
             .map_err(|e| fail(e.to_string()))?;
+        let child = starting.child.take().expect("still starting");
         Ok(Self {
             child,
-            stdin,
+            channel: BufWriter::new(stream),
             frames,
+            output,
             coredump,
         })
     }
 
     fn send(&mut self, message: &ToWorker, payload: &[u8]) -> std::io::Result<()> {
-        protocol::write_frame(&mut self.stdin, message, payload)
+        protocol::write_frame(&mut self.channel, message, payload)
     }
 
     /// Whether the process has ended (e.g. killed while idle).
@@ -324,7 +352,7 @@ impl Worker {
     }
 
     fn describe_exit(&mut self) -> String {
-        let _ = self.child.kill();
+        crate::platform::process::kill(&mut self.child);
         match self.child.wait() {
             Ok(status) => format!("the worker process ended unexpectedly ({status})"),
             Err(e) => format!("the worker process ended unexpectedly ({e})"),
@@ -332,9 +360,25 @@ impl Worker {
     }
 }
 
+/// A worker being started: killed, with its coredump file removed, unless it gets going.
+struct Starting {
+    child: Option<Child>,
+    coredump: PathBuf,
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            crate::platform::process::kill(&mut child);
+            let _ = child.wait();
+            let _ = std::fs::remove_file(&self.coredump);
+        }
+    }
+}
+
 impl Drop for Worker {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        crate::platform::process::kill(&mut self.child);
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.coredump);
     }
@@ -742,9 +786,15 @@ impl Session {
             outcome = wait_for(&mut worker, &Canceller::default(), None, progress);
         }
         match outcome {
-            Wait::Frame(FromWorker::Report(report), mut output) => {
-                self.keep(Some(worker), options_version);
+            Wait::Frame(FromWorker::Report { report, printed }, mut output) => {
                 let mut report = *report;
+                if let Some(seq) = printed {
+                    worker
+                        .output
+                        .take(seq, request.log_level)
+                        .merge_into(&mut report.logs, &mut report.logs_dropped);
+                }
+                self.keep(Some(worker), options_version);
                 if let Some(len) = report.coredump_len.take()
                     && let Some(at) = usize::try_from(len)
                         .ok()
@@ -761,7 +811,14 @@ impl Session {
                 report.new_instance |= new_worker;
                 report
             }
-            other => self.lost_call(&function, &options, other),
+            other => {
+                // What the plugin printed before it was stopped is kept.
+                let printed = worker.output.take_unfinished(request.log_level);
+                drop(worker);
+                let mut report = self.lost_call(&function, &options, other);
+                printed.merge_into(&mut report.logs, &mut report.logs_dropped);
+                report
+            }
         }
     }
 

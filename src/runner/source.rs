@@ -227,6 +227,19 @@ impl LoadedPlugin {
             let meta = wasm.meta();
             let (bytes, origin) = match wasm {
                 extism::Wasm::File { path, .. } => {
+                    let text = path.to_string_lossy();
+                    if let Some(os) = crate::platform::paths::written_elsewhere(&text) {
+                        return Err(LoadError::PathFromElsewhere {
+                            name: name.to_string(),
+                            file: text
+                                .rsplit(['\\', '/'])
+                                .next()
+                                .unwrap_or_default()
+                                .to_string(),
+                            path: text.into_owned(),
+                            os,
+                        });
+                    }
                     let full = match base_dir {
                         Some(base) if path.is_relative() => base.join(path),
                         _ => path.clone(),
@@ -458,4 +471,35 @@ fn download(req: &extism_manifest::HttpRequest) -> Result<Vec<u8>, LoadError> {
         .limit(512 * 1024 * 1024)
         .read_to_vec()
         .map_err(|e| fail(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A manifest written on Windows names its module by a drive-letter path: off Windows that
+    /// is said plainly (not "no such file" under the manifest's folder), with what to do.
+    #[test]
+    fn a_module_named_by_a_windows_path() {
+        let manifest: extism::Manifest =
+            serde_json::from_str(r#"{"wasm": [{"path": "C:\\plugins\\tenant.wasm"}]}"#).unwrap();
+        let dir = std::env::temp_dir();
+        let error = LoadedPlugin::from_manifest_file(&dir.join("tenant.json"), &manifest)
+            .map(|_| ())
+            .unwrap_err();
+        let message = error.to_string();
+        if cfg!(windows) {
+            // There it is an absolute path, read as it is (and missing).
+            assert!(
+                matches!(error, LoadError::Read { ref path, .. } if path == Path::new(r"C:\plugins\tenant.wasm")),
+                "{message}"
+            );
+        } else {
+            assert!(
+                message.contains(r"names its module by a Windows path, C:\plugins\tenant.wasm"),
+                "{message}"
+            );
+            assert!(message.contains(r#"("path": "tenant.wasm")"#), "{message}");
+        }
+    }
 }

@@ -1,12 +1,13 @@
 //! The worker process: the only place plugin code runs. The session starts this binary with the
-//! hidden `__worker` argument; the worker reads frames on stdin, runs calls on a named executor
-//! thread (so a cancel can arrive mid-call), and collects each call's logs and host calls. On
-//! unix it also captures the plugin's WASI stdout/stderr (its fd 1 and 2 become pipes) and
-//! answers on a duplicate of its original stdout; elsewhere it answers on stdout itself and the
-//! session leaves WASI output off, so nothing else is written there.
+//! hidden `__worker` argument and hands it, on stdin, the loopback address and token of the
+//! protocol channel (`runner::channel`). The worker reads frames there, runs calls on a named
+//! executor thread (so a cancel can arrive mid-call), and collects each call's logs and host
+//! calls. Its own stdout and stderr belong to the plugin's WASI output, which extism writes
+//! there and the session reads (`runner::output`); the worker marks where each call's begins
+//! and ends. The same on every OS.
 
-use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Write as _};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,8 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use super::backtrace;
-use super::capture::{PdkLogLayer, Recorder, StdioCapture};
+use super::capture::{Markers, PdkLogLayer, Recorder};
+use super::channel;
 use super::classify::{Limits, classify};
 use super::host::harness::{self, UnderTest, XtpRun};
 use super::host::script::{Control, Scripts};
@@ -55,10 +57,20 @@ impl Shared {
     }
 }
 
-/// Runs the worker until its stdin closes, then exits the process with 0. Returns exit code 3
-/// when it cannot start: its stdio cannot be captured (unix) or its executor thread cannot be
-/// started.
+/// Runs the worker until the session closes the channel, then exits the process with 0.
+/// Returns exit code 3 when it cannot start: the channel cannot be opened or its executor
+/// thread cannot be started.
 pub fn serve() -> std::process::ExitCode {
+    let (stream, token) = match channel::connect(std::io::stdin().lock()) {
+        Ok(connected) => connected,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "extism-playground worker: cannot reach the app: {e}"
+            );
+            return std::process::ExitCode::from(3);
+        }
+    };
     let recorder = Arc::new(Recorder::default());
     // The global level follows each call's log level: PDK logs below it are not even sent by
     // the guest, and extism's own debug/trace events cost nothing (at TRACE they slow every
@@ -70,21 +82,10 @@ pub fn serve() -> std::process::ExitCode {
             recorder: Arc::clone(&recorder),
         })
         .try_init();
-    let (protocol_out, capture) = match StdioCapture::install(&recorder) {
-        Ok((out, capture)) => (out, Some(capture)),
-        Err(_) => {
-            // On unix capture must work. Elsewhere there is none: answer on stdout itself (the
-            // session did not turn WASI output on, so extism discards it).
-            #[cfg(unix)]
-            {
-                return std::process::ExitCode::from(3);
-            }
-            #[cfg(not(unix))]
-            {
-                (stdout_file(), None)
-            }
-        }
+    let Ok(protocol_out) = stream.try_clone() else {
+        return std::process::ExitCode::from(3);
     };
+    let markers = Markers::new(token.as_str());
     let out = BufWriter::new(protocol_out);
     let shared = Arc::new(Shared::default());
     let (tx, rx) = mpsc::channel::<(ToWorker, Vec<u8>)>();
@@ -94,14 +95,14 @@ pub fn serve() -> std::process::ExitCode {
             .name("plugin-exec".to_string())
             // Host functions and wasmtime's own frames run on this stack.
             .stack_size(8 * 1024 * 1024)
-            .spawn(move || Executor::new(recorder, capture, out, shared, level_handle).run(&rx))
+            .spawn(move || Executor::new(recorder, markers, out, shared, level_handle).run(&rx))
     };
     if executor.is_err() {
         return std::process::ExitCode::from(3);
     }
-    let mut stdin = BufReader::new(std::io::stdin().lock());
+    let mut frames = BufReader::with_capacity(256 * 1024, stream);
     loop {
-        match protocol::read_frame::<ToWorker>(&mut stdin) {
+        match protocol::read_frame::<ToWorker>(&mut frames) {
             Ok(Some((ToWorker::Cancel, _))) => {
                 shared.cancel_requested().store(true, Ordering::SeqCst);
                 for slot in [&shared.cancel_handle, &*shared.under_test_cancel] {
@@ -162,21 +163,11 @@ pub(crate) fn create_private(path: &std::path::Path) {
     let _ = options.open(path);
 }
 
-#[cfg(not(unix))]
-fn stdout_file() -> File {
-    use std::os::windows::io::AsHandle;
-    File::from(
-        std::io::stdout()
-            .as_handle()
-            .try_clone_to_owned()
-            .expect("stdout handle"),
-    )
-}
-
 struct Executor {
     recorder: Arc<Recorder>,
-    capture: Option<StdioCapture>,
-    out: BufWriter<File>,
+    /// Marks each call's output in stdout and stderr, when the call may print.
+    markers: Markers,
+    out: BufWriter<TcpStream>,
     shared: Arc<Shared>,
     host: extism::UserData<HostContext>,
     compiled: Option<extism::CompiledPlugin>,
@@ -203,15 +194,15 @@ type LevelHandle = tracing_subscriber::reload::Handle<LevelFilter, tracing_subsc
 impl Executor {
     fn new(
         recorder: Arc<Recorder>,
-        capture: Option<StdioCapture>,
-        out: BufWriter<File>,
+        markers: Markers,
+        out: BufWriter<TcpStream>,
         shared: Arc<Shared>,
         level: LevelHandle,
     ) -> Self {
         let host = extism::UserData::new(HostContext::new(Arc::clone(&recorder)));
         Self {
             recorder,
-            capture,
+            markers,
             out,
             shared,
             host,
@@ -257,8 +248,14 @@ impl Executor {
                     self.answer(&reply, &[]);
                 }
                 ToWorker::Call(spec) => {
-                    let (report, output) = self.call(&spec, &payload);
-                    self.answer(&FromWorker::Report(Box::new(report)), &output);
+                    let (report, output, printed) = self.call(&spec, &payload);
+                    self.answer(
+                        &FromWorker::Report {
+                            report: Box::new(report),
+                            printed,
+                        },
+                        &output,
+                    );
                 }
                 // Handled by the frame reader as it arrives.
                 ToWorker::Cancel => {}
@@ -559,14 +556,16 @@ impl Executor {
             .unwrap_or_default()
     }
 
-    fn call(&mut self, spec: &CallSpec, input: &[u8]) -> (CallReport, Vec<u8>) {
+    /// Makes one call (or loop): its report, its output (and coredump) and, when it may have
+    /// printed, the number its output is marked with.
+    fn call(&mut self, spec: &CallSpec, input: &[u8]) -> (CallReport, Vec<u8>, Option<u64>) {
         let mut report = CallReport {
             function: spec.function.clone(),
             ..CallReport::default()
         };
         if let Err(error) = self.ensure_instance(spec.fresh_instance, &mut report) {
             report.error = Some(error);
-            return (report, Vec::new());
+            return (report, Vec::new(), None);
         }
         self.set_host_data(spec.host.clone());
         self.set_level(spec.log_level);
@@ -575,6 +574,8 @@ impl Executor {
             unreachable!("ensure_instance leaves an instance");
         };
         self.recorder.begin(plugin.id.to_string(), spec.log_level);
+        // Only WASI writes to stdout and stderr; without it there is nothing to mark.
+        let printed = self.may_print.then(|| self.markers.begin());
         self.memory.begin_call();
         self.answer(&FromWorker::Calling, &[]);
 
@@ -635,9 +636,10 @@ impl Executor {
         report.fuel_consumed = plugin.fuel_consumed();
         report.memory = self.memory.end_call();
         self.plugin = Some(plugin);
+        if printed.is_some() {
+            self.markers.end();
+        }
         self.answer(&FromWorker::Returned, &[]);
-        // Only WASI writes to stdout and stderr; without it there is nothing to wait for (and
-        // the round trip through the capture threads is a large part of a short call).
         self.collect(&mut report);
         if loops > 1 {
             report.stats = Some(LoopStats::from_durations(durations_us));
@@ -657,17 +659,12 @@ impl Executor {
             report.coredump_len = Some(dump.len() as u64);
             payload.extend_from_slice(&dump);
         }
-        (report, payload)
+        (report, payload, printed)
     }
 
-    /// What the call left behind for its report: logs, WASI output, host calls, the kv store,
-    /// host results and an xtp run's assertions.
+    /// What the call left behind for its report: logs, host calls, the kv store, host results
+    /// and an xtp run's assertions (the session adds the WASI output).
     fn collect(&mut self, report: &mut CallReport) {
-        if self.may_print
-            && let Some(capture) = &self.capture
-        {
-            capture.sync();
-        }
         let collected = self.recorder.finish();
         report.logs = collected.logs;
         report.logs_dropped = collected.dropped;

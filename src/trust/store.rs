@@ -14,7 +14,7 @@ use super::Review;
 /// Environment variable naming the data directory instead of the platform's.
 pub const DATA_DIR_ENV: &str = "EXTISM_PLAYGROUND_DATA_DIR";
 /// The id the window's own storage uses (eframe's `app_name`).
-pub const APP_ID: &str = "extism-playground";
+pub use crate::platform::dirs::APP_ID;
 const FILE_NAME: &str = "trusted-files.json";
 /// The folder, in the data directory, of mock-host plugins kept by sha256.
 const MOCK_HOSTS: &str = "mock-hosts";
@@ -25,7 +25,7 @@ pub fn data_dir() -> Option<PathBuf> {
     std::env::var_os(DATA_DIR_ENV)
         .map(PathBuf::from)
         .filter(|p| !p.as_os_str().is_empty())
-        .or_else(|| eframe::storage_dir(APP_ID))
+        .or_else(crate::platform::dirs::data)
 }
 
 /// Where mock-host plugins already loaded are kept, by sha256, so a definition saved with the

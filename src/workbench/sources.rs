@@ -65,7 +65,7 @@ fn candidates(file: &str, maps: &[SourceMap], plugin_dir: Option<&Path>) -> Vec<
         }
     }
     if let Some(rest) = file.strip_prefix("~/")
-        && let Some(home) = home_dir()
+        && let Some(home) = crate::platform::dirs::home()
     {
         out.push(join(&home, rest));
     }
@@ -87,18 +87,7 @@ fn candidates(file: &str, maps: &[SourceMap], plugin_dir: Option<&Path>) -> Vec<
 
 /// A path absolute on another OS: a drive letter or a UNC path on unix, a `/` path on Windows.
 fn looks_foreign_absolute(file: &str) -> bool {
-    let bytes = file.as_bytes();
-    let drive = bytes.len() >= 3
-        && bytes[0].is_ascii_alphabetic()
-        && bytes[1] == b':'
-        && matches!(bytes[2], b'\\' | b'/');
-    drive || file.starts_with("\\\\") || file.starts_with('/')
-}
-
-fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .map(PathBuf::from)
+    crate::platform::paths::is_windows_absolute(file) || file.starts_with('/')
 }
 
 /// A default prefix to map for `file`: its folder as built (the user shortens it to the

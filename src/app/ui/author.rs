@@ -25,8 +25,7 @@ pub struct NewPluginDraft {
 
 impl NewPluginDraft {
     pub fn new() -> Self {
-        let folder = directories::UserDirs::new()
-            .map(|d| d.home_dir().to_path_buf())
+        let folder = crate::platform::dirs::home()
             .or_else(|| std::env::current_dir().ok())
             .map(|p| p.display().to_string())
             .unwrap_or_default();
@@ -138,7 +137,7 @@ pub(super) fn new_plugin_window(app: &mut App, ctx: &egui::Context) {
 
 /// A folder as typed, with a leading `~` read as the home folder (as a shell would).
 fn expand_home(folder: &str) -> std::path::PathBuf {
-    let home = || directories::UserDirs::new().map(|d| d.home_dir().to_path_buf());
+    let home = crate::platform::dirs::home;
     match folder.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with(['/', '\\']) => match home() {
             Some(home) => home.join(rest.trim_start_matches(['/', '\\'])),

@@ -632,7 +632,11 @@ fn timing_grid(ui: &mut Ui, last: &RunView) {
             ui.end_row();
             ui.label("Memory (main module)");
             ui.label(last.report.memory.map_or_else(
-                || "— (the module has no memory of its own, or the call did not reach it)".to_string(),
+                || match crate::platform::MEMORY_FIGURES {
+                    Ok(()) => "— (the module has no memory of its own, or the call did not reach it)"
+                        .to_string(),
+                    Err(why) => format!("— ({why})"),
+                },
                 |m| {
                     format!(
                         "{} pages before, {} at the peak, {} after ({} KiB at the peak)",

@@ -1,0 +1,23 @@
+//! Everything that differs between Linux, macOS and Windows, behind one API for all three, so
+//! the rest of the app has no `cfg` of its own and macOS runs the unix code Linux tests prove.
+//!
+//! - [`process`]: starting helper processes (no console windows on Windows, own process group
+//!   for cargo) and killing them with everything they started.
+//! - [`dirs`]: the user's home, cache and data folders.
+//! - [`paths`]: paths written on another OS (a Windows drive letter read on Linux, say).
+//!
+//! The protocol channel to the worker needs nothing here: it is a loopback socket on every OS
+//! (`runner::channel`). The one piece still unix-only is the linear-memory watch
+//! (`runner::memory`, which maps memory itself); elsewhere calls say that their memory figures
+//! are not measured on this OS ([`MEMORY_FIGURES`]).
+
+pub mod dirs;
+pub mod paths;
+pub mod process;
+
+/// Whether calls report their memory figures here; where they do not, this says why.
+pub const MEMORY_FIGURES: Result<(), &str> = if cfg!(unix) {
+    Ok(())
+} else {
+    Err("not measured on this OS yet (the memory watch maps memory the unix way)")
+};
