@@ -148,9 +148,10 @@ pub enum Command {
     Test(Box<TestArgs>),
     /// Publish a plugin to an OCI registry as a CNCF Wasm artifact.
     Push(PushArgs),
-    /// Internal: run as a plugin worker process.
-    #[command(name = "__worker", hide = true)]
-    Worker,
+    /// Print the completion script for a shell, e.g. for bash:
+    /// `extism-playground completions bash > ~/.local/share/bash-completion/completions/extism-playground`
+    /// (the .deb installs them for bash, zsh and fish).
+    Completions(CompletionsArgs),
 }
 
 /// How a run answers the grants a manifest or bundle asks for (its allowed paths and hosts, and
@@ -429,8 +430,24 @@ pub fn run(command: Command) -> ExitCode {
         Command::Replay(args) => replay(&args),
         Command::Test(args) => test(&args),
         Command::Push(args) => push(&args),
-        Command::Worker => crate::runner::worker::serve(),
+        Command::Completions(args) => {
+            print_completions(args.shell, &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Writes `shell`'s completion script for this command line to `out`.
+pub fn print_completions(shell: clap_complete::Shell, out: &mut dyn Write) {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "extism-playground", out);
 }
 
 fn usage_error(e: &anyhow::Error) -> ExitCode {

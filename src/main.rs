@@ -4,32 +4,37 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use extism_playground::app::{App, AppOptions};
-use extism_playground::cli::{Cli, Command};
+use extism_playground::cli::Cli;
 use extism_playground::runner::WorkerConfig;
+use extism_playground::runner::worker::WORKER_ARG;
 
 /// Set to close the window after its first frame and print how long that took.
 const EXIT_AFTER_FIRST_FRAME_ENV: &str = "EXTISM_PLAYGROUND_EXIT_AFTER_FIRST_FRAME";
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
+    // A worker process (started by the app itself, never by people: it is not part of the
+    // command line, its help or its completions). Its stdout belongs to the plugin.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == WORKER_ARG)
+    {
+        return extism_playground::runner::worker::serve();
+    }
     let cli = Cli::parse();
-    match cli.command {
-        // The worker sets up its own log capture; nothing may write to its stdout first.
-        Some(Command::Worker) => extism_playground::runner::worker::serve(),
-        Some(command) => extism_playground::cli::run(command),
-        None => {
-            init_logging();
-            if let Err(e) = cli.configure_registries() {
-                eprintln!("error: {e:#}");
-                return ExitCode::from(extism_playground::cli::EXIT_USAGE);
-            }
-            match open_window(cli.open, started) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+    if let Some(command) = cli.command {
+        return extism_playground::cli::run(command);
+    }
+    init_logging();
+    if let Err(e) = cli.configure_registries() {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(extism_playground::cli::EXIT_USAGE);
+    }
+    match open_window(cli.open, started) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -49,10 +54,15 @@ fn open_window(
     started: std::time::Instant,
 ) -> anyhow::Result<()> {
     let worker = WorkerConfig::current_exe()?;
+    let mut viewport = egui::ViewportBuilder::default();
+    if let Some(icon) = extism_playground::app::window_icon() {
+        viewport = viewport.with_icon(std::sync::Arc::new(icon));
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
+        viewport: viewport
             .with_title("Extism Playground")
-            .with_app_id("extism-playground")
+            // The desktop entry's StartupWMClass: docks group the window under its icon.
+            .with_app_id(extism_playground::platform::dirs::APP_ID)
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([760.0, 480.0])
             .with_drag_and_drop(true),

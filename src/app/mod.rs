@@ -27,6 +27,15 @@ use crate::workbench::{Source, Workbench, WorkbenchState};
 use command::{Command, DialogPurpose};
 use state::{AppState, ResultTab, ThemeChoice};
 
+/// The window's icon (the 256 px one of `assets/icon`, which the desktop entry uses too).
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon/extism-playground-256.png");
+
+/// The window's icon, decoded; `None` only if the embedded PNG were broken (then the window
+/// keeps the platform's default).
+pub fn window_icon() -> Option<egui::IconData> {
+    eframe::icon_data::from_png_bytes(ICON_PNG).ok()
+}
+
 /// What the window is started with.
 #[derive(Clone, Debug)]
 pub struct AppOptions {
