@@ -30,6 +30,8 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::from(extism_playground::cli::EXIT_USAGE);
     }
+    // Started from a menu on Windows: no empty console beside the window.
+    extism_playground::platform::console::release_own_console();
     match open_window(cli.open, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

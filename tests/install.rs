@@ -166,6 +166,17 @@ fn the_icon_set_and_the_window_icon() {
         let path = root().join(format!("assets/icon/extism-playground-{size}.png"));
         assert_eq!(png_size(&path), (size, size), "{}", path.display());
     }
+    // The Windows executable's icon (build.rs embeds it): every size up to 256 px.
+    let ico = std::fs::read(root().join("assets/icon/extism-playground.ico")).unwrap();
+    let word = |at: usize| u16::from_le_bytes([ico[at], ico[at + 1]]);
+    assert_eq!((word(0), word(2)), (0, 1), "an icon file");
+    let sizes: Vec<u32> = (0..usize::from(word(4)))
+        .map(|i| match ico[6 + 16 * i] {
+            0 => 256,
+            width => u32::from(width),
+        })
+        .collect();
+    assert_eq!(sizes, [16, 32, 48, 64, 128, 256]);
     let icon = extism_playground::app::window_icon().expect("the window icon decodes");
     assert_eq!((icon.width, icon.height), (256, 256));
     assert_eq!(icon.rgba.len(), 256 * 256 * 4);

@@ -129,4 +129,9 @@ for n in 32 16; do
         $PNG_OPTS "PNG32:extism-playground-$n.png"
 done
 
-echo "wrote: $(ls extism-playground-*.png | tr '\n' ' ')"
+# The Windows executable's icon (embedded by build.rs): every size up to 256 in one .ico.
+"$CONVERT" extism-playground-16.png extism-playground-32.png extism-playground-48.png \
+    extism-playground-64.png extism-playground-128.png extism-playground-256.png \
+    extism-playground.ico
+
+echo "wrote: $(ls extism-playground-*.png extism-playground.ico | tr '\n' ' ')"

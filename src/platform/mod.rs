@@ -4,6 +4,8 @@
 //! - [`process`]: starting helper processes (no console windows on Windows, own process group
 //!   for cargo) and killing them with everything they started.
 //! - [`dirs`]: the user's home, cache and data folders.
+//! - [`files`]: files only their owner may read (a trap's coredump holds the plugin's memory).
+//! - [`console`]: the console window a Windows program is given.
 //! - [`paths`]: paths written on another OS (a Windows drive letter read on Linux, say).
 //!
 //! The protocol channel to the worker needs nothing here: it is a loopback socket on every OS
@@ -11,7 +13,9 @@
 //! (`runner::memory`, which maps memory itself); elsewhere calls say that their memory figures
 //! are not measured on this OS ([`MEMORY_FIGURES`]).
 
+pub mod console;
 pub mod dirs;
+pub mod files;
 pub mod paths;
 pub mod process;
 

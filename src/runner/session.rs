@@ -269,7 +269,7 @@ impl Worker {
             std::process::id(),
             WORKERS.fetch_add(1, Ordering::SeqCst)
         ));
-        super::worker::create_private(&coredump);
+        crate::platform::files::create_private(&coredump);
         command.env(super::worker::COREDUMP_ENV, &coredump);
         crate::platform::process::windowless(&mut command);
         let child = command

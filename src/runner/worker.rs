@@ -146,21 +146,11 @@ fn coredump_file() -> std::path::PathBuf {
                 "extism-playground-worker-{}.coredump",
                 std::process::id()
             ));
-            create_private(&path);
+            crate::platform::files::create_private(&path);
             path
         },
         std::path::PathBuf::from,
     )
-}
-
-/// Creates `path` empty, readable and writable by its owner only; extism later writes into it
-/// as it is, keeping its mode.
-pub(crate) fn create_private(path: &std::path::Path) {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let _ = options.open(path);
 }
 
 struct Executor {
