@@ -12,6 +12,11 @@
 //! Also: loading a plugin with a cold compile against a re-load from wasmtime's compile cache,
 //! for the bare SDK and for the runner (load time measured inside its worker).
 //!
+//! Also: single calls, one request each, so every call pays the whole path: the frame to the
+//! worker over its loopback channel, the call, the report back; and for a WASI plugin that
+//! prints, the markers around its output and the session's reading of the worker's stdout and
+//! stderr (the bare SDK, with WASI output off, discards what the plugin prints).
+//!
 //! Also: a suite of 500 one-step tests on hello (each test a fresh instance, as `test` runs
 //! them) with one job and with two, against the bare SDK making the same 500 calls on fresh
 //! instances of one compiled plugin, on one thread and on two.
@@ -86,6 +91,54 @@ fn calls(c: &mut Criterion) {
         group.finish();
     }
     dwarf_calls(c);
+    round_trips(c);
+}
+
+/// One call per request through the runner against one SDK call: the channel's round trip, and
+/// for `wasi-demo`'s `print` the capture of what it printed.
+fn round_trips(c: &mut Criterion) {
+    let input = text(16);
+    let shared = std::sync::Arc::new(input.clone());
+    for (name, function, wasi) in [
+        ("hello", "count_vowels", false),
+        ("wasi-demo", "print", true),
+    ] {
+        let wasm = sample(name);
+        let mut sdk = extism::Plugin::new(wasm.as_slice(), [], wasi).expect("sdk plugin");
+        let plugin = LoadedPlugin::from_wasm_bytes(name, wasm).expect("valid module");
+        let options = SandboxOptions {
+            wasi,
+            ..SandboxOptions::default()
+        };
+        let runner =
+            Session::new(plugin, options, WorkerConfig::with_exe(WORKER)).expect("session");
+        let mut group = c.benchmark_group(format!("one call per request: {name} {function} 16 B"));
+        group.bench_function("extism SDK", |b| {
+            b.iter(|| {
+                let out: &[u8] = sdk.call(function, input.as_slice()).expect("call");
+                black_box(out.len());
+            });
+        });
+        group.bench_function("playground runner", |b| {
+            b.iter(|| {
+                let report = runner.call_blocking(CallRequest {
+                    function: function.to_string(),
+                    input: std::sync::Arc::clone(&shared),
+                    ..CallRequest::default()
+                });
+                assert!(report.is_ok(), "{:?}", report.error);
+                // What the plugin printed came back with the call.
+                assert_eq!(
+                    report.logs.len(),
+                    if wasi { 2 } else { 0 },
+                    "{:?}",
+                    report.logs
+                );
+                black_box(report.output.len());
+            });
+        });
+        group.finish();
+    }
 }
 
 /// The same comparison for a module that carries DWARF (the debug-demo sample): the runner

@@ -30,8 +30,6 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::from(extism_playground::cli::EXIT_USAGE);
     }
-    // Started from a menu on Windows: no empty console beside the window.
-    extism_playground::platform::console::release_own_console();
     match open_window(cli.open, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -77,6 +75,9 @@ fn open_window(
         "extism-playground",
         options,
         Box::new(move |cc| {
+            // The window exists (an error before this still reaches the console): started
+            // from a menu on Windows, no empty console stays beside it.
+            extism_playground::platform::console::release_own_console();
             let options = AppOptions {
                 open,
                 started: Some(started),

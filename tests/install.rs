@@ -35,25 +35,52 @@ fn check_generated(relative: &str, generated: &[u8]) {
     );
 }
 
+/// The names of the subcommands people use (not `help`).
+fn subcommands() -> Vec<String> {
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|name| name != "help")
+        .collect()
+}
+
 #[test]
-fn the_man_page_is_up_to_date() {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut page)
-        .unwrap();
+fn the_man_pages_are_up_to_date() {
+    let render = |command: clap::Command| {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command).render(&mut page).unwrap();
+        page
+    };
+    let page = render(Cli::command());
     let text = String::from_utf8_lossy(&page);
     assert!(text.contains(".TH extism-playground 1"), "{text}");
-    for subcommand in ["call", "inspect", "replay", "test", "push", "completions"] {
+    let names = subcommands();
+    assert_eq!(
+        names,
+        ["call", "inspect", "replay", "test", "push", "completions"]
+    );
+    for name in &names {
+        // The main page points to a page of each subcommand; each is installed.
         assert!(
-            text.contains(&format!("extism\\-playground\\-{subcommand}")),
-            "{subcommand}"
+            text.contains(&format!("extism\\-playground\\-{name}(1)")),
+            "{name}"
         );
     }
-    assert!(
-        !text.contains("__worker"),
-        "the internal worker command stays hidden"
-    );
     check_generated("assets/man/extism-playground.1", &page);
+    let cli = Cli::command();
+    for sub in cli.get_subcommands().filter(|c| c.get_name() != "help") {
+        let full = format!("extism-playground-{}", sub.get_name());
+        // clap names are `'static` without its `string` feature; a test may leak a few.
+        let name: &'static str = Box::leak(full.clone().into_boxed_str());
+        // The synopsis shows the command as it is typed.
+        let typed: &'static str =
+            Box::leak(format!("extism-playground {}", sub.get_name()).into_boxed_str());
+        let page = render(sub.clone().name(name).display_name(name).bin_name(typed));
+        let text = String::from_utf8_lossy(&page);
+        assert!(text.contains(&format!(".TH {full} 1")), "{text}");
+        assert!(text.contains(".SH OPTIONS"), "{full} lists its options");
+        check_generated(&format!("assets/man/{full}.1"), &page);
+    }
 }
 
 #[test]
@@ -95,18 +122,17 @@ fn completions_are_up_to_date_and_printed_by_the_binary() {
     );
 }
 
-/// bash itself reads the bash script without a syntax error, when bash is here.
+/// bash itself reads the bash script without a syntax error (unix: on Windows `bash` may be
+/// WSL's, which cannot open the checkout's path).
+#[cfg(unix)]
 #[test]
 fn bash_accepts_its_completion_script() {
     let script = root().join("assets/completions/extism-playground.bash");
-    let found = std::process::Command::new("bash")
+    let status = std::process::Command::new("bash")
         .arg("-n")
         .arg(&script)
-        .status();
-    if cfg!(windows) && found.is_err() {
-        return;
-    }
-    let status = found.expect("bash runs on every unix machine");
+        .status()
+        .expect("bash runs on every unix machine");
     assert!(status.success());
 }
 
@@ -187,7 +213,7 @@ fn the_icon_set_and_the_window_icon() {
 }
 
 /// Every file the .deb is made of exists in the repository (the binary is built), and the
-/// package carries the binary, the desktop entry, icons, the man page and the README.
+/// package carries the binary, the desktop entry, icons, the man pages and the README.
 #[test]
 fn the_deb_metadata_names_files_that_exist() {
     let manifest: toml::Table = std::fs::read_to_string(root().join("Cargo.toml"))
@@ -200,9 +226,21 @@ fn the_deb_metadata_names_files_that_exist() {
     for asset in assets {
         let asset = asset.as_array().unwrap();
         let (source, destination) = (asset[0].as_str().unwrap(), asset[1].as_str().unwrap());
+        if let Some((folder, suffix)) = source.split_once("/*") {
+            // A glob (`assets/man/*.1`): every match goes into the destination folder.
+            let matches: Vec<String> = std::fs::read_dir(root().join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(suffix))
+                .collect();
+            assert!(!matches.is_empty(), "{source} matches files");
+            destinations.extend(matches.iter().map(|name| format!("{destination}{name}")));
+            continue;
+        }
         destinations.push(destination.to_string());
         if source.starts_with("target/") {
-            assert!(source.ends_with("/extism-playground"), "{source}");
+            // cargo-deb maps `target/release/` to the profile and target it packages.
+            assert_eq!(source, "target/release/extism-playground");
             continue;
         }
         assert!(root().join(source).is_file(), "{source} exists");
@@ -214,16 +252,24 @@ fn the_deb_metadata_names_files_that_exist() {
             assert_eq!(png_size(&root().join(source)), (size, size), "{source}");
         }
     }
+    let pages = std::iter::once("usr/share/man/man1/extism-playground.1".to_string()).chain(
+        subcommands()
+            .into_iter()
+            .map(|name| format!("usr/share/man/man1/extism-playground-{name}.1")),
+    );
     for wanted in [
         "usr/bin/",
         "usr/share/applications/",
         "usr/share/icons/hicolor/256x256/apps/extism-playground.png",
-        "usr/share/man/man1/",
         "usr/share/doc/extism-playground/README.md",
         "usr/share/bash-completion/completions/extism-playground",
-    ] {
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .chain(pages)
+    {
         assert!(
-            destinations.iter().any(|d| d == wanted),
+            destinations.contains(&wanted),
             "the .deb installs {wanted}: {destinations:?}"
         );
     }

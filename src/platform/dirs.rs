@@ -1,5 +1,5 @@
-//! The user's folders, as each OS names them (through the `directories` crate, which eframe
-//! uses for the window's own state too):
+//! The user's folders, as each OS names them (through the `directories` crate; the data folder
+//! is eframe's `storage_dir`, where the window's own state is kept):
 //!
 //! | | Linux | macOS | Windows |
 //! |---|---|---|---|

@@ -91,7 +91,13 @@ impl std::str::FromStr for AllowedPath {
         // Split at the last ':' that starts an absolute guest path, so Windows drive letters
         // (C:\dir) stay in the host part.
         let (host, guest) = match rest.rsplit_once(':') {
-            Some((host, guest)) if guest.starts_with('/') && !host.is_empty() => {
+            // Not at a drive letter's colon (`C:/data`): a one-letter host is a drive (a
+            // one-letter folder is written `./a:/data`).
+            Some((host, guest))
+                if guest.starts_with('/')
+                    && !host.is_empty()
+                    && !(host.len() == 1 && host.as_bytes()[0].is_ascii_alphabetic()) =>
+            {
                 (host, guest.to_string())
             }
             _ => (rest, crate::platform::paths::default_guest(rest)),
@@ -271,6 +277,14 @@ mod tests {
         assert_eq!(
             parse("C:/data:/mnt"),
             (PathBuf::from("C:/data"), "/mnt".into(), false)
+        );
+        assert_eq!(
+            parse("C:/data"),
+            (PathBuf::from("C:/data"), "/data".into(), false)
+        );
+        assert_eq!(
+            parse("ro:d:/in"),
+            (PathBuf::from("d:/in"), "/in".into(), true)
         );
         assert_eq!(
             parse(r"ro:\\server\share:/share"),

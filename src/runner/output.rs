@@ -15,8 +15,11 @@ use std::time::{Duration, Instant};
 use super::capture::{MAX_LINE_BYTES, MAX_LOG_BYTES, MAX_LOG_LINES, cut};
 use super::report::{LogEntry, LogLevel, LogSource};
 
-/// How long the session waits for a call's end markers before taking what came.
+/// How long the session waits for a call's end markers (or a stopped worker's streams to
+/// end) before taking what came.
 const SYNC_LIMIT: Duration = Duration::from_secs(2);
+/// Longer than any marker: a token of 32, a number of at most 20 and the words around them.
+const MAX_MARKER_BYTES: usize = 96;
 
 /// Which edge of a call a marker is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +99,10 @@ fn level_of(source: LogSource) -> LogLevel {
 struct Streams {
     stdout: Stream,
     stderr: Stream,
+    /// The call begun last, with when the first of the two streams read its begin marker:
+    /// both streams count their lines' offsets from there, so lines of the two interleave in
+    /// the order they were read.
+    begun: Option<(u64, Instant)>,
 }
 
 impl Streams {
@@ -166,9 +173,17 @@ impl Output {
                     Self::outside(source, before);
                     streams = self.lock();
                 }
+                let base = match streams.begun {
+                    Some((begun, at)) if begun == seq => at,
+                    _ => {
+                        let now = Instant::now();
+                        streams.begun = Some((seq, now));
+                        now
+                    }
+                };
                 let stream = streams.stream(source);
                 *stream = Stream {
-                    current: Some((seq, Instant::now())),
+                    current: Some((seq, base)),
                     finished: stream.finished.take(),
                     ..Stream::default()
                 };
@@ -246,9 +261,23 @@ impl Output {
         printed
     }
 
-    /// What the call in progress has printed so far (its worker is being stopped).
+    /// What the call in progress printed, once its worker has ended: both streams are read
+    /// to their end first (for up to [`SYNC_LIMIT`]), so its last lines are not lost.
     pub fn take_unfinished(&self, level: LogLevel) -> Printed {
+        let deadline = Instant::now() + SYNC_LIMIT;
         let mut guard = self.lock();
+        while !(guard.stdout.closed && guard.stderr.closed) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            guard = self
+                .shared
+                .1
+                .wait_timeout(guard, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
         let streams = &mut *guard;
         let mut printed = Printed::default();
         for stream in [&mut streams.stdout, &mut streams.stderr] {
@@ -298,8 +327,14 @@ fn read_lines(mut reader: impl Read, mut emit: impl FnMut(&str)) {
         }
         pending.drain(..start);
         if pending.len() > MAX_LINE_BYTES * 4 {
-            emit(&String::from_utf8_lossy(&pending));
-            pending.clear();
+            // A marker the read cut in two stays whole: what may be its start is kept back.
+            let keep = pending
+                .iter()
+                .rposition(|&b| b == 1)
+                .filter(|&at| pending.len() - at <= MAX_MARKER_BYTES)
+                .unwrap_or(pending.len());
+            emit(&String::from_utf8_lossy(&pending[..keep]));
+            pending.drain(..keep);
         }
     }
     if !pending.is_empty() {
@@ -422,24 +457,59 @@ mod tests {
     }
 
     #[test]
-    fn a_stopped_call_gives_what_it_printed_so_far() {
+    fn a_stopped_call_gives_all_it_printed_before_its_worker_ended() {
         let (mut out_w, out_r) = pipe();
-        let (_err_w, err_r) = pipe();
+        let (err_w, err_r) = pipe();
         let output = Output::read(out_r, err_r, TOKEN).unwrap();
-        writeln!(out_w, "{}\nworking\nstill working", m(Edge::Begin, 7)).unwrap();
-        out_w.flush().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let printed = loop {
-            let printed = output.take_unfinished(LogLevel::Trace);
-            if printed.lines.len() == 2 || Instant::now() > deadline {
-                break printed;
-            }
-            // Nothing taken yet: put nothing back, look again.
-            assert!(printed.lines.is_empty());
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        write!(out_w, "{}\nworking\nstill working", m(Edge::Begin, 7)).unwrap();
+        // The worker ends: its streams close. The last line, with no newline, counts too.
+        drop(out_w);
+        drop(err_w);
+        let printed = output.take_unfinished(LogLevel::Trace);
         let texts: Vec<&str> = printed.lines.iter().map(|l| l.message.as_str()).collect();
         assert_eq!(texts, ["working", "still working"]);
+    }
+
+    /// A reader that returns its bytes in reads of the given sizes.
+    struct Reads {
+        bytes: Vec<u8>,
+        at: usize,
+        sizes: Vec<usize>,
+    }
+
+    impl Read for Reads {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let wanted = if self.sizes.is_empty() {
+                usize::MAX
+            } else {
+                self.sizes.remove(0)
+            };
+            let n = wanted.min(buf.len()).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_marker_cut_by_the_long_line_limit_is_still_read() {
+        // A line longer than the limit, then a marker, with a read ending inside the marker
+        // once the line is past the limit.
+        let text_len = MAX_LINE_BYTES * 4 + 1000;
+        let marker = m(Edge::End, 3);
+        let mut bytes = vec![b'x'; text_len];
+        bytes.extend_from_slice(marker.as_bytes());
+        bytes.push(b'\n');
+        let reads = Reads {
+            bytes,
+            at: 0,
+            sizes: vec![MAX_LINE_BYTES * 4, 1000 + 10],
+        };
+        let mut got = Vec::new();
+        read_lines(reads, |l| got.push(l.to_string()));
+        assert_eq!(got.len(), 2, "the text, then the marker whole");
+        assert_eq!(got[0].len(), text_len);
+        assert_eq!(got[1], marker);
     }
 
     #[test]

@@ -351,6 +351,12 @@ impl Worker {
         matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
+    /// Ends the process (if it has not ended) and reaps it.
+    fn end(&mut self) {
+        crate::platform::process::kill(&mut self.child);
+        let _ = self.child.wait();
+    }
+
     fn describe_exit(&mut self) -> String {
         crate::platform::process::kill(&mut self.child);
         match self.child.wait() {
@@ -812,7 +818,9 @@ impl Session {
                 report
             }
             other => {
-                // What the plugin printed before it was stopped is kept.
+                // What the plugin printed before it was stopped is kept: the worker is ended
+                // first, so its streams are read to their end.
+                worker.end();
                 let printed = worker.output.take_unfinished(request.log_level);
                 drop(worker);
                 let mut report = self.lost_call(&function, &options, other);

@@ -71,6 +71,13 @@ pub fn serve() -> std::process::ExitCode {
             return std::process::ExitCode::from(3);
         }
     };
+    // The worker's own failures are told apart from what the plugin writes to stderr.
+    std::panic::set_hook(Box::new(|info| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "[extism-playground worker] {info}; this is a bug of the app, not of the plugin"
+        );
+    }));
     let recorder = Arc::new(Recorder::default());
     // The global level follows each call's log level: PDK logs below it are not even sent by
     // the guest, and extism's own debug/trace events cost nothing (at TRACE they slow every
