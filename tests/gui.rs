@@ -529,6 +529,39 @@ fn plugin_options_function_and_input_survive_a_restart() {
     assert_eq!(output(&h), "printed 20 bytes");
 }
 
+/// A Build tab remembered from a plugin built here is not shown for one that has no crate: the
+/// window opens on the output instead of an empty build log.
+#[test]
+fn a_remembered_build_tab_falls_back_to_the_output() {
+    let mut h = harness();
+    h.run();
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let saved = storage.0.get_mut(eframe::APP_KEY).expect("saved state");
+    assert!(saved.contains(r#""result_tab":Output"#), "{saved}");
+    *saved = saved.replace(r#""result_tab":Output"#, r#""result_tab":Build"#);
+    let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
+    let mut h = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| {
+            cc.storage = Some(storage);
+            App::new(
+                cc,
+                AppOptions {
+                    trust: common::trust_store(),
+                    ..AppOptions::new(common::worker())
+                },
+            )
+        });
+    h.run();
+    assert!(
+        h.query_by_label_contains("Nothing built yet").is_none(),
+        "no build log for a plugin without a crate"
+    );
+    run_and_wait(&mut h);
+    assert!(!output(&h).is_empty(), "the output shows");
+}
+
 #[test]
 fn session_round_trip_through_a_bundle_with_expected_output() {
     let dir = tempfile::tempdir().unwrap();

@@ -24,6 +24,13 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         super::compare::reload_banner(app, ui);
     }
     ui.separator();
+    // The Build tab is offered for a plugin built from a crate here (or while a build runs);
+    // a Build tab remembered from another plugin falls back to the output.
+    let build_offered =
+        app.workbench.build_job().is_some() || app.workbench.build_crate().is_some();
+    if app.result_tab == ResultTab::Build && !build_offered {
+        app.result_tab = ResultTab::Output;
+    }
     ui.horizontal(|ui| {
         let last = app.workbench.last();
         let logs = last.map_or(0, |l| l.report.logs.len());
@@ -40,7 +47,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
             |n| format!("Scenario ({n} steps)"),
         );
         ui.selectable_value(tab, ResultTab::Scenario, title);
-        if app.workbench.build_job().is_some() || app.workbench.build_crate().is_some() {
+        if build_offered {
             let title = if app.workbench.is_building() {
                 "Build (running)"
             } else {
