@@ -490,6 +490,23 @@ impl eframe::Storage for MemoryStorage {
     fn flush(&mut self) {}
 }
 
+/// A new window started from what another saved in `storage`.
+fn harness_restored(storage: MemoryStorage) -> Harness<'static, App> {
+    let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
+    Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| {
+            cc.storage = Some(storage);
+            App::new(
+                cc,
+                AppOptions {
+                    trust: common::trust_store(),
+                    ..AppOptions::new(common::worker())
+                },
+            )
+        })
+}
+
 #[test]
 fn plugin_options_function_and_input_survive_a_restart() {
     let mut h = harness();
@@ -504,19 +521,7 @@ fn plugin_options_function_and_input_survive_a_restart() {
     eframe::App::save(h.state_mut(), &mut storage);
     let before = h.state().state().clone();
 
-    let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
-    let mut h = Harness::builder()
-        .with_size([1280.0, 900.0])
-        .build_eframe(move |cc| {
-            cc.storage = Some(storage);
-            App::new(
-                cc,
-                AppOptions {
-                    trust: common::trust_store(),
-                    ..AppOptions::new(common::worker())
-                },
-            )
-        });
+    let mut h = harness_restored(storage);
     h.run();
     let after = h.state().state();
     assert_eq!(after.plugin, before.plugin);
@@ -540,19 +545,7 @@ fn a_remembered_build_tab_falls_back_to_the_output() {
     let saved = storage.0.get_mut(eframe::APP_KEY).expect("saved state");
     assert!(saved.contains(r#""result_tab":Output"#), "{saved}");
     *saved = saved.replace(r#""result_tab":Output"#, r#""result_tab":Build"#);
-    let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
-    let mut h = Harness::builder()
-        .with_size([1280.0, 900.0])
-        .build_eframe(move |cc| {
-            cc.storage = Some(storage);
-            App::new(
-                cc,
-                AppOptions {
-                    trust: common::trust_store(),
-                    ..AppOptions::new(common::worker())
-                },
-            )
-        });
+    let mut h = harness_restored(storage);
     h.run();
     assert!(
         h.query_by_label_contains("Nothing built yet").is_none(),

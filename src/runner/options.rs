@@ -123,7 +123,7 @@ impl SandboxOptions {
                 crate::platform::paths::written_elsewhere(&path.host.to_string_lossy())
             {
                 return Err(LoadError::InvalidOption(format!(
-                    "allowed path {} is a {os} path (the manifest or bundle was written there); pick a folder on this machine for {}",
+                    "allowed path {} is a {os} path, which means nothing here; pick a folder on this machine for {}",
                     path.host.display(),
                     path.guest
                 )));

@@ -209,23 +209,11 @@ impl Output {
         }
     }
 
-    /// A line written outside any call.
-    fn outside(source: LogSource, line: &str) {
-        if source == LogSource::Stderr {
-            let _ = writeln!(std::io::stderr(), "{line}");
-        }
-    }
-
-    /// What call `seq` printed at `level` and above, once both streams have passed its end
-    /// marker (or after [`SYNC_LIMIT`], or when the worker is gone: then what came).
-    pub fn take(&self, seq: u64, level: LogLevel) -> Printed {
+    /// The streams once `ready` holds of them, or after [`SYNC_LIMIT`].
+    fn wait_until(&self, ready: impl Fn(&Streams) -> bool) -> MutexGuard<'_, Streams> {
         let deadline = Instant::now() + SYNC_LIMIT;
         let mut streams = self.lock();
-        loop {
-            let done = |s: &Stream| s.closed || s.finished.as_ref().is_some_and(|f| f.0 >= seq);
-            if done(&streams.stdout) && done(&streams.stderr) {
-                break;
-            }
+        while !ready(&streams) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -237,6 +225,21 @@ impl Output {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+        streams
+    }
+
+    /// A line written outside any call.
+    fn outside(source: LogSource, line: &str) {
+        if source == LogSource::Stderr {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+    }
+
+    /// What call `seq` printed at `level` and above, once both streams have passed its end
+    /// marker (or after [`SYNC_LIMIT`], or when the worker is gone: then what came).
+    pub fn take(&self, seq: u64, level: LogLevel) -> Printed {
+        let done = |s: &Stream| s.closed || s.finished.as_ref().is_some_and(|f| f.0 >= seq);
+        let mut streams = self.wait_until(|s| done(&s.stdout) && done(&s.stderr));
         let mut printed = Printed::default();
         let streams = &mut *streams;
         for stream in [&mut streams.stdout, &mut streams.stderr] {
@@ -264,20 +267,7 @@ impl Output {
     /// What the call in progress printed, once its worker has ended: both streams are read
     /// to their end first (for up to [`SYNC_LIMIT`]), so its last lines are not lost.
     pub fn take_unfinished(&self, level: LogLevel) -> Printed {
-        let deadline = Instant::now() + SYNC_LIMIT;
-        let mut guard = self.lock();
-        while !(guard.stdout.closed && guard.stderr.closed) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            guard = self
-                .shared
-                .1
-                .wait_timeout(guard, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+        let mut guard = self.wait_until(|s| s.stdout.closed && s.stderr.closed);
         let streams = &mut *guard;
         let mut printed = Printed::default();
         for stream in [&mut streams.stdout, &mut streams.stderr] {
@@ -352,6 +342,16 @@ mod tests {
         marker(TOKEN, edge, seq)
     }
 
+    /// The output of a worker that wrote `stdout` and `stderr` and ended.
+    fn fed(stdout: String, stderr: String) -> Output {
+        Output::read(
+            std::io::Cursor::new(stdout.into_bytes()),
+            std::io::Cursor::new(stderr.into_bytes()),
+            TOKEN,
+        )
+        .unwrap()
+    }
+
     fn messages(printed: &Printed) -> Vec<(LogSource, &str)> {
         printed
             .lines
@@ -377,30 +377,18 @@ mod tests {
             e2 = m(Edge::End, 2),
         );
         // Fed from slices, the readers finish before `take`: the streams are read by then.
-        let output = Output::read(
-            std::io::Cursor::new(stdout.into_bytes()),
-            std::io::Cursor::new(stderr.into_bytes()),
-            TOKEN,
-        )
-        .unwrap();
+        let output = fed(stdout, stderr);
         // Call 1 is gone: only the last finished call is kept.
         let two = output.take(2, LogLevel::Trace);
         assert_eq!(messages(&two), [(LogSource::Stdout, "out two")]);
-        let first = Output::read(
-            std::io::Cursor::new(
-                format!(
-                    "{}\nout one\r\npartial{}\n",
-                    m(Edge::Begin, 1),
-                    m(Edge::End, 1)
-                )
-                .into_bytes(),
+        let first = fed(
+            format!(
+                "{}\nout one\r\npartial{}\n",
+                m(Edge::Begin, 1),
+                m(Edge::End, 1)
             ),
-            std::io::Cursor::new(
-                format!("{}\nerr one\n{}\n", m(Edge::Begin, 1), m(Edge::End, 1)).into_bytes(),
-            ),
-            TOKEN,
+            format!("{}\nerr one\n{}\n", m(Edge::Begin, 1), m(Edge::End, 1)),
         )
-        .unwrap()
         .take(1, LogLevel::Trace);
         let mut got = messages(&first);
         got.sort_by_key(|(_, text)| *text);
@@ -419,16 +407,10 @@ mod tests {
                 .all(|l| (l.source == LogSource::Stderr) == (l.level == LogLevel::Warn))
         );
         // Below the call's level, stdout (info) is not kept.
-        let warn_only = Output::read(
-            std::io::Cursor::new(
-                format!("{}\nout\n{}\n", m(Edge::Begin, 1), m(Edge::End, 1)).into_bytes(),
-            ),
-            std::io::Cursor::new(
-                format!("{}\nerr\n{}\n", m(Edge::Begin, 1), m(Edge::End, 1)).into_bytes(),
-            ),
-            TOKEN,
+        let warn_only = fed(
+            format!("{}\nout\n{}\n", m(Edge::Begin, 1), m(Edge::End, 1)),
+            format!("{}\nerr\n{}\n", m(Edge::Begin, 1), m(Edge::End, 1)),
         )
-        .unwrap()
         .take(1, LogLevel::Warn);
         assert_eq!(messages(&warn_only), [(LogSource::Stderr, "err")]);
     }
@@ -436,21 +418,14 @@ mod tests {
     #[test]
     fn a_marker_without_the_token_is_plain_output() {
         let forged = marker("ffffffffffffffffffffffffffffffff", Edge::End, 1);
-        let output = Output::read(
-            std::io::Cursor::new(
-                format!(
-                    "{}\n{forged}\nafter\n{}\n",
-                    m(Edge::Begin, 1),
-                    m(Edge::End, 1)
-                )
-                .into_bytes(),
+        let output = fed(
+            format!(
+                "{}\n{forged}\nafter\n{}\n",
+                m(Edge::Begin, 1),
+                m(Edge::End, 1)
             ),
-            std::io::Cursor::new(
-                format!("{}\n{}\n", m(Edge::Begin, 1), m(Edge::End, 1)).into_bytes(),
-            ),
-            TOKEN,
-        )
-        .unwrap();
+            format!("{}\n{}\n", m(Edge::Begin, 1), m(Edge::End, 1)),
+        );
         let printed = output.take(1, LogLevel::Trace);
         let texts: Vec<&str> = printed.lines.iter().map(|l| l.message.as_str()).collect();
         assert_eq!(texts, [forged.as_str(), "after"]);
