@@ -21,6 +21,9 @@ fn main() -> ExitCode {
     {
         return extism_playground::runner::worker::serve();
     }
+    // What saves and sessions of a process that died left behind (temporary files, coredump
+    // folders) goes now.
+    extism_playground::platform::files::remove_leftovers();
     let cli = Cli::parse();
     if let Some(command) = cli.command {
         return extism_playground::cli::run(command);

@@ -29,6 +29,18 @@ pub fn data() -> Option<PathBuf> {
     eframe::storage_dir(APP_ID)
 }
 
+/// Environment variable naming the app's data folder instead of the platform's.
+pub const DATA_DIR_ENV: &str = "EXTISM_PLAYGROUND_DATA_DIR";
+
+/// The app's data folder as the app uses it: `$EXTISM_PLAYGROUND_DATA_DIR` when set, else
+/// [`data`].
+pub fn app_data() -> Option<PathBuf> {
+    std::env::var_os(DATA_DIR_ENV)
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+        .or_else(data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,12 @@
 //! Everything that differs between Linux, macOS and Windows, behind one API for all three, so
 //! the rest of the app has no `cfg` of its own and macOS runs the unix code Linux tests prove.
 //!
+//! - [`alloc`]: the allocator, counting the bytes each thread holds (script budgets).
 //! - [`process`]: starting helper processes (no console windows on Windows, own process group
 //!   for cargo) and killing them with everything they started.
 //! - [`dirs`]: the user's home, cache and data folders.
-//! - [`files`]: files only their owner may read (a trap's coredump holds the plugin's memory).
+//! - [`files`]: reading what files and flags name (bounded), atomic writes with no leftovers,
+//!   private folders (a trap's coredump holds the plugin's memory).
 //! - [`console`]: the console window a Windows program is given.
 //! - [`paths`]: paths written on another OS (a Windows drive letter read on Linux, say).
 //!
@@ -13,6 +15,7 @@
 //! (`runner::memory`, which maps memory itself); elsewhere calls say that their memory figures
 //! are not measured on this OS ([`MEMORY_FIGURES`]).
 
+pub mod alloc;
 pub mod console;
 pub mod dirs;
 pub mod files;
