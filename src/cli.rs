@@ -90,8 +90,11 @@ impl RegistryArgs {
     pub fn configure(&self, registry: Option<&crate::registry::Reference>) -> anyhow::Result<()> {
         let login = match &self.registry_user {
             Some(user) => {
+                // A password (or token) is a line: more than 64 KiB is not one.
                 let mut password = String::new();
                 std::io::stdin()
+                    .lock()
+                    .take(64 * 1024)
                     .read_to_string(&mut password)
                     .context("cannot read the registry password from stdin")?;
                 let password = password.trim_end_matches(['\n', '\r']).to_string();
@@ -624,14 +627,19 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
     let input = if let Some(text) = &args.input {
         text.clone().into_bytes()
     } else if let Some(path) = &args.input_file {
-        std::fs::read(path)
-            .with_context(|| format!("cannot read the input file {}", path.display()))?
+        crate::platform::files::read(path, crate::platform::files::FileKind::Input)?
     } else if args.stdin {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("cannot read input from stdin")?;
-        buf
+        // Held to the input files' limit: a pipe that never ends is refused, not kept.
+        let limit = crate::platform::files::FileKind::Input.limit_bytes();
+        match crate::platform::files::read_to_limit(std::io::stdin().lock(), limit)
+            .context("cannot read input from stdin")?
+        {
+            Some(bytes) => bytes,
+            None => bail!(
+                "the input on stdin is more than {}, the most a call's input may be; give less",
+                crate::platform::files::size_text(limit)
+            ),
+        }
     } else {
         Vec::new()
     };
@@ -707,7 +715,7 @@ fn call(args: &CallArgs) -> ExitCode {
     if let Some(path) = &args.coredump {
         match &coredump {
             Some(bytes) => {
-                if let Err(e) = std::fs::write(path, bytes.as_slice()) {
+                if let Err(e) = crate::platform::files::write_private(path, bytes.as_slice()) {
                     eprintln!(
                         "error: cannot write the coredump to {}: {e}",
                         path.display()
@@ -782,8 +790,7 @@ fn push_module(args: &PushArgs) -> anyhow::Result<crate::registry::Pushed> {
             args.reference.split('@').next().unwrap_or(&args.reference)
         );
     }
-    let bytes = std::fs::read(&args.wasm)
-        .with_context(|| format!("cannot read {}", args.wasm.display()))?;
+    let bytes = crate::platform::files::read(&args.wasm, crate::platform::files::FileKind::Plugin)?;
     let name = args.wasm.display().to_string();
     Inspection::of(&name, &bytes).with_context(|| {
         format!("{name} is not a plugin to push; push a .wasm module (build the plugin first)")
@@ -918,6 +925,10 @@ fn replay(args: &ReplayArgs) -> ExitCode {
     }
     let session = match WorkerConfig::current_exe()
         .map(|worker| {
+            let worker = WorkerConfig {
+                coredumps: false,
+                ..worker
+            };
             Session::inspected(plugin, inspection, scenario.options.clone(), host, worker)
         })
         .map_err(anyhow::Error::new)
@@ -1033,7 +1044,10 @@ fn test(args: &TestArgs) -> ExitCode {
     use crate::suite::{self, Selection, file, report};
     use std::fmt::Write as _;
     let worker = match WorkerConfig::current_exe() {
-        Ok(worker) => worker,
+        Ok(worker) => WorkerConfig {
+            coredumps: false,
+            ..worker
+        },
         Err(e) => return usage_error(&anyhow::Error::new(e)),
     };
     let named = match (&args.xtp, args.paths.as_slice()) {
@@ -1064,7 +1078,11 @@ fn test(args: &TestArgs) -> ExitCode {
         },
     };
     let mut summary = report::Summary::default();
-    for found in file::discover(&args.paths) {
+    let discovered = file::discover(&args.paths);
+    for skipped in &discovered.skipped {
+        eprintln!("note: {skipped}");
+    }
+    for found in discovered.files {
         let loaded = found
             .map_err(|e| (None, e))
             .and_then(|path| file::load(&path, &options).map_err(|e| (Some(path), e)));
@@ -1173,10 +1191,10 @@ fn plugin_under_test(args: &TestArgs, path: &Path) -> anyhow::Result<PluginUnder
     let (host, _) = host_definitions(&args.host_functions, &opened, &options)?;
     let mock_input = match (&args.mock_input_data, &args.mock_input_file) {
         (Some(text), _) => Some(text.clone().into_bytes()),
-        (None, Some(file)) => Some(
-            std::fs::read(file)
-                .with_context(|| format!("cannot read the mock input file {}", file.display()))?,
-        ),
+        (None, Some(file)) => Some(crate::platform::files::read(
+            file,
+            crate::platform::files::FileKind::Input,
+        )?),
         (None, None) => None,
     };
     let under_test = PluginUnderTest {
@@ -1200,7 +1218,8 @@ fn report_outcome(outcome: &crate::suite::report::Outcome, args: &TestArgs) -> E
         print!("{}", report::text(outcome));
     }
     if let Some(path) = &args.junit
-        && let Err(e) = bundle::write_atomically(path, report::junit(outcome).as_bytes())
+        && let Err(e) =
+            crate::platform::files::write_atomically(path, report::junit(outcome).as_bytes())
     {
         eprintln!(
             "error: cannot write the JUnit report to {}: {e}",
@@ -1224,7 +1243,11 @@ fn prepare(args: &CallArgs) -> anyhow::Result<(Session, CallRequest, Vec<HostFnD
         opened.inspection,
         options,
         host,
-        WorkerConfig::current_exe()?,
+        WorkerConfig {
+            // A trap's coredump costs as much memory again as the plugin's: only when asked.
+            coredumps: request.coredump,
+            ..WorkerConfig::current_exe()?
+        },
     );
     session.check_call(&request.function)?;
     Ok((session, request, host_functions))

@@ -120,7 +120,7 @@ pub fn create(parent: &Path, spec: &Spec) -> Result<Created, StarterError> {
             if let Some(folder) = path.parent() {
                 std::fs::create_dir_all(folder)?;
             }
-            std::fs::write(&path, text)
+            crate::platform::files::write_atomically(&path, text.as_bytes())
         };
         write().map_err(|source| StarterError::Write {
             path: path.clone(),

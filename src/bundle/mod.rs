@@ -35,11 +35,8 @@ const VERSION_WITHOUT_REGISTRY: u32 = 3;
 /// Why a bundle could not be read, resolved or written.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
-    #[error("cannot read the bundle {path}: {cause}")]
-    Read {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] crate::platform::files::ReadError),
     #[error(
         "{name} is not valid JSON (line {line}, column {column}: {message}); it may be truncated or not a bundle"
     )]
@@ -793,10 +790,7 @@ pub fn declares_bundle(value: &serde_json::Value) -> bool {
 /// Reads and resolves the bundle at `path` as it is, with no consent asked for its grants: for
 /// files this app wrote. Files from others open through `workbench::open`, which reviews them.
 pub fn load(path: &Path) -> Result<Scenario, BundleError> {
-    let bytes = std::fs::read(path).map_err(|cause| BundleError::Read {
-        path: path.to_path_buf(),
-        cause,
-    })?;
+    let bytes = crate::platform::files::read(path, crate::platform::files::FileKind::Bundle)?;
     let name = path.display().to_string();
     Bundle::parse(&bytes, &name)?.resolve(path.parent(), &name)
 }
@@ -809,36 +803,11 @@ pub fn save(path: &Path, bundle: Bundle) -> Result<Vec<u8>, BundleError> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
     let json = bundle.with_paths_relative_to(dir).to_json();
-    write_atomically(path, json.as_bytes()).map_err(|cause| BundleError::Write {
-        path: path.to_path_buf(),
-        cause,
+    crate::platform::files::write_atomically(path, json.as_bytes()).map_err(|cause| {
+        BundleError::Write {
+            path: path.to_path_buf(),
+            cause,
+        }
     })?;
     Ok(json.into_bytes())
-}
-
-/// Where [`write_atomically`] writes `path` first: beside it, named after the process and the
-/// thread, so threads writing the same file (the registry cache's blobs) never share one.
-pub fn temporary_path(path: &Path) -> PathBuf {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let thread: String = format!("{:?}", std::thread::current().id())
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    dir.join(format!(".{name}.tmp-{}-{thread}", std::process::id()))
-}
-
-/// Writes to a temporary file beside `path` ([`temporary_path`]), then renames it over
-/// `path`: a failed write never destroys an existing file, and a reader never sees half of one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temporary_path(path);
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }

@@ -55,7 +55,11 @@ pub fn docker_config_path() -> Option<PathBuf> {
 
 /// The credential helper docker's config names for `registry`, if any.
 fn helper_for(registry: &str) -> Option<String> {
-    let bytes = std::fs::read(docker_config_path()?).ok()?;
+    let bytes = crate::platform::files::read(
+        &docker_config_path()?,
+        crate::platform::files::FileKind::AppData,
+    )
+    .ok()?;
     let config: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     config
         .get("credHelpers")

@@ -82,7 +82,9 @@ impl Cache {
     /// The blob with `digest`, if it is here and intact (a damaged one is removed).
     pub fn get(&self, digest: &str) -> Option<Vec<u8>> {
         let path = self.blob_path(digest)?;
-        let bytes = std::fs::read(&path).ok()?;
+        // Bounded like plugins (a layer over the limit is pulled again, not read from here).
+        let bytes =
+            crate::platform::files::read(&path, crate::platform::files::FileKind::Plugin).ok()?;
         if format!("sha256:{}", sha256_hex(&bytes)) == digest.to_ascii_lowercase() {
             Some(bytes)
         } else {
@@ -113,7 +115,7 @@ impl Cache {
     }
 
     fn tags(&self) -> BTreeMap<String, TagRecord> {
-        std::fs::read(self.tags_path())
+        crate::platform::files::read(&self.tags_path(), crate::platform::files::FileKind::AppData)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
@@ -182,7 +184,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     };
     let dir = path.parent().expect("cache paths have a folder");
     std::fs::create_dir_all(dir).map_err(fail)?;
-    crate::bundle::write_atomically(path, bytes).map_err(fail)
+    crate::platform::files::write_atomically(path, bytes).map_err(fail)
 }
 
 #[cfg(test)]

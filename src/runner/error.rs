@@ -9,11 +9,8 @@ pub type Result<T, E = LoadError> = std::result::Result<T, E>;
 /// Something that stops a plugin from being loaded or a call from being made.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {path}: {cause}")]
-    Read {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] crate::platform::files::ReadError),
 
     #[error(
         "{name} names its module by a {os} path, {path}: it was written on {os}. Put the module \

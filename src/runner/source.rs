@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::LoadError;
 use super::options::SandboxOptions;
+use crate::platform::files::{FileKind, read};
 
 /// The name extism gives the module whose exports are called.
 const MAIN_MODULE: &str = "main";
@@ -120,10 +121,7 @@ impl LoadedPlugin {
     /// Opens a .wasm module or an Extism manifest JSON file. For a manifest, also returns the
     /// sandbox options it carries.
     pub fn from_path(path: &Path) -> Result<(Self, Option<SandboxOptions>), LoadError> {
-        let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
-            path: path.to_path_buf(),
-            cause,
-        })?;
+        let bytes = read(path, FileKind::Plugin)?;
         Self::from_file_bytes(path, bytes)
     }
 
@@ -244,10 +242,7 @@ impl LoadedPlugin {
                         Some(base) if path.is_relative() => base.join(path),
                         _ => path.clone(),
                     };
-                    let bytes = std::fs::read(&full).map_err(|cause| LoadError::Read {
-                        path: full.clone(),
-                        cause,
-                    })?;
+                    let bytes = read(&full, FileKind::Plugin)?;
                     (bytes, ModuleOrigin::File(full))
                 }
                 extism::Wasm::Data { data, .. } => (data.clone(), ModuleOrigin::Data),
@@ -491,7 +486,7 @@ mod tests {
         if cfg!(windows) {
             // There it is an absolute path, read as it is (and missing).
             assert!(
-                matches!(error, LoadError::Read { ref path, .. } if path == Path::new(r"C:\plugins\tenant.wasm")),
+                matches!(error, LoadError::Read(ref e) if e.path() == Path::new(r"C:\plugins\tenant.wasm")),
                 "{message}"
             );
         } else {

@@ -9,18 +9,15 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
-use crate::bundle::{self, ExpectedOutcome};
+use crate::bundle::ExpectedOutcome;
 use crate::runner::SandboxOptions;
 use crate::runner::host::{Behaviour, Bytes, HostFnDef};
 
 /// Why a test could not be added.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
-    #[error("cannot read {path}: {cause}")]
-    Read {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] crate::platform::files::ReadError),
     #[error("{path} is not valid TOML ({message}); fix it, or pick another file")]
     Toml { path: PathBuf, message: String },
     #[error(
@@ -78,10 +75,8 @@ pub fn append_test(
 ) -> Result<Added, EditError> {
     let mut added = Added::default();
     let mut doc = if path.exists() {
-        let existing = std::fs::read_to_string(path).map_err(|cause| EditError::Read {
-            path: path.to_path_buf(),
-            cause,
-        })?;
+        let existing =
+            crate::platform::files::read_text(path, crate::platform::files::FileKind::Suite)?;
         let doc: DocumentMut =
             existing
                 .parse()
@@ -102,9 +97,11 @@ pub fn append_test(
         let (doc, pending) = new_suite(path, plugin, &mut added.notes);
         // The files the new suite names go first: a suite never names a file that is not there.
         for (file, bytes) in pending {
-            bundle::write_atomically(&file, &bytes).map_err(|cause| EditError::Write {
-                path: file.clone(),
-                cause,
+            crate::platform::files::write_atomically(&file, &bytes).map_err(|cause| {
+                EditError::Write {
+                    path: file.clone(),
+                    cause,
+                }
             })?;
             added.written.push(file);
         }
@@ -141,12 +138,12 @@ pub fn append_test(
             doc.insert("test", Item::ArrayOfTables(tests));
         }
     }
-    bundle::write_atomically(path, doc.to_string().as_bytes()).map_err(|cause| {
-        EditError::Write {
+    crate::platform::files::write_atomically(path, doc.to_string().as_bytes()).map_err(
+        |cause| EditError::Write {
             path: path.to_path_buf(),
             cause,
-        }
-    })?;
+        },
+    )?;
     added.name = name;
     Ok(added)
 }
@@ -345,7 +342,13 @@ fn host_function_spec(
         Behaviour::Rhai { script, file } => {
             let existing = file.as_deref().filter(|f| f.is_absolute() && f.is_file());
             let target = match existing {
-                Some(f) if std::fs::read_to_string(f).is_ok_and(|s| s == *script) => {
+                Some(f)
+                    if crate::platform::files::read_text(
+                        f,
+                        crate::platform::files::FileKind::Script,
+                    )
+                    .is_ok_and(|s| s == *script) =>
+                {
                     f.to_path_buf()
                 }
                 _ => queue(pending, beside("rhai"), script.as_bytes()),

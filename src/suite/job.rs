@@ -34,6 +34,37 @@ struct Running {
     done: usize,
 }
 
+/// A suite being loaded on a background thread: loading reads its file, its plugin and its
+/// input files, none of which the window's thread reads.
+pub struct LoadingSuite {
+    pub path: PathBuf,
+    job: Promise<OpenSuite>,
+}
+
+impl LoadingSuite {
+    /// Starts loading the suite at `path` (see [`OpenSuite::load`]); `wake` is called when it
+    /// is loaded.
+    pub fn start(path: &Path, consent: Consent, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let loading = path.to_path_buf();
+        Self {
+            path: path.to_path_buf(),
+            job: in_background("load-suite", wake, move || {
+                OpenSuite::load(&loading, consent)
+            }),
+        }
+    }
+
+    /// Whether it is loaded (then [`Self::into_suite`] does not wait).
+    pub fn is_loaded(&self) -> bool {
+        self.job.ready().is_some()
+    }
+
+    /// The suite, loaded (waits until it is).
+    pub fn into_suite(self) -> OpenSuite {
+        self.job.block_and_take()
+    }
+}
+
 /// A suite file open in the window.
 pub struct OpenSuite {
     pub path: PathBuf,
@@ -61,7 +92,10 @@ impl OpenSuite {
         let source = path
             .extension()
             .is_some_and(|e| e == "toml")
-            .then(|| std::fs::read_to_string(path).ok())
+            .then(|| {
+                crate::platform::files::read_text(path, crate::platform::files::FileKind::Suite)
+                    .ok()
+            })
             .flatten();
         Self {
             path: path.to_path_buf(),

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Review;
 
-/// Environment variable naming the data directory instead of the platform's.
-pub const DATA_DIR_ENV: &str = "EXTISM_PLAYGROUND_DATA_DIR";
 /// The id the window's own storage uses (eframe's `app_name`).
 pub use crate::platform::dirs::APP_ID;
+/// Environment variable naming the data directory instead of the platform's.
+pub use crate::platform::dirs::DATA_DIR_ENV;
 const FILE_NAME: &str = "trusted-files.json";
 /// The folder, in the data directory, of mock-host plugins kept by sha256.
 const MOCK_HOSTS: &str = "mock-hosts";
@@ -22,10 +22,7 @@ const MOCK_HOSTS: &str = "mock-hosts";
 /// The app's data directory: `$EXTISM_PLAYGROUND_DATA_DIR` when set, else beside the window's
 /// saved state.
 pub fn data_dir() -> Option<PathBuf> {
-    std::env::var_os(DATA_DIR_ENV)
-        .map(PathBuf::from)
-        .filter(|p| !p.as_os_str().is_empty())
-        .or_else(crate::platform::dirs::data)
+    crate::platform::dirs::app_data()
 }
 
 /// Where mock-host plugins already loaded are kept, by sha256, so a definition saved with the
@@ -136,7 +133,7 @@ impl TrustStore {
         let Some(file) = &self.file else {
             return self.memory.lock().map(|m| m.clone()).unwrap_or_default();
         };
-        match std::fs::read(file) {
+        match crate::platform::files::read(file, crate::platform::files::FileKind::AppData) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 tracing::warn!(
                     "ignoring the unreadable trusted files list {}: {e}",
@@ -215,7 +212,7 @@ impl TrustStore {
             std::fs::create_dir_all(dir).map_err(fail)?;
         }
         let json = serde_json::to_vec_pretty(&list).expect("the trust list serializes");
-        crate::bundle::write_atomically(file, &json).map_err(fail)
+        crate::platform::files::write_atomically(file, &json).map_err(fail)
     }
 }
 

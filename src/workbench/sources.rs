@@ -118,15 +118,8 @@ impl SourceView {
         line: u32,
         column: Option<u32>,
     ) -> std::io::Result<Self> {
-        const MAX: u64 = 16 * 1024 * 1024;
-        let len = std::fs::metadata(&path)?.len();
-        if len > MAX {
-            return Err(std::io::Error::other(format!(
-                "{} is {len} bytes, more than a source view shows",
-                path.display()
-            )));
-        }
-        let bytes = std::fs::read(&path)?;
+        let bytes = crate::platform::files::read(&path, crate::platform::files::FileKind::Source)
+            .map_err(std::io::Error::other)?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes::{Bytes, base64_opt};
 use super::{HostFunction, Implementation, MockPlugin, WasmType, script};
+use crate::platform::files::{self, FileKind};
 use crate::runner::inspect::{EXTISM_USER, Inspection, Signature};
 use crate::runner::source::sha256_hex;
 
@@ -49,9 +50,6 @@ impl ArgKind {
         }
     }
 }
-
-/// Largest mock-host plugin read from a file.
-const MAX_MOCK_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A mock-host plugin: an Extism plugin whose export of the same name answers the import.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -114,10 +112,7 @@ impl PartialEq for MockSource {
 impl MockSource {
     /// Reads a mock-host plugin from `path`.
     pub fn read(path: &Path) -> Result<Self, DefineError> {
-        let bytes = std::fs::read(path).map_err(|e| DefineError::File {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })?;
+        let bytes = files::read(path, FileKind::MockHost).map_err(DefineError::from)?;
         Ok(Self {
             // Absolute: the definition is kept and may be used from another directory.
             file: Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())),
@@ -159,21 +154,14 @@ impl MockSource {
             }
             self.file = None;
             bytes
-        } else if let Some(bytes) = cached.as_ref().and_then(|p| std::fs::read(p).ok()) {
+        } else if let Some(bytes) = cached
+            .as_ref()
+            .and_then(|p| files::read(p, FileKind::MockHost).ok())
+        {
             bytes
         } else if let Some(f) = &self.file {
             let path = from.base.join(f);
-            let meta = std::fs::metadata(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            if !meta.is_file() || meta.len() > MAX_MOCK_BYTES {
-                return Err(format!(
-                    "{} is not a WebAssembly file of at most {} MiB",
-                    path.display(),
-                    MAX_MOCK_BYTES >> 20
-                ));
-            }
-            let bytes =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes = files::read(&path, FileKind::MockHost).map_err(|e| e.to_string())?;
             self.file = Some(path);
             bytes
         } else {
@@ -190,7 +178,8 @@ impl MockSource {
         if let Some(dir) = from.cache {
             let path = dir.join(format!("{sha}.wasm"));
             if !path.exists() {
-                let _ = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, &bytes));
+                let _ = std::fs::create_dir_all(dir)
+                    .and_then(|()| files::write_atomically(&path, &bytes));
             }
         }
         self.sha256 = sha;
@@ -281,10 +270,20 @@ pub struct HostFnDef {
 pub enum DefineError {
     #[error("--host-fn {text:?}: {detail}")]
     Flag { text: String, detail: String },
-    #[error("cannot read {}: {detail}", path.display())]
+    /// A file it names cannot be read: `detail` says which and why.
+    #[error("{detail}")]
     File { path: PathBuf, detail: String },
     #[error("{}: {detail}", path.display())]
     Definitions { path: PathBuf, detail: String },
+}
+
+impl From<files::ReadError> for DefineError {
+    fn from(e: files::ReadError) -> Self {
+        Self::File {
+            path: e.path().to_path_buf(),
+            detail: e.to_string(),
+        }
+    }
 }
 
 impl HostFnDef {
@@ -358,12 +357,9 @@ impl HostFnDef {
                 return Err(flag(format!("{kind} needs a file: {kind}:FILE")));
             }
             let path = base.join(arg);
-            std::fs::read_to_string(&path)
+            files::read_text(&path, FileKind::Script)
                 .map(|s| (s, path.clone()))
-                .map_err(|e| DefineError::File {
-                    path,
-                    detail: e.to_string(),
-                })
+                .map_err(DefineError::from)
         };
         let behaviour = match kind.trim() {
             "value" => Behaviour::Value {
@@ -437,10 +433,7 @@ impl HostFnDef {
                     )));
                 }
                 let path = from.base.join(&*f);
-                *script = std::fs::read_to_string(&path).map_err(|e| DefineError::File {
-                    path: path.clone(),
-                    detail: e.to_string(),
-                })?;
+                *script = files::read_text(&path, FileKind::Script)?;
             }
             Behaviour::Wasm(mock) if mock.loaded.is_none() => {
                 if let Err(e) = mock.load(from) {
@@ -539,10 +532,7 @@ enum DefinitionsFile {
 
 /// Reads a `--host-fns` JSON file; its files are relative to it.
 pub fn read_definitions(path: &Path) -> Result<Vec<HostFnDef>, DefineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| DefineError::File {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
+    let text = files::read_text(path, FileKind::Definitions)?;
     let mut defs = parse_definitions(&text).map_err(|detail| DefineError::Definitions {
         path: path.to_path_buf(),
         detail,
