@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::{Suite, Test};
 use crate::bundle::{self, ExpectedOutcome, Step};
+use crate::platform::files::{self, FileKind};
 use crate::runner::host::define::{self, HostFnDef};
 use crate::runner::inspect::{EXTISM_USER, WASI_P1};
 use crate::runner::source::sha256_hex;
@@ -22,11 +23,8 @@ use crate::workbench::open::{self, Opened, Setup, Source};
 /// Why a suite could not be loaded. Each says which file, which key and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    #[error("cannot read {path}: {cause}")]
-    Read {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] crate::platform::files::ReadError),
     #[error("{path} does not exist; name a suite file (.toml), a bundle or a folder of them")]
     Missing { path: PathBuf },
     #[error(
@@ -158,71 +156,191 @@ pub fn looks_like_suite(text: &str) -> bool {
     }
 }
 
+/// How deep a folder search goes below the folder named.
+const MAX_SEARCH_DEPTH: usize = 16;
+/// How many entries a folder search looks at, in all, before it stops.
+const MAX_SEARCH_ENTRIES: usize = 20_000;
+
+/// What a folder search found: the files to run (and errors in place of paths that name
+/// nothing to run), and what it passed over that someone could have meant, with why.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub files: Vec<Result<PathBuf, SuiteError>>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Something a folder search did not follow or read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub why: SkipReason,
+}
+
+/// Why a folder search passed something over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A link to a folder: never followed, so a loop or a link out cannot lead the search.
+    LinkedFolder,
+    /// A `.toml` or `.json` that is not a regular file (a FIFO, a device, a socket).
+    NotRegular(&'static str),
+    /// Deeper than the search goes.
+    TooDeep,
+    /// The search looked at as many entries as it may; the rest of the folder was not.
+    TooManyEntries,
+    /// A folder that cannot be listed, or a candidate that cannot be read (why).
+    Unreadable(String),
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.path.display();
+        match &self.why {
+            SkipReason::LinkedFolder => write!(
+                f,
+                "skipped {path}: a link to a folder, not followed (name the folder itself to search it)"
+            ),
+            SkipReason::NotRegular(what) => {
+                write!(f, "skipped {path}: not a regular file but {what}")
+            }
+            SkipReason::TooDeep => write!(
+                f,
+                "skipped {path}: more than {MAX_SEARCH_DEPTH} folders deep (name it to search it)"
+            ),
+            SkipReason::TooManyEntries => write!(
+                f,
+                "stopped searching at {path}: the search looked at {MAX_SEARCH_ENTRIES} entries; name the folders that hold the suites"
+            ),
+            SkipReason::Unreadable(why) => write!(f, "skipped {path}: {why}"),
+        }
+    }
+}
+
 /// The files to run for `paths`: suite files and bundles as given, and in folders (searched
 /// recursively, hidden folders and `target` skipped) every `.toml` that is a suite and every
 /// `.json` that is a bundle, in name order. A path that does not exist or a folder with none is
-/// an error in place.
-pub fn discover(paths: &[PathBuf]) -> Vec<Result<PathBuf, SuiteError>> {
-    let mut out = Vec::new();
+/// an error in place. The search follows no link to a folder, reads only regular files (through
+/// the bounded reader), and stops at a depth and a number of entries, saying what it skipped.
+pub fn discover(paths: &[PathBuf]) -> Discovered {
+    let mut out = Discovered::default();
     for path in paths {
         if path.is_dir() {
-            let mut found = Vec::new();
-            search(path, &mut found);
+            let mut search = Search {
+                found: Vec::new(),
+                skipped: &mut out.skipped,
+                entries: 0,
+            };
+            search.folder(path, 0);
+            let mut found = search.found;
             found.sort();
             if found.is_empty() {
-                out.push(Err(SuiteError::Empty { path: path.clone() }));
+                out.files
+                    .push(Err(SuiteError::Empty { path: path.clone() }));
             }
-            out.extend(found.into_iter().map(Ok));
+            out.files.extend(found.into_iter().map(Ok));
         } else if path.exists() {
-            out.push(Ok(path.clone()));
+            out.files.push(Ok(path.clone()));
         } else {
-            out.push(Err(SuiteError::Missing { path: path.clone() }));
+            out.files
+                .push(Err(SuiteError::Missing { path: path.clone() }));
         }
     }
     out
 }
 
-fn search(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            if name != "target" && name != "node_modules" {
-                search(&path, found);
+/// One folder search under way.
+struct Search<'a> {
+    found: Vec<PathBuf>,
+    skipped: &'a mut Vec<Skipped>,
+    entries: usize,
+}
+
+impl Search<'_> {
+    fn skip(&mut self, path: PathBuf, why: SkipReason) {
+        self.skipped.push(Skipped { path, why });
+    }
+
+    fn folder(&mut self, dir: &Path, depth: usize) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                return self.skip(
+                    dir.to_path_buf(),
+                    SkipReason::Unreadable(format!("the folder cannot be listed ({e})")),
+                );
             }
-            continue;
-        }
-        let is_suite = || std::fs::read_to_string(&path).is_ok_and(|text| looks_like_suite(&text));
-        let is_bundle = || {
-            std::fs::read(&path).is_ok_and(|bytes| {
-                serde_json::from_slice::<serde_json::Value>(&bytes)
-                    .is_ok_and(|v| bundle::declares_bundle(&v))
-            })
         };
-        let wanted = match path.extension().and_then(|e| e.to_str()) {
-            Some("toml") => is_suite(),
-            Some("json") => is_bundle(),
-            _ => false,
-        };
-        if wanted {
-            found.push(path);
+        // Counted as they are listed (a folder of millions of entries is never held whole);
+        // what is found is sorted at the end.
+        for entry in entries.flatten() {
+            self.entries += 1;
+            if self.entries > MAX_SEARCH_ENTRIES {
+                return self.skip(dir.to_path_buf(), SkipReason::TooManyEntries);
+            }
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            // The entry itself, not what a link points to.
+            let Ok(own) = entry.file_type() else {
+                continue;
+            };
+            if own.is_dir() {
+                if name == "target" || name == "node_modules" {
+                    continue;
+                }
+                if depth + 1 > MAX_SEARCH_DEPTH {
+                    self.skip(path, SkipReason::TooDeep);
+                } else {
+                    self.folder(&path, depth + 1);
+                }
+                if self.entries > MAX_SEARCH_ENTRIES {
+                    return;
+                }
+                continue;
+            }
+            // A link is followed to a file only (and only a regular one is read).
+            if own.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+                self.skip(path, SkipReason::LinkedFolder);
+                continue;
+            }
+            let kind = match path.extension().and_then(|e| e.to_str()) {
+                Some("toml") => FileKind::Suite,
+                Some("json") => FileKind::Plugin,
+                _ => continue,
+            };
+            let bytes = match files::read(&path, kind) {
+                Ok(bytes) => bytes,
+                Err(files::ReadError::NotRegular { what, .. }) => {
+                    self.skip(path, SkipReason::NotRegular(what));
+                    continue;
+                }
+                Err(e) => {
+                    self.skip(path, SkipReason::Unreadable(e.to_string()));
+                    continue;
+                }
+            };
+            let wanted = match kind {
+                FileKind::Suite => std::str::from_utf8(&bytes).is_ok_and(looks_like_suite),
+                _ => serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .is_ok_and(|v| bundle::declares_bundle(&v)),
+            };
+            if wanted {
+                self.found.push(path);
+            }
         }
     }
 }
 
 /// Loads the suite or bundle at `path`.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> {
-    let bytes = std::fs::read(path).map_err(|cause| SuiteError::Read {
-        path: path.to_path_buf(),
-        cause,
-    })?;
     let is_toml = path.extension().is_some_and(|e| e == "toml");
+    let kind = if is_toml {
+        FileKind::Suite
+    } else {
+        FileKind::Plugin
+    };
+    let bytes = files::read(path, kind)?;
     if !is_toml
         && serde_json::from_slice::<serde_json::Value>(&bytes)
             .is_ok_and(|v| bundle::declares_bundle(&v))
@@ -449,13 +567,10 @@ fn step_of(step: &StepTable, dir: &Path) -> Result<Step, (&'static str, String)>
         (Some(text), None) => text.clone().into_bytes(),
         (None, Some(file)) => {
             let full = dir.join(file);
-            std::fs::read(&full).map_err(|e| {
+            files::read(&full, FileKind::Input).map_err(|e| {
                 (
                     "input_file",
-                    format!(
-                        "cannot read {}: {e} (the path is relative to the suite file)",
-                        full.display()
-                    ),
+                    format!("{e} (the path is relative to the suite file)"),
                 )
             })?
         }
