@@ -28,6 +28,9 @@ pub enum ErrorKind {
     /// A host function failed (a `fail` definition, a script error, a mock-host plugin that
     /// trapped, a secret that is not set).
     HostFunction,
+    /// The app itself failed while it ran the call (a bug of the app, not of the plugin); the
+    /// worker that ran it is replaced.
+    Internal,
 }
 
 impl ErrorKind {
@@ -43,6 +46,7 @@ impl ErrorKind {
             Self::Exit => "exit",
             Self::Load => "load",
             Self::HostFunction => "host_function",
+            Self::Internal => "internal",
         }
     }
 }

@@ -34,6 +34,23 @@ const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100
 /// The argument that makes the binary a worker.
 pub const WORKER_ARG: &str = "__worker";
 
+/// Set to `load`, `call` or `host-function` to make the worker panic there, once per load,
+/// call or host call: how the tests prove that a panic anywhere in the worker ends the load or
+/// call with an error that says so, never a hang. Read once, when the worker starts.
+pub const FAULT_ENV: &str = "EXTISM_PLAYGROUND_WORKER_FAULT";
+
+/// Panics when [`FAULT_ENV`] names `place`.
+pub(crate) fn fault_point(place: &str) {
+    static FAULT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if FAULT
+        .get_or_init(|| std::env::var(FAULT_ENV).ok())
+        .as_deref()
+        == Some(place)
+    {
+        panic!("a fault was injected at {place} ({FAULT_ENV})");
+    }
+}
+
 /// The environment variable that makes extism write WASI output to the process's stdio.
 pub(crate) const WASI_OUTPUT_ENV: &str = "EXTISM_ENABLE_WASI_OUTPUT";
 
@@ -45,6 +62,8 @@ fn ms(d: std::time::Duration) -> f64 {
 #[derive(Default)]
 struct Shared {
     cancel_handle: Mutex<Option<extism::CancelHandle>>,
+    /// The mock-host plugins' instances, stopped with the plugin.
+    mock_cancels: Mutex<Vec<extism::CancelHandle>>,
     /// The instance an xtp test drives, stopped with the test plugin.
     under_test_cancel: Arc<Mutex<Option<extism::CancelHandle>>>,
     /// Stops the call in progress; host scripts look at it too.
@@ -102,7 +121,17 @@ pub fn serve() -> std::process::ExitCode {
             .name("plugin-exec".to_string())
             // Host functions and wasmtime's own frames run on this stack.
             .stack_size(8 * 1024 * 1024)
-            .spawn(move || Executor::new(recorder, markers, out, shared, level_handle).run(&rx))
+            .spawn(move || {
+                // Loads and calls catch their own panics; one anywhere else (making the
+                // executor, answering) ends the worker, so the session sees it end instead of
+                // waiting on a silent one.
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    Executor::new(recorder, markers, out, shared, level_handle).run(&rx);
+                }));
+                if ran.is_err() {
+                    std::process::exit(3);
+                }
+            })
     };
     if executor.is_err() {
         return std::process::ExitCode::from(3);
@@ -120,6 +149,14 @@ pub fn serve() -> std::process::ExitCode {
                     {
                         let _ = handle.cancel();
                     }
+                }
+                for handle in shared
+                    .mock_cancels
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .iter()
+                {
+                    let _ = handle.cancel();
                 }
             }
             Ok(Some(frame)) => {
@@ -144,20 +181,22 @@ pub fn serve() -> std::process::ExitCode {
 /// and removes it when the worker is gone, however it ended.
 pub(crate) const COREDUMP_ENV: &str = "EXTISM_PLAYGROUND_COREDUMP";
 
-/// The coredump file the session named; a worker started without one uses a file of its own
-/// in the temporary directory.
-fn coredump_file() -> std::path::PathBuf {
-    std::env::var_os(COREDUMP_ENV).map_or_else(
-        || {
-            let path = std::env::temp_dir().join(format!(
-                "extism-playground-worker-{}.coredump",
-                std::process::id()
-            ));
-            crate::platform::files::create_private(&path);
-            path
-        },
-        std::path::PathBuf::from,
-    )
+/// The coredump file the session named; a worker started without one makes a private folder
+/// of its own for it (kept for the worker's life).
+fn coredump_file() -> (
+    std::path::PathBuf,
+    Option<crate::platform::files::PrivateDir>,
+) {
+    if let Some(path) = std::env::var_os(COREDUMP_ENV) {
+        return (std::path::PathBuf::from(path), None);
+    }
+    match crate::platform::files::PrivateDir::new("worker")
+        .and_then(|dir| dir.create_file("plugin.coredump").map(|file| (file, dir)))
+    {
+        Ok((file, dir)) => (file, Some(dir)),
+        // No coredumps then: a path that cannot be written.
+        Err(_) => (std::path::PathBuf::new(), None),
+    }
 }
 
 struct Executor {
@@ -183,6 +222,8 @@ struct Executor {
     memory: MemoryWatch,
     /// Where extism writes the coredump of a trap (read, then removed, after each failure).
     coredump_path: std::path::PathBuf,
+    /// The private folder holding it, when the worker made one itself.
+    _coredump_dir: Option<crate::platform::files::PrivateDir>,
 }
 
 /// Changes the worker's global tracing level.
@@ -197,6 +238,7 @@ impl Executor {
         level: LevelHandle,
     ) -> Self {
         let host = extism::UserData::new(HostContext::new(Arc::clone(&recorder)));
+        let (coredump_path, coredump_dir) = coredump_file();
         Self {
             recorder,
             markers,
@@ -212,7 +254,8 @@ impl Executor {
             level,
             current_level: LevelFilter::INFO,
             memory: MemoryWatch::default(),
-            coredump_path: coredump_file(),
+            coredump_path,
+            _coredump_dir: coredump_dir,
         }
     }
 
@@ -232,27 +275,102 @@ impl Executor {
 
     /// Sends a frame to the session; if the session is gone there is nothing left to do.
     fn answer(&mut self, message: &FromWorker, payload: &[u8]) {
-        if protocol::write_frame(&mut self.out, message, payload).is_err() {
-            std::process::exit(0);
+        match protocol::write_frame(&mut self.out, message, payload) {
+            Ok(()) => {}
+            Err(protocol::WriteError::TooLarge { .. }) => {
+                if let FromWorker::Report { report, printed } = message {
+                    // The output is kept; the kv store and host results after the call (what
+                    // made it too large) are not sent, and the report says so.
+                    let mut report = report.clone();
+                    report.kv_after = None;
+                    report.host_results.clear();
+                    report.logs.push(crate::runner::report::LogEntry {
+                        offset_us: 0,
+                        level: LogLevel::Warn,
+                        source: crate::runner::report::LogSource::Host,
+                        message: format!(
+                            "the kv store and host results after the call were not kept: with \
+                             the output they are over the {} a call's report carries",
+                            crate::platform::files::size_text(protocol::MAX_PAYLOAD_BYTES)
+                        ),
+                    });
+                    let smaller = FromWorker::Report {
+                        report,
+                        printed: *printed,
+                    };
+                    if protocol::write_frame(&mut self.out, &smaller, payload).is_ok() {
+                        return;
+                    }
+                }
+                std::process::exit(0);
+            }
+            Err(protocol::WriteError::Io(_)) => std::process::exit(0),
         }
     }
 
     fn run(mut self, rx: &mpsc::Receiver<(ToWorker, Vec<u8>)>) {
+        // A panic of the app's own code (host functions catch their own) ends the load or call
+        // with an error that says so, then the worker: its state cannot be trusted, and the
+        // session starts another for the next call. Never a silent worker.
+        let panicked = |panic: Box<dyn std::any::Any + Send>| {
+            format!(
+                "the worker failed: it panicked ({}); this is a bug of the app, not of the \
+                 plugin: please report it (the next call starts a new worker)",
+                host::panic_text(panic.as_ref())
+            )
+        };
         while let Ok((message, payload)) = rx.recv() {
             match message {
                 ToWorker::Load(request) => {
-                    let reply = self.load(*request, &payload);
-                    self.answer(&reply, &[]);
+                    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        fault_point("load");
+                        self.load(*request, &payload)
+                    }));
+                    match loaded {
+                        Ok(reply) => self.answer(&reply, &[]),
+                        Err(panic) => {
+                            let message = panicked(panic);
+                            self.answer(&FromWorker::LoadFailed { message }, &[]);
+                            std::process::exit(0);
+                        }
+                    }
                 }
                 ToWorker::Call(spec) => {
-                    let (report, output, printed) = self.call(&spec, &payload);
-                    self.answer(
-                        &FromWorker::Report {
-                            report: Box::new(report),
-                            printed,
-                        },
-                        &output,
-                    );
+                    let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        fault_point("call");
+                        self.call(&spec, &payload)
+                    }));
+                    match called {
+                        Ok((report, output, printed)) => {
+                            self.answer(
+                                &FromWorker::Report {
+                                    report: Box::new(report),
+                                    printed,
+                                },
+                                &output,
+                            );
+                            if self.with_host(|ctx| ctx.panicked).unwrap_or(true) {
+                                // A host function panicked: its state is not to be trusted;
+                                // the session starts a new worker for the next call.
+                                std::process::exit(0);
+                            }
+                        }
+                        Err(panic) => {
+                            let report = CallReport::failed(
+                                &spec.function,
+                                ErrorKind::Internal,
+                                panicked(panic),
+                            );
+                            self.answer(
+                                &FromWorker::Report {
+                                    report: Box::new(report),
+                                    printed: None,
+                                },
+                                &[],
+                            );
+                            std::process::exit(0);
+                        }
+                    }
                 }
                 // Handled by the frame reader as it arrives.
                 ToWorker::Cancel => {}
@@ -321,10 +439,12 @@ impl Executor {
         // The user's host functions serve the plugin that imports them: in an xtp run that is
         // the plugin under test (the test plugin imports the harness), so its config and its
         // per-call timeout are theirs.
-        let host_manifest = under_test
+        let (host_manifest, host_fuel) = under_test
             .as_ref()
-            .map_or(&manifest, |(load, _)| &load.manifest);
-        self.load_host(&registries, host_manifest)?;
+            .map_or((&manifest, request.fuel_limit), |(load, _)| {
+                (&load.manifest, load.fuel_limit)
+            });
+        self.load_host(&registries, host_manifest, host_fuel)?;
         let mut functions = host::link(&registry, &self.host);
         if under_test.is_some() {
             functions.extend(harness::link(&self.host));
@@ -333,7 +453,7 @@ impl Executor {
         self.memory = MemoryWatch::new(&request.memories);
         let post_mortem = PostMortem {
             memory: Some(&self.memory),
-            coredump: Some(&self.coredump_path),
+            coredump: request.coredumps.then_some(self.coredump_path.as_path()),
         };
         let (compiled, limits) = compile(
             manifest,
@@ -392,11 +512,13 @@ impl Executor {
 
     /// Prepares what user-defined host functions need: their scripts compiled in a sandboxed
     /// engine that reads the manifest's config, and their mock-host plugins compiled (with WASI,
-    /// no paths, no hosts, and the call's timeout).
+    /// no paths, no hosts) and bounded like the plugin they serve: its timeout, memory limit and
+    /// fuel (and Stop, see [`Executor::ensure_instance`]).
     fn load_host(
         &mut self,
         registries: &[&HostRegistry],
         manifest: &extism::Manifest,
+        fuel_limit: Option<u64>,
     ) -> Result<(), String> {
         let config = manifest
             .config
@@ -418,7 +540,11 @@ impl Executor {
                     let mut mock_manifest =
                         extism::Manifest::new([extism::Wasm::data(mock.bytes.to_vec())]);
                     mock_manifest.timeout_ms = manifest.timeout_ms;
-                    let builder = extism::PluginBuilder::new(mock_manifest).with_wasi(true);
+                    mock_manifest.memory.max_pages = manifest.memory.max_pages;
+                    let mut builder = extism::PluginBuilder::new(mock_manifest).with_wasi(true);
+                    if let Some(fuel) = fuel_limit {
+                        builder = builder.with_fuel_limit(fuel);
+                    }
                     let compiled = extism::CompiledPlugin::new(builder).map_err(|e| {
                         format!(
                             "the mock-host plugin {} cannot be loaded: {e:#}",
@@ -461,6 +587,7 @@ impl Executor {
 
     fn set_host_data(&self, data: HostData) {
         self.with_host(|ctx| {
+            ctx.kv_bytes = host::kv_bytes(&data.kv);
             ctx.data = data;
             ctx.failure = None;
             ctx.results.clear();
@@ -491,6 +618,7 @@ impl Executor {
             )
         })?;
         let mut mocks = std::collections::HashMap::new();
+        let mut mock_cancels = Vec::new();
         for (sha, compiled) in self.mocks.iter() {
             let mock = extism::Plugin::new_from_compiled(compiled).map_err(|e| {
                 CallError::new(
@@ -498,8 +626,15 @@ impl Executor {
                     format!("cannot instantiate a mock-host plugin: {e:#}"),
                 )
             })?;
+            mock_cancels.push(mock.cancel_handle());
             mocks.insert(sha.clone(), mock);
         }
+        // Stop reaches a mock-host plugin in the middle of its answer too.
+        *self
+            .shared
+            .mock_cancels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = mock_cancels;
         self.recorder
             .set_mock_ids(mocks.values().map(|m| m.id.to_string()).collect());
         self.with_host(|ctx| ctx.mocks = mocks);
@@ -666,9 +801,16 @@ impl Executor {
         report.logs = collected.logs;
         report.logs_dropped = collected.dropped;
         report.host_calls = collected.host_calls;
-        if let Some((kv, results)) =
-            self.with_host(|ctx| (ctx.data.kv.clone(), std::mem::take(&mut ctx.results)))
+        if let Some((kv, results, panicked)) = self.with_host(|ctx| {
+            (
+                ctx.data.kv.clone(),
+                std::mem::take(&mut ctx.results),
+                ctx.panicked,
+            )
+        }) && !panicked
         {
+            // After a host function's panic the kv store may be half lent: it is not reported
+            // (the session keeps the one it sent).
             report.kv_after = Some(kv);
             report.host_results = results;
         }
@@ -679,19 +821,17 @@ impl Executor {
     /// holds the plugin's memory).
     fn take_coredump(&self, wanted: bool) -> Option<Vec<u8>> {
         let dump = if wanted {
-            std::fs::read(&self.coredump_path)
-                .ok()
-                .filter(|bytes| !bytes.is_empty())
+            crate::platform::files::read(
+                &self.coredump_path,
+                crate::platform::files::FileKind::Coredump,
+            )
+            .ok()
+            .filter(|bytes| !bytes.is_empty())
         } else {
             None
         };
         // Emptied, not removed: extism writes into the file as it is, keeping its mode.
-        if let Ok(file) = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&self.coredump_path)
-        {
-            let _ = file.set_len(0);
-        }
+        crate::platform::files::empty(&self.coredump_path);
         dump
     }
 }

@@ -298,6 +298,7 @@ pub(crate) fn fresh_instance(ctx: &mut HostContext, mocks: bool) {
         .set_mock_ids(instances.values().map(|m| m.id.to_string()).collect());
     ctx.mocks = instances;
     ctx.data.kv.clone_from(&run.initial_kv);
+    ctx.kv_bytes = super::kv_bytes(&ctx.data.kv);
 }
 
 /// Runs `f` on the host context and the run in progress.

@@ -36,6 +36,9 @@ pub(crate) struct HostFailure {
 /// user-defined machinery (scripts, mock-host plugins).
 pub(crate) struct HostContext {
     pub data: HostData,
+    /// What `data.kv` holds, as its limit counts it (see [`super::kv_set`]); kept up to date
+    /// by whoever changes it.
+    pub kv_bytes: usize,
     pub recorder: Arc<Recorder>,
     pub scripts: Option<Scripts>,
     /// Mock-host plugin instances, by sha256.
@@ -47,18 +50,23 @@ pub(crate) struct HostContext {
     pub results: BTreeMap<String, Bytes>,
     /// The xtp test run in progress, when the plugin called is an xtp-test plugin.
     pub xtp: Option<super::harness::XtpRun>,
+    /// Set when a host function panicked: what it shares (the kv store lent to a script, the
+    /// script engine's state) cannot be trusted, so the worker ends after the call's report.
+    pub panicked: bool,
 }
 
 impl HostContext {
     pub fn new(recorder: Arc<Recorder>) -> Self {
         Self {
             data: HostData::default(),
+            kv_bytes: 0,
             recorder,
             scripts: None,
             mocks: HashMap::new(),
             failure: None,
             results: BTreeMap::new(),
             xtp: None,
+            panicked: false,
         }
     }
 }
@@ -183,7 +191,12 @@ fn run_builtin(
                 .cloned()
                 .map(HostValue::into_bytes)
                 .unwrap_or_default();
-            ctx.data.kv.insert(arg(0), Bytes(value));
+            super::kv_set(&mut ctx.data.kv, &mut ctx.kv_bytes, arg(0), value).map_err(
+                |message| HostFailure {
+                    kind: ErrorKind::HostFunction,
+                    message: format!("host function kv_set failed: {message}"),
+                },
+            )?;
             Ok((HostValue::Nothing, "ok".to_string()))
         }
         Builtin::GetSecret => {
@@ -222,6 +235,7 @@ fn run_script(
     let HostContext {
         scripts,
         data,
+        kv_bytes,
         recorder,
         ..
     } = ctx;
@@ -229,6 +243,7 @@ fn run_script(
         return Err(failed("its script is not loaded".to_string()));
     };
     let (result, logs) = scripts.call(qualified, &function.name, args, &mut data.kv);
+    *kv_bytes = super::kv_bytes(&data.kv);
     for line in logs {
         recorder.log(LogLevel::Info, LogSource::Host, &line);
     }
@@ -286,7 +301,7 @@ fn run(
                 .cloned()
                 .map(HostValue::into_bytes)
                 .unwrap_or_default();
-            ctx.data.kv.insert(key, Bytes(value));
+            super::kv_set(&mut ctx.data.kv, &mut ctx.kv_bytes, key, value).map_err(failed)?;
             match function.result_kind {
                 Some(ArgKind::Num) => HostValue::Int(0),
                 Some(ArgKind::Bytes) => HostValue::Bytes(Vec::new()),
@@ -413,15 +428,32 @@ fn dispatch(
         String::new()
     };
     let started = Instant::now();
-    let outcome =
-        run(function, &names.qualified, &mut ctx, args, record).and_then(|(value, summary)| {
-            write_result(function, plugin, value, outputs)
-                .map(|()| summary)
-                .map_err(|e| HostFailure {
-                    kind: ErrorKind::HostFunction,
-                    message: format!("host function {}::{}: {e}", function.module, function.name),
-                })
-        });
+    // A panic in a host function (the app's code, or a script engine's) ends this host call
+    // with an error, and so the plugin's call: never the worker, silently.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::runner::worker::fault_point("host-function");
+        run(function, &names.qualified, &mut ctx, args, record)
+    }))
+    .unwrap_or_else(|panic| {
+        ctx.panicked = true;
+        Err(HostFailure {
+            kind: ErrorKind::HostFunction,
+            message: format!(
+                "host function {} failed: it panicked ({}); this is a bug of the app, not of \
+                 the plugin: please report it",
+                names.qualified,
+                panic_text(panic.as_ref())
+            ),
+        })
+    });
+    let outcome = ran.and_then(|(value, summary)| {
+        write_result(function, plugin, value, outputs)
+            .map(|()| summary)
+            .map_err(|e| HostFailure {
+                kind: ErrorKind::HostFunction,
+                message: format!("host function {}::{}: {e}", function.module, function.name),
+            })
+    });
     if record {
         let summary = match &outcome {
             Ok(summary) => summary.clone(),
@@ -438,6 +470,15 @@ fn dispatch(
             Err(extism::Error::msg(message))
         }
     }
+}
+
+/// What a panic said, when it said it with a string.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
 }
 
 /// The registry's functions as extism functions bound to `ctx`, for the linker.

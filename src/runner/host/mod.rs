@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bytes::Bytes;
 pub use define::{ArgKind, Behaviour, HostFnDef, MockSource};
-pub(crate) use link::{HostContext, HostFailure, link};
+pub(crate) use link::{HostContext, HostFailure, link, panic_text};
 
 use super::inspect::{EXTISM_USER, Import, ItemKind, Signature};
 
@@ -406,6 +406,46 @@ impl std::fmt::Display for DefProblem {
             self.module, self.name, self.signature, self.reason
         )
     }
+}
+
+/// The most the kv store holds: keys and values, and [`KV_ENTRY_BYTES`] per entry.
+pub const MAX_KV_BYTES: usize = 256 * 1024 * 1024;
+/// What an entry of the kv store costs beside its key and value.
+const KV_ENTRY_BYTES: usize = 64;
+
+/// What the kv store holds, as [`MAX_KV_BYTES`] counts it.
+pub(crate) fn kv_bytes(kv: &BTreeMap<String, Bytes>) -> usize {
+    kv.iter()
+        .map(|(k, v)| KV_ENTRY_BYTES + k.len() + v.0.len())
+        .sum()
+}
+
+/// Sets `key` to `value` in `kv`, whose size so far is `total` (kept up to date), unless the
+/// store would then hold more than [`MAX_KV_BYTES`]: that is refused, saying so.
+pub(crate) fn kv_set(
+    kv: &mut BTreeMap<String, Bytes>,
+    total: &mut usize,
+    key: String,
+    value: Vec<u8>,
+) -> Result<(), String> {
+    let old = kv
+        .get(&key)
+        .map_or(0, |v| KV_ENTRY_BYTES + key.len() + v.0.len());
+    let new = KV_ENTRY_BYTES + key.len() + value.len();
+    let after = total.saturating_sub(old) + new;
+    if after > MAX_KV_BYTES {
+        use crate::platform::files::size_text;
+        return Err(format!(
+            "kv_set of {} ({}) would make the kv store {}; it holds at most {}",
+            crate::runner::host::bytes::summary_of(key.as_bytes(), 40),
+            size_text(value.len() as u64),
+            size_text(after as u64),
+            size_text(MAX_KV_BYTES as u64)
+        ));
+    }
+    *total = after;
+    kv.insert(key, Bytes(value));
+    Ok(())
 }
 
 /// The data the built-in host functions serve: a key-value store plugins read and write, and

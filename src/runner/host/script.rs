@@ -4,12 +4,16 @@
 //!
 //! The sandbox: nothing is registered that reaches files, the network, processes or the
 //! environment (Rhai has none of its own; `import` is compiled out and `eval` is disabled);
-//! `print` and `debug` go to the call's log; operations, strings, arrays, maps, call depth and
-//! expression depth are bounded; and a progress hook ends a script when the call is stopped or
-//! runs past its timeout, since wasmtime's interruption does not reach host code.
+//! nothing blocks (Rhai's `sleep` is replaced by an error); `print` and `debug` go to the
+//! call's log; operations, strings, arrays, maps, call depth and expression depth are bounded;
+//! and a progress hook, looked at on every operation, ends a script when the call is stopped,
+//! runs past its timeout, or holds more than [`MAX_SCRIPT_BYTES`] (counted by the allocator,
+//! `platform::alloc`, so strings, blobs, maps, closures' captures, kv entries and log lines
+//! all count), since wasmtime's interruption does not reach host code. Log lines are cut to
+//! 16 KiB and a call's lines to [`MAX_SCRIPT_LOG_BYTES`]; the kv store to `MAX_KV_BYTES`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -28,6 +32,10 @@ const MAX_MAP: usize = 100_000;
 const MAX_CALL_LEVELS: usize = 64;
 /// How many operations pass between two looks at the stop flag and the deadline.
 const CHECK_EVERY: u64 = 1024;
+/// The most a script call may hold at once (what it allocated less what it freed).
+pub const MAX_SCRIPT_BYTES: usize = 512 * 1024 * 1024;
+/// The most a script call logs (`log`, `print`, `debug`); lines past it are counted, not kept.
+pub const MAX_SCRIPT_LOG_BYTES: usize = 4 * 1024 * 1024;
 
 /// What is wrong with a script, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,8 +141,33 @@ impl HostValue {
 #[derive(Default)]
 struct ScriptIo {
     kv: BTreeMap<String, Bytes>,
+    /// What `kv` holds, as its limit counts it.
+    kv_bytes: usize,
     config: BTreeMap<String, String>,
     logs: Vec<String>,
+    /// What `logs` holds, in bytes.
+    log_bytes: usize,
+    /// Lines not kept because the call's logs were full.
+    logs_dropped: u64,
+}
+
+impl ScriptIo {
+    /// Keeps a line the script logged: cut to a line's limit, and counted rather than kept once
+    /// the call has logged [`MAX_SCRIPT_LOG_BYTES`].
+    fn log(&mut self, line: &str) {
+        let line = crate::runner::capture::cut(line);
+        if self.log_bytes + line.len() > MAX_SCRIPT_LOG_BYTES {
+            self.logs_dropped += 1;
+            return;
+        }
+        self.log_bytes += line.len();
+        self.logs.push(line);
+    }
+
+    /// Sets a kv entry within the store's limit.
+    fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), Box<EvalAltResult>> {
+        super::kv_set(&mut self.kv, &mut self.kv_bytes, key, value).map_err(Into::into)
+    }
 }
 
 /// When scripts must stop.
@@ -159,6 +192,7 @@ pub enum ScriptFailure {
 
 const STOPPED: &str = "stopped";
 const TIMED_OUT: &str = "timed out";
+const TOO_MUCH_MEMORY: &str = "too much memory";
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -169,6 +203,9 @@ pub(crate) struct Scripts {
     engine: Engine,
     io: Arc<Mutex<ScriptIo>>,
     asts: HashMap<String, AST>,
+    /// The calling thread's allocation count when the script call began (see
+    /// [`MAX_SCRIPT_BYTES`]).
+    held_from: Arc<AtomicIsize>,
 }
 
 impl Scripts {
@@ -190,16 +227,28 @@ impl Scripts {
         }));
         let mut engine = sandboxed_engine(max_operations);
         let printed = Arc::clone(&io);
-        engine.on_print(move |s| lock(&printed).logs.push(s.to_string()));
+        engine.on_print(move |s| lock(&printed).log(s));
         let debugged = Arc::clone(&io);
         engine.on_debug(move |s, _, pos| {
-            lock(&debugged).logs.push(if pos.is_none() {
-                s.to_string()
+            let mut io = lock(&debugged);
+            if pos.is_none() {
+                io.log(s);
             } else {
-                format!("{s} ({pos})")
-            });
+                io.log(&format!("{} ({pos})", &s[..s.floor_char_boundary(1024)]));
+            }
         });
+        let held_from = Arc::new(AtomicIsize::new(0));
+        let from = Arc::clone(&held_from);
+        let max_bytes = isize::try_from(MAX_SCRIPT_BYTES).unwrap_or(isize::MAX);
         engine.on_progress(move |ops| {
+            // Every operation: one operation allocates at most a string's or an array's limit,
+            // so a script is ended within that of its budget. What it freed of what was there
+            // before it began (a kv value it replaced) lowers the base, not the budget.
+            let net = crate::platform::alloc::thread_net_bytes();
+            let base = from.fetch_min(net, Ordering::Relaxed).min(net);
+            if net - base > max_bytes {
+                return Some(Dynamic::from(TOO_MUCH_MEMORY));
+            }
             if ops % CHECK_EVERY != 0 {
                 return None;
             }
@@ -227,17 +276,26 @@ impl Scripts {
         });
         let kv = Arc::clone(&io);
         engine.register_fn("kv_set", move |key: &str, value: Blob| {
-            lock(&kv).kv.insert(key.to_string(), Bytes(value));
+            lock(&kv).kv_set(key.to_string(), value)
         });
         let kv = Arc::clone(&io);
         engine.register_fn("kv_set", move |key: &str, value: &str| {
-            lock(&kv).kv.insert(key.to_string(), Bytes::from(value));
+            lock(&kv).kv_set(key.to_string(), value.as_bytes().to_vec())
         });
         let kv = Arc::clone(&io);
         engine.register_fn("kv_set", move |key: Blob, value: Blob| {
             let key = String::from_utf8_lossy(&key).into_owned();
-            lock(&kv).kv.insert(key, Bytes(value));
+            lock(&kv).kv_set(key, value)
         });
+        // Rhai's own `sleep` would block the plugin (and panics on a huge number): scripts
+        // answer without waiting.
+        engine.register_fn("sleep", |_: rhai::INT| -> Result<(), Box<EvalAltResult>> {
+            Err(NO_SLEEP.into())
+        });
+        engine.register_fn(
+            "sleep",
+            |_: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> { Err(NO_SLEEP.into()) },
+        );
         let config = Arc::clone(&io);
         engine.register_fn("config", move |key: &str| -> Dynamic {
             lock(&config)
@@ -247,18 +305,18 @@ impl Scripts {
         });
         let log = Arc::clone(&io);
         engine.register_fn("log", move |text: &str| {
-            lock(&log).logs.push(text.to_string());
+            lock(&log).log(text);
         });
         let log = Arc::clone(&io);
         engine.register_fn("log", move |bytes: Blob| {
-            lock(&log)
-                .logs
-                .push(String::from_utf8_lossy(&bytes).into_owned());
+            let cut = &bytes[..bytes.len().min(crate::runner::capture::MAX_LINE_BYTES + 4)];
+            lock(&log).log(&String::from_utf8_lossy(cut));
         });
         Self {
             engine,
             io,
             asts: HashMap::new(),
+            held_from,
         }
     }
 
@@ -292,8 +350,18 @@ impl Scripts {
                 Vec::new(),
             );
         };
-        lock(&self.io).kv = std::mem::take(kv);
+        {
+            let mut io = lock(&self.io);
+            io.kv = std::mem::take(kv);
+            io.kv_bytes = super::kv_bytes(&io.kv);
+            io.log_bytes = 0;
+            io.logs_dropped = 0;
+        }
         let args: Vec<Dynamic> = args.into_iter().map(HostValue::into_dynamic).collect();
+        self.held_from.store(
+            crate::platform::alloc::thread_net_bytes(),
+            Ordering::Relaxed,
+        );
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let result = self.engine.call_fn_with_options::<Dynamic>(
             options,
@@ -305,7 +373,15 @@ impl Scripts {
         let logs = {
             let mut io = lock(&self.io);
             *kv = std::mem::take(&mut io.kv);
-            std::mem::take(&mut io.logs)
+            let mut logs = std::mem::take(&mut io.logs);
+            if io.logs_dropped > 0 {
+                logs.push(format!(
+                    "… {} more lines not kept: a script call logs at most {} MiB",
+                    io.logs_dropped,
+                    MAX_SCRIPT_LOG_BYTES >> 20
+                ));
+            }
+            logs
         };
         let max = self.engine.max_operations();
         (
@@ -315,13 +391,24 @@ impl Scripts {
     }
 }
 
+/// What a script that calls `sleep` is told.
+const NO_SLEEP: &str = "sleep is not available to host function scripts: the plugin waits while \
+                        its host function runs, so a script answers at once (to test a slow \
+                        host, use the call's timeout)";
+
 fn failure(e: EvalAltResult, max_operations: u64) -> ScriptFailure {
     match e {
-        EvalAltResult::ErrorTerminated(token, _) => {
-            if token.clone().into_string().ok().as_deref() == Some(STOPPED) {
-                ScriptFailure::Stopped
-            } else {
-                ScriptFailure::TimedOut
+        EvalAltResult::ErrorTerminated(token, pos) => {
+            match token.clone().into_string().ok().as_deref() {
+                Some(STOPPED) => ScriptFailure::Stopped,
+                Some(TOO_MUCH_MEMORY) => ScriptFailure::Error(at(
+                    pos,
+                    format!(
+                        "the script held more than {} MiB at once (its limit) and was ended",
+                        MAX_SCRIPT_BYTES >> 20
+                    ),
+                )),
+                _ => ScriptFailure::TimedOut,
             }
         }
         EvalAltResult::ErrorTooManyOperations(pos) => ScriptFailure::Error(at(
@@ -485,6 +572,34 @@ mod tests {
             s.call("k", "spin", vec![], &mut kv).0,
             Err(ScriptFailure::Stopped)
         );
+    }
+
+    #[test]
+    fn sleep_is_refused_at_once_whatever_its_argument() {
+        let s = scripts("fn huge() { sleep(1e300) } fn hour() { sleep(3600) }");
+        for f in ["huge", "hour"] {
+            let started = Instant::now();
+            match s.call("k", f, vec![], &mut BTreeMap::new()).0 {
+                Err(ScriptFailure::Error(e)) => {
+                    assert!(e.message.contains(NO_SLEEP), "{f}: {e}");
+                }
+                other => panic!("{f}: {other:?}"),
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        }
+    }
+
+    #[test]
+    fn log_lines_are_cut_and_a_calls_log_is_bounded() {
+        let s = scripts(
+            r#"fn flood() { let s = "x"; s.pad(1000000, "x"); for i in 0..10 { print(s); log(s); debug(s); } }"#,
+        );
+        let (r, logs) = s.call("k", "flood", vec![], &mut BTreeMap::new());
+        r.unwrap();
+        assert!(logs.iter().all(|l| l.len() < 17 * 1024), "lines are cut");
+        assert_eq!(logs.len(), 30);
+        let total: usize = logs.iter().map(String::len).sum();
+        assert!(total <= MAX_SCRIPT_LOG_BYTES, "{total}");
     }
 
     #[test]
