@@ -1,6 +1,7 @@
 //! The wire between a session and its worker process: frames of a length-prefixed JSON header
-//! followed by a length-prefixed raw payload (module bytes, call input, call output), so large
-//! payloads are never encoded.
+//! followed by length-prefixed raw byte blobs: the payload (module bytes, call input, call
+//! output) and every byte value of the header (kv entries, host results), so large data is
+//! never encoded.
 
 use std::io::{self, Read, Write};
 
@@ -13,7 +14,7 @@ use super::report::{CallReport, LogLevel};
 /// Largest header accepted; a bigger one means the stream is corrupt.
 const MAX_HEADER_BYTES: u32 = 512 * 1024 * 1024;
 /// Largest payload accepted (input, output, modules).
-const MAX_PAYLOAD_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+pub(crate) const MAX_PAYLOAD_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// What to load: the manifest's options (its module list empty), each module's name and
 /// length, the host functions to link, and the sha256 and length of each mock-host plugin they
@@ -36,6 +37,10 @@ pub(crate) struct LoadRequest {
     /// Compile for speed of compiling (see `SandboxOptions::fast_compile`).
     #[serde(default)]
     pub fast_compile: bool,
+    /// Write a coredump when the plugin traps (wasmtime serializes the plugin's whole memory,
+    /// which costs as much again): only for sessions whose calls ask for them.
+    #[serde(default)]
+    pub coredumps: bool,
 }
 
 /// The plugin an xtp-test plugin drives through `xtp:test/harness`: loaded like a plugin of its
@@ -104,25 +109,148 @@ pub(crate) enum FromWorker {
     },
 }
 
-/// Writes one frame.
+/// Values that travel beside a frame's header as raw bytes rather than inside its JSON: every
+/// [`Bytes`](super::host::Bytes) of at least [`MIN_BLOB_BYTES`] in a header (kv entries, host
+/// functions' results, fixed values) is written as `{"blob": N}` while a frame is being
+/// written, its bytes as blob `N`, and read back from that blob while a frame is being read.
+/// So a 90 MB kv value costs 90 MB on the wire and in memory, not an escaped copy in the JSON
+/// (smaller values stay inline: a million tiny kv entries are not a million blobs). Outside a
+/// frame (files, the command line's JSON) `Bytes` serialize as they always do, and
+/// `{"blob": N}` is refused.
+mod blobs {
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// The blobs of the frame being written on this thread.
+        static OUTGOING: RefCell<Option<Vec<Vec<u8>>>> = const { RefCell::new(None) };
+        /// The blobs of the frame being read on this thread (taken as they are used).
+        static INCOMING: RefCell<Option<Vec<Option<Vec<u8>>>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` (which serializes a header) collecting the blobs it stashes.
+    pub(super) fn collect<T>(f: impl FnOnce() -> T) -> (T, Vec<Vec<u8>>) {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                OUTGOING.with(|o| o.borrow_mut().take());
+            }
+        }
+        OUTGOING.with(|o| *o.borrow_mut() = Some(Vec::new()));
+        let reset = Reset;
+        let value = f();
+        let blobs = OUTGOING.with(|o| o.borrow_mut().take()).unwrap_or_default();
+        drop(reset);
+        (value, blobs)
+    }
+
+    /// Runs `f` (which deserializes a header) with `blobs` to take from.
+    pub(super) fn provide<T>(blobs: Vec<Vec<u8>>, f: impl FnOnce() -> T) -> T {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                INCOMING.with(|i| i.borrow_mut().take());
+            }
+        }
+        INCOMING.with(|i| *i.borrow_mut() = Some(blobs.into_iter().map(Some).collect()));
+        let reset = Reset;
+        let value = f();
+        drop(reset);
+        value
+    }
+
+    /// Puts `bytes` beside the frame being written, if one is and they are large enough to be
+    /// worth it: its blob number.
+    pub(crate) fn stash(bytes: &[u8]) -> Option<u64> {
+        if bytes.len() < super::MIN_BLOB_BYTES {
+            return None;
+        }
+        OUTGOING.with(|o| {
+            let mut o = o.borrow_mut();
+            let blobs = o.as_mut()?;
+            blobs.push(bytes.to_vec());
+            Some(blobs.len() as u64)
+        })
+    }
+
+    /// Takes blob `index` of the frame being read: `None` when no frame is being read.
+    pub(crate) fn take(index: u64) -> Option<Result<Vec<u8>, String>> {
+        INCOMING.with(|i| {
+            let mut i = i.borrow_mut();
+            let blobs = i.as_mut()?;
+            Some(
+                usize::try_from(index)
+                    .ok()
+                    // Blob 0 is the payload, never a value.
+                    .filter(|n| *n > 0)
+                    .and_then(|n| blobs.get_mut(n))
+                    .and_then(Option::take)
+                    .ok_or_else(|| format!("blob {index} is not in the frame (or used twice)")),
+            )
+        })
+    }
+}
+
+pub(crate) use blobs::{stash, take as take_blob};
+
+/// Why a frame was not written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WriteError {
+    /// Its payload and blobs together are over what a frame carries.
+    #[error(
+        "{} to send at once, over the {} a frame carries",
+        crate::platform::files::size_text(*.bytes),
+        crate::platform::files::size_text(MAX_PAYLOAD_BYTES)
+    )]
+    TooLarge { bytes: u64 },
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Writes one frame: the header (its [`Bytes`](super::host::Bytes) as blobs), then the
+/// payload and the blobs. Nothing is written when the frame would be too large to read back.
 pub(crate) fn write_frame<T: Serialize>(
     w: &mut impl Write,
     header: &T,
     payload: &[u8],
-) -> io::Result<()> {
-    let header = serde_json::to_vec(header).map_err(io::Error::other)?;
+) -> Result<(), WriteError> {
+    let (header, blobs) = blobs::collect(|| serde_json::to_vec(header));
+    let header = header.map_err(io::Error::other)?;
     let header_len = u32::try_from(header.len()).map_err(io::Error::other)?;
+    let total = blobs
+        .iter()
+        .map(|b| b.len() as u64)
+        .sum::<u64>()
+        .saturating_add(payload.len() as u64);
+    if total > MAX_PAYLOAD_BYTES
+        || header_len > MAX_HEADER_BYTES
+        || blobs.len() >= MAX_BLOBS as usize
+    {
+        return Err(WriteError::TooLarge {
+            bytes: total.saturating_add(u64::from(header_len)),
+        });
+    }
+    let count = u32::try_from(blobs.len() + 1).map_err(io::Error::other)?;
     w.write_all(&header_len.to_le_bytes())?;
     w.write_all(&header)?;
-    w.write_all(&(payload.len() as u64).to_le_bytes())?;
-    w.write_all(payload)?;
-    w.flush()
+    w.write_all(&count.to_le_bytes())?;
+    for blob in std::iter::once(payload).chain(blobs.iter().map(Vec::as_slice)) {
+        w.write_all(&(blob.len() as u64).to_le_bytes())?;
+        w.write_all(blob)?;
+    }
+    w.flush()?;
+    Ok(())
 }
+
+/// Most blobs a frame carries (beside its payload).
+const MAX_BLOBS: u32 = 1 << 20;
+/// The smallest value sent as a blob: smaller ones cost less inline.
+const MIN_BLOB_BYTES: usize = 4096;
 
 /// Reads one frame; `None` at a clean end of stream.
 pub(crate) fn read_frame<T: DeserializeOwned>(
     r: &mut impl Read,
 ) -> io::Result<Option<(T, Vec<u8>)>> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
     let mut len4 = [0u8; 4];
     match r.read_exact(&mut len4) {
         Ok(()) => {}
@@ -131,26 +259,32 @@ pub(crate) fn read_frame<T: DeserializeOwned>(
     }
     let header_len = u32::from_le_bytes(len4);
     if header_len > MAX_HEADER_BYTES {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "frame header too large",
-        ));
+        return Err(invalid("frame header too large"));
     }
     let mut header = vec![0u8; header_len as usize];
     r.read_exact(&mut header)?;
-    let mut len8 = [0u8; 8];
-    r.read_exact(&mut len8)?;
-    let payload_len = u64::from_le_bytes(len8);
-    if payload_len > MAX_PAYLOAD_BYTES {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "frame payload too large",
-        ));
+    r.read_exact(&mut len4)?;
+    let count = u32::from_le_bytes(len4);
+    if count == 0 || count > MAX_BLOBS {
+        return Err(invalid("frame with a bad blob count"));
     }
-    // Exactly the announced size: a 64 MiB output costs 64 MiB here, not a doubling buffer.
-    let mut payload = vec![0u8; usize::try_from(payload_len).map_err(io::Error::other)?];
-    r.read_exact(&mut payload)?;
-    let header = serde_json::from_slice(&header)
+    let mut total = 0u64;
+    let mut blobs = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let mut len8 = [0u8; 8];
+        r.read_exact(&mut len8)?;
+        let len = u64::from_le_bytes(len8);
+        total = total.saturating_add(len);
+        if total > MAX_PAYLOAD_BYTES {
+            return Err(invalid("frame payload too large"));
+        }
+        // Exactly the announced size: a 64 MiB output costs 64 MiB here, not a doubling buffer.
+        let mut blob = vec![0u8; usize::try_from(len).map_err(io::Error::other)?];
+        r.read_exact(&mut blob)?;
+        blobs.push(blob);
+    }
+    let payload = std::mem::take(&mut blobs[0]);
+    let header = blobs::provide(blobs, || serde_json::from_slice(&header))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     Ok(Some((header, payload)))
 }
@@ -173,6 +307,29 @@ mod tests {
         assert!(matches!(second, ToWorker::Cancel));
         assert!(p.is_empty());
         assert!(read_frame::<ToWorker>(&mut r).unwrap().is_none());
+    }
+
+    /// Byte values travel beside the header, as they are: a large binary kv value is not
+    /// escaped into the JSON, and comes back byte for byte.
+    #[test]
+    fn byte_values_travel_as_blobs() {
+        use super::super::host::Bytes;
+        let big = vec![0u8; 3 * 1024 * 1024];
+        let mut data = HostData::default();
+        data.kv.insert("big".into(), Bytes(big.clone()));
+        data.kv.insert("text".into(), Bytes::from("héllo"));
+        data.kv.insert("binary".into(), Bytes(vec![0, 255, 1]));
+        let mut buf = Vec::new();
+        write_frame(&mut buf, &data, b"input").unwrap();
+        // The header is small: the values are not in it.
+        let header_len = u32::from_le_bytes(buf[..4].try_into().unwrap()) as usize;
+        assert!(header_len < 200, "{header_len}");
+        let (back, payload): (HostData, Vec<u8>) = read_frame(&mut &buf[..]).unwrap().unwrap();
+        assert_eq!(payload, b"input");
+        assert_eq!(back, data);
+        // Outside a frame, a blob reference means nothing.
+        assert!(serde_json::from_str::<Bytes>(r#"{"blob": 1}"#).is_err());
+        assert_eq!(serde_json::to_string(&Bytes::from("x")).unwrap(), r#""x""#);
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub struct WorkerConfig {
     /// Use wasmtime's on-disk cache of compiled modules (extism's default). Off measures a cold
     /// compile every time.
     pub compile_cache: bool,
+    /// Whether a trap writes a coredump, for calls that ask for it back
+    /// ([`CallRequest::coredump`]). wasmtime serializes the plugin's whole memory for it, which
+    /// costs as much again: the command line turns it on only when asked (`--coredump`).
+    pub coredumps: bool,
 }
 
 impl WorkerConfig {
@@ -56,6 +60,7 @@ impl WorkerConfig {
             .map(|exe| Self {
                 exe,
                 compile_cache: true,
+                coredumps: true,
             })
             .map_err(|e| LoadError::WorkerStart {
                 exe: PathBuf::from("(current executable)"),
@@ -68,6 +73,7 @@ impl WorkerConfig {
         Self {
             exe: exe.into(),
             compile_cache: true,
+            coredumps: true,
         }
     }
 }
@@ -241,12 +247,11 @@ struct Worker {
     frames: Receiver<Result<(FromWorker, Vec<u8>), String>>,
     /// The plugin's WASI output, read from the worker's stdout and stderr.
     output: Output,
-    /// Where the worker's plugin's coredumps go; removed with the worker.
-    coredump: std::path::PathBuf,
+    /// The private folder the worker's plugin's coredumps go to; removed with the worker
+    /// (dropped after it is ended).
+    #[expect(dead_code, reason = "held for its drop, which removes the folder")]
+    coredump: crate::platform::files::PrivateDir,
 }
-
-/// Numbers the coredump files of this process's workers.
-static WORKERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Worker {
     fn spawn(config: &WorkerConfig) -> Result<Self, LoadError> {
@@ -264,13 +269,17 @@ impl Worker {
         // extism writes WASI output to the worker's stdout and stderr, which carry nothing
         // else: they are read here and cut into calls.
         command.env(super::worker::WASI_OUTPUT_ENV, "1");
-        let coredump = std::env::temp_dir().join(format!(
-            "extism-playground-{}-{}.coredump",
-            std::process::id(),
-            WORKERS.fetch_add(1, Ordering::SeqCst)
-        ));
-        crate::platform::files::create_private(&coredump);
-        command.env(super::worker::COREDUMP_ENV, &coredump);
+        // A folder of its own for the coredump (it will hold the plugin's memory): made new,
+        // private, with an unpredictable name, and removed with the worker (or, if this
+        // process dies, by the next start).
+        let private = crate::platform::files::PrivateDir::new("worker")
+            .and_then(|dir| dir.create_file("plugin.coredump").map(|file| (dir, file)))
+            .map_err(|e| {
+                fail(format!(
+                    "cannot make a private folder for its coredumps: {e}"
+                ))
+            })?;
+        command.env(super::worker::COREDUMP_ENV, &private.1);
         crate::platform::process::windowless(&mut command);
         let child = command
             .arg(WORKER_ARG)
@@ -278,15 +287,9 @@ impl Worker {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&coredump);
-                fail(e.to_string())
-            })?;
-        // From here the child is killed and the coredump file removed on any failure.
-        let mut starting = Starting {
-            child: Some(child),
-            coredump: coredump.clone(),
-        };
+            .map_err(|e| fail(e.to_string()))?;
+        // From here the child is killed on any failure (and the private folder removed).
+        let mut starting = Starting { child: Some(child) };
         let child = starting.child.as_mut().expect("just spawned");
         let (Some(mut stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
@@ -338,11 +341,11 @@ impl Worker {
             channel: BufWriter::new(stream),
             frames,
             output,
-            coredump,
+            coredump: private.0,
         })
     }
 
-    fn send(&mut self, message: &ToWorker, payload: &[u8]) -> std::io::Result<()> {
+    fn send(&mut self, message: &ToWorker, payload: &[u8]) -> Result<(), protocol::WriteError> {
         protocol::write_frame(&mut self.channel, message, payload)
     }
 
@@ -366,10 +369,9 @@ impl Worker {
     }
 }
 
-/// A worker being started: killed, with its coredump file removed, unless it gets going.
+/// A worker being started: killed unless it gets going.
 struct Starting {
     child: Option<Child>,
-    coredump: PathBuf,
 }
 
 impl Drop for Starting {
@@ -377,7 +379,6 @@ impl Drop for Starting {
         if let Some(mut child) = self.child.take() {
             crate::platform::process::kill(&mut child);
             let _ = child.wait();
-            let _ = std::fs::remove_file(&self.coredump);
         }
     }
 }
@@ -386,7 +387,7 @@ impl Drop for Worker {
     fn drop(&mut self) {
         crate::platform::process::kill(&mut self.child);
         let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.coredump);
+        // The coredump folder goes as the fields drop, after the worker has ended.
     }
 }
 
@@ -779,9 +780,8 @@ impl Session {
             loops,
             coredump: request.coredump,
         };
-        if worker.send(&ToWorker::Call(spec), &request.input).is_err() {
-            let message = worker.describe_exit();
-            return CallReport::failed(&function, ErrorKind::Trap, message);
+        if let Err(e) = worker.send(&ToWorker::Call(spec), &request.input) {
+            return self.unsent(worker, options_version, &function, &e);
         }
         let limit = options.timeout_ms.map(|t| {
             Duration::from_millis(t.saturating_mul(u64::from(loops.max(1)))) + TIMEOUT_GRACE
@@ -826,6 +826,30 @@ impl Session {
                 let mut report = self.lost_call(&function, &options, other);
                 printed.merge_into(&mut report.logs, &mut report.logs_dropped);
                 report
+            }
+        }
+    }
+
+    /// The report of a call that could not be sent to its worker.
+    fn unsent(
+        &self,
+        mut worker: Worker,
+        options_version: u64,
+        function: &str,
+        error: &protocol::WriteError,
+    ) -> CallReport {
+        match error {
+            protocol::WriteError::TooLarge { .. } => {
+                // Nothing was sent: the worker is as it was.
+                self.keep(Some(worker), options_version);
+                CallReport::failed(
+                    function,
+                    ErrorKind::Load,
+                    format!("the call cannot be made: its input and kv store are {error}"),
+                )
+            }
+            protocol::WriteError::Io(_) => {
+                CallReport::failed(function, ErrorKind::Trap, worker.describe_exit())
             }
         }
     }
@@ -921,6 +945,7 @@ impl Session {
                 .map(|m| (m.sha256.clone(), m.bytes.len() as u64))
                 .collect(),
             memories: self.inner.inspection.memories.clone(),
+            coredumps: self.inner.config.coredumps,
             under_test: under_test.map(|u| {
                 let mut manifest = u.plugin.to_inline_manifest(&u.options);
                 manifest.wasm.clear();
@@ -959,11 +984,12 @@ impl Session {
                     .chain(u.mock_input.iter().flatten().copied())
             }))
             .collect();
-        if worker
-            .send(&ToWorker::Load(Box::new(request)), &payload)
-            .is_err()
-        {
-            return Err(load_failed(worker.describe_exit()));
+        match worker.send(&ToWorker::Load(Box::new(request)), &payload) {
+            Ok(()) => {}
+            Err(e @ protocol::WriteError::TooLarge { .. }) => {
+                return Err(load_failed(format!("the plugin is too large to load: {e}")));
+            }
+            Err(protocol::WriteError::Io(_)) => return Err(load_failed(worker.describe_exit())),
         }
         let unused = Progress::default();
         match wait_for(&mut worker, canceller, Some(LOAD_LIMIT), &unused) {

@@ -91,11 +91,20 @@ impl From<Vec<u8>> for Bytes {
 #[serde(untagged)]
 enum Stored {
     Text(String),
-    Binary { base64: String },
+    Binary {
+        base64: String,
+    },
+    /// Only inside the worker protocol's frames: the bytes travel beside the header.
+    Blob {
+        blob: u64,
+    },
 }
 
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let Some(blob) = crate::runner::protocol::stash(&self.0) {
+            return Stored::Blob { blob }.serialize(s);
+        }
         match self.as_text() {
             Some(text) => Stored::Text(text.to_string()),
             None => Stored::Binary {
@@ -114,6 +123,12 @@ impl<'de> Deserialize<'de> for Bytes {
                 .decode(base64.trim())
                 .map(Self)
                 .map_err(|e| serde::de::Error::custom(format!("invalid base64 value: {e}"))),
+            Stored::Blob { blob } => match crate::runner::protocol::take_blob(blob) {
+                Some(bytes) => bytes.map(Self).map_err(serde::de::Error::custom),
+                None => Err(serde::de::Error::custom(
+                    "a value must be text or {\"base64\": \"…\"}",
+                )),
+            },
         }
     }
 }
