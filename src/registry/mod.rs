@@ -8,12 +8,15 @@
 //! - [`cache`]: blobs by digest on disk; tags as last resolved.
 //! - [`auth`]: which credentials a registry gets, and how to say which were tried.
 //!
-//! The HTTP work is oci-client's, on a small tokio runtime per operation. Registries on this
+//! Pulls and tag checks speak HTTP through [`http`], which bounds every answer it reads whole
+//! (manifests, indexes, tag lists, token replies, error bodies); layers stream within the layer
+//! limit. Pushes are oci-client's. Both run on one small tokio runtime. Registries on this
 //! machine (`localhost`, loopback addresses) and hosts named insecure are spoken to over plain
 //! HTTP, every other over HTTPS (rustls with ring, the system's roots).
 
 pub mod auth;
 pub mod cache;
+mod http;
 pub mod layout;
 mod reference;
 
@@ -22,7 +25,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::manifest::{OciDescriptor, OciImageIndex, OciImageManifest};
@@ -308,6 +310,15 @@ pub enum RegistryError {
     },
     #[error("{reference}: {detail}")]
     BadContent { reference: String, detail: String },
+    #[error(
+        "the registry at {registry} sent {what} of more than {}, the most this app reads of one; nothing was kept. A registry serving a plugin sends far less: check the reference and the registry",
+        crate::platform::files::size_text(*.limit)
+    )]
+    AnswerTooLarge {
+        registry: String,
+        what: &'static str,
+        limit: u64,
+    },
     #[error("stopped: the transfer from {registry} was cancelled")]
     Cancelled { registry: String },
     #[error(transparent)]
@@ -357,11 +368,7 @@ fn client(
     use std::hash::{Hash as _, Hasher as _};
     static CLIENTS: OnceLock<std::sync::Mutex<std::collections::HashMap<u64, oci_client::Client>>> =
         OnceLock::new();
-    static PROVIDER: OnceLock<()> = OnceLock::new();
-    PROVIDER.get_or_init(|| {
-        // Another part of the process may have installed one already; either serves.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+    install_crypto_provider();
     let plain_http = settings.plain_http(reference);
     let mut key = std::collections::hash_map::DefaultHasher::new();
     plain_http.hash(&mut key);
@@ -396,6 +403,15 @@ fn client(
             })
         })
         .clone()
+}
+
+/// Makes ring rustls's provider for the process (once; another part of the process may have
+/// installed one already, and either serves).
+fn install_crypto_provider() {
+    static PROVIDER: OnceLock<()> = OnceLock::new();
+    PROVIDER.get_or_init(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 fn wasm_platform(entries: &[oci_client::manifest::ImageIndexEntry]) -> Option<String> {
@@ -450,7 +466,10 @@ struct Connection<'a> {
     reference: &'a Reference,
     settings: &'a Settings,
     credentials: auth::Credentials,
+    /// For pushes.
     client: oci_client::Client,
+    /// For pulls and tag checks: every answer bounded.
+    http: http::Repository,
     action: &'static str,
 }
 
@@ -462,11 +481,13 @@ impl<'a> Connection<'a> {
     fn open(reference: &'a Reference, settings: &'a Settings, action: &'static str) -> Self {
         let credentials = auth::credentials(&reference.registry, &settings.logins);
         let client = client(reference, settings, &credentials.auth);
+        let http = http::Repository::new(reference, settings, &credentials.auth);
         Self {
             reference,
             settings,
             credentials,
             client,
+            http,
             action,
         }
     }
@@ -751,30 +772,25 @@ fn from_cache(
 /// The image manifest `reference` names (following an index to its Wasm entry), its bytes
 /// checked against its digest.
 async fn fetch_manifest(connection: &Connection<'_>) -> Result<Fetched, RegistryError> {
-    let (client, reference) = (&connection.client, connection.reference);
+    let (http, reference) = (&connection.http, connection.reference);
     let context = connection.context(reference);
-    let image = reference.to_client();
-    let (raw, digest) = match client
-        .pull_manifest_raw(&image, connection.auth(), &ACCEPTED_MANIFESTS)
+    let (raw, digest) = match http
+        .manifest(&reference.manifest_name(), &ACCEPTED_MANIFESTS)
         .await
     {
         Ok(found) => found,
         Err(e) => {
-            let mut error = context.explain(e);
+            let mut error = context.fail(e);
             if let RegistryError::TagNotFound { tags, .. } = &mut error {
                 // Naming the tags there is worth one more request; it also tells a missing
                 // tag from a missing repository (the manifest request says "unknown" for both).
-                match client
-                    .list_tags(&image, connection.auth(), None, None)
-                    .await
-                {
+                match http.tags().await {
                     Ok(list) => {
-                        *tags = list.tags;
+                        *tags = list;
                         tags.sort();
                     }
                     Err(e) => {
-                        if let missing @ RegistryError::RepositoryNotFound { .. } =
-                            context.explain(e)
+                        if let missing @ RegistryError::RepositoryNotFound { .. } = context.fail(e)
                         {
                             return Err(missing);
                         }
@@ -800,10 +816,9 @@ async fn fetch_manifest(connection: &Connection<'_>) -> Result<Fetched, Registry
                 });
             };
             let child = reference.pinned(&entry);
-            client
-                .pull_manifest_raw(&child.to_client(), connection.auth(), &ACCEPTED_MANIFESTS)
+            http.manifest(&child.manifest_name(), &ACCEPTED_MANIFESTS)
                 .await
-                .map_err(|e| connection.context(&child).explain(e))?
+                .map_err(|e| connection.context(&child).fail(e))?
         }
         ManifestKind::Image => {
             return Ok(Fetched {
@@ -942,24 +957,24 @@ async fn download(
         connection.settings,
         connection.context(connection.reference),
     );
-    let image = connection.reference.to_client();
     let expected_size = u64::try_from(layer.size).ok().filter(|s| *s > 0);
     transfer.moved(0, expected_size);
-    let mut stream = connection
-        .client
-        .pull_blob_stream(&image, layer)
-        .await
-        .map_err(|e| match context.explain(e) {
-            // A 404 here is about the layer, not the tag or digest asked for.
-            RegistryError::TagNotFound { .. } | RegistryError::DigestNotFound { .. } => {
-                RegistryError::LayerNotFound {
-                    registry: context.reference.registry.clone(),
-                    repository: context.reference.repository.clone(),
-                    digest: layer.digest.clone(),
+    let mut response =
+        connection
+            .http
+            .blob(&layer.digest)
+            .await
+            .map_err(|e| match context.fail(e) {
+                // A 404 here is about the layer, not the tag or digest asked for.
+                RegistryError::TagNotFound { .. } | RegistryError::DigestNotFound { .. } => {
+                    RegistryError::LayerNotFound {
+                        registry: context.reference.registry.clone(),
+                        repository: context.reference.repository.clone(),
+                        digest: layer.digest.clone(),
+                    }
                 }
-            }
-            other => other,
-        })?;
+                other => other,
+            })?;
     let capacity = usize::try_from(expected_size.unwrap_or(0)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(capacity.min(64 * 1024 * 1024));
     let mut hasher = Sha256::new();
@@ -968,37 +983,38 @@ async fn download(
         expected: layer.digest.clone(),
         actual: format!("sha256:{}", hex(&hasher.finalize())),
     };
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(chunk) => {
-                hasher.update(&chunk);
-                bytes.extend_from_slice(&chunk);
-                let received = bytes.len() as u64;
-                if received > settings.max_layer_bytes {
-                    return Err(RegistryError::TooLarge {
-                        reference: context.reference.to_string(),
-                        size: received,
-                        limit: settings.max_layer_bytes,
-                    });
-                }
-                transfer.moved(received, None);
-            }
-            Err(e) if is_digest_error(&e) => return Err(mismatch(hasher)),
-            Err(e) => return Err(context.io(&e)),
+    if response
+        .content_length()
+        .is_some_and(|len| len > settings.max_layer_bytes)
+    {
+        return Err(RegistryError::TooLarge {
+            reference: context.reference.to_string(),
+            size: response.content_length().unwrap_or_default(),
+            limit: settings.max_layer_bytes,
+        });
+    }
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => return Err(context.network(&e)),
+        };
+        let received = bytes.len() as u64 + chunk.len() as u64;
+        if received > settings.max_layer_bytes {
+            return Err(RegistryError::TooLarge {
+                reference: context.reference.to_string(),
+                size: received,
+                limit: settings.max_layer_bytes,
+            });
         }
+        hasher.update(&chunk);
+        bytes.extend_from_slice(&chunk);
+        transfer.moved(received, None);
     }
     if format!("sha256:{}", hex(&hasher.clone().finalize())) != layer.digest {
         return Err(mismatch(hasher));
     }
     Ok(bytes)
-}
-
-/// Whether a stream error is oci-client's own check of the digest failing.
-fn is_digest_error(error: &std::io::Error) -> bool {
-    error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<oci_client::errors::DigestError>())
-        .is_some()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -1014,16 +1030,11 @@ pub fn resolve(reference: &Reference, settings: &Settings) -> Result<String, Reg
     let transfer = Transfer::default();
     run(&reference.registry, &transfer, async {
         let connection = Connection::open(reference, settings, PULL);
-        let image = reference.to_client();
         connection
-            .client
-            .store_auth_if_needed(image.resolve_registry(), connection.auth())
-            .await;
-        connection
-            .client
-            .fetch_manifest_digest(&image, connection.auth())
+            .http
+            .manifest_digest(&reference.manifest_name(), &ACCEPTED_MANIFESTS)
             .await
-            .map_err(|e| connection.context(reference).explain(e))
+            .map_err(|e| connection.context(reference).fail(e))
     })
 }
 
@@ -1128,10 +1139,11 @@ pub fn push_artifact(
         // see someone else's push in between.
         match digest_in(&pushed.manifest_url) {
             Some(digest) => Ok(digest),
-            None => client
-                .fetch_manifest_digest(&image, connection.auth())
+            None => connection
+                .http
+                .manifest_digest(&target.manifest_name(), &ACCEPTED_MANIFESTS)
                 .await
-                .map_err(|e| context.explain(e)),
+                .map_err(|e| context.fail(e)),
         }
     })?;
     Ok(Pushed {

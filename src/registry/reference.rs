@@ -234,6 +234,25 @@ impl Reference {
         }
     }
 
+    /// What a manifest request names: the digest when there is one, else the tag (`latest`
+    /// when none is given).
+    pub(crate) fn manifest_name(&self) -> String {
+        self.digest
+            .clone()
+            .or_else(|| self.tag.clone())
+            .unwrap_or_else(|| "latest".to_string())
+    }
+
+    /// The host requests go to (Docker Hub's registry answers at `index.docker.io`, as
+    /// docker and oci-client reach it).
+    pub(crate) fn request_host(&self) -> &str {
+        if self.registry == "docker.io" {
+            "index.docker.io"
+        } else {
+            &self.registry
+        }
+    }
+
     /// The oci-client form of this reference.
     pub(crate) fn to_client(&self) -> oci_client::Reference {
         match (&self.tag, &self.digest) {
