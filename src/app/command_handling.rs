@@ -34,6 +34,15 @@ impl App {
         if self.workbench.is_running() {
             ctx.request_repaint_after(RUNNING_REPAINT);
         }
+        if self
+            .view
+            .suite_loading
+            .as_ref()
+            .is_some_and(crate::suite::job::LoadingSuite::is_loaded)
+            && let Some(loading) = self.view.suite_loading.take()
+        {
+            self.view.suite = Some(loading.into_suite());
+        }
         if let Some(suite) = &mut self.view.suite
             && suite.poll()
         {
@@ -88,7 +97,7 @@ impl App {
 
     /// Opens a suite in the Tests window (`trust`: grant what it asks), in place of the one
     /// open (stopped if it runs).
-    fn open_suite(&mut self, path: &std::path::Path, trust: bool) {
+    fn open_suite(&mut self, ctx: &egui::Context, path: &std::path::Path, trust: bool) {
         let consent = if trust {
             crate::suite::file::Consent::Trust
         } else {
@@ -97,7 +106,12 @@ impl App {
         if let Some(old) = &self.view.suite {
             old.stop();
         }
-        self.view.suite = Some(crate::suite::job::OpenSuite::load(path, consent));
+        let ctx = ctx.clone();
+        self.view.suite_loading = Some(crate::suite::job::LoadingSuite::start(
+            path,
+            consent,
+            std::sync::Arc::new(move || ctx.request_repaint()),
+        ));
         self.view.suite_note = None;
     }
 
@@ -149,7 +163,7 @@ impl App {
                 self.theme = choice;
                 ctx.set_theme(choice.preference());
             }
-            Command::OpenSuite { path, trust } => self.open_suite(&path, trust),
+            Command::OpenSuite { path, trust } => self.open_suite(ctx, &path, trust),
             Command::RunTests(only) => {
                 if let Some(suite) = &mut self.view.suite {
                     let ctx = ctx.clone();
@@ -179,6 +193,7 @@ impl App {
                     suite.stop();
                 }
                 self.view.suite = None;
+                self.view.suite_loading = None;
             }
             Command::RunXtp(path) => {
                 // Without an open plugin there is nothing to test: the last run stays shown

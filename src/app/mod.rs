@@ -141,6 +141,8 @@ pub struct ViewState {
     pub mock_editor: Option<ui::MockDraft>,
     /// The test suite open in the Tests window.
     pub suite: Option<crate::suite::job::OpenSuite>,
+    /// A suite being loaded for the Tests window (it replaces `suite` when it is).
+    pub suite_loading: Option<crate::suite::job::LoadingSuite>,
     /// How the suite's last run ended.
     pub suite_note: Option<String>,
     /// The xtp-test plugin run shown in the xtp window.
@@ -289,6 +291,11 @@ impl App {
     /// The limit finder's search, while its window is open.
     pub fn limit_search(&self) -> Option<&crate::workbench::limits::LimitJob> {
         self.view.limits.as_ref()
+    }
+
+    /// Whether a suite is being loaded for the Tests window (in the background).
+    pub fn is_loading_suite(&self) -> bool {
+        self.view.suite_loading.is_some()
     }
 
     /// The test suite open in the Tests window.

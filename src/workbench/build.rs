@@ -226,24 +226,34 @@ impl Workbench {
                 }
             }
             AfterBuild::OpenNew(template) => {
-                self.open(Source::Path(artifact.clone()), Intent::Fresh);
-                let opened = self
-                    .ready()
-                    .and_then(|r| r.origin.path())
-                    .is_some_and(|p| p == artifact);
-                if opened {
-                    let (function, input) = template.example();
-                    self.state.function = function.to_string();
-                    self.state.input = InputDraft {
-                        text: input.to_string(),
-                        mode: if input.starts_with('{') {
-                            InputMode::Json
-                        } else {
-                            InputMode::Raw
-                        },
-                    };
-                }
+                // Read in the background: the example is selected once it is installed.
+                self.example_for = Some((artifact.clone(), template));
+                self.open(Source::Path(artifact), Intent::Fresh);
             }
+        }
+    }
+
+    /// Selects the template's example, when the plugin just installed is the new plugin's
+    /// module it was kept for.
+    pub(super) fn select_example(&mut self) {
+        let Some((artifact, template)) = self.example_for.take() else {
+            return;
+        };
+        let opened = self
+            .ready()
+            .and_then(|r| r.origin.path())
+            .is_some_and(|p| p == artifact);
+        if opened {
+            let (function, input) = template.example();
+            self.state.function = function.to_string();
+            self.state.input = InputDraft {
+                text: input.to_string(),
+                mode: if input.starts_with('{') {
+                    InputMode::Json
+                } else {
+                    InputMode::Raw
+                },
+            };
         }
     }
 }

@@ -2,30 +2,66 @@
 //! sessions and bundles saved, the Extism manifest exported. Every failure says what failed and
 //! what to do, and nothing in the workbench is lost by it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use poll_promise::Promise;
 
 use crate::bundle::{self, Bundle, BundleError, ExpectedOutcome};
+use crate::platform::files::{self, FileKind, ReadError};
 
 use super::state::PluginRef;
 use super::view::check_json;
 use super::{InputDraft, InputMode, LARGE_INPUT_BYTES, Workbench};
 
+/// An input file being read on a background thread.
+pub(super) struct InputLoad {
+    path: PathBuf,
+    job: Promise<Result<Vec<u8>, ReadError>>,
+}
+
 impl Workbench {
-    /// Replaces the input with the file's contents: in the editor when it is text of a
-    /// reasonable size, else sent byte for byte.
+    /// Starts reading an input file (on a thread of its own: it may be large, or not a file at
+    /// all); [`Self::poll_input_load`] puts it in place.
     pub(super) fn load_input(&mut self, path: &Path) {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                return self.set_status(
-                    format!(
-                        "Cannot read {}: {e}; check the file and its permissions, then load it again",
-                        path.display()
-                    ),
-                    true,
-                );
-            }
+        let wake = std::sync::Arc::clone(&self.wake);
+        let reading = path.to_path_buf();
+        let job = Promise::spawn_thread("read-input", move || {
+            let read = files::read(&reading, FileKind::Input);
+            wake();
+            read
+        });
+        self.set_status(format!("Loading the input from {}…", path.display()), false);
+        self.input_load = Some(InputLoad {
+            path: path.to_path_buf(),
+            job,
+        });
+    }
+
+    /// Whether an input file is being read.
+    pub fn is_loading_input(&self) -> bool {
+        self.input_load.is_some()
+    }
+
+    pub(super) fn poll_input_load(&mut self) {
+        if self
+            .input_load
+            .as_ref()
+            .is_none_or(|load| load.job.ready().is_none())
+        {
+            return;
+        }
+        let Some(InputLoad { path, job }) = self.input_load.take() else {
+            return;
         };
+        match job.block_and_take() {
+            Ok(bytes) => self.put_input(&path, bytes),
+            Err(e) => self.set_status(format!("{e}; the input was not changed"), true),
+        }
+    }
+
+    /// Replaces the input with a file's contents: in the editor when it is text of a
+    /// reasonable size, else sent byte for byte.
+    fn put_input(&mut self, path: &Path, bytes: Vec<u8>) {
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -62,7 +98,7 @@ impl Workbench {
             return self.set_status("There is no output to save yet: run first", true);
         };
         let len = last.report.output.len();
-        match bundle::write_atomically(path, &last.report.output) {
+        match crate::platform::files::write_atomically(path, &last.report.output) {
             Ok(()) => self.set_status(format!("Saved {len} bytes to {}", path.display()), false),
             Err(e) => self.set_status(
                 format!(
@@ -79,7 +115,7 @@ impl Workbench {
         let Some(dump) = self.coredump().cloned() else {
             return self.set_status("There is no coredump: the last run did not trap", true);
         };
-        match bundle::write_atomically(path, &dump) {
+        match crate::platform::files::write_private(path, &dump) {
             Ok(()) => self.set_status(
                 format!(
                     "Saved the coredump to {} ({} bytes; it holds the plugin's memory, so it may hold secrets)",
@@ -166,7 +202,7 @@ impl Workbench {
         };
         let manifest = session.plugin().to_manifest(&self.state.options, false);
         let json = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
-        match bundle::write_atomically(path, json.as_bytes()) {
+        match crate::platform::files::write_atomically(path, json.as_bytes()) {
             Ok(()) => {
                 self.record_saved(path, json.as_bytes());
                 self.set_status(

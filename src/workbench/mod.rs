@@ -210,15 +210,24 @@ impl Asking {
     }
 }
 
-/// A plugin being resolved on a background thread (its manifest names modules to download).
+/// A plugin being read or resolved on a background thread: a file is never read on the
+/// window's thread (however large or strange it is), nor are its modules or downloads.
 pub struct Opening {
     pub source: Source,
     pub intent: Intent,
-    job: Promise<Result<Opened, OpenError>>,
+    job: Promise<Result<Stage, OpenError>>,
     /// The download, when pulling from a registry: its progress, and Stop.
     pub transfer: Option<Arc<crate::registry::Transfer>>,
     /// The plugin that stays open if this one fails.
     pub previous: Option<Box<Ready>>,
+}
+
+/// How far a background open got.
+enum Stage {
+    /// The file is read: what it asks of the sandbox is decided next, on the window's thread.
+    Read(Box<open::Read>),
+    /// Resolved and inspected: ready to install.
+    Opened(Box<Opened>),
 }
 
 /// Where the plugin slot is.
@@ -321,6 +330,10 @@ pub struct Workbench {
     /// Why the next run starts on a new instance, when it does for a reason worth saying.
     fresh_reason: Option<FreshReason>,
     large_input: Option<LargeInput>,
+    /// An input file being read.
+    input_load: Option<files::InputLoad>,
+    /// A new plugin's module being opened, whose template's example is selected once it is.
+    example_for: Option<(PathBuf, crate::starter::Template)>,
     /// The scenario open (several calls), with its last run.
     scenario: Option<scenario::ScenarioView>,
     /// The JSON check of the input as it is now (redone whenever the input changes).
@@ -385,6 +398,8 @@ impl Workbench {
             status: None,
             fresh_reason: None,
             large_input: None,
+            input_load: None,
+            example_for: None,
             opened_coredump: None,
             scenario: None,
             input_check: Ok(()),
@@ -846,6 +861,7 @@ impl Workbench {
     /// when it wants to be called again even if nothing else happens.
     pub fn poll(&mut self) -> Option<Duration> {
         self.poll_opening();
+        self.poll_input_load();
         self.poll_newer();
         self.poll_run();
         self.poll_scenario();
@@ -873,13 +889,40 @@ impl Workbench {
         self.open(source, Intent::Restore);
     }
 
-    /// Opens `source` for `intent`: read, resolve (in the background when it may block),
-    /// install.
+    /// Opens `source` for `intent`: read (a file on a background thread), decide what it asks
+    /// for, resolve (in the background when it may block), install.
     pub fn open(&mut self, source: Source, intent: Intent) {
-        let read = match open::read(&source) {
-            Ok(read) => read,
-            Err(e) => return self.open_failed(source, intent, &e),
-        };
+        if let Source::Path(path) = &source {
+            let path = path.clone();
+            let wake = Arc::clone(&self.wake);
+            let job = Promise::spawn_thread("read-plugin", move || {
+                let read = open::read(&Source::Path(path)).map(|read| Stage::Read(Box::new(read)));
+                wake();
+                read
+            });
+            if intent == Intent::Fresh {
+                self.set_status(format!("Opening {}…", source.label()), false);
+            }
+            let previous = self.plugin.take_ready();
+            self.plugin = PluginSlot::Opening(Box::new(Opening {
+                source,
+                intent,
+                job,
+                transfer: None,
+                previous,
+            }));
+            return;
+        }
+        // A sample or a reference: nothing to read from disk.
+        match open::read(&source) {
+            Ok(read) => self.decide(source, intent, read),
+            Err(e) => self.open_failed(source, intent, &e),
+        }
+    }
+
+    /// Decides what a read source asks of the sandbox (from the trust list, the grants a reload
+    /// keeps, or by asking the user), then resolves it.
+    fn decide(&mut self, source: Source, intent: Intent, read: open::Read) {
         let Some(review) = read.review() else {
             return self.resolve(source, intent, read, Decision::Allow, None);
         };
@@ -986,19 +1029,24 @@ impl Workbench {
         };
         let transfer = read.transfer();
         self.configure_registry();
+        let downloads = read.downloads();
         let job = Promise::spawn_thread("open-plugin", move || {
-            let result = read.resolve(decision, trust);
+            let result = read
+                .resolve(decision, trust)
+                .map(|opened| Stage::Opened(Box::new(opened)));
             wake();
             result
         });
-        self.set_status(
-            if transfer.is_some() {
-                format!("Pulling {}…", source.label())
-            } else {
-                format!("Opening {}: downloading its modules…", source.label())
-            },
-            false,
-        );
+        if transfer.is_some() {
+            self.set_status(format!("Pulling {}…", source.label()), false);
+        } else if downloads {
+            self.set_status(
+                format!("Opening {}: downloading its modules…", source.label()),
+                false,
+            );
+        } else if intent == Intent::Fresh {
+            self.set_status(format!("Opening {}…", source.label()), false);
+        }
         let previous = self.plugin.take_ready();
         self.plugin = PluginSlot::Opening(Box::new(Opening {
             source,
@@ -1027,7 +1075,8 @@ impl Workbench {
         } = *opening;
         self.plugin = previous.map_or(PluginSlot::Empty, PluginSlot::Ready);
         match job.block_and_take() {
-            Ok(opened) => self.install(opened, intent),
+            Ok(Stage::Read(read)) => self.decide(source, intent, *read),
+            Ok(Stage::Opened(opened)) => self.install(*opened, intent),
             Err(e) => self.open_failed(source, intent, &e),
         }
     }
@@ -1062,10 +1111,7 @@ impl Workbench {
                 );
             }
             Intent::Fresh => {
-                self.set_status(
-                    format!("Could not open {}: {message}", source.label()),
-                    true,
-                );
+                self.set_status(source.failure_text(&message), true);
                 match &mut self.plugin {
                     PluginSlot::Ready(ready) => ready.open_error = Some(message),
                     PluginSlot::Empty
@@ -1165,6 +1211,7 @@ impl Workbench {
             _ => None,
         };
         self.select_for(intent, setup, remembered.function, &previous_function);
+        self.select_example();
         if let Some(sample) = sample {
             self.define_sample_mocks(sample);
         }

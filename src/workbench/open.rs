@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::bundle::{self, Bundle, BundleError, Scenario};
+use crate::platform::files::{self, FileKind};
 use crate::runner::source::{ModuleOrigin, is_wasm, sha256_hex};
 use crate::runner::{Inspection, LoadError, LoadedPlugin, SandboxOptions};
 use crate::samples::{self, Sample};
@@ -41,6 +42,16 @@ impl Source {
             Self::Sample(sample) => format!("the {} sample", sample.name),
             Self::Path(path) => path.display().to_string(),
             Self::Registry(reference) => reference.to_string(),
+        }
+    }
+
+    /// "Could not open …" for `error`: naming the source, unless the error names it already.
+    pub fn failure_text(&self, error: &str) -> String {
+        let label = self.label();
+        if error.starts_with(&label) {
+            format!("Could not open: {error}")
+        } else {
+            format!("Could not open {label}: {error}")
         }
     }
 
@@ -217,10 +228,7 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
 
 /// Reads the file at `path` (see [`read`]).
 fn read_path(path: &Path) -> Result<Read, OpenError> {
-    let bytes = std::fs::read(path).map_err(|cause| LoadError::Read {
-        path: path.to_path_buf(),
-        cause,
-    })?;
+    let bytes = files::read(path, FileKind::Plugin).map_err(LoadError::from)?;
     let json = (!is_wasm(&bytes))
         .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .flatten();
@@ -264,10 +272,7 @@ fn read_path(path: &Path) -> Result<Read, OpenError> {
 /// Reads the file at `path` as a bundle, failing with the bundle's own errors (unreadable, not
 /// JSON, not a bundle, a newer version) for anything else: what `replay` needs.
 pub fn read_bundle(path: &Path) -> Result<Read, OpenError> {
-    let bytes = std::fs::read(path).map_err(|cause| BundleError::Read {
-        path: path.to_path_buf(),
-        cause,
-    })?;
+    let bytes = files::read(path, FileKind::Bundle).map_err(BundleError::from)?;
     let bundle = Bundle::parse(&bytes, &path.display().to_string())?;
     Ok(reviewed_bundle(path, bundle, sha256_hex(&bytes)))
 }
@@ -299,9 +304,15 @@ fn names_a_url(manifest: &extism::Manifest) -> bool {
 }
 
 impl Read {
-    /// Whether resolving may take long: the manifest (or the bundle's) names a module to
-    /// download. Such a read is resolved on a background thread.
+    /// Whether resolving may take long: it reads files (a module, those a manifest or bundle
+    /// names), downloads or pulls. Such a read is resolved on a background thread; only a
+    /// sample (in memory already) is not.
     pub fn may_block(&self) -> bool {
+        !matches!(self.what, ReadKind::Sample(_))
+    }
+
+    /// Whether resolving downloads modules (the manifest or the bundle's names one by URL).
+    pub fn downloads(&self) -> bool {
         match &self.what {
             ReadKind::Sample(_) | ReadKind::Plugin { .. } => false,
             ReadKind::Registry(_) => true,

@@ -108,10 +108,7 @@ fn plugin_info(app: &mut App, ui: &mut Ui) {
             }
         }
         PluginSlot::Failed { source, error } => {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                format!("Could not open {}: {error}", source.label()),
-            );
+            ui.colored_label(ui.visuals().error_fg_color, source.failure_text(error));
             return;
         }
         PluginSlot::Ready(ready) => (ready.session.clone(), ready.open_error.clone()),

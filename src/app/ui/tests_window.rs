@@ -16,6 +16,18 @@ use crate::suite::report::{SuiteDetail, SuiteOutcome, failure_text};
 const ROW_HEIGHT: f32 = 22.0;
 
 pub(super) fn show(app: &mut App, ctx: &egui::Context) {
+    if let Some(loading) = &app.view.suite_loading {
+        let screen = ctx.content_rect();
+        let size = egui::vec2(620.0, 420.0);
+        let place = screen.right_bottom() - size - egui::vec2(16.0, 40.0);
+        let (commands, open) = file_window(ctx, "Tests", &loading.path, place, size, |ui, _| {
+            ui.horizontal(|ui| {
+                ui.add(egui::Spinner::new());
+                ui.label(format!("Loading {}…", loading.path.display()));
+            });
+        });
+        return finish(app, commands, open, Command::CloseSuite);
+    }
     let Some(suite) = &app.view.suite else {
         return;
     };
