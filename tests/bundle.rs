@@ -232,29 +232,38 @@ fn scenario(name: &str) -> Scenario {
 #[test]
 fn saving_is_atomic_and_never_destroys_the_previous_file() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("session.json");
-    std::fs::write(&path, "previous contents").unwrap();
-    // Make the temporary file impossible to write: a directory squats on its name.
-    std::fs::create_dir(bundle::temporary_path(&path)).unwrap();
-    let err = bundle::save(&path, Bundle::new(&scenario("hello"), true, false)).unwrap_err();
+    // Over a directory the rename fails: the directory stays, the error says what to do, and
+    // no temporary file is left behind.
+    let target = dir.path().join("a-dir");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("inside.txt"), "previous contents").unwrap();
+    let err = bundle::save(&target, Bundle::new(&scenario("hello"), true, false)).unwrap_err();
     assert!(matches!(err, BundleError::Write { .. }));
     assert!(
         err.to_string()
             .contains("any previous file there is unchanged"),
         "{err}"
     );
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "previous contents");
-
-    // Over a directory the rename fails and the directory stays.
-    let target = dir.path().join("a-dir");
-    std::fs::create_dir(&target).unwrap();
-    assert!(bundle::save(&target, Bundle::new(&scenario("hello"), true, false)).is_err());
     assert!(target.is_dir());
     assert_eq!(
+        std::fs::read_to_string(target.join("inside.txt")).unwrap(),
+        "previous contents"
+    );
+    assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
-        3,
+        1,
         "no temporary files left behind"
     );
+    // A save over a file replaces it whole.
+    let path = dir.path().join("session.json");
+    std::fs::write(&path, "previous contents").unwrap();
+    bundle::save(&path, Bundle::new(&scenario("hello"), true, false)).unwrap();
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("extism-playground-bundle")
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
 
 #[test]

@@ -28,6 +28,17 @@ fn harness_with(
     open: Option<std::path::PathBuf>,
     trust: extism_playground::trust::TrustStore,
 ) -> Harness<'static, App> {
+    let mut h = harness_starting(open, trust);
+    // What it opens as it starts is read in the background.
+    settled(&mut h);
+    h
+}
+
+/// The window as it starts opening `open` (read in the background, not waited for).
+fn harness_starting(
+    open: Option<std::path::PathBuf>,
+    trust: extism_playground::trust::TrustStore,
+) -> Harness<'static, App> {
     Harness::builder()
         .with_size([1280.0, 900.0])
         .build_eframe(move |cc| {
@@ -63,6 +74,16 @@ fn step_until(h: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool)
     if !h.state().is_running() {
         h.run();
     }
+}
+
+/// Steps until what the window was asked to open (a plugin, an input file, a suite) is read
+/// and installed or refused: files are read in the background.
+fn settled(h: &mut Harness<'_, App>) {
+    step_until(h, "the file to be read", |app| {
+        !matches!(app.workbench().plugin(), workbench::PluginSlot::Opening(_))
+            && !app.workbench().is_loading_input()
+            && !app.is_loading_suite()
+    });
 }
 
 /// Renders the window to `target/test-snapshots/` and says where; or says why it could not
@@ -493,7 +514,7 @@ impl eframe::Storage for MemoryStorage {
 /// A new window started from what another saved in `storage`.
 fn harness_restored(storage: MemoryStorage) -> Harness<'static, App> {
     let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
-    Harness::builder()
+    let mut h = Harness::builder()
         .with_size([1280.0, 900.0])
         .build_eframe(move |cc| {
             cc.storage = Some(storage);
@@ -504,7 +525,9 @@ fn harness_restored(storage: MemoryStorage) -> Harness<'static, App> {
                     ..AppOptions::new(common::worker())
                 },
             )
-        })
+        });
+    settled(&mut h);
+    h
 }
 
 #[test]
@@ -754,7 +777,8 @@ fn dropping_a_plugin_opens_it() {
     h.input_mut()
         .dropped_files
         .push(std::sync::Arc::new(Dropped(path.clone())));
-    h.run();
+    h.step();
+    settled(&mut h);
     assert_eq!(h.state().state().plugin, workbench::PluginRef::File(path));
     assert_eq!(h.state().state().function, "increment");
     h.get_by_label_contains("Opened dropped.wasm");
@@ -852,7 +876,7 @@ fn a_manifest_with_a_url_module_opens_in_the_background() {
         ),
     )
     .unwrap();
-    let mut h = harness_opening(Some(stalled));
+    let mut h = harness_starting(Some(stalled), common::trust_store());
     for _ in 0..10 {
         let started = Instant::now();
         h.step();
@@ -1001,7 +1025,7 @@ fn the_sandbox_panel_says_where_the_options_came_from() {
     h.state_mut()
         .workbench_mut()
         .apply(workbench::Command::Open(workbench::Source::Path(path)));
-    h.run();
+    settled(&mut h);
     h.get_by_label_contains("opened for the first time: closed sandbox");
     assert!(!h.state().state().options.wasi);
     assert_eq!(
@@ -1036,7 +1060,8 @@ fn a_bundle_from_someone_else_asks_before_the_first_run_and_runs_without_its_gra
     assert!(h.state().last_report().is_none());
     h.get_by_role_and_label(Role::Button, "Open without grants")
         .click();
-    h.run();
+    h.step();
+    settled(&mut h);
     assert!(h.state().workbench().asking().is_none());
     h.get_by_label_contains("Opened without tenant.bundle.json's grants");
     assert!(h.state().state().options.allowed_paths.is_empty());
@@ -1069,7 +1094,8 @@ fn allow_and_remember_lists_the_file_under_trusted_files_until_revoked() {
     h.run();
     h.get_by_role_and_label(Role::Button, "Allow and remember")
         .click();
-    h.run();
+    h.step();
+    settled(&mut h);
     run_and_wait(&mut h);
     assert_eq!(output(&h), common::SECRET);
     // Opened again: no question.
@@ -1078,7 +1104,7 @@ fn allow_and_remember_lists_the_file_under_trusted_files_until_revoked() {
         .apply(workbench::Command::Open(workbench::Source::Path(
             bundle.clone(),
         )));
-    h.run();
+    settled(&mut h);
     assert!(h.state().workbench().asking().is_none());
     h.get_by_label_contains("granted by remember-me.json");
 
@@ -1101,7 +1127,7 @@ fn allow_and_remember_lists_the_file_under_trusted_files_until_revoked() {
     h.state_mut()
         .workbench_mut()
         .apply(workbench::Command::Open(workbench::Source::Path(bundle)));
-    h.run();
+    settled(&mut h);
     assert!(h.state().workbench().asking().is_some(), "asked again");
 }
 
@@ -1500,7 +1526,8 @@ name = "keeps a total"
     let mut h = harness();
     h.run();
     h.state_mut().open_test_suite(suite.clone());
-    h.run();
+    h.step();
+    settled(&mut h);
     h.get_by_label("2 tests on hello.wasm");
     h.get_by_label("▶ Run all").click();
     h.run_steps(2);
@@ -1588,7 +1615,8 @@ fn stop_ends_a_suite_run_that_would_never_finish() {
     let mut h = harness();
     h.run();
     h.state_mut().open_test_suite(suite);
-    h.run();
+    h.step();
+    settled(&mut h);
     h.get_by_label("▶ Run all").click();
     h.run_steps(3);
     h.get_by_label_contains("of 4");
@@ -1743,7 +1771,7 @@ fn a_tinygo_xtp_test_plugin_runs_from_the_window_against_its_target() {
     h.state_mut()
         .workbench_mut()
         .apply(workbench::Command::LoadInput(rows.clone()));
-    h.run();
+    settled(&mut h);
     h.state_mut()
         .run_xtp_test(fixtures.join("thirdparty/go-xtp-backtest.wasm"));
     h.run_steps(2);

@@ -432,6 +432,7 @@ fn run(wb: &mut Workbench) -> CallReport {
 fn the_tenant_sample_opens_with_its_mocks_and_runs() {
     let mut wb = workbench();
     wb.apply(Command::Open(Source::sample("tenant-app").unwrap()));
+    common::settle(&mut wb);
     assert!(matches!(wb.plugin(), PluginSlot::Ready(_)));
     assert!(wb.session().unwrap().unsatisfied_imports().is_empty());
     assert_eq!(wb.state().function, "greet_user");
@@ -494,6 +495,7 @@ fn sessions_and_bundles_keep_the_definitions_and_replay_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut wb = workbench();
     wb.apply(Command::Open(Source::sample("tenant-app").unwrap()));
+    common::settle(&mut wb);
     wb.apply(Command::SelectFunction("quote".into()));
     *wb.input_text_mut() = r#"{"sku":"team-seat","quantity":2}"#.to_string();
     wb.input_edited();
@@ -529,6 +531,7 @@ fn sessions_and_bundles_keep_the_definitions_and_replay_them() {
     // The bundle opens in a fresh workbench with its definitions and runs the same.
     let mut other = workbench();
     other.apply(Command::Open(Source::Path(bundle_path.clone())));
+    common::settle(&mut other);
     assert!(
         matches!(other.plugin(), PluginSlot::Ready(_)),
         "{:?}",
@@ -959,8 +962,10 @@ fn a_session_embeds_mocks_that_have_no_file_and_the_users_definitions_come_back(
     let dir = tempfile::tempdir().unwrap();
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(common::sample("hello"))));
+    common::settle(&mut wb);
     wb.apply(Command::DefineHostFn(Box::new(flag("mine=value:kept"))));
     wb.apply(Command::Open(Source::sample("tenant-app").unwrap()));
+    common::settle(&mut wb);
     assert_eq!(
         wb.state().host_functions.len(),
         4,
@@ -990,6 +995,7 @@ fn a_session_embeds_mocks_that_have_no_file_and_the_users_definitions_come_back(
     // back.
     wb.apply(Command::DefineHostFn(Box::new(flag("mine=value:again"))));
     wb.apply(Command::Open(Source::Path(session)));
+    common::settle(&mut wb);
     assert!(
         matches!(wb.plugin(), PluginSlot::Ready(_)),
         "{:?}",
@@ -999,5 +1005,6 @@ fn a_session_embeds_mocks_that_have_no_file_and_the_users_definitions_come_back(
     assert!(wb.session().unwrap().unsatisfied_imports().is_empty());
     common::assert_ok(&run(&mut wb));
     wb.apply(Command::Open(Source::Path(common::sample("hello"))));
+    common::settle(&mut wb);
     assert!(wb.state().host_functions.iter().any(|d| d.name == "mine"));
 }

@@ -275,27 +275,32 @@ fn a_trap_brings_back_its_coredump_when_asked() {
     assert!(!main.globals.is_empty());
     // Not asked for, none comes back.
     assert!(s.call_blocking(request(false)).coredump.is_none());
-    // The file extism writes it to is the worker's own, readable by its owner only, and
-    // emptied once read.
+    // The file extism writes it to is the worker's own, in a folder made for it that only its
+    // owner may enter (this session's worker is alive, so at least its folder is there).
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let prefix = format!("extism-playground-{}-", std::process::id());
-        let files: Vec<_> = std::fs::read_dir(std::env::temp_dir())
-            .unwrap()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-            .collect();
-        assert!(!files.is_empty(), "this session's worker has one");
-        for file in files {
-            let meta = file.metadata().unwrap();
-            assert_eq!(
-                meta.permissions().mode() & 0o777,
-                0o600,
-                "{:?}",
-                file.path()
-            );
+        let mut seen = 0;
+        for entry in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with("extism-playground-worker-")
+                && name.ends_with(".extism-playground-tmp"))
+            {
+                continue;
+            }
+            // Another test's worker may end (and take its folder) meanwhile.
+            let (Ok(folder), Ok(file)) = (
+                std::fs::symlink_metadata(entry.path()),
+                std::fs::symlink_metadata(entry.path().join("plugin.coredump")),
+            ) else {
+                continue;
+            };
+            assert!(folder.is_dir() && file.is_file(), "{name}");
+            assert_eq!(folder.permissions().mode() & 0o777, 0o700, "{name}");
+            assert_eq!(file.permissions().mode() & 0o777, 0o600, "{name}");
+            seen += 1;
         }
+        assert!(seen > 0, "this session's worker has its folder");
     }
 }
 
@@ -559,6 +564,7 @@ fn a_bundle_carries_the_coredump_only_when_asked() {
     wb.apply(extism_playground::workbench::Command::Open(
         extism_playground::workbench::Source::Path(with),
     ));
+    common::settle(&mut wb);
     let started = std::time::Instant::now();
     while wb.session().is_none() && wb.asking().is_none() {
         assert!(started.elapsed().as_secs() < 30, "{:?}", wb.status());
@@ -584,6 +590,7 @@ fn a_window_bundle_embeds_the_coredump_only_when_the_user_turned_it_on() {
     )
     .with_trust_store(common::trust_store());
     wb.apply(Command::Open(Source::sample("debug-demo").unwrap()));
+    common::settle(&mut wb);
     wb.apply(Command::Run);
     let started = std::time::Instant::now();
     while wb.is_running() {

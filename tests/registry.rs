@@ -795,6 +795,7 @@ mod window_model {
         reg.stop();
         let mut wb = workbench(state, &env);
         wb.restore();
+        common::settle(&mut wb);
         poll_until(&mut wb, "the restore", |wb| !wb.is_pulling());
         let session = wb.session().expect("restored").clone();
         assert_eq!(
@@ -813,6 +814,7 @@ mod window_model {
         wb.apply(Command::Open(
             extism_playground::workbench::Source::sample("hello").unwrap(),
         ));
+        common::settle(&mut wb);
         assert!(wb.session().is_some());
         wb.apply(Command::OpenFromRegistry {
             reference: format!("oci://{host}/tenant/slow:1"),
@@ -871,6 +873,10 @@ mod window_model {
         wb.apply(Command::Open(extism_playground::workbench::Source::Path(
             session,
         )));
+        // Read in the background, then pulled (with the registry gone, from the cache).
+        poll_until(&mut wb, "the pull to start", |wb| {
+            wb.is_pulling() || !matches!(wb.plugin(), PluginSlot::Opening(_))
+        });
         assert!(wb.is_pulling(), "{}", status(&wb));
         poll_until(&mut wb, "the session", |wb| !wb.is_pulling());
         let plugin = wb.session().expect("the session opened").plugin().clone();

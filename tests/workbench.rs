@@ -56,6 +56,7 @@ fn copy_sample(dir: &Path, name: &str, to: &str) -> std::path::PathBuf {
 fn a_sample_opens_ready_to_run_and_runs() {
     let mut wb = workbench();
     wb.restore();
+    common::settle(&mut wb);
     assert!(matches!(wb.plugin(), PluginSlot::Ready(_)));
     assert_eq!(wb.state().function, "count_vowels");
     let report = run(&mut wb);
@@ -75,6 +76,7 @@ fn a_sample_opens_ready_to_run_and_runs() {
 fn failures_are_reported_and_a_broken_instance_is_replaced() {
     let mut wb = workbench();
     wb.apply(Command::Open(sample("chaos")));
+    common::settle(&mut wb);
     wb.apply(Command::SelectFunction("error_return".into()));
     let report = run(&mut wb);
     assert_eq!(report.error_kind(), Some(ErrorKind::PluginError));
@@ -103,6 +105,7 @@ fn failures_are_reported_and_a_broken_instance_is_replaced() {
 fn an_option_change_reaches_the_session_and_starts_a_new_instance() {
     let mut wb = workbench();
     wb.restore();
+    common::settle(&mut wb);
     run(&mut wb);
     let warm = run(&mut wb);
     assert!(output(&warm).contains(r#""total":14"#), "{}", output(&warm));
@@ -133,6 +136,7 @@ fn an_option_change_reaches_the_session_and_starts_a_new_instance() {
 fn reset_discards_the_instance_without_waiting() {
     let mut wb = workbench();
     wb.apply(Command::Open(sample("counter")));
+    common::settle(&mut wb);
     run(&mut wb);
     assert_eq!(output(&run(&mut wb)), r#"{"count":2}"#);
     wb.apply(Command::ResetInstance);
@@ -149,6 +153,7 @@ fn reset_discards_the_instance_without_waiting() {
 fn reset_during_a_call_applies_to_the_next_one() {
     let mut wb = workbench();
     wb.apply(Command::Open(sample("chaos")));
+    common::settle(&mut wb);
     wb.apply(Command::Run);
     poll_until(&mut wb, "spin to start", |wb| {
         matches!(wb.run_slot(), extism_playground::workbench::RunSlot::Running(r)
@@ -172,6 +177,7 @@ fn reload_keeps_options_and_input_and_names_a_vanished_function() {
     // This test runs by hand after each reload (re-run on reload has its own test).
     wb.apply(Command::SetRerunOnReload(false));
     wb.apply(Command::Open(Source::Path(path.clone())));
+    common::settle(&mut wb);
     assert_eq!(wb.state().function, "increment");
     let options = SandboxOptions {
         fuel_limit: Some(50_000_000),
@@ -183,6 +189,7 @@ fn reload_keeps_options_and_input_and_names_a_vanished_function() {
     // The author rebuilds: hello appears where counter was.
     copy_sample(dir.path(), "hello", "plugin.wasm");
     wb.apply(Command::Reload);
+    common::settle(&mut wb);
     assert_eq!(wb.state().function, "count_vowels");
     assert_eq!(wb.state().options, options, "options survive a reload");
     assert!(
@@ -207,6 +214,7 @@ fn reload_keeps_options_and_input_and_names_a_vanished_function() {
     // A broken rebuild keeps the working version.
     std::fs::write(&path, b"\0asm\x01\0\0\0garbage").unwrap();
     wb.apply(Command::Reload);
+    common::settle(&mut wb);
     assert!(
         status(&wb).contains("could not be loaded")
             && status(&wb).contains("keeping the previous version"),
@@ -223,6 +231,7 @@ fn hot_reload_notices_a_changed_file() {
     let path = copy_sample(dir.path(), "counter", "plugin.wasm");
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(path)));
+    common::settle(&mut wb);
     assert!(
         matches!(wb.watch(), Watch::Events(_)),
         "the OS reports changes to the file"
@@ -254,6 +263,7 @@ fn a_rebuild_written_in_steps_reloads_once_and_reruns_against_the_last_run() {
     std::fs::write(&path, &v1).unwrap();
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(path.clone())));
+    common::settle(&mut wb);
     wb.apply(Command::SetInputMode(InputMode::Raw));
     assert_eq!(output(&run(&mut wb)), "version one");
     assert!(
@@ -322,6 +332,7 @@ fn a_session_round_trips_and_a_restore_keeps_what_was_saved() {
     let path = dir.path().join("case.bundle.json");
     let mut wb = workbench();
     wb.apply(Command::Open(sample("hello")));
+    common::settle(&mut wb);
     wb.apply(Command::SelectFunction("greet".into()));
     set_input(&mut wb, "bundle");
     let options = SandboxOptions {
@@ -348,6 +359,7 @@ fn a_session_round_trips_and_a_restore_keeps_what_was_saved() {
     // A new workbench opens it fresh: everything comes back, ready to run and matching.
     let mut other = workbench();
     other.apply(Command::Open(Source::Path(path.clone())));
+    common::settle(&mut other);
     assert_eq!(other.state().plugin, PluginRef::Bundle(path.clone()));
     assert_eq!(other.state().function, "greet");
     assert_eq!(other.state().input.text, "bundle");
@@ -366,6 +378,7 @@ fn a_session_round_trips_and_a_restore_keeps_what_was_saved() {
     let mut restored = Workbench::new(saved, common::worker(), Arc::new(|| {}))
         .with_trust_store(common::trust_store());
     restored.restore();
+    common::settle(&mut restored);
     assert_eq!(restored.state().input.text, "typed after opening");
     assert_eq!(restored.state().function, "greet");
     assert!(matches!(restored.plugin(), PluginSlot::Ready(_)));
@@ -377,11 +390,13 @@ fn each_plugin_keeps_its_own_options_function_and_inputs() {
     let path = copy_sample(dir.path(), "hello", "mine.wasm");
     let mut wb = workbench();
     wb.apply(Command::Open(sample("wasi-demo")));
+    common::settle(&mut wb);
     assert!(wb.state().options.wasi);
     assert_eq!(wb.ready().unwrap().options_origin, OptionsOrigin::Sample);
 
     // A plugin never opened before starts closed: WASI does not carry over.
     wb.apply(Command::Open(Source::Path(path.clone())));
+    common::settle(&mut wb);
     assert!(!wb.state().options.wasi, "{:?}", wb.state().options);
     assert!(wb.state().options.allowed_paths.is_empty());
     assert_eq!(wb.ready().unwrap().options_origin, OptionsOrigin::Defaults);
@@ -395,12 +410,14 @@ fn each_plugin_keeps_its_own_options_function_and_inputs() {
 
     // Back to wasi-demo: its own options; then back to mine.wasm: its own.
     wb.apply(Command::Open(sample("wasi-demo")));
+    common::settle(&mut wb);
     assert!(wb.state().options.wasi);
     assert_eq!(
         wb.ready().unwrap().options_origin,
         OptionsOrigin::Remembered
     );
     wb.apply(Command::Open(Source::Path(path)));
+    common::settle(&mut wb);
     assert_eq!(wb.state().options, mine);
     assert_eq!(wb.state().function, "greet");
     assert_eq!(wb.state().input.text, "mine");
@@ -416,6 +433,7 @@ fn a_wasi_module_opened_for_the_first_time_gets_wasi() {
     let path = copy_sample(dir.path(), "wasi-demo", "w.wasm");
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(path)));
+    common::settle(&mut wb);
     assert!(wb.state().options.wasi);
     wb.apply(Command::SelectFunction("print".into()));
     wb.apply(Command::SetInputMode(InputMode::Raw));
@@ -430,6 +448,7 @@ fn toolchain_internals_are_not_picked_as_the_function() {
     let path = common::js_shaped_module(&dir);
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(path)));
+    common::settle(&mut wb);
     assert_eq!(wb.state().function, "greet");
 }
 
@@ -439,6 +458,7 @@ fn a_failed_open_keeps_the_open_plugin_or_says_why_there_is_none() {
     let missing = dir.path().join("missing.wasm");
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(missing.clone())));
+    common::settle(&mut wb);
     let PluginSlot::Failed { error, .. } = wb.plugin() else {
         panic!("nothing was open: the slot says it failed");
     };
@@ -446,7 +466,10 @@ fn a_failed_open_keeps_the_open_plugin_or_says_why_there_is_none() {
     assert!(wb.run_blocker().is_some());
 
     wb.apply(Command::Open(sample("hello")));
+
+    common::settle(&mut wb);
     wb.apply(Command::Open(Source::Path(missing)));
+    common::settle(&mut wb);
     let ready = wb.ready().expect("hello stays open");
     assert_eq!(ready.origin, PluginRef::Sample("hello".into()));
     assert!(
@@ -469,6 +492,7 @@ fn a_restore_of_a_vanished_file_falls_back_to_hello_and_says_so() {
     let mut wb = Workbench::new(state, common::worker(), Arc::new(|| {}))
         .with_trust_store(common::trust_store());
     wb.restore();
+    common::settle(&mut wb);
     assert_eq!(wb.state().plugin, PluginRef::Sample("hello".into()));
     assert_eq!(wb.state().function, "count_vowels");
     assert!(
@@ -485,7 +509,13 @@ fn a_manifest_that_downloads_opens_in_the_background() {
     let manifest = common::remote_manifest(dir.path(), "counter");
     let mut wb = workbench();
     wb.apply(Command::Open(sample("hello")));
+    common::settle(&mut wb);
     wb.open(Source::Path(manifest), Intent::Fresh);
+    // Read in the background, then resolved (downloaded) in the background.
+    poll_until(&mut wb, "the manifest to be read", |wb| {
+        matches!(wb.plugin(), PluginSlot::Opening(_))
+            && wb.status().is_some_and(|s| s.text.contains("downloading"))
+    });
     let PluginSlot::Opening(opening) = wb.plugin() else {
         panic!("a download happens in the background");
     };
@@ -507,6 +537,7 @@ fn a_manifest_that_downloads_opens_in_the_background() {
 fn the_input_mode_and_json_check_follow_commands() {
     let mut wb = workbench();
     wb.apply(Command::Open(sample("hello")));
+    common::settle(&mut wb);
     wb.apply(Command::SelectFunction("handle_event".into()));
     assert_eq!(wb.state().input.mode, InputMode::Json);
     set_input(&mut wb, "{\"user_id\": 42,");
@@ -533,7 +564,9 @@ fn a_run_added_to_a_new_suite_carries_its_mocks_and_passes_headless() {
     // The sample brings its mocks: a mock-host plugin (kept by the app, no file of its own)
     // and one Rhai script (no file either) for two imports.
     wb.apply(Command::Open(sample("tenant-app")));
+    common::settle(&mut wb);
     wb.apply(Command::Open(Source::Path(plugin)));
+    common::settle(&mut wb);
     wb.apply(Command::SelectFunction("quote".into()));
     set_input(&mut wb, r#"{"sku": "pro-seat", "quantity": 3}"#);
     let report = run(&mut wb);
@@ -604,6 +637,7 @@ fn a_c_plugin_run_with_a_script_becomes_a_suite_that_passes() {
     .unwrap();
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(plugin)));
+    common::settle(&mut wb);
     wb.apply(Command::SetOptions(SandboxOptions {
         wasi: true,
         ..SandboxOptions::default()
@@ -658,6 +692,7 @@ fn hot_reload_survives_its_folder_being_removed_and_built_again() {
     let mut wb = workbench();
     wb.apply(Command::SetRerunOnReload(false));
     wb.apply(Command::Open(Source::Path(path.clone())));
+    common::settle(&mut wb);
     assert!(matches!(wb.watch(), Watch::Events(_)));
     std::fs::remove_dir_all(dir.path().join("target")).unwrap();
     poll_until(&mut wb, "the lost watch to be noticed", |wb| {

@@ -413,3 +413,15 @@ pub fn require(part: &str, available: bool, install: &str) -> bool {
     );
     false
 }
+
+/// Polls the workbench until what it was asked to open (or the input file it was asked to
+/// load) is read, resolved and installed, or refused: files are read in the background.
+#[track_caller]
+pub fn settle(wb: &mut extism_playground::workbench::Workbench) {
+    poll_until(wb, "the plugin to open", |wb| {
+        !matches!(
+            wb.plugin(),
+            extism_playground::workbench::PluginSlot::Opening(_)
+        ) && !wb.is_loading_input()
+    });
+}

@@ -4,13 +4,11 @@
 //! (saved here, or remembered) asking nothing; and the property that whatever a loader accepts is
 //! either inside the file's folder or listed.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{NOTES, SECRET, Strangers, run_bin, stderr, stdout};
+use crate::common::{self, NOTES, SECRET, Strangers, run_bin, stderr, stdout};
 use extism_playground::runner::{CallReport, HostData};
 use extism_playground::trust::{Decision, Grant};
 use extism_playground::workbench::open::{self, Setup};
@@ -342,8 +340,10 @@ fn the_command_line_honours_files_remembered_in_the_window() {
         Source::Path(bundle.clone()),
         extism_playground::workbench::Intent::Fresh,
     );
+    common::settle(&mut wb);
     assert!(wb.asking().is_some());
     wb.apply(Command::Answer(Answer::AllowAndRemember));
+    common::settle(&mut wb);
     let out = replay(&bundle, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["report"]["output"], SECRET);
@@ -387,8 +387,10 @@ fn nothing_is_granted_before_the_user_answers_and_each_answer_does_what_it_says(
     );
     let mut wb = workbench();
     wb.restore();
+    common::settle(&mut wb);
     let before = wb.state().clone();
     wb.apply(Command::Open(Source::Path(bundle.clone())));
+    common::settle(&mut wb);
     let asking = wb.asking().expect("the file asks first");
     assert_eq!(asking.review().grants.len(), 2);
     // Nothing of the file was taken: the previous plugin is still the open one, and Run says why
@@ -399,12 +401,15 @@ fn nothing_is_granted_before_the_user_answers_and_each_answer_does_what_it_says(
 
     // Cancel: nothing changes.
     wb.apply(Command::Answer(Answer::Cancel));
+    common::settle(&mut wb);
     assert!(matches!(wb.plugin(), PluginSlot::Ready(_)));
     assert_eq!(wb.state().plugin, before.plugin);
 
     // Without grants: it runs, and is denied.
     wb.apply(Command::Open(Source::Path(bundle.clone())));
+    common::settle(&mut wb);
     wb.apply(Command::Answer(Answer::WithoutGrants));
+    common::settle(&mut wb);
     assert!(wb.state().options.allowed_paths.is_empty());
     assert!(wb.state().options.allowed_hosts.is_empty());
     let grants = wb.ready().unwrap().grants.clone().unwrap();
@@ -419,12 +424,15 @@ fn nothing_is_granted_before_the_user_answers_and_each_answer_does_what_it_says(
 
     // Allow: the reviewed (normalized) grants, and the file reads.
     wb.apply(Command::Open(Source::Path(bundle.clone())));
+    common::settle(&mut wb);
     wb.apply(Command::Answer(Answer::Allow));
+    common::settle(&mut wb);
     assert_eq!(wb.state().options.allowed_paths[0].host, s.private);
     assert_eq!(wb.state().options.allowed_hosts, ["*"]);
     assert_eq!(String::from_utf8_lossy(&run(&mut wb).output), SECRET);
     // Allow is for this time only.
     wb.apply(Command::Open(Source::Path(bundle)));
+    common::settle(&mut wb);
     assert!(wb.asking().is_some());
 }
 
@@ -440,11 +448,14 @@ fn a_reload_asking_for_something_new_asks_again() {
     );
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(bundle.clone())));
+    common::settle(&mut wb);
     wb.apply(Command::Answer(Answer::WithoutGrants));
+    common::settle(&mut wb);
     assert!(matches!(wb.plugin(), PluginSlot::Ready(_)));
     // The same grants: the reload keeps the answer.
     std::fs::write(&bundle, std::fs::read_to_string(&bundle).unwrap() + "\n").unwrap();
     wb.apply(Command::Reload);
+    common::settle(&mut wb);
     assert!(wb.asking().is_none(), "{:?}", wb.status());
     assert!(wb.state().options.allowed_paths.is_empty());
     // A new grant: asked again.
@@ -455,6 +466,7 @@ fn a_reload_asking_for_something_new_asks_again() {
         "/data/secret.txt",
     );
     wb.apply(Command::Reload);
+    common::settle(&mut wb);
     assert!(wb.asking().is_some());
 }
 
@@ -467,6 +479,7 @@ fn files_saved_here_ask_nothing_and_a_strangers_bundle_gets_none_of_your_secrets
         Source::sample("host-demo").unwrap(),
         extism_playground::workbench::Intent::Fresh,
     );
+    common::settle(&mut wb);
     let mine = HostData {
         secrets: [("api_key".to_string(), "my own key".to_string())].into(),
         ..HostData::default()
@@ -486,6 +499,7 @@ fn files_saved_here_ask_nothing_and_a_strangers_bundle_gets_none_of_your_secrets
     });
     // A file this app saved: opens without asking, and the stored secret fills its empty value.
     wb.apply(Command::Open(Source::Path(own.clone())));
+    common::settle(&mut wb);
     assert!(wb.asking().is_none(), "{:?}", wb.status());
     assert!(!wb.secrets_withheld());
     assert_eq!(
@@ -497,7 +511,9 @@ fn files_saved_here_ask_nothing_and_a_strangers_bundle_gets_none_of_your_secrets
     let theirs = s.case.join("theirs.session.json");
     std::fs::write(&theirs, std::fs::read_to_string(&own).unwrap() + " ").unwrap();
     wb.apply(Command::Open(Source::Path(theirs)));
+    common::settle(&mut wb);
     wb.apply(Command::Answer(Answer::Allow));
+    common::settle(&mut wb);
     assert!(wb.secrets_withheld());
     assert_eq!(
         wb.state().host.secrets.get("api_key").map(String::as_str),
@@ -508,6 +524,7 @@ fn files_saved_here_ask_nothing_and_a_strangers_bundle_gets_none_of_your_secrets
     assert!(error.message.contains("not set"), "{}", error.message);
     // Opening another plugin gives them back.
     wb.apply(Command::Open(Source::sample("hello").unwrap()));
+    common::settle(&mut wb);
     assert_eq!(wb.state().host.secrets["api_key"], "my own key");
 }
 
@@ -636,7 +653,9 @@ fn restarting_with_a_strangers_bundle_open_asks_again() {
     );
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(bundle)));
+    common::settle(&mut wb);
     wb.apply(Command::Answer(Answer::Allow));
+    common::settle(&mut wb);
     assert_eq!(wb.state().options.allowed_paths.len(), 1);
     let saved = wb.state_to_save().clone();
 
@@ -644,8 +663,10 @@ fn restarting_with_a_strangers_bundle_open_asks_again() {
     let mut restarted = Workbench::new(saved, common::worker(), Arc::new(|| {}))
         .with_trust_store(common::trust_store());
     restarted.restore();
+    common::settle(&mut restarted);
     assert!(restarted.asking().is_some());
     restarted.apply(Command::Answer(Answer::WithoutGrants));
+    common::settle(&mut restarted);
     assert!(
         restarted.state().options.allowed_paths.is_empty(),
         "the kept options lose the file's grants"
