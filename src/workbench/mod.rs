@@ -903,15 +903,7 @@ impl Workbench {
             if intent == Intent::Fresh {
                 self.set_status(format!("Opening {}…", source.label()), false);
             }
-            let previous = self.plugin.take_ready();
-            self.plugin = PluginSlot::Opening(Box::new(Opening {
-                source,
-                intent,
-                job,
-                transfer: None,
-                previous,
-            }));
-            return;
+            return self.opening(source, intent, job, None);
         }
         // A sample or a reference: nothing to read from disk.
         match open::read(&source) {
@@ -1047,6 +1039,18 @@ impl Workbench {
         } else if intent == Intent::Fresh {
             self.set_status(format!("Opening {}…", source.label()), false);
         }
+        self.opening(source, intent, job, transfer);
+    }
+
+    /// Puts `job` (reading or resolving `source`) in the plugin slot; the plugin open now
+    /// stays shown meanwhile, and comes back if it fails.
+    fn opening(
+        &mut self,
+        source: Source,
+        intent: Intent,
+        job: Promise<Result<Stage, OpenError>>,
+        transfer: Option<Arc<crate::registry::Transfer>>,
+    ) {
         let previous = self.plugin.take_ready();
         self.plugin = PluginSlot::Opening(Box::new(Opening {
             source,

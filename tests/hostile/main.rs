@@ -229,6 +229,26 @@ fn kill_group(pid: u32) {
     }
 }
 
+/// `call tenant-app greet_user` for user `u-42`, its `acme:tenant::get_user` defined by
+/// `get_user` (a `--host-fn` spec), `audit` a no-op and `price_cents` 0, then `flags`.
+pub fn greet_user(get_user: &str, flags: &[&str]) -> Case {
+    let mut args = vec![
+        "call".to_string(),
+        s(&common::sample("tenant-app")),
+        "greet_user".to_string(),
+        "-i".to_string(),
+        r#"{"user_id":"u-42"}"#.to_string(),
+        "--host-fn".to_string(),
+        format!("acme:tenant::get_user={get_user}"),
+        "--host-fn".to_string(),
+        "acme:tenant::audit=value:".to_string(),
+        "--host-fn".to_string(),
+        "acme:billing::price_cents=value:0".to_string(),
+    ];
+    args.extend(flags.iter().map(ToString::to_string));
+    Case::new(&args)
+}
+
 /// Makes a FIFO (named pipe) at `path`, with `mkfifo`.
 pub fn fifo(path: &Path) {
     let status = Command::new("mkfifo")

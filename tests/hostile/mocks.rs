@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::common;
-use crate::{Case, run, s};
+use crate::{Case, greet_user, run, s};
 
 /// A mock-host plugin exporting `get_user` with `body` (returning i32), written in WAT.
 fn mock(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -21,21 +20,7 @@ fn mock(dir: &Path, name: &str, body: &str) -> PathBuf {
 }
 
 fn greet(mock: &Path, flags: &[&str]) -> Case {
-    let mut args = vec![
-        "call".to_string(),
-        s(&common::sample("tenant-app")),
-        "greet_user".to_string(),
-        "-i".to_string(),
-        r#"{"user_id":"u-42"}"#.to_string(),
-        "--host-fn".to_string(),
-        format!("acme:tenant::get_user=wasm:{}", s(mock)),
-        "--host-fn".to_string(),
-        "acme:tenant::audit=value:".to_string(),
-        "--host-fn".to_string(),
-        "acme:billing::price_cents=value:0".to_string(),
-    ];
-    args.extend(flags.iter().map(ToString::to_string));
-    Case::new(&args).within(Duration::from_secs(30))
+    greet_user(&format!("wasm:{}", s(mock)), flags).within(Duration::from_secs(30))
 }
 
 #[test]

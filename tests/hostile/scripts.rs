@@ -7,28 +7,16 @@
 use std::time::Duration;
 
 use crate::common;
-use crate::{Case, MIB, run, s};
+use crate::{Case, MIB, greet_user, run, s};
 
 /// `call tenant-app greet_user` with `get_user` defined by `script` (and `audit` a no-op).
 fn greet_with(script: &str) -> (tempfile::TempDir, Case) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("get_user.rhai");
     std::fs::write(&file, script).unwrap();
-    let case = Case::new(&[
-        "call".to_string(),
-        s(&common::sample("tenant-app")),
-        "greet_user".to_string(),
-        "-i".to_string(),
-        r#"{"user_id":"u-42"}"#.to_string(),
-        "--host-fn".to_string(),
-        format!("acme:tenant::get_user=rhai:{}", s(&file)),
-        "--host-fn".to_string(),
-        "acme:tenant::audit=value:".to_string(),
-        "--host-fn".to_string(),
-        "acme:billing::price_cents=value:0".to_string(),
-    ])
-    .memory(1536 * MIB)
-    .within(Duration::from_mins(1));
+    let case = greet_user(&format!("rhai:{}", s(&file)), &[])
+        .memory(1536 * MIB)
+        .within(Duration::from_mins(1));
     (dir, case)
 }
 
