@@ -283,11 +283,6 @@ pub fn read_text(path: &Path, kind: FileKind) -> Result<String, ReadError> {
     })
 }
 
-/// Whether `path` is a regular file (following links), without opening it.
-pub fn is_regular(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file())
-}
-
 /// How temporary files and folders of this app end their names; only names like this are
 /// ever removed as leftovers.
 const TEMP_SUFFIX: &str = ".extism-playground-tmp";
@@ -317,6 +312,7 @@ fn random_name() -> String {
 /// A temporary path listed in the data folder while it may exist: if the process dies before
 /// the listing is dropped, the next start removes the path. The listing is locked by its
 /// process, so a start never removes what a live process is writing.
+#[derive(Debug)]
 struct Listed {
     entry: Option<(PathBuf, File)>,
 }
@@ -492,16 +488,8 @@ pub fn empty(path: &Path) {
 #[derive(Debug)]
 pub struct PrivateDir {
     path: PathBuf,
-    listed: Option<ListedGuard>,
-}
-
-/// [`Listed`], kept by a [`PrivateDir`] (opaque, so `PrivateDir` stays `Debug`).
-struct ListedGuard(#[expect(dead_code, reason = "held for its drop")] Listed);
-
-impl std::fmt::Debug for ListedGuard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Listed")
-    }
+    /// Held for its drop, after the folder's removal (fields drop after `Drop::drop`).
+    _listed: Listed,
 }
 
 impl PrivateDir {
@@ -528,7 +516,7 @@ impl PrivateDir {
                 Ok(()) => {
                     return Ok(Self {
                         path,
-                        listed: Some(ListedGuard(listed)),
+                        _listed: listed,
                     });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
@@ -557,7 +545,6 @@ impl PrivateDir {
 impl Drop for PrivateDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
-        drop(self.listed.take());
     }
 }
 

@@ -228,12 +228,7 @@ impl Repository {
         }
         let response = request.send().await?;
         let status = response.status();
-        let body = bounded(response, MAX_TOKEN_BYTES)
-            .await?
-            .ok_or(Failure::TooLarge {
-                what: "a token reply",
-                limit: MAX_TOKEN_BYTES,
-            })?;
+        let body = whole(response, "a token reply", MAX_TOKEN_BYTES).await?;
         if !status.is_success() {
             return Err(OciDistributionError::AuthenticationFailure(format!(
                 "the token service answered {status}: {}",
@@ -269,12 +264,7 @@ impl Repository {
             .await?;
         let response = success(response, &url).await?;
         let header = content_digest(response.headers());
-        let body = bounded(response, MAX_MANIFEST_BYTES)
-            .await?
-            .ok_or(Failure::TooLarge {
-                what: "a manifest",
-                limit: MAX_MANIFEST_BYTES,
-            })?;
+        let body = whole(response, "a manifest", MAX_MANIFEST_BYTES).await?;
         let digest = if super::digest_hex(reference).is_some() {
             reference.to_ascii_lowercase()
         } else {
@@ -312,12 +302,7 @@ impl Repository {
             .send(Method::GET, &url, "application/json", true)
             .await?;
         let response = success(response, &url).await?;
-        let body = bounded(response, MAX_TAG_LIST_BYTES)
-            .await?
-            .ok_or(Failure::TooLarge {
-                what: "a tag list",
-                limit: MAX_TAG_LIST_BYTES,
-            })?;
+        let body = whole(response, "a tag list", MAX_TAG_LIST_BYTES).await?;
         let tags: TagList = serde_json::from_slice(&body).map_err(|e| {
             OciDistributionError::SpecViolationError(format!("the tag list is not JSON ({e})"))
         })?;
@@ -405,6 +390,13 @@ async fn bounded(mut response: Response, limit: u64) -> Result<Option<Vec<u8>>, 
         body.extend_from_slice(&chunk);
     }
     Ok(Some(body))
+}
+
+/// The body of `response`, the `what` of a registry's answers, refused past `limit`.
+async fn whole(response: Response, what: &'static str, limit: u64) -> Result<Vec<u8>, Failure> {
+    bounded(response, limit)
+        .await?
+        .ok_or(Failure::TooLarge { what, limit })
 }
 
 fn content_digest(headers: &HeaderMap) -> Option<String> {

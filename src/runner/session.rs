@@ -272,13 +272,11 @@ impl Worker {
         // A folder of its own for the coredump (it will hold the plugin's memory): made new,
         // private, with an unpredictable name, and removed with the worker (or, if this
         // process dies, by the next start).
-        let private = crate::platform::files::PrivateDir::new("worker")
-            .and_then(|dir| dir.create_file("plugin.coredump").map(|file| (dir, file)))
-            .map_err(|e| {
-                fail(format!(
-                    "cannot make a private folder for its coredumps: {e}"
-                ))
-            })?;
+        let private = super::worker::coredump_folder().map_err(|e| {
+            fail(format!(
+                "cannot make a private folder for its coredumps: {e}"
+            ))
+        })?;
         command.env(super::worker::COREDUMP_ENV, &private.1);
         crate::platform::process::windowless(&mut command);
         let child = command

@@ -181,6 +181,15 @@ pub fn serve() -> std::process::ExitCode {
 /// and removes it when the worker is gone, however it ended.
 pub(crate) const COREDUMP_ENV: &str = "EXTISM_PLAYGROUND_COREDUMP";
 
+/// A worker's coredump file, made empty in a private folder of its own (it will hold the
+/// plugin's memory): the folder goes when it is dropped.
+pub(crate) fn coredump_folder()
+-> std::io::Result<(crate::platform::files::PrivateDir, std::path::PathBuf)> {
+    let folder = crate::platform::files::PrivateDir::new("worker")?;
+    let file = folder.create_file("plugin.coredump")?;
+    Ok((folder, file))
+}
+
 /// The coredump file the session named; a worker started without one makes a private folder
 /// of its own for it (kept for the worker's life).
 fn coredump_file() -> (
@@ -190,10 +199,8 @@ fn coredump_file() -> (
     if let Some(path) = std::env::var_os(COREDUMP_ENV) {
         return (std::path::PathBuf::from(path), None);
     }
-    match crate::platform::files::PrivateDir::new("worker")
-        .and_then(|dir| dir.create_file("plugin.coredump").map(|file| (file, dir)))
-    {
-        Ok((file, dir)) => (file, Some(dir)),
+    match coredump_folder() {
+        Ok((folder, file)) => (file, Some(folder)),
         // No coredumps then: a path that cannot be written.
         Err(_) => (std::path::PathBuf::new(), None),
     }

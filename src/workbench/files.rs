@@ -98,7 +98,7 @@ impl Workbench {
             return self.set_status("There is no output to save yet: run first", true);
         };
         let len = last.report.output.len();
-        match crate::platform::files::write_atomically(path, &last.report.output) {
+        match files::write_atomically(path, &last.report.output) {
             Ok(()) => self.set_status(format!("Saved {len} bytes to {}", path.display()), false),
             Err(e) => self.set_status(
                 format!(
@@ -115,7 +115,7 @@ impl Workbench {
         let Some(dump) = self.coredump().cloned() else {
             return self.set_status("There is no coredump: the last run did not trap", true);
         };
-        match crate::platform::files::write_private(path, &dump) {
+        match files::write_private(path, &dump) {
             Ok(()) => self.set_status(
                 format!(
                     "Saved the coredump to {} ({} bytes; it holds the plugin's memory, so it may hold secrets)",
@@ -202,7 +202,7 @@ impl Workbench {
         };
         let manifest = session.plugin().to_manifest(&self.state.options, false);
         let json = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
-        match crate::platform::files::write_atomically(path, json.as_bytes()) {
+        match files::write_atomically(path, json.as_bytes()) {
             Ok(()) => {
                 self.record_saved(path, json.as_bytes());
                 self.set_status(

@@ -16,10 +16,11 @@ use crate::suite::report::{SuiteDetail, SuiteOutcome, failure_text};
 const ROW_HEIGHT: f32 = 22.0;
 
 pub(super) fn show(app: &mut App, ctx: &egui::Context) {
+    // First shown at the bottom right, over the results, clear of the toolbar and the editor.
+    let screen = ctx.content_rect();
+    let size = egui::vec2(620.0, 420.0);
+    let place = screen.right_bottom() - size - egui::vec2(16.0, 40.0);
     if let Some(loading) = &app.view.suite_loading {
-        let screen = ctx.content_rect();
-        let size = egui::vec2(620.0, 420.0);
-        let place = screen.right_bottom() - size - egui::vec2(16.0, 40.0);
         let (commands, open) = file_window(ctx, "Tests", &loading.path, place, size, |ui, _| {
             ui.horizontal(|ui| {
                 ui.add(egui::Spinner::new());
@@ -31,10 +32,6 @@ pub(super) fn show(app: &mut App, ctx: &egui::Context) {
     let Some(suite) = &app.view.suite else {
         return;
     };
-    // First shown at the bottom right, over the results, clear of the toolbar and the editor.
-    let screen = ctx.content_rect();
-    let size = egui::vec2(620.0, 420.0);
-    let place = screen.right_bottom() - size - egui::vec2(16.0, 40.0);
     let note = app.view.suite_note.as_deref();
     let (commands, open) = file_window(ctx, "Tests", &suite.path, place, size, |ui, commands| {
         body(ui, suite, note, commands);

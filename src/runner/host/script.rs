@@ -234,7 +234,9 @@ impl Scripts {
             if pos.is_none() {
                 io.log(s);
             } else {
-                io.log(&format!("{} ({pos})", &s[..s.floor_char_boundary(1024)]));
+                // Cut before it is copied: a line keeps no more than its limit anyway.
+                let head = &s[..s.floor_char_boundary(crate::runner::capture::MAX_LINE_BYTES)];
+                io.log(&format!("{head} ({pos})"));
             }
         });
         let held_from = Arc::new(AtomicIsize::new(0));
