@@ -65,9 +65,19 @@ impl Cli {
 /// (`~/.docker/config.json` and its credential helpers), else none.
 #[derive(Debug, Default, PartialEq, Eq, Args)]
 pub struct RegistryArgs {
-    /// A registry user name; the password (or token) is read from stdin.
+    /// A registry user name; the password (or token) is read from stdin. It is sent only to
+    /// the registry of the reference on the command line, and to those named with
+    /// --registry-host: never to a registry a file names.
     #[arg(long, value_name = "NAME", requires = "registry_password_stdin")]
     pub registry_user: Option<String>,
+    /// Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a
+    /// manifest or suite pulls from. Repeatable.
+    #[arg(
+        long = "registry-host",
+        value_name = "HOST",
+        requires = "registry_user"
+    )]
+    pub registry_hosts: Vec<String>,
     /// Read the registry password for --registry-user from stdin.
     #[arg(long, requires = "registry_user")]
     pub registry_password_stdin: bool,
@@ -85,11 +95,22 @@ pub struct RegistryArgs {
 
 impl RegistryArgs {
     /// Makes these flags how registries are reached in this process (reading the password
-    /// from stdin when asked). The login is for the registry of `registry` when the command
-    /// names one, else for the registries the command's files name.
+    /// from stdin when asked). The login is for the registry of `registry`, when the command
+    /// names one, and for the `--registry-host`s; never for a registry only a file names.
     pub fn configure(&self, registry: Option<&crate::registry::Reference>) -> anyhow::Result<()> {
         let login = match &self.registry_user {
             Some(user) => {
+                let mut registries: Vec<String> = registry
+                    .map(|r| r.registry.clone())
+                    .into_iter()
+                    .chain(self.registry_hosts.iter().map(|h| h.trim().to_string()))
+                    .collect();
+                registries.dedup();
+                if registries.is_empty() {
+                    bail!(
+                        "--registry-user {user} names no registry to log in to: the command names no oci:// reference, and a login is never sent to a registry a file names; add --registry-host HOST for each registry it is for"
+                    );
+                }
                 // A password (or token) is a line: more than 64 KiB is not one.
                 let mut password = String::new();
                 std::io::stdin()
@@ -104,7 +125,7 @@ impl RegistryArgs {
                     );
                 }
                 Some(crate::registry::Login {
-                    registry: registry.map(|r| r.registry.clone()),
+                    registries,
                     user: user.clone(),
                     password,
                 })
@@ -160,14 +181,33 @@ pub enum Command {
 /// How a run answers the grants a manifest or bundle asks for (its allowed paths and hosts, and
 /// files outside its folder). Files this app saved here, and files trusted in the window, need
 /// neither.
-#[derive(Clone, Copy, Debug, Default, Args)]
+#[derive(Clone, Debug, Default, Args)]
 pub struct ConsentArgs {
-    /// Grant what the manifest or bundle asks for.
+    /// Grant what the manifest, bundle or suite asks for (paths, hosts, files outside its
+    /// folder, module downloads and pulls), as listed when it asks.
     #[arg(long, conflicts_with = "no_grants")]
     pub trust: bool,
     /// Run with the file's grants removed (a bundle's read-only subfolders stay).
     #[arg(long)]
     pub no_grants: bool,
+    /// Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the
+    /// URL's own; any other redirect stops the download. Repeatable.
+    #[arg(long = "allow-redirect", value_name = "ORIGIN")]
+    pub allow_redirects: Vec<String>,
+}
+
+impl ConsentArgs {
+    /// The origins `--allow-redirect` names, normalized as downloads compare them.
+    fn redirects(&self) -> anyhow::Result<Vec<String>> {
+        self.allow_redirects
+            .iter()
+            .map(|text| {
+                crate::runner::source::origin(text).with_context(|| {
+                    format!("--allow-redirect {text:?} is not an origin; write it as https://HOST[:PORT]")
+                })
+            })
+            .collect()
+    }
 }
 
 /// A file's grants need consent and none was given.
@@ -418,6 +458,10 @@ pub struct InspectArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// What a manifest or bundle may make inspect read or fetch (module files outside its
+    /// folder, downloads, pulls); the paths and hosts it grants are not needed to inspect.
+    #[command(flatten)]
+    pub consent: ConsentArgs,
     #[command(flatten, next_help_heading = "Registries")]
     pub registry: RegistryArgs,
 }
@@ -467,7 +511,7 @@ fn key_value(s: &str, what: &str) -> anyhow::Result<(String, String)> {
 /// Opens `path` through the window's pipeline, with its grants decided by `consent`: a file
 /// that asks for nothing, or that this app saved, or that the user trusts in the window, opens
 /// as it is; any other that asks is refused unless `--trust` or `--no-grants` says what to do.
-pub fn open_file(path: &Path, consent: ConsentArgs) -> anyhow::Result<Opened> {
+pub fn open_file(path: &Path, consent: &ConsentArgs) -> anyhow::Result<Opened> {
     let opened = decide(open::read(&Source::from_arg(path)?)?, consent)?;
     if let Some(note) = &opened.note {
         eprintln!("warning: {note}");
@@ -484,11 +528,12 @@ pub fn open_file(path: &Path, consent: ConsentArgs) -> anyhow::Result<Opened> {
 }
 
 /// Resolves `read` with its grants decided by `consent` (see [`open_file`]).
-fn decide(read: open::Read, consent: ConsentArgs) -> anyhow::Result<Opened> {
+fn decide(read: open::Read, consent: &ConsentArgs) -> anyhow::Result<Opened> {
+    let read = read.with_redirects(consent.redirects()?);
     let (decision, trust) = match read.review() {
         None => (Decision::Allow, None),
         Some(review) => {
-            let trust = TrustStore::user().trust(&review.sha256);
+            let trust = TrustStore::user().trust(review);
             if !review.needs_consent() || trust.is_some() || consent.trust {
                 (Decision::Allow, trust)
             } else if consent.no_grants {
@@ -614,7 +659,7 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
         );
     }
     args.registry.configure(reference_of(&args.wasm).as_ref())?;
-    let opened = open_file(&args.wasm, args.consent)?;
+    let opened = open_file(&args.wasm, &args.consent)?;
     if crate::runner::host::harness::imports_harness(&opened.inspection) {
         bail!(
             "{} is an xtp-test plugin (it imports {XTP_HARNESS}): run it against the plugin it tests with `extism-playground test --xtp {} PLUGIN.wasm`",
@@ -862,9 +907,11 @@ fn save_call_bundle(
     if let Some(dump) = coredump {
         file = file.with_coredump(dump);
     }
-    let bytes = bundle::save(path, file)?;
-    // This app wrote it here: replaying it asks nothing.
-    TrustStore::user().record_saved(path, &bytes)?;
+    bundle::save(path, file)?;
+    // This app wrote it here: replaying it here asks nothing (while its grants resolve the same).
+    let review = open::saved_review(path)
+        .with_context(|| format!("{} cannot be read back after saving", path.display()))?;
+    TrustStore::user().record_saved(&review)?;
     Ok(())
 }
 
@@ -893,7 +940,7 @@ fn replay(args: &ReplayArgs) -> ExitCode {
     // Anything that is not a bundle this build reads is explained as such, before any review.
     let opened = open::read_bundle(&args.bundle)
         .map_err(anyhow::Error::new)
-        .and_then(|read| decide(read, args.consent));
+        .and_then(|read| decide(read, &args.consent));
     let Opened {
         plugin,
         inspection,
@@ -1067,8 +1114,13 @@ fn test(args: &TestArgs) -> ExitCode {
              plugin's sandbox and host functions in its file"
         ));
     }
+    let redirects = match args.consent.redirects() {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e),
+    };
     let options = file::LoadOptions {
         plugin: args.plugin.clone(),
+        redirects,
         consent: if args.consent.trust {
             file::Consent::Trust
         } else if args.consent.no_grants {
@@ -1186,7 +1238,7 @@ fn plugin_under_test(args: &TestArgs, path: &Path) -> anyhow::Result<PluginUnder
             path.display()
         );
     }
-    let opened = open_file(path, args.consent)?;
+    let opened = open_file(path, &args.consent)?;
     let options = args.sandbox.apply(file_options(&opened))?;
     let (host, _) = host_definitions(&args.host_functions, &opened, &options)?;
     let mock_input = match (&args.mock_input_data, &args.mock_input_file) {
@@ -1389,7 +1441,17 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
             }
             LoadedPlugin::from_pulled(pulled)?
         }
-        _ => LoadedPlugin::from_path(&args.wasm)?.0,
+        source => {
+            // Inspecting needs no path or host a file grants, only what it reads and fetches.
+            let read = open::read(&source)?;
+            let needs = read.review().is_some_and(Review::reads_or_fetches);
+            let opened = if needs {
+                decide(read, &args.consent)?
+            } else {
+                read.resolve(Decision::WithoutGrants, None)?
+            };
+            opened.plugin
+        }
     };
     let inspection = Inspection::of(&plugin.display_name, &plugin.main().bytes)?;
     if args.json {

@@ -234,6 +234,17 @@ impl Sample {
         self.functions.iter().find(|f| f.name == function)
     }
 
+    /// The kv store and secrets the sample starts with (its own: no other plugin sees them).
+    pub fn host_data(&self) -> crate::runner::HostData {
+        match self.name {
+            "host-demo" => crate::runner::HostData {
+                kv: [("greeting".to_string(), "hello from the host".into())].into(),
+                secrets: [("api_key".to_string(), "playground-demo-key".to_string())].into(),
+            },
+            _ => crate::runner::HostData::default(),
+        }
+    }
+
     /// The host functions this sample's imports need, defined as mocks.
     pub fn host_functions(&self) -> Vec<HostFnDef> {
         match self.name {

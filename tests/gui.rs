@@ -607,12 +607,20 @@ fn session_round_trip_through_a_bundle_with_expected_output() {
     h.run();
     let after = h.state().state();
     assert_eq!(after.function, "secret_length");
-    // Secret values were not saved; the one typed here under the same name is used.
+    // Secret values were not saved: in a new window the name is there, empty, to fill in.
     assert!(
         !std::fs::read_to_string(&path)
             .unwrap()
             .contains("playground-demo-key")
     );
+    assert_eq!(after.host.secrets["api_key"], "");
+    let mut host = after.host.clone();
+    host.secrets
+        .insert("api_key".into(), "playground-demo-key".into());
+    h.state_mut()
+        .workbench_mut()
+        .apply(extism_playground::workbench::Command::SetHostData(host));
+    let after = h.state().state();
     assert_eq!(after.options, before.options);
     assert_eq!(after.input, before.input);
     assert_eq!(after.host.kv, before.host.kv);
@@ -877,6 +885,12 @@ fn a_manifest_with_a_url_module_opens_in_the_background() {
     )
     .unwrap();
     let mut h = harness_starting(Some(stalled), common::trust_store());
+    // The download is a grant like any other: shown, and nothing sent before Allow.
+    step_until(&mut h, "the question", |app| {
+        app.workbench().asking().is_some()
+    });
+    h.get_by_label_contains("downloads a module (a plain GET)");
+    h.get_by_label("Allow").click();
     for _ in 0..10 {
         let started = Instant::now();
         h.step();
@@ -890,6 +904,10 @@ fn a_manifest_with_a_url_module_opens_in_the_background() {
     // A server that answers: the plugin opens.
     let manifest = common::remote_manifest(dir.path(), "counter");
     let mut h = harness_opening(Some(manifest));
+    step_until(&mut h, "the question", |app| {
+        app.workbench().asking().is_some()
+    });
+    h.get_by_label("Allow").click();
     step_until(&mut h, "the download", |app| {
         app.state().function == "increment"
     });
@@ -1597,14 +1615,45 @@ name = "keeps a total"
 }
 
 #[test]
+fn a_download_redirected_elsewhere_is_asked_about_in_a_dialog_and_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = common::serve_bytes(std::fs::read(common::sample("hello")).unwrap());
+    let home = common::serve_redirect(format!("{elsewhere}/hello.wasm"));
+    let manifest = dir.path().join("away.json");
+    std::fs::write(
+        &manifest,
+        format!(r#"{{"wasm": [{{"url": "{home}/hello.wasm"}}]}}"#),
+    )
+    .unwrap();
+    let mut h = harness_starting(Some(manifest), common::trust_store());
+    step_until(&mut h, "the question", |app| {
+        app.workbench().asking().is_some()
+    });
+    h.get_by_label("Allow").click();
+    step_until(&mut h, "the redirect question", |app| {
+        app.workbench().redirect_question().is_some()
+    });
+    h.run();
+    h.get_by_label("Follow a redirect to another origin?");
+    h.get_by_label(&format!("{elsewhere}/hello.wasm"));
+    h.get_by_label(&format!("Follow to {elsewhere}")).click();
+    step_until(&mut h, "the plugin", |app| {
+        app.workbench().session().is_some()
+    });
+    assert!(
+        h.state().workbench().asking().is_none(),
+        "the grants are asked once"
+    );
+}
+
+#[test]
 fn stop_ends_a_suite_run_that_would_never_finish() {
     use std::fmt::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("spin.toml");
-    let mut text = format!(
-        "[plugin]\nwasm = {:?}\n",
-        common::sample("chaos").display().to_string()
-    );
+    // The plugin beside the suite: one outside its folder would need consent first.
+    std::fs::copy(common::sample("chaos"), dir.path().join("chaos.wasm")).unwrap();
+    let mut text = "[plugin]\nwasm = \"chaos.wasm\"\n".to_string();
     for i in 0..4 {
         let _ = write!(
             text,

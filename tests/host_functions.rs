@@ -968,13 +968,9 @@ fn a_session_embeds_mocks_that_have_no_file_and_the_users_definitions_come_back(
     common::settle(&mut wb);
     assert_eq!(
         wb.state().host_functions.len(),
-        4,
-        "sample mocks join the user's own"
+        3,
+        "the sample has its own mocks, not another plugin's definitions"
     );
-    wb.apply(Command::RemoveHostFn {
-        module: "extism:host/user".into(),
-        name: "mine".into(),
-    });
     // A session (plugin by path) embeds the sample's mock: it has no file to name.
     let session = dir.path().join("tenant.session.json");
     wb.apply(Command::SaveSession {
@@ -991,8 +987,8 @@ fn a_session_embeds_mocks_that_have_no_file_and_the_users_definitions_come_back(
         .unwrap();
     assert!(mock["embedded"].is_string(), "{mock}");
     assert_eq!(mock["file_name"], "mock-host.wasm");
-    // Opening the session puts the user's definitions aside; opening a plugin brings them
-    // back.
+    // Opening the session puts the sample's definitions aside with it; opening the plugin
+    // they were defined for brings its own back.
     wb.apply(Command::DefineHostFn(Box::new(flag("mine=value:again"))));
     wb.apply(Command::Open(Source::Path(session)));
     common::settle(&mut wb);

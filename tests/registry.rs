@@ -671,7 +671,7 @@ fn bundles_pin_the_digest_and_replay_without_the_registry() {
 
     // Opened, the plugin still says where it came from.
     let opened =
-        extism_playground::cli::open_file(&bundle, extism_playground::cli::ConsentArgs::default())
+        extism_playground::cli::open_file(&bundle, &extism_playground::cli::ConsentArgs::default())
             .unwrap();
     let pin = opened.plugin.registry_pin().expect("the pin is restored");
     assert_eq!(pin.digest, digest_of(&pinned));
@@ -695,14 +695,25 @@ fn manifests_and_suites_name_registry_references() {
         .to_string(),
     )
     .unwrap();
-    let out = env.run(&[
-        "call",
-        &manifest.display().to_string(),
-        "count_vowels",
-        "-i",
-        "aaa",
-    ]);
-    assert!(ok(&out).contains('3'), "{}", stdout(&out));
+    // A pull a file names is a grant: asked about first, then allowed with --trust.
+    let call = |flags: &[&str]| {
+        let mut args = vec![
+            "call".to_string(),
+            manifest.display().to_string(),
+            "count_vowels".to_string(),
+            "-i".to_string(),
+            "aaa".to_string(),
+        ];
+        args.extend(flags.iter().map(ToString::to_string));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.run(&args)
+    };
+    fails_with(
+        &call(&[]),
+        2,
+        &[&format!("pull a module from the registry {}", reg.host)],
+    );
+    assert!(ok(&call(&["--trust"])).contains('3'));
 
     let suite = dir.path().join("hello.toml");
     std::fs::write(
@@ -713,6 +724,8 @@ fn manifests_and_suites_name_registry_references() {
     )
     .unwrap();
     let out = env.run(&["test", &suite.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let out = env.run(&["test", &suite.display().to_string(), "--trust"]);
     assert!(ok(&out).contains("1 passed"), "{}", stdout(&out));
 }
 
@@ -892,7 +905,7 @@ mod window_model {
         let tag = reg.reference("private/window:1");
         let login = Settings {
             logins: vec![registry::Login {
-                registry: None,
+                registries: vec![reg.host.clone()],
                 user: "alice".into(),
                 password: "s3cret".into(),
             }],
@@ -912,7 +925,7 @@ mod window_model {
         wb.apply(Command::OpenFromRegistry {
             reference: tag.clone(),
             login: Some(registry::Login {
-                registry: None,
+                registries: Vec::new(),
                 user: "alice".into(),
                 password: "s3cret".into(),
             }),

@@ -857,9 +857,19 @@ fn manifest_modules_can_come_from_a_url() {
         format!(r#"{{"wasm": [{{"url": "{url}", "hash": "{sha}"}}]}}"#),
     )
     .unwrap();
-    let (plugin, options) = LoadedPlugin::from_path(&path).unwrap();
+    // Read on its own, a manifest's URL module is never fetched: only through a review.
+    let e = LoadedPlugin::from_path(&path).unwrap_err().to_string();
+    assert!(e.contains("not allowed, so nothing was sent"), "{e}");
+    let opened = |path: &std::path::Path| {
+        extism_playground::workbench::open::read(&extism_playground::workbench::Source::Path(
+            path.to_path_buf(),
+        ))
+        .unwrap()
+        .resolve(extism_playground::trust::Decision::Allow, None)
+    };
+    let plugin = opened(&path).unwrap().plugin;
     assert_eq!(plugin.main().sha256, sha);
-    let s = Session::new(plugin, options.unwrap(), worker()).unwrap();
+    let s = Session::new(plugin, SandboxOptions::default(), worker()).unwrap();
     assert_eq!(output(&call(&s, "greet", "remote")), "Hello, remote!");
     // An unreachable URL names it.
     std::fs::write(
@@ -867,7 +877,7 @@ fn manifest_modules_can_come_from_a_url() {
         r#"{"wasm": [{"url": "http://127.0.0.1:1/nothing.wasm"}]}"#,
     )
     .unwrap();
-    let e = LoadedPlugin::from_path(&path).unwrap_err().to_string();
+    let e = opened(&path).unwrap_err().to_string();
     assert!(
         e.contains("cannot download the module from http://127.0.0.1:1/nothing.wasm"),
         "{e}"

@@ -24,8 +24,20 @@ fn thirdparty(name: &str) -> PathBuf {
 }
 
 /// Writes `text` to `dir/name` and returns the path.
+/// Writes the suite `name` in `dir`. A plugin the suite header names by its absolute path
+/// (see [`suite_header`]) is copied beside it and named by its file name: a plugin outside a
+/// suite's folder is a grant that needs consent, which these tests are not about.
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
+    let mut text = text.to_string();
+    if let Some(line) = text.lines().find(|l| l.starts_with("wasm = \"/")) {
+        let named: String = serde_json::from_str(line.trim_start_matches("wasm = ")).unwrap();
+        let module = Path::new(&named);
+        let beside = path.parent().unwrap().join(module.file_name().unwrap());
+        std::fs::copy(module, &beside).unwrap();
+        let file_name = module.file_name().unwrap().to_str().unwrap();
+        text = text.replace(line, &format!("wasm = {file_name:?}"));
+    }
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -1022,6 +1034,7 @@ proptest! {
                 &extism_playground::suite::file::LoadOptions {
                     plugin: None,
                     consent,
+                    redirects: Vec::new(),
                 },
             );
         }

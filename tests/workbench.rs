@@ -511,7 +511,10 @@ fn a_manifest_that_downloads_opens_in_the_background() {
     wb.apply(Command::Open(sample("hello")));
     common::settle(&mut wb);
     wb.open(Source::Path(manifest), Intent::Fresh);
-    // Read in the background, then resolved (downloaded) in the background.
+    // Read in the background; its download is a grant, asked about before anything is sent.
+    poll_until(&mut wb, "the question", |wb| wb.asking().is_some());
+    wb.apply(Command::Answer(extism_playground::workbench::Answer::Allow));
+    // Then resolved (downloaded) in the background.
     poll_until(&mut wb, "the manifest to be read", |wb| {
         matches!(wb.plugin(), PluginSlot::Opening(_))
             && wb.status().is_some_and(|s| s.text.contains("downloading"))
@@ -561,12 +564,17 @@ fn a_run_added_to_a_new_suite_carries_its_mocks_and_passes_headless() {
     let dir = tempfile::tempdir().unwrap();
     let plugin = copy_sample(dir.path(), "tenant-app", "tenant-app.wasm");
     let mut wb = workbench();
-    // The sample brings its mocks: a mock-host plugin (kept by the app, no file of its own)
-    // and one Rhai script (no file either) for two imports.
-    wb.apply(Command::Open(sample("tenant-app")));
-    common::settle(&mut wb);
+    // The sample's mocks, defined for the file (definitions belong to their plugin): a
+    // mock-host plugin (embedded, no file of its own) and one Rhai script (no file either)
+    // for two imports.
     wb.apply(Command::Open(Source::Path(plugin)));
     common::settle(&mut wb);
+    for def in extism_playground::samples::find("tenant-app")
+        .unwrap()
+        .host_functions()
+    {
+        wb.apply(Command::DefineHostFn(Box::new(def)));
+    }
     wb.apply(Command::SelectFunction("quote".into()));
     set_input(&mut wb, r#"{"sku": "pro-seat", "quantity": 3}"#);
     let report = run(&mut wb);

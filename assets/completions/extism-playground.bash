@@ -65,13 +65,17 @@ _extism__playground() {
 
     case "${cmd}" in
         extism__playground)
-            opts="-h -V --registry-user --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --help --version call inspect replay test push completions help"
+            opts="-h -V --registry-user --registry-host --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --help --version call inspect replay test push completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --registry-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -95,7 +99,7 @@ _extism__playground() {
             return 0
             ;;
         extism__subcmd__playground__subcmd__call)
-            opts="-i -h --input --input-file --stdin --wasi --allow-host --allow-path --config --set-config --memory-max --http-response-max --var-max --timeout --fuel --fast-compile --loop --log-level --secret --kv --host-fn --host-fns --mock-host --json --save-bundle --coredump --bundle-coredump --find-limits --trust --no-grants --registry-user --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --help"
+            opts="-i -h --input --input-file --stdin --wasi --allow-host --allow-path --config --set-config --memory-max --http-response-max --var-max --timeout --fuel --fast-compile --loop --log-level --secret --kv --host-fn --host-fns --mock-host --json --save-bundle --coredump --bundle-coredump --find-limits --trust --no-grants --allow-redirect --registry-user --registry-host --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,7 +189,15 @@ _extism__playground() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-redirect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --registry-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -335,13 +347,21 @@ _extism__playground() {
             return 0
             ;;
         extism__subcmd__playground__subcmd__inspect)
-            opts="-h --json --registry-user --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --help"
+            opts="-h --json --trust --no-grants --allow-redirect --registry-user --registry-host --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --allow-redirect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --registry-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -365,7 +385,7 @@ _extism__playground() {
             return 0
             ;;
         extism__subcmd__playground__subcmd__push)
-            opts="-h --annotation --json --registry-user --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --help"
+            opts="-h --annotation --json --registry-user --registry-host --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -376,6 +396,10 @@ _extism__playground() {
                     return 0
                     ;;
                 --registry-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -399,13 +423,17 @@ _extism__playground() {
             return 0
             ;;
         extism__subcmd__playground__subcmd__replay)
-            opts="-h --secret --json --trust --no-grants --help"
+            opts="-h --secret --json --trust --no-grants --allow-redirect --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-redirect)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -417,7 +445,7 @@ _extism__playground() {
             return 0
             ;;
         extism__subcmd__playground__subcmd__test)
-            opts="-h --xtp --mock-input-data --mock-input-file --test-timeout --log-level --junit --json --filter --jobs --shard --plugin --trust --no-grants --registry-user --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --wasi --allow-host --allow-path --config --set-config --memory-max --http-response-max --var-max --timeout --fuel --fast-compile --host-fn --host-fns --mock-host --help"
+            opts="-h --xtp --mock-input-data --mock-input-file --test-timeout --log-level --junit --json --filter --jobs --shard --plugin --trust --no-grants --allow-redirect --registry-user --registry-host --registry-password-stdin --insecure-registry --registry-timeout --max-layer-size --wasi --allow-host --allow-path --config --set-config --memory-max --http-response-max --var-max --timeout --fuel --fast-compile --host-fn --host-fns --mock-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,7 +491,15 @@ _extism__playground() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow-redirect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --registry-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_extism_playground_global_optspecs
-    string join \n registry-user= registry-password-stdin insecure-registry= registry-timeout= max-layer-size= h/help V/version
+    string join \n registry-user= registry-host= registry-password-stdin insecure-registry= registry-timeout= max-layer-size= h/help V/version
 end
 
 function __fish_extism_playground_needs_command
@@ -24,7 +24,8 @@ function __fish_extism_playground_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c extism-playground -n "__fish_extism_playground_needs_command" -l registry-user -d 'A registry user name; the password (or token) is read from stdin' -r
+complete -c extism-playground -n "__fish_extism_playground_needs_command" -l registry-user -d 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names' -r
+complete -c extism-playground -n "__fish_extism_playground_needs_command" -l registry-host -d 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_needs_command" -l insecure-registry -d 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_needs_command" -l registry-timeout -d 'How long a registry may stay silent (connecting, or between bytes), in seconds' -r
 complete -c extism-playground -n "__fish_extism_playground_needs_command" -l max-layer-size -d 'The largest plugin layer pulled, in bytes' -r
@@ -58,7 +59,9 @@ complete -c extism-playground -n "__fish_extism_playground_using_subcommand call
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l mock-host -d 'A mock-host plugin: binds every import no other definition satisfies and whose name it exports' -r -F
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l save-bundle -d 'Save the call as a self-contained bundle (plugin embedded, expected output = this output) for `replay`' -r -F
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l coredump -d 'When the call traps, write wasmtime\'s coredump (frames, globals, memory) to FILE. It holds the plugin\'s memory, so it may hold secrets' -r -F
-complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l registry-user -d 'A registry user name; the password (or token) is read from stdin' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l allow-redirect -d 'Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the URL\'s own; any other redirect stops the download. Repeatable' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l registry-user -d 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l registry-host -d 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l insecure-registry -d 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l registry-timeout -d 'How long a registry may stay silent (connecting, or between bytes), in seconds' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l max-layer-size -d 'The largest plugin layer pulled, in bytes' -r
@@ -68,20 +71,25 @@ complete -c extism-playground -n "__fish_extism_playground_using_subcommand call
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l json -d 'Print one JSON report on stdout instead of the raw output'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l bundle-coredump -d 'With --save-bundle: embed the trap\'s coredump in the bundle (it holds the plugin\'s memory, so it may hold secrets)'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l find-limits -d 'Find the smallest memory pages and fuel with which the call gives the same outcome, and a timeout with a margin; print them with a manifest snippet'
-complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l trust -d 'Grant what the manifest or bundle asks for'
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l trust -d 'Grant what the manifest, bundle or suite asks for (paths, hosts, files outside its folder, module downloads and pulls), as listed when it asks'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l no-grants -d 'Run with the file\'s grants removed (a bundle\'s read-only subfolders stay)'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -l registry-password-stdin -d 'Read the registry password for --registry-user from stdin'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand call" -s h -l help -d 'Print help'
-complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l registry-user -d 'A registry user name; the password (or token) is read from stdin' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l allow-redirect -d 'Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the URL\'s own; any other redirect stops the download. Repeatable' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l registry-user -d 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l registry-host -d 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l insecure-registry -d 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l registry-timeout -d 'How long a registry may stay silent (connecting, or between bytes), in seconds' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l max-layer-size -d 'The largest plugin layer pulled, in bytes' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l json -d 'Print JSON'
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l trust -d 'Grant what the manifest, bundle or suite asks for (paths, hosts, files outside its folder, module downloads and pulls), as listed when it asks'
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l no-grants -d 'Run with the file\'s grants removed (a bundle\'s read-only subfolders stay)'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -l registry-password-stdin -d 'Read the registry password for --registry-user from stdin'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand replay" -l secret -d 'A secret for `get_secret`, NAME=VALUE, for bundles saved without secret values. Repeatable' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand replay" -l allow-redirect -d 'Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the URL\'s own; any other redirect stops the download. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand replay" -l json -d 'Print one JSON result on stdout'
-complete -c extism-playground -n "__fish_extism_playground_using_subcommand replay" -l trust -d 'Grant what the manifest or bundle asks for'
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand replay" -l trust -d 'Grant what the manifest, bundle or suite asks for (paths, hosts, files outside its folder, module downloads and pulls), as listed when it asks'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand replay" -l no-grants -d 'Run with the file\'s grants removed (a bundle\'s read-only subfolders stay)'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand replay" -s h -l help -d 'Print help'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l xtp -d 'Run this xtp-test plugin (it exports `test` and imports xtp:test/harness) against each PATH: one testcase per assertion it makes' -r -F
@@ -94,7 +102,9 @@ complete -c extism-playground -n "__fish_extism_playground_using_subcommand test
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l jobs -d 'How many tests run at once, each set in a worker process of its own [default: the number of cores]' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l shard -d 'Run only the K-th of N disjoint slices of the tests (K from 1 to N), to split a run over machines' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l plugin -d 'Run every suite against this plugin (a .wasm or manifest) instead of the one it names' -r -F
-complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l registry-user -d 'A registry user name; the password (or token) is read from stdin' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l allow-redirect -d 'Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the URL\'s own; any other redirect stops the download. Repeatable' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l registry-user -d 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l registry-host -d 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l insecure-registry -d 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l registry-timeout -d 'How long a registry may stay silent (connecting, or between bytes), in seconds' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l max-layer-size -d 'The largest plugin layer pulled, in bytes' -r
@@ -111,14 +121,15 @@ complete -c extism-playground -n "__fish_extism_playground_using_subcommand test
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l host-fns -d 'Host function definitions from a JSON file (the form sessions and bundles store). Repeatable' -r -F
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l mock-host -d 'A mock-host plugin: binds every import no other definition satisfies and whose name it exports' -r -F
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l json -d 'Print the results as JSON instead of text'
-complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l trust -d 'Grant what the manifest or bundle asks for'
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l trust -d 'Grant what the manifest, bundle or suite asks for (paths, hosts, files outside its folder, module downloads and pulls), as listed when it asks'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l no-grants -d 'Run with the file\'s grants removed (a bundle\'s read-only subfolders stay)'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l registry-password-stdin -d 'Read the registry password for --registry-user from stdin'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l wasi -d 'Enable WASI'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -l fast-compile -d 'Compile fast (Cranelift unoptimized, single-pass register allocation): about half the compile time of a large plugin, slower calls'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand test" -s h -l help -d 'Print help'
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand push" -l annotation -d 'An annotation on the manifest, KEY=VALUE (e.g. org.opencontainers.image.source=https://…). Repeatable' -r
-complete -c extism-playground -n "__fish_extism_playground_using_subcommand push" -l registry-user -d 'A registry user name; the password (or token) is read from stdin' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand push" -l registry-user -d 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names' -r
+complete -c extism-playground -n "__fish_extism_playground_using_subcommand push" -l registry-host -d 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand push" -l insecure-registry -d 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand push" -l registry-timeout -d 'How long a registry may stay silent (connecting, or between bytes), in seconds' -r
 complete -c extism-playground -n "__fish_extism_playground_using_subcommand push" -l max-layer-size -d 'The largest plugin layer pulled, in bytes' -r

@@ -21,7 +21,8 @@ Register-ArgumentCompleter -Native -CommandName 'extism-playground' -ScriptBlock
 
     $completions = @(switch ($command) {
         'extism-playground' {
-            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin')
+            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names')
+            [CompletionResult]::new('--registry-host', '--registry-host', [CompletionResultType]::ParameterName, 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable')
             [CompletionResult]::new('--insecure-registry', '--insecure-registry', [CompletionResultType]::ParameterName, 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable')
             [CompletionResult]::new('--registry-timeout', '--registry-timeout', [CompletionResultType]::ParameterName, 'How long a registry may stay silent (connecting, or between bytes), in seconds')
             [CompletionResult]::new('--max-layer-size', '--max-layer-size', [CompletionResultType]::ParameterName, 'The largest plugin layer pulled, in bytes')
@@ -61,7 +62,9 @@ Register-ArgumentCompleter -Native -CommandName 'extism-playground' -ScriptBlock
             [CompletionResult]::new('--mock-host', '--mock-host', [CompletionResultType]::ParameterName, 'A mock-host plugin: binds every import no other definition satisfies and whose name it exports')
             [CompletionResult]::new('--save-bundle', '--save-bundle', [CompletionResultType]::ParameterName, 'Save the call as a self-contained bundle (plugin embedded, expected output = this output) for `replay`')
             [CompletionResult]::new('--coredump', '--coredump', [CompletionResultType]::ParameterName, 'When the call traps, write wasmtime''s coredump (frames, globals, memory) to FILE. It holds the plugin''s memory, so it may hold secrets')
-            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin')
+            [CompletionResult]::new('--allow-redirect', '--allow-redirect', [CompletionResultType]::ParameterName, 'Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the URL''s own; any other redirect stops the download. Repeatable')
+            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names')
+            [CompletionResult]::new('--registry-host', '--registry-host', [CompletionResultType]::ParameterName, 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable')
             [CompletionResult]::new('--insecure-registry', '--insecure-registry', [CompletionResultType]::ParameterName, 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable')
             [CompletionResult]::new('--registry-timeout', '--registry-timeout', [CompletionResultType]::ParameterName, 'How long a registry may stay silent (connecting, or between bytes), in seconds')
             [CompletionResult]::new('--max-layer-size', '--max-layer-size', [CompletionResultType]::ParameterName, 'The largest plugin layer pulled, in bytes')
@@ -71,7 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'extism-playground' -ScriptBlock
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON report on stdout instead of the raw output')
             [CompletionResult]::new('--bundle-coredump', '--bundle-coredump', [CompletionResultType]::ParameterName, 'With --save-bundle: embed the trap''s coredump in the bundle (it holds the plugin''s memory, so it may hold secrets)')
             [CompletionResult]::new('--find-limits', '--find-limits', [CompletionResultType]::ParameterName, 'Find the smallest memory pages and fuel with which the call gives the same outcome, and a timeout with a margin; print them with a manifest snippet')
-            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Grant what the manifest or bundle asks for')
+            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Grant what the manifest, bundle or suite asks for (paths, hosts, files outside its folder, module downloads and pulls), as listed when it asks')
             [CompletionResult]::new('--no-grants', '--no-grants', [CompletionResultType]::ParameterName, 'Run with the file''s grants removed (a bundle''s read-only subfolders stay)')
             [CompletionResult]::new('--registry-password-stdin', '--registry-password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password for --registry-user from stdin')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -79,11 +82,15 @@ Register-ArgumentCompleter -Native -CommandName 'extism-playground' -ScriptBlock
             break
         }
         'extism-playground;inspect' {
-            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin')
+            [CompletionResult]::new('--allow-redirect', '--allow-redirect', [CompletionResultType]::ParameterName, 'Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the URL''s own; any other redirect stops the download. Repeatable')
+            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names')
+            [CompletionResult]::new('--registry-host', '--registry-host', [CompletionResultType]::ParameterName, 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable')
             [CompletionResult]::new('--insecure-registry', '--insecure-registry', [CompletionResultType]::ParameterName, 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable')
             [CompletionResult]::new('--registry-timeout', '--registry-timeout', [CompletionResultType]::ParameterName, 'How long a registry may stay silent (connecting, or between bytes), in seconds')
             [CompletionResult]::new('--max-layer-size', '--max-layer-size', [CompletionResultType]::ParameterName, 'The largest plugin layer pulled, in bytes')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Grant what the manifest, bundle or suite asks for (paths, hosts, files outside its folder, module downloads and pulls), as listed when it asks')
+            [CompletionResult]::new('--no-grants', '--no-grants', [CompletionResultType]::ParameterName, 'Run with the file''s grants removed (a bundle''s read-only subfolders stay)')
             [CompletionResult]::new('--registry-password-stdin', '--registry-password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password for --registry-user from stdin')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -91,8 +98,9 @@ Register-ArgumentCompleter -Native -CommandName 'extism-playground' -ScriptBlock
         }
         'extism-playground;replay' {
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'A secret for `get_secret`, NAME=VALUE, for bundles saved without secret values. Repeatable')
+            [CompletionResult]::new('--allow-redirect', '--allow-redirect', [CompletionResultType]::ParameterName, 'Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the URL''s own; any other redirect stops the download. Repeatable')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON result on stdout')
-            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Grant what the manifest or bundle asks for')
+            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Grant what the manifest, bundle or suite asks for (paths, hosts, files outside its folder, module downloads and pulls), as listed when it asks')
             [CompletionResult]::new('--no-grants', '--no-grants', [CompletionResultType]::ParameterName, 'Run with the file''s grants removed (a bundle''s read-only subfolders stay)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -109,7 +117,9 @@ Register-ArgumentCompleter -Native -CommandName 'extism-playground' -ScriptBlock
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many tests run at once, each set in a worker process of its own [default: the number of cores]')
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run only the K-th of N disjoint slices of the tests (K from 1 to N), to split a run over machines')
             [CompletionResult]::new('--plugin', '--plugin', [CompletionResultType]::ParameterName, 'Run every suite against this plugin (a .wasm or manifest) instead of the one it names')
-            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin')
+            [CompletionResult]::new('--allow-redirect', '--allow-redirect', [CompletionResultType]::ParameterName, 'Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the URL''s own; any other redirect stops the download. Repeatable')
+            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names')
+            [CompletionResult]::new('--registry-host', '--registry-host', [CompletionResultType]::ParameterName, 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable')
             [CompletionResult]::new('--insecure-registry', '--insecure-registry', [CompletionResultType]::ParameterName, 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable')
             [CompletionResult]::new('--registry-timeout', '--registry-timeout', [CompletionResultType]::ParameterName, 'How long a registry may stay silent (connecting, or between bytes), in seconds')
             [CompletionResult]::new('--max-layer-size', '--max-layer-size', [CompletionResultType]::ParameterName, 'The largest plugin layer pulled, in bytes')
@@ -126,7 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'extism-playground' -ScriptBlock
             [CompletionResult]::new('--host-fns', '--host-fns', [CompletionResultType]::ParameterName, 'Host function definitions from a JSON file (the form sessions and bundles store). Repeatable')
             [CompletionResult]::new('--mock-host', '--mock-host', [CompletionResultType]::ParameterName, 'A mock-host plugin: binds every import no other definition satisfies and whose name it exports')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the results as JSON instead of text')
-            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Grant what the manifest or bundle asks for')
+            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Grant what the manifest, bundle or suite asks for (paths, hosts, files outside its folder, module downloads and pulls), as listed when it asks')
             [CompletionResult]::new('--no-grants', '--no-grants', [CompletionResultType]::ParameterName, 'Run with the file''s grants removed (a bundle''s read-only subfolders stay)')
             [CompletionResult]::new('--registry-password-stdin', '--registry-password-stdin', [CompletionResultType]::ParameterName, 'Read the registry password for --registry-user from stdin')
             [CompletionResult]::new('--wasi', '--wasi', [CompletionResultType]::ParameterName, 'Enable WASI')
@@ -137,7 +147,8 @@ Register-ArgumentCompleter -Native -CommandName 'extism-playground' -ScriptBlock
         }
         'extism-playground;push' {
             [CompletionResult]::new('--annotation', '--annotation', [CompletionResultType]::ParameterName, 'An annotation on the manifest, KEY=VALUE (e.g. org.opencontainers.image.source=https://…). Repeatable')
-            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin')
+            [CompletionResult]::new('--registry-user', '--registry-user', [CompletionResultType]::ParameterName, 'A registry user name; the password (or token) is read from stdin. It is sent only to the registry of the reference on the command line, and to those named with --registry-host: never to a registry a file names')
+            [CompletionResult]::new('--registry-host', '--registry-host', [CompletionResultType]::ParameterName, 'Send the --registry-user login to this registry (HOST or HOST:PORT) too, e.g. one a manifest or suite pulls from. Repeatable')
             [CompletionResult]::new('--insecure-registry', '--insecure-registry', [CompletionResultType]::ParameterName, 'Reach this registry (HOST or HOST:PORT) over plain HTTP instead of HTTPS; localhost and loopback addresses always are. Repeatable')
             [CompletionResult]::new('--registry-timeout', '--registry-timeout', [CompletionResultType]::ParameterName, 'How long a registry may stay silent (connecting, or between bytes), in seconds')
             [CompletionResult]::new('--max-layer-size', '--max-layer-size', [CompletionResultType]::ParameterName, 'The largest plugin layer pulled, in bytes')

@@ -517,6 +517,12 @@ impl Bundle {
                 .iter()
                 .cloned()
                 .map(|mut def| {
+                    // The script is inline: its file is named for people, never by its path.
+                    if let Behaviour::Rhai { script, file } = &mut def.behaviour
+                        && !script.is_empty()
+                    {
+                        *file = file.as_deref().and_then(Path::file_name).map(PathBuf::from);
+                    }
                     if let Behaviour::Wasm(mock) = &mut def.behaviour {
                         // A session names a mock by its file; one with no file (a sample's,
                         // or one a bundle embedded) is embedded there too.

@@ -1,5 +1,6 @@
 //! Which credentials a registry gets, and how to say which were tried. In order: a login given
-//! on the command line or in the window for that registry, then docker's credentials for it
+//! on the command line or in the window for that registry (a login names the registries it is
+//! for, and goes nowhere else), then docker's credentials for it
 //! (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`: `auths`, or a credential helper
 //! from `credHelpers`/`credsStore`), then none.
 
@@ -7,12 +8,12 @@ use std::path::PathBuf;
 
 use oci_client::secrets::RegistryAuth;
 
-/// A user name and password given for this run (never saved), for one registry.
+/// A user name and password given for this run (never saved), for the registries the user
+/// named: a registry a file names never gets it unless the user named that registry too.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Login {
-    /// The registry (`HOST[:PORT]`) it is for; `None`: every registry this command pulls from
-    /// (a command-line login with a manifest or suite, whose modules name their registries).
-    pub registry: Option<String>,
+    /// The registries (`HOST[:PORT]`) it is for; none: it is sent nowhere.
+    pub registries: Vec<String>,
     pub user: String,
     pub password: String,
 }
@@ -20,16 +21,16 @@ pub struct Login {
 impl Login {
     /// Whether this login is for `registry`.
     pub fn is_for(&self, registry: &str) -> bool {
-        self.registry
-            .as_deref()
-            .is_none_or(|r| r.eq_ignore_ascii_case(registry))
+        self.registries
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(registry))
     }
 }
 
 impl std::fmt::Debug for Login {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Login")
-            .field("registry", &self.registry)
+            .field("registries", &self.registries)
             .field("user", &self.user)
             .field("password", &"<redacted>")
             .finish()
@@ -78,6 +79,21 @@ pub fn credentials(registry: &str, logins: &[Login]) -> Credentials {
             described: format!("user {} (given for this run)", login.user),
         };
     }
+    let mut found = docker_credentials(registry);
+    // A login given for other registries is not sent here: say so, and how to send it.
+    if let Some(login) = logins.first() {
+        found.described = format!(
+            "{} (the login of {} is only for {}; to send it to {registry} too, add --registry-host {registry})",
+            found.described,
+            login.user,
+            login.registries.join(", ")
+        );
+    }
+    found
+}
+
+/// Docker's credentials for `registry`, else none.
+fn docker_credentials(registry: &str) -> Credentials {
     let path = docker_config_path();
     let config = path.as_ref().map_or_else(
         || "the docker config".to_string(),
@@ -129,21 +145,30 @@ mod tests {
 
     #[test]
     fn a_login_goes_only_to_its_registry() {
-        let login = |registry: Option<&str>| Login {
-            registry: registry.map(str::to_string),
+        let login = |registries: &[&str]| Login {
+            registries: registries.iter().map(|r| (*r).to_string()).collect(),
             user: "alice".into(),
             password: "s3cret".into(),
         };
-        let logins = [login(Some("registry.a:5000"))];
+        let logins = [login(&["registry.a:5000"])];
         let used = credentials("registry.a:5000", &logins);
         assert!(matches!(used.auth, RegistryAuth::Basic(ref u, _) if u == "alice"));
         // Another registry never sees it (docker's credentials, or none, instead).
         let other = credentials("registry.b", &logins);
         assert!(!matches!(other.auth, RegistryAuth::Basic(ref u, _) if u == "alice"));
-        assert!(!other.described.contains("alice"), "{}", other.described);
-        // A login for no registry in particular (a command line naming files) goes to each.
+        assert!(
+            other.described.contains("--registry-host registry.b"),
+            "{}",
+            other.described
+        );
+        // A login for no registry goes nowhere; one for two goes to both.
+        assert!(!matches!(
+            credentials("registry.b", &[login(&[])]).auth,
+            RegistryAuth::Basic(..)
+        ));
+        let both = [login(&["registry.a:5000", "REGISTRY.B"])];
         assert!(matches!(
-            credentials("registry.b", &[login(None)]).auth,
+            credentials("registry.b", &both).auth,
             RegistryAuth::Basic(..)
         ));
     }

@@ -54,6 +54,23 @@ pub enum LoadError {
     #[error("cannot download the module from {url}: {detail}")]
     Download { url: String, detail: String },
 
+    #[error(
+        "{name} names a module to fetch ({what}) that was not allowed, so nothing was sent; \
+         allow the file's grants to fetch it (`--trust`, or Allow in the window)"
+    )]
+    NotAllowed { name: String, what: String },
+
+    #[error(
+        "{url} redirects to {to}, another origin than the file names, so nothing was sent there; \
+         follow it only if you trust {origin}: `--allow-redirect {origin}` (in the window, allow \
+         it when asked), or download the module yourself and name the file"
+    )]
+    Redirected {
+        url: String,
+        to: String,
+        origin: String,
+    },
+
     #[error("function `{function}` is not exported by {plugin}; exported: {exported}")]
     MissingFunction {
         function: String,

@@ -60,12 +60,91 @@ impl PluginModule {
     }
 }
 
-/// How `oci://` modules of a manifest are pulled: with these settings, reporting through (and
-/// stoppable by) this transfer. Without one, the process's settings and no progress.
+/// How the URL and `oci://` modules of a manifest are fetched: only those `allowed` (what the
+/// user consented to), `oci://` ones with these settings, reporting through (and stoppable by)
+/// this transfer. Without a `Fetch`, no module is fetched at all.
 #[derive(Clone, Copy)]
 pub struct Fetch<'a> {
     pub settings: &'a crate::registry::Settings,
     pub transfer: &'a crate::registry::Transfer,
+    pub allowed: &'a Allowed,
+}
+
+/// The requests a file's modules may make: what the user consented to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Allowed {
+    /// URL modules, exactly as they would be requested.
+    pub downloads: Vec<Request>,
+    /// `oci://` references.
+    pub pulls: Vec<String>,
+    /// Origins (`scheme://host[:port]`) a download may be redirected to besides its own.
+    pub redirects: Vec<String>,
+}
+
+/// A request a file makes the app send to download a module: exactly what would go out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub url: String,
+    /// Upper case; `GET` when the file names none.
+    pub method: String,
+    /// As the file writes them, sorted by name.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    /// Whether it is a plain GET with no headers of the file's.
+    pub fn is_plain_get(&self) -> bool {
+        self.method == "GET" && self.headers.is_empty()
+    }
+
+    /// The request of a manifest's URL module.
+    pub fn of(req: &extism_manifest::HttpRequest) -> Self {
+        let mut headers: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        headers.sort();
+        Self {
+            url: req.url.clone(),
+            method: req
+                .method
+                .as_deref()
+                .map_or_else(|| "GET".to_string(), str::to_ascii_uppercase),
+            headers,
+        }
+    }
+}
+
+impl std::fmt::Display for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.url)?;
+        if !self.headers.is_empty() {
+            let headers: Vec<String> = self
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            write!(f, " with headers {}", headers.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
+/// `scheme://host[:port]` of `url`, lower case, with the scheme's default port left out.
+pub fn origin(url: &str) -> Option<String> {
+    let uri: ureq::http::Uri = url.parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let host = uri.host()?.to_ascii_lowercase();
+    let default = match scheme.as_str() {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    };
+    Some(match uri.port_u16() {
+        Some(port) if Some(port) != default => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    })
 }
 
 /// A plugin read into memory: its modules and where it was opened from.
@@ -251,21 +330,28 @@ impl LoadedPlugin {
                         .url
                         .parse()
                         .map_err(crate::registry::RegistryError::from)?;
-                    let pulled = match fetch {
-                        Some(fetch) => {
-                            crate::registry::pull(&reference, fetch.settings, fetch.transfer)
-                        }
-                        None => crate::registry::pull(
-                            &reference,
-                            &crate::registry::settings(),
-                            &crate::registry::Transfer::default(),
-                        ),
-                    }?;
+                    let fetch = fetch
+                        .filter(|f| f.allowed.pulls.contains(&req.url))
+                        .ok_or_else(|| LoadError::NotAllowed {
+                            name: name.to_string(),
+                            what: format!("a pull of {}", req.url),
+                        })?;
+                    let pulled = crate::registry::pull(&reference, fetch.settings, fetch.transfer)?;
                     let pin = pulled.pin.clone();
                     (pulled.module, ModuleOrigin::Registry(Box::new(pin)))
                 }
                 extism::Wasm::Url { req, .. } => {
-                    (download(req)?, ModuleOrigin::Url(req.url.clone()))
+                    let request = Request::of(req);
+                    let fetch = fetch
+                        .filter(|f| f.allowed.downloads.contains(&request))
+                        .ok_or_else(|| LoadError::NotAllowed {
+                            name: name.to_string(),
+                            what: request.to_string(),
+                        })?;
+                    (
+                        download(&request, &fetch.allowed.redirects)?,
+                        ModuleOrigin::Url(req.url.clone()),
+                    )
                 }
             };
             let module = PluginModule::new(meta.name.clone(), bytes, origin);
@@ -444,33 +530,150 @@ impl LoadedPlugin {
     }
 }
 
-fn download(req: &extism_manifest::HttpRequest) -> Result<Vec<u8>, LoadError> {
-    let fail = |detail: String| LoadError::Download {
-        url: req.url.clone(),
-        detail,
+/// How many redirects a download follows.
+const MAX_REDIRECTS: usize = 5;
+
+/// Sends `request` as consented to, following redirects only within its own origin or to the
+/// origins in `redirects` (a 303 becomes a GET without a body); a redirect anywhere else is an
+/// error that names where it leads, before anything is sent there.
+fn download(request: &Request, redirects: &[String]) -> Result<Vec<u8>, LoadError> {
+    let fail = |at: &str, detail: String| LoadError::Download {
+        url: request.url.clone(),
+        detail: if at == request.url {
+            detail
+        } else {
+            format!("at {at}, where it was redirected: {detail}")
+        },
     };
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(std::time::Duration::from_secs(DOWNLOAD_TIMEOUT_S)))
+        .max_redirects(0)
+        .http_status_as_error(false)
         .build()
         .into();
-    let method = req.method.as_deref().unwrap_or("GET");
-    let mut builder = ureq::http::Request::builder().method(method).uri(&req.url);
-    for (k, v) in &req.headers {
-        builder = builder.header(k, v);
+    let home = origin(&request.url)
+        .ok_or_else(|| fail(&request.url, "it is not an http(s) URL".into()))?;
+    let mut url = request.url.clone();
+    let mut method = request.method.clone();
+    for _ in 0..=MAX_REDIRECTS {
+        let mut builder = ureq::http::Request::builder()
+            .method(method.as_str())
+            .uri(&url);
+        for (k, v) in &request.headers {
+            builder = builder.header(k, v);
+        }
+        let sent = builder.body(()).map_err(|e| fail(&url, e.to_string()))?;
+        let mut response = agent.run(sent).map_err(|e| fail(&url, e.to_string()))?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(ureq::http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| fail(&url, format!("{status} without a Location")))?;
+            let next = join_url(&url, location).ok_or_else(|| {
+                fail(
+                    &url,
+                    format!("{status} to {location:?}, which is not a URL"),
+                )
+            })?;
+            let next_origin = origin(&next)
+                .ok_or_else(|| fail(&url, format!("{status} to {next}, which is not http(s)")))?;
+            if next_origin != home && !redirects.contains(&next_origin) {
+                return Err(LoadError::Redirected {
+                    url: request.url.clone(),
+                    to: next,
+                    origin: next_origin,
+                });
+            }
+            if status == ureq::http::StatusCode::SEE_OTHER {
+                method = "GET".to_string();
+            }
+            url = next;
+            continue;
+        }
+        if !status.is_success() {
+            return Err(fail(&url, format!("the server answered {status}")));
+        }
+        return response
+            .body_mut()
+            .with_config()
+            .limit(512 * 1024 * 1024)
+            .read_to_vec()
+            .map_err(|e| fail(&url, e.to_string()));
     }
-    let request = builder.body(()).map_err(|e| fail(e.to_string()))?;
-    let mut response = agent.run(request).map_err(|e| fail(e.to_string()))?;
-    response
-        .body_mut()
-        .with_config()
-        .limit(512 * 1024 * 1024)
-        .read_to_vec()
-        .map_err(|e| fail(e.to_string()))
+    Err(fail(&url, format!("more than {MAX_REDIRECTS} redirects")))
+}
+
+/// `location` (absolute, or relative to `base`) as an absolute URL.
+fn join_url(base: &str, location: &str) -> Option<String> {
+    if origin(location).is_some() {
+        return Some(location.to_string());
+    }
+    let home = origin(base)?;
+    if location.starts_with("//") {
+        let scheme = home.split("://").next()?;
+        return Some(format!("{scheme}:{location}"));
+    }
+    if location.starts_with('/') {
+        return Some(format!("{home}{location}"));
+    }
+    // Relative to the base's folder.
+    let path_start = base.find("://").map(|i| i + 3)?;
+    let after = &base[path_start..];
+    let path = after.find('/').map_or("/", |i| &after[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
+    Some(format!("{home}{folder}/{location}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_and_redirect_targets() {
+        assert_eq!(
+            origin("HTTPS://Example.com:443/a").as_deref(),
+            Some("https://example.com")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:5201/x").as_deref(),
+            Some("http://127.0.0.1:5201")
+        );
+        assert_eq!(origin("file:///etc/passwd"), None);
+        assert_eq!(
+            join_url("http://h:1/a/b.wasm?x", "c.wasm").as_deref(),
+            Some("http://h:1/a/c.wasm")
+        );
+        assert_eq!(
+            join_url("http://h:1/a/b", "/z").as_deref(),
+            Some("http://h:1/z")
+        );
+        assert_eq!(
+            join_url("https://h/a", "//o/z").as_deref(),
+            Some("https://o/z")
+        );
+        assert_eq!(
+            join_url("https://h/a", "http://o:2/z").as_deref(),
+            Some("http://o:2/z")
+        );
+    }
+
+    #[test]
+    fn nothing_is_fetched_without_consent() {
+        let manifest: extism::Manifest = serde_json::from_str(
+            r#"{"wasm": [{"url": "http://127.0.0.1:9/m.wasm", "method": "DELETE"}]}"#,
+        )
+        .unwrap();
+        let error = LoadedPlugin::from_manifest(&manifest, None, "m.json")
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            matches!(&error, LoadError::NotAllowed { what, .. } if what == "DELETE http://127.0.0.1:9/m.wasm"),
+            "{error}"
+        );
+    }
 
     /// A manifest written on Windows names its module by a drive-letter path: off Windows that
     /// is said plainly (not "no such file" under the manifest's folder), with what to do.

@@ -43,6 +43,18 @@ pub enum SuiteError {
         "{path} grants its plugin access that needs your consent:\n{listing}run with --trust to allow it, or --no-grants to run without it"
     )]
     Consent { path: PathBuf, listing: String },
+    #[error(
+        "{path} was run without its grants, so its {role} {file} (outside the suite's folder) was not read; run with --trust to allow it, or move the file beside the suite"
+    )]
+    Withheld {
+        path: PathBuf,
+        role: &'static str,
+        file: PathBuf,
+    },
+    #[error(
+        "{path} names its plugin in a registry ({reference}), and was run without its grants, so nothing was pulled; run with --trust to allow it"
+    )]
+    PullWithheld { path: PathBuf, reference: String },
     #[error("{0}")]
     Open(String),
 }
@@ -65,6 +77,8 @@ pub struct LoadOptions {
     /// Run against this plugin instead of the one the suite names (`--plugin`).
     pub plugin: Option<PathBuf>,
     pub consent: Consent,
+    /// Origins a module download may be redirected to besides its own (`--allow-redirect`).
+    pub redirects: Vec<String>,
 }
 
 /// The file format, as written. Unknown keys are refused (a misspelt key would otherwise be
@@ -365,7 +379,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> {
 
 /// Decides a review by `consent`: files this app saved or the user trusts ask nothing.
 fn decide(review: &Review, consent: Consent) -> Result<Decision, SuiteError> {
-    if !review.needs_consent() || TrustStore::user().trust(&review.sha256).is_some() {
+    if !review.needs_consent() || TrustStore::user().trust(review).is_some() {
         return Ok(Decision::Allow);
     }
     match consent {
@@ -380,11 +394,13 @@ fn decide(review: &Review, consent: Consent) -> Result<Decision, SuiteError> {
 
 /// Opens a plugin file (a module or a manifest; a manifest's own grants reviewed like the
 /// suite's).
-fn open_plugin(file: &Path, consent: Consent) -> Result<Opened, SuiteError> {
+fn open_plugin(file: &Path, options: &LoadOptions) -> Result<Opened, SuiteError> {
     let source = Source::from_arg(file).map_err(|e| SuiteError::Open(e.to_string()))?;
-    let read = open::read(&source).map_err(|e| SuiteError::Open(e.to_string()))?;
+    let read = open::read(&source)
+        .map_err(|e| SuiteError::Open(e.to_string()))?
+        .with_redirects(options.redirects.iter().cloned());
     let decision = match read.review() {
-        Some(review) => decide(review, consent)?,
+        Some(review) => decide(review, options.consent)?,
         None => Decision::Allow,
     };
     let opened = read
@@ -397,6 +413,103 @@ fn open_plugin(file: &Path, consent: Consent) -> Result<Opened, SuiteError> {
         )));
     }
     Ok(opened)
+}
+
+/// Reads the suite at `path` and reviews it, without reading anything it names: what trust in
+/// a suite this app wrote binds to.
+pub fn review_path(path: &Path) -> Result<Review, SuiteError> {
+    let text = files::read_text(path, FileKind::Suite)?;
+    let file = parse(&text, path)?;
+    reviewed(
+        &file,
+        path,
+        &sha256_hex(text.as_bytes()),
+        &LoadOptions::default(),
+    )
+}
+
+/// What the suite at `path` grants and names, reviewed.
+fn reviewed(
+    file: &SuiteFile,
+    path: &Path,
+    sha256: &str,
+    options: &LoadOptions,
+) -> Result<Review, SuiteError> {
+    let key = |key: &str, detail: String| SuiteError::Key {
+        path: path.to_path_buf(),
+        key: key.to_string(),
+        detail,
+    };
+    let p = &file.plugin;
+    // What the suite grants, reviewed before anything is read for the plugin.
+    let mut granted = SandboxOptions {
+        allowed_hosts: p.allow_hosts.clone(),
+        ..SandboxOptions::default()
+    };
+    for (i, text) in p.allow_paths.iter().enumerate() {
+        let allowed = text
+            .parse::<AllowedPath>()
+            .map_err(|e| key(&format!("plugin.allow_paths[{i}]"), e.to_string()))?;
+        granted.allowed_paths.push(allowed);
+    }
+    let mut manifest = extism::Manifest::default();
+    granted.apply_to_manifest(&mut manifest);
+    Ok(review_named(file, path, &manifest, sha256, options))
+}
+
+/// The review of a suite: what it grants (`grants`, relative to the suite), and every file it
+/// names (its plugin, scripts, mock hosts, inputs) and its registry plugin, before any of them
+/// is read or pulled.
+fn review_named(
+    file: &SuiteFile,
+    path: &Path,
+    grants: &extism::Manifest,
+    sha256: &str,
+    options: &LoadOptions,
+) -> Review {
+    let p = &file.plugin;
+    let mut review = review::review_suite(grants, path, sha256.to_string());
+    if options.plugin.is_none() {
+        if crate::registry::is_reference(&p.wasm) {
+            review.name_url(&extism_manifest::HttpRequest {
+                url: p.wasm.clone(),
+                headers: std::collections::BTreeMap::default(),
+                method: None,
+            });
+        } else {
+            review.name_file(Path::new(&p.wasm), "plugin");
+        }
+    }
+    for spec in p.host_functions.values() {
+        if let Some((role, file)) = define::spec_file(spec) {
+            review.name_file(Path::new(file), role);
+        }
+    }
+    for step in file.tests.iter().flat_map(|t| &t.steps) {
+        if let Some(input) = &step.input_file {
+            review.name_file(Path::new(input), "input file");
+        }
+    }
+    review
+}
+
+/// Fails when a suite run without its grants needs one of them to run at all: a file outside
+/// its folder, or a pull of its plugin (`wasm`).
+fn refuse_withheld(review: &Review, wasm: &str) -> Result<(), SuiteError> {
+    if let Some((file, role)) = review.outside_files().next() {
+        return Err(SuiteError::Withheld {
+            path: review.file.clone(),
+            role,
+            file: file.to_path_buf(),
+        });
+    }
+    if !review.pulls(Decision::Allow).is_empty() {
+        return Err(SuiteError::PullWithheld {
+            path: review.file.clone(),
+            reference: wasm.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Resolves a parsed suite at `path` (`sha256` of its text, for trust): reads its plugin and
@@ -418,21 +531,11 @@ pub fn resolve(
     };
     let p = &file.plugin;
 
-    // What the suite grants, reviewed before anything is read for the plugin.
-    let mut granted = SandboxOptions {
-        allowed_hosts: p.allow_hosts.clone(),
-        ..SandboxOptions::default()
-    };
-    for (i, text) in p.allow_paths.iter().enumerate() {
-        let allowed = text
-            .parse::<AllowedPath>()
-            .map_err(|e| key(&format!("plugin.allow_paths[{i}]"), e.to_string()))?;
-        granted.allowed_paths.push(allowed);
-    }
-    let mut manifest = extism::Manifest::default();
-    granted.apply_to_manifest(&mut manifest);
-    let review = review::review_suite(&manifest, path, sha256.to_string());
+    let review = reviewed(file, path, sha256, options)?;
     let decision = decide(&review, options.consent)?;
+    if decision == Decision::WithoutGrants {
+        refuse_withheld(&review, &p.wasm)?;
+    }
 
     let wasm = options.plugin.clone().unwrap_or_else(|| {
         if crate::registry::is_reference(&p.wasm) {
@@ -451,7 +554,7 @@ pub fn resolve(
             ),
         ));
     }
-    let opened = open_plugin(&wasm, options.consent)?;
+    let opened = open_plugin(&wasm, options)?;
     let mut sandbox = match &opened.setup {
         Setup::Manifest(options) => options.clone(),
         _ => SandboxOptions::default(),
@@ -722,7 +825,9 @@ fn fit_host_functions(
 
 /// A bundle as a suite of one test, named after the file.
 fn load_bundle(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> {
-    let read = open::read_bundle(path).map_err(|e| SuiteError::Open(e.to_string()))?;
+    let read = open::read_bundle(path)
+        .map_err(|e| SuiteError::Open(e.to_string()))?
+        .with_redirects(options.redirects.iter().cloned());
     let decision = match read.review() {
         Some(review) => decide(review, options.consent)?,
         None => Decision::Allow,
@@ -734,7 +839,7 @@ fn load_bundle(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> 
         unreachable!("a bundle opens as a scenario")
     };
     if let Some(plugin) = &options.plugin {
-        let other = open_plugin(plugin, options.consent)?;
+        let other = open_plugin(plugin, options)?;
         opened.plugin = other.plugin;
         opened.inspection = other.inspection;
     }

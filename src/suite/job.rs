@@ -84,6 +84,7 @@ impl OpenSuite {
             &LoadOptions {
                 plugin: None,
                 consent,
+                redirects: Vec::new(),
             },
         );
         let statuses = loaded

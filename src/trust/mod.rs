@@ -9,7 +9,7 @@
 pub mod review;
 pub mod store;
 
-pub use review::{Decision, FileKind, Grant, PathGrant, PathState, Review};
+pub use review::{Decision, FileKind, Grant, PathGrant, PathState, Request, Review};
 pub use store::{Trust, TrustList, TrustStore};
 
 /// What was decided about an opened file's grants, kept with the open plugin so the window can

@@ -1,11 +1,15 @@
-//! What a file asks of the sandbox, reviewed before anything runs: every allowed path
-//! (normalized: relative to the file or the working directory, `..` and symlinks resolved), every
-//! allowed host, every file it makes the app read outside its folder, and the URLs it downloads
-//! from. The review decides which of these need the user's consent and which are exempt.
+//! What a file asks of this machine, reviewed before anything of it is read, fetched or run:
+//! every allowed path (normalized: relative to the file or the working directory, `..` and
+//! symlinks resolved), every allowed host, every file it makes the app read outside its folder
+//! (modules, mock hosts, scripts, inputs), every request it makes the app send (URL modules with
+//! their method and headers) and every registry it makes the app pull from. The review decides
+//! which of these need the user's consent and which are exempt; trust binds to what they
+//! resolve to here ([`Review::fingerprint`]), not only to the file's bytes.
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
+pub use crate::runner::source::Request;
 use crate::runner::{AllowedPath, SandboxOptions};
 
 /// What kind of file asks: decides what a relative path means and whether anything is exempt.
@@ -91,6 +95,11 @@ pub enum Grant {
     Host(String),
     /// A file outside the file's folder that the app would read for the plugin.
     File { path: PathBuf, role: &'static str },
+    /// A request the app would send to download a module (a manifest's URL module).
+    Download(Request),
+    /// A registry the app would pull a module from (anonymously: a login given for another
+    /// registry is never sent there).
+    Pull { reference: String, registry: String },
 }
 
 impl fmt::Display for Grant {
@@ -113,6 +122,33 @@ impl fmt::Display for Grant {
                     path.display()
                 )
             }
+            Self::Download(request) if request.is_plain_get() => {
+                write!(f, "download a module: {request} (a plain GET)")
+            }
+            Self::Download(request) => write!(f, "download a module: {request}"),
+            Self::Pull {
+                reference,
+                registry,
+            } => {
+                write!(
+                    f,
+                    "pull a module from the registry {registry}: {reference} (anonymously)"
+                )
+            }
+        }
+    }
+}
+
+impl Grant {
+    /// What the grant resolves to on this machine, without what may change on its own (whether
+    /// a folder exists yet): what trust binds to.
+    fn key(&self) -> String {
+        match self {
+            Self::Path(p) => format!("path {} {} -> {}", p.mode(), p.host.display(), p.guest),
+            Self::Host(host) => format!("host {}", host.trim()),
+            Self::File { path, role } => format!("file {} as {role}", path.display()),
+            Self::Download(request) => format!("download {request}"),
+            Self::Pull { reference, .. } => format!("pull {reference}"),
         }
     }
 }
@@ -139,8 +175,6 @@ pub struct Review {
     /// Read-only subfolders of the file's own folder (in a file granting no hosts): allowed
     /// without asking.
     pub exempt: Vec<PathGrant>,
-    /// Where modules are downloaded from: shown, not asked.
-    pub downloads: Vec<String>,
 }
 
 impl Review {
@@ -157,6 +191,84 @@ impl Review {
         )
     }
 
+    /// Whether opening the file reads a file outside its folder, or sends a request.
+    pub fn reads_or_fetches(&self) -> bool {
+        self.grants.iter().any(|g| {
+            matches!(
+                g,
+                Grant::File { .. } | Grant::Download(_) | Grant::Pull { .. }
+            )
+        })
+    }
+
+    /// What the file's grants and exemptions resolve to here, sorted: trust given to the file
+    /// holds only while this stays the same (a copy moved elsewhere, or a folder re-linked,
+    /// resolves differently and asks again).
+    pub fn fingerprint(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.grants.iter().map(Grant::key).collect();
+        keys.extend(
+            self.exempt
+                .iter()
+                .map(|p| format!("exempt {} -> {}", p.host.display(), p.guest)),
+        );
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Adds `path` (relative to the file's folder) as a file the app reads for the plugin in
+    /// the `role` it has: a grant when it resolves outside that folder (symlinks followed).
+    pub fn name_file(&mut self, path: &Path, role: &'static str) {
+        let dir = folder_of(&self.file);
+        let (full, _) = normalize(path, &dir);
+        if strictly_inside(&full, &dir) {
+            return;
+        }
+        let grant = Grant::File { path: full, role };
+        if !self.grants.contains(&grant) {
+            self.grants.push(grant);
+        }
+    }
+
+    /// Adds a module the file names by URL: a download, or a pull for an `oci://` reference.
+    pub fn name_url(&mut self, req: &extism_manifest::HttpRequest) {
+        let grant = if crate::registry::is_reference(&req.url) {
+            let registry = req
+                .url
+                .parse::<crate::registry::Reference>()
+                .map_or_else(|_| req.url.clone(), |r| r.registry);
+            Grant::Pull {
+                reference: req.url.clone(),
+                registry,
+            }
+        } else {
+            Grant::Download(Request::of(req))
+        };
+        if !self.grants.contains(&grant) {
+            self.grants.push(grant);
+        }
+    }
+
+    /// The requests `decision` lets resolving send: none without the grants.
+    pub fn downloads(&self, decision: Decision) -> Vec<Request> {
+        self.granted(decision)
+            .filter_map(|g| match g {
+                Grant::Download(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The registry references `decision` lets resolving pull from.
+    pub fn pulls(&self, decision: Decision) -> Vec<String> {
+        self.granted(decision)
+            .filter_map(|g| match g {
+                Grant::Pull { reference, .. } => Some(reference.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn granted(&self, decision: Decision) -> impl Iterator<Item = &Grant> {
         self.grants
             .iter()
@@ -167,7 +279,7 @@ impl Review {
     pub fn allowed_paths(&self, decision: Decision) -> Vec<AllowedPath> {
         let granted = self.granted(decision).filter_map(|g| match g {
             Grant::Path(p) => Some(p),
-            Grant::Host(_) | Grant::File { .. } => None,
+            _ => None,
         });
         self.exempt
             .iter()
@@ -181,7 +293,7 @@ impl Review {
         self.granted(decision)
             .filter_map(|g| match g {
                 Grant::Host(h) => Some(h.clone()),
-                Grant::Path(_) | Grant::File { .. } => None,
+                _ => None,
             })
             .collect()
     }
@@ -190,7 +302,7 @@ impl Review {
     pub fn outside_files(&self) -> impl Iterator<Item = (&Path, &'static str)> {
         self.grants.iter().filter_map(|g| match g {
             Grant::File { path, role } => Some((path.as_path(), *role)),
-            Grant::Path(_) | Grant::Host(_) => None,
+            _ => None,
         })
     }
 
@@ -208,7 +320,7 @@ impl Review {
             match grant {
                 Grant::Path(p) => options.allowed_paths.retain(|a| a.host != p.host),
                 Grant::Host(h) => options.allowed_hosts.retain(|a| a != h),
-                Grant::File { .. } => {}
+                Grant::File { .. } | Grant::Download(_) | Grant::Pull { .. } => {}
             }
         }
     }
@@ -224,9 +336,6 @@ impl Review {
         let mut s = String::new();
         for grant in &self.grants {
             let _ = writeln!(s, "  {grant}");
-        }
-        for url in &self.downloads {
-            let _ = writeln!(s, "  (shown, not asked) downloads a module from {url}");
         }
         s
     }
@@ -245,28 +354,21 @@ pub fn review_bundle(
 ) -> Review {
     let dir = folder_of(file);
     let mut review = review_manifest_parts(manifest, file, FileKind::Bundle, &dir, sha256);
-    let modules = manifest.wasm.iter().filter_map(|wasm| match wasm {
-        extism::Wasm::File { path, .. } => Some((path.as_path(), "module")),
-        _ => None,
-    });
-    let mocks = mock_files.iter().map(|p| (*p, "mock-host plugin"));
-    for (path, role) in modules.chain(mocks) {
-        let (full, _) = normalize(path, &dir);
-        if !strictly_inside(&full, &dir) {
-            review.grants.push(Grant::File { path: full, role });
-        }
+    for path in mock_files {
+        review.name_file(path, "mock-host plugin");
     }
     review
 }
 
 /// Reviews a test suite at `file`: the paths (relative to the file) and hosts it grants its
-/// plugin. (The module and script files it names are read, never granted to the plugin.)
+/// plugin. The files it names (its plugin, inputs, scripts) are added by the caller with
+/// [`Review::name_file`], its registry plugin with [`Review::name_url`].
 pub fn review_suite(manifest: &extism::Manifest, file: &Path, sha256: String) -> Review {
     review_manifest_parts(manifest, file, FileKind::Suite, &folder_of(file), sha256)
 }
 
 /// Reviews a plain Extism manifest at `file`: every path (relative to `working_dir`, as extism
-/// reads them) and host is a grant.
+/// reads them) and host is a grant; so are module files outside its folder, and URL modules.
 pub fn review_manifest(
     manifest: &extism::Manifest,
     file: &Path,
@@ -310,22 +412,22 @@ fn review_manifest_parts(
         }
     }
     grants.extend(hosts.into_iter().map(Grant::Host));
-    let downloads = manifest
-        .wasm
-        .iter()
-        .filter_map(|w| match w {
-            extism::Wasm::Url { req, .. } => Some(req.url.clone()),
-            extism::Wasm::File { .. } | extism::Wasm::Data { .. } => None,
-        })
-        .collect();
-    Review {
+    let mut review = Review {
         file: file.to_path_buf(),
         kind,
         sha256,
         grants,
         exempt,
-        downloads,
+    };
+    // Module files are relative to the file's folder (as this app reads them), whatever kind.
+    for wasm in &manifest.wasm {
+        match wasm {
+            extism::Wasm::File { path, .. } => review.name_file(path, "module"),
+            extism::Wasm::Url { req, .. } => review.name_url(req),
+            extism::Wasm::Data { .. } => {}
+        }
     }
+    review
 }
 
 /// The folder a file is in, normalized (the working directory for a bare file name).
@@ -502,13 +604,21 @@ mod tests {
         ];
         let review = review_bundle(&m, &[], &dir.path().join("b.json"), String::new());
         assert_eq!(
-            review.grants,
-            [Grant::File {
+            review.grants[0],
+            Grant::File {
                 path: PathBuf::from("/elsewhere/lib.wasm"),
                 role: "module"
-            }]
+            }
         );
-        assert_eq!(review.downloads, ["https://example.com/p.wasm"]);
+        let Grant::Download(request) = &review.grants[1] else {
+            panic!("{:?}", review.grants)
+        };
+        assert!(request.is_plain_get(), "{request}");
+        assert_eq!(request.url, "https://example.com/p.wasm");
+        assert_eq!(review.grants.len(), 2);
         assert_eq!(review.outside_files().count(), 1);
+        // Nothing is downloaded without the grants.
+        assert!(review.downloads(Decision::WithoutGrants).is_empty());
+        assert_eq!(review.downloads(Decision::Allow).len(), 1);
     }
 }

@@ -1,5 +1,8 @@
-//! The files trusted on this machine, by sha256: those this app saved itself, and those the
-//! user chose to trust ("Allow and remember"). One small JSON file in the app's data directory,
+//! The files trusted on this machine: those this app saved itself, and those the user chose to
+//! trust ("Allow and remember"). Trust binds to the file's bytes (sha256) and to what its grants
+//! resolve to here ([`Review::fingerprint`]: paths after symlinks, hosts, requests); a file
+//! saved here is trusted only where it was saved. A copy moved elsewhere, or a folder re-linked
+//! under it, asks again. One small JSON file in the app's data directory,
 //! shared by the window and the command line; every change re-reads it and writes it
 //! atomically, so two processes lose at most a concurrent change, never the file.
 
@@ -48,6 +51,10 @@ pub struct SavedFile {
     pub path: PathBuf,
     /// Seconds since the Unix epoch.
     pub at: u64,
+    /// What its grants resolved to where it was saved ([`Review::fingerprint`]). An entry
+    /// written before trust bound to it has none, and trusts nothing.
+    #[serde(default)]
+    pub resolved: Option<Vec<String>>,
 }
 
 /// A file the user trusts, with what it was granted.
@@ -55,7 +62,11 @@ pub struct SavedFile {
 pub struct RememberedFile {
     pub path: PathBuf,
     pub at: u64,
+    /// The grants as they were shown.
     pub grants: Vec<String>,
+    /// What they resolved to when trust was given ([`Review::fingerprint`]).
+    #[serde(default)]
+    pub resolved: Option<Vec<String>>,
 }
 
 /// The contents of the trust file.
@@ -69,16 +80,27 @@ pub struct TrustList {
 }
 
 impl TrustList {
-    /// Whether the file with this sha256 is trusted, and why.
-    pub fn trust(&self, sha256: &str) -> Option<Trust> {
-        if self.remembered.contains_key(sha256) {
-            Some(Trust::Remembered)
-        } else if self.saved.contains_key(sha256) {
-            Some(Trust::Saved)
-        } else {
-            None
+    /// Whether the reviewed file is trusted, and why: the same bytes, whose grants resolve to
+    /// what they did when trust was given; for a file saved here, also at the same place.
+    pub fn trust(&self, review: &Review) -> Option<Trust> {
+        let resolved = Some(review.fingerprint());
+        if self
+            .remembered
+            .get(&review.sha256)
+            .is_some_and(|f| f.resolved == resolved)
+        {
+            return Some(Trust::Remembered);
         }
+        let here = absolute(&review.file);
+        self.saved
+            .get(&review.sha256)
+            .filter(|f| f.resolved == resolved && absolute(&f.path) == here)
+            .map(|_| Trust::Saved)
     }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Why the trust file could not be written.
@@ -145,23 +167,21 @@ impl TrustStore {
         }
     }
 
-    /// Whether the file with this sha256 is trusted.
-    pub fn trust(&self, sha256: &str) -> Option<Trust> {
-        self.list().trust(sha256)
+    /// Whether the reviewed file is trusted (see [`TrustList::trust`]).
+    pub fn trust(&self, review: &Review) -> Option<Trust> {
+        self.list().trust(review)
     }
 
-    /// Records that this app saved `bytes` to `path`.
-    pub fn record_saved(&self, path: &Path, bytes: &[u8]) -> Result<(), TrustError> {
-        let sha = crate::runner::source::sha256_hex(bytes);
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    /// Records that this app saved the reviewed file where it is: it opens without asking
+    /// there while its grants resolve the same.
+    pub fn record_saved(&self, review: &Review) -> Result<(), TrustError> {
+        let entry = SavedFile {
+            path: absolute(&review.file),
+            at: crate::clock::now(),
+            resolved: Some(review.fingerprint()),
+        };
         self.update(|list| {
-            list.saved.insert(
-                sha,
-                SavedFile {
-                    path,
-                    at: crate::clock::now(),
-                },
-            );
+            list.saved.insert(review.sha256.clone(), entry);
             while list.saved.len() > MAX_SAVED {
                 let oldest = list
                     .saved
@@ -178,9 +198,10 @@ impl TrustStore {
     /// Trusts the reviewed file from now on.
     pub fn remember(&self, review: &Review) -> Result<(), TrustError> {
         let entry = RememberedFile {
-            path: std::path::absolute(&review.file).unwrap_or_else(|_| review.file.clone()),
+            path: absolute(&review.file),
             at: crate::clock::now(),
             grants: review.grants.iter().map(ToString::to_string).collect(),
+            resolved: Some(review.fingerprint()),
         };
         self.update(|list| {
             list.remembered.insert(review.sha256.clone(), entry);
@@ -220,20 +241,68 @@ impl TrustStore {
 mod tests {
     use super::*;
 
+    fn review_of(file: &Path, paths: &[(&str, &str)]) -> Review {
+        let mut m = extism::Manifest::new([extism::Wasm::data(b"\0asm".to_vec())]);
+        m.allowed_paths = Some(
+            paths
+                .iter()
+                .map(|(k, g)| ((*k).to_string(), PathBuf::from(g)))
+                .collect(),
+        );
+        super::super::review::review_bundle(&m, &[], file, "abc".to_string())
+    }
+
     #[test]
     fn saved_and_remembered_files_are_trusted_until_revoked() {
         let dir = tempfile::tempdir().unwrap();
         let store = TrustStore::at(dir.path());
-        assert_eq!(store.trust("abc"), None);
-        store
-            .record_saved(&dir.path().join("s.json"), b"saved")
-            .unwrap();
-        let sha = crate::runner::source::sha256_hex(b"saved");
-        assert_eq!(store.trust(&sha), Some(Trust::Saved));
+        let review = review_of(&dir.path().join("s.json"), &[("data", "/data")]);
+        assert_eq!(store.trust(&review), None);
+        store.record_saved(&review).unwrap();
+        assert_eq!(store.trust(&review), Some(Trust::Saved));
         // Another handle on the same folder (the command line) sees it.
-        assert_eq!(TrustStore::at(dir.path()).trust(&sha), Some(Trust::Saved));
-        store.revoke(&sha).unwrap();
-        assert_eq!(store.trust(&sha), None);
+        assert_eq!(
+            TrustStore::at(dir.path()).trust(&review),
+            Some(Trust::Saved)
+        );
+        store.revoke(&review.sha256).unwrap();
+        assert_eq!(store.trust(&review), None);
+        store.remember(&review).unwrap();
+        assert_eq!(store.trust(&review), Some(Trust::Remembered));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn trust_binds_to_what_the_grants_resolve_to_and_where_a_saved_file_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TrustStore::at(&dir.path().join("store"));
+        let here = dir.path().join("here");
+        std::fs::create_dir_all(here.join("data")).unwrap();
+        let saved = review_of(&here.join("b.json"), &[("data", "/data")]);
+        store.record_saved(&saved).unwrap();
+        assert_eq!(store.trust(&saved), Some(Trust::Saved));
+        // The same bytes copied to a folder where `data` links elsewhere: asked again.
+        let there = dir.path().join("there");
+        std::fs::create_dir_all(&there).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("store"), there.join("data")).unwrap();
+        let copy = review_of(&there.join("b.json"), &[("data", "/data")]);
+        assert_ne!(copy.fingerprint(), saved.fingerprint());
+        assert_eq!(store.trust(&copy), None);
+        // Re-linked in place: asked again too.
+        std::fs::remove_dir(here.join("data")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("store"), here.join("data")).unwrap();
+        assert_eq!(
+            store.trust(&review_of(&here.join("b.json"), &[("data", "/data")])),
+            None
+        );
+        // A saved file moved, even with grants that resolve the same (none), asks again.
+        let plain = review_of(&here.join("p.json"), &[]);
+        store.record_saved(&plain).unwrap();
+        assert_eq!(store.trust(&review_of(&there.join("p.json"), &[])), None);
+        // An entry written before trust bound to meaning trusts nothing.
+        let old = r#"{"saved": {"abc": {"path": "/x/p.json", "at": 1}}}"#;
+        let list: TrustList = serde_json::from_str(old).unwrap();
+        assert_eq!(list.trust(&review_of(Path::new("/x/p.json"), &[])), None);
     }
 
     #[test]

@@ -180,8 +180,14 @@ impl Workbench {
         {
             file = file.with_coredump(dump);
         }
-        let bytes = bundle::save(path, file)?;
-        self.record_saved(path, &bytes);
+        bundle::save(path, file)?;
+        self.record_saved(path);
+        // Reopened in this run, it finds the secrets it was saved without again.
+        let secrets = self.state.host.secrets.clone();
+        self.state.set_secrets_aside_for(
+            &super::state::PluginRef::Bundle(path.to_path_buf()),
+            secrets,
+        );
         self.state.session_path = Some(path.to_path_buf());
         self.state.remember_session(path.to_path_buf());
         Ok(())
@@ -189,8 +195,11 @@ impl Workbench {
 
     /// Records a file this app wrote, so opening it later asks nothing. A failure to record
     /// only means the user will be asked; it is said in the log, not in the way.
-    fn record_saved(&self, path: &Path, bytes: &[u8]) {
-        if let Err(e) = self.trust.record_saved(path, bytes) {
+    fn record_saved(&self, path: &Path) {
+        let Some(review) = super::open::saved_review(path) else {
+            return tracing::warn!("{} cannot be read back to be trusted", path.display());
+        };
+        if let Err(e) = self.trust.record_saved(&review) {
             tracing::warn!("{e}");
         }
     }
@@ -204,7 +213,7 @@ impl Workbench {
         let json = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
         match files::write_atomically(path, json.as_bytes()) {
             Ok(()) => {
-                self.record_saved(path, json.as_bytes());
+                self.record_saved(path);
                 self.set_status(
                     format!("Exported the Extism manifest to {}", path.display()),
                     false,
@@ -281,8 +290,19 @@ impl Workbench {
             host_functions: &host_functions,
             kv: &run.kv_before,
         };
+        // A suite this app creates, or one already trusted, stays trusted with the test added;
+        // one from someone else is not trusted for having a test added to it.
+        let trusted_before = !path.exists()
+            || crate::suite::file::review_path(path)
+                .is_ok_and(|r| !r.needs_consent() || self.trust.trust(&r).is_some());
         match crate::suite::edit::append_test(path, &suite, &test) {
             Ok(added) => {
+                if trusted_before
+                    && let Ok(review) = crate::suite::file::review_path(path)
+                    && let Err(e) = self.trust.record_saved(&review)
+                {
+                    tracing::warn!("{e}");
+                }
                 let mut said = format!(
                     "Added the test \"{}\" to {}: `extism-playground test {}` runs it",
                     added.name,

@@ -36,7 +36,7 @@ use poll_promise::Promise;
 pub use crate::bundle::InputMode;
 use crate::bundle::{ExpectedOutcome, Scenario, Step};
 use crate::runner::host::{self, Behaviour, DefProblem, HostFnDef};
-use crate::runner::{HostData, HostRegistry, SandboxOptions, Session, WorkerConfig};
+use crate::runner::{HostData, HostRegistry, LoadError, SandboxOptions, Session, WorkerConfig};
 use crate::samples;
 use crate::trust::{Decision, FileGrants, Review, Trust, TrustList, TrustStore};
 pub use open::{OpenError, Opened, Setup, Source, WatchedFile};
@@ -130,6 +130,9 @@ pub enum Command {
     ExportManifest(PathBuf),
     /// Answer the question a file's grants raised (see [`PluginSlot::Asking`]).
     Answer(Answer),
+    /// Answer whether to follow a module download's redirect to another origin (see
+    /// [`Workbench::redirect_question`]).
+    FollowRedirect(bool),
     /// Make a scenario of these runs of the history (by number), in the order they ran.
     ScenarioFromRuns(Vec<u64>),
     /// Replay every step of the open scenario, in the background (Stop stops it).
@@ -220,6 +223,31 @@ pub struct Opening {
     pub transfer: Option<Arc<crate::registry::Transfer>>,
     /// The plugin that stays open if this one fails.
     pub previous: Option<Box<Ready>>,
+    /// What was decided of the file's grants, when it is being resolved.
+    decided: Option<Decided>,
+}
+
+/// What was decided of a file's grants, kept while it resolves.
+#[derive(Clone, Debug)]
+struct Decided {
+    decision: Decision,
+    trust: Option<Trust>,
+    review: Option<Review>,
+}
+
+/// A module download redirected to another origin than its URL's: nothing was sent there, and
+/// the user decides whether to follow it.
+#[derive(Clone, Debug)]
+pub struct RedirectQuestion {
+    pub source: Source,
+    intent: Intent,
+    /// The module's URL, as the file names it.
+    pub url: String,
+    /// Where the server sends it.
+    pub to: String,
+    /// `scheme://host[:port]` of `to`.
+    pub origin: String,
+    decided: Option<Decided>,
 }
 
 /// How far a background open got.
@@ -312,9 +340,9 @@ pub struct Workbench {
     host_problems: Vec<DefProblem>,
     /// The files trusted on this machine.
     trust: TrustStore,
-    /// The user's secrets, put aside while a file from someone else is open (it gets only the
-    /// secrets it carries or that are entered for it).
-    withheld_secrets: Option<std::collections::BTreeMap<String, String>>,
+    /// Whether the open file is from someone else and carries its own secrets: it gets only
+    /// those and the ones entered for it.
+    foreign_secrets: bool,
     plugin: PluginSlot,
     run: RunSlot,
     last: Option<RunView>,
@@ -360,6 +388,13 @@ pub struct Workbench {
     /// How the process was told to reach registries (the app's flags), before the window's
     /// own choices.
     registry_base: crate::registry::Settings,
+    /// Origins the user let module downloads be redirected to, this session.
+    redirects: Vec<String>,
+    /// A redirect waiting for the user's answer.
+    redirect_question: Option<RedirectQuestion>,
+    /// The file being opened again to follow a redirect, with what was decided of its grants
+    /// (not asked again while they stay within it).
+    following: Option<(Source, Decided)>,
 }
 
 impl Workbench {
@@ -367,27 +402,14 @@ impl Workbench {
     /// or [`Self::open`].
     pub fn new(mut state: WorkbenchState, worker: WorkerConfig, wake: Waker) -> Self {
         state.migrate();
-        // Mock-host plugins are kept by path: read them again (one that is gone shows as a
-        // problem of its definition).
-        let cache = crate::trust::store::mock_host_cache();
-        for def in state
-            .host_functions
-            .iter_mut()
-            .chain(state.set_aside_host_functions.iter_mut().flatten())
-        {
-            let _ = def.load(host::define::LoadFrom {
-                base: std::path::Path::new("."),
-                script_files: false,
-                cache: cache.as_deref(),
-            });
-        }
+        load_kept_definitions(&mut state.host_functions);
         Self {
             state,
             worker,
             host: HostRegistry::builtin(),
             host_problems: Vec::new(),
             trust: TrustStore::user(),
-            withheld_secrets: None,
+            foreign_secrets: false,
             plugin: PluginSlot::Empty,
             run: RunSlot::Idle,
             last: None,
@@ -413,6 +435,9 @@ impl Workbench {
             newer: None,
             registry_cache: crate::registry::Cache::user(),
             registry_base: crate::registry::settings(),
+            redirects: Vec::new(),
+            redirect_question: None,
+            following: None,
         }
     }
 
@@ -474,9 +499,10 @@ impl Workbench {
         &self.trust
     }
 
-    /// Whether the user's stored secrets are put aside for the open file.
-    pub fn secrets_withheld(&self) -> bool {
-        self.withheld_secrets.is_some()
+    /// Whether the open file is from someone else, with only the secrets it carries and those
+    /// entered for it.
+    pub fn foreign_secrets(&self) -> bool {
+        self.foreign_secrets
     }
 
     /// The open plugin's session.
@@ -844,6 +870,7 @@ impl Workbench {
             Command::SaveSession { path, embed } => self.save_session(&path, embed),
             Command::ExportManifest(path) => self.export_manifest(&path),
             Command::Answer(answer) => self.answer(answer),
+            Command::FollowRedirect(follow) => self.follow_redirect(follow),
             Command::ScenarioFromRuns(numbers) => self.scenario_from_history(&numbers),
             Command::RunScenario => self.run_scenario(),
             Command::EditScenarioStep(index) => self.edit_scenario_step(index),
@@ -903,7 +930,7 @@ impl Workbench {
             if intent == Intent::Fresh {
                 self.set_status(format!("Opening {}…", source.label()), false);
             }
-            return self.opening(source, intent, job, None);
+            return self.opening(source, intent, job, None, None);
         }
         // A sample or a reference: nothing to read from disk.
         match open::read(&source) {
@@ -918,7 +945,17 @@ impl Workbench {
         let Some(review) = read.review() else {
             return self.resolve(source, intent, read, Decision::Allow, None);
         };
-        let trust = self.trust.trust(&review.sha256);
+        // Opened again to follow a redirect: what was decided holds while it asks for no more.
+        if let Some((followed, decided)) = self.following.take()
+            && followed == source
+            && decided
+                .review
+                .as_ref()
+                .is_some_and(|before| review.within(before))
+        {
+            return self.resolve(source, intent, read, decided.decision, decided.trust);
+        }
+        let trust = self.trust.trust(review);
         if !review.needs_consent() || trust.is_some() {
             return self.resolve(source, intent, read, Decision::Allow, trust);
         }
@@ -1013,11 +1050,17 @@ impl Workbench {
             }
             return;
         }
+        let decided = Decided {
+            decision,
+            trust,
+            review: read.review().cloned(),
+        };
         let wake = Arc::clone(&self.wake);
         let read = {
             let wake = Arc::clone(&self.wake);
             read.with_wake(move || wake())
                 .with_registry_settings(self.registry_settings())
+                .with_redirects(self.redirects.iter().cloned())
         };
         let transfer = read.transfer();
         self.configure_registry();
@@ -1039,7 +1082,7 @@ impl Workbench {
         } else if intent == Intent::Fresh {
             self.set_status(format!("Opening {}…", source.label()), false);
         }
-        self.opening(source, intent, job, transfer);
+        self.opening(source, intent, job, transfer, Some(decided));
     }
 
     /// Puts `job` (reading or resolving `source`) in the plugin slot; the plugin open now
@@ -1050,6 +1093,7 @@ impl Workbench {
         intent: Intent,
         job: Promise<Result<Stage, OpenError>>,
         transfer: Option<Arc<crate::registry::Transfer>>,
+        decided: Option<Decided>,
     ) {
         let previous = self.plugin.take_ready();
         self.plugin = PluginSlot::Opening(Box::new(Opening {
@@ -1058,6 +1102,7 @@ impl Workbench {
             job,
             transfer,
             previous,
+            decided,
         }));
     }
 
@@ -1075,14 +1120,63 @@ impl Workbench {
             intent,
             job,
             previous,
+            decided,
             ..
         } = *opening;
         self.plugin = previous.map_or(PluginSlot::Empty, PluginSlot::Ready);
         match job.block_and_take() {
             Ok(Stage::Read(read)) => self.decide(source, intent, *read),
             Ok(Stage::Opened(opened)) => self.install(*opened, intent),
+            Err(OpenError::Load(LoadError::Redirected { url, to, origin }))
+                if !matches!(intent, Intent::Reload { .. }) =>
+            {
+                self.set_status(
+                    format!(
+                        "{url} redirects to {origin}, another origin; nothing was sent there: follow it, or cancel"
+                    ),
+                    false,
+                );
+                self.redirect_question = Some(RedirectQuestion {
+                    source,
+                    intent,
+                    url,
+                    to,
+                    origin,
+                    decided,
+                });
+            }
             Err(e) => self.open_failed(source, intent, &e),
         }
+    }
+
+    /// The redirect waiting for the user's answer, if any.
+    pub fn redirect_question(&self) -> Option<&RedirectQuestion> {
+        self.redirect_question.as_ref()
+    }
+
+    /// Follows (opening the file again, its grants as decided) or drops the redirect asked
+    /// about.
+    fn follow_redirect(&mut self, follow: bool) {
+        let Some(question) = self.redirect_question.take() else {
+            return;
+        };
+        if !follow {
+            return self.set_status(
+                format!(
+                    "Did not open {}: its module's redirect to {} was not followed, and nothing was sent there",
+                    question.source.label(),
+                    question.origin
+                ),
+                false,
+            );
+        }
+        if !self.redirects.contains(&question.origin) {
+            self.redirects.push(question.origin.clone());
+        }
+        if let Some(decided) = question.decided {
+            self.following = Some((question.source.clone(), decided));
+        }
+        self.open(question.source, question.intent);
     }
 
     /// Says why `source` could not be opened; what stays open depends on `intent`.
@@ -1152,7 +1246,7 @@ impl Workbench {
             self.state.remember_current();
         }
         let previous_function = self.state.function.clone();
-        self.state.plugin = origin.clone();
+        self.switch_to(origin.clone(), &setup);
         match &origin {
             PluginRef::File(path) => self.state.remember_file(path.clone()),
             PluginRef::Bundle(path) => {
@@ -1229,6 +1323,24 @@ impl Workbench {
         if matches!(intent, Intent::Reload { .. }) {
             self.rerun_after_reload();
         }
+    }
+
+    /// Makes `origin` the open plugin in the state. Host data belongs to its plugin: one left
+    /// keeps its own for when it comes back, and one opened takes its own (a sample's, or none).
+    fn switch_to(&mut self, origin: PluginRef, setup: &Setup) {
+        let switching = self.state.plugin != origin;
+        if switching {
+            self.state.set_host_aside();
+        }
+        self.state.plugin = origin;
+        if switching {
+            self.state.take_host(|| match setup {
+                Setup::Sample(sample) => (sample.host_data(), Vec::new()),
+                _ => Default::default(),
+            });
+            load_kept_definitions(&mut self.state.host_functions);
+        }
+        self.foreign_secrets = false;
     }
 
     /// Runs the current function again on the reloaded plugin (when the user wants that and
@@ -1359,8 +1471,6 @@ impl Workbench {
                 };
                 let function = pick(remembered.filter(|f| usable(f)).or(example));
                 self.scenario = None;
-                self.restore_secrets();
-                self.restore_host_functions();
                 self.select(&function);
                 self.state.expected = None;
                 self.large_input = None;
@@ -1415,28 +1525,26 @@ impl Workbench {
 
     /// Takes a session's or bundle's options, host data, function, input and expected outcome.
     /// (The options were taken when the session was made.) A file this app saved (`own`) may
-    /// use the secrets stored here for the names it leaves empty; a file from anyone else gets
-    /// only the values it carries, and the user's secrets are put aside until another plugin is
-    /// opened.
+    /// use the secrets entered for it here for the names it leaves empty; a file from anyone
+    /// else gets only the values it carries.
     fn take_scenario(&mut self, scenario: Scenario, own: bool) {
         self.state.keep_state = scenario.keep_state;
         self.state.host.kv = scenario.host.kv;
-        // The file's definitions stand while it is open; the user's own come back with the
-        // next plugin opened (a file's, even one saved here, must run as it was saved).
-        let theirs = std::mem::replace(&mut self.state.host_functions, scenario.host_functions);
-        self.state.set_aside_host_functions.get_or_insert(theirs);
+        // The file's definitions stand, as it was saved.
+        self.state.host_functions = scenario.host_functions;
         if own {
-            self.restore_secrets();
-            // Secrets saved without values are unset (get_secret says so), unless one was
-            // typed here under the same name.
+            // Secrets saved without values stay unset (get_secret says so, and the name shows
+            // for the user to fill in), unless one was entered for this file in this run.
             for (name, value) in scenario.host.secrets {
-                if !value.is_empty() {
+                if value.is_empty() {
+                    self.state.host.secrets.entry(name).or_default();
+                } else {
                     self.state.host.secrets.insert(name, value);
                 }
             }
         } else {
-            let stored = std::mem::replace(&mut self.state.host.secrets, scenario.host.secrets);
-            self.withheld_secrets.get_or_insert(stored);
+            self.state.host.secrets = scenario.host.secrets;
+            self.foreign_secrets = true;
         }
         self.scenario = None;
         if scenario.steps.len() > 1 {
@@ -1478,21 +1586,6 @@ impl Workbench {
             Err(e) => self.set_large_input("the bundle's input", e.into_bytes()),
         }
         self.state.expected = step.expected;
-    }
-
-    /// Gives the user's own host function definitions back after a session or bundle.
-    fn restore_host_functions(&mut self) {
-        if let Some(defs) = self.state.set_aside_host_functions.take() {
-            self.state.host_functions = defs;
-        }
-    }
-
-    /// Gives the user's secrets back after a file from someone else (those entered for it are
-    /// dropped with it).
-    fn restore_secrets(&mut self) {
-        if let Some(secrets) = self.withheld_secrets.take() {
-            self.state.host.secrets = secrets;
-        }
     }
 
     /// Reads the open plugin's file again.
@@ -1686,6 +1779,22 @@ fn fresh_options(
         options.wasi = true;
     }
     (options, origin)
+}
+
+/// Finds the mock-host plugins of definitions kept by path or sha256 again (one that is gone
+/// shows as a problem of its definition).
+fn load_kept_definitions(defs: &mut [HostFnDef]) {
+    let cache = crate::trust::store::mock_host_cache();
+    for def in defs {
+        if matches!(&def.behaviour, Behaviour::Wasm(m) if m.loaded.is_some()) {
+            continue;
+        }
+        let _ = def.load(host::define::LoadFrom {
+            base: std::path::Path::new("."),
+            script_files: false,
+            cache: cache.as_deref(),
+        });
+    }
 }
 
 /// The sample every fallback opens.

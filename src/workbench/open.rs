@@ -172,6 +172,8 @@ pub struct Read {
     /// The opened file's stamp, taken before its bytes were read: a write that lands while
     /// it is read or resolved still counts as a change for hot reload.
     stamp: Option<FileStamp>,
+    /// Origins the user let downloads be redirected to (besides each module's own).
+    redirects: Vec<String>,
 }
 
 impl Read {
@@ -182,6 +184,7 @@ impl Read {
             transfer: Arc::default(),
             registry: None,
             stamp: None,
+            redirects: Vec::new(),
         }
     }
 }
@@ -277,6 +280,12 @@ pub fn read_bundle(path: &Path) -> Result<Read, OpenError> {
     Ok(reviewed_bundle(path, bundle, sha256_hex(&bytes)))
 }
 
+/// The review of a file this app just saved at `path` (a session, bundle or manifest), read
+/// back as it would be opened: what trust in it binds to. `None` for anything else.
+pub fn saved_review(path: &Path) -> Option<Review> {
+    read_path(path).ok()?.review
+}
+
 fn reviewed_bundle(path: &Path, bundle: Bundle, sha256: String) -> Read {
     let review = review::review_bundle(&bundle.manifest, &bundle.mock_files(), path, sha256);
     Read::new(
@@ -352,21 +361,50 @@ impl Read {
         self.review.as_ref()
     }
 
+    /// Lets downloads be redirected to these origins too (`scheme://host[:port]`), as the
+    /// user said.
+    #[must_use]
+    pub fn with_redirects(mut self, origins: impl IntoIterator<Item = String>) -> Self {
+        self.redirects.extend(origins);
+        self
+    }
+
     /// Resolves the plugin (downloads, hash checks) and inspects its main module. The file's
     /// allowed paths and hosts are the reviewed ones `decision` opens; `trust` says why no one
     /// was asked, when no one was.
     pub fn resolve(self, decision: Decision, trust: Option<Trust>) -> Result<Opened, OpenError> {
         let review = self.review;
         let settings = self.registry.unwrap_or_else(crate::registry::settings);
+        // Only what the user consented to is fetched: nothing, without the grants.
+        let allowed = review
+            .as_ref()
+            .map(|review| crate::runner::source::Allowed {
+                downloads: review.downloads(decision),
+                pulls: review.pulls(decision),
+                redirects: self.redirects.clone(),
+            })
+            .unwrap_or_default();
         let fetch = Some(crate::runner::source::Fetch {
             settings: &settings,
             transfer: &self.transfer,
+            allowed: &allowed,
         });
         let grants = review.map(|review| FileGrants {
             review,
             decision,
             trust,
         });
+        // A file outside the file's folder is read only with the grants.
+        if let Some(grants) = &grants
+            && decision == Decision::WithoutGrants
+            && let Some((outside, role)) = grants.review.outside_files().next()
+        {
+            return Err(OpenError::Withheld {
+                file: grants.review.file.display().to_string(),
+                role,
+                path: outside.to_path_buf(),
+            });
+        }
         let mut coredump = None;
         let (origin, plugin, setup, path) = match self.what {
             ReadKind::Sample(sample) => {
@@ -385,16 +423,6 @@ impl Read {
             }
             ReadKind::Bundle { path, bundle } => {
                 let name = path.display().to_string();
-                if let Some(grants) = &grants
-                    && decision == Decision::WithoutGrants
-                    && let Some((outside, role)) = grants.review.outside_files().next()
-                {
-                    return Err(OpenError::Withheld {
-                        file: name,
-                        role,
-                        path: outside.to_path_buf(),
-                    });
-                }
                 let mut scenario = bundle.resolve_fetching(path.parent(), &name, fetch)?;
                 coredump = bundle
                     .coredump_bytes()

@@ -81,7 +81,7 @@ impl Workbench {
         }
         if let Some(mut login) = login {
             // Only ever sent to the registry it was typed for.
-            login.registry = Some(reference.registry.clone());
+            login.registries = vec![reference.registry.clone()];
             self.registry_logins
                 .retain(|l| !l.is_for(&reference.registry));
             self.registry_logins.push(login);
@@ -133,7 +133,7 @@ impl Workbench {
         // The window's own first; the process's for registries the window has none for.
         let mut logins = self.registry_logins.clone();
         for login in &process.logins {
-            if !logins.iter().any(|l| l.registry == login.registry) {
+            if !logins.iter().any(|l| l.registries == login.registries) {
                 logins.push(login.clone());
             }
         }

@@ -1,7 +1,8 @@
 //! What the workbench persists between runs of the app, as one `#[serde(default)]` struct so
-//! adding a field never breaks an old save: the open plugin, its options, function and input,
-//! what every other plugin used last, the kv store (secrets are never saved), and the user's
-//! standing choices.
+//! adding a field never breaks an old save: the open plugin, its options, function, input, kv
+//! store and host functions (secrets are never saved), what every other plugin used last, and
+//! the user's standing choices. Host data belongs to its plugin: opening another puts the open
+//! one's aside in its memory and takes the other's.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -78,6 +79,13 @@ pub struct PluginMemory {
     pub inputs: BTreeMap<String, InputDraft>,
     /// Higher is more recent; the least recent plugins are forgotten first.
     pub last_used: u64,
+    /// Its kv store, when it had one set aside.
+    pub kv: Option<BTreeMap<String, crate::runner::host::Bytes>>,
+    /// Its host function definitions, when set aside.
+    pub host_functions: Option<Vec<crate::runner::host::HostFnDef>>,
+    /// Its secrets: kept in memory only, never saved.
+    #[serde(skip)]
+    pub secrets: Option<BTreeMap<String, String>>,
 }
 
 /// The persisted state of the workbench.
@@ -98,14 +106,12 @@ pub struct WorkbenchState {
     /// `plugins` on load.
     #[serde(skip_serializing)]
     pub drafts: BTreeMap<String, InputDraft>,
-    /// The kv store is kept; secrets are not (see `host_without_secrets`).
+    /// The open plugin's kv store is kept; its secrets are not (see `host_without_secrets`).
     #[serde(with = "host_without_secrets")]
     pub host: HostData,
-    /// The host function definitions in force (mock-host plugins by path or by sha256 in the
-    /// app's own store; found again on start).
+    /// The open plugin's host function definitions (mock-host plugins by path or by sha256 in
+    /// the app's own store; found again on start).
     pub host_functions: Vec<crate::runner::host::HostFnDef>,
-    /// The user's own definitions, put aside while a session or bundle with its own is open.
-    pub set_aside_host_functions: Option<Vec<crate::runner::host::HostFnDef>>,
     /// Keep the instance warm across calls (false: a fresh instance per call).
     pub keep_state: bool,
     /// Reload the plugin when its file changes on disk.
@@ -148,12 +154,8 @@ impl Default for WorkbenchState {
             },
             plugins: BTreeMap::new(),
             drafts: BTreeMap::new(),
-            host: HostData {
-                kv: [("greeting".to_string(), "hello from the host".into())].into(),
-                secrets: [("api_key".to_string(), "playground-demo-key".to_string())].into(),
-            },
+            host: hello.host_data(),
             host_functions: Vec::new(),
-            set_aside_host_functions: None,
             keep_state: true,
             hot_reload: true,
             rerun_on_reload: true,
@@ -204,6 +206,47 @@ impl WorkbenchState {
     /// The memory of the open plugin.
     pub fn memory(&self) -> Option<&PluginMemory> {
         self.plugins.get(&self.plugin.key())
+    }
+
+    /// Sets the open plugin's host data and definitions aside in its memory, for when it is
+    /// opened again (its secrets in memory only).
+    pub fn set_host_aside(&mut self) {
+        let host = std::mem::take(&mut self.host);
+        let defs = std::mem::take(&mut self.host_functions);
+        let memory = self.plugins.entry(self.plugin.key()).or_default();
+        memory.kv = Some(host.kv);
+        memory.secrets = Some(host.secrets);
+        memory.host_functions = Some(defs);
+    }
+
+    /// Takes the open plugin's host data and definitions from its memory; what it has none
+    /// of set aside comes from `fresh`.
+    pub fn take_host(
+        &mut self,
+        fresh: impl FnOnce() -> (HostData, Vec<crate::runner::host::HostFnDef>),
+    ) {
+        let memory = self.plugins.entry(self.plugin.key()).or_default();
+        let (kv, secrets, defs) = (
+            memory.kv.take(),
+            memory.secrets.take(),
+            memory.host_functions.take(),
+        );
+        let (fresh_host, fresh_defs) = if kv.is_some() && secrets.is_some() && defs.is_some() {
+            Default::default()
+        } else {
+            fresh()
+        };
+        self.host = HostData {
+            kv: kv.unwrap_or(fresh_host.kv),
+            secrets: secrets.unwrap_or(fresh_host.secrets),
+        };
+        self.host_functions = defs.unwrap_or(fresh_defs);
+    }
+
+    /// Gives `plugin` these secrets for when it is opened (a session just saved without their
+    /// values: reopened in this run, it finds them again).
+    pub fn set_secrets_aside_for(&mut self, plugin: &PluginRef, secrets: BTreeMap<String, String>) {
+        self.plugins.entry(plugin.key()).or_default().secrets = Some(secrets);
     }
 
     /// Records the open plugin's options, function and input in its memory, and forgets the
@@ -298,9 +341,32 @@ mod tests {
             .host
             .secrets
             .insert("token".into(), "very-secret".into());
+        state.host.kv.insert("kept".into(), "kv is kept".into());
+        // Those of a plugin set aside are not saved either.
+        let other = PluginRef::File("/p/other.wasm".into());
+        state.set_secrets_aside_for(&other, [("k".into(), "other-secret".into())].into());
+        state.set_host_aside();
         let saved = serde_json::to_string(&state).unwrap();
         assert!(!saved.contains("very-secret"), "{saved}");
-        assert!(saved.contains("hello from the host"));
+        assert!(!saved.contains("other-secret"), "{saved}");
+        assert!(saved.contains("kv is kept"), "{saved}");
+    }
+
+    #[test]
+    fn host_data_stays_with_its_plugin() {
+        let mut state = WorkbenchState::default();
+        state.host.kv.insert("a".into(), "a's".into());
+        state.host.secrets.insert("s".into(), "a's secret".into());
+        state.set_host_aside();
+        state.plugin = PluginRef::File("/p/b.wasm".into());
+        state.take_host(Default::default);
+        assert_eq!(state.host, HostData::default());
+        state.host.kv.insert("b".into(), "b's".into());
+        state.set_host_aside();
+        state.plugin = PluginRef::default();
+        state.take_host(|| panic!("a has its own"));
+        assert_eq!(state.host.kv.keys().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(state.host.secrets["s"], "a's secret");
     }
 
     #[test]

@@ -197,6 +197,26 @@ pub fn serve_bytes(body: Vec<u8>) -> String {
     format!("http://{addr}")
 }
 
+/// An HTTP server on 127.0.0.1 that answers every request with a 302 to `to`. Returns its base
+/// URL.
+pub fn serve_redirect(to: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::Builder::new()
+        .name("test-http-redirect".into())
+        .spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                read_request_head(&stream);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+            }
+        })
+        .unwrap();
+    format!("http://{addr}")
+}
+
 /// An HTTP server on 127.0.0.1 that accepts one connection and never answers (until the test
 /// process ends). Returns the base URL and a receiver that gets a message once a request has
 /// arrived (the client is then inside its request, waiting).

@@ -258,10 +258,12 @@ fn a_future_version_bundle_is_refused_as_before_never_partly_trusted() {
 fn a_manifests_paths_are_all_grants_relative_to_the_working_directory() {
     let s = Strangers::new();
     let manifest = s.case.join("manifest.json");
+    // The module beside it: one outside its folder would be a grant of its own.
+    std::fs::copy(common::sample("wasi-demo"), s.case.join("wasi-demo.wasm")).unwrap();
     std::fs::write(
         &manifest,
         serde_json::json!({
-            "wasm": [{"path": common::sample("wasi-demo")}],
+            "wasm": [{"path": "wasi-demo.wasm"}],
             "allowed_paths": {"ro:data": "/data"},
         })
         .to_string(),
@@ -471,7 +473,7 @@ fn a_reload_asking_for_something_new_asks_again() {
 }
 
 #[test]
-fn files_saved_here_ask_nothing_and_a_strangers_bundle_gets_none_of_your_secrets() {
+fn files_saved_here_ask_nothing_and_a_strangers_bundle_gets_no_other_plugins_secrets() {
     let s = Strangers::new();
     let dir = tempfile::tempdir().unwrap();
     let mut wb = workbench();
@@ -501,7 +503,7 @@ fn files_saved_here_ask_nothing_and_a_strangers_bundle_gets_none_of_your_secrets
     wb.apply(Command::Open(Source::Path(own.clone())));
     common::settle(&mut wb);
     assert!(wb.asking().is_none(), "{:?}", wb.status());
-    assert!(!wb.secrets_withheld());
+    assert!(!wb.foreign_secrets());
     assert_eq!(
         String::from_utf8_lossy(&run(&mut wb).output),
         r#"{"name":"api_key","length":10}"#
@@ -514,7 +516,7 @@ fn files_saved_here_ask_nothing_and_a_strangers_bundle_gets_none_of_your_secrets
     common::settle(&mut wb);
     wb.apply(Command::Answer(Answer::Allow));
     common::settle(&mut wb);
-    assert!(wb.secrets_withheld());
+    assert!(wb.foreign_secrets());
     assert_eq!(
         wb.state().host.secrets.get("api_key").map(String::as_str),
         Some(""),
@@ -522,10 +524,263 @@ fn files_saved_here_ask_nothing_and_a_strangers_bundle_gets_none_of_your_secrets
     );
     let error = run(&mut wb).error.expect("no secret for it");
     assert!(error.message.contains("not set"), "{}", error.message);
-    // Opening another plugin gives them back.
+    // Opening the plugin they were entered for gives them back; any other has its own.
     wb.apply(Command::Open(Source::sample("hello").unwrap()));
     common::settle(&mut wb);
+    assert!(wb.state().host.secrets.is_empty(), "{:?}", wb.state().host);
+    wb.apply(Command::Open(Source::sample("host-demo").unwrap()));
+    common::settle(&mut wb);
     assert_eq!(wb.state().host.secrets["api_key"], "my own key");
+}
+
+// ---- every file a suite names is reviewed ----
+
+/// A suite in the case folder calling hello's `greet`, with `extra` lines in its step.
+fn suite(s: &Strangers, name: &str, plugin_extra: &str, step_extra: &str) -> PathBuf {
+    let wasm = s.case.join("hello.wasm");
+    if !wasm.exists() {
+        std::fs::copy(common::sample("hello"), &wasm).unwrap();
+    }
+    let path = s.case.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "[plugin]\nwasm = \"hello.wasm\"\n{plugin_extra}\n[[test]]\nname = \"t\"\n[[test.step]]\ncall = \"greet\"\nexpect_output = \"x\"\n{step_extra}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_suites_input_file_outside_its_folder_is_listed_and_never_printed_without_consent() {
+    let s = Strangers::new();
+    let secret = s.private.join("secret.txt");
+    for (name, written) in [
+        ("dotdot.toml", "../private/secret.txt".to_string()),
+        ("absolute.toml", secret.display().to_string()),
+    ] {
+        let path = suite(&s, name, "", &format!("input_file = {written:?}"));
+        let junit = s.root.path().join(format!("{name}.xml"));
+        let out = run_bin(&["test", p(&path), "--junit", p(&junit)], b"");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(
+            said.contains(&format!("file {} (input file, outside", secret.display())),
+            "{said}"
+        );
+        assert!(!said.contains(SECRET), "{said}");
+        let report = std::fs::read_to_string(&junit).unwrap_or_default();
+        assert!(!report.contains(SECRET), "{report}");
+        // Without the grants: not read, and it says so.
+        let out = run_bin(
+            &["test", p(&path), "--no-grants", "--junit", p(&junit)],
+            b"",
+        );
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(2), "{said}");
+        assert!(said.contains("was not read"), "{said}");
+        assert!(!said.contains(SECRET), "{said}");
+        let report = std::fs::read_to_string(&junit).unwrap_or_default();
+        assert!(!report.contains(SECRET), "{report}");
+    }
+}
+
+#[test]
+fn a_suites_plugin_and_scripts_outside_its_folder_are_listed() {
+    let s = Strangers::new();
+    let script = s.private.join("evil.rhai");
+    std::fs::write(&script, "fn evil(input) { input }").unwrap();
+    let path = suite(
+        &s,
+        "scripts.toml",
+        "host_functions = { evil = \"rhai:../private/evil.rhai\" }",
+        "",
+    );
+    let out = run_bin(&["test", p(&path)], b"");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        said.contains(&format!("file {} (Rhai script", script.display())),
+        "{said}"
+    );
+    let module = s.private.join("other.wasm");
+    std::fs::copy(common::sample("hello"), &module).unwrap();
+    let path = s.case.join("plugin.toml");
+    std::fs::write(
+        &path,
+        "[plugin]\nwasm = \"../private/other.wasm\"\n[[test]]\nname = \"t\"\n[[test.step]]\ncall = \"greet\"\n",
+    )
+    .unwrap();
+    let out = run_bin(&["test", p(&path)], b"");
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(&format!("file {} (plugin", module.display())),
+        "{said}"
+    );
+    // Inside the folder, none of this is asked.
+    let inside = suite(&s, "inside.toml", "", "input = \"x\"");
+    let out = run_bin(&["test", p(&inside)], b"");
+    assert!(!stderr(&out).contains("consent"), "{}", stderr(&out));
+}
+
+// ---- trust binds to what a file's grants resolve to ----
+
+#[test]
+fn a_bundle_saved_here_is_asked_about_again_when_copied_where_its_folder_links_home() {
+    let s = Strangers::new();
+    let here = s.case.join("mine");
+    std::fs::create_dir_all(here.join("data")).unwrap();
+    let victim = s.private.join("playground.txt");
+    std::fs::write(&victim, SECRET).unwrap();
+    // Saved here, with a read-write folder beside it: replays here without asking.
+    let bundle = here.join("b.bundle.json");
+    let out = common::run_with(
+        common::bin().current_dir(&here).args([
+            "call",
+            p(&common::sample("wasi-demo")),
+            "write_read",
+            "-i",
+            "written by the plugin",
+            "--wasi",
+            "--allow-path",
+            "./data:/data",
+            "--save-bundle",
+            p(&bundle),
+        ]),
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = replay(&bundle, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // The same bytes where `data` is a link to the victim's folder: asked, nothing written.
+    let there = s.case.join("copy");
+    std::fs::create_dir_all(&there).unwrap();
+    std::os::unix::fs::symlink(&s.private, there.join("data")).unwrap();
+    let copy = there.join("b.bundle.json");
+    std::fs::copy(&bundle, &copy).unwrap();
+    let out = replay(&copy, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!("read-write path {} -> /data", s.private.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), SECRET);
+
+    // Re-linked in place: asked again too.
+    std::fs::rename(here.join("data"), here.join("data.old")).unwrap();
+    std::os::unix::fs::symlink(&s.private, here.join("data")).unwrap();
+    let out = replay(&bundle, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), SECRET);
+}
+
+#[test]
+fn trust_remembered_in_the_window_holds_only_while_the_grants_resolve_the_same() {
+    let s = Strangers::new();
+    std::fs::create_dir_all(s.case.join("work")).unwrap();
+    let bundle = s.bundle("remember.json", &[("work", "/data")], &[], "/data/x");
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(bundle.clone())));
+    common::settle(&mut wb);
+    wb.apply(Command::Answer(Answer::AllowAndRemember));
+    common::settle(&mut wb);
+    assert!(
+        matches!(wb.plugin(), PluginSlot::Ready(_)),
+        "{:?}",
+        wb.status()
+    );
+    let out = replay(&bundle, &[]);
+    assert_ne!(out.status.code(), Some(2), "remembered: {}", stderr(&out));
+    std::fs::remove_dir(s.case.join("work")).unwrap();
+    std::os::unix::fs::symlink(&s.private, s.case.join("work")).unwrap();
+    let out = replay(&bundle, &[]);
+    assert_eq!(out.status.code(), Some(2), "re-linked: {}", stdout(&out));
+    wb.apply(Command::Open(Source::Path(bundle)));
+    common::settle(&mut wb);
+    assert!(wb.asking().is_some(), "{:?}", wb.status());
+}
+
+// ---- nothing crosses between plugins ----
+
+#[test]
+fn kv_data_secrets_and_host_functions_stay_with_their_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::sample("host-demo").unwrap()));
+    common::settle(&mut wb);
+    assert!(wb.state().host.kv.contains_key("greeting"));
+    assert!(wb.state().host.secrets.contains_key("api_key"));
+    let theirs = dir.path().join("counter.wasm");
+    std::fs::copy(common::sample("counter"), &theirs).unwrap();
+    wb.apply(Command::Open(Source::Path(theirs.clone())));
+    common::settle(&mut wb);
+    assert!(wb.state().host.kv.is_empty(), "{:?}", wb.state().host);
+    assert!(wb.state().host.secrets.is_empty(), "{:?}", wb.state().host);
+    assert!(wb.state().host_functions.is_empty());
+    // A suite written for it carries only its data.
+    let report = run(&mut wb);
+    assert!(report.error.is_none(), "{:?}", report.error);
+    let suite = dir.path().join("counter.toml");
+    wb.apply(Command::AddRunToSuite(suite.clone()));
+    let text = std::fs::read_to_string(&suite).unwrap();
+    assert!(!text.contains("greeting"), "{text}");
+    assert!(!text.contains("api_key"), "{text}");
+    // Its own data stays with it, and the sample gets its own back.
+    let mut host = wb.state().host.clone();
+    host.kv.insert("mine".into(), "counter's".into());
+    wb.apply(Command::SetHostData(host));
+    wb.apply(Command::Open(Source::sample("host-demo").unwrap()));
+    common::settle(&mut wb);
+    assert!(!wb.state().host.kv.contains_key("mine"));
+    assert!(wb.state().host.kv.contains_key("greeting"));
+    wb.apply(Command::Open(Source::Path(theirs)));
+    common::settle(&mut wb);
+    assert_eq!(wb.state().host.kv.len(), 1, "{:?}", wb.state().host);
+    assert!(wb.state().host.kv.contains_key("mine"));
+}
+
+#[test]
+fn a_bundle_keeps_no_absolute_path_of_a_script_it_embeds() {
+    let s = Strangers::new();
+    let script = s.private.join("get_user.rhai");
+    std::fs::write(&script, "fn get_user(input) { \"{}\" }").unwrap();
+    let bundle = s.case.join("rhai.bundle.json");
+    let out = run_bin(
+        &[
+            "call",
+            p(&common::sample("tenant-app")),
+            "greet_user",
+            "-i",
+            r#"{"user_id":"u-42"}"#,
+            "--host-fn",
+            &format!("acme:tenant::get_user=rhai:{}", script.display()),
+            "--host-fn",
+            "acme:tenant::audit=value:",
+            "--host-fn",
+            "acme:billing::price_cents=value:0",
+            "--save-bundle",
+            p(&bundle),
+        ],
+        b"",
+    );
+    assert!(bundle.exists(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    assert!(text.contains("fn get_user"), "the script is inline");
+    assert!(!text.contains(&s.private.display().to_string()), "{text}");
+    assert!(
+        text.contains("\"get_user.rhai\""),
+        "named for people: {text}"
+    );
 }
 
 // ---- every file a loader accepts: inside its folder, or listed ----

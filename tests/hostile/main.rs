@@ -5,7 +5,10 @@
 //! (and its worker) under a memory limit and a deadline, so a regression fails its case and
 //! never takes the test run down. Each case asserts the exact refusal or bound.
 //!
-//! - [`consent`]: what a file asks of the sandbox needs consent.
+//! - [`consent`]: what a file asks of the sandbox, and every file it names, needs consent;
+//!   trust binds to what its grants resolve to; nothing crosses between plugins.
+//! - [`requests`]: nothing is fetched or sent because of a file without consent, and a login
+//!   goes only to the registries the user named.
 //! - [`reads`]: every file a file or flag names is read through one bounded reader.
 //! - [`discovery`]: `test FOLDER` follows no folder link, reads no FIFO, stops at its bounds.
 //! - [`scripts`]: Rhai host functions are held to bytes, never block, never hang the worker.
@@ -27,6 +30,7 @@ mod mocks;
 mod protocol;
 mod reads;
 mod registry;
+mod requests;
 mod scripts;
 mod temporary;
 

@@ -45,7 +45,10 @@ fn bundle(dir: &Path, module: &str) -> String {
 fn a_manifest_module_that_is_a_device_is_refused_by_call_and_inspect() {
     let dir = tempfile::tempdir().unwrap();
     let m = manifest(dir.path(), "/dev/zero");
-    for args in [vec!["call", &m, "greet", "--trust"], vec!["inspect", &m]] {
+    for args in [
+        vec!["call", &m, "greet", "--trust"],
+        vec!["inspect", &m, "--trust"],
+    ] {
         let Some(ran) = run(&Case::new(&args).within(Duration::from_secs(20))) else {
             return;
         };

@@ -23,7 +23,7 @@ pub(super) fn consent_modal(app: &mut App, ctx: &egui::Context) {
         ));
         ui.add_space(4.0);
         ui.label(format!(
-            "This {} opens holes in the sandbox for its plugin. Nothing of it has been read, granted or run yet.",
+            "This {} opens holes in the sandbox for its plugin, or makes this app read or fetch something. Nothing of it has been read, fetched, granted or run yet.",
             review.kind.noun()
         ));
         ui.add_space(6.0);
@@ -31,7 +31,7 @@ pub(super) fn consent_modal(app: &mut App, ctx: &egui::Context) {
         ui.add_space(6.0);
         if review.kind == FileKind::Bundle {
             ui.weak(
-                "Your stored secrets are not sent to it: it gets only the secret values it carries, or those you enter for it.",
+                "No other plugin's secrets, kv data or host functions are given to it: it gets only what it carries, and what you enter for it.",
             );
         }
         ui.horizontal(|ui| {
@@ -81,6 +81,62 @@ pub(super) fn consent_modal(app: &mut App, ctx: &egui::Context) {
     }
 }
 
+/// Asks whether to follow a module download's redirect to another origin (nothing was sent
+/// there yet).
+pub(super) fn redirect_modal(app: &mut App, ctx: &egui::Context) {
+    let Some(question) = app.workbench.redirect_question() else {
+        return;
+    };
+    let mut answer = None;
+    let response = egui::Modal::new(egui::Id::unique("redirect_modal")).show(ctx, |ui| {
+        ui.set_max_width(620.0);
+        ui.heading("Follow a redirect to another origin?");
+        ui.add_space(4.0);
+        ui.label(format!(
+            "{} downloads a module from the URL below. The server there redirects it to another origin, which the file did not name. Nothing has been sent there yet.",
+            question.source.label()
+        ));
+        ui.add_space(6.0);
+        egui::Grid::new("redirect_grid")
+            .num_columns(2)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| {
+                ui.weak("The file names");
+                ui.label(RichText::new(&question.url).monospace());
+                ui.end_row();
+                ui.weak("Redirected to");
+                ui.label(RichText::new(&question.to).monospace());
+                ui.end_row();
+                ui.weak("Origin");
+                ui.label(
+                    RichText::new(&question.origin)
+                        .monospace()
+                        .color(ui.visuals().warn_fg_color),
+                );
+                ui.end_row();
+            });
+        ui.separator();
+        ui.horizontal(|ui| {
+            if ui
+                .button(format!("Follow to {}", question.origin))
+                .on_hover_text("Send the request there too, for this session (the file's method and headers go with it)")
+                .clicked()
+            {
+                answer = Some(true);
+            }
+            if ui.button("Cancel").on_hover_text("Do not open it").clicked() {
+                answer = Some(false);
+            }
+        });
+    });
+    if answer.is_none() && response.should_close() {
+        answer = Some(false);
+    }
+    if let Some(follow) = answer {
+        app.send(workbench::Command::FollowRedirect(follow));
+    }
+}
+
 /// Every grant with its kind and detail; then what needs no consent.
 fn grants_list(ui: &mut Ui, review: &Review) {
     let warn = ui.visuals().warn_fg_color;
@@ -122,6 +178,27 @@ fn grants_list(ui: &mut Ui, review: &Review) {
                         ui.label(RichText::new(path.display().to_string()).monospace());
                         ui.label(format!("read as its {role}"));
                     }
+                    Grant::Download(request) => {
+                        ui.label("module download");
+                        ui.label(RichText::new(&request.url).monospace());
+                        if request.is_plain_get() {
+                            ui.label("downloads a module (a plain GET)");
+                        } else {
+                            let sent = std::iter::once(format!("sends {}", request.method))
+                                .chain(request.headers.iter().map(|(k, v)| format!("{k}: {v}")))
+                                .collect::<Vec<_>>()
+                                .join("\n");
+                            ui.label(RichText::new(sent).color(warn));
+                        }
+                    }
+                    Grant::Pull {
+                        reference,
+                        registry,
+                    } => {
+                        ui.label("registry pull");
+                        ui.label(RichText::new(reference).monospace());
+                        ui.label(format!("pulls a module from {registry}, anonymously"));
+                    }
                 }
                 ui.end_row();
             }
@@ -135,13 +212,6 @@ fn grants_list(ui: &mut Ui, review: &Review) {
                     .small()
                     .monospace(),
             );
-        }
-    }
-    if !review.downloads.is_empty() {
-        ui.add_space(4.0);
-        ui.weak("Downloads its modules from:");
-        for url in &review.downloads {
-            ui.label(RichText::new(url).small().monospace());
         }
     }
 }

@@ -165,11 +165,11 @@ fn secrets(
             .on_hover_text("What get_secret returns. Kept in memory only: never saved to disk");
         ui.checkbox(&mut app.view.show_secrets, "show values");
     });
-    if app.workbench.secrets_withheld() {
+    if app.workbench.foreign_secrets() {
         ui.add(
             egui::Label::new(
                 RichText::new(
-                    "Your stored secrets are put aside for this file from someone else: it gets only the values it carries and those you enter here. They come back when you open another plugin.",
+                    "This file is from someone else: it gets only the secret values it carries and those you enter here, never another plugin's.",
                 )
                 .small()
                 .weak(),

@@ -97,6 +97,7 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     compare::export_window(app, ui.ctx());
     consent::trusted_files_window(app, ui.ctx());
     consent::consent_modal(app, ui.ctx());
+    consent::redirect_modal(app, ui.ctx());
     mock_editor::window(app, ui.ctx());
     tests_window::show(app, ui.ctx());
     tests_window::show_xtp(app, ui.ctx());

@@ -141,7 +141,7 @@ pub(crate) fn dialog_window(app: &mut App, ctx: &egui::Context) {
     if submit {
         let login = (!draft.user.trim().is_empty()).then(|| crate::registry::Login {
             // The workbench binds it to the reference's registry.
-            registry: None,
+            registries: Vec::new(),
             user: draft.user.trim().to_string(),
             password: draft.password.clone(),
         });

@@ -341,7 +341,8 @@ impl HostFnDef {
         format!("{name}={spec}")
     }
 
-    /// Parses `--host-fn NAME=SPEC`; files named in SPEC are read relative to `base`.
+    /// Parses `--host-fn NAME=SPEC`; files named in SPEC are read relative to `base`
+    /// ([`spec_file`] says which, before anything is read).
     pub fn parse_flag(text: &str, base: &Path) -> Result<Self, DefineError> {
         let flag = |detail: String| DefineError::Flag {
             text: text.to_string(),
@@ -571,6 +572,18 @@ pub fn parse_definitions(text: &str) -> Result<Vec<HostFnDef>, String> {
 
 /// Adds `def` to `defs`, replacing one for the same import.
 /// A definition that would satisfy `import` (a host function the registry lacks), as the
+/// The file a `--host-fn` SPEC names (`rhai:FILE`, `wasm:FILE`), with what it is read as:
+/// what a suite's review lists before anything is read.
+pub fn spec_file(spec: &str) -> Option<(&'static str, &str)> {
+    let (kind, arg) = spec.split_once(':')?;
+    let role = match kind.trim() {
+        "rhai" => "Rhai script",
+        "wasm" => "mock-host plugin",
+        _ => return None,
+    };
+    (!arg.is_empty()).then_some((role, arg))
+}
+
 /// `NAME` and `SPEC` of `--host-fn NAME=SPEC` (the suite file's `host_functions` key and value),
 /// with the import's signature to show beside it. `None` for imports nobody defines this way
 /// (extism's own, WASI, the xtp test harness, non-functions).
