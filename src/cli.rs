@@ -562,13 +562,14 @@ fn host_definitions(
     args: &HostFnArgs,
     opened: &Opened,
     options: &SandboxOptions,
+    consent: &ConsentArgs,
 ) -> anyhow::Result<(HostRegistry, Vec<HostFnDef>)> {
     let mut defs = match &opened.setup {
         Setup::Scenario(scenario) => scenario.host_functions.clone(),
         _ => Vec::new(),
     };
     for file in &args.host_fns {
-        for def in define::read_definitions(file)? {
+        for def in define::read_definitions(file, consent.trust)? {
             define::upsert(&mut defs, def);
         }
     }
@@ -701,7 +702,7 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
         bail!("--loop must be at least 1");
     }
     let (host_registry, host_functions) =
-        host_definitions(&args.host_functions, &opened, &options)?;
+        host_definitions(&args.host_functions, &opened, &options, &args.consent)?;
     if args.loops > 1 && args.save_bundle.is_some() {
         bail!(
             "--save-bundle records one call and replay makes one call; drop --loop to save a bundle"
@@ -1240,7 +1241,7 @@ fn plugin_under_test(args: &TestArgs, path: &Path) -> anyhow::Result<PluginUnder
     }
     let opened = open_file(path, &args.consent)?;
     let options = args.sandbox.apply(file_options(&opened))?;
-    let (host, _) = host_definitions(&args.host_functions, &opened, &options)?;
+    let (host, _) = host_definitions(&args.host_functions, &opened, &options, &args.consent)?;
     let mock_input = match (&args.mock_input_data, &args.mock_input_file) {
         (Some(text), _) => Some(text.clone().into_bytes()),
         (None, Some(file)) => Some(crate::platform::files::read(

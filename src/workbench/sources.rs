@@ -46,11 +46,29 @@ fn join(base: &Path, rest: &str) -> PathBuf {
         .fold(base.to_path_buf(), |path, part| path.join(part))
 }
 
-/// Where `file` is on this machine, if anywhere.
+/// Where `file` is on this machine, if anywhere. Only source files are looked at (by their
+/// extension, and that of what a link leads to): the names come from the plugin, which could
+/// name `~/.ssh/id_rsa` as a frame's file to have it shown.
 pub fn resolve(file: &str, maps: &[SourceMap], plugin_dir: Option<&Path>) -> Option<PathBuf> {
-    candidates(file, maps, plugin_dir)
-        .into_iter()
-        .find(|path| path.is_file())
+    candidates(file, maps, plugin_dir).into_iter().find(|path| {
+        is_source(path)
+            && path.is_file()
+            && std::fs::canonicalize(path).is_ok_and(|real| is_source(&real))
+    })
+}
+
+/// The extensions of the languages plugins are written in (and of their headers).
+const SOURCE_EXTENSIONS: &[&str] = &[
+    "rs", "go", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "hxx", "zig", "ts", "tsx", "js", "mjs",
+    "cjs", "jsx", "as", "swift", "kt", "java", "cs", "fs", "py", "hs", "ml", "nim", "odin", "v",
+    "d", "gr", "wat", "wast", "s", "asm", "inc", "m", "mm",
+];
+
+/// Whether `path` names a source file, by its extension.
+fn is_source(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Every place `file` is looked for, in order.
@@ -156,6 +174,28 @@ impl SourceView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_source_files_are_shown_whatever_a_plugin_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("id_rsa");
+        std::fs::write(&key, "private key").unwrap();
+        let file = key.display().to_string();
+        assert_eq!(resolve(&file, &[], None), None);
+        let source = dir.path().join("lib.rs");
+        std::fs::write(&source, "fn main() {}").unwrap();
+        assert_eq!(
+            resolve(&source.display().to_string(), &[], None),
+            Some(source.clone())
+        );
+        #[cfg(unix)]
+        {
+            // A source-looking link to something else is not followed.
+            let link = dir.path().join("main.rs");
+            std::os::unix::fs::symlink(&key, &link).unwrap();
+            assert_eq!(resolve(&link.display().to_string(), &[], None), None);
+        }
+    }
 
     #[test]
     fn a_windows_build_path_maps_to_a_local_folder() {

@@ -631,6 +631,44 @@ fn a_suites_plugin_and_scripts_outside_its_folder_are_listed() {
     assert!(!stderr(&out).contains("consent"), "{}", stderr(&out));
 }
 
+#[test]
+fn a_definitions_file_reads_no_script_outside_its_folder_without_consent() {
+    let s = Strangers::new();
+    // Not Rhai: were it read, its parse error could quote it.
+    let script = s.private.join("secret.txt");
+    let defs = s.case.join("defs.json");
+    std::fs::write(
+        &defs,
+        serde_json::json!([
+            {"module": "acme:tenant", "name": "get_user", "behaviour": "rhai", "file": "../private/secret.txt"},
+            {"module": "acme:tenant", "name": "audit", "behaviour": "value", "value": ""},
+            {"module": "acme:billing", "name": "price_cents", "result": "num", "behaviour": "value", "value": "0"},
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let out = run_bin(
+        &[
+            "call",
+            p(&common::sample("tenant-app")),
+            "greet_user",
+            "--host-fns",
+            p(&defs),
+        ],
+        b"",
+    );
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(&format!(
+            "Rhai script {}, outside its folder",
+            script.display()
+        )),
+        "{said}"
+    );
+    assert!(!said.contains(SECRET), "{said}");
+}
+
 // ---- trust binds to what a file's grants resolve to ----
 
 #[test]

@@ -531,18 +531,51 @@ enum DefinitionsFile {
     Wrapped { host_functions: Vec<HostFnDef> },
 }
 
-/// Reads a `--host-fns` JSON file; its files are relative to it.
-pub fn read_definitions(path: &Path) -> Result<Vec<HostFnDef>, DefineError> {
+/// Reads a `--host-fns` JSON file; its files are relative to it. A script or mock-host plugin
+/// it names outside its own folder (symlinks followed) is read only when `outside` allows it:
+/// the file may come from someone else.
+pub fn read_definitions(path: &Path, outside: bool) -> Result<Vec<HostFnDef>, DefineError> {
     let text = files::read_text(path, FileKind::Definitions)?;
     let mut defs = parse_definitions(&text).map_err(|detail| DefineError::Definitions {
         path: path.to_path_buf(),
         detail,
     })?;
-    let base = path.parent().unwrap_or(Path::new("."));
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     for def in &mut defs {
+        if !outside && let Some((file, role)) = named_outside(def, base) {
+            return Err(DefineError::Definitions {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "it names the {role} {}, outside its folder, which is read only with --trust; move it beside the definitions file, or pass --trust",
+                    file.display()
+                ),
+            });
+        }
         def.load(LoadFrom::own(base))?;
     }
     Ok(defs)
+}
+
+/// The file `def` would read, with what it is, when that resolves outside `base`.
+fn named_outside(def: &HostFnDef, base: &Path) -> Option<(PathBuf, &'static str)> {
+    let (file, role) = match &def.behaviour {
+        Behaviour::Rhai {
+            script,
+            file: Some(f),
+        } if script.is_empty() => (f, "Rhai script"),
+        Behaviour::Wasm(mock) if mock.embedded.is_none() => {
+            (mock.file.as_ref()?, "mock-host plugin")
+        }
+        _ => return None,
+    };
+    let dir = std::fs::canonicalize(base).ok()?;
+    let full = base.join(file);
+    // A file that does not exist is not read at all: its own error says so.
+    let real = std::fs::canonicalize(&full).ok()?;
+    (!real.starts_with(&dir)).then_some((real, role))
 }
 
 /// Parses definitions from JSON text.
@@ -570,8 +603,6 @@ pub fn parse_definitions(text: &str) -> Result<Vec<HostFnDef>, String> {
     }
 }
 
-/// Adds `def` to `defs`, replacing one for the same import.
-/// A definition that would satisfy `import` (a host function the registry lacks), as the
 /// The file a `--host-fn` SPEC names (`rhai:FILE`, `wasm:FILE`), with what it is read as:
 /// what a suite's review lists before anything is read.
 pub fn spec_file(spec: &str) -> Option<(&'static str, &str)> {
@@ -584,6 +615,7 @@ pub fn spec_file(spec: &str) -> Option<(&'static str, &str)> {
     (!arg.is_empty()).then_some((role, arg))
 }
 
+/// A definition that would satisfy `import` (a host function the registry lacks), as the
 /// `NAME` and `SPEC` of `--host-fn NAME=SPEC` (the suite file's `host_functions` key and value),
 /// with the import's signature to show beside it. `None` for imports nobody defines this way
 /// (extism's own, WASI, the xtp test harness, non-functions).
@@ -620,6 +652,7 @@ pub struct Suggestion {
     pub signature: String,
 }
 
+/// Adds `def` to `defs`, replacing one for the same import.
 pub fn upsert(defs: &mut Vec<HostFnDef>, def: HostFnDef) {
     match defs
         .iter_mut()
