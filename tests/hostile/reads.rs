@@ -190,7 +190,15 @@ fn scripts_mocks_and_definitions_named_by_flags_are_bounded() {
             vec!["--mock-host".into(), "/dev/zero".into()],
             device("mock-host plugins"),
         ),
-        (vec!["--host-fns".into(), s(&defs)], device("Rhai scripts")),
+        // Outside its folder: read only with --trust, and then bounded.
+        (
+            vec!["--host-fns".into(), s(&defs)],
+            "it names the Rhai script /dev/zero, outside its folder".to_string(),
+        ),
+        (
+            vec!["--host-fns".into(), s(&defs), "--trust".into()],
+            device("Rhai scripts"),
+        ),
         (
             vec!["--host-fns".into(), s(&big_defs)],
             format!(
