@@ -158,7 +158,8 @@ pub enum Command {
 pub enum Answer {
     /// Grant them this time.
     Allow,
-    /// Grant them, and trust this exact file (by its sha256) from now on.
+    /// Grant them, and trust this exact file from now on (while its bytes, and what its grants
+    /// resolve to, stay the same).
     AllowAndRemember,
     /// Open it with its grants removed, to see what fails.
     WithoutGrants,

@@ -55,7 +55,7 @@ pub(super) fn consent_modal(app: &mut App, ctx: &egui::Context) {
             if ui
                 .button("Allow and remember")
                 .on_hover_text(
-                    "Grant them and trust this exact file (by its sha256) from now on, here and on the command line; revoke it in File, Trusted files",
+                    "Grant them and trust this exact file from now on, here and on the command line, while its bytes and what its grants resolve to stay the same; revoke it in File, Trusted files",
                 )
                 .clicked()
             {
@@ -256,7 +256,7 @@ pub(super) fn trusted_files_window(app: &mut App, ctx: &egui::Context) {
                 }
                 ui.add_space(8.0);
                 ui.heading("Saved by this app");
-                ui.weak("Sessions, bundles and manifests saved here; one that changes after saving asks again.");
+                ui.weak("Sessions, bundles, manifests and suites saved here: trusted where they were saved. One that changes, moves, or whose folders now lead elsewhere asks again.");
                 if list.saved.is_empty() {
                     ui.weak("None yet.");
                 }
