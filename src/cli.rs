@@ -191,7 +191,8 @@ pub struct ConsentArgs {
     #[arg(long)]
     pub no_grants: bool,
     /// Let a module download be redirected to this origin (`https://HOST[:PORT]`) besides the
-    /// URL's own; any other redirect stops the download. Repeatable.
+    /// URL's own (the file's headers are not sent there); any other redirect stops the
+    /// download. Repeatable.
     #[arg(long = "allow-redirect", value_name = "ORIGIN")]
     pub allow_redirects: Vec<String>,
 }
@@ -908,10 +909,10 @@ fn save_call_bundle(
     if let Some(dump) = coredump {
         file = file.with_coredump(dump);
     }
-    bundle::save(path, file)?;
+    let bytes = bundle::save(path, file)?;
     // This app wrote it here: replaying it here asks nothing (while its grants resolve the same).
-    let review = open::saved_review(path)
-        .with_context(|| format!("{} cannot be read back after saving", path.display()))?;
+    let review = open::saved_review(path, &bytes)
+        .with_context(|| format!("{} cannot be reviewed after saving", path.display()))?;
     TrustStore::user().record_saved(&review)?;
     Ok(())
 }

@@ -534,8 +534,9 @@ impl LoadedPlugin {
 const MAX_REDIRECTS: usize = 5;
 
 /// Sends `request` as consented to, following redirects only within its own origin or to the
-/// origins in `redirects` (a 303 becomes a GET without a body); a redirect anywhere else is an
-/// error that names where it leads, before anything is sent there.
+/// origins in `redirects` (a 303 becomes a GET); a redirect anywhere else is an error that
+/// names where it leads, before anything is sent there. The file's headers go only to its own
+/// origin: another one allowed gets the request without them.
 fn download(request: &Request, redirects: &[String]) -> Result<Vec<u8>, LoadError> {
     let fail = |at: &str, detail: String| LoadError::Download {
         url: request.url.clone(),
@@ -559,8 +560,10 @@ fn download(request: &Request, redirects: &[String]) -> Result<Vec<u8>, LoadErro
         let mut builder = ureq::http::Request::builder()
             .method(method.as_str())
             .uri(&url);
-        for (k, v) in &request.headers {
-            builder = builder.header(k, v);
+        if origin(&url).as_deref() == Some(home.as_str()) {
+            for (k, v) in &request.headers {
+                builder = builder.header(k, v);
+            }
         }
         let sent = builder.body(()).map_err(|e| fail(&url, e.to_string()))?;
         let mut response = agent.run(sent).map_err(|e| fail(&url, e.to_string()))?;

@@ -64,6 +64,8 @@ pub struct Added {
     pub written: Vec<PathBuf>,
     /// What the suite could not hold, or where it differs from the run, for the person to see.
     pub notes: Vec<String>,
+    /// The suite's text, as written.
+    pub text: String,
 }
 
 /// Appends `test` to the suite at `path` (created with a `[plugin]` table for `plugin` when it
@@ -138,13 +140,15 @@ pub fn append_test(
             doc.insert("test", Item::ArrayOfTables(tests));
         }
     }
-    crate::platform::files::write_atomically(path, doc.to_string().as_bytes()).map_err(
-        |cause| EditError::Write {
+    let written = doc.to_string();
+    crate::platform::files::write_atomically(path, written.as_bytes()).map_err(|cause| {
+        EditError::Write {
             path: path.to_path_buf(),
             cause,
-        },
-    )?;
+        }
+    })?;
     added.name = name;
+    added.text = written;
     Ok(added)
 }
 

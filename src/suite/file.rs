@@ -419,7 +419,13 @@ fn open_plugin(file: &Path, options: &LoadOptions) -> Result<Opened, SuiteError>
 /// a suite this app wrote binds to.
 pub fn review_path(path: &Path) -> Result<Review, SuiteError> {
     let text = files::read_text(path, FileKind::Suite)?;
-    let file = parse(&text, path)?;
+    review_text(path, &text)
+}
+
+/// Reviews the suite `text`, as it would be at `path` (one this app just wrote: reviewed from
+/// what it wrote, not read back).
+pub fn review_text(path: &Path, text: &str) -> Result<Review, SuiteError> {
+    let file = parse(text, path)?;
     reviewed(
         &file,
         path,
@@ -441,6 +447,15 @@ fn reviewed(
         detail,
     };
     let p = &file.plugin;
+    // A name is parsed with its spec as `NAME=SPEC`: a `=` in it would move where the spec
+    // starts, past what the review reads.
+    if let Some(name) = p.host_functions.keys().find(|n| n.contains('=')) {
+        return Err(key(
+            &format!("plugin.host_functions.{name:?}"),
+            "an import name has no `=`; name the import, and give its behaviour as the value"
+                .to_string(),
+        ));
+    }
     // What the suite grants, reviewed before anything is read for the plugin.
     let mut granted = SandboxOptions {
         allowed_hosts: p.allow_hosts.clone(),

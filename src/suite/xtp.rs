@@ -39,6 +39,11 @@ pub enum XtpError {
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error(
+        "{} is not a WebAssembly module; an xtp-test plugin is given as its .wasm (a manifest's modules are not followed here)",
+        path.display()
+    )]
+    NotAModule { path: PathBuf },
+    #[error(
         "{name} exports no `{TEST_EXPORT}` function, so it is not an xtp-test plugin (those export \
          `{TEST_EXPORT}` and import {XTP_HARNESS}); it exports: {exported}. Give the test plugin \
          first and the plugin under test second"
@@ -72,7 +77,19 @@ pub fn load_test_plugin(path: &Path) -> Result<(LoadedPlugin, Inspection), XtpEr
             path: path.to_path_buf(),
         });
     }
-    let (test, _) = LoadedPlugin::from_path(path)?;
+    // A module only: a manifest's modules could be read from anywhere, with no review here.
+    let bytes = crate::platform::files::read(path, crate::platform::files::FileKind::Plugin)
+        .map_err(LoadError::from)?;
+    if !crate::runner::source::is_wasm(&bytes) {
+        return Err(XtpError::NotAModule {
+            path: path.to_path_buf(),
+        });
+    }
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let test = LoadedPlugin::from_wasm_bytes(&name, bytes)?;
     let inspection = Inspection::of(&test.display_name, &test.main().bytes)?;
     if !inspection
         .export(TEST_EXPORT)

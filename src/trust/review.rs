@@ -97,8 +97,8 @@ pub enum Grant {
     File { path: PathBuf, role: &'static str },
     /// A request the app would send to download a module (a manifest's URL module).
     Download(Request),
-    /// A registry the app would pull a module from (anonymously: a login given for another
-    /// registry is never sent there).
+    /// A registry the app would pull a module from (anonymously, or with the user's docker
+    /// login for that registry: a login given for another registry is never sent there).
     Pull { reference: String, registry: String },
 }
 
@@ -132,7 +132,7 @@ impl fmt::Display for Grant {
             } => {
                 write!(
                     f,
-                    "pull a module from the registry {registry}: {reference} (anonymously)"
+                    "pull a module from the registry {registry}: {reference} (anonymously, or with your docker login for it)"
                 )
             }
         }
@@ -175,6 +175,9 @@ pub struct Review {
     /// Read-only subfolders of the file's own folder (in a file granting no hosts): allowed
     /// without asking.
     pub exempt: Vec<PathGrant>,
+    /// Files inside its folder it makes the app read (resolved), with their role: asked about
+    /// by no one, but part of what trust binds to (the same file elsewhere reads other files).
+    pub inside: Vec<(PathBuf, &'static str)>,
 }
 
 impl Review {
@@ -211,6 +214,11 @@ impl Review {
                 .iter()
                 .map(|p| format!("exempt {} -> {}", p.host.display(), p.guest)),
         );
+        keys.extend(
+            self.inside
+                .iter()
+                .map(|(path, role)| format!("reads {} as {role}", path.display())),
+        );
         keys.sort();
         keys.dedup();
         keys
@@ -222,6 +230,9 @@ impl Review {
         let dir = folder_of(&self.file);
         let (full, _) = normalize(path, &dir);
         if strictly_inside(&full, &dir) {
+            if !self.inside.iter().any(|(p, r)| *p == full && *r == role) {
+                self.inside.push((full, role));
+            }
             return;
         }
         let grant = Grant::File { path: full, role };
@@ -418,6 +429,7 @@ fn review_manifest_parts(
         sha256,
         grants,
         exempt,
+        inside: Vec::new(),
     };
     // Module files are relative to the file's folder (as this app reads them), whatever kind.
     for wasm in &manifest.wasm {

@@ -299,6 +299,15 @@ mod tests {
         let plain = review_of(&here.join("p.json"), &[]);
         store.record_saved(&plain).unwrap();
         assert_eq!(store.trust(&review_of(&there.join("p.json"), &[])), None);
+        // A remembered file naming a module beside it: a copy elsewhere reads another module.
+        let mut m = extism::Manifest::new([extism::Wasm::file("plugin.wasm")]);
+        m.allowed_hosts = Some(vec!["*".to_string()]);
+        let at = |dir: &Path| {
+            super::super::review::review_manifest(&m, &dir.join("m.json"), dir, "m".to_string())
+        };
+        store.remember(&at(&here)).unwrap();
+        assert_eq!(store.trust(&at(&here)), Some(Trust::Remembered));
+        assert_eq!(store.trust(&at(&there)), None);
         // An entry written before trust bound to meaning trusts nothing.
         let old = r#"{"saved": {"abc": {"path": "/x/p.json", "at": 1}}}"#;
         let list: TrustList = serde_json::from_str(old).unwrap();

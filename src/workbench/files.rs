@@ -180,8 +180,8 @@ impl Workbench {
         {
             file = file.with_coredump(dump);
         }
-        bundle::save(path, file)?;
-        self.record_saved(path);
+        let bytes = bundle::save(path, file)?;
+        self.record_saved(path, &bytes);
         // Reopened in this run, it finds the secrets it was saved without again.
         let secrets = self.state.host.secrets.clone();
         self.state.set_secrets_aside_for(
@@ -195,9 +195,9 @@ impl Workbench {
 
     /// Records a file this app wrote, so opening it later asks nothing. A failure to record
     /// only means the user will be asked; it is said in the log, not in the way.
-    fn record_saved(&self, path: &Path) {
-        let Some(review) = super::open::saved_review(path) else {
-            return tracing::warn!("{} cannot be read back to be trusted", path.display());
+    fn record_saved(&self, path: &Path, bytes: &[u8]) {
+        let Some(review) = super::open::saved_review(path, bytes) else {
+            return tracing::warn!("{} cannot be reviewed to be trusted", path.display());
         };
         if let Err(e) = self.trust.record_saved(&review) {
             tracing::warn!("{e}");
@@ -213,7 +213,7 @@ impl Workbench {
         let json = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
         match files::write_atomically(path, json.as_bytes()) {
             Ok(()) => {
-                self.record_saved(path);
+                self.record_saved(path, json.as_bytes());
                 self.set_status(
                     format!("Exported the Extism manifest to {}", path.display()),
                     false,
@@ -298,7 +298,7 @@ impl Workbench {
         match crate::suite::edit::append_test(path, &suite, &test) {
             Ok(added) => {
                 if trusted_before
-                    && let Ok(review) = crate::suite::file::review_path(path)
+                    && let Ok(review) = crate::suite::file::review_text(path, &added.text)
                     && let Err(e) = self.trust.record_saved(&review)
                 {
                     tracing::warn!("{e}");

@@ -389,8 +389,8 @@ pub struct Workbench {
     /// How the process was told to reach registries (the app's flags), before the window's
     /// own choices.
     registry_base: crate::registry::Settings,
-    /// Origins the user let module downloads be redirected to, this session.
-    redirects: Vec<String>,
+    /// Origins the user let a file's module downloads be redirected to, this session.
+    redirects: Vec<(Source, String)>,
     /// A redirect waiting for the user's answer.
     redirect_question: Option<RedirectQuestion>,
     /// The file being opened again to follow a redirect, with what was decided of its grants
@@ -1061,7 +1061,12 @@ impl Workbench {
             let wake = Arc::clone(&self.wake);
             read.with_wake(move || wake())
                 .with_registry_settings(self.registry_settings())
-                .with_redirects(self.redirects.iter().cloned())
+                .with_redirects(
+                    self.redirects
+                        .iter()
+                        .filter(|(of, _)| *of == source)
+                        .map(|(_, origin)| origin.clone()),
+                )
         };
         let transfer = read.transfer();
         self.configure_registry();
@@ -1171,8 +1176,9 @@ impl Workbench {
                 false,
             );
         }
-        if !self.redirects.contains(&question.origin) {
-            self.redirects.push(question.origin.clone());
+        let allowed = (question.source.clone(), question.origin.clone());
+        if !self.redirects.contains(&allowed) {
+            self.redirects.push(allowed);
         }
         if let Some(decided) = question.decided {
             self.following = Some((question.source.clone(), decided));
@@ -1247,7 +1253,14 @@ impl Workbench {
             self.state.remember_current();
         }
         let previous_function = self.state.function.clone();
+        let was_own = self
+            .ready()
+            .and_then(|r| r.grants.as_deref())
+            .is_some_and(FileGrants::is_own);
         self.switch_to(origin.clone(), &setup);
+        if matches!(intent, Intent::Reload { .. }) && was_own {
+            self.reloaded_own(grants.as_ref(), &setup);
+        }
         match &origin {
             PluginRef::File(path) => self.state.remember_file(path.clone()),
             PluginRef::Bundle(path) => {
@@ -1340,8 +1353,19 @@ impl Workbench {
                 _ => Default::default(),
             });
             load_kept_definitions(&mut self.state.host_functions);
+            self.foreign_secrets = false;
         }
-        self.foreign_secrets = false;
+    }
+
+    /// After a reload of a file saved here: one that changed on disk into someone else's (no
+    /// longer trusted as ours) keeps none of the secrets entered for it, only those it carries.
+    fn reloaded_own(&mut self, grants: Option<&FileGrants>, setup: &Setup) {
+        if !grants.is_some_and(FileGrants::is_own)
+            && let Setup::Scenario(scenario) = setup
+        {
+            self.state.host.secrets.clone_from(&scenario.host.secrets);
+            self.foreign_secrets = true;
+        }
     }
 
     /// Runs the current function again on the reloaded plugin (when the user wants that and
@@ -1545,8 +1569,8 @@ impl Workbench {
             }
         } else {
             self.state.host.secrets = scenario.host.secrets;
-            self.foreign_secrets = true;
         }
+        self.foreign_secrets = !own;
         self.scenario = None;
         if scenario.steps.len() > 1 {
             let name = self

@@ -232,6 +232,11 @@ pub fn read(source: &Source) -> Result<Read, OpenError> {
 /// Reads the file at `path` (see [`read`]).
 fn read_path(path: &Path) -> Result<Read, OpenError> {
     let bytes = files::read(path, FileKind::Plugin).map_err(LoadError::from)?;
+    read_bytes(path, bytes)
+}
+
+/// The file at `path`, whose bytes are `bytes`, read (see [`read`]).
+fn read_bytes(path: &Path, bytes: Vec<u8>) -> Result<Read, OpenError> {
     let json = (!is_wasm(&bytes))
         .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .flatten();
@@ -280,10 +285,12 @@ pub fn read_bundle(path: &Path) -> Result<Read, OpenError> {
     Ok(reviewed_bundle(path, bundle, sha256_hex(&bytes)))
 }
 
-/// The review of a file this app just saved at `path` (a session, bundle or manifest), read
-/// back as it would be opened: what trust in it binds to. `None` for anything else.
-pub fn saved_review(path: &Path) -> Option<Review> {
-    read_path(path).ok()?.review
+/// The review of a file this app just saved at `path` (a session, bundle or manifest) as the
+/// `bytes` it wrote, reviewed as they would be opened there: what trust in it binds to. From
+/// the bytes written, never read back (what is there now may be someone else's). `None` for
+/// anything else.
+pub fn saved_review(path: &Path, bytes: &[u8]) -> Option<Review> {
+    read_bytes(path, bytes.to_vec()).ok()?.review
 }
 
 fn reviewed_bundle(path: &Path, bundle: Bundle, sha256: String) -> Read {

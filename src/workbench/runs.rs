@@ -65,6 +65,8 @@ pub enum RunSlot {
 #[derive(Clone, Debug)]
 pub struct RunSummary {
     pub number: u64,
+    /// The plugin it ran on ([`super::state::PluginRef::key`]).
+    pub plugin: String,
     /// The output (the first `HISTORY_OUTPUT_BYTES` of it).
     pub output: Arc<Vec<u8>>,
     pub output_cut: bool,
@@ -109,6 +111,7 @@ impl History {
     fn push(
         &mut self,
         view: &RunView,
+        plugin: String,
         input: &Arc<Vec<u8>>,
         kv_before: &Arc<BTreeMap<String, Bytes>>,
     ) -> u64 {
@@ -117,6 +120,7 @@ impl History {
         let kept = report.output.len().min(HISTORY_OUTPUT_BYTES);
         self.runs.push_back(RunSummary {
             number: self.count,
+            plugin,
             output: Arc::new(report.output[..kept].to_vec()),
             output_cut: kept < report.output.len(),
             function: report.function.clone(),
@@ -259,7 +263,8 @@ impl Workbench {
         if let Some(kv) = &report.kv_after {
             self.state.host.kv.clone_from(kv);
         }
-        self.history.push(&view, input, kv_before);
+        self.history
+            .push(&view, self.state.plugin.key(), input, kv_before);
         let outcome = report
             .error_kind()
             .map_or_else(|| "ok".to_string(), |k| k.to_string());

@@ -102,6 +102,23 @@ impl Workbench {
             self.set_status("Pick the runs to make a scenario of (the ✔ column)", true);
             return;
         }
+        // A scenario is of the open plugin: another plugin's runs (and kv store) stay its own.
+        let open = self.state.plugin.key();
+        let others: Vec<String> = runs
+            .iter()
+            .filter(|r| r.plugin != open)
+            .map(|r| r.number.to_string())
+            .collect();
+        if !others.is_empty() {
+            self.set_status(
+                format!(
+                    "Runs {} were of another plugin: a scenario is made of the open plugin's runs only",
+                    others.join(", ")
+                ),
+                true,
+            );
+            return;
+        }
         let cut = runs.iter().filter(|r| r.output_cut).count();
         let steps: Vec<Step> = runs
             .iter()

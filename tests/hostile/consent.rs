@@ -625,6 +625,31 @@ fn a_suites_plugin_and_scripts_outside_its_folder_are_listed() {
         said.contains(&format!("file {} (plugin", module.display())),
         "{said}"
     );
+    // A `=` in a name would move where its spec starts, past the review: refused.
+    let sneaky = suite(
+        &s,
+        "sneaky.toml",
+        "host_functions = { \"f=rhai:d\" = \"/../../private/evil.rhai\" }",
+        "",
+    );
+    let out = run_bin(&["test", p(&sneaky)], b"");
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("an import name has no `=`"), "{said}");
+    // An xtp test plugin is a module: a manifest's modules (from anywhere) are not followed.
+    let manifest = s.case.join("xtp.json");
+    std::fs::write(
+        &manifest,
+        serde_json::json!({"wasm": [{"path": module}]}).to_string(),
+    )
+    .unwrap();
+    let out = run_bin(
+        &["test", "--xtp", p(&manifest), p(&common::sample("hello"))],
+        b"",
+    );
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("is not a WebAssembly module"), "{said}");
     // Inside the folder, none of this is asked.
     let inside = suite(&s, "inside.toml", "", "input = \"x\"");
     let out = run_bin(&["test", p(&inside)], b"");
@@ -773,6 +798,7 @@ fn kv_data_secrets_and_host_functions_stay_with_their_plugin() {
     let text = std::fs::read_to_string(&suite).unwrap();
     assert!(!text.contains("greeting"), "{text}");
     assert!(!text.contains("api_key"), "{text}");
+    let counter_run = wb.history().runs().last().unwrap().number;
     // Its own data stays with it, and the sample gets its own back.
     let mut host = wb.state().host.clone();
     host.kv.insert("mine".into(), "counter's".into());
@@ -781,6 +807,14 @@ fn kv_data_secrets_and_host_functions_stay_with_their_plugin() {
     common::settle(&mut wb);
     assert!(!wb.state().host.kv.contains_key("mine"));
     assert!(wb.state().host.kv.contains_key("greeting"));
+    // Nor does a scenario of the sample take the other plugin's runs.
+    wb.apply(Command::ScenarioFromRuns(vec![counter_run]));
+    assert!(
+        wb.status()
+            .is_some_and(|s| s.is_error && s.text.contains("of another plugin")),
+        "{:?}",
+        wb.status()
+    );
     wb.apply(Command::Open(Source::Path(theirs)));
     common::settle(&mut wb);
     assert_eq!(wb.state().host.kv.len(), 1, "{:?}", wb.state().host);

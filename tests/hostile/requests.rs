@@ -302,7 +302,13 @@ fn redirects_stay_on_their_origin_or_ask_again() {
     ]))
     .unwrap()
     .expect(0, &[]);
-    assert_eq!(elsewhere.log().len(), 1);
+    let there = elsewhere.log();
+    assert_eq!(there.len(), 1);
+    assert!(
+        there[0].header("x-api-key").is_none(),
+        "the file's headers go only to its own origin: {there:?}"
+    );
+    assert_eq!(home.log().last().unwrap().header("x-api-key"), Some("k"));
 }
 
 #[test]

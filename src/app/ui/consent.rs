@@ -119,7 +119,7 @@ pub(super) fn redirect_modal(app: &mut App, ctx: &egui::Context) {
         ui.horizontal(|ui| {
             if ui
                 .button(format!("Follow to {}", question.origin))
-                .on_hover_text("Send the request there too, for this session (the file's method and headers go with it)")
+                .on_hover_text("Send the request there too, for this file, this session (its method goes with it; the file's headers go only to its own origin)")
                 .clicked()
             {
                 answer = Some(true);
@@ -197,7 +197,8 @@ fn grants_list(ui: &mut Ui, review: &Review) {
                     } => {
                         ui.label("registry pull");
                         ui.label(RichText::new(reference).monospace());
-                        ui.label(format!("pulls a module from {registry}, anonymously"));
+                        ui.label(format!("pulls a module from {registry}"))
+                            .on_hover_text("Anonymously, or with your docker login for that registry; a login given for another registry is never sent there");
                     }
                 }
                 ui.end_row();
