@@ -66,6 +66,8 @@ pub struct Added {
     pub notes: Vec<String>,
     /// The suite's text, as written.
     pub text: String,
+    /// Its text before, when it existed.
+    pub before: Option<String>,
 }
 
 /// Appends `test` to the suite at `path` (created with a `[plugin]` table for `plugin` when it
@@ -94,6 +96,7 @@ pub fn append_test(
         if let Some(note) = other_plugin(&doc, path, plugin.wasm) {
             added.notes.push(note);
         }
+        added.before = Some(existing);
         doc
     } else {
         let (doc, pending) = new_suite(path, plugin, &mut added.notes);

@@ -415,13 +415,6 @@ fn open_plugin(file: &Path, options: &LoadOptions) -> Result<Opened, SuiteError>
     Ok(opened)
 }
 
-/// Reads the suite at `path` and reviews it, without reading anything it names: what trust in
-/// a suite this app wrote binds to.
-pub fn review_path(path: &Path) -> Result<Review, SuiteError> {
-    let text = files::read_text(path, FileKind::Suite)?;
-    review_text(path, &text)
-}
-
 /// Reviews the suite `text`, as it would be at `path` (one this app just wrote: reviewed from
 /// what it wrote, not read back).
 pub fn review_text(path: &Path, text: &str) -> Result<Review, SuiteError> {
@@ -434,7 +427,8 @@ pub fn review_text(path: &Path, text: &str) -> Result<Review, SuiteError> {
     )
 }
 
-/// What the suite at `path` grants and names, reviewed.
+/// What the suite at `path` grants (relative to it) and every file and registry it names,
+/// reviewed.
 fn reviewed(
     file: &SuiteFile,
     path: &Path,
@@ -469,21 +463,8 @@ fn reviewed(
     }
     let mut manifest = extism::Manifest::default();
     granted.apply_to_manifest(&mut manifest);
-    Ok(review_named(file, path, &manifest, sha256, options))
-}
-
-/// The review of a suite: what it grants (`grants`, relative to the suite), and every file it
-/// names (its plugin, scripts, mock hosts, inputs) and its registry plugin, before any of them
-/// is read or pulled.
-fn review_named(
-    file: &SuiteFile,
-    path: &Path,
-    grants: &extism::Manifest,
-    sha256: &str,
-    options: &LoadOptions,
-) -> Review {
-    let p = &file.plugin;
-    let mut review = review::review_suite(grants, path, sha256.to_string());
+    let mut review = review::review_suite(&manifest, path, sha256.to_string());
+    // Every file it names, and its registry plugin, before any of them is read or pulled.
     if options.plugin.is_none() {
         if crate::registry::is_reference(&p.wasm) {
             review.name_url(&extism_manifest::HttpRequest {
@@ -496,8 +477,8 @@ fn review_named(
         }
     }
     for spec in p.host_functions.values() {
-        if let Some((role, file)) = define::spec_file(spec) {
-            review.name_file(Path::new(file), role);
+        if let Some((role, named)) = define::spec_file(spec) {
+            review.name_file(Path::new(named), role);
         }
     }
     for step in file.tests.iter().flat_map(|t| &t.steps) {
@@ -505,7 +486,7 @@ fn review_named(
             review.name_file(Path::new(input), "input file");
         }
     }
-    review
+    Ok(review)
 }
 
 /// Fails when a suite run without its grants needs one of them to run at all: a file outside

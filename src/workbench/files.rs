@@ -290,13 +290,14 @@ impl Workbench {
             host_functions: &host_functions,
             kv: &run.kv_before,
         };
-        // A suite this app creates, or one already trusted, stays trusted with the test added;
-        // one from someone else is not trusted for having a test added to it.
-        let trusted_before = !path.exists()
-            || crate::suite::file::review_path(path)
-                .is_ok_and(|r| !r.needs_consent() || self.trust.trust(&r).is_some());
         match crate::suite::edit::append_test(path, &suite, &test) {
             Ok(added) => {
+                // A suite this app created, or one already trusted, stays trusted with the test
+                // added; one from someone else is not trusted for having a test added to it.
+                let trusted_before = added.before.as_deref().is_none_or(|before| {
+                    crate::suite::file::review_text(path, before)
+                        .is_ok_and(|r| !r.needs_consent() || self.trust.trust(&r).is_some())
+                });
                 if trusted_before
                     && let Ok(review) = crate::suite::file::review_text(path, &added.text)
                     && let Err(e) = self.trust.record_saved(&review)

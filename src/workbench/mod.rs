@@ -1342,19 +1342,17 @@ impl Workbench {
     /// Makes `origin` the open plugin in the state. Host data belongs to its plugin: one left
     /// keeps its own for when it comes back, and one opened takes its own (a sample's, or none).
     fn switch_to(&mut self, origin: PluginRef, setup: &Setup) {
-        let switching = self.state.plugin != origin;
-        if switching {
-            self.state.set_host_aside();
+        if self.state.plugin == origin {
+            return;
         }
+        self.state.set_host_aside();
         self.state.plugin = origin;
-        if switching {
-            self.state.take_host(|| match setup {
-                Setup::Sample(sample) => (sample.host_data(), Vec::new()),
-                _ => Default::default(),
-            });
-            load_kept_definitions(&mut self.state.host_functions);
-            self.foreign_secrets = false;
-        }
+        self.state.take_host(|| match setup {
+            Setup::Sample(sample) => (sample.host_data(), Vec::new()),
+            _ => Default::default(),
+        });
+        load_kept_definitions(&mut self.state.host_functions);
+        self.foreign_secrets = false;
     }
 
     /// After a reload of a file saved here: one that changed on disk into someone else's (no

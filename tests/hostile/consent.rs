@@ -694,6 +694,27 @@ fn a_definitions_file_reads_no_script_outside_its_folder_without_consent() {
     assert!(!said.contains(SECRET), "{said}");
 }
 
+#[test]
+fn adding_a_test_to_a_strangers_suite_does_not_make_it_trusted() {
+    let s = Strangers::new();
+    let path = suite(&s, "theirs.toml", "", "input_file = \"../private/secret.txt\"");
+    let mut wb = workbench();
+    wb.apply(Command::Open(Source::Path(s.case.join("hello.wasm"))));
+    common::settle(&mut wb);
+    let report = run(&mut wb);
+    assert!(report.error.is_none(), "{:?}", report.error);
+    wb.apply(Command::AddRunToSuite(path.clone()));
+    assert!(
+        std::fs::read_to_string(&path).unwrap().contains("[[test]]"),
+        "{:?}",
+        wb.status()
+    );
+    let out = run_bin(&["test", p(&path)], b"");
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "still asks: {said}");
+    assert!(!said.contains(SECRET), "{said}");
+}
+
 // ---- trust binds to what a file's grants resolve to ----
 
 #[test]
