@@ -357,10 +357,13 @@ const SUITE_TESTS: usize = 500;
 /// A suite of [`SUITE_TESTS`] one-step tests on hello, written to `dir`.
 fn generated_suite(dir: &std::path::Path) -> std::path::PathBuf {
     use std::fmt::Write as _;
-    let mut text = format!(
-        "[plugin]\nwasm = {:?}\n",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples/hello.wasm")
-    );
+    // The plugin beside the suite: one outside its folder is a grant that would need consent.
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples/hello.wasm"),
+        dir.join("hello.wasm"),
+    )
+    .expect("hello.wasm copies");
+    let mut text = "[plugin]\nwasm = \"hello.wasm\"\n".to_string();
     for i in 0..SUITE_TESTS {
         let _ = write!(
             text,
