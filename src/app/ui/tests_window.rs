@@ -102,7 +102,7 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
             if suite.needs_consent()
                 && ui
                     .button("Allow its grants and load it")
-                    .on_hover_text("Its plugin gets the hosts and paths listed above while its tests run (as `test --trust`)")
+                    .on_hover_text("Grants what is listed above: the hosts and paths its plugin gets while its tests run, and the files and downloads it names (as `test --trust`)")
                     .clicked()
             {
                 commands.push(Command::OpenSuite {
