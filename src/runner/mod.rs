@@ -17,7 +17,8 @@
 //! - [`error`]: what stops a plugin from loading or a call from being made.
 //! - `classify` (private): extism's errors sorted into [`ErrorKind`]s.
 //! - `protocol` (private): the frames between a session and its worker.
-//! - `channel` (private): the loopback connection those frames travel on, the same on every OS.
+//! - `channel` (private): the stream those frames travel on, which no other process can take
+//!   (a socket pair on Unix, a token-checked loopback connection on Windows).
 //! - `capture` (private): the worker's collection of logs and host calls, and the markers
 //!   around each call's WASI output.
 //! - `output` (private): the session's reading of that output from the worker's stdout and

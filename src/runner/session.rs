@@ -6,8 +6,7 @@
 //! killing the worker. Nothing here blocks the caller: option changes and resets are recorded
 //! and take effect on the next call.
 
-use std::io::{BufReader, BufWriter, Write as _};
-use std::net::TcpStream;
+use std::io::{BufReader, BufWriter};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -38,6 +37,9 @@ const CANCEL_GRACE: Duration = Duration::from_millis(40);
 const TIMEOUT_GRACE: Duration = Duration::from_millis(250);
 /// How long a load may take before it is given up.
 const LOAD_LIMIT: Duration = Duration::from_mins(2);
+/// How long the report of a call may take to arrive once the plugin has returned (it may be
+/// large, but it is only being written: a worker past this is stuck).
+const REPORT_LIMIT: Duration = Duration::from_mins(1);
 
 /// How to start worker processes.
 #[derive(Clone, Debug)]
@@ -242,7 +244,7 @@ impl<T: Send + 'static> Call<T> {
 struct Worker {
     child: Child,
     /// The protocol channel's sending side.
-    channel: BufWriter<TcpStream>,
+    channel: BufWriter<channel::Stream>,
     /// Frames from the worker; an `Err` says why its stream could not be read.
     frames: Receiver<Result<(FromWorker, Vec<u8>), String>>,
     /// The plugin's WASI output, read from the worker's stdout and stderr.
@@ -259,8 +261,8 @@ impl Worker {
             exe: config.exe.clone(),
             detail,
         };
-        let listener = channel::Listener::bind()
-            .map_err(|e| fail(format!("cannot open a loopback port for the worker: {e}")))?;
+        let mut channel = channel::Opening::new()
+            .map_err(|e| fail(format!("cannot open a channel to the worker: {e}")))?;
         let mut command = Command::new(&config.exe);
         if !config.compile_cache {
             // extism reads an empty EXTISM_CACHE_CONFIG as "no cache".
@@ -279,38 +281,30 @@ impl Worker {
         })?;
         command.env(super::worker::COREDUMP_ENV, &private.1);
         crate::platform::process::windowless(&mut command);
-        let child = command
+        let stdin = channel
+            .worker_stdin()
+            .map_err(|e| fail(format!("cannot open a channel to the worker: {e}")))?;
+        let spawned = command
             .arg(WORKER_ARG)
-            .stdin(Stdio::piped())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| fail(e.to_string()))?;
+            .spawn();
+        // The command holds the worker's end of the channel: it goes now, so the stream ends
+        // here when the worker does.
+        drop(command);
+        let child = spawned.map_err(|e| fail(e.to_string()))?;
         // From here the child is killed on any failure (and the private folder removed).
         let mut starting = Starting { child: Some(child) };
         let child = starting.child.as_mut().expect("just spawned");
-        let (Some(mut stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
             return Err(fail("no stdio pipes".into()));
         };
-        let output = Output::read(stdout, stderr, listener.token().as_str())
+        let output = Output::read(stdout, stderr, channel.token().as_str())
             .map_err(|e| fail(e.to_string()))?;
-        // The invitation is all the worker reads on stdin, which then closes.
-        listener
-            .invitation()
-            .and_then(|line| stdin.write_all(line.as_bytes()))
+        let stream = channel
+            .open(child, channel::CONNECT_LIMIT)
             .map_err(|e| fail(format!("cannot hand the worker its channel: {e}")))?;
-        drop(stdin);
-        let stream = listener
-            .accept(channel::CONNECT_LIMIT, || {
-                child
-                    .try_wait()
-                    .ok()
-                    .flatten()
-                    .map(|status| format!("the worker ended before it connected ({status})"))
-            })
-            .map_err(|e| fail(e.to_string()))?;
         let reading = stream.try_clone().map_err(|e| fail(e.to_string()))?;
         let (tx, frames) = mpsc::channel();
         std::thread::Builder::new()
@@ -356,6 +350,21 @@ impl Worker {
     fn end(&mut self) {
         crate::platform::process::kill(&mut self.child);
         let _ = self.child.wait();
+    }
+
+    /// Why `what` could not be sent: the worker stopped reading (it is then stopped), or ended.
+    fn describe_write_failure(&mut self, error: &std::io::Error, what: &str) -> String {
+        if matches!(
+            error.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ) {
+            self.end();
+            return format!(
+                "the worker did not take {what} for {} s, so it was stopped",
+                channel::WRITE_LIMIT.as_secs()
+            );
+        }
+        self.describe_exit()
     }
 
     fn describe_exit(&mut self) -> String {
@@ -784,11 +793,7 @@ impl Session {
         let limit = options.timeout_ms.map(|t| {
             Duration::from_millis(t.saturating_mul(u64::from(loops.max(1)))) + TIMEOUT_GRACE
         });
-        let mut outcome = wait_for(&mut worker, canceller, limit, progress);
-        if matches!(outcome, Wait::Frame(FromWorker::Returned, _)) {
-            // The plugin is done; the report may be large: no deadline, no cancel, from here.
-            outcome = wait_for(&mut worker, &Canceller::default(), None, progress);
-        }
+        let outcome = wait_for_report(&mut worker, canceller, limit, progress);
         match outcome {
             Wait::Frame(FromWorker::Report { report, printed }, mut output) => {
                 let mut report = *report;
@@ -846,9 +851,11 @@ impl Session {
                     format!("the call cannot be made: its input and kv store are {error}"),
                 )
             }
-            protocol::WriteError::Io(_) => {
-                CallReport::failed(function, ErrorKind::Trap, worker.describe_exit())
-            }
+            protocol::WriteError::Io(e) => CallReport::failed(
+                function,
+                ErrorKind::Trap,
+                worker.describe_write_failure(e, "the call"),
+            ),
         }
     }
 
@@ -987,7 +994,9 @@ impl Session {
             Err(e @ protocol::WriteError::TooLarge { .. }) => {
                 return Err(load_failed(format!("the plugin is too large to load: {e}")));
             }
-            Err(protocol::WriteError::Io(_)) => return Err(load_failed(worker.describe_exit())),
+            Err(protocol::WriteError::Io(e)) => {
+                return Err(load_failed(worker.describe_write_failure(&e, "the plugin")));
+            }
         }
         let unused = Progress::default();
         match wait_for(&mut worker, canceller, Some(LOAD_LIMIT), &unused) {
@@ -1018,6 +1027,28 @@ fn take<T>(slot: &Mutex<Option<T>>) -> Option<T> {
     slot.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take()
+}
+
+/// Waits for a call's report: within `limit` (the call's timeout) until the plugin returns,
+/// then within [`REPORT_LIMIT`] (the report may be large, but it is only being written).
+/// Stop is honoured all along.
+fn wait_for_report(
+    worker: &mut Worker,
+    canceller: &Canceller,
+    limit: Option<Duration>,
+    progress: &Progress,
+) -> Wait {
+    let outcome = wait_for(worker, canceller, limit, progress);
+    if !matches!(outcome, Wait::Frame(FromWorker::Returned, _)) {
+        return outcome;
+    }
+    match wait_for(worker, canceller, Some(REPORT_LIMIT), progress) {
+        Wait::TimedOut => Wait::Died(format!(
+            "the plugin returned, but its worker did not send the report within {} s, so it was stopped",
+            REPORT_LIMIT.as_secs()
+        )),
+        other => other,
+    }
 }
 
 /// Waits for the worker's next answer, honouring cancel (a polite request first, then the kill)

@@ -1,13 +1,12 @@
 //! The worker process: the only place plugin code runs. The session starts this binary with the
-//! hidden `__worker` argument and hands it, on stdin, the loopback address and token of the
-//! protocol channel (`runner::channel`). The worker reads frames there, runs calls on a named
+//! hidden `__worker` argument and hands it its protocol channel on stdin (`runner::channel`).
+//! The worker reads frames there, runs calls on a named
 //! executor thread (so a cancel can arrive mid-call), and collects each call's logs and host
 //! calls. Its own stdout and stderr belong to the plugin's WASI output, which extism writes
 //! there and the session reads (`runner::output`); the worker marks where each call's begins
 //! and ends. The same on every OS.
 
 use std::io::{BufReader, BufWriter, Write as _};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -80,7 +79,7 @@ impl Shared {
 /// Returns exit code 3 when it cannot start: the channel cannot be opened or its executor
 /// thread cannot be started.
 pub fn serve() -> std::process::ExitCode {
-    let (stream, token) = match channel::connect(std::io::stdin().lock()) {
+    let (stream, token) = match channel::connect() {
         Ok(connected) => connected,
         Err(e) => {
             let _ = writeln!(
@@ -210,7 +209,7 @@ struct Executor {
     recorder: Arc<Recorder>,
     /// Marks each call's output in stdout and stderr, when the call may print.
     markers: Markers,
-    out: BufWriter<TcpStream>,
+    out: BufWriter<channel::Stream>,
     shared: Arc<Shared>,
     host: extism::UserData<HostContext>,
     compiled: Option<extism::CompiledPlugin>,
@@ -240,7 +239,7 @@ impl Executor {
     fn new(
         recorder: Arc<Recorder>,
         markers: Markers,
-        out: BufWriter<TcpStream>,
+        out: BufWriter<channel::Stream>,
         shared: Arc<Shared>,
         level: LevelHandle,
     ) -> Self {

@@ -2,7 +2,8 @@
 //! JSON: a 90 MB kv value of control characters (each six bytes once escaped in JSON: 540 MB,
 //! more than a frame's header may be) makes the round trip through the host and back in the
 //! report, and the output is kept, within a memory bound; a value over the kv store's limit is
-//! refused with a message naming it.
+//! refused with a message naming it. A worker started by hand (its stdin not the app's socket)
+//! says so and exits.
 
 use std::time::Duration;
 
@@ -85,4 +86,59 @@ fn a_value_over_the_kv_limit_is_refused_naming_it() {
             "host function kv_set failed: kv_set of \"big\" (300 MiB) would make the kv store 300 MiB; it holds at most 256 MiB",
         ],
     );
+}
+
+/// The worker's channel is a socket the app hands it as stdin: started by hand (stdin a pipe,
+/// a file, or a socket that sends no token) it says so and exits 3, reading nothing else.
+#[test]
+fn a_worker_started_by_hand_says_it_is_the_apps_and_exits() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let by_hand = |stdin: Stdio| {
+        std::process::Command::new(common::BIN)
+            .arg("__worker")
+            .stdin(stdin)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    let piped = {
+        let mut child = std::process::Command::new(common::BIN)
+            .arg("__worker")
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"127.0.0.1:1 0123456789abcdef0123456789abcdef\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    (&ours).write_all(b"not a token\n").unwrap();
+    let wrong_token = by_hand(Stdio::from(std::os::fd::OwnedFd::from(theirs)));
+    for (what, out, says) in [
+        ("a pipe", piped, "its stdin is not a socket"),
+        (
+            "nothing",
+            by_hand(Stdio::null()),
+            "its stdin is not a socket",
+        ),
+        (
+            "a socket without a token",
+            wrong_token,
+            "the first line is not a token",
+        ),
+    ] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{what}: {stderr}");
+        assert!(
+            stderr.contains(says) && stderr.contains("started by the app, not by hand"),
+            "{what}: {stderr}"
+        );
+    }
 }
