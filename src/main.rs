@@ -85,6 +85,7 @@ fn open_window(
                 open,
                 started: Some(started),
                 exit_after_first_frame: std::env::var_os(EXIT_AFTER_FIRST_FRAME_ENV).is_some(),
+                state_file: extism_playground::app::autosave::StateFile::user(),
                 ..AppOptions::new(worker)
             };
             Ok(Box::new(App::new(cc, options)))

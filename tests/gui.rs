@@ -2180,3 +2180,86 @@ fn fast_compile_is_a_sandbox_choice_that_still_runs() {
     run_and_wait(&mut h);
     assert!(h.state().last_report().unwrap().is_ok());
 }
+
+/// The window's frame-after-this request: `Duration::MAX` when it asked for none.
+fn repaint_delay(h: &Harness<'_, App>) -> Duration {
+    h.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay
+}
+
+/// Moves the window's clock on by `seconds` and draws one frame then.
+fn advance_clock(h: &mut Harness<'_, App>, seconds: f64) {
+    let now = h.ctx.input(|i| i.time);
+    h.input_mut().time = Some(now + seconds);
+    h.step();
+}
+
+#[test]
+fn typed_input_is_saved_within_seconds_and_an_idle_window_asks_for_no_frames() {
+    use extism_playground::app::autosave::{SAVE_DELAY, StateFile};
+    let dir = tempfile::tempdir().unwrap();
+    let file = StateFile::at(dir.path().join("window-state.json"));
+    let window = |file: StateFile| {
+        Harness::builder()
+            .with_size([1280.0, 900.0])
+            .build_eframe(move |cc| {
+                App::new(
+                    cc,
+                    AppOptions {
+                        trust: common::trust_store(),
+                        state_file: Some(file),
+                        ..AppOptions::new(common::worker())
+                    },
+                )
+            })
+    };
+    let mut h = window(file.clone());
+    settled(&mut h);
+    // What opening changed is saved after the delay; then nothing is left to do, and a frame
+    // asks for no other.
+    advance_clock(&mut h, SAVE_DELAY + 0.1);
+    h.step();
+    assert!(h.state().is_saved());
+    assert_eq!(
+        repaint_delay(&h),
+        Duration::MAX,
+        "an idle window asks for no frame"
+    );
+
+    type_input(&mut h, "typed 12 s before a crash");
+    assert!(!h.state().is_saved(), "a change waits for the delay");
+    let delay = repaint_delay(&h);
+    assert!(
+        delay > Duration::ZERO && delay <= Duration::from_secs_f64(SAVE_DELAY),
+        "one frame is asked for, at the save's deadline: {delay:?}"
+    );
+    let on_disk = |file: &StateFile| file.load().unwrap().map(|s| s.workbench.input.text);
+    assert_ne!(on_disk(&file).as_deref(), Some("typed 12 s before a crash"));
+
+    advance_clock(&mut h, SAVE_DELAY + 0.1);
+    assert!(h.state().is_saved());
+    let started = Instant::now();
+    while on_disk(&file).as_deref() != Some("typed 12 s before a crash") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the input never reached {}",
+            file.path().display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+    assert_eq!(
+        repaint_delay(&h),
+        Duration::MAX,
+        "saved: no frame asked for"
+    );
+
+    // The window is gone without closing (a kill): a new one has the input back.
+    drop(h);
+    let mut again = window(file.clone());
+    settled(&mut again);
+    assert_eq!(
+        again.state().state().input.text,
+        "typed 12 s before a crash"
+    );
+    assert!(again.state().save_problem().is_none());
+}

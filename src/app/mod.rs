@@ -2,12 +2,14 @@
 //! window owns no plugin state of its own; it shows the [`Workbench`] and sends it commands.
 //!
 //! - [`state`]: what the window persists between runs (the workbench's state and its own).
+//! - [`autosave`]: that state on disk, saved within seconds of a change, atomically.
 //! - [`command`]: what the UI can ask for, and what a file dialog's answer is for.
 //! - [`action`]: every menu item, button and shortcut: label, tooltip, shortcut, availability.
 //! - `command_handling` (private): the one place commands are applied, file dialogs, shortcuts.
 //! - `ui` (private): layout, one file per panel.
 
 pub mod action;
+pub mod autosave;
 pub mod command;
 mod command_handling;
 pub mod state;
@@ -51,6 +53,9 @@ pub struct AppOptions {
     pub trust: crate::trust::TrustStore,
     /// Where pulled registry content is kept.
     pub registry_cache: crate::registry::Cache,
+    /// Where the window's state is saved as it changes (`None`: in eframe's storage only, as
+    /// the window closes; what tests use).
+    pub state_file: Option<autosave::StateFile>,
 }
 
 impl AppOptions {
@@ -63,6 +68,7 @@ impl AppOptions {
             exit_after_first_frame: false,
             trust: crate::trust::TrustStore::user(),
             registry_cache: crate::registry::Cache::user(),
+            state_file: None,
         }
     }
 }
@@ -180,6 +186,9 @@ pub struct App {
     pub(crate) view: ViewState,
     commands: Vec<Command>,
     first_frame: FirstFrame,
+    autosave: autosave::Autosave,
+    /// Why the saved state could not be read as the window opened (shown until a save works).
+    load_problem: Option<String>,
 }
 
 /// Timing of the first frame (cold start), logged once.
@@ -192,13 +201,27 @@ struct FirstFrame {
 impl App {
     /// Creates the window, restoring the last session if eframe has one.
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
-        let saved: AppState = cc
-            .storage
-            .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
+        // The state file first; eframe's storage holds what older versions saved (and what a
+        // window without a state file saves).
+        let (from_file, load_problem) =
+            match options.state_file.as_ref().map(autosave::StateFile::load) {
+                Some(Ok(state)) => (state, None),
+                Some(Err(e)) => (None, Some(e.to_string())),
+                None => (None, None),
+            };
+        let had_file = from_file.is_some();
+        let saved: AppState = from_file
+            .or_else(|| {
+                cc.storage
+                    .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
+            })
             .unwrap_or_default();
         let ctx = cc.egui_ctx.clone();
         let wake = Arc::new(move || ctx.request_repaint());
+        let autosave = autosave::Autosave::new(options.state_file, had_file.then_some(&saved));
         let mut app = Self::with_state(saved, options.worker, options.trust, wake);
+        app.autosave = autosave;
+        app.load_problem = load_problem;
         app.workbench.set_registry_cache(options.registry_cache);
         app.first_frame = FirstFrame {
             started: options.started,
@@ -253,6 +276,8 @@ impl App {
                 exit_after: false,
                 seen: false,
             },
+            autosave: autosave::Autosave::new(None, None),
+            load_problem: None,
         }
     }
 
@@ -327,6 +352,41 @@ impl App {
             result_tab: self.result_tab,
         }
     }
+
+    /// Where the window's state is saved as it changes, if anywhere.
+    pub fn state_file(&self) -> Option<&autosave::StateFile> {
+        self.autosave.file()
+    }
+
+    /// Whether every change has been handed to the state file (or there is none).
+    pub fn is_saved(&self) -> bool {
+        self.autosave.is_saved()
+    }
+
+    /// What is wrong with the saved state, if anything: it could not be read, or saved.
+    pub fn save_problem(&self) -> Option<&str> {
+        self.autosave.problem().or(self.load_problem.as_deref())
+    }
+
+    /// After each frame: saves the state when a change is due, and asks for the one repaint
+    /// that saves a change not due yet.
+    fn autosave(&mut self, ctx: &egui::Context) {
+        let now = ctx.input(|i| i.time);
+        let saving = state::Saving {
+            workbench: self.workbench.state_to_save(),
+            theme: self.theme,
+            log_filter: &self.log_filter,
+            result_tab: self.result_tab,
+        };
+        let next = self.autosave.after_frame(now, &saving);
+        if let autosave::Next::RepaintAfter(after) = next {
+            ctx.request_repaint_after(after);
+        }
+        if self.autosave.problem().is_none() && self.autosave.is_saved() {
+            // A save worked: the state read at start is replaced by it.
+            self.load_problem = None;
+        }
+    }
 }
 
 impl eframe::App for App {
@@ -359,9 +419,21 @@ impl eframe::App for App {
         for command in commands {
             self.run_command(ui.ctx(), command);
         }
+        self.autosave(ui.ctx());
     }
 
+    /// As the window closes (and every half minute): what is not saved yet is saved now.
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.to_save());
+        if self.autosave.file().is_some() {
+            let saving = state::Saving {
+                workbench: self.workbench.state_to_save(),
+                theme: self.theme,
+                log_filter: &self.log_filter,
+                result_tab: self.result_tab,
+            };
+            self.autosave.flush(&saving);
+        } else {
+            eframe::set_value(storage, eframe::APP_KEY, &self.to_save());
+        }
     }
 }

@@ -50,6 +50,16 @@ pub struct AppState {
     pub result_tab: ResultTab,
 }
 
+/// [`AppState`] borrowed from the window, for saving: serializes exactly as it does.
+#[derive(Serialize)]
+pub struct Saving<'a> {
+    #[serde(flatten)]
+    pub workbench: &'a WorkbenchState,
+    pub theme: ThemeChoice,
+    pub log_filter: &'a LogFilter,
+    pub result_tab: ResultTab,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +75,22 @@ mod tests {
         let saved = serde_json::to_value(&state).unwrap();
         assert_eq!(saved["function"], "greet");
         assert!(saved.get("workbench").is_none());
+    }
+
+    #[test]
+    fn what_the_window_saves_borrowed_is_what_it_reads_back() {
+        let mut state = AppState::default();
+        state.workbench.input.text = "typed".into();
+        state.theme = ThemeChoice::Light;
+        state.result_tab = ResultTab::Logs;
+        let borrowed = Saving {
+            workbench: &state.workbench,
+            theme: state.theme,
+            log_filter: &state.log_filter,
+            result_tab: state.result_tab,
+        };
+        let bytes = serde_json::to_vec(&borrowed).unwrap();
+        assert_eq!(bytes, serde_json::to_vec(&state).unwrap());
+        assert_eq!(serde_json::from_slice::<AppState>(&bytes).unwrap(), state);
     }
 }

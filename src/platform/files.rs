@@ -42,6 +42,8 @@ pub enum FileKind {
     AppData,
     /// A trap's coredump (as large as the plugin's memory).
     Coredump,
+    /// The window's saved state (the inputs of every plugin it remembers).
+    WindowState,
 }
 
 const MIB: u64 = 1024 * 1024;
@@ -52,7 +54,7 @@ impl FileKind {
     pub const fn limit_bytes(self) -> u64 {
         match self {
             Self::Plugin | Self::Bundle | Self::Input => GIB,
-            Self::Definitions | Self::MockHost => 256 * MIB,
+            Self::Definitions | Self::MockHost | Self::WindowState => 256 * MIB,
             Self::Suite | Self::Script | Self::Source | Self::AppData => 16 * MIB,
             Self::Coredump => 5 * GIB,
         }
@@ -71,6 +73,7 @@ impl FileKind {
             Self::Source => "source files shown",
             Self::AppData => "the app's own files",
             Self::Coredump => "coredumps",
+            Self::WindowState => "saved window states",
         }
     }
 
@@ -86,7 +89,8 @@ impl FileKind {
             | Self::MockHost
             | Self::Source
             | Self::AppData
-            | Self::Coredump => "",
+            | Self::Coredump
+            | Self::WindowState => "",
         }
     }
 }
@@ -427,20 +431,31 @@ fn remove_leftover(path: &Path) {
 /// was there keeps its permissions; a new one gets a new file's (`0666` less the umask on
 /// unix).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_through_temporary(path, bytes, false)
+    write_through_temporary(path, bytes, false, false)
+}
+
+/// [`write_atomically`], with the new bytes on the disk before they replace the old: for the
+/// window's state, saved as the user works, which must survive the machine stopping too.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_through_temporary(path, bytes, false, true)
 }
 
 /// [`write_atomically`] for what others must not read (a coredump holds the plugin's
 /// memory): a new file is readable by its owner only (`0600` on unix).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_through_temporary(path, bytes, true)
+    write_through_temporary(path, bytes, true, false)
 }
 
 /// The longest part of a file's name a temporary name repeats (names stay under the usual
 /// 255-byte limit).
 const MAX_NAME_IN_TEMPORARY: usize = 96;
 
-fn write_through_temporary(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+fn write_through_temporary(
+    path: &Path,
+    bytes: &[u8],
+    private: bool,
+    durable: bool,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -465,6 +480,9 @@ fn write_through_temporary(path: &Path, bytes: &[u8], private: bool) -> std::io:
             file.set_permissions(existing.permissions())?;
         }
         file.write_all(bytes)?;
+        if durable {
+            file.sync_all()?;
+        }
         drop(file);
         std::fs::rename(&temporary, path)
     });

@@ -252,20 +252,25 @@ impl WorkbenchState {
     /// Records the open plugin's options, function and input in its memory, and forgets the
     /// least recently used plugins beyond [`MAX_REMEMBERED_PLUGINS`].
     pub fn remember_current(&mut self) {
-        let last_used = self
+        let key = self.plugin.key();
+        // The most recent already stays as it is: remembering twice changes nothing (the window
+        // compares what it would save after every frame).
+        let others = self
             .plugins
-            .values()
-            .map(|m| m.last_used)
+            .iter()
+            .filter(|(k, _)| **k != key)
+            .map(|(_, m)| m.last_used)
             .max()
-            .unwrap_or(0)
-            + 1;
-        let memory = self.plugins.entry(self.plugin.key()).or_default();
+            .unwrap_or(0);
+        let memory = self.plugins.entry(key).or_default();
         memory.options = Some(self.options.clone());
         memory.function = Some(self.function.clone());
         memory
             .inputs
             .insert(self.function.clone(), self.input.clone());
-        memory.last_used = last_used;
+        if memory.last_used <= others {
+            memory.last_used = others + 1;
+        }
         while self.plugins.len() > MAX_REMEMBERED_PLUGINS {
             let oldest = self
                 .plugins

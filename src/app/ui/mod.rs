@@ -397,6 +397,10 @@ fn status_bar(app: &App, ui: &mut Ui) {
             (None, None) => "no plugin".to_string(),
         };
         ui.label(instance);
+        if let Some(problem) = app.save_problem() {
+            ui.separator();
+            ui.colored_label(ui.visuals().warn_fg_color, problem);
+        }
         if let Some(status) = wb.status() {
             ui.separator();
             let text = RichText::new(&status.text);
