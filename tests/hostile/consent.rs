@@ -697,7 +697,12 @@ fn a_definitions_file_reads_no_script_outside_its_folder_without_consent() {
 #[test]
 fn adding_a_test_to_a_strangers_suite_does_not_make_it_trusted() {
     let s = Strangers::new();
-    let path = suite(&s, "theirs.toml", "", "input_file = \"../private/secret.txt\"");
+    let path = suite(
+        &s,
+        "theirs.toml",
+        "",
+        "input_file = \"../private/secret.txt\"",
+    );
     let mut wb = workbench();
     wb.apply(Command::Open(Source::Path(s.case.join("hello.wasm"))));
     common::settle(&mut wb);

@@ -15,7 +15,10 @@
 //! - [`mocks`]: mock-host plugins get the call's fuel, memory limit and timeout.
 //! - [`registry`]: a registry's answers are bounded before they are read whole.
 //! - [`temporary`]: temporary files are exclusive, unpredictable and cleaned up.
-//! - [`protocol`]: large values travel between the app and its worker as bytes.
+//! - [`protocol`]: large values travel between the app and its worker as bytes; a worker
+//!   started by hand refuses to run.
+//! - [`saves`]: the window's state survives a kill in the middle of a save.
+//! - [`stress`]: random walks through the workbench never wait past a bound.
 //! - [`loaders`]: property tests: the loaders never panic and read nothing they were not given.
 
 #![cfg(unix)]
@@ -31,7 +34,9 @@ mod protocol;
 mod reads;
 mod registry;
 mod requests;
+mod saves;
 mod scripts;
+mod stress;
 mod temporary;
 
 use std::io::Read as _;
