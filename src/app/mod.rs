@@ -187,7 +187,8 @@ pub struct App {
     commands: Vec<Command>,
     first_frame: FirstFrame,
     autosave: autosave::Autosave,
-    /// Why the saved state could not be read as the window opened (shown until a save works).
+    /// Why the saved state could not be read as the window opened (shown for the session: it
+    /// says where the unreadable file was kept).
     load_problem: Option<String>,
 }
 
@@ -381,10 +382,6 @@ impl App {
         let next = self.autosave.after_frame(now, &saving);
         if let autosave::Next::RepaintAfter(after) = next {
             ctx.request_repaint_after(after);
-        }
-        if self.autosave.problem().is_none() && self.autosave.is_saved() {
-            // A save worked: the state read at start is replaced by it.
-            self.load_problem = None;
         }
     }
 }
