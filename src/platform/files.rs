@@ -493,6 +493,12 @@ fn write_through_temporary(
     written
 }
 
+/// The null device opened for reading: what a stdin that must read nothing is pointed at.
+#[cfg(unix)]
+pub fn null_device() -> std::io::Result<File> {
+    File::open("/dev/null")
+}
+
 /// Empties the file at `path` in place (it keeps its mode), if it is there.
 pub fn empty(path: &Path) {
     if let Ok(file) = std::fs::OpenOptions::new().write(true).open(path) {

@@ -188,8 +188,7 @@ pub(crate) fn connect() -> io::Result<(Stream, Token)> {
             .ok_or_else(|| not_from_the_app("the first line is not a token"))?;
         // fd 0 no longer reaches the session: nothing in this process reads the channel but
         // the stream above.
-        let null = std::fs::File::open("/dev/null")?;
-        rustix::stdio::dup2_stdin(&null)?;
+        rustix::stdio::dup2_stdin(crate::platform::files::null_device()?)?;
         Ok((stream, token))
     }
     #[cfg(not(unix))]
