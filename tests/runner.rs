@@ -921,3 +921,31 @@ fn fast_compile_runs_plugins_from_other_toolchains_the_same() {
         );
     }
 }
+
+/// A caller woken by a call's `done` finds the result on that wake-up: the window repaints on
+/// it and takes the result in the same frame (woken before, the frame found nothing).
+#[test]
+fn a_call_says_it_is_done_only_once_its_result_can_be_taken() {
+    let s = session("hello", defaults());
+    for n in 0..20 {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let call = s.call_then(
+            CallRequest {
+                function: "count_vowels".into(),
+                input: std::sync::Arc::new(b"aeiou".to_vec()),
+                ..CallRequest::default()
+            },
+            |report| report.is_ok(),
+            move || {
+                let _ = tx.send(());
+            },
+        );
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("the call says it is done");
+        assert_eq!(
+            call.ready(),
+            Some(&true),
+            "call {n}: done before its result"
+        );
+    }
+}

@@ -675,15 +675,18 @@ impl Session {
 
     /// Starts a call on a named driver thread.
     pub fn call(&self, request: CallRequest) -> Call<CallReport> {
-        self.call_then(request, |report| report)
+        self.call_then(request, |report| report, || {})
     }
 
     /// Starts a call on a named driver thread, which then turns its report into `T` with
-    /// `then` (so work such as indexing a large output happens there, off the caller's thread).
+    /// `then` (so work such as indexing a large output happens there, off the caller's thread)
+    /// and calls `done` once the result can be taken ([`Call::ready`] returns it from then on:
+    /// a window woken by `done` finds it on that very frame).
     pub fn call_then<T: Send + 'static>(
         &self,
         request: CallRequest,
         then: impl FnOnce(CallReport) -> T + Send + 'static,
+        done: impl FnOnce() + Send + 'static,
     ) -> Call<T> {
         let (sender, promise) = Promise::new();
         let canceller = Canceller::default();
@@ -696,25 +699,27 @@ impl Session {
         let function = request.function.clone();
         // The job sits where both the thread and this function can reach it, so it still runs
         // (with a failed report) if the thread cannot be started.
-        let job = Arc::new(Mutex::new(Some((sender, then))));
+        let job = Arc::new(Mutex::new(Some((sender, then, done))));
         let session = self.clone();
         let job_for_thread = Arc::clone(&job);
         let spawned = std::thread::Builder::new()
             .name("extism-call".to_string())
             .spawn(move || {
                 let report = session.run(request, &canceller, &progress);
-                if let Some((sender, then)) = take(&job_for_thread) {
+                if let Some((sender, then, done)) = take(&job_for_thread) {
                     sender.send(then(report));
+                    done();
                 }
             });
         if let Err(e) = spawned
-            && let Some((sender, then)) = take(&job)
+            && let Some((sender, then, done)) = take(&job)
         {
             sender.send(then(CallReport::failed(
                 &function,
                 ErrorKind::Load,
                 format!("cannot start a call thread: {e}"),
             )));
+            done();
         }
         call
     }

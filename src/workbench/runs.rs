@@ -202,12 +202,12 @@ impl Workbench {
             coredump: true,
         };
         let wake = Arc::clone(&self.wake);
-        // The view (line index of a 64 MiB output, say) is built on the call's thread.
-        let call = ready.session.call_then(request, move |report| {
-            let view = RunView::new(report);
-            wake();
-            view
-        });
+        // The view (line index of a 64 MiB output, say) is built on the call's thread; the
+        // window is woken once the view can be taken (woken before, its frame finds nothing
+        // and only the next one does).
+        let call = ready
+            .session
+            .call_then(request, RunView::new, move || wake());
         self.run = RunSlot::Running(Box::new(Running {
             call,
             generation: self.generation,
