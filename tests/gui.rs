@@ -39,18 +39,18 @@ fn harness_starting(
     open: Option<std::path::PathBuf>,
     trust: extism_playground::trust::TrustStore,
 ) -> Harness<'static, App> {
+    window_with(AppOptions {
+        open,
+        trust,
+        ..AppOptions::new(common::worker())
+    })
+}
+
+/// The window started with `options`.
+fn window_with(options: AppOptions) -> Harness<'static, App> {
     Harness::builder()
         .with_size([1280.0, 900.0])
-        .build_eframe(move |cc| {
-            App::new(
-                cc,
-                AppOptions {
-                    open,
-                    trust,
-                    ..AppOptions::new(common::worker())
-                },
-            )
-        })
+        .build_eframe(move |cc| App::new(cc, options))
 }
 
 /// Steps frames until `done` holds; after 30 s, fails naming `what`, with a snapshot of the
@@ -2199,18 +2199,11 @@ fn typed_input_is_saved_within_seconds_and_an_idle_window_asks_for_no_frames() {
     let dir = tempfile::tempdir().unwrap();
     let file = StateFile::at(dir.path().join("window-state.json"));
     let window = |file: StateFile| {
-        Harness::builder()
-            .with_size([1280.0, 900.0])
-            .build_eframe(move |cc| {
-                App::new(
-                    cc,
-                    AppOptions {
-                        trust: common::trust_store(),
-                        state_file: Some(file),
-                        ..AppOptions::new(common::worker())
-                    },
-                )
-            })
+        window_with(AppOptions {
+            trust: common::trust_store(),
+            state_file: Some(file),
+            ..AppOptions::new(common::worker())
+        })
     };
     let mut h = window(file.clone());
     settled(&mut h);
