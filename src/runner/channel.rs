@@ -178,11 +178,14 @@ pub(crate) fn connect() -> io::Result<(Stream, Token)> {
     {
         use std::os::fd::AsFd as _;
         let fd = std::io::stdin().as_fd().try_clone_to_owned()?;
+        // A pipe, file or terminal is not a socket: the worker was started by hand.
+        let is_socket = rustix::fs::fstat(&fd).is_ok_and(|stat| {
+            rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Socket
+        });
+        if !is_socket {
+            return Err(not_from_the_app("its stdin is not a socket"));
+        }
         let mut stream = Stream::from(fd);
-        // A pipe or terminal is not a socket: the worker was started by hand.
-        stream
-            .peer_addr()
-            .map_err(|_| not_from_the_app("its stdin is not a socket"))?;
         let line = read_line(&mut stream, 64)?;
         let token = Token::parse(line.trim_end())
             .ok_or_else(|| not_from_the_app("the first line is not a token"))?;
