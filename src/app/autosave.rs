@@ -97,14 +97,14 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    fn of(state: &impl serde::Serialize) -> Self {
-        // A state that cannot be serialized has nothing in it to save (it never happens: it
-        // is plain data).
-        let bytes = serde_json::to_vec(state).unwrap_or_default();
-        Self {
+    /// `None` if it cannot be serialized (it is plain data: that would be a bug); nothing is
+    /// written then, least of all an empty file over a good one.
+    fn of(state: &impl serde::Serialize) -> Option<Self> {
+        let bytes = serde_json::to_vec(state).ok()?;
+        Some(Self {
             hash: hash(&bytes),
             bytes,
-        }
+        })
     }
 }
 
@@ -141,7 +141,7 @@ impl Autosave {
     pub fn new(file: Option<StateFile>, loaded: Option<&AppState>) -> Self {
         Self {
             file,
-            saved: loaded.map(|state| Snapshot::of(state).hash),
+            saved: loaded.and_then(Snapshot::of).map(|snapshot| snapshot.hash),
             changed_at: None,
             writing: None,
             problem: None,
@@ -165,11 +165,14 @@ impl Autosave {
     /// After a frame at `now` (egui time, seconds): notes whether `state` changed, starts a save
     /// when one is due, and says when to come back.
     pub fn after_frame(&mut self, now: f64, state: &impl serde::Serialize) -> Next {
-        if self.file.is_none() {
-            return Next::Idle;
-        }
         self.reap();
-        let snapshot = Snapshot::of(state);
+        let Some(file) = &self.file else {
+            return Next::Idle;
+        };
+        let Some(snapshot) = Snapshot::of(state) else {
+            self.problem = Some("the window's state cannot be saved: it does not serialize".into());
+            return Next::Idle;
+        };
         if self.saved == Some(snapshot.hash) {
             self.changed_at = None;
             return Next::Idle;
@@ -183,9 +186,7 @@ impl Autosave {
             // The last save is still being written: look again shortly.
             return Next::RepaintAfter(std::time::Duration::from_millis(100));
         }
-        let Some(file) = self.file.clone() else {
-            return Next::Idle;
-        };
+        let file = file.clone();
         let bytes = snapshot.bytes;
         match std::thread::Builder::new()
             .name("save-window-state".into())
@@ -213,7 +214,9 @@ impl Autosave {
         if let Some(handle) = self.writing.take() {
             self.note(handle.join());
         }
-        let snapshot = Snapshot::of(state);
+        let Some(snapshot) = Snapshot::of(state) else {
+            return;
+        };
         if self.saved == Some(snapshot.hash) && self.problem.is_none() {
             return;
         }

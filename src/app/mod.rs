@@ -354,14 +354,23 @@ impl App {
         }
     }
 
-    /// Where the window's state is saved as it changes, if anywhere.
-    pub fn state_file(&self) -> Option<&autosave::StateFile> {
-        self.autosave.file()
-    }
-
     /// Whether every change has been handed to the state file (or there is none).
     pub fn is_saved(&self) -> bool {
         self.autosave.is_saved()
+    }
+
+    /// Runs `f` on the autosave with the state as it would be saved, borrowed.
+    fn with_saving<R>(
+        &mut self,
+        f: impl FnOnce(&mut autosave::Autosave, &state::Saving<'_>) -> R,
+    ) -> R {
+        let saving = state::Saving {
+            workbench: self.workbench.state_to_save(),
+            theme: self.theme,
+            log_filter: &self.log_filter,
+            result_tab: self.result_tab,
+        };
+        f(&mut self.autosave, &saving)
     }
 
     /// What is wrong with the saved state, if anything: it could not be read, or saved.
@@ -373,13 +382,7 @@ impl App {
     /// that saves a change not due yet.
     fn autosave(&mut self, ctx: &egui::Context) {
         let now = ctx.input(|i| i.time);
-        let saving = state::Saving {
-            workbench: self.workbench.state_to_save(),
-            theme: self.theme,
-            log_filter: &self.log_filter,
-            result_tab: self.result_tab,
-        };
-        let next = self.autosave.after_frame(now, &saving);
+        let next = self.with_saving(|autosave, saving| autosave.after_frame(now, saving));
         if let autosave::Next::RepaintAfter(after) = next {
             ctx.request_repaint_after(after);
         }
@@ -422,13 +425,7 @@ impl eframe::App for App {
     /// As the window closes (and every half minute): what is not saved yet is saved now.
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         if self.autosave.file().is_some() {
-            let saving = state::Saving {
-                workbench: self.workbench.state_to_save(),
-                theme: self.theme,
-                log_filter: &self.log_filter,
-                result_tab: self.result_tab,
-            };
-            self.autosave.flush(&saving);
+            self.with_saving(|autosave, saving| autosave.flush(saving));
         } else {
             eframe::set_value(storage, eframe::APP_KEY, &self.to_save());
         }
