@@ -12,7 +12,8 @@
 //!
 //! Run with `cargo bench --bench author`.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
+#[allow(dead_code, reason = "the bench uses part of the tests' helpers")]
 mod common;
 
 use std::io::{BufRead as _, BufReader};

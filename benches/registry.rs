@@ -38,7 +38,7 @@ fn plugin_of(size: usize) -> Vec<u8> {
 }
 
 // The tests' registry fixture: Debian's docker-registry on 127.0.0.1, temporary storage.
-#[path = "../tests/common/registry.rs"]
+#[path = "../tests/it/common/registry.rs"]
 #[allow(dead_code, reason = "the bench uses part of the tests' fixture")]
 mod fixture;
 
@@ -66,7 +66,14 @@ fn main() {
     let tag: Reference = format!("oci://{}/bench/plugin:2mib", server.host)
         .parse()
         .unwrap();
-    let pushed = registry::push(&wasm, &tag, &settings, BTreeMap::new()).expect("push");
+    let pushed = registry::push(
+        &wasm,
+        registry::ModuleOs::Wasm,
+        &tag,
+        &settings,
+        BTreeMap::new(),
+    )
+    .expect("push");
     let pinned: Reference = pushed.reference.parse().unwrap();
     let blob_url = format!(
         "http://{}/v2/bench/plugin/blobs/{}",

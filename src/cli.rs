@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::bundle::{self, Bundle, ExpectedOutcome, Scenario, Step, Verdict};
+use crate::open::{self, Opened, Setup, Source};
 use crate::runner::host::harness::XTP_HARNESS;
 use crate::runner::host::{Behaviour, HostFnDef, MockSource, define};
 use crate::runner::inspect::Linkage;
@@ -24,7 +25,6 @@ use crate::runner::{
     unsatisfied_imports,
 };
 use crate::trust::{Decision, Review, TrustStore};
-use crate::workbench::open::{self, Opened, Setup, Source};
 
 /// Exit code: the plugin failed.
 pub const EXIT_PLUGIN_FAILED: u8 = 1;
@@ -53,10 +53,10 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Makes the registry flags how the window reaches registries.
-    pub fn configure_registries(&self) -> anyhow::Result<()> {
+    /// How the window reaches registries, as its flags say.
+    pub fn registry_settings(&self) -> anyhow::Result<crate::registry::Settings> {
         let named = self.open.as_deref().and_then(reference_of);
-        self.registry.configure(named.as_ref())
+        self.registry.settings(named.as_ref())
     }
 }
 
@@ -94,10 +94,13 @@ pub struct RegistryArgs {
 }
 
 impl RegistryArgs {
-    /// Makes these flags how registries are reached in this process (reading the password
-    /// from stdin when asked). The login is for the registry of `registry`, when the command
-    /// names one, and for the `--registry-host`s; never for a registry only a file names.
-    pub fn configure(&self, registry: Option<&crate::registry::Reference>) -> anyhow::Result<()> {
+    /// How registries are reached, as these flags say (reading the password from stdin when
+    /// asked). The login is for the registry of `registry`, when the command names one, and
+    /// for the `--registry-host`s; never for a registry only a file names.
+    pub fn settings(
+        &self,
+        registry: Option<&crate::registry::Reference>,
+    ) -> anyhow::Result<crate::registry::Settings> {
         let login = match &self.registry_user {
             Some(user) => {
                 let mut registries: Vec<String> = registry
@@ -132,14 +135,13 @@ impl RegistryArgs {
             }
             None => None,
         };
-        crate::registry::configure(crate::registry::Settings {
+        Ok(crate::registry::Settings {
             insecure: self.insecure_registries.clone(),
             logins: login.into_iter().collect(),
             timeout: std::time::Duration::from_secs(self.registry_timeout),
             max_layer_bytes: self.max_layer_size,
             cache: crate::registry::Cache::user(),
-        });
-        Ok(())
+        })
     }
 }
 
@@ -512,8 +514,12 @@ fn key_value(s: &str, what: &str) -> anyhow::Result<(String, String)> {
 /// Opens `path` through the window's pipeline, with its grants decided by `consent`: a file
 /// that asks for nothing, or that this app saved, or that the user trusts in the window, opens
 /// as it is; any other that asks is refused unless `--trust` or `--no-grants` says what to do.
-pub fn open_file(path: &Path, consent: &ConsentArgs) -> anyhow::Result<Opened> {
-    let opened = decide(open::read(&Source::from_arg(path)?)?, consent)?;
+pub fn open_file(
+    path: &Path,
+    consent: &ConsentArgs,
+    registry: &crate::registry::Settings,
+) -> anyhow::Result<Opened> {
+    let opened = decide(open::read(&Source::from_arg(path)?)?, consent, registry)?;
     if let Some(note) = &opened.note {
         eprintln!("warning: {note}");
     }
@@ -528,8 +534,13 @@ pub fn open_file(path: &Path, consent: &ConsentArgs) -> anyhow::Result<Opened> {
     Ok(opened)
 }
 
-/// Resolves `read` with its grants decided by `consent` (see [`open_file`]).
-fn decide(read: open::Read, consent: &ConsentArgs) -> anyhow::Result<Opened> {
+/// Resolves `read` with its grants decided by `consent` (see [`open_file`]), pulling with
+/// `registry`'s settings.
+fn decide(
+    read: open::Read,
+    consent: &ConsentArgs,
+    registry: &crate::registry::Settings,
+) -> anyhow::Result<Opened> {
     let read = read.with_redirects(consent.redirects()?);
     let (decision, trust) = match read.review() {
         None => (Decision::Allow, None),
@@ -544,7 +555,7 @@ fn decide(read: open::Read, consent: &ConsentArgs) -> anyhow::Result<Opened> {
             }
         }
     };
-    Ok(read.resolve(decision, trust)?)
+    Ok(read.resolve(decision, trust, registry)?)
 }
 
 /// The flags, validated into what the runner needs.
@@ -660,8 +671,8 @@ fn plan(args: &CallArgs) -> anyhow::Result<CallPlan> {
             "--stdin and --registry-password-stdin both read stdin; pass the input with --input or --input-file"
         );
     }
-    args.registry.configure(reference_of(&args.wasm).as_ref())?;
-    let opened = open_file(&args.wasm, &args.consent)?;
+    let registry = args.registry.settings(reference_of(&args.wasm).as_ref())?;
+    let opened = open_file(&args.wasm, &args.consent, &registry)?;
     if crate::runner::host::harness::imports_harness(&opened.inspection) {
         bail!(
             "{} is an xtp-test plugin (it imports {XTP_HARNESS}): run it against the plugin it tests with `extism-playground test --xtp {} PLUGIN.wasm`",
@@ -839,19 +850,25 @@ fn push_module(args: &PushArgs) -> anyhow::Result<crate::registry::Pushed> {
     }
     let bytes = crate::platform::files::read(&args.wasm, crate::platform::files::FileKind::Plugin)?;
     let name = args.wasm.display().to_string();
-    Inspection::of(&name, &bytes).with_context(|| {
+    let inspection = Inspection::of(&name, &bytes).with_context(|| {
         format!("{name} is not a plugin to push; push a .wasm module (build the plugin first)")
     })?;
+    let os = if inspection.imports_wasi() {
+        crate::registry::ModuleOs::Wasip1
+    } else {
+        crate::registry::ModuleOs::Wasm
+    };
     let mut annotations = BTreeMap::new();
     for kv in &args.annotations {
         let (k, v) = key_value(kv, "--annotation")?;
         annotations.insert(k, v);
     }
-    args.registry.configure(Some(&reference))?;
+    let settings = args.registry.settings(Some(&reference))?;
     Ok(crate::registry::push(
         &bytes,
+        os,
         &reference,
-        &crate::registry::settings(),
+        &settings,
         annotations,
     )?)
 }
@@ -942,7 +959,7 @@ fn replay(args: &ReplayArgs) -> ExitCode {
     // Anything that is not a bundle this build reads is explained as such, before any review.
     let opened = open::read_bundle(&args.bundle)
         .map_err(anyhow::Error::new)
-        .and_then(|read| decide(read, &args.consent));
+        .and_then(|read| decide(read, &args.consent, &crate::registry::Settings::default()));
     let Opened {
         plugin,
         inspection,
@@ -1103,11 +1120,12 @@ fn test(args: &TestArgs) -> ExitCode {
         (Some(_), [only]) => reference_of(only),
         _ => None,
     };
-    if let Err(e) = args.registry.configure(named.as_ref()) {
-        return usage_error(&e);
-    }
+    let registry = match args.registry.settings(named.as_ref()) {
+        Ok(settings) => settings,
+        Err(e) => return usage_error(&e),
+    };
     if let Some(test) = &args.xtp {
-        return test_xtp(args, test, &worker);
+        return test_xtp(args, test, &worker, &registry);
     }
     if args.sandbox != SandboxArgs::default() || args.host_functions != HostFnArgs::default() {
         return usage_error(&anyhow::anyhow!(
@@ -1123,6 +1141,7 @@ fn test(args: &TestArgs) -> ExitCode {
     let options = file::LoadOptions {
         plugin: args.plugin.clone(),
         redirects,
+        registry,
         consent: if args.consent.trust {
             file::Consent::Trust
         } else if args.consent.no_grants {
@@ -1183,7 +1202,12 @@ fn test(args: &TestArgs) -> ExitCode {
 }
 
 /// `test --xtp TEST.wasm PLUGIN…`: the test plugin run against each plugin in turn.
-fn test_xtp(args: &TestArgs, test: &Path, worker: &WorkerConfig) -> ExitCode {
+fn test_xtp(
+    args: &TestArgs,
+    test: &Path,
+    worker: &WorkerConfig,
+    registry: &crate::registry::Settings,
+) -> ExitCode {
     use crate::suite::report::Outcome;
     use crate::suite::xtp::{self, XtpSuite};
     let mut outcome = Outcome::default();
@@ -1198,7 +1222,7 @@ fn test_xtp(args: &TestArgs, test: &Path, worker: &WorkerConfig) -> ExitCode {
     };
     let log_level = args.log_level.unwrap_or_default();
     for path in &args.paths {
-        let suite = match plugin_under_test(args, path) {
+        let suite = match plugin_under_test(args, path, registry) {
             Ok(under_test) => XtpSuite::new(
                 test,
                 plugin.clone(),
@@ -1233,14 +1257,18 @@ fn test_xtp(args: &TestArgs, test: &Path, worker: &WorkerConfig) -> ExitCode {
 
 /// The plugin under test at `path` for `test --xtp`: its sandbox (the file's, with the flags
 /// over it), its host functions, the mock input, and every import checked.
-fn plugin_under_test(args: &TestArgs, path: &Path) -> anyhow::Result<PluginUnderTest> {
+fn plugin_under_test(
+    args: &TestArgs,
+    path: &Path,
+    registry: &crate::registry::Settings,
+) -> anyhow::Result<PluginUnderTest> {
     if !path.exists() && !path.to_str().is_some_and(crate::registry::is_reference) {
         bail!(
             "{} does not exist; name the plugin under test (a .wasm or Extism manifest) after the test plugin",
             path.display()
         );
     }
-    let opened = open_file(path, &args.consent)?;
+    let opened = open_file(path, &args.consent, registry)?;
     let options = args.sandbox.apply(file_options(&opened))?;
     let (host, _) = host_definitions(&args.host_functions, &opened, &options, &args.consent)?;
     let mock_input = match (&args.mock_input_data, &args.mock_input_file) {
@@ -1430,12 +1458,12 @@ fn print_report(
 }
 
 fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
-    args.registry.configure(reference_of(&args.wasm).as_ref())?;
+    let registry = args.registry.settings(reference_of(&args.wasm).as_ref())?;
     let plugin = match Source::from_arg(&args.wasm)? {
         Source::Registry(reference) => {
             let pulled = crate::registry::pull(
                 &reference,
-                &crate::registry::settings(),
+                &registry,
                 &crate::registry::Transfer::default(),
             )?;
             if let Some(note) = &pulled.note {
@@ -1448,9 +1476,9 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
             let read = open::read(&source)?;
             let needs = read.review().is_some_and(Review::reads_or_fetches);
             let opened = if needs {
-                decide(read, &args.consent)?
+                decide(read, &args.consent, &registry)?
             } else {
-                read.resolve(Decision::WithoutGrants, None)?
+                read.resolve(Decision::WithoutGrants, None, &registry)?
             };
             opened.plugin
         }

@@ -2,6 +2,7 @@
 //!
 //! - [`runner`]: loading, sandboxing, inspecting and calling plugins (no UI).
 //! - [`bundle`]: repro bundles: save, share and replay a scenario; diffs; exported host code.
+//! - [`open`]: the one way a plugin is read, reviewed and opened (window, CLI, suites).
 //! - [`workbench`]: the model under the window (open plugin, session, runs), with no UI.
 //! - [`app`]: the desktop window over the workbench.
 //! - [`cli`]: the headless command line over the runner.
@@ -20,6 +21,7 @@ pub mod build;
 pub mod bundle;
 pub mod cli;
 pub mod clock;
+pub mod open;
 pub mod platform;
 pub mod registry;
 pub mod runner;

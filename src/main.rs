@@ -29,11 +29,14 @@ fn main() -> ExitCode {
         return extism_playground::cli::run(command);
     }
     init_logging();
-    if let Err(e) = cli.configure_registries() {
-        eprintln!("error: {e:#}");
-        return ExitCode::from(extism_playground::cli::EXIT_USAGE);
-    }
-    match open_window(cli.open, started) {
+    let registry = match cli.registry_settings() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(extism_playground::cli::EXIT_USAGE);
+        }
+    };
+    match open_window(cli.open, registry, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -54,6 +57,7 @@ fn init_logging() {
 
 fn open_window(
     open: Option<std::path::PathBuf>,
+    registry: extism_playground::registry::Settings,
     started: std::time::Instant,
 ) -> anyhow::Result<()> {
     let worker = WorkerConfig::current_exe()?;
@@ -83,6 +87,7 @@ fn open_window(
             extism_playground::platform::console::release_own_console();
             let options = AppOptions {
                 open,
+                registry,
                 started: Some(started),
                 exit_after_first_frame: std::env::var_os(EXIT_AFTER_FIRST_FRAME_ENV).is_some(),
                 state_file: extism_playground::app::autosave::StateFile::user(),

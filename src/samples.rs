@@ -263,7 +263,7 @@ impl Sample {
                         "get_user",
                         Behaviour::Wasm(MockSource {
                             file_name: Some("mock-host.wasm".to_string()),
-                            sha256: crate::runner::source::sha256_hex(mock),
+                            sha256: crate::platform::digest::sha256_hex(mock),
                             loaded: Some(std::sync::Arc::new(mock.to_vec())),
                             ..MockSource::default()
                         }),

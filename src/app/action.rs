@@ -329,7 +329,7 @@ impl Action {
             Self::RunXtp => check(has_plugin, "open the plugin to test first"),
             Self::FindLimits => match wb.run_blocker() {
                 Some(why) => Err(why),
-                None if app.view.limits.as_ref().is_some_and(crate::workbench::limits::LimitJob::is_running) => {
+                None if app.workbench.limit_search().is_some_and(crate::workbench::limits::LimitJob::is_running) => {
                     Err("a search is running".to_string())
                 }
                 None => Ok(()),
@@ -395,7 +395,7 @@ impl Action {
             Self::OpenSuite => Command::Dialog(DialogPurpose::OpenSuite),
             Self::AddRunToSuite => Command::Dialog(DialogPurpose::AddRunToSuite),
             Self::RunXtp => Command::Dialog(DialogPurpose::RunXtp),
-            Self::FindLimits => Postmortem::FindLimits.into(),
+            Self::FindLimits => workbench::Command::Limits(workbench::LimitCommand::Find).into(),
             Self::ShowCoredump => Postmortem::ShowCoredump.into(),
             Self::SaveCoredump => Command::Dialog(DialogPurpose::SaveCoredump),
             Self::Theme(choice) => Command::SetTheme(*choice),

@@ -31,25 +31,7 @@ pub enum Command {
     /// Build the open plugin's crate, showing the Build tab.
     Build,
     SetTheme(ThemeChoice),
-    /// Open a test suite in the Tests window (`trust`: grant what it asks, as `test --trust`).
-    OpenSuite {
-        path: PathBuf,
-        trust: bool,
-    },
-    /// Run one test of the open suite, or all of them.
-    RunTests(Option<usize>),
-    StopTests,
-    /// Open test N of the suite in the workbench, at step M.
-    OpenTest {
-        test: usize,
-        step: usize,
-    },
-    CloseSuite,
-    /// Run the xtp-test plugin at this path against the open plugin, in the xtp window.
-    RunXtp(PathBuf),
-    StopXtp,
-    CloseXtp,
-    /// Limit finder, coredump, source view (see [`Postmortem`]).
+    /// Coredump, source view (see [`Postmortem`]).
     Postmortem(Postmortem),
     Quit,
 }
@@ -57,12 +39,6 @@ pub enum Command {
 /// What the window does to explain a failed call.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Postmortem {
-    /// Start the limit finder for the current function and input, in its window.
-    FindLimits,
-    StopLimits,
-    CloseLimits,
-    /// Set the sandbox to the limits found (memory and timeout with their margins).
-    ApplyLimits,
     /// Open the last trap's coredump in its window.
     ShowCoredump,
     /// Show a frame's source file around its line (read-only), or offer to map its path.
@@ -88,6 +64,12 @@ impl From<Postmortem> for Command {
 impl From<workbench::Command> for Command {
     fn from(command: workbench::Command) -> Self {
         Self::Workbench(command)
+    }
+}
+
+impl From<workbench::TestCommand> for Command {
+    fn from(command: workbench::TestCommand) -> Self {
+        Self::Workbench(workbench::Command::Tests(command))
     }
 }
 

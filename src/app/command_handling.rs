@@ -34,24 +34,6 @@ impl App {
         if self.workbench.is_running() {
             ctx.request_repaint_after(RUNNING_REPAINT);
         }
-        if self
-            .view
-            .suite_loading
-            .as_ref()
-            .is_some_and(crate::suite::job::LoadingSuite::is_loaded)
-            && let Some(loading) = self.view.suite_loading.take()
-        {
-            self.view.suite = Some(loading.into_suite());
-        }
-        if let Some(suite) = &mut self.view.suite
-            && suite.poll()
-        {
-            let (passed, failed) = suite.tally();
-            self.view.suite_note = Some(format!("Done: {passed} passed, {failed} failed"));
-        }
-        if let Some(xtp) = &mut self.view.xtp {
-            xtp.poll();
-        }
         self.follow_build();
     }
 
@@ -95,26 +77,6 @@ impl App {
         }
     }
 
-    /// Opens a suite in the Tests window (`trust`: grant what it asks), in place of the one
-    /// open (stopped if it runs).
-    fn open_suite(&mut self, ctx: &egui::Context, path: &std::path::Path, trust: bool) {
-        let consent = if trust {
-            crate::suite::file::Consent::Trust
-        } else {
-            crate::suite::file::Consent::Ask
-        };
-        if let Some(old) = &self.view.suite {
-            old.stop();
-        }
-        let ctx = ctx.clone();
-        self.view.suite_loading = Some(crate::suite::job::LoadingSuite::start(
-            path,
-            consent,
-            std::sync::Arc::new(move || ctx.request_repaint()),
-        ));
-        self.view.suite_note = None;
-    }
-
     /// Opens the Open from registry dialog, filled with the last reference opened.
     fn show_registry_dialog(&mut self) {
         self.view.registry_dialog = Some(super::ui::RegistryDraft::new(&self.workbench));
@@ -125,9 +87,14 @@ impl App {
         match command {
             Command::Workbench(command) => {
                 let revoked = matches!(command, workbench::Command::Revoke(_));
+                let opens_test = matches!(command, workbench::Command::OpenSuiteTest { .. });
                 self.workbench.apply(command);
                 if revoked && self.view.trusted.is_some() {
                     self.view.trusted = Some(self.workbench.trusted_files());
+                }
+                // A test opened from the Tests window shows as the scenario it is.
+                if opens_test {
+                    self.result_tab = super::state::ResultTab::Scenario;
                 }
             }
             Command::Dialog(purpose) => self.open_dialog(ctx, purpose),
@@ -162,65 +129,6 @@ impl App {
             Command::SetTheme(choice) => {
                 self.theme = choice;
                 ctx.set_theme(choice.preference());
-            }
-            Command::OpenSuite { path, trust } => self.open_suite(ctx, &path, trust),
-            Command::RunTests(only) => {
-                if let Some(suite) = &mut self.view.suite {
-                    let ctx = ctx.clone();
-                    suite.run(
-                        only,
-                        crate::suite::default_jobs(),
-                        self.workbench.worker().clone(),
-                        std::sync::Arc::new(move || ctx.request_repaint()),
-                    );
-                    self.view.suite_note = None;
-                }
-            }
-            Command::StopTests => {
-                if let Some(suite) = &self.view.suite {
-                    suite.stop();
-                }
-            }
-            Command::OpenTest { test, step } => {
-                if let Some(Ok(suite)) = self.view.suite.as_ref().map(|s| &s.loaded) {
-                    let suite = suite.clone();
-                    self.workbench.open_suite_test(&suite, test, step);
-                    self.result_tab = super::state::ResultTab::Scenario;
-                }
-            }
-            Command::CloseSuite => {
-                if let Some(suite) = &self.view.suite {
-                    suite.stop();
-                }
-                self.view.suite = None;
-                self.view.suite_loading = None;
-            }
-            Command::RunXtp(path) => {
-                // Without an open plugin there is nothing to test: the last run stays shown
-                // (Run again says why it is greyed).
-                if let Some(under_test) = self.workbench.plugin_under_test() {
-                    if let Some(old) = &self.view.xtp {
-                        old.stop();
-                    }
-                    let ctx = ctx.clone();
-                    self.view.xtp = Some(crate::suite::job::XtpJob::start(
-                        &path,
-                        under_test,
-                        self.workbench.worker().clone(),
-                        std::sync::Arc::new(move || ctx.request_repaint()),
-                    ));
-                }
-            }
-            Command::StopXtp => {
-                if let Some(xtp) = &self.view.xtp {
-                    xtp.stop();
-                }
-            }
-            Command::CloseXtp => {
-                if let Some(xtp) = &self.view.xtp {
-                    xtp.stop();
-                }
-                self.view.xtp = None;
             }
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         }
@@ -269,9 +177,12 @@ impl App {
                         draft.file = path.display().to_string();
                     }
                 } else if matches!(dialog.purpose, DialogPurpose::OpenSuite) {
-                    self.send(Command::OpenSuite { path, trust: false });
+                    self.send(Command::from(workbench::TestCommand::OpenSuite {
+                        path,
+                        trust: false,
+                    }));
                 } else if matches!(dialog.purpose, DialogPurpose::RunXtp) {
-                    self.send(Command::RunXtp(path));
+                    self.send(Command::from(workbench::TestCommand::RunXtp(path)));
                 } else if matches!(dialog.purpose, DialogPurpose::PickNewPluginFolder) {
                     if let Some(draft) = &mut self.view.new_plugin {
                         draft.folder = path.display().to_string();
@@ -289,12 +200,15 @@ impl App {
                     // The suite open in the Tests window shows the new test.
                     if let Some(path) = added_to
                         && self
-                            .view
-                            .suite
-                            .as_ref()
+                            .workbench
+                            .testing()
+                            .suite()
                             .is_some_and(|s| s.path == path && !s.is_running())
                     {
-                        self.send(Command::OpenSuite { path, trust: false });
+                        self.send(Command::from(workbench::TestCommand::OpenSuite {
+                            path,
+                            trust: false,
+                        }));
                     }
                 }
             }
@@ -319,18 +233,6 @@ impl App {
     /// The commands of post-mortems: the limit finder, the coredump, source views and maps.
     fn run_postmortem_command(&mut self, command: Postmortem) {
         match command {
-            Postmortem::FindLimits => self.view.limits = self.workbench.find_limits(),
-            Postmortem::StopLimits => {
-                if let Some(job) = &self.view.limits {
-                    job.stop.cancel();
-                }
-            }
-            Postmortem::CloseLimits => {
-                if let Some(job) = self.view.limits.take() {
-                    job.stop.cancel();
-                }
-            }
-            Postmortem::ApplyLimits => self.apply_limits(),
             Postmortem::ShowCoredump => {
                 self.view.coredump = self
                     .workbench
@@ -382,17 +284,5 @@ impl App {
         let found = self.workbench.resolve_source(file);
         self.view.resolved.insert(key, found.clone());
         found
-    }
-
-    /// Sets the sandbox's memory max and timeout to what the limit finder suggests.
-    fn apply_limits(&mut self) {
-        let Some(Ok(found)) = self.view.limits.as_ref().and_then(|j| j.result()) else {
-            return;
-        };
-        let mut options = self.workbench.state().options.clone();
-        options.memory_max_pages = found.suggested_pages().and_then(|p| u32::try_from(p).ok());
-        options.timeout_ms = Some(found.limits.timeout_ms);
-        self.workbench
-            .apply(workbench::Command::SetOptions(options));
     }
 }

@@ -1,5 +1,6 @@
-//! The desktop window over the workbench: the [`App`] struct and its eframe integration. The
-//! window owns no plugin state of its own; it shows the [`Workbench`] and sends it commands.
+//! The desktop window over the workbench: the [`App`] struct and its eframe integration. It
+//! shows the [`Workbench`] and sends it commands; besides its layout it still holds the Tests
+//! window's suite and xtp runs and the limit finder (jobs that belong in the workbench).
 //!
 //! - [`state`]: what the window persists between runs (the workbench's state and its own).
 //! - [`autosave`]: that state on disk, saved within seconds of a change, atomically.
@@ -51,8 +52,9 @@ pub struct AppOptions {
     pub exit_after_first_frame: bool,
     /// Where the files trusted on this machine are kept.
     pub trust: crate::trust::TrustStore,
-    /// Where pulled registry content is kept.
-    pub registry_cache: crate::registry::Cache,
+    /// How registries are reached (the command line's flags) and where pulled content is
+    /// kept; the window adds its own logins and plain-HTTP hosts.
+    pub registry: crate::registry::Settings,
     /// Where the window's state is saved as it changes (`None`: in eframe's storage only, as
     /// the window closes; what tests use).
     pub state_file: Option<autosave::StateFile>,
@@ -67,7 +69,7 @@ impl AppOptions {
             started: None,
             exit_after_first_frame: false,
             trust: crate::trust::TrustStore::user(),
-            registry_cache: crate::registry::Cache::user(),
+            registry: crate::registry::Settings::default(),
             state_file: None,
         }
     }
@@ -145,16 +147,6 @@ pub struct ViewState {
     pub dialog: Option<Dialog>,
     /// The host function being defined, while its editor is open.
     pub mock_editor: Option<ui::MockDraft>,
-    /// The test suite open in the Tests window.
-    pub suite: Option<crate::suite::job::OpenSuite>,
-    /// A suite being loaded for the Tests window (it replaces `suite` when it is).
-    pub suite_loading: Option<crate::suite::job::LoadingSuite>,
-    /// How the suite's last run ended.
-    pub suite_note: Option<String>,
-    /// The xtp-test plugin run shown in the xtp window.
-    pub xtp: Option<crate::suite::job::XtpJob>,
-    /// The limit finder's search shown in its window.
-    pub limits: Option<crate::workbench::limits::LimitJob>,
     /// The coredump window's contents.
     pub coredump: Option<ui::CoredumpView>,
     /// The New plugin dialog, while it is open.
@@ -223,7 +215,7 @@ impl App {
         let mut app = Self::with_state(saved, options.worker, options.trust, wake);
         app.autosave = autosave;
         app.load_problem = load_problem;
-        app.workbench.set_registry_cache(options.registry_cache);
+        app.workbench.set_registry_settings(options.registry);
         app.first_frame = FirstFrame {
             started: options.started,
             exit_after: options.exit_after_first_frame,
@@ -234,7 +226,10 @@ impl App {
             // A suite opens in the Tests window, over the last session.
             Some(path) if path.extension().is_some_and(|e| e == "toml") => {
                 app.workbench.restore();
-                app.send(Command::OpenSuite { path, trust: false });
+                app.send(Command::from(crate::workbench::TestCommand::OpenSuite {
+                    path,
+                    trust: false,
+                }));
             }
             // A registry reference goes through the same dialog path as typed in the window.
             Some(path) if path.to_str().is_some_and(crate::registry::is_reference) => {
@@ -300,33 +295,36 @@ impl App {
     /// Opens a test suite in the Tests window, as picking it in Tests → Open test suite does
     /// (for tests: no file dialog).
     pub fn open_test_suite(&mut self, path: std::path::PathBuf) {
-        self.send(Command::OpenSuite { path, trust: false });
+        self.send(Command::from(crate::workbench::TestCommand::OpenSuite {
+            path,
+            trust: false,
+        }));
     }
 
     /// Runs the xtp-test plugin at `path` against the open plugin, as picking it in Tests →
     /// Run an xtp-test plugin does (for tests: no file dialog).
     pub fn run_xtp_test(&mut self, path: std::path::PathBuf) {
-        self.send(Command::RunXtp(path));
+        self.send(Command::from(crate::workbench::TestCommand::RunXtp(path)));
     }
 
     /// The xtp-test plugin run shown in the xtp window.
     pub fn xtp_run(&self) -> Option<&crate::suite::job::XtpJob> {
-        self.view.xtp.as_ref()
+        self.workbench.testing().xtp()
     }
 
     /// The limit finder's search, while its window is open.
     pub fn limit_search(&self) -> Option<&crate::workbench::limits::LimitJob> {
-        self.view.limits.as_ref()
+        self.workbench.limit_search()
     }
 
     /// Whether a suite is being loaded for the Tests window (in the background).
     pub fn is_loading_suite(&self) -> bool {
-        self.view.suite_loading.is_some()
+        self.workbench.testing().loading().is_some()
     }
 
     /// The test suite open in the Tests window.
     pub fn test_suite(&self) -> Option<&crate::suite::job::OpenSuite> {
-        self.view.suite.as_ref()
+        self.workbench.testing().suite()
     }
 
     /// Whether a call is in flight.

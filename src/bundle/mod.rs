@@ -794,7 +794,7 @@ pub fn declares_bundle(value: &serde_json::Value) -> bool {
 }
 
 /// Reads and resolves the bundle at `path` as it is, with no consent asked for its grants: for
-/// files this app wrote. Files from others open through `workbench::open`, which reviews them.
+/// files this app wrote. Files from others open through [`crate::open`], which reviews them.
 pub fn load(path: &Path) -> Result<Scenario, BundleError> {
     let bytes = crate::platform::files::read(path, crate::platform::files::FileKind::Bundle)?;
     let name = path.display().to_string();

@@ -1,5 +1,7 @@
-//! Everything that differs between Linux, macOS and Windows, behind one API for all three, so
-//! the rest of the app has no `cfg` of its own and macOS runs the unix code Linux tests prove.
+//! The ground floor (see ARCHITECTURE.md): everything that differs between Linux, macOS and
+//! Windows, behind one API for all three, so the rest of the app has no `cfg` of its own and
+//! macOS runs the unix code Linux tests prove; and the helpers every layer needs (the bounded
+//! reader, atomic writes, digests).
 //!
 //! - [`alloc`]: the allocator, counting the bytes each thread holds (script budgets).
 //! - [`process`]: starting helper processes (no console windows on Windows, own process group
@@ -8,15 +10,17 @@
 //! - [`files`]: reading what files and flags name (bounded), atomic writes with no leftovers,
 //!   private folders (a trap's coredump holds the plugin's memory).
 //! - [`console`]: the console window a Windows program is given.
+//! - [`digest`]: SHA-256 digests as hex, the names of modules, layers and trusted files.
 //! - [`paths`]: paths written on another OS (a Windows drive letter read on Linux, say).
 //!
-//! The protocol channel to the worker needs nothing here: it is a loopback socket on every OS
-//! (`runner::channel`). The one piece still unix-only is the linear-memory watch
-//! (`runner::memory`, which maps memory itself); elsewhere calls say that their memory figures
-//! are not measured on this OS ([`MEMORY_FIGURES`]).
+//! The protocol channel to the worker keeps its OS differences to itself (`runner::channel`:
+//! a socket pair on unix, a token-checked loopback connection on Windows). The one piece still
+//! unix-only is the linear-memory watch (`runner::memory`, which maps memory itself); elsewhere
+//! calls say that their memory figures are not measured on this OS ([`MEMORY_FIGURES`]).
 
 pub mod alloc;
 pub mod console;
+pub mod digest;
 pub mod dirs;
 pub mod files;
 pub mod paths;

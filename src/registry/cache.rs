@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::runner::source::sha256_hex;
+use crate::platform::digest::sha256_hex;
 
 /// Overrides where the cache lives (tests, portable installs).
 pub const CACHE_DIR_ENV: &str = "EXTISM_PLAYGROUND_CACHE_DIR";

@@ -268,7 +268,8 @@ impl Repository {
         let digest = if super::digest_hex(reference).is_some() {
             reference.to_ascii_lowercase()
         } else {
-            header.unwrap_or_else(|| format!("sha256:{}", crate::runner::source::sha256_hex(&body)))
+            header
+                .unwrap_or_else(|| format!("sha256:{}", crate::platform::digest::sha256_hex(&body)))
         };
         Ok((body, digest))
     }
@@ -291,7 +292,7 @@ impl Repository {
         let (raw, _) = self.manifest(reference, accept).await?;
         Ok(format!(
             "sha256:{}",
-            crate::runner::source::sha256_hex(&raw)
+            crate::platform::digest::sha256_hex(&raw)
         ))
     }
 

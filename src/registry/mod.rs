@@ -21,8 +21,8 @@ pub mod layout;
 mod reference;
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
@@ -35,7 +35,7 @@ pub use auth::Login;
 pub use cache::Cache;
 pub use reference::{Reference, ReferenceError, SCHEME, digest_hex, is_reference};
 
-use crate::runner::source::sha256_hex;
+use crate::platform::digest::sha256_hex;
 
 /// How long a registry may stay silent (connecting, or between bytes) before a pull fails.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -72,26 +72,6 @@ impl Default for Settings {
             cache: Cache::user(),
         }
     }
-}
-
-fn global() -> &'static RwLock<Settings> {
-    static SETTINGS: OnceLock<RwLock<Settings>> = OnceLock::new();
-    SETTINGS.get_or_init(|| RwLock::new(Settings::default()))
-}
-
-/// Sets how registries are reached from now on (the command line's flags, the window's login).
-pub fn configure(settings: Settings) {
-    *global()
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = settings;
-}
-
-/// How registries are reached now.
-pub fn settings() -> Settings {
-    global()
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone()
 }
 
 impl Settings {
@@ -1051,22 +1031,39 @@ pub struct Blob {
     pub media_type: String,
 }
 
+/// What a pushed module's config says it runs on (its `os`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModuleOs {
+    /// It imports WASI preview 1: `wasip1`.
+    Wasip1,
+    /// It imports no WASI: `wasm`.
+    Wasm,
+}
+
+impl ModuleOs {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Wasip1 => "wasip1",
+            Self::Wasm => "wasm",
+        }
+    }
+}
+
 /// Publishes `module` at `reference` (which names a tag) as a CNCF Wasm artifact: config
-/// `application/vnd.wasm.config.v0+json`, one `application/wasm` layer.
+/// `application/vnd.wasm.config.v0+json` saying it runs on `os`, one `application/wasm` layer.
 pub fn push(
     module: &[u8],
+    os: ModuleOs,
     reference: &Reference,
     settings: &Settings,
     annotations: BTreeMap<String, String>,
 ) -> Result<Pushed, RegistryError> {
     let created = crate::clock::rfc3339(crate::clock::now());
     let layer_digest = format!("sha256:{}", sha256_hex(module));
-    let wasi = crate::runner::Inspection::of("plugin", module)
-        .is_ok_and(|i| i.imports.iter().any(|imp| imp.module.starts_with("wasi_")));
     let config = serde_json::json!({
         "created": created,
         "architecture": "wasm",
-        "os": if wasi { "wasip1" } else { "wasm" },
+        "os": os.name(),
         "layerDigests": [layer_digest],
     });
     let mut annotations = annotations;

@@ -10,7 +10,7 @@ use wasmparser::{CompositeInnerType, KnownCustom, Parser, Payload, TypeRef, ValT
 use super::error::LoadError;
 use super::host::HostRegistry;
 use super::host::harness::XTP_HARNESS;
-use super::source::sha256_hex;
+use crate::platform::digest::sha256_hex;
 
 /// The Extism kernel and PDK functions extism links under `extism:host/env`.
 const EXTISM_ENV_FUNCTIONS: &[&str] = &[
@@ -323,6 +323,11 @@ impl Inspection {
         }
         out.needs_wasi = out.imports.iter().any(|i| i.group == ImportGroup::Wasi);
         Ok(out)
+    }
+
+    /// Whether it imports any WASI module (`wasi_snapshot_preview1`, `wasi_unstable`, …).
+    pub fn imports_wasi(&self) -> bool {
+        self.imports.iter().any(|i| i.module.starts_with("wasi_"))
     }
 
     /// Names of the functions callable as Extism plugin functions, sorted: entry points and

@@ -4,7 +4,8 @@
 //! memory of the plugin's instances. Each memory reports its size to a [`Gauge`] as it grows;
 //! the [`MemoryWatch`] knows which gauge is the main module's memory.
 //!
-//! This is the one module allowed `unsafe`: the memory is a virtual-memory reservation made
+//! Allowed `unsafe` (with `platform::alloc` and the Windows part of `platform::console`; see
+//! ARCHITECTURE.md): the memory is a virtual-memory reservation made
 //! with `mmap`, as wasmtime's own allocator makes it (the reservation plus an unmapped guard
 //! region, so wasmtime's elided bounds checks stay sound), and opened page by page with
 //! `mprotect` as it grows. Unix only; elsewhere no creator is installed and calls report no

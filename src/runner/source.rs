@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
+use crate::platform::digest::sha256_hex;
 
 use super::error::LoadError;
 use super::options::SandboxOptions;
@@ -160,17 +160,6 @@ pub struct LoadedPlugin {
     pub modules: Vec<PluginModule>,
     /// Index of the module whose functions are called.
     main: usize,
-}
-
-/// Lowercase hex sha256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 /// Fails, naming `name`, unless `bytes` start with the WebAssembly magic.

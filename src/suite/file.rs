@@ -12,13 +12,13 @@ use serde::Deserialize;
 
 use super::{Suite, Test};
 use crate::bundle::{self, ExpectedOutcome, Step};
+use crate::open::{self, Opened, Setup, Source};
+use crate::platform::digest::sha256_hex;
 use crate::platform::files::{self, FileKind};
 use crate::runner::host::define::{self, HostFnDef};
 use crate::runner::inspect::{EXTISM_USER, WASI_P1};
-use crate::runner::source::sha256_hex;
 use crate::runner::{AllowedPath, ErrorKind, HostData, HostRegistry, SandboxOptions};
 use crate::trust::{Decision, Review, TrustStore, review};
-use crate::workbench::open::{self, Opened, Setup, Source};
 
 /// Why a suite could not be loaded. Each says which file, which key and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +79,8 @@ pub struct LoadOptions {
     pub consent: Consent,
     /// Origins a module download may be redirected to besides its own (`--allow-redirect`).
     pub redirects: Vec<String>,
+    /// How `oci://` plugins and modules are pulled.
+    pub registry: crate::registry::Settings,
 }
 
 /// The file format, as written. Unknown keys are refused (a misspelt key would otherwise be
@@ -404,7 +406,7 @@ fn open_plugin(file: &Path, options: &LoadOptions) -> Result<Opened, SuiteError>
         None => Decision::Allow,
     };
     let opened = read
-        .resolve(decision, None)
+        .resolve(decision, None, &options.registry)
         .map_err(|e| SuiteError::Open(e.to_string()))?;
     if matches!(opened.setup, Setup::Scenario(_)) {
         return Err(SuiteError::Open(format!(
@@ -829,7 +831,7 @@ fn load_bundle(path: &Path, options: &LoadOptions) -> Result<Suite, SuiteError> 
         None => Decision::Allow,
     };
     let mut opened = read
-        .resolve(decision, None)
+        .resolve(decision, None, &options.registry)
         .map_err(|e| SuiteError::Open(e.to_string()))?;
     let Setup::Scenario(scenario) = std::mem::replace(&mut opened.setup, Setup::Module) else {
         unreachable!("a bundle opens as a scenario")

@@ -44,12 +44,17 @@ pub struct LoadingSuite {
 impl LoadingSuite {
     /// Starts loading the suite at `path` (see [`OpenSuite::load`]); `wake` is called when it
     /// is loaded.
-    pub fn start(path: &Path, consent: Consent, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
+    pub fn start(
+        path: &Path,
+        consent: Consent,
+        registry: crate::registry::Settings,
+        wake: Arc<dyn Fn() + Send + Sync>,
+    ) -> Self {
         let loading = path.to_path_buf();
         Self {
             path: path.to_path_buf(),
             job: in_background("load-suite", wake, move || {
-                OpenSuite::load(&loading, consent)
+                OpenSuite::load(&loading, consent, registry)
             }),
         }
     }
@@ -77,14 +82,16 @@ pub struct OpenSuite {
 }
 
 impl OpenSuite {
-    /// Loads the suite at `path` (`consent` decides its grants, as `test --trust` would).
-    pub fn load(path: &Path, consent: Consent) -> Self {
+    /// Loads the suite at `path` (`consent` decides its grants, as `test --trust` would;
+    /// `registry` says how `oci://` plugins are pulled).
+    pub fn load(path: &Path, consent: Consent, registry: crate::registry::Settings) -> Self {
         let loaded = file::load(
             path,
             &LoadOptions {
                 plugin: None,
                 consent,
                 redirects: Vec::new(),
+                registry,
             },
         );
         let statuses = loaded

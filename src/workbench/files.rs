@@ -9,9 +9,9 @@ use poll_promise::Promise;
 use crate::bundle::{self, Bundle, BundleError, ExpectedOutcome};
 use crate::platform::files::{self, FileKind, ReadError};
 
-use super::state::PluginRef;
 use super::view::check_json;
 use super::{InputDraft, InputMode, LARGE_INPUT_BYTES, Workbench};
+use crate::open::PluginRef;
 
 /// An input file being read on a background thread.
 pub(super) struct InputLoad {
@@ -184,10 +184,8 @@ impl Workbench {
         self.record_saved(path, &bytes);
         // Reopened in this run, it finds the secrets it was saved without again.
         let secrets = self.state.host.secrets.clone();
-        self.state.set_secrets_aside_for(
-            &super::state::PluginRef::Bundle(path.to_path_buf()),
-            secrets,
-        );
+        self.state
+            .set_secrets_aside_for(&PluginRef::Bundle(path.to_path_buf()), secrets);
         self.state.session_path = Some(path.to_path_buf());
         self.state.remember_session(path.to_path_buf());
         Ok(())
@@ -196,7 +194,7 @@ impl Workbench {
     /// Records a file this app wrote, so opening it later asks nothing. A failure to record
     /// only means the user will be asked; it is said in the log, not in the way.
     fn record_saved(&self, path: &Path, bytes: &[u8]) {
-        let Some(review) = super::open::saved_review(path, bytes) else {
+        let Some(review) = crate::open::saved_review(path, bytes) else {
             return tracing::warn!("{} cannot be reviewed to be trusted", path.display());
         };
         if let Err(e) = self.trust.record_saved(&review) {
@@ -352,11 +350,11 @@ impl Workbench {
             crate::runner::source::ModuleOrigin::File(file) => PluginRef::File(file.clone()),
             _ => PluginRef::File(suite.path.clone()),
         };
-        let opened = super::open::Opened {
+        let opened = crate::open::Opened {
             origin,
             plugin: suite.plugin.clone(),
             inspection: suite.inspection.clone(),
-            setup: super::open::Setup::Scenario(Box::new(scenario)),
+            setup: crate::open::Setup::Scenario(Box::new(scenario)),
             watched: Vec::new(),
             grants: None,
             coredump: None,

@@ -18,12 +18,12 @@
 pub mod build;
 mod files;
 pub mod limits;
-pub mod open;
 pub mod registry;
 mod runs;
 pub mod scenario;
 pub mod sources;
 pub mod state;
+pub mod testing;
 pub mod view;
 pub mod watch;
 
@@ -35,13 +35,15 @@ use poll_promise::Promise;
 
 pub use crate::bundle::InputMode;
 use crate::bundle::{ExpectedOutcome, Scenario, Step};
+use crate::open;
+pub use crate::open::{OpenError, Opened, PluginRef, Setup, Source, WatchedFile};
 use crate::runner::host::{self, Behaviour, DefProblem, HostFnDef};
 use crate::runner::{HostData, HostRegistry, LoadError, SandboxOptions, Session, WorkerConfig};
 use crate::samples;
 use crate::trust::{Decision, FileGrants, Review, Trust, TrustList, TrustStore};
-pub use open::{OpenError, Opened, Setup, Source, WatchedFile};
 pub use runs::{FreshReason, History, ReloadChange, RunSlot, RunSummary, Running, VerdictView};
-pub use state::{InputDraft, PluginRef, WorkbenchState};
+pub use state::{InputDraft, WorkbenchState};
+pub use testing::{SuiteRunEnded, TestCommand, Testing};
 use view::{JsonError, RunView};
 
 /// How often hot reload looks at the plugin's files when the OS cannot tell it (the watcher
@@ -151,6 +153,27 @@ pub enum Command {
     AddRunToSuite(PathBuf),
     /// Stop trusting the file with this sha256.
     Revoke(String),
+    /// For the Tests window's jobs: suites and xtp-test plugins.
+    Tests(TestCommand),
+    /// Open test N of the suite open in the Tests window, at step M.
+    OpenSuiteTest {
+        test: usize,
+        step: usize,
+    },
+    /// For the limit finder.
+    Limits(LimitCommand),
+}
+
+/// What the limit finder's window asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitCommand {
+    /// Start the search for the current function and input.
+    Find,
+    Stop,
+    /// Close its window (stopping the search).
+    Close,
+    /// Set the sandbox's memory max and timeout to what the search suggests.
+    Apply,
 }
 
 /// What the user answers when a file asks for grants.
@@ -376,6 +399,10 @@ pub struct Workbench {
     watch: Watch,
     /// The last build of the plugin's crate (running or finished).
     build: Option<build::BuildJob>,
+    /// The Tests window's suite and xtp-test runs.
+    testing: Testing,
+    /// The limit finder's search, while its window is open.
+    limits: Option<limits::LimitJob>,
     wake: Waker,
     /// The reference last given to Open from registry, as typed (it fills the dialog again,
     /// so a reference that failed can be corrected).
@@ -384,10 +411,8 @@ pub struct Workbench {
     registry_logins: Vec<crate::registry::Login>,
     /// The last "Check for newer".
     newer: Option<registry::NewerCheck>,
-    /// Where pulled registry content is kept.
-    registry_cache: crate::registry::Cache,
-    /// How the process was told to reach registries (the app's flags), before the window's
-    /// own choices.
+    /// How the app was told to reach registries (its flags) and where pulled content is kept,
+    /// before the window's own choices.
     registry_base: crate::registry::Settings,
     /// Origins the user let a file's module downloads be redirected to, this session.
     redirects: Vec<(Source, String)>,
@@ -430,12 +455,13 @@ impl Workbench {
             revision: 0,
             watch: Watch::Off,
             build: None,
+            testing: Testing::default(),
+            limits: None,
             wake,
             registry_attempt: None,
             registry_logins: Vec::new(),
             newer: None,
-            registry_cache: crate::registry::Cache::user(),
-            registry_base: crate::registry::settings(),
+            registry_base: crate::registry::Settings::default(),
             redirects: Vec::new(),
             redirect_question: None,
             following: None,
@@ -678,7 +704,6 @@ impl Workbench {
         None
     }
 
-    /// The bytes the next run sends: a large input loaded from a file, or the editor's text.
     /// The trap's coredump to show: the last run's, else the one the open bundle carries.
     pub fn coredump(&self) -> Option<&Arc<Vec<u8>>> {
         self.last
@@ -696,9 +721,74 @@ impl Workbench {
         sources::resolve(file, &self.state.source_maps, plugin_dir)
     }
 
+    /// The Tests window's jobs.
+    pub fn testing(&self) -> &Testing {
+        &self.testing
+    }
+
+    /// The limit finder's search, while its window is open.
+    pub fn limit_search(&self) -> Option<&limits::LimitJob> {
+        self.limits.as_ref()
+    }
+
+    fn apply_test_command(&mut self, command: TestCommand) {
+        match command {
+            TestCommand::OpenSuite { path, trust } => {
+                let registry = self.registry_settings();
+                self.testing.open_suite(&path, trust, registry, &self.wake);
+            }
+            TestCommand::Run(only) => self.testing.run(only, self.worker.clone(), &self.wake),
+            TestCommand::Stop => self.testing.stop(),
+            TestCommand::Close => self.testing.close(),
+            TestCommand::RunXtp(path) => {
+                let under_test = self.plugin_under_test();
+                self.testing
+                    .run_xtp(&path, under_test, self.worker.clone(), &self.wake);
+            }
+            TestCommand::StopXtp => self.testing.stop_xtp(),
+            TestCommand::CloseXtp => self.testing.close_xtp(),
+        }
+    }
+
+    /// Opens test `test` of the suite open in the Tests window, at step `step`.
+    fn open_test_of_open_suite(&mut self, test: usize, step: usize) {
+        if let Some(Ok(suite)) = self.testing.suite().map(|s| &s.loaded) {
+            let suite = suite.clone();
+            self.open_suite_test(&suite, test, step);
+        }
+    }
+
+    fn apply_limit_command(&mut self, command: LimitCommand) {
+        match command {
+            LimitCommand::Find => self.limits = self.find_limits(),
+            LimitCommand::Stop => {
+                if let Some(job) = &self.limits {
+                    job.stop.cancel();
+                }
+            }
+            LimitCommand::Close => {
+                if let Some(job) = self.limits.take() {
+                    job.stop.cancel();
+                }
+            }
+            LimitCommand::Apply => self.apply_limits(),
+        }
+    }
+
+    /// Sets the sandbox's memory max and timeout to what the limit finder suggests.
+    fn apply_limits(&mut self) {
+        let Some(Ok(found)) = self.limits.as_ref().and_then(|j| j.result()) else {
+            return;
+        };
+        let mut options = self.state.options.clone();
+        options.memory_max_pages = found.suggested_pages().and_then(|p| u32::try_from(p).ok());
+        options.timeout_ms = Some(found.limits.timeout_ms);
+        self.set_options(options);
+    }
+
     /// Starts the limit finder for the current function and input (on a session of its own,
     /// so the plugin's own stays as it is); `None` when no plugin is ready.
-    pub fn find_limits(&self) -> Option<limits::LimitJob> {
+    fn find_limits(&self) -> Option<limits::LimitJob> {
         let ready = self.ready()?;
         let request = crate::runner::CallRequest {
             function: self.state.function.clone(),
@@ -713,6 +803,7 @@ impl Workbench {
         ))
     }
 
+    /// The bytes the next run sends: a large input loaded from a file, or the editor's text.
     pub fn input_bytes(&self) -> Arc<Vec<u8>> {
         match &self.large_input {
             Some(large) => Arc::clone(&large.bytes),
@@ -881,6 +972,9 @@ impl Workbench {
             Command::SaveCoredump(path) => self.save_coredump(&path),
             Command::AddRunToSuite(path) => self.add_run_to_suite(&path),
             Command::Revoke(sha256) => self.revoke(&sha256),
+            Command::Tests(command) => self.apply_test_command(command),
+            Command::OpenSuiteTest { test, step } => self.open_test_of_open_suite(test, step),
+            Command::Limits(command) => self.apply_limit_command(command),
         }
         self.recheck_input();
     }
@@ -894,6 +988,7 @@ impl Workbench {
         self.poll_run();
         self.poll_scenario();
         self.poll_build();
+        self.testing.poll();
         self.check_hot_reload()
     }
 
@@ -1045,7 +1140,7 @@ impl Workbench {
         trust: Option<Trust>,
     ) {
         if !read.may_block() {
-            match read.resolve(decision, trust) {
+            match read.resolve(decision, trust, &self.registry_settings()) {
                 Ok(opened) => self.install(opened, intent),
                 Err(e) => self.open_failed(source, intent, &e),
             }
@@ -1059,21 +1154,19 @@ impl Workbench {
         let wake = Arc::clone(&self.wake);
         let read = {
             let wake = Arc::clone(&self.wake);
-            read.with_wake(move || wake())
-                .with_registry_settings(self.registry_settings())
-                .with_redirects(
-                    self.redirects
-                        .iter()
-                        .filter(|(of, _)| *of == source)
-                        .map(|(_, origin)| origin.clone()),
-                )
+            read.with_wake(move || wake()).with_redirects(
+                self.redirects
+                    .iter()
+                    .filter(|(of, _)| *of == source)
+                    .map(|(_, origin)| origin.clone()),
+            )
         };
         let transfer = read.transfer();
-        self.configure_registry();
         let downloads = read.downloads();
+        let settings = self.registry_settings();
         let job = Promise::spawn_thread("open-plugin", move || {
             let result = read
-                .resolve(decision, trust)
+                .resolve(decision, trust, &settings)
                 .map(|opened| Stage::Opened(Box::new(opened)));
             wake();
             result

@@ -113,18 +113,19 @@ impl Workbench {
     /// Keeps pulled registry content in `cache` instead of the user's cache directory.
     #[must_use]
     pub fn with_registry_cache(mut self, cache: registry::Cache) -> Self {
-        self.set_registry_cache(cache);
+        self.registry_base.cache = cache;
         self
     }
 
-    /// See [`Self::with_registry_cache`].
-    pub fn set_registry_cache(&mut self, cache: registry::Cache) {
-        self.registry_cache = cache;
+    /// Reaches registries as `settings` say (the app's flags) before the window's own logins
+    /// and plain-HTTP hosts.
+    pub fn set_registry_settings(&mut self, settings: registry::Settings) {
+        self.registry_base = settings;
     }
 
     /// How pulls made from the window reach registries now: the settings the app started with
     /// (its flags) with the window's plain-HTTP hosts and logins.
-    pub(super) fn registry_settings(&self) -> registry::Settings {
+    pub fn registry_settings(&self) -> registry::Settings {
         let process = self.registry_base.clone();
         let mut insecure = process.insecure.clone();
         insecure.extend(self.state.insecure_registries.iter().cloned());
@@ -140,14 +141,8 @@ impl Workbench {
         registry::Settings {
             insecure,
             logins,
-            cache: self.registry_cache.clone(),
             ..process
         }
-    }
-
-    /// Makes the window's settings the process's too (for `oci://` modules a manifest names).
-    pub(super) fn configure_registry(&self) {
-        registry::configure(self.registry_settings());
     }
 
     /// Stops a pull in progress (the previous plugin stays open).

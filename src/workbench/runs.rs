@@ -65,7 +65,7 @@ pub enum RunSlot {
 #[derive(Clone, Debug)]
 pub struct RunSummary {
     pub number: u64,
-    /// The plugin it ran on ([`super::state::PluginRef::key`]).
+    /// The plugin it ran on ([`crate::open::PluginRef::key`]).
     pub plugin: String,
     /// The output (the first `HISTORY_OUTPUT_BYTES` of it).
     pub output: Arc<Vec<u8>>,

@@ -10,56 +10,13 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{ExpectedOutcome, InputMode};
+use crate::open::PluginRef;
 use crate::runner::{HostData, SandboxOptions};
 
 /// How many recent files the File menu keeps.
 pub const MAX_RECENT: usize = 10;
 /// How many plugins' options, functions and inputs are remembered.
 pub const MAX_REMEMBERED_PLUGINS: usize = 64;
-
-/// Which plugin is open, as remembered.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PluginRef {
-    /// A built-in sample, by name.
-    Sample(String),
-    /// A .wasm or manifest file.
-    File(PathBuf),
-    /// The plugin inside a session or bundle file.
-    Bundle(PathBuf),
-    /// A plugin pulled from a registry, by its reference pinned to the digest pulled
-    /// (`oci://HOST/REPO:TAG@sha256:…`): the app starts with the same bytes, from the cache.
-    Registry(String),
-}
-
-impl Default for PluginRef {
-    fn default() -> Self {
-        Self::Sample("hello".to_string())
-    }
-}
-
-impl PluginRef {
-    /// The key this plugin's memory is kept under.
-    pub fn key(&self) -> String {
-        match self {
-            Self::Sample(name) => format!("sample:{name}"),
-            Self::File(path) => format!("file:{}", path.display()),
-            Self::Bundle(path) => format!("bundle:{}", path.display()),
-            // Per repository: a new tag or digest of the same plugin keeps what was set for it.
-            Self::Registry(reference) => match reference.parse::<crate::registry::Reference>() {
-                Ok(r) => format!("oci:{}/{}", r.registry, r.repository),
-                Err(_) => format!("oci:{reference}"),
-            },
-        }
-    }
-
-    /// The file it was opened from, if any.
-    pub fn path(&self) -> Option<&std::path::Path> {
-        match self {
-            Self::Sample(_) | Self::Registry(_) => None,
-            Self::File(path) | Self::Bundle(path) => Some(path),
-        }
-    }
-}
 
 /// An input being edited, kept per function so switching loses nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

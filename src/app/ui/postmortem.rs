@@ -14,6 +14,7 @@ use super::super::action::Action;
 use super::super::command::{Command, DialogPurpose, Postmortem};
 use crate::runner::coredump::Coredump;
 use crate::runner::report::{CallError, Frame};
+use crate::workbench;
 
 const ROW_HEIGHT: f32 = 16.0;
 /// Longer source locations lose their start (the file name and line matter most).
@@ -663,11 +664,11 @@ fn source_text(ui: &mut Ui, view: &crate::workbench::sources::SourceView, scroll
 
 /// The limit finder's window: probes as they come, Stop, then the result with its snippet.
 pub(super) fn limits_window(app: &mut App, ctx: &egui::Context) {
-    let Some(job) = &app.view.limits else {
+    let Some(job) = app.workbench.limit_search() else {
         return;
     };
     let mut open = true;
-    let mut commands = Vec::new();
+    let mut commands: Vec<Command> = Vec::new();
     let probes = job.probes();
     egui::Window::new(format!("Find limits: {}", job.function))
         .id(egui::Id::unique("limits_window"))
@@ -688,7 +689,7 @@ pub(super) fn limits_window(app: &mut App, ctx: &egui::Context) {
                             probes.last().map_or("starting", |p| p.last.as_str())
                         ));
                         if ui.button("⏹ Stop").clicked() {
-                            push(&mut commands, Postmortem::StopLimits);
+                            commands.push(workbench::Command::Limits(workbench::LimitCommand::Stop).into());
                         }
                     });
                 }
@@ -708,7 +709,7 @@ pub(super) fn limits_window(app: &mut App, ctx: &egui::Context) {
                             .on_hover_text("Sets the memory max and timeout to the suggested values (with their margins)")
                             .clicked()
                         {
-                            push(&mut commands, Postmortem::ApplyLimits);
+                            commands.push(workbench::Command::Limits(workbench::LimitCommand::Apply).into());
                         }
                         if ui.button("📋 Copy manifest snippet").clicked() {
                             ui.ctx().copy_text(found.manifest_snippet());
@@ -727,7 +728,7 @@ pub(super) fn limits_window(app: &mut App, ctx: &egui::Context) {
                 });
         });
     if !open {
-        push(&mut commands, Postmortem::CloseLimits);
+        commands.push(workbench::Command::Limits(workbench::LimitCommand::Close).into());
     }
     for command in commands {
         app.send(command);

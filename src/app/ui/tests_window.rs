@@ -12,6 +12,7 @@ use super::results::{level_color, ok_color};
 use crate::suite::Suite;
 use crate::suite::job::{OpenSuite, TestStatus, XtpJob};
 use crate::suite::report::{SuiteDetail, SuiteOutcome, failure_text};
+use crate::workbench::{self, TestCommand};
 
 const ROW_HEIGHT: f32 = 22.0;
 
@@ -20,23 +21,29 @@ pub(super) fn show(app: &mut App, ctx: &egui::Context) {
     let screen = ctx.content_rect();
     let size = egui::vec2(620.0, 420.0);
     let place = screen.right_bottom() - size - egui::vec2(16.0, 40.0);
-    if let Some(loading) = &app.view.suite_loading {
-        let (commands, open) = file_window(ctx, "Tests", &loading.path, place, size, |ui, _| {
+    if let Some(loading) = app.workbench.testing().loading() {
+        let (commands, open) = file_window(ctx, "Tests", loading, place, size, |ui, _| {
             ui.horizontal(|ui| {
                 ui.add(egui::Spinner::new());
-                ui.label(format!("Loading {}…", loading.path.display()));
+                ui.label(format!("Loading {}…", loading.display()));
             });
         });
-        return finish(app, commands, open, Command::CloseSuite);
+        return finish(app, commands, open, Command::from(TestCommand::Close));
     }
-    let Some(suite) = &app.view.suite else {
+    let Some(suite) = app.workbench.testing().suite() else {
         return;
     };
-    let note = app.view.suite_note.as_deref();
+    // How the last run ended, worded here.
+    let note = app
+        .workbench
+        .testing()
+        .ended()
+        .map(|e| format!("Done: {} passed, {} failed", e.passed, e.failed));
+    let note = note.as_deref();
     let (commands, open) = file_window(ctx, "Tests", &suite.path, place, size, |ui, commands| {
         body(ui, suite, note, commands);
     });
-    finish(app, commands, open, Command::CloseSuite);
+    finish(app, commands, open, Command::from(TestCommand::Close));
 }
 
 /// A closable window titled `prefix: FILE NAME`, first placed at `place` with `size`. Returns
@@ -82,10 +89,10 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
             .on_hover_text("Read the suite file again")
             .clicked()
         {
-            commands.push(Command::OpenSuite {
+            commands.push(Command::from(TestCommand::OpenSuite {
                 path: suite.path.clone(),
                 trust: false,
-            });
+            }));
         }
     });
     if let Some(source) = &suite.source {
@@ -105,10 +112,10 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
                     .on_hover_text("Grants what is listed above: the hosts and paths its plugin gets while its tests run, and the files and downloads it names (as `test --trust`)")
                     .clicked()
             {
-                commands.push(Command::OpenSuite {
+                commands.push(Command::from(TestCommand::OpenSuite {
                     path: suite.path.clone(),
                     trust: true,
-                });
+                }));
             }
             return;
         }
@@ -136,7 +143,7 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
                 )
                 .clicked()
             {
-                commands.push(Command::StopTests);
+                commands.push(TestCommand::Stop.into());
             }
             if let Some((done, total)) = suite.progress() {
                 #[allow(clippy::cast_precision_loss)] // a count of tests
@@ -159,7 +166,7 @@ fn body(ui: &mut Ui, suite: &OpenSuite, note: Option<&str>, commands: &mut Vec<C
                 )
                 .clicked()
             {
-                commands.push(Command::RunTests(None));
+                commands.push(TestCommand::Run(None).into());
             }
             if let Some(note) = note {
                 ui.label(note);
@@ -226,7 +233,7 @@ fn table(ui: &mut Ui, suite: &OpenSuite, loaded: &Suite, commands: &mut Vec<Comm
                             .on_hover_text(format!("Run \"{}\" alone", test.name))
                             .clicked()
                         {
-                            commands.push(Command::RunTests(Some(t)));
+                            commands.push(TestCommand::Run(Some(t)).into());
                         }
                         let failed_step = match status {
                             TestStatus::Done(result) if !result.passed() => {
@@ -247,10 +254,10 @@ fn table(ui: &mut Ui, suite: &OpenSuite, loaded: &Suite, commands: &mut Vec<Comm
                             ))
                             .clicked()
                         {
-                            commands.push(Command::OpenTest {
+                            commands.push(Command::from(workbench::Command::OpenSuiteTest {
                                 test: t,
                                 step: failed_step.unwrap_or(0),
-                            });
+                            }));
                         }
                     });
                 });
@@ -289,11 +296,11 @@ fn failures(ui: &mut Ui, suite: &OpenSuite, loaded: &Suite) {
 }
 
 pub(super) fn show_xtp(app: &mut App, ctx: &egui::Context) {
-    if app.view.xtp.is_none() {
+    if app.workbench.testing().xtp().is_none() {
         return;
     }
     let can_run = super::super::action::Action::RunXtp.availability(app);
-    let Some(job) = &app.view.xtp else {
+    let Some(job) = app.workbench.testing().xtp() else {
         return;
     };
     // First shown at the bottom left, so it and the Tests window can be open side by side.
@@ -303,7 +310,7 @@ pub(super) fn show_xtp(app: &mut App, ctx: &egui::Context) {
     let (commands, open) = file_window(ctx, "xtp test", &job.path, place, size, |ui, commands| {
         xtp_body(ui, job, can_run, commands);
     });
-    finish(app, commands, open, Command::CloseXtp);
+    finish(app, commands, open, Command::from(TestCommand::CloseXtp));
 }
 
 fn xtp_body(ui: &mut Ui, job: &XtpJob, can_run: Result<(), String>, commands: &mut Vec<Command>) {
@@ -325,7 +332,7 @@ fn xtp_body(ui: &mut Ui, job: &XtpJob, can_run: Result<(), String>, commands: &m
                 .on_hover_text("Stop the test plugin; the assertions it made are kept")
                 .clicked()
             {
-                commands.push(Command::StopXtp);
+                commands.push(TestCommand::StopXtp.into());
             }
         } else {
             if ui
@@ -334,7 +341,7 @@ fn xtp_body(ui: &mut Ui, job: &XtpJob, can_run: Result<(), String>, commands: &m
                 .on_disabled_hover_text(can_run.err().unwrap_or_default())
                 .clicked()
             {
-                commands.push(Command::RunXtp(job.path.clone()));
+                commands.push(TestCommand::RunXtp(job.path.clone()).into());
             }
             if let Some(outcome) = job.outcome()
                 && outcome.load_errors.is_empty()

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes::{Bytes, base64_opt};
 use super::{HostFunction, Implementation, MockPlugin, WasmType, script};
+use crate::platform::digest::sha256_hex;
 use crate::platform::files::{self, FileKind};
 use crate::runner::inspect::{EXTISM_USER, Inspection, Signature};
-use crate::runner::source::sha256_hex;
 
 /// How an argument or a result is carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
