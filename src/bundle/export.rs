@@ -56,6 +56,15 @@ impl Export<'_> {
 }
 
 /// A module file the generated code loads.
+/// The host programs exported for one scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPrograms {
+    /// `main.go`, for extism's go-sdk.
+    pub go: String,
+    /// `main.rs`, for the extism crate.
+    pub rust: String,
+}
+
 struct ModuleFile {
     /// The path (or URL) the code names.
     path: String,

@@ -12,15 +12,21 @@ pub const KEEP_INNER: usize = 100;
 pub const KEEP_OUTER: usize = 20;
 
 /// The frames of `e`'s backtrace with the middle of a very deep one left out: the innermost
-/// [`KEEP_INNER`] and outermost [`KEEP_OUTER`] stay; returns them and how many were left out.
-pub(crate) fn frames_kept(e: &extism::Error) -> (Vec<Frame>, usize) {
+/// [`KEEP_INNER`] and outermost [`KEEP_OUTER`] stay.
+pub(crate) fn frames_kept(e: &extism::Error) -> KeptFrames {
     let mut frames = frames(e);
     if frames.len() <= KEEP_INNER + KEEP_OUTER {
-        return (frames, 0);
+        return KeptFrames { frames, omitted: 0 };
     }
     let omitted = frames.len() - KEEP_INNER - KEEP_OUTER;
     frames.drain(KEEP_INNER..KEEP_INNER + omitted);
-    (frames, omitted)
+    KeptFrames { frames, omitted }
+}
+
+/// The frames kept of a deep backtrace, and how many were left out of its middle.
+pub(crate) struct KeptFrames {
+    pub frames: Vec<Frame>,
+    pub omitted: usize,
 }
 
 /// The frames of the wasm backtrace wasmtime attached to `e`, innermost first; empty when it

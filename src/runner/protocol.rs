@@ -8,25 +8,54 @@ use std::io::{self, Read, Write};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::host::{HostData, HostRegistry};
-use super::report::{CallReport, LogLevel};
+use super::host::HostRegistry;
+use super::options::SandboxOptions;
+use super::report::CallReport;
+use super::session::CallRequest;
+use super::source::LoadedPlugin;
 
 /// Largest header accepted; a bigger one means the stream is corrupt.
 const MAX_HEADER_BYTES: u32 = 512 * 1024 * 1024;
 /// Largest payload accepted (input, output, modules).
 pub(crate) const MAX_PAYLOAD_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
-/// What to load: the manifest's options (its module list empty), each module's name and
-/// length, the host functions to link, and the sha256 and length of each mock-host plugin they
-/// call (the module bytes follow as the payload, in order, then the mock-host plugins'). For an
-/// xtp-test plugin, also the plugin it drives (whose mock-host plugins are among `mocks`).
+/// A plugin to compile: its manifest's options (the module list empty: the modules' bytes
+/// follow in the payload, in order), each module's name and length, WASI, fuel and the host
+/// functions it links.
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct LoadRequest {
+pub(crate) struct PluginLoad {
     pub manifest: extism::Manifest,
     pub modules: Vec<(Option<String>, u64)>,
     pub wasi: bool,
     pub fuel_limit: Option<u64>,
     pub host: HostRegistry,
+}
+
+impl PluginLoad {
+    /// `plugin` under `options`, linking `host`.
+    pub fn of(plugin: &LoadedPlugin, options: &SandboxOptions, host: &HostRegistry) -> Self {
+        let mut manifest = plugin.to_inline_manifest(options);
+        manifest.wasm.clear();
+        Self {
+            manifest,
+            modules: plugin
+                .modules
+                .iter()
+                .map(|m| (m.name.clone(), m.bytes.len() as u64))
+                .collect(),
+            wasi: options.wasi,
+            fuel_limit: options.fuel_limit,
+            host: host.clone(),
+        }
+    }
+}
+
+/// What to load: the plugin, and the sha256 and length of each mock-host plugin its host
+/// functions call (their bytes follow the plugin's modules in the payload). For an xtp-test
+/// plugin, also the plugin it drives (whose mock-host plugins are among `mocks`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct LoadRequest {
+    pub plugin: PluginLoad,
     #[serde(default)]
     pub mocks: Vec<(String, u64)>,
     #[serde(default)]
@@ -44,41 +73,24 @@ pub(crate) struct LoadRequest {
 }
 
 /// The plugin an xtp-test plugin drives through `xtp:test/harness`: loaded like a plugin of its
-/// own (manifest options, modules, WASI, fuel, host functions). Its module bytes follow the
-/// mock-host plugins' in the payload, then the mock input's.
+/// own. Its module bytes follow the mock-host plugins' in the payload, then the mock input's.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct UnderTestLoad {
     /// Its name, for messages.
     pub label: String,
     /// The functions it exports that can be called, for messages.
     pub callable: Vec<String>,
-    pub manifest: extism::Manifest,
-    pub modules: Vec<(Option<String>, u64)>,
-    pub wasi: bool,
-    pub fuel_limit: Option<u64>,
-    pub host: HostRegistry,
+    pub plugin: PluginLoad,
     /// The length of the mock input, when one was given.
     pub mock_input: Option<u64>,
-}
-
-/// One call (or loop of calls); the input follows as the payload.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct CallSpec {
-    pub function: String,
-    pub host: HostData,
-    pub log_level: LogLevel,
-    pub fresh_instance: bool,
-    pub loops: u32,
-    /// Send the coredump of a trap back after the output.
-    #[serde(default)]
-    pub coredump: bool,
 }
 
 /// Session → worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToWorker {
     Load(Box<LoadRequest>),
-    Call(CallSpec),
+    /// One call (or loop of calls); the input follows as the payload.
+    Call(CallRequest),
     /// Stop the call in progress.
     Cancel,
 }
@@ -292,6 +304,7 @@ pub(crate) fn read_frame<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runner::HostData;
 
     #[test]
     fn frames_round_trip_with_binary_payload() {

@@ -79,6 +79,12 @@ pub struct CallError {
 }
 
 impl CallError {
+    /// Takes `kept` as the wasm backtrace (its middle left out when it was very deep).
+    pub(crate) fn keep_frames(&mut self, kept: super::backtrace::KeptFrames) {
+        self.frames = kept.frames;
+        self.frames_omitted = kept.omitted;
+    }
+
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,

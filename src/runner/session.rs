@@ -23,7 +23,7 @@ use super::host::{HostData, HostRegistry};
 use super::inspect::{Inspection, Linkage, Unsatisfied};
 use super::options::SandboxOptions;
 use super::output::Output;
-use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker, UnderTestLoad};
+use super::protocol::{self, FromWorker, LoadRequest, PluginLoad, ToWorker, UnderTestLoad};
 use super::report::{CallReport, ErrorKind, LogLevel};
 use super::source::LoadedPlugin;
 use super::worker::WORKER_ARG;
@@ -80,11 +80,13 @@ impl WorkerConfig {
     }
 }
 
-/// One call to make.
-#[derive(Clone, Debug, Default)]
+/// One call to make. It goes to the worker as it is, its input as the frame's payload.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct CallRequest {
     pub function: String,
-    /// Shared, so a big input is never copied on its way to the worker.
+    /// Shared, so a big input is never copied on its way to the worker (where it arrives as
+    /// the frame's payload, not in this header).
+    #[serde(skip)]
     pub input: Arc<Vec<u8>>,
     /// The kv store and secrets host functions serve during the call.
     pub host: HostData,
@@ -417,6 +419,29 @@ struct State {
     fresh_next: bool,
 }
 
+impl State {
+    /// What a call starts from: the options and host functions now, and the warm worker and
+    /// the fresh-instance request, both taken.
+    fn start_call(&mut self) -> CallStart {
+        CallStart {
+            options: Arc::clone(&self.options),
+            host: Arc::clone(&self.host),
+            options_version: self.options_version,
+            idle: self.idle.take(),
+            fresh: std::mem::take(&mut self.fresh_next),
+        }
+    }
+}
+
+/// What a call takes from the session's [`State`] as it starts.
+struct CallStart {
+    options: Arc<SandboxOptions>,
+    host: Arc<HostRegistry>,
+    options_version: u64,
+    idle: Option<IdleWorker>,
+    fresh: bool,
+}
+
 /// A plugin with its sandbox options and host functions, ready for calls. Clones share one
 /// worker.
 #[derive(Clone)]
@@ -739,17 +764,13 @@ impl Session {
     /// call unless the call ended in a way that leaves it untrustworthy.
     fn run(&self, request: CallRequest, canceller: &Canceller, progress: &Progress) -> CallReport {
         let function = request.function.clone();
-        let (options, host, options_version, idle, fresh) = {
-            let mut state = self.lock();
-            let fresh = std::mem::take(&mut state.fresh_next);
-            (
-                Arc::clone(&state.options),
-                Arc::clone(&state.host),
-                state.options_version,
-                state.idle.take(),
-                fresh,
-            )
-        };
+        let CallStart {
+            options,
+            host,
+            options_version,
+            idle,
+            fresh,
+        } = self.lock().start_call();
         // A worker loaded with older options is dropped (stopped) here, outside the lock.
         let warm = idle
             .filter(|idle| idle.options_version == options_version)
@@ -784,15 +805,15 @@ impl Session {
         };
         progress.set_phase(Phase::Starting);
         let loops = request.loops;
-        let spec = CallSpec {
-            function: function.clone(),
-            host: request.host,
-            log_level: request.log_level,
+        let log_level = request.log_level;
+        let input = Arc::clone(&request.input);
+        // The input travels as the frame's payload, not in its header.
+        let call = CallRequest {
             fresh_instance: request.fresh_instance || fresh,
-            loops,
-            coredump: request.coredump,
+            input: Arc::default(),
+            ..request
         };
-        if let Err(e) = worker.send(&ToWorker::Call(spec), &request.input) {
+        if let Err(e) = worker.send(&ToWorker::Call(call), &input) {
             return self.unsent(worker, options_version, &function, &e);
         }
         let limit = options.timeout_ms.map(|t| {
@@ -805,7 +826,7 @@ impl Session {
                 if let Some(seq) = printed {
                     worker
                         .output
-                        .take(seq, request.log_level)
+                        .take(seq, log_level)
                         .merge_into(&mut report.logs, &mut report.logs_dropped);
                 }
                 self.keep(Some(worker), options_version);
@@ -829,7 +850,7 @@ impl Session {
                 // What the plugin printed before it was stopped is kept: the worker is ended
                 // first, so its streams are read to their end.
                 worker.end();
-                let printed = worker.output.take_unfinished(request.log_level);
+                let printed = worker.output.take_unfinished(log_level);
                 drop(worker);
                 let mut report = self.lost_call(&function, &options, other);
                 printed.merge_into(&mut report.logs, &mut report.logs_dropped);
@@ -930,8 +951,6 @@ impl Session {
         let mut worker =
             Worker::spawn(&self.inner.config).map_err(|e| load_failed(e.to_string()))?;
         let plugin = &self.inner.plugin;
-        let mut manifest = plugin.to_inline_manifest(options);
-        manifest.wasm.clear();
         let under_test = self.inner.under_test.as_ref();
         let mut mocks = host.mock_plugins();
         for mock in under_test.iter().flat_map(|u| u.host.mock_plugins()) {
@@ -940,16 +959,8 @@ impl Session {
             }
         }
         let request = LoadRequest {
-            manifest,
-            modules: plugin
-                .modules
-                .iter()
-                .map(|m| (m.name.clone(), m.bytes.len() as u64))
-                .collect(),
-            wasi: options.wasi,
-            fuel_limit: options.fuel_limit,
+            plugin: PluginLoad::of(plugin, options, host),
             fast_compile: options.fast_compile,
-            host: host.clone(),
             mocks: mocks
                 .iter()
                 .map(|m| (m.sha256.clone(), m.bytes.len() as u64))
@@ -957,8 +968,6 @@ impl Session {
             memories: self.inner.inspection.memories.clone(),
             coredumps: self.inner.config.coredumps,
             under_test: under_test.map(|u| {
-                let mut manifest = u.plugin.to_inline_manifest(&u.options);
-                manifest.wasm.clear();
                 Box::new(UnderTestLoad {
                     label: u.plugin.display_name.clone(),
                     callable: u
@@ -967,16 +976,7 @@ impl Session {
                         .iter()
                         .map(ToString::to_string)
                         .collect(),
-                    manifest,
-                    modules: u
-                        .plugin
-                        .modules
-                        .iter()
-                        .map(|m| (m.name.clone(), m.bytes.len() as u64))
-                        .collect(),
-                    wasi: u.options.wasi,
-                    fuel_limit: u.options.fuel_limit,
-                    host: u.host.clone(),
+                    plugin: PluginLoad::of(&u.plugin, &u.options, &u.host),
                     mock_input: u.mock_input.as_ref().map(|b| b.len() as u64),
                 })
             }),

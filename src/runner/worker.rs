@@ -24,8 +24,9 @@ use super::host::harness::{self, UnderTest, XtpRun};
 use super::host::script::{Control, Scripts};
 use super::host::{self, HostContext, HostData, HostRegistry, Implementation};
 use super::memory::MemoryWatch;
-use super::protocol::{self, CallSpec, FromWorker, LoadRequest, ToWorker, UnderTestLoad};
+use super::protocol::{self, FromWorker, LoadRequest, PluginLoad, ToWorker, UnderTestLoad};
 use super::report::{CallError, CallReport, ErrorKind, LogLevel, LoopStats};
+use super::session::CallRequest;
 
 /// How often a loop of calls reports how far it got.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
@@ -179,6 +180,26 @@ pub fn serve() -> std::process::ExitCode {
 /// makes that file (private: it will hold the plugin's memory) before it starts the worker,
 /// and removes it when the worker is gone, however it ended.
 pub(crate) const COREDUMP_ENV: &str = "EXTISM_PLAYGROUND_COREDUMP";
+
+/// What one call (or loop) in the worker gives back.
+struct Called {
+    report: CallReport,
+    /// The output, then the coredump when the report says there is one.
+    payload: Vec<u8>,
+    /// When the plugin may have printed: the number its output is marked with.
+    printed: Option<u64>,
+}
+
+impl Called {
+    /// A call that never reached the plugin: no output, nothing printed.
+    fn unprinted(report: CallReport) -> Self {
+        Self {
+            report,
+            payload: Vec::new(),
+            printed: None,
+        }
+    }
+}
 
 /// A worker's coredump file, made empty in a private folder of its own (it will hold the
 /// plugin's memory): the folder goes when it is dropped.
@@ -347,13 +368,17 @@ impl Executor {
                         self.call(&spec, &payload)
                     }));
                     match called {
-                        Ok((report, output, printed)) => {
+                        Ok(Called {
+                            report,
+                            payload,
+                            printed,
+                        }) => {
                             self.answer(
                                 &FromWorker::Report {
                                     report: Box::new(report),
                                     printed,
                                 },
-                                &output,
+                                &payload,
                             );
                             if self.with_host(|ctx| ctx.panicked).unwrap_or(true) {
                                 // A host function panicked: its state is not to be trusted;
@@ -411,8 +436,8 @@ impl Executor {
             bytes: payload,
             offset: 0,
         };
-        let mut manifest = request.manifest;
-        manifest.wasm = payload.modules(request.modules)?;
+        let mut manifest = request.plugin.manifest;
+        manifest.wasm = payload.modules(request.plugin.modules)?;
         let mut mock_bytes = Vec::new();
         for (sha, len) in request.mocks {
             let bytes = payload
@@ -420,14 +445,15 @@ impl Executor {
                 .ok_or("mock-host plugin bytes cut short")?;
             mock_bytes.push((sha, Arc::new(bytes.to_vec())));
         }
-        let mut registry = request.host;
+        let mut registry = request.plugin.host;
         registry.attach_mock_bytes(&mock_bytes);
         // The plugin under test: its modules in its manifest, its mocks' bytes attached.
         let under_test = match request.under_test {
             Some(load) => {
                 let mut load = *load;
-                load.manifest.wasm = payload.modules(std::mem::take(&mut load.modules))?;
-                load.host.attach_mock_bytes(&mock_bytes);
+                load.plugin.manifest.wasm =
+                    payload.modules(std::mem::take(&mut load.plugin.modules))?;
+                load.plugin.host.attach_mock_bytes(&mock_bytes);
                 let mock_input = match load.mock_input {
                     Some(len) => Some(payload.take(len).ok_or("mock input cut short")?.to_vec()),
                     None => None,
@@ -436,19 +462,23 @@ impl Executor {
             }
             None => None,
         };
-        self.may_print = request.wasi
+        let wasi = request.plugin.wasi;
+        let fuel_limit = request.plugin.fuel_limit;
+        self.may_print = wasi
             || !mock_bytes.is_empty()
-            || under_test.as_ref().is_some_and(|(load, _)| load.wasi);
+            || under_test
+                .as_ref()
+                .is_some_and(|(load, _)| load.plugin.wasi);
         let registries: Vec<&HostRegistry> = std::iter::once(&registry)
-            .chain(under_test.as_ref().map(|(load, _)| &load.host))
+            .chain(under_test.as_ref().map(|(load, _)| &load.plugin.host))
             .collect();
         // The user's host functions serve the plugin that imports them: in an xtp run that is
         // the plugin under test (the test plugin imports the harness), so its config and its
         // per-call timeout are theirs.
         let (host_manifest, host_fuel) = under_test
             .as_ref()
-            .map_or((&manifest, request.fuel_limit), |(load, _)| {
-                (&load.manifest, load.fuel_limit)
+            .map_or((&manifest, fuel_limit), |(load, _)| {
+                (&load.plugin.manifest, load.plugin.fuel_limit)
             });
         self.load_host(&registries, host_manifest, host_fuel)?;
         let mut functions = host::link(&registry, &self.host);
@@ -464,8 +494,8 @@ impl Executor {
         let (compiled, limits) = compile(
             manifest,
             Engine {
-                wasi: request.wasi,
-                fuel_limit: request.fuel_limit,
+                wasi,
+                fuel_limit,
                 fast_compile: request.fast_compile,
             },
             functions,
@@ -490,10 +520,14 @@ impl Executor {
         let UnderTestLoad {
             label,
             callable,
-            manifest,
-            wasi,
-            fuel_limit,
-            host,
+            plugin:
+                PluginLoad {
+                    manifest,
+                    wasi,
+                    fuel_limit,
+                    host,
+                    ..
+                },
             ..
         } = load;
         let (compiled, limits) = compile(
@@ -694,16 +728,15 @@ impl Executor {
             .unwrap_or_default()
     }
 
-    /// Makes one call (or loop): its report, its output (and coredump) and, when it may have
-    /// printed, the number its output is marked with.
-    fn call(&mut self, spec: &CallSpec, input: &[u8]) -> (CallReport, Vec<u8>, Option<u64>) {
+    /// Makes one call (or loop).
+    fn call(&mut self, spec: &CallRequest, input: &[u8]) -> Called {
         let mut report = CallReport {
             function: spec.function.clone(),
             ..CallReport::default()
         };
         if let Err(error) = self.ensure_instance(spec.fresh_instance, &mut report) {
             report.error = Some(error);
-            return (report, Vec::new(), None);
+            return Called::unprinted(report);
         }
         self.set_host_data(spec.host.clone());
         self.set_level(spec.log_level);
@@ -765,7 +798,7 @@ impl Executor {
                         Some(failure) => CallError::new(failure.kind, failure.message),
                         None => classify(&e, rc, cancelled, &self.limits),
                     };
-                    (failed.frames, failed.frames_omitted) = backtrace::frames_kept(&e);
+                    failed.keep_frames(backtrace::frames_kept(&e));
                     error = Some(failed);
                     break;
                 }
@@ -797,7 +830,11 @@ impl Executor {
             report.coredump_len = Some(dump.len() as u64);
             payload.extend_from_slice(&dump);
         }
-        (report, payload, printed)
+        Called {
+            report,
+            payload,
+            printed,
+        }
     }
 
     /// What the call left behind for its report: logs, host calls, the kv store, host results

@@ -193,20 +193,22 @@ impl Selection {
 /// data),
 /// every later step on the same instance (or a fresh one when the test says so) with the kv
 /// store as the previous step left it. Stops at the first failing step when `stop_at_failure`;
-/// `stop` stops the step running and those after it. Returns the steps that ran and whether it
-/// was stopped.
+/// `stop` stops the step running and those after it.
 pub fn run_steps(
     session: &Session,
     host: &HostData,
     test: &Test,
     stop_at_failure: bool,
     stop: &Canceller,
-) -> (Vec<StepResult>, bool) {
+) -> StepsRun {
     let mut host = host.clone();
     let mut results = Vec::with_capacity(test.steps.len());
     for (i, step) in test.steps.iter().enumerate() {
         if stop.is_cancelled() {
-            return (results, true);
+            return StepsRun {
+                steps: results,
+                stopped: true,
+            };
         }
         // The session checks the call first: a function this build does not export (a suite
         // run against another build) fails its step with a load error, not the run.
@@ -224,7 +226,10 @@ pub fn run_steps(
         );
         if stop.is_cancelled() {
             // The step was cut short: its outcome says nothing about the plugin.
-            return (results, true);
+            return StepsRun {
+                steps: results,
+                stopped: true,
+            };
         }
         if let Some(kv) = &report.kv_after {
             host.kv.clone_from(kv);
@@ -239,7 +244,17 @@ pub fn run_steps(
             break;
         }
     }
-    (results, false)
+    StepsRun {
+        steps: results,
+        stopped: false,
+    }
+}
+
+/// The steps of one test that ran, in order, and whether Stop cut the test short.
+#[derive(Debug, Default)]
+pub struct StepsRun {
+    pub steps: Vec<StepResult>,
+    pub stopped: bool,
 }
 
 /// A session of `suite`'s plugin on a worker process of its own.
@@ -282,8 +297,11 @@ pub fn run(
                     }
                     let (_, session) = current.as_ref().expect("set above");
                     let started = Instant::now();
-                    let (steps, stopped) = if stop.is_cancelled() {
-                        (Vec::new(), true)
+                    let StepsRun { steps, stopped } = if stop.is_cancelled() {
+                        StepsRun {
+                            steps: Vec::new(),
+                            stopped: true,
+                        }
                     } else {
                         run_steps(session, &suite.host, &suite.tests[t], true, stop)
                     };

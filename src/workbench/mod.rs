@@ -841,7 +841,7 @@ impl Workbench {
     }
 
     /// Go and Rust host programs for the current scenario.
-    pub fn export_code(&self) -> Option<(String, String)> {
+    pub fn export_code(&self) -> Option<crate::bundle::export::HostPrograms> {
         let session = self.session()?;
         let scenario = self.scenario()?;
         let host_results = self
@@ -855,10 +855,10 @@ impl Workbench {
             host: &session.host_functions(),
             host_results: &host_results,
         };
-        Some((
-            crate::bundle::export::go(&export),
-            crate::bundle::export::rust(&export),
-        ))
+        Some(crate::bundle::export::HostPrograms {
+            go: crate::bundle::export::go(&export),
+            rust: crate::bundle::export::rust(&export),
+        })
     }
 
     /// A name to suggest when saving: plugin and function, then `ending`, e.g.

@@ -30,7 +30,7 @@ pub struct ScenarioView {
 pub enum ScenarioRun {
     NotRun,
     Running {
-        job: Promise<(Vec<StepResult>, bool)>,
+        job: Promise<crate::suite::StepsRun>,
         stop: Canceller,
         generation: u64,
     },
@@ -221,7 +221,10 @@ impl Workbench {
         else {
             return;
         };
-        let (results, stopped) = job.block_and_take();
+        let crate::suite::StepsRun {
+            steps: results,
+            stopped,
+        } = job.block_and_take();
         if !ours {
             self.set_status(
                 "The scenario's run on the previous plugin ended; its results were discarded",

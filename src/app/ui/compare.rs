@@ -271,7 +271,8 @@ pub(super) fn export_window(app: &mut App, ctx: &egui::Context) {
         .as_ref()
         .is_none_or(|e| e.revision != revision)
     {
-        let Some((go, rust)) = app.workbench.export_code() else {
+        let Some(crate::bundle::export::HostPrograms { go, rust }) = app.workbench.export_code()
+        else {
             app.view.show_export = false;
             return;
         };

@@ -22,13 +22,13 @@ pub(super) fn show(app: &mut App, ctx: &egui::Context) {
     let size = egui::vec2(620.0, 420.0);
     let place = screen.right_bottom() - size - egui::vec2(16.0, 40.0);
     if let Some(loading) = app.workbench.testing().loading() {
-        let (commands, open) = file_window(ctx, "Tests", loading, place, size, |ui, _| {
+        let asked = file_window(ctx, "Tests", loading, place, size, |ui, _| {
             ui.horizontal(|ui| {
                 ui.add(egui::Spinner::new());
                 ui.label(format!("Loading {}…", loading.display()));
             });
         });
-        return finish(app, commands, open, Command::from(TestCommand::Close));
+        return finish(app, asked, Command::from(TestCommand::Close));
     }
     let Some(suite) = app.workbench.testing().suite() else {
         return;
@@ -40,14 +40,19 @@ pub(super) fn show(app: &mut App, ctx: &egui::Context) {
         .ended()
         .map(|e| format!("Done: {} passed, {} failed", e.passed, e.failed));
     let note = note.as_deref();
-    let (commands, open) = file_window(ctx, "Tests", &suite.path, place, size, |ui, commands| {
+    let asked = file_window(ctx, "Tests", &suite.path, place, size, |ui, commands| {
         body(ui, suite, note, commands);
     });
-    finish(app, commands, open, Command::from(TestCommand::Close));
+    finish(app, asked, Command::from(TestCommand::Close));
 }
 
-/// A closable window titled `prefix: FILE NAME`, first placed at `place` with `size`. Returns
-/// the commands its body asked for and whether it is still open.
+/// What a window's body asked for this frame, and whether the window is still open.
+struct Asked {
+    commands: Vec<Command>,
+    open: bool,
+}
+
+/// A closable window titled `prefix: FILE NAME`, first placed at `place` with `size`.
 fn file_window(
     ctx: &egui::Context,
     prefix: &str,
@@ -55,7 +60,7 @@ fn file_window(
     place: egui::Pos2,
     size: egui::Vec2,
     body: impl FnOnce(&mut Ui, &mut Vec<Command>),
-) -> (Vec<Command>, bool) {
+) -> Asked {
     let title = path.file_name().map_or_else(
         || prefix.to_string(),
         |n| format!("{prefix}: {}", n.to_string_lossy()),
@@ -68,15 +73,15 @@ fn file_window(
         .default_size(size)
         .default_pos(place)
         .show(ctx, |ui| body(ui, &mut commands));
-    (commands, open)
+    Asked { commands, open }
 }
 
 /// Sends what a window asked for, and `close` when it was closed.
-fn finish(app: &mut App, commands: Vec<Command>, open: bool, close: Command) {
-    for command in commands {
+fn finish(app: &mut App, asked: Asked, close: Command) {
+    for command in asked.commands {
         app.send(command);
     }
-    if !open {
+    if !asked.open {
         app.send(close);
     }
 }
@@ -307,10 +312,10 @@ pub(super) fn show_xtp(app: &mut App, ctx: &egui::Context) {
     let screen = ctx.content_rect();
     let size = egui::vec2(560.0, 400.0);
     let place = egui::pos2(screen.left() + 16.0, screen.bottom() - size.y - 40.0);
-    let (commands, open) = file_window(ctx, "xtp test", &job.path, place, size, |ui, commands| {
+    let asked = file_window(ctx, "xtp test", &job.path, place, size, |ui, commands| {
         xtp_body(ui, job, can_run, commands);
     });
-    finish(app, commands, open, Command::from(TestCommand::CloseXtp));
+    finish(app, asked, Command::from(TestCommand::CloseXtp));
 }
 
 fn xtp_body(ui: &mut Ui, job: &XtpJob, can_run: Result<(), String>, commands: &mut Vec<Command>) {
