@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use poll_promise::Promise;
 
-use crate::runner::limits::{self, Found, Probe};
+use crate::runner::limits::{self, Found, LimitError, Probe};
 use crate::runner::session::{CallRequest, Canceller, Session};
 
 /// A search in progress or done.
@@ -13,7 +13,7 @@ pub struct LimitJob {
     pub function: String,
     pub stop: Canceller,
     probes: Arc<Mutex<Vec<Probe>>>,
-    promise: Promise<Result<Found, String>>,
+    promise: Promise<Result<Found, LimitError>>,
 }
 
 impl LimitJob {
@@ -32,8 +32,7 @@ impl LimitJob {
                         .push(probe);
                     wake();
                 };
-                let result =
-                    limits::find(&session, &request, &stop, &mut report).map_err(|e| e.to_string());
+                let result = limits::find(&session, &request, &stop, &mut report);
                 wake();
                 result
             })
@@ -55,7 +54,7 @@ impl LimitJob {
     }
 
     /// The result, once the search ended.
-    pub fn result(&self) -> Option<&Result<Found, String>> {
+    pub fn result(&self) -> Option<&Result<Found, LimitError>> {
         self.promise.ready()
     }
 

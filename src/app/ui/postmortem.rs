@@ -694,7 +694,7 @@ pub(super) fn limits_window(app: &mut App, ctx: &egui::Context) {
                     });
                 }
                 Some(Err(e)) => {
-                    ui.colored_label(ui.visuals().error_fg_color, e);
+                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
                 }
                 Some(Ok(found)) => {
                     let summary = found.summary();
