@@ -1,8 +1,9 @@
-//! The one way a plugin gets into the workbench, the command line and test suites. A [`Source`] is read
-//! ([`read`]: local bytes and their JSON, each once, and what the file asks of the sandbox
-//! reviewed; always quick), then, once the grants are decided, resolved ([`Read::resolve`]:
-//! modules downloaded when a manifest names URLs, the main module inspected once) into an
-//! [`Opened`] plugin. Nothing a file asks for is read or granted before that decision.
+//! The one way a plugin gets into the workbench, the command line and test suites. A
+//! [`Source`] is read ([`read`]: local bytes and their JSON, each once, and what the file asks
+//! of the sandbox reviewed; always quick), then, once the grants are decided, resolved
+//! ([`Read::resolve`]: modules downloaded when a manifest names URLs, pulled with the
+//! registry settings the caller passes, the main module inspected once) into an [`Opened`]
+//! plugin. Nothing a file asks for is read or granted before that decision.
 //! Samples, .wasm files, manifests (modules by path, inline data, URL or `oci://` reference),
 //! registry references, sessions, bundles and hot reloads all take this path.
 

@@ -1,6 +1,7 @@
-//! The desktop window over the workbench: the [`App`] struct and its eframe integration. It
-//! shows the [`Workbench`] and sends it commands; besides its layout it still holds the Tests
-//! window's suite and xtp runs and the limit finder (jobs that belong in the workbench).
+//! The desktop window over the workbench: the [`App`] struct and its eframe integration. The
+//! window owns no plugin state and no background job of its own (runs, suites, xtp runs and the
+//! limit finder are the workbench's); it shows the [`Workbench`] and sends it commands, and
+//! keeps only its layout, drafts and dialogs.
 //!
 //! - [`state`]: what the window persists between runs (the workbench's state and its own).
 //! - [`autosave`]: that state on disk, saved within seconds of a change, atomically.
