@@ -47,16 +47,6 @@ impl Source {
         }
     }
 
-    /// "Could not open …" for `error`: naming the source, unless the error names it already.
-    pub fn failure_text(&self, error: &str) -> String {
-        let label = self.label();
-        if error.starts_with(&label) {
-            format!("Could not open: {error}")
-        } else {
-            format!("Could not open {label}: {error}")
-        }
-    }
-
     /// What a command-line argument names: a registry reference (`oci://…`) or a file.
     pub fn from_arg(arg: &Path) -> Result<Self, OpenError> {
         match arg.to_str() {

@@ -14,6 +14,27 @@ use super::App;
 use super::command::{Command, DialogPurpose, Postmortem};
 use super::state::ThemeChoice;
 
+/// Why an action cannot be taken now: the workbench's reason, or the window's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unavailable {
+    Run(workbench::RunBlocker),
+    Build(workbench::BuildBlocker),
+    Suite(workbench::notice::NoSuiteFile),
+    /// A reason the window decides, in its words.
+    Because(&'static str),
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Run(blocker) => f.write_str(&super::words::run_blocker(blocker)),
+            Self::Build(blocker) => f.write_str(super::words::build_blocker(*blocker)),
+            Self::Suite(why) => f.write_str(super::words::no_suite_file(*why)),
+            Self::Because(why) => f.write_str(why),
+        }
+    }
+}
+
 /// A user-facing action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -259,7 +280,7 @@ impl Action {
     }
 
     /// Whether the action can be taken now: `Err` says why not.
-    pub fn availability(&self, app: &App) -> Result<(), String> {
+    pub fn availability(&self, app: &App) -> Result<(), Unavailable> {
         let wb = &app.workbench;
         let running = wb.is_running()
             || wb
@@ -267,9 +288,10 @@ impl Action {
                 .is_some_and(crate::workbench::scenario::ScenarioView::is_running);
         let has_plugin = wb.session().is_some();
         let last = wb.last();
-        let check = |ok: bool, why: &str| if ok { Ok(()) } else { Err(why.to_string()) };
         match self {
-            Self::Build => wb.build_blocker().map_or(Ok(()), Err),
+            Self::Build => wb
+                .build_blocker()
+                .map_or(Ok(()), |b| Err(Unavailable::Build(b))),
             Self::StopBuild => check(wb.is_building(), "no build is running"),
             Self::NewPlugin
             | Self::OpenPlugin
@@ -307,11 +329,15 @@ impl Action {
                 last.is_some_and(|l| !l.report.logs.is_empty()),
                 "there are no logs",
             ),
-            Self::Run | Self::Bench => wb.run_blocker().map_or(Ok(()), Err),
+            Self::Run | Self::Bench => wb
+                .run_blocker()
+                .map_or(Ok(()), |b| Err(Unavailable::Run(b))),
             Self::RunScenario => match wb.scenario_view() {
-                None => Err("no scenario is open: make one from runs in History, or open a bundle with several steps".to_string()),
-                Some(_) if running => Err("something is running".to_string()),
-                Some(_) if !has_plugin => Err("open a plugin first".to_string()),
+                None => Err(Unavailable::Because(
+                    "no scenario is open: make one from runs in History, or open a bundle with several steps",
+                )),
+                Some(_) if running => Err(Unavailable::Because("something is running")),
+                Some(_) if !has_plugin => Err(Unavailable::Because("open a plugin first")),
                 Some(_) => Ok(()),
             },
             Self::Stop => check(running || wb.is_pulling(), "nothing is running"),
@@ -322,15 +348,21 @@ impl Action {
             ),
             Self::RecordExpected => check(last.is_some(), "run first"),
             Self::AddRunToSuite => match wb.suite_plugin_file() {
-                _ if last.is_none() => Err("run first: the last run becomes the test".to_string()),
+                _ if last.is_none() => Err(Unavailable::Because(
+                    "run first: the last run becomes the test",
+                )),
                 Ok(_) => Ok(()),
-                Err(why) => Err(why.to_string()),
+                Err(why) => Err(Unavailable::Suite(why)),
             },
             Self::RunXtp => check(has_plugin, "open the plugin to test first"),
             Self::FindLimits => match wb.run_blocker() {
-                Some(why) => Err(why),
-                None if app.workbench.limit_search().is_some_and(crate::workbench::limits::LimitJob::is_running) => {
-                    Err("a search is running".to_string())
+                Some(why) => Err(Unavailable::Run(why)),
+                None if app
+                    .workbench
+                    .limit_search()
+                    .is_some_and(crate::workbench::limits::LimitJob::is_running) =>
+                {
+                    Err(Unavailable::Because("a search is running"))
                 }
                 None => Ok(()),
             },
@@ -421,7 +453,12 @@ impl Action {
         let response = ui
             .add_enabled(availability.is_ok(), button)
             .on_hover_text(self.tooltip())
-            .on_disabled_hover_text(availability.err().unwrap_or_default());
+            .on_disabled_hover_text(
+                availability
+                    .err()
+                    .map(|why| why.to_string())
+                    .unwrap_or_default(),
+            );
         if response.clicked() {
             ui.close();
             app.send(self.command());
@@ -441,7 +478,12 @@ impl Action {
         let response = ui
             .add_enabled(availability.is_ok(), egui::Button::new(text))
             .on_hover_text(self.hover_text(ui.ctx()))
-            .on_disabled_hover_text(availability.err().unwrap_or_default());
+            .on_disabled_hover_text(
+                availability
+                    .err()
+                    .map(|why| why.to_string())
+                    .unwrap_or_default(),
+            );
         if response.clicked() {
             app.send(self.command());
         }
@@ -449,20 +491,31 @@ impl Action {
     }
 }
 
+/// `Ok` when `ok`, else unavailable for `why`.
+fn check(ok: bool, why: &'static str) -> Result<(), Unavailable> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Unavailable::Because(why))
+    }
+}
+
 /// Whether "Check for newer" can ask the registry now.
-fn check_for_newer(wb: &crate::workbench::Workbench) -> Result<(), String> {
+fn check_for_newer(wb: &crate::workbench::Workbench) -> Result<(), Unavailable> {
     match wb.session().and_then(|s| s.plugin().registry_pin()) {
-        None => Err("the open plugin was not pulled from a registry".to_string()),
-        Some(pin) if pin.tag_reference().is_none() => {
-            Err("it was opened by digest: there is no tag to check".to_string())
-        }
+        None => Err(Unavailable::Because(
+            "the open plugin was not pulled from a registry",
+        )),
+        Some(pin) if pin.tag_reference().is_none() => Err(Unavailable::Because(
+            "it was opened by digest: there is no tag to check",
+        )),
         Some(_)
             if matches!(
                 wb.newer(),
                 Some(crate::workbench::registry::NewerCheck::Checking { .. })
             ) =>
         {
-            Err("already asking the registry".to_string())
+            Err(Unavailable::Because("already asking the registry"))
         }
         Some(_) => Ok(()),
     }

@@ -242,10 +242,9 @@ impl App {
             Postmortem::OpenSource { file, line, column } => match self.resolved_source(&file) {
                 Some(path) => {
                     self.view.source_scroll = Some(line);
-                    self.view.source = Some(
-                        crate::workbench::sources::SourceView::open(path, &file, line, column)
-                            .map_err(|e| format!("cannot read {file}: {e}")),
-                    );
+                    self.view.source = Some(crate::workbench::sources::SourceView::open(
+                        path, &file, line, column,
+                    ));
                 }
                 None => {
                     self.view.source_map =

@@ -16,6 +16,7 @@ pub mod command;
 mod command_handling;
 pub mod state;
 mod ui;
+pub mod words;
 
 #[doc(hidden)]
 pub use ui::bench_support;
@@ -159,7 +160,9 @@ pub struct ViewState {
     pub build_shown: u64,
     pub build_followed: u64,
     /// The source view window: a frame's file around its line.
-    pub source: Option<Result<crate::workbench::sources::SourceView, String>>,
+    pub source: Option<
+        Result<crate::workbench::sources::SourceView, crate::workbench::sources::SourceUnreadable>,
+    >,
     /// The path-map editor, open for a frame whose file is not on this machine.
     pub source_map: Option<ui::SourceMapDraft>,
     /// The line the source view scrolls to when it opens.

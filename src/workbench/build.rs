@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::build::{Build, Crate, Outcome};
 use crate::starter::{self, Spec, Template};
 
-use super::{InputDraft, InputMode, Intent, Source, Workbench};
+use super::{BuildBlocker, InputDraft, InputMode, Intent, Notice, Source, Workbench};
 
 /// What to do when a build succeeds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,22 +65,19 @@ impl Workbench {
     }
 
     /// Why Build cannot start now, if it cannot.
-    pub fn build_blocker(&self) -> Option<String> {
+    pub fn build_blocker(&self) -> Option<BuildBlocker> {
         if self.is_building() {
-            return Some("a build is running".to_string());
+            return Some(BuildBlocker::Building);
         }
         if self.build_crate().is_none() {
-            return Some(
-                "the open plugin is not a crate's build output (DIR/target/wasm32-…/PROFILE/NAME.wasm beside DIR/Cargo.toml); File → New plugin… makes one"
-                    .to_string(),
-            );
+            return Some(BuildBlocker::NotACrate);
         }
         None
     }
 
     pub(super) fn build(&mut self) {
         if let Some(why) = self.build_blocker() {
-            return self.set_status(format!("Cannot build: {why}"), true);
+            return self.say(Notice::CannotBuild(why));
         }
         let krate = self
             .build_crate()
@@ -90,7 +87,9 @@ impl Workbench {
     }
 
     fn start_build(&mut self, krate: Crate, after: AfterBuild) {
-        self.set_status(format!("Building: {}…", krate.command_line()), false);
+        self.say(Notice::Building {
+            command_line: krate.command_line(),
+        });
         let number = self.build.as_ref().map_or(1, |b| b.number + 1);
         let wake = Arc::clone(&self.wake);
         self.build = Some(BuildJob {
@@ -114,16 +113,16 @@ impl Workbench {
         // cargo is started in the crate's folder: every path it gets must be absolute.
         let parent = match std::path::absolute(parent) {
             Ok(parent) => parent,
-            Err(e) => {
-                return self.set_status(
-                    format!("Could not create the plugin: {}: {e}", parent.display()),
-                    true,
-                );
+            Err(error) => {
+                return self.say(Notice::BadParent {
+                    parent: parent.to_path_buf(),
+                    error: Arc::new(error),
+                });
             }
         };
         let parent = parent.as_path();
         if self.is_building() {
-            return self.set_status("Cannot create the plugin now: a build is running", true);
+            return self.say(Notice::CreateWhileBuilding);
         }
         match starter::create(parent, spec) {
             Ok(created) => {
@@ -135,15 +134,9 @@ impl Workbench {
                     artifact: created.artifact,
                 };
                 self.start_build(krate, AfterBuild::OpenNew(spec.template));
-                self.set_status(
-                    format!(
-                        "Created {}; building it (the first build fetches and compiles extism-pdk)…",
-                        created.dir.display()
-                    ),
-                    false,
-                );
+                self.say(Notice::Created { dir: created.dir });
             }
-            Err(e) => self.set_status(format!("Could not create the plugin: {e}"), true),
+            Err(e) => self.say(Notice::NotCreated(Arc::new(e))),
         }
     }
 
@@ -172,36 +165,23 @@ impl Workbench {
         match outcome {
             Outcome::Succeeded { duration_ms } => {
                 self.after_build(after, artifact);
-                let how = self
-                    .status
-                    .as_ref()
-                    .map(|s| s.text.clone())
-                    .unwrap_or_default();
-                self.set_status(
-                    format!("Built in {:.1} s; {how}", duration_ms / 1000.0),
-                    self.status.as_ref().is_some_and(|s| s.is_error),
-                );
+                let then = self.status.take().map(Box::new);
+                self.say(Notice::Built {
+                    seconds: duration_ms / 1000.0,
+                    then,
+                });
             }
             Outcome::Failed { errors, .. } => {
-                let kept = if self.ready().is_some() && after == AfterBuild::Reload {
-                    "; the previous module stays loaded"
-                } else {
-                    ""
-                };
-                let first = match (advice, first_error) {
-                    (Some(advice), _) => format!(": {advice}"),
-                    (None, Some(e)) => format!(": {e}"),
-                    (None, None) => String::new(),
-                };
-                self.set_status(
-                    format!("Build failed ({errors} error(s){first}){kept}. See the Build tab."),
-                    true,
-                );
+                let kept = self.ready().is_some() && after == AfterBuild::Reload;
+                self.say(Notice::BuildFailed {
+                    errors,
+                    first_error: if advice.is_some() { None } else { first_error },
+                    advice,
+                    kept,
+                });
             }
-            Outcome::Stopped => self.set_status("Build stopped", false),
-            Outcome::Aborted(why) => {
-                self.set_status(format!("Build did not finish: {why}"), true);
-            }
+            Outcome::Stopped => self.say(Notice::BuildStopped),
+            Outcome::Aborted(why) => self.say(Notice::BuildAborted(why)),
         }
     }
 
@@ -216,13 +196,7 @@ impl Workbench {
                     self.open(Source::Path(artifact), Intent::Reload { automatic: false });
                 } else {
                     // Another plugin was opened while it built: leave that one alone.
-                    self.set_status(
-                        format!(
-                            "{} is built; another plugin is open now, so it was not loaded (open it to use it)",
-                            artifact.display()
-                        ),
-                        false,
-                    );
+                    self.say(Notice::BuiltNotLoaded { artifact });
                 }
             }
             AfterBuild::OpenNew(template) => {

@@ -3,12 +3,14 @@
 //! what to do, and nothing in the workbench is lost by it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use poll_promise::Promise;
 
 use crate::bundle::{self, Bundle, BundleError, ExpectedOutcome};
 use crate::platform::files::{self, FileKind, ReadError};
 
+use super::notice::{NoSuiteFile, Notice, TestAdded};
 use super::view::check_json;
 use super::{InputDraft, InputMode, LARGE_INPUT_BYTES, Workbench};
 use crate::open::PluginRef;
@@ -30,7 +32,7 @@ impl Workbench {
             wake();
             read
         });
-        self.set_status(format!("Loading the input from {}…", path.display()), false);
+        self.say(Notice::LoadingInput(path.to_path_buf()));
         self.input_load = Some(InputLoad {
             path: path.to_path_buf(),
             job,
@@ -55,7 +57,7 @@ impl Workbench {
         };
         match job.block_and_take() {
             Ok(bytes) => self.put_input(&path, bytes),
-            Err(e) => self.set_status(format!("{e}; the input was not changed"), true),
+            Err(e) => self.say(Notice::InputNotLoaded(Arc::new(e))),
         }
     }
 
@@ -75,19 +77,14 @@ impl Workbench {
                 };
                 self.large_input = None;
                 self.state.input = InputDraft { text, mode };
-                self.set_status(format!("Input loaded from {}", path.display()), false);
+                self.say(Notice::InputLoaded(path.to_path_buf()));
             }
             other => {
                 let bytes =
                     other.map_or_else(std::string::FromUtf8Error::into_bytes, String::into_bytes);
                 let size = bytes.len();
                 self.set_large_input(&name, bytes);
-                self.set_status(
-                    format!(
-                        "Input: {size} bytes from {name}, sent byte for byte (not editable here)"
-                    ),
-                    false,
-                );
+                self.say(Notice::LargeInputLoaded { bytes: size, name });
             }
         }
     }
@@ -95,42 +92,35 @@ impl Workbench {
     /// Saves the last run's whole output.
     pub(super) fn save_output(&mut self, path: &Path) {
         let Some(last) = &self.last else {
-            return self.set_status("There is no output to save yet: run first", true);
+            return self.say(Notice::NoOutputYet);
         };
         let len = last.report.output.len();
         match files::write_atomically(path, &last.report.output) {
-            Ok(()) => self.set_status(format!("Saved {len} bytes to {}", path.display()), false),
-            Err(e) => self.set_status(
-                format!(
-                    "Cannot save {}: {e}; the output is kept, save it to another folder or name",
-                    path.display()
-                ),
-                true,
-            ),
+            Ok(()) => self.say(Notice::OutputSaved {
+                bytes: len,
+                path: path.to_path_buf(),
+            }),
+            Err(e) => self.say(Notice::OutputNotSaved {
+                path: path.to_path_buf(),
+                error: Arc::new(e),
+            }),
         }
     }
 
     /// Writes the trap's coredump to `path`.
     pub(super) fn save_coredump(&mut self, path: &Path) {
         let Some(dump) = self.coredump().cloned() else {
-            return self.set_status("There is no coredump: the last run did not trap", true);
+            return self.say(Notice::NoCoredump);
         };
         match files::write_private(path, &dump) {
-            Ok(()) => self.set_status(
-                format!(
-                    "Saved the coredump to {} ({} bytes; it holds the plugin's memory, so it may hold secrets)",
-                    path.display(),
-                    dump.len()
-                ),
-                false,
-            ),
-            Err(e) => self.set_status(
-                format!(
-                    "Cannot save the coredump to {}: {e}; save it to another folder or name",
-                    path.display()
-                ),
-                true,
-            ),
+            Ok(()) => self.say(Notice::CoredumpSaved {
+                bytes: dump.len(),
+                path: path.to_path_buf(),
+            }),
+            Err(e) => self.say(Notice::CoredumpNotSaved {
+                path: path.to_path_buf(),
+                error: Arc::new(e),
+            }),
         }
     }
 
@@ -138,31 +128,13 @@ impl Workbench {
     /// self-contained bundle. Secret values are included only when the user said so.
     pub(super) fn save_session(&mut self, path: &Path, embed: bool) {
         match self.write_session(path, embed) {
-            Ok(()) => {
-                let what = if embed {
-                    "bundle (plugin embedded)"
-                } else {
-                    "session"
-                };
-                let secrets_left_out =
-                    !self.state.bundle_secrets && !self.state.host.secrets.is_empty();
-                let mut note = if secrets_left_out {
-                    " (secret values left out: replay with --secret NAME=VALUE, or turn on File, Include secret values)"
-                } else {
-                    ""
-                }
-                .to_string();
-                if embed && self.state.bundle_coredump && self.coredump().is_some() {
-                    note.push_str(
-                        "; it carries the trap's coredump, which holds the plugin's memory",
-                    );
-                }
-                self.set_status(
-                    format!("Saved the {what} to {}{note}", path.display()),
-                    false,
-                );
-            }
-            Err(e) => self.set_status(e.to_string(), true),
+            Ok(()) => self.say(Notice::SessionSaved {
+                path: path.to_path_buf(),
+                embed,
+                secrets_left_out: !self.state.bundle_secrets && !self.state.host.secrets.is_empty(),
+                with_coredump: embed && self.state.bundle_coredump && self.coredump().is_some(),
+            }),
+            Err(e) => self.say(Notice::SessionNotSaved(Arc::new(e))),
         }
     }
 
@@ -205,38 +177,30 @@ impl Workbench {
     /// Writes the plugin and its options as a plain Extism manifest.
     pub(super) fn export_manifest(&mut self, path: &Path) {
         let Some(session) = self.session() else {
-            return self.set_status("No plugin is open: open one, then export", true);
+            return self.say(Notice::NoPluginToExport);
         };
         let manifest = session.plugin().to_manifest(&self.state.options, false);
         let json = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
         match files::write_atomically(path, json.as_bytes()) {
             Ok(()) => {
                 self.record_saved(path, json.as_bytes());
-                self.set_status(
-                    format!("Exported the Extism manifest to {}", path.display()),
-                    false,
-                );
+                self.say(Notice::ManifestExported(path.to_path_buf()));
             }
-            Err(e) => self.set_status(
-                format!(
-                    "Cannot write {}: {e}; pick another folder or name",
-                    path.display()
-                ),
-                true,
-            ),
+            Err(e) => self.say(Notice::ManifestNotExported {
+                path: path.to_path_buf(),
+                error: Arc::new(e),
+            }),
         }
     }
 }
 
 impl Workbench {
     /// The module file a suite of the open plugin would name, or why there is none.
-    pub fn suite_plugin_file(&self) -> Result<&Path, &'static str> {
-        let session = self.session().ok_or("open a plugin first")?;
+    pub fn suite_plugin_file(&self) -> Result<&Path, NoSuiteFile> {
+        let session = self.session().ok_or(NoSuiteFile::NoPlugin)?;
         match &session.plugin().main().origin {
             crate::runner::source::ModuleOrigin::File(file) => Ok(file),
-            _ => Err(
-                "the plugin has no file of its own (a sample, or embedded in a bundle), and a suite names its .wasm file: open the .wasm, then add the run",
-            ),
+            _ => Err(NoSuiteFile::NotAFile),
         }
     }
 
@@ -245,16 +209,11 @@ impl Workbench {
     /// did.
     pub(super) fn add_run_to_suite(&mut self, path: &Path) {
         let Some(last) = &self.last else {
-            self.set_status("Run first: the last run is what goes into the suite", true);
-            return;
+            return self.say(Notice::NoRunForSuite);
         };
         let plugin = match self.suite_plugin_file() {
             Ok(plugin) => plugin,
-            Err(why) => {
-                let mut why = why.to_string();
-                why[..1].make_ascii_uppercase();
-                return self.set_status(why, true);
-            }
+            Err(why) => return self.say(Notice::NoFileForSuite(why)),
         };
         // The history holds what the last run was given (the editor may have moved on since).
         let Some(run) = self.history.runs().next_back() else {
@@ -302,32 +261,15 @@ impl Workbench {
                 {
                     tracing::warn!("{e}");
                 }
-                let mut said = format!(
-                    "Added the test \"{}\" to {}: `extism-playground test {}` runs it",
-                    added.name,
-                    path.display(),
-                    path.display(),
-                );
-                if warm {
-                    said.push_str(" (this run was on a warm instance; the test starts on a fresh one, so if earlier calls shaped the output, add them as steps or make a scenario of them in History)");
-                }
-                if !added.written.is_empty() {
-                    let files: Vec<String> = added
-                        .written
-                        .iter()
-                        .map(|f| f.display().to_string())
-                        .collect();
-                    said.push_str("; wrote ");
-                    said.push_str(&files.join(", "));
-                    said.push_str(" beside it");
-                }
-                for note in &added.notes {
-                    said.push_str("; note: ");
-                    said.push_str(note);
-                }
-                self.set_status(said, false);
+                self.say(Notice::TestAdded(TestAdded {
+                    name: added.name,
+                    suite: path.to_path_buf(),
+                    warm,
+                    written: added.written,
+                    notes: added.notes,
+                }));
             }
-            Err(e) => self.set_status(e.to_string(), true),
+            Err(e) => self.say(Notice::TestNotAdded(Arc::new(e))),
         }
     }
 
@@ -365,15 +307,11 @@ impl Workbench {
         let steps = case.steps.clone();
         self.set_scenario(case.name.clone(), steps, !case.fresh_instance);
         self.edit_scenario_step(step.min(case.steps.len().saturating_sub(1)));
-        self.set_status(
-            format!(
-                "Opened the test \"{}\" of {}: its step {} is in the editor; Run all (Scenario tab) replays its {} steps",
-                case.name,
-                suite.name(),
-                step + 1,
-                case.steps.len()
-            ),
-            false,
-        );
+        self.say(Notice::SuiteTestOpened {
+            test: case.name.clone(),
+            suite: suite.name(),
+            step,
+            steps: case.steps.len(),
+        });
     }
 }

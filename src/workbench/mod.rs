@@ -11,6 +11,7 @@
 //!   bundles, manifests).
 //! - [`sources`]: where a backtrace frame's source file is on this machine.
 //! - [`limits`]: the limit finder on a thread of its own.
+//! - [`notice`]: what the last command led to, as data (the window words it).
 //! - [`registry`]: opening registry references, Stop for a pull, and "Check for newer".
 //! - [`watch`]: hot reload's file watcher (events from the OS, debounced).
 //! - [`build`]: New plugin, Build of the open plugin's crate, and what follows a build.
@@ -18,6 +19,7 @@
 pub mod build;
 mod files;
 pub mod limits;
+pub mod notice;
 pub mod registry;
 mod runs;
 pub mod scenario;
@@ -41,6 +43,7 @@ use crate::runner::host::{self, Behaviour, DefProblem, HostFnDef};
 use crate::runner::{HostData, HostRegistry, LoadError, SandboxOptions, Session, WorkerConfig};
 use crate::samples;
 use crate::trust::{Decision, FileGrants, Review, Trust, TrustList, TrustStore};
+pub use notice::{BuildBlocker, Notice, RunBlocker};
 pub use runs::{FreshReason, History, ReloadChange, RunSlot, RunSummary, Running, VerdictView};
 pub use state::{InputDraft, WorkbenchState};
 pub use testing::{SuiteRunEnded, TestCommand, Testing};
@@ -210,7 +213,7 @@ pub struct Ready {
     /// Where the sandbox options came from.
     pub options_origin: OptionsOrigin,
     /// Why the last attempt to open something else failed (this plugin stayed open).
-    pub open_error: Option<String>,
+    pub open_error: Option<Arc<OpenError>>,
     /// What its file asked of the sandbox and what was decided (shared, so the window reads
     /// it every frame without copying it).
     pub grants: Option<Arc<FileGrants>>,
@@ -291,7 +294,7 @@ pub enum PluginSlot {
     Ready(Box<Ready>),
     Failed {
         source: Source,
-        error: String,
+        error: Arc<OpenError>,
     },
 }
 
@@ -340,13 +343,6 @@ pub enum OptionsOrigin {
     Scenario,
 }
 
-/// A line in the status bar.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Status {
-    pub text: String,
-    pub is_error: bool,
-}
-
 /// An input too large for the text editor (loaded from a file), sent as it is.
 #[derive(Clone, Debug)]
 pub struct LargeInput {
@@ -378,7 +374,7 @@ pub struct Workbench {
     reload_change: Option<ReloadChange>,
     /// What the next run started compares with (set just before a re-run after a reload).
     rerun_base: Option<runs::RerunOf>,
-    status: Option<Status>,
+    status: Option<Notice>,
     /// Why the next run starts on a new instance, when it does for a reason worth saying.
     fresh_reason: Option<FreshReason>,
     large_input: Option<LargeInput>,
@@ -575,16 +571,10 @@ impl Workbench {
             .host_problems
             .iter()
             .find(|p| format!("{}::{}", p.module, p.name) == qualified)
-            .map(ToString::to_string);
-        self.status = Some(match problem {
-            Some(text) => Status {
-                text,
-                is_error: true,
-            },
-            None => Status {
-                text: format!("{qualified} is defined"),
-                is_error: false,
-            },
+            .cloned();
+        self.say(match problem {
+            Some(problem) => Notice::HostFnProblem(problem),
+            None => Notice::HostFnDefined(qualified.to_string()),
         });
     }
 
@@ -609,7 +599,8 @@ impl Workbench {
         &self.history
     }
 
-    pub fn status(&self) -> Option<&Status> {
+    /// What the last command led to, for the status bar.
+    pub fn status(&self) -> Option<&Notice> {
         self.status.as_ref()
     }
 
@@ -656,37 +647,33 @@ impl Workbench {
     }
 
     /// Why Run is not possible now, if it is not.
-    pub fn run_blocker(&self) -> Option<String> {
+    pub fn run_blocker(&self) -> Option<RunBlocker> {
         if self.is_running() {
-            return Some("a call is running".to_string());
+            return Some(RunBlocker::CallRunning);
         }
         if self
             .scenario
             .as_ref()
             .is_some_and(scenario::ScenarioView::is_running)
         {
-            return Some("the scenario is running".to_string());
+            return Some(RunBlocker::ScenarioRunning);
         }
         let ready = match &self.plugin {
             PluginSlot::Ready(ready) => ready,
             PluginSlot::Opening(opening) => {
-                return Some(format!("{} is still opening", opening.source.label()));
+                return Some(RunBlocker::StillOpening {
+                    label: opening.source.label(),
+                });
             }
             PluginSlot::Asking(asking) => {
-                return Some(format!(
-                    "{} asks for access: allow it or open it without grants first",
-                    asking.source.label()
-                ));
+                return Some(RunBlocker::Asking {
+                    label: asking.source.label(),
+                });
             }
-            PluginSlot::Empty | PluginSlot::Failed { .. } => {
-                return Some("open a plugin first".to_string());
-            }
+            PluginSlot::Empty | PluginSlot::Failed { .. } => return Some(RunBlocker::NoPlugin),
         };
         if crate::runner::host::harness::imports_harness(ready.session.inspection()) {
-            return Some(format!(
-                "this is an xtp-test plugin (it imports {}): open the plugin it tests, then Tests → Run an xtp-test plugin against this plugin…",
-                crate::runner::host::harness::XTP_HARNESS
-            ));
+            return Some(RunBlocker::TestPlugin);
         }
         if !ready
             .session
@@ -694,12 +681,10 @@ impl Workbench {
             .callable_functions()
             .contains(&self.state.function.as_str())
         {
-            return Some("pick a function the plugin exports".to_string());
+            return Some(RunBlocker::NoFunction);
         }
         if let Some(error) = self.input_error() {
-            return Some(format!(
-                "the input is not valid JSON ({error}); fix it or switch the editor to Raw"
-            ));
+            return Some(RunBlocker::InvalidJson(error.clone()));
         }
         None
     }
@@ -992,11 +977,9 @@ impl Workbench {
         self.check_hot_reload()
     }
 
-    fn set_status(&mut self, text: impl Into<String>, is_error: bool) {
-        self.status = Some(Status {
-            text: text.into(),
-            is_error,
-        });
+    /// Puts `notice` in the status bar.
+    fn say(&mut self, notice: Notice) {
+        self.status = Some(notice);
     }
 
     /// Opens the plugin the saved state names, falling back to the hello sample (and saying
@@ -1024,14 +1007,17 @@ impl Workbench {
                 read
             });
             if intent == Intent::Fresh {
-                self.set_status(format!("Opening {}…", source.label()), false);
+                self.say(Notice::Opening {
+                    label: source.label(),
+                    stage: notice::OpeningStage::Reading,
+                });
             }
             return self.opening(source, intent, job, None, None);
         }
         // A sample or a reference: nothing to read from disk.
         match open::read(&source) {
             Ok(read) => self.decide(source, intent, read),
-            Err(e) => self.open_failed(source, intent, &e),
+            Err(e) => self.open_failed(source, intent, e),
         }
     }
 
@@ -1063,13 +1049,9 @@ impl Workbench {
             let decision = previous.decision;
             return self.resolve(source, intent, read, decision, None);
         }
-        self.set_status(
-            format!(
-                "{} asks for access to this machine: allow it, or open it without grants",
-                source.label()
-            ),
-            false,
-        );
+        self.say(Notice::AsksForAccess {
+            label: source.label(),
+        });
         let previous = self.plugin.take_ready();
         self.plugin = PluginSlot::Asking(Box::new(Asking {
             source,
@@ -1101,7 +1083,7 @@ impl Workbench {
                 if let Some(review) = read.review()
                     && let Err(e) = self.trust.remember(review)
                 {
-                    self.set_status(format!("{e} (the file is allowed this time)"), true);
+                    self.say(Notice::NotRemembered(Arc::new(e)));
                 }
                 Decision::Allow
             }
@@ -1110,10 +1092,9 @@ impl Workbench {
                 if intent == Intent::Restore {
                     self.open(hello(), Intent::Fresh);
                 }
-                return self.set_status(
-                    format!("Did not open {}: nothing was granted", source.label()),
-                    false,
-                );
+                return self.say(Notice::NothingGranted {
+                    label: source.label(),
+                });
             }
         };
         self.resolve(source, intent, read, decision, None);
@@ -1121,11 +1102,8 @@ impl Workbench {
 
     fn revoke(&mut self, sha256: &str) {
         match self.trust.revoke(sha256) {
-            Ok(()) => self.set_status(
-                "The file is no longer trusted: opening it asks again",
-                false,
-            ),
-            Err(e) => self.set_status(e.to_string(), true),
+            Ok(()) => self.say(Notice::Revoked),
+            Err(e) => self.say(Notice::RevokeFailed(Arc::new(e))),
         }
     }
 
@@ -1142,7 +1120,7 @@ impl Workbench {
         if !read.may_block() {
             match read.resolve(decision, trust, &self.registry_settings()) {
                 Ok(opened) => self.install(opened, intent),
-                Err(e) => self.open_failed(source, intent, &e),
+                Err(e) => self.open_failed(source, intent, e),
             }
             return;
         }
@@ -1171,15 +1149,18 @@ impl Workbench {
             wake();
             result
         });
-        if transfer.is_some() {
-            self.set_status(format!("Pulling {}…", source.label()), false);
+        let stage = if transfer.is_some() {
+            Some(notice::OpeningStage::Pulling)
         } else if downloads {
-            self.set_status(
-                format!("Opening {}: downloading its modules…", source.label()),
-                false,
-            );
-        } else if intent == Intent::Fresh {
-            self.set_status(format!("Opening {}…", source.label()), false);
+            Some(notice::OpeningStage::Downloading)
+        } else {
+            (intent == Intent::Fresh).then_some(notice::OpeningStage::Reading)
+        };
+        if let Some(stage) = stage {
+            self.say(Notice::Opening {
+                label: source.label(),
+                stage,
+            });
         }
         self.opening(source, intent, job, transfer, Some(decided));
     }
@@ -1229,12 +1210,10 @@ impl Workbench {
             Err(OpenError::Load(LoadError::Redirected { url, to, origin }))
                 if !matches!(intent, Intent::Reload { .. }) =>
             {
-                self.set_status(
-                    format!(
-                        "{url} redirects to {origin}, another origin; nothing was sent there: follow it, or cancel"
-                    ),
-                    false,
-                );
+                self.say(Notice::RedirectAsked {
+                    url: url.clone(),
+                    origin: origin.clone(),
+                });
                 self.redirect_question = Some(RedirectQuestion {
                     source,
                     intent,
@@ -1244,7 +1223,7 @@ impl Workbench {
                     decided,
                 });
             }
-            Err(e) => self.open_failed(source, intent, &e),
+            Err(e) => self.open_failed(source, intent, e),
         }
     }
 
@@ -1260,14 +1239,10 @@ impl Workbench {
             return;
         };
         if !follow {
-            return self.set_status(
-                format!(
-                    "Did not open {}: its module's redirect to {} was not followed, and nothing was sent there",
-                    question.source.label(),
-                    question.origin
-                ),
-                false,
-            );
+            return self.say(Notice::RedirectRefused {
+                label: question.source.label(),
+                origin: question.origin,
+            });
         }
         let allowed = (question.source.clone(), question.origin.clone());
         if !self.redirects.contains(&allowed) {
@@ -1280,8 +1255,8 @@ impl Workbench {
     }
 
     /// Says why `source` could not be opened; what stays open depends on `intent`.
-    fn open_failed(&mut self, source: Source, intent: Intent, error: &OpenError) {
-        let message = error.to_string();
+    fn open_failed(&mut self, source: Source, intent: Intent, error: OpenError) {
+        let error = Arc::new(error);
         match intent {
             Intent::Reload { .. } => {
                 // Keep the working version; take the files' stamps as seen, so a half-written
@@ -1291,35 +1266,27 @@ impl Workbench {
                         file.restamp();
                     }
                 }
-                self.set_status(
-                    format!(
-                        "{} changed but could not be loaded ({message}); keeping the previous version",
-                        source.label()
-                    ),
-                    true,
-                );
+                self.say(Notice::ReloadFailed {
+                    label: source.label(),
+                    error,
+                });
             }
             Intent::Restore => {
                 self.open(hello(), Intent::Fresh);
-                self.set_status(
-                    format!(
-                        "The last plugin could not be opened ({message}); opened the hello sample"
-                    ),
-                    true,
-                );
+                self.say(Notice::RestoreFailed(error));
             }
             Intent::Fresh => {
-                self.set_status(source.failure_text(&message), true);
+                self.say(Notice::OpenFailed {
+                    source: source.clone(),
+                    error: Arc::clone(&error),
+                });
                 match &mut self.plugin {
-                    PluginSlot::Ready(ready) => ready.open_error = Some(message),
+                    PluginSlot::Ready(ready) => ready.open_error = Some(error),
                     PluginSlot::Empty
                     | PluginSlot::Opening(_)
                     | PluginSlot::Asking(_)
                     | PluginSlot::Failed { .. } => {
-                        self.plugin = PluginSlot::Failed {
-                            source,
-                            error: message,
-                        };
+                        self.plugin = PluginSlot::Failed { source, error };
                     }
                 }
             }
@@ -1424,7 +1391,7 @@ impl Workbench {
         self.recheck_input();
         self.refresh_verdict();
         if let Some(note) = note {
-            self.set_status(note, true);
+            self.say(Notice::OpenedWithNote(note));
         }
         self.reload_change = None;
         if matches!(intent, Intent::Reload { .. }) {
@@ -1561,28 +1528,26 @@ impl Workbench {
                     .plugin
                     .path()
                     .map_or_else(|| name.clone(), |p| p.display().to_string());
-                let mut text = match &self.scenario {
-                    Some(view) => format!(
-                        "Opened {from}: a scenario of {} steps (the Scenario tab replays them all); step 1 is in the editor",
-                        view.steps.len()
-                    ),
-                    None => format!("Opened {from}: ready to run {}", self.state.function),
-                };
-                if self.opened_coredump.is_some() {
-                    text.push_str("; it carries a trap's coredump (Run, Coredump… shows it)");
-                }
-                self.set_status(text, false);
+                self.say(Notice::Opened(notice::Opened::Scenario {
+                    from,
+                    steps: self.scenario.as_ref().map(|view| view.steps.len()),
+                    function: self.state.function.clone(),
+                    coredump: self.opened_coredump.is_some(),
+                }));
             }
             (Intent::Fresh, setup) => {
                 // The function used last, else a sample's first example, else the first entry
                 // point.
-                let (example, text) = match setup {
+                let (example, opened) = match setup {
                     Setup::Sample(sample) => (
                         sample.functions.first().map(|f| f.name.to_string()),
-                        format!("Opened the {} sample: {}", sample.name, sample.description),
+                        notice::Opened::Sample {
+                            name: sample.name.to_string(),
+                            description: sample.description.to_string(),
+                        },
                     ),
                     Setup::Module | Setup::Manifest(_) | Setup::Scenario(_) => {
-                        (None, format!("Opened {name}"))
+                        (None, notice::Opened::Plugin { name })
                     }
                 };
                 let function = pick(remembered.filter(|f| usable(f)).or(example));
@@ -1590,7 +1555,7 @@ impl Workbench {
                 self.select(&function);
                 self.state.expected = None;
                 self.large_input = None;
-                self.set_status(text, false);
+                self.say(Notice::Opened(opened));
             }
             (Intent::Restore, setup) => {
                 // A saved scenario comes back with the window (the editor keeps what it had).
@@ -1617,17 +1582,11 @@ impl Workbench {
                     let function = pick(None);
                     self.select(&function);
                 }
-                let how = if automatic {
-                    "changed on disk, reloaded"
-                } else {
-                    "reloaded"
-                };
-                let kept = if gone {
-                    format!("; `{previous_function}` is gone")
-                } else {
-                    String::new()
-                };
-                self.set_status(format!("{name} {how}{kept}"), false);
+                self.say(Notice::Reloaded {
+                    name,
+                    automatic,
+                    gone: gone.then(|| previous_function.to_string()),
+                });
             }
         }
     }
@@ -1711,7 +1670,7 @@ impl Workbench {
             .and_then(|r| r.origin.path())
             .map(PathBuf::from)
         else {
-            self.set_status("Samples are built in; there is nothing to reload", false);
+            self.say(Notice::NothingToReload);
             return;
         };
         self.open(Source::Path(path), Intent::Reload { automatic });
@@ -1796,10 +1755,7 @@ impl Workbench {
             session.reset();
         }
         self.fresh_reason = Some(FreshReason::ResetByYou);
-        self.set_status(
-            "The instance was discarded; the next run starts fresh",
-            false,
-        );
+        self.say(Notice::InstanceDiscarded);
     }
 
     /// The saved input of `function` for the open plugin, or the sample's example, or empty.
@@ -1833,7 +1789,7 @@ impl Workbench {
                     self.state.input.mode = InputMode::Json;
                 }
             }
-            Err(e) => self.set_status(format!("Cannot format: the input is not JSON ({e})"), true),
+            Err(e) => self.say(Notice::CannotFormat(Arc::new(e))),
         }
     }
 
@@ -1850,13 +1806,9 @@ impl Workbench {
     fn record_expected(&mut self) {
         let Some(last) = &self.last else { return };
         let expected = ExpectedOutcome::of(&last.report);
-        let what = match &expected {
-            ExpectedOutcome::Output(bytes) => format!("{} bytes of output", bytes.len()),
-            other => other.describe(),
-        };
-        self.state.expected = Some(expected);
+        self.state.expected = Some(expected.clone());
         self.refresh_verdict();
-        self.set_status(format!("Recorded the expected outcome: {what}"), false);
+        self.say(Notice::ExpectedRecorded(expected));
     }
 
     /// The state to save, with the open plugin's memory brought up to date.

@@ -2,11 +2,13 @@
 //! the window's dialog gives, Stop for a pull in progress, and "Check for newer" (is the tag the
 //! open plugin was pulled by still pointing at the same digest?) on a background thread.
 
+use std::sync::Arc;
+
 use poll_promise::Promise;
 
 use crate::registry::{self, Login, Reference, RegistryError};
 
-use super::{Intent, PluginSlot, Source, Workbench};
+use super::{Intent, Notice, PluginSlot, Source, Workbench};
 
 /// What "Check for newer" found, or that it is still asking.
 pub enum NewerCheck {
@@ -18,14 +20,14 @@ pub enum NewerCheck {
 }
 
 /// Where the open plugin's tag points now, compared with the digest open.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct NewerVerdict {
     /// The tag asked about (`oci://HOST/REPO:TAG`).
     pub tag: Reference,
     /// The digest of the plugin open.
     pub open: String,
     /// The digest the tag points to now, or why the registry could not say.
-    pub latest: Result<String, String>,
+    pub latest: Result<String, Arc<RegistryError>>,
     /// Seconds since the Unix epoch.
     pub checked_at: u64,
 }
@@ -34,21 +36,6 @@ impl NewerVerdict {
     /// Whether the tag moved (`None` when the registry could not be asked).
     pub fn moved(&self) -> Option<bool> {
         self.latest.as_ref().ok().map(|latest| *latest != self.open)
-    }
-
-    /// One line for the window and the status bar.
-    pub fn describe(&self) -> String {
-        match (&self.latest, self.moved()) {
-            (Ok(latest), Some(true)) => format!(
-                "{} moved: it now points to {latest} (open: {}); open it to pull the newer plugin",
-                self.tag, self.open
-            ),
-            (Ok(_), _) => format!(
-                "{} still points to the plugin open ({})",
-                self.tag, self.open
-            ),
-            (Err(e), _) => format!("Could not check {}: {e}", self.tag),
-        }
     }
 }
 
@@ -64,7 +51,7 @@ impl Workbench {
         self.registry_attempt = Some(text.trim().to_string());
         let reference: Reference = match text.trim().parse() {
             Ok(r) => r,
-            Err(e) => return self.set_status(e.to_string(), true),
+            Err(e) => return self.say(Notice::BadReference(Arc::new(e))),
         };
         if plain_http == Some(true)
             && !reference.is_loopback()
@@ -104,10 +91,9 @@ impl Workbench {
 
     pub(super) fn forget_registry_login(&mut self, registry: &str) {
         self.registry_logins.retain(|l| !l.is_for(registry));
-        self.set_status(
-            format!("Forgot the login for {registry}: docker's credentials (or none) are used from now on"),
-            false,
-        );
+        self.say(Notice::LoginForgotten {
+            registry: registry.to_string(),
+        });
     }
 
     /// Keeps pulled registry content in `cache` instead of the user's cache directory.
@@ -160,13 +146,10 @@ impl Workbench {
             .session()
             .and_then(|s| s.plugin().registry_pin().cloned())
         else {
-            return self.set_status("The open plugin was not pulled from a registry", true);
+            return self.say(Notice::NotPulled);
         };
         let Some(tag) = pin.tag_reference() else {
-            return self.set_status(
-                "The open plugin was opened by digest, not by a tag: there is nothing newer to check",
-                false,
-            );
+            return self.say(Notice::PulledByDigest);
         };
         let settings = self.registry_settings();
         let wake = std::sync::Arc::clone(&self.wake);
@@ -196,10 +179,10 @@ impl Workbench {
         let verdict = NewerVerdict {
             tag,
             open,
-            latest: job.block_and_take().map_err(|e| e.to_string()),
+            latest: job.block_and_take().map_err(Arc::new),
             checked_at: crate::clock::now(),
         };
-        self.set_status(verdict.describe(), verdict.latest.is_err());
+        self.say(Notice::NewerChecked(verdict.clone()));
         self.newer = Some(NewerCheck::Done(verdict));
     }
 

@@ -10,8 +10,9 @@ use crate::bundle::diff::{self, DiffRow};
 use crate::runner::host::Bytes;
 use crate::runner::{Call, CallRequest, ErrorKind, LogLevel};
 
+use super::notice::{Called, NewInstance};
 use super::view::RunView;
-use super::{PluginSlot, Workbench};
+use super::{Notice, PluginSlot, Workbench};
 
 /// How many past runs the history keeps.
 const HISTORY_LEN: usize = 200;
@@ -176,7 +177,7 @@ pub struct VerdictView {
 impl Workbench {
     pub(super) fn run(&mut self, loops: u32) {
         if let Some(reason) = self.run_blocker() {
-            self.set_status(format!("Cannot run: {reason}"), true);
+            self.say(Notice::CannotRun(reason));
             return;
         }
         let PluginSlot::Ready(ready) = &self.plugin else {
@@ -242,13 +243,9 @@ impl Workbench {
             self.finish(view, &running.input, &running.kv_before);
             self.compare_with_before_reload(running.compare_with);
         } else {
-            let function = view.report.function;
-            self.set_status(
-                format!(
-                    "The call of {function} on the previous plugin ended; its result was discarded"
-                ),
-                false,
-            );
+            self.say(Notice::CallDiscarded {
+                function: view.report.function,
+            });
         }
     }
 
@@ -265,37 +262,24 @@ impl Workbench {
         }
         self.history
             .push(&view, self.state.plugin.key(), input, kv_before);
-        let outcome = report
-            .error_kind()
-            .map_or_else(|| "ok".to_string(), |k| k.to_string());
-        let mut notes = Vec::new();
-        if report.new_instance {
-            match self.fresh_reason.take() {
-                Some(reason) => notes.push(format!("new instance ({reason})")),
-                None if report.timings.load_ms > 0.0 => {
-                    notes.push("plugin compiled, new instance".to_string());
-                }
-                None => notes.push("new instance".to_string()),
-            }
-        }
-        if report
+        let instance = report.new_instance.then(|| match self.fresh_reason.take() {
+            Some(reason) => NewInstance::Because(reason),
+            None if report.timings.load_ms > 0.0 => NewInstance::Compiled,
+            None => NewInstance::First,
+        });
+        let discarded = report
             .error
             .as_ref()
-            .is_some_and(|e| e.kind != ErrorKind::PluginError && e.kind != ErrorKind::Load)
-        {
-            notes.push("the instance was discarded after this failure".to_string());
+            .is_some_and(|e| e.kind != ErrorKind::PluginError && e.kind != ErrorKind::Load);
+        if discarded {
             self.fresh_reason = Some(FreshReason::PreviousCallFailed);
         }
-        let text = format!(
-            "{}: {outcome}{}",
-            report.function,
-            if notes.is_empty() {
-                String::new()
-            } else {
-                format!(" · {}", notes.join(" · "))
-            }
-        );
-        self.set_status(text, !report.is_ok());
+        self.say(Notice::Called(Called {
+            function: report.function.clone(),
+            error: report.error_kind(),
+            instance,
+            discarded,
+        }));
         self.last = Some(view);
         self.refresh_verdict();
     }

@@ -3,7 +3,6 @@
 //! "Run all": every step replayed in order on the open plugin, in the background, each with its
 //! verdict, the first that differs marked.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use poll_promise::Promise;
@@ -12,7 +11,7 @@ use crate::bundle::{ExpectedOutcome, Step};
 use crate::runner::{Canceller, HostData};
 use crate::suite::{StepResult, Test, run_steps};
 
-use super::Workbench;
+use super::{Notice, RunBlocker, Workbench};
 
 /// A scenario and what its last run did.
 pub struct ScenarioView {
@@ -99,25 +98,17 @@ impl Workbench {
             .collect();
         runs.sort_by_key(|r| r.number);
         if runs.is_empty() {
-            self.set_status("Pick the runs to make a scenario of (the ✔ column)", true);
-            return;
+            return self.say(Notice::NoRunsPicked);
         }
         // A scenario is of the open plugin: another plugin's runs (and kv store) stay its own.
         let open = self.state.plugin.key();
-        let others: Vec<String> = runs
+        let others: Vec<u64> = runs
             .iter()
             .filter(|r| r.plugin != open)
-            .map(|r| r.number.to_string())
+            .map(|r| r.number)
             .collect();
         if !others.is_empty() {
-            self.set_status(
-                format!(
-                    "Runs {} were of another plugin: a scenario is made of the open plugin's runs only",
-                    others.join(", ")
-                ),
-                true,
-            );
-            return;
+            return self.say(Notice::RunsOfAnotherPlugin(others));
         }
         let cut = runs.iter().filter(|r| r.output_cut).count();
         let steps: Vec<Step> = runs
@@ -141,27 +132,16 @@ impl Workbench {
         };
         let count = steps.len();
         self.set_scenario_from(format!("runs {}", numbers.join(", ")), steps, true, host);
-        let mut text = format!(
-            "Made a scenario of {count} runs: Run all replays them in order on one instance"
-        );
-        if cut > 0 {
-            let _ = write!(
-                text,
-                "; {cut} had outputs too long to keep, and expect nothing"
-            );
-        }
-        self.set_status(text, false);
+        self.say(Notice::ScenarioMade { runs: count, cut });
     }
 
     /// Replays every step of the open scenario, in the background.
     pub(super) fn run_scenario(&mut self) {
         if self.is_running() {
-            self.set_status("Cannot run the scenario: a call is running", true);
-            return;
+            return self.say(Notice::CannotRunScenario(RunBlocker::CallRunning));
         }
         let Some(session) = self.session().cloned() else {
-            self.set_status("Cannot run the scenario: open a plugin first", true);
-            return;
+            return self.say(Notice::CannotRunScenario(RunBlocker::NoPlugin));
         };
         let generation = self.generation;
         let wake = Arc::clone(&self.wake);
@@ -187,7 +167,7 @@ impl Workbench {
             generation,
         };
         let count = view.steps.len();
-        self.set_status(format!("Running the scenario's {count} steps…"), false);
+        self.say(Notice::ScenarioRunning { steps: count });
     }
 
     /// Asks a running scenario to stop after its current step.
@@ -226,26 +206,18 @@ impl Workbench {
             stopped,
         } = job.block_and_take();
         if !ours {
-            self.set_status(
-                "The scenario's run on the previous plugin ended; its results were discarded",
-                false,
-            );
-            return;
+            return self.say(Notice::ScenarioDiscarded);
         }
         let total = view.steps.len();
         let matched = results.iter().filter(|r| r.passed()).count();
         let first = results.iter().position(|r| !r.passed());
         view.run = ScenarioRun::Done { results, stopped };
-        let text = match (first, stopped) {
-            (_, true) => format!("Scenario stopped: {matched} steps matched before the stop"),
-            (None, false) => format!("Scenario: all {total} steps match"),
-            (Some(i), false) => format!(
-                "Scenario: {matched} of {total} steps match; the first that differs is step {}",
-                i + 1
-            ),
-        };
-        let failed = first.is_some();
-        self.set_status(text, failed);
+        self.say(Notice::ScenarioEnded {
+            matched,
+            total,
+            first_difference: first,
+            stopped,
+        });
     }
 
     /// Loads step `index` of the scenario into the editor (function, input, expected).
@@ -259,13 +231,7 @@ impl Workbench {
             return;
         };
         self.load_step(step);
-        self.set_status(
-            format!(
-                "Step {} is in the editor: Run calls it on its own",
-                index + 1
-            ),
-            false,
-        );
+        self.say(Notice::StepInEditor(index));
     }
 
     /// Closes the scenario: the workbench is back to single calls.

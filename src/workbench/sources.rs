@@ -128,6 +128,16 @@ pub struct SourceView {
     line_starts: std::sync::Arc<Vec<usize>>,
 }
 
+/// A frame's source file that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {built_as}: {source}")]
+pub struct SourceUnreadable {
+    /// The file as the module names it.
+    pub built_as: String,
+    #[source]
+    pub source: crate::platform::files::ReadError,
+}
+
 impl SourceView {
     /// Reads `path` (at most 16 MiB; not UTF-8 is shown lossily).
     pub fn open(
@@ -135,9 +145,12 @@ impl SourceView {
         built_as: &str,
         line: u32,
         column: Option<u32>,
-    ) -> std::io::Result<Self> {
+    ) -> Result<Self, SourceUnreadable> {
         let bytes = crate::platform::files::read(&path, crate::platform::files::FileKind::Source)
-            .map_err(std::io::Error::other)?;
+            .map_err(|source| SourceUnreadable {
+            built_as: built_as.to_string(),
+            source,
+        })?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))

@@ -16,7 +16,8 @@ use extism_playground::app::App;
 use extism_playground::build::Outcome;
 use extism_playground::runner::host::define::ArgKind;
 use extism_playground::runner::host::{HostFunction, Implementation, WasmType};
-use extism_playground::starter::{self, Spec, Template};
+use extism_playground::starter::{self, Spec, StarterError, Template};
+use extism_playground::workbench::Notice;
 
 use crate::common;
 use crate::common::window::{self, build_output, step_until_within, window_with};
@@ -180,10 +181,17 @@ fn a_new_plugin_is_built_opened_tested_broken_and_fixed_from_the_window() {
     );
     let error_line = broken.lines().position(|l| l.contains("let oops")).unwrap() + 1;
     let link = format!("src/lib.rs:{error_line}:");
-    let status = h.state().workbench().status().unwrap().text.clone();
     assert!(
-        status.contains("the previous module stays loaded"),
-        "{status}"
+        matches!(
+            h.state().workbench().status(),
+            Some(Notice::BuildFailed {
+                errors: 1,
+                kept: true,
+                ..
+            })
+        ),
+        "{:?}",
+        h.state().workbench().status()
     );
     assert_eq!(
         h.state()
@@ -394,14 +402,16 @@ fn a_taken_folder_is_refused_and_what_was_typed_comes_back() {
     retype(&mut h, "Folder", &parent.path().display().to_string());
     h.get_by_label("Create and build").click();
     h.run_steps(2);
-    let status = h.state().workbench().status().unwrap().clone();
+    let status = h.state().workbench().status();
     assert!(
-        status.is_error
-            && status.text.contains("already exists and is not empty")
-            && status
-                .text
-                .contains("pick an empty folder, or another name"),
+        matches!(status, Some(Notice::NotCreated(e)) if matches!(**e, StarterError::NotEmpty(_))),
         "{status:?}"
+    );
+    // The window says what to do.
+    assert!(
+        h.query_all_by_label_contains("pick an empty folder, or another name")
+            .count()
+            > 0
     );
     assert_eq!(
         std::fs::read_to_string(parent.path().join("taken/keep.txt")).unwrap(),

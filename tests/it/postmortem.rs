@@ -4,7 +4,8 @@
 //! finder, from the runner and from the command line.
 
 use crate::common;
-use crate::common::model::settle;
+use crate::common::model::{said, settle};
+use extism_playground::workbench::{Notice, notice};
 
 use std::path::Path;
 
@@ -568,16 +569,21 @@ fn a_bundle_carries_the_coredump_only_when_asked() {
     settle(&mut wb);
     let started = std::time::Instant::now();
     while wb.session().is_none() && wb.asking().is_none() {
-        assert!(started.elapsed().as_secs() < 30, "{:?}", wb.status());
+        assert!(started.elapsed().as_secs() < 30, "{}", said(&wb));
         wb.poll();
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     assert_eq!(wb.coredump().map(|d| d.len()), Some(bytes.len()));
     assert!(
-        wb.status()
-            .is_some_and(|s| s.text.contains("carries a trap's coredump")),
-        "{:?}",
-        wb.status()
+        matches!(
+            wb.status(),
+            Some(Notice::Opened(notice::Opened::Scenario {
+                coredump: true,
+                ..
+            }))
+        ),
+        "{}",
+        said(&wb)
     );
 }
 
@@ -609,8 +615,9 @@ fn a_window_bundle_embeds_the_coredump_only_when_the_user_turned_it_on() {
         wb.coredump().unwrap().as_slice()
     );
     assert!(
-        wb.status()
-            .is_some_and(|s| s.text.contains("may hold secrets"))
+        matches!(wb.status(), Some(Notice::CoredumpSaved { bytes, .. }) if *bytes == wb.coredump().unwrap().len()),
+        "{}",
+        said(&wb)
     );
     let off = dir.path().join("off.bundle.json");
     wb.apply(Command::SaveSession {
@@ -632,7 +639,14 @@ fn a_window_bundle_embeds_the_coredump_only_when_the_user_turned_it_on() {
         wb.coredump().map(|d| d.as_slice())
     );
     assert!(
-        wb.status()
-            .is_some_and(|s| s.text.contains("holds the plugin's memory"))
+        matches!(
+            wb.status(),
+            Some(Notice::SessionSaved {
+                with_coredump: true,
+                ..
+            })
+        ),
+        "{}",
+        said(&wb)
     );
 }

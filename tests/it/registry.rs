@@ -740,9 +740,15 @@ mod window_model {
     use std::time::Duration;
 
     use super::*;
-    use crate::common::model::{poll_until, settle};
+    use crate::common::model::{poll_until, said, settle};
+    use extism_playground::app::words;
+    use extism_playground::registry::RegistryError;
+    use extism_playground::runner::LoadError;
+    use extism_playground::workbench::notice::OpeningStage;
     use extism_playground::workbench::registry::NewerCheck;
-    use extism_playground::workbench::{Command, PluginRef, PluginSlot, Workbench, WorkbenchState};
+    use extism_playground::workbench::{
+        Command, Notice, OpenError, PluginRef, PluginSlot, Workbench, WorkbenchState,
+    };
 
     fn workbench(state: WorkbenchState, env: &Env) -> Workbench {
         Workbench::new(state, common::worker(), Arc::new(|| {}))
@@ -759,8 +765,15 @@ mod window_model {
         poll_until(wb, "the pull", |wb| !wb.is_pulling());
     }
 
-    fn status(wb: &Workbench) -> String {
-        wb.status().map(|s| s.text.clone()).unwrap_or_default()
+    /// The registry's answer when the last open failed on it.
+    fn registry_error(wb: &Workbench) -> Option<&RegistryError> {
+        match wb.status()? {
+            Notice::OpenFailed { error, .. } => match &**error {
+                OpenError::Load(LoadError::Registry(e)) => Some(e),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     #[test]
@@ -787,7 +800,7 @@ mod window_model {
         let Some(NewerCheck::Done(verdict)) = wb.newer() else {
             unreachable!()
         };
-        assert_eq!(verdict.moved(), Some(false), "{}", verdict.describe());
+        assert_eq!(verdict.moved(), Some(false), "{}", words::newer(verdict));
 
         let second = env.push(&sample("counter"), &tag);
         wb.apply(Command::CheckForNewer);
@@ -799,11 +812,15 @@ mod window_model {
         };
         assert_eq!(verdict.moved(), Some(true));
         assert!(
-            verdict.describe().contains(digest_of(&second)),
+            words::newer(verdict).contains(digest_of(&second)),
             "{}",
-            verdict.describe()
+            words::newer(verdict)
         );
-        assert!(status(&wb).contains("moved"), "{}", status(&wb));
+        assert!(
+            matches!(wb.status(), Some(Notice::NewerChecked(v)) if v.moved() == Some(true)),
+            "{}",
+            said(&wb)
+        );
 
         // A restart reopens the digest pulled, from the cache, with the registry gone.
         let state = wb.state().clone();
@@ -838,13 +855,27 @@ mod window_model {
             plain_http: None,
         });
         assert!(wb.is_pulling());
-        assert!(status(&wb).contains("Pulling"), "{}", status(&wb));
+        assert!(
+            matches!(
+                wb.status(),
+                Some(Notice::Opening {
+                    stage: OpeningStage::Pulling,
+                    ..
+                })
+            ),
+            "{}",
+            said(&wb)
+        );
         std::thread::sleep(Duration::from_millis(100));
         wb.apply(Command::Stop);
         poll_until(&mut wb, "the stop", |wb| !wb.is_pulling());
         assert!(matches!(wb.plugin(), PluginSlot::Ready(_)));
         assert_eq!(wb.session().unwrap().plugin().display_name, "hello.wasm");
-        assert!(status(&wb).contains("cancelled"), "{}", status(&wb));
+        assert!(
+            matches!(registry_error(&wb), Some(RegistryError::Cancelled { .. })),
+            "{}",
+            said(&wb)
+        );
     }
 
     #[test]
@@ -893,7 +924,7 @@ mod window_model {
         poll_until(&mut wb, "the pull to start", |wb| {
             wb.is_pulling() || !matches!(wb.plugin(), PluginSlot::Opening(_))
         });
-        assert!(wb.is_pulling(), "{}", status(&wb));
+        assert!(wb.is_pulling(), "{}", said(&wb));
         poll_until(&mut wb, "the session", |wb| !wb.is_pulling());
         let plugin = wb.session().expect("the session opened").plugin().clone();
         assert_eq!(plugin.registry_pin().unwrap().digest, digest_of(&pinned));
@@ -928,9 +959,9 @@ mod window_model {
         open(&mut wb, &tag);
         assert!(wb.session().is_none(), "refused without a login");
         assert!(
-            status(&wb).contains("tried no credentials"),
+            matches!(registry_error(&wb), Some(RegistryError::Denied { tried, .. }) if tried.contains("no credentials")),
             "{}",
-            status(&wb)
+            said(&wb)
         );
         wb.apply(Command::OpenFromRegistry {
             reference: tag.clone(),
@@ -942,14 +973,18 @@ mod window_model {
             plain_http: None,
         });
         poll_until(&mut wb, "the pull", |wb| !wb.is_pulling());
-        assert!(wb.session().is_some(), "{}", status(&wb));
+        assert!(wb.session().is_some(), "{}", said(&wb));
         assert_eq!(wb.registry_login_user(&reg.host), Some("alice"));
         assert_eq!(wb.registry_login_user("other.example:5000"), None);
         wb.apply(Command::ForgetRegistryLogin(reg.host.clone()));
         assert_eq!(wb.registry_login_user(&reg.host), None);
         // Forgotten means not sent: the tag is refused again.
         open(&mut wb, &tag);
-        assert!(status(&wb).contains("refused"), "{}", status(&wb));
+        assert!(
+            matches!(registry_error(&wb), Some(RegistryError::Denied { .. })),
+            "{}",
+            said(&wb)
+        );
     }
 
     #[test]
@@ -962,7 +997,11 @@ mod window_model {
             plain_http: None,
         });
         assert!(!wb.is_pulling());
-        assert!(status(&wb).contains("oci://HOST"), "{}", status(&wb));
+        assert!(
+            matches!(wb.status(), Some(Notice::BadReference(_))),
+            "{}",
+            said(&wb)
+        );
         // What was typed comes back to the dialog, to be corrected.
         assert_eq!(
             wb.registry_attempt(),

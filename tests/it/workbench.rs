@@ -7,12 +7,14 @@ use crate::common;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::common::model::{poll_until, run, settle, workbench};
+use crate::common::model::{poll_until, run, said, settle, workbench};
 use extism_playground::bundle::{ExpectedOutcome, InputMode};
-use extism_playground::runner::{CallReport, ErrorKind, SandboxOptions};
+use extism_playground::platform::files::ReadError;
+use extism_playground::runner::{CallReport, ErrorKind, LoadError, SandboxOptions};
+use extism_playground::workbench::notice::{Called, NewInstance, OpeningStage, TestAdded};
 use extism_playground::workbench::{
-    Command, FreshReason, Intent, OptionsOrigin, PluginRef, PluginSlot, Source, Watch, Workbench,
-    WorkbenchState,
+    Command, FreshReason, Intent, Notice, OpenError, OptionsOrigin, PluginRef, PluginSlot,
+    RunBlocker, Source, Watch, Workbench, WorkbenchState,
 };
 
 fn sample(name: &str) -> Source {
@@ -21,10 +23,6 @@ fn sample(name: &str) -> Source {
 
 fn output(report: &CallReport) -> String {
     String::from_utf8_lossy(&report.output).into_owned()
-}
-
-fn status(wb: &Workbench) -> String {
-    wb.status().map(|s| s.text.clone()).unwrap_or_default()
 }
 
 fn set_input(wb: &mut Workbench, text: &str) {
@@ -52,9 +50,9 @@ fn a_sample_opens_ready_to_run_and_runs() {
     );
     assert_eq!(wb.history().runs().len(), 1);
     assert!(
-        status(&wb).starts_with("count_vowels: ok"),
+        matches!(wb.status(), Some(Notice::Called(Called { function, error: None, .. })) if function == "count_vowels"),
         "{}",
-        status(&wb)
+        said(&wb)
     );
 }
 
@@ -73,17 +71,24 @@ fn failures_are_reported_and_a_broken_instance_is_replaced() {
     assert_eq!(report.error_kind(), Some(ErrorKind::Trap));
     assert_eq!(wb.fresh_reason(), Some(FreshReason::PreviousCallFailed));
     assert!(
-        status(&wb).contains("the instance was discarded after this failure"),
+        matches!(
+            wb.status(),
+            Some(Notice::Called(Called {
+                error: Some(ErrorKind::Trap),
+                discarded: true,
+                ..
+            }))
+        ),
         "{}",
-        status(&wb)
+        said(&wb)
     );
     wb.apply(Command::SelectFunction("error_return".into()));
     let report = run(&mut wb);
     assert!(report.new_instance);
     assert!(
-        status(&wb).contains("new instance (the previous call failed)"),
+        new_instance_because(&wb, FreshReason::PreviousCallFailed),
         "{}",
-        status(&wb)
+        said(&wb)
     );
 }
 
@@ -109,9 +114,9 @@ fn an_option_change_reaches_the_session_and_starts_a_new_instance() {
         output(&fresh)
     );
     assert!(
-        status(&wb).contains("new instance (the sandbox options changed)"),
+        new_instance_because(&wb, FreshReason::OptionsChanged),
         "{}",
-        status(&wb)
+        said(&wb)
     );
     // Setting the same options again changes nothing.
     wb.apply(Command::SetOptions(options));
@@ -129,9 +134,9 @@ fn reset_discards_the_instance_without_waiting() {
     assert_eq!(wb.fresh_reason(), Some(FreshReason::ResetByYou));
     assert_eq!(output(&run(&mut wb)), r#"{"count":1}"#);
     assert!(
-        status(&wb).contains("new instance (reset by you)"),
+        new_instance_because(&wb, FreshReason::ResetByYou),
         "{}",
-        status(&wb)
+        said(&wb)
     );
 }
 
@@ -179,9 +184,9 @@ fn reload_keeps_options_and_input_and_names_a_vanished_function() {
     assert_eq!(wb.state().function, "count_vowels");
     assert_eq!(wb.state().options, options, "options survive a reload");
     assert!(
-        status(&wb).contains("reloaded; `increment` is gone"),
+        matches!(wb.status(), Some(Notice::Reloaded { gone: Some(gone), .. }) if gone == "increment"),
         "{}",
-        status(&wb)
+        said(&wb)
     );
     assert_eq!(wb.fresh_reason(), Some(FreshReason::Reloaded));
     wb.apply(Command::SetInputMode(InputMode::Raw));
@@ -202,10 +207,9 @@ fn reload_keeps_options_and_input_and_names_a_vanished_function() {
     wb.apply(Command::Reload);
     settle(&mut wb);
     assert!(
-        status(&wb).contains("could not be loaded")
-            && status(&wb).contains("keeping the previous version"),
+        matches!(wb.status(), Some(Notice::ReloadFailed { .. })),
         "{}",
-        status(&wb)
+        said(&wb)
     );
     let report = run(&mut wb);
     assert!(report.is_ok(), "{:?}", report.error);
@@ -232,9 +236,15 @@ fn hot_reload_notices_a_changed_file() {
         wb.state().function == "count_vowels"
     });
     assert!(
-        status(&wb).contains("changed on disk, reloaded"),
+        matches!(
+            wb.status(),
+            Some(Notice::Reloaded {
+                automatic: true,
+                ..
+            })
+        ),
         "{}",
-        status(&wb)
+        said(&wb)
     );
     wb.apply(Command::SetHotReload(false));
     assert!(matches!(wb.watch(), Watch::Off));
@@ -306,7 +316,13 @@ fn a_rebuild_written_in_steps_reloads_once_and_reruns_against_the_last_run() {
     wb.apply(Command::SetRerunOnReload(false));
     std::fs::write(&path, &v1).unwrap();
     poll_until(&mut wb, "the reload", |wb| {
-        status(wb).contains("changed on disk, reloaded")
+        matches!(
+            wb.status(),
+            Some(Notice::Reloaded {
+                automatic: true,
+                ..
+            })
+        )
     });
     assert!(!wb.is_running(), "nothing runs with re-run off");
     assert_eq!(wb.history().runs().len(), 4);
@@ -337,9 +353,9 @@ fn a_session_round_trips_and_a_restore_keeps_what_was_saved() {
         embed: true,
     });
     assert!(
-        status(&wb).starts_with("Saved the bundle"),
+        matches!(wb.status(), Some(Notice::SessionSaved { embed: true, .. })),
         "{}",
-        status(&wb)
+        said(&wb)
     );
 
     // A new workbench opens it fresh: everything comes back, ready to run and matching.
@@ -448,8 +464,14 @@ fn a_failed_open_keeps_the_open_plugin_or_says_why_there_is_none() {
     let PluginSlot::Failed { error, .. } = wb.plugin() else {
         panic!("nothing was open: the slot says it failed");
     };
-    assert!(error.contains("missing.wasm"), "{error}");
-    assert!(wb.run_blocker().is_some());
+    assert!(
+        matches!(
+            &**error,
+            OpenError::Load(LoadError::Read(ReadError::Io { path, .. })) if *path == missing
+        ),
+        "{error}"
+    );
+    assert_eq!(wb.run_blocker(), Some(RunBlocker::NoPlugin));
 
     wb.apply(Command::Open(sample("hello")));
 
@@ -462,9 +484,13 @@ fn a_failed_open_keeps_the_open_plugin_or_says_why_there_is_none() {
         ready
             .open_error
             .as_deref()
-            .is_some_and(|e| e.contains("missing.wasm"))
+            .is_some_and(|e| e.to_string().contains("missing.wasm"))
     );
-    assert!(status(&wb).starts_with("Could not open"), "{}", status(&wb));
+    assert!(
+        matches!(wb.status(), Some(Notice::OpenFailed { .. })),
+        "{}",
+        said(&wb)
+    );
     assert!(run(&mut wb).is_ok());
 }
 
@@ -482,11 +508,11 @@ fn a_restore_of_a_vanished_file_falls_back_to_hello_and_says_so() {
     assert_eq!(wb.state().plugin, PluginRef::Sample("hello".into()));
     assert_eq!(wb.state().function, "count_vowels");
     assert!(
-        status(&wb).contains("The last plugin could not be opened"),
+        matches!(wb.status(), Some(Notice::RestoreFailed(_))),
         "{}",
-        status(&wb)
+        said(&wb)
     );
-    assert!(wb.status().unwrap().is_error);
+    assert!(wb.status().unwrap().is_error());
 }
 
 #[test]
@@ -503,15 +529,20 @@ fn a_manifest_that_downloads_opens_in_the_background() {
     // Then resolved (downloaded) in the background.
     poll_until(&mut wb, "the manifest to be read", |wb| {
         matches!(wb.plugin(), PluginSlot::Opening(_))
-            && wb.status().is_some_and(|s| s.text.contains("downloading"))
+            && matches!(
+                wb.status(),
+                Some(Notice::Opening {
+                    stage: OpeningStage::Downloading,
+                    ..
+                })
+            )
     });
     let PluginSlot::Opening(opening) = wb.plugin() else {
         panic!("a download happens in the background");
     };
     assert!(opening.previous.is_some(), "hello stays shown meanwhile");
     assert!(
-        wb.run_blocker()
-            .is_some_and(|b| b.contains("still opening")),
+        matches!(wb.run_blocker(), Some(RunBlocker::StillOpening { .. })),
         "{:?}",
         wb.run_blocker()
     );
@@ -532,10 +563,7 @@ fn the_input_mode_and_json_check_follow_commands() {
     set_input(&mut wb, "{\"user_id\": 42,");
     let error = wb.input_error().expect("broken JSON is caught").to_string();
     assert!(error.starts_with("line 1, column 15"), "{error}");
-    assert!(
-        wb.run_blocker()
-            .is_some_and(|b| b.contains("not valid JSON"))
-    );
+    assert!(matches!(wb.run_blocker(), Some(RunBlocker::InvalidJson(_))));
     wb.apply(Command::SetInputMode(InputMode::Raw));
     assert!(wb.input_error().is_none());
     assert!(wb.run_blocker().is_none());
@@ -572,8 +600,11 @@ fn a_run_added_to_a_new_suite_carries_its_mocks_and_passes_headless() {
     std::fs::create_dir(&tests).unwrap();
     let suite = tests.join("tenant.toml");
     wb.apply(Command::AddRunToSuite(suite.clone()));
-    let said = status(&wb);
-    assert!(said.starts_with("Added the test \"quote 1\""), "{said}");
+    assert!(
+        matches!(wb.status(), Some(Notice::TestAdded(TestAdded { name, .. })) if name == "quote 1"),
+        "{}",
+        said(&wb)
+    );
     let text = std::fs::read_to_string(&suite).unwrap();
     assert!(text.contains("wasm = \"../tenant-app.wasm\""), "{text}");
     assert!(
@@ -654,10 +685,14 @@ fn a_c_plugin_run_with_a_script_becomes_a_suite_that_passes() {
 
     let suite = dir.path().join("c.toml");
     wb.apply(Command::AddRunToSuite(suite.clone()));
-    let said = status(&wb);
     assert!(
-        said.contains("wrote ") && said.contains("c.hello_world.rhai"),
-        "{said}"
+        matches!(
+            wb.status(),
+            Some(Notice::TestAdded(TestAdded { written, .. }))
+                if written.iter().any(|f| f.ends_with("c.hello_world.rhai"))
+        ),
+        "{}",
+        said(&wb)
     );
     let text = std::fs::read_to_string(&suite).unwrap();
     assert!(text.contains("wasi = true"), "{text}");
@@ -701,4 +736,15 @@ fn hot_reload_survives_its_folder_being_removed_and_built_again() {
         matches!(wb.watch(), Watch::Events(_)),
         "watching by events again once the module is back"
     );
+}
+
+/// Whether the last call ran on a new instance for `reason`, as the status bar says.
+fn new_instance_because(wb: &Workbench, reason: FreshReason) -> bool {
+    matches!(
+        wb.status(),
+        Some(Notice::Called(Called {
+            instance: Some(NewInstance::Because(because)),
+            ..
+        })) if *because == reason
+    )
 }

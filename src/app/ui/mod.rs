@@ -403,8 +403,8 @@ fn status_bar(app: &App, ui: &mut Ui) {
         }
         if let Some(status) = wb.status() {
             ui.separator();
-            let text = RichText::new(&status.text);
-            if status.is_error {
+            let text = RichText::new(crate::app::words::notice(status));
+            if status.is_error() {
                 ui.colored_label(ui.visuals().warn_fg_color, text);
             } else {
                 ui.label(text);

@@ -108,7 +108,10 @@ fn plugin_info(app: &mut App, ui: &mut Ui) {
             }
         }
         PluginSlot::Failed { source, error } => {
-            ui.colored_label(ui.visuals().error_fg_color, source.failure_text(error));
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                crate::app::words::open_failure(source, error),
+            );
             return;
         }
         PluginSlot::Ready(ready) => (ready.session.clone(), ready.open_error.clone()),

@@ -597,7 +597,7 @@ pub(super) fn source_window(app: &mut App, ctx: &egui::Context) {
         .resizable(true)
         .show(ctx, |ui| match source {
             Err(e) => {
-                ui.colored_label(ui.visuals().error_fg_color, e);
+                ui.colored_label(ui.visuals().error_fg_color, e.to_string());
             }
             Ok(view) => source_text(ui, view, scroll_to),
         });

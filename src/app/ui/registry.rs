@@ -290,7 +290,7 @@ pub(super) fn pin_info(app: &mut App, ui: &mut Ui, pin: &Pin) {
             });
         }
         Some(NewerCheck::Done(verdict)) => {
-            let text = verdict.describe();
+            let text = crate::app::words::newer(verdict);
             match verdict.moved() {
                 Some(true) => {
                     ui.add(

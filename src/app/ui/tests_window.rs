@@ -318,7 +318,12 @@ pub(super) fn show_xtp(app: &mut App, ctx: &egui::Context) {
     finish(app, asked, Command::from(TestCommand::CloseXtp));
 }
 
-fn xtp_body(ui: &mut Ui, job: &XtpJob, can_run: Result<(), String>, commands: &mut Vec<Command>) {
+fn xtp_body(
+    ui: &mut Ui,
+    job: &XtpJob,
+    can_run: Result<(), crate::app::action::Unavailable>,
+    commands: &mut Vec<Command>,
+) {
     ui.horizontal_wrapped(|ui| {
         ui.weak(job.path.display().to_string());
         ui.label("against");
@@ -343,7 +348,7 @@ fn xtp_body(ui: &mut Ui, job: &XtpJob, can_run: Result<(), String>, commands: &m
             if ui
                 .add_enabled(can_run.is_ok(), egui::Button::new("▶ Run again"))
                 .on_hover_text("Run the test plugin again against the open plugin as it is now (its options, host functions and the input)")
-                .on_disabled_hover_text(can_run.err().unwrap_or_default())
+                .on_disabled_hover_text(can_run.err().map(|why| why.to_string()).unwrap_or_default())
                 .clicked()
             {
                 commands.push(TestCommand::RunXtp(job.path.clone()).into());

@@ -20,9 +20,17 @@ pub fn workbench() -> Workbench {
 #[track_caller]
 pub fn run(wb: &mut Workbench) -> CallReport {
     wb.apply(Command::Run);
-    assert!(wb.is_running(), "the run did not start: {:?}", wb.status());
+    assert!(wb.is_running(), "the run did not start: {}", said(wb));
     poll_until(wb, "the call to finish", |wb| !wb.is_running());
     wb.last().expect("a finished call").report.clone()
+}
+
+/// The status bar's line as the window words it, for failure messages (tests match on
+/// [`Workbench::status`]'s variants).
+pub fn said(wb: &Workbench) -> String {
+    wb.status()
+        .map(extism_playground::app::words::notice)
+        .unwrap_or_default()
 }
 
 /// Polls the workbench until `done` holds; after [`WAIT`], fails naming `what`, with the
@@ -33,8 +41,8 @@ pub fn poll_until(wb: &mut Workbench, what: &str, done: impl Fn(&Workbench) -> b
     while !done(wb) {
         assert!(
             started.elapsed() < WAIT,
-            "timed out after {WAIT:?} waiting for {what}; status: {:?}",
-            wb.status()
+            "timed out after {WAIT:?} waiting for {what}; status: {}",
+            said(wb)
         );
         wb.poll();
         std::thread::sleep(Duration::from_millis(2));

@@ -99,7 +99,10 @@ pub fn step_until_within(
             panic!(
                 "timed out after {limit:?} waiting for {what}; status: {:?}{build}\n{snapshot}\
                  widgets on screen:\n{}",
-                h.state().workbench().status(),
+                h.state()
+                    .workbench()
+                    .status()
+                    .map(extism_playground::app::words::notice),
                 widget_tree(h)
             );
         }

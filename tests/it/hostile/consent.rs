@@ -12,7 +12,9 @@ use crate::common::{self, NOTES, SECRET, Strangers, p, run_bin, stderr, stdout};
 use extism_playground::open::{self, Setup};
 use extism_playground::runner::HostData;
 use extism_playground::trust::{Decision, Grant};
-use extism_playground::workbench::{Answer, Command, PluginSlot, Source, Workbench};
+use extism_playground::workbench::{
+    Answer, Command, Notice, PluginSlot, RunBlocker, Source, Workbench,
+};
 
 /// `replay --json` of `bundle` with `flags`.
 fn replay(bundle: &Path, flags: &[&str]) -> std::process::Output {
@@ -372,7 +374,7 @@ fn nothing_is_granted_before_the_user_answers_and_each_answer_does_what_it_says(
     // it waits.
     assert_eq!(wb.state().options, before.options);
     assert_eq!(wb.state().plugin, before.plugin);
-    assert!(wb.run_blocker().unwrap().contains("asks for access"));
+    assert!(matches!(wb.run_blocker(), Some(RunBlocker::Asking { .. })));
 
     // Cancel: nothing changes.
     wb.apply(Command::Answer(Answer::Cancel));
@@ -809,8 +811,7 @@ fn kv_data_secrets_and_host_functions_stay_with_their_plugin() {
     // Nor does a scenario of the sample take the other plugin's runs.
     wb.apply(Command::ScenarioFromRuns(vec![counter_run]));
     assert!(
-        wb.status()
-            .is_some_and(|s| s.is_error && s.text.contains("of another plugin")),
+        matches!(wb.status(), Some(Notice::RunsOfAnotherPlugin(runs)) if *runs == [counter_run]),
         "{:?}",
         wb.status()
     );

@@ -454,8 +454,11 @@ fn a_suites_registry_plugin_is_pulled_only_with_consent() {
 
 #[test]
 fn the_window_shows_the_request_sends_nothing_before_allow_and_asks_again_at_a_redirect() {
+    use extism_playground::runner::LoadError;
     use extism_playground::trust::Grant;
-    use extism_playground::workbench::{Answer as Reply, Command, PluginSlot, Source};
+    use extism_playground::workbench::{
+        Answer as Reply, Command, Notice, OpenError, PluginSlot, Source,
+    };
 
     let elsewhere = Server::start(|_| Answer::ok(hello()));
     let target = elsewhere.url("/admin/delete-everything");
@@ -485,8 +488,11 @@ fn the_window_shows_the_request_sends_nothing_before_allow_and_asks_again_at_a_r
     settle(&mut wb);
     assert!(home.log().is_empty(), "{:?}", home.log());
     assert!(
-        wb.status()
-            .is_some_and(|s| s.text.contains("nothing was sent")),
+        matches!(
+            wb.status(),
+            Some(Notice::OpenFailed { error, .. })
+                if matches!(&**error, OpenError::Load(LoadError::NotAllowed { .. }))
+        ),
         "{:?}",
         wb.status()
     );
