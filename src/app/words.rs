@@ -8,7 +8,7 @@ use crate::bundle::ExpectedOutcome;
 use crate::open::{OpenError, Source};
 use crate::workbench::notice::{Called, NewInstance, NoSuiteFile, Opened, OpeningStage, TestAdded};
 use crate::workbench::registry::NewerVerdict;
-use crate::workbench::{BuildBlocker, Notice, RunBlocker};
+use crate::workbench::{BuildBlocker, FreshReason, Notice, RunBlocker};
 
 /// The status bar's line for `notice`.
 #[allow(clippy::too_many_lines)] // one arm per notice, each a sentence
@@ -270,7 +270,7 @@ fn called(called: &Called) -> String {
     );
     match called.instance {
         Some(NewInstance::Because(reason)) => {
-            let _ = write!(text, " · new instance ({reason})");
+            let _ = write!(text, " · new instance ({})", fresh_reason(reason));
         }
         Some(NewInstance::Compiled) => text.push_str(" · plugin compiled, new instance"),
         Some(NewInstance::First) => text.push_str(" · new instance"),
@@ -306,6 +306,16 @@ fn test_added(added: &TestAdded) -> String {
         text.push_str(note);
     }
     text
+}
+
+/// Why a call runs on a new instance, as a clause.
+pub fn fresh_reason(reason: FreshReason) -> &'static str {
+    match reason {
+        FreshReason::ResetByYou => "reset by you",
+        FreshReason::OptionsChanged => "the sandbox options changed",
+        FreshReason::Reloaded => "the plugin was reloaded",
+        FreshReason::PreviousCallFailed => "the previous call failed",
+    }
 }
 
 /// Why Run cannot start, as a clause ("Cannot run: …").

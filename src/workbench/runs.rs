@@ -28,17 +28,6 @@ pub enum FreshReason {
     PreviousCallFailed,
 }
 
-impl std::fmt::Display for FreshReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::ResetByYou => "reset by you",
-            Self::OptionsChanged => "the sandbox options changed",
-            Self::Reloaded => "the plugin was reloaded",
-            Self::PreviousCallFailed => "the previous call failed",
-        })
-    }
-}
-
 /// A call in flight.
 pub struct Running {
     pub call: Call<RunView>,

@@ -390,7 +390,10 @@ fn status_bar(app: &App, ui: &mut Ui) {
         ui.separator();
         let instance = match (wb.fresh_reason(), wb.session()) {
             _ if wb.is_running() => "call in progress".to_string(),
-            (Some(reason), _) => format!("next run: new instance ({reason})"),
+            (Some(reason), _) => format!(
+                "next run: new instance ({})",
+                crate::app::words::fresh_reason(reason)
+            ),
             (None, Some(session)) if session.next_call_is_fresh() => "not started".to_string(),
             (None, Some(_)) if wb.state().keep_state => "warm instance".to_string(),
             (None, Some(_)) => "fresh instance per call".to_string(),
