@@ -91,7 +91,7 @@ impl Workbench {
 
     /// Saves the last run's whole output.
     pub(super) fn save_output(&mut self, path: &Path) {
-        let Some(last) = &self.last else {
+        let Some(last) = self.last() else {
             return self.say(Notice::NoOutputYet);
         };
         let len = last.report.output.len();
@@ -208,7 +208,7 @@ impl Workbench {
     /// table for the open plugin and its options) as a one-step test expecting what the run
     /// did.
     pub(super) fn add_run_to_suite(&mut self, path: &Path) {
-        let Some(last) = &self.last else {
+        let Some(last) = self.last() else {
             return self.say(Notice::NoRunForSuite);
         };
         let plugin = match self.suite_plugin_file() {
@@ -216,7 +216,7 @@ impl Workbench {
             Err(why) => return self.say(Notice::NoFileForSuite(why)),
         };
         // The history holds what the last run was given (the editor may have moved on since).
-        let Some(run) = self.history.runs().next_back() else {
+        let Some(run) = self.history().runs().next_back() else {
             return;
         };
         let expected = ExpectedOutcome::of(&last.report);

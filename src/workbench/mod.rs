@@ -36,15 +36,20 @@ use std::time::{Duration, Instant};
 use poll_promise::Promise;
 
 pub use crate::bundle::InputMode;
+use crate::bundle::diff::DiffRow;
 use crate::bundle::{ExpectedOutcome, Scenario, Step};
 use crate::open;
 pub use crate::open::{OpenError, Opened, PluginRef, Setup, Source, WatchedFile};
 use crate::runner::host::{self, Behaviour, DefProblem, HostFnDef};
-use crate::runner::{HostData, HostRegistry, LoadError, SandboxOptions, Session, WorkerConfig};
+use crate::runner::{
+    CallRequest, HostData, HostRegistry, LoadError, LogLevel, SandboxOptions, Session, WorkerConfig,
+};
 use crate::samples;
 use crate::trust::{Decision, FileGrants, Review, Trust, TrustList, TrustStore};
 pub use notice::{BuildBlocker, Notice, RunBlocker};
-pub use runs::{FreshReason, History, ReloadChange, RunSlot, RunSummary, Running, VerdictView};
+pub use runs::{
+    FreshReason, History, ReloadChange, RunSlot, RunSummary, Running, Runs, VerdictView,
+};
 pub use state::{InputDraft, WorkbenchState};
 pub use testing::{SuiteRunEnded, TestCommand, Testing};
 use view::{JsonError, RunView};
@@ -364,19 +369,11 @@ pub struct Workbench {
     /// those and the ones entered for it.
     foreign_secrets: bool,
     plugin: PluginSlot,
-    run: RunSlot,
-    last: Option<RunView>,
+    /// The call in flight, the last one and its verdict, the history.
+    runs: Runs,
     /// The trap's coredump the open bundle carries.
     opened_coredump: Option<Arc<Vec<u8>>>,
-    verdict: Option<VerdictView>,
-    history: History,
-    /// The run after the last reload compared with the run before it.
-    reload_change: Option<ReloadChange>,
-    /// What the next run started compares with (set just before a re-run after a reload).
-    rerun_base: Option<runs::RerunOf>,
     status: Option<Notice>,
-    /// Why the next run starts on a new instance, when it does for a reason worth saying.
-    fresh_reason: Option<FreshReason>,
     large_input: Option<LargeInput>,
     /// An input file being read.
     input_load: Option<files::InputLoad>,
@@ -433,14 +430,8 @@ impl Workbench {
             trust: TrustStore::user(),
             foreign_secrets: false,
             plugin: PluginSlot::Empty,
-            run: RunSlot::Idle,
-            last: None,
-            verdict: None,
-            history: History::default(),
-            reload_change: None,
-            rerun_base: None,
+            runs: Runs::default(),
             status: None,
-            fresh_reason: None,
             large_input: None,
             input_load: None,
             example_for: None,
@@ -579,24 +570,40 @@ impl Workbench {
     }
 
     pub fn run_slot(&self) -> &RunSlot {
-        &self.run
+        self.runs.slot()
     }
 
     pub fn is_running(&self) -> bool {
-        matches!(self.run, RunSlot::Running(_))
+        self.runs.is_running()
     }
 
     /// The last finished call.
     pub fn last(&self) -> Option<&RunView> {
-        self.last.as_ref()
+        self.runs.last()
     }
 
     pub fn last_mut(&mut self) -> Option<&mut RunView> {
-        self.last.as_mut()
+        self.runs.last_mut()
     }
 
     pub fn history(&self) -> &History {
-        &self.history
+        self.runs.history()
+    }
+
+    /// What the last reload changed, once its re-run finished (until the next run).
+    pub fn reload_change(&self) -> Option<&ReloadChange> {
+        self.runs.reload_change()
+    }
+
+    /// Whether the last run matches the expected outcome, if both exist.
+    pub fn verdict(&self) -> Option<&VerdictView> {
+        self.runs.verdict()
+    }
+
+    /// The expected and actual outputs side by side (built once per verdict), when the
+    /// expected outcome is an output and the last run produced one.
+    pub fn verdict_rows(&mut self) -> Option<&[DiffRow]> {
+        self.runs.verdict_rows(self.state.expected.as_ref())
     }
 
     /// What the last command led to, for the status bar.
@@ -605,7 +612,7 @@ impl Workbench {
     }
 
     pub fn fresh_reason(&self) -> Option<FreshReason> {
-        self.fresh_reason
+        self.runs.fresh_reason()
     }
 
     pub fn large_input(&self) -> Option<&LargeInput> {
@@ -691,8 +698,7 @@ impl Workbench {
 
     /// The trap's coredump to show: the last run's, else the one the open bundle carries.
     pub fn coredump(&self) -> Option<&Arc<Vec<u8>>> {
-        self.last
-            .as_ref()
+        self.last()
             .and_then(|l| l.report.coredump.as_ref())
             .or(self.opened_coredump.as_ref())
     }
@@ -830,8 +836,7 @@ impl Workbench {
         let session = self.session()?;
         let scenario = self.scenario()?;
         let host_results = self
-            .last
-            .as_ref()
+            .last()
             .map(|run| run.report.host_results.clone())
             .unwrap_or_default();
         let export = crate::bundle::export::Export {
@@ -879,7 +884,7 @@ impl Workbench {
             Command::RunBench => self.run(self.state.bench_loops.max(2)),
             Command::Stop => {
                 self.cancel_open();
-                self.stop();
+                self.runs.stop();
                 self.stop_scenario();
             }
             Command::StopBuild => self.stop_build(),
@@ -891,7 +896,7 @@ impl Workbench {
             Command::ClearLargeInput => self.large_input = None,
             Command::SaveOutput(path) => self.save_output(&path),
             Command::ClearLogs => {
-                if let Some(last) = &mut self.last {
+                if let Some(last) = self.runs.last_mut() {
                     last.clear_logs();
                 }
             }
@@ -980,6 +985,59 @@ impl Workbench {
     /// Puts `notice` in the status bar.
     fn say(&mut self, notice: Notice) {
         self.status = Some(notice);
+    }
+
+    /// Calls the selected function with the input, `loops` times (more than one: a bench).
+    fn run(&mut self, loops: u32) {
+        if let Some(reason) = self.run_blocker() {
+            return self.say(Notice::CannotRun(reason));
+        }
+        let PluginSlot::Ready(ready) = &self.plugin else {
+            return;
+        };
+        let request = CallRequest {
+            function: self.state.function.clone(),
+            input: self.input_bytes(),
+            host: self.state.host.clone(),
+            // A single run keeps everything (the log table filters what it shows). A bench keeps
+            // info and above: recording trace slows every call of the loop.
+            log_level: if loops > 1 {
+                LogLevel::Info
+            } else {
+                LogLevel::Trace
+            },
+            fresh_instance: !self.state.keep_state && loops <= 1,
+            loops,
+            // A trap's coredump comes back for Save coredump… (it is dropped with older runs).
+            coredump: true,
+        };
+        let start = runs::Start {
+            session: &ready.session,
+            request,
+            generation: self.generation,
+            kv_before: Arc::new(self.state.host.kv.clone()),
+        };
+        let wake = Arc::clone(&self.wake);
+        self.runs.start(start, wake);
+    }
+
+    /// Takes in a finished call: the kv store it left, and what the status bar says.
+    fn poll_run(&mut self) {
+        let Some(ended) = self.runs.poll(
+            self.generation,
+            &self.state.plugin.key(),
+            self.state.expected.as_ref(),
+        ) else {
+            return;
+        };
+        if let Some(kv) = ended.kv_after {
+            self.state.host.kv = kv;
+        }
+        self.say(ended.notice);
+    }
+
+    fn refresh_verdict(&mut self) {
+        self.runs.refresh_verdict(self.state.expected.as_ref());
     }
 
     /// Opens the plugin the saved state names, falling back to the hello sample (and saying
@@ -1355,7 +1413,7 @@ impl Workbench {
             }
         };
         // A call still running belongs to the previous plugin: stop it; its result is dropped.
-        self.stop();
+        self.runs.stop();
         let session = Session::inspected(
             plugin,
             inspection,
@@ -1374,9 +1432,7 @@ impl Workbench {
             grants: grants.map(Arc::new),
         }));
         self.generation += 1;
-        self.last = None;
-        self.verdict = None;
-        self.fresh_reason = None;
+        self.runs.forget_last();
         self.rewatch();
         let sample = match &setup {
             Setup::Sample(sample) => Some(*sample),
@@ -1393,7 +1449,6 @@ impl Workbench {
         if let Some(note) = note {
             self.say(Notice::OpenedWithNote(note));
         }
-        self.reload_change = None;
         if matches!(intent, Intent::Reload { .. }) {
             self.rerun_after_reload();
         }
@@ -1432,19 +1487,7 @@ impl Workbench {
         if !self.state.rerun_on_reload || self.scenario.is_some() || self.run_blocker().is_some() {
             return;
         }
-        // The run to compare with: the last of this function with this very input (another
-        // input would differ for reasons of its own).
-        let function = &self.state.function;
-        let input = self.input_bytes();
-        let base = self
-            .history
-            .runs()
-            .rev()
-            .find(|r| &r.function == function && r.input == input)
-            .map_or(runs::RerunOf::NoEarlierRun, |r| {
-                runs::RerunOf::Run(r.number)
-            });
-        self.rerun_base = Some(base);
+        self.runs.rerun(&self.state.function, &self.input_bytes());
         self.run(1);
     }
 
@@ -1576,7 +1619,7 @@ impl Workbench {
                 }
             }
             (Intent::Reload { automatic }, _) => {
-                self.fresh_reason = Some(FreshReason::Reloaded);
+                self.runs.fresh_because(FreshReason::Reloaded);
                 let gone = !usable(previous_function);
                 if gone {
                     let function = pick(None);
@@ -1746,7 +1789,7 @@ impl Workbench {
         if let Some(session) = self.session()
             && session.set_options(self.state.options.clone())
         {
-            self.fresh_reason = Some(FreshReason::OptionsChanged);
+            self.runs.fresh_because(FreshReason::OptionsChanged);
         }
     }
 
@@ -1754,7 +1797,7 @@ impl Workbench {
         if let Some(session) = self.session() {
             session.reset();
         }
-        self.fresh_reason = Some(FreshReason::ResetByYou);
+        self.runs.fresh_because(FreshReason::ResetByYou);
         self.say(Notice::InstanceDiscarded);
     }
 
@@ -1804,7 +1847,7 @@ impl Workbench {
     }
 
     fn record_expected(&mut self) {
-        let Some(last) = &self.last else { return };
+        let Some(last) = self.runs.last() else { return };
         let expected = ExpectedOutcome::of(&last.report);
         self.state.expected = Some(expected.clone());
         self.refresh_verdict();

@@ -1,5 +1,6 @@
 //! Runs: the run slot (idle, or one call in flight), taking a finished call in, the history of
-//! this session's runs, and the verdict of the last run against the expected outcome.
+//! this session's runs, and the verdict of the last run against the expected outcome. [`Runs`]
+//! owns them; the workbench starts calls with what its editor and sandbox hold.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -8,11 +9,11 @@ use std::time::Instant;
 use crate::bundle::ExpectedOutcome;
 use crate::bundle::diff::{self, DiffRow};
 use crate::runner::host::Bytes;
-use crate::runner::{Call, CallRequest, ErrorKind, LogLevel};
+use crate::runner::{Call, CallRequest, ErrorKind};
 
 use super::notice::{Called, NewInstance};
 use super::view::RunView;
-use super::{Notice, PluginSlot, Workbench};
+use super::{Notice, Waker};
 
 /// How many past runs the history keeps.
 const HISTORY_LEN: usize = 200;
@@ -46,7 +47,9 @@ pub struct Running {
 }
 
 /// Whether a call is in flight.
+#[derive(Default)]
 pub enum RunSlot {
+    #[default]
     Idle,
     Running(Box<Running>),
 }
@@ -163,44 +166,96 @@ pub struct VerdictView {
     rows: Option<Vec<DiffRow>>,
 }
 
-impl Workbench {
-    pub(super) fn run(&mut self, loops: u32) {
-        if let Some(reason) = self.run_blocker() {
-            self.say(Notice::CannotRun(reason));
-            return;
-        }
-        let PluginSlot::Ready(ready) = &self.plugin else {
-            return;
-        };
-        let function = self.state.function.clone();
-        let input = self.input_bytes();
-        let kv_before = Arc::new(self.state.host.kv.clone());
-        let request = CallRequest {
-            function: function.clone(),
-            input: Arc::clone(&input),
-            host: self.state.host.clone(),
-            // A single run keeps everything (the log table filters what it shows). A bench keeps
-            // info and above: recording trace slows every call of the loop.
-            log_level: if loops > 1 {
-                LogLevel::Info
-            } else {
-                LogLevel::Trace
-            },
-            fresh_instance: !self.state.keep_state && loops <= 1,
-            loops,
-            // A trap's coredump comes back for Save coredump… (it is dropped with older runs).
-            coredump: true,
-        };
-        let wake = Arc::clone(&self.wake);
+/// The runs: the call in flight, the last finished one with its verdict, the history, and why
+/// the next call starts on a new instance.
+#[derive(Default)]
+pub struct Runs {
+    slot: RunSlot,
+    last: Option<RunView>,
+    verdict: Option<VerdictView>,
+    history: History,
+    /// The run after the last reload compared with the run before it.
+    reload_change: Option<ReloadChange>,
+    /// What the next run started compares with (set just before a re-run after a reload).
+    rerun_base: Option<RerunOf>,
+    /// Why the next run starts on a new instance, when it does for a reason worth saying.
+    fresh_reason: Option<FreshReason>,
+}
+
+/// A call to start: what it sends, and what it is recorded with.
+pub struct Start<'a> {
+    pub session: &'a crate::runner::Session,
+    pub request: CallRequest,
+    /// The plugin generation it is made on.
+    pub generation: u64,
+    /// The kv store before it.
+    pub kv_before: Arc<BTreeMap<String, Bytes>>,
+}
+
+/// A finished call taken in.
+pub struct Ended {
+    pub notice: Notice,
+    /// The kv store the call left, when it reports one.
+    pub kv_after: Option<BTreeMap<String, Bytes>>,
+}
+
+impl Runs {
+    pub fn slot(&self) -> &RunSlot {
+        &self.slot
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self.slot, RunSlot::Running(_))
+    }
+
+    /// The last finished call.
+    pub fn last(&self) -> Option<&RunView> {
+        self.last.as_ref()
+    }
+
+    pub fn last_mut(&mut self) -> Option<&mut RunView> {
+        self.last.as_mut()
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    pub fn fresh_reason(&self) -> Option<FreshReason> {
+        self.fresh_reason
+    }
+
+    /// Says the next call starts on a new instance, for `reason`.
+    pub fn fresh_because(&mut self, reason: FreshReason) {
+        self.fresh_reason = Some(reason);
+    }
+
+    /// Another plugin (or version) is installed: what was shown of the last one goes.
+    pub fn forget_last(&mut self) {
+        self.last = None;
+        self.verdict = None;
+        self.fresh_reason = None;
+        self.reload_change = None;
+    }
+
+    /// Starts a call on the thread of its session; `wake` is called once its view is ready.
+    pub fn start(&mut self, start: Start<'_>, wake: Waker) {
+        let Start {
+            session,
+            request,
+            generation,
+            kv_before,
+        } = start;
+        let function = request.function.clone();
+        let input = Arc::clone(&request.input);
+        let loops = request.loops;
         // The view (line index of a 64 MiB output, say) is built on the call's thread; the
         // window is woken once the view can be taken (woken before, its frame finds nothing
         // and only the next one does).
-        let call = ready
-            .session
-            .call_then(request, RunView::new, move || wake());
-        self.run = RunSlot::Running(Box::new(Running {
+        let call = session.call_then(request, RunView::new, move || wake());
+        self.slot = RunSlot::Running(Box::new(Running {
             call,
-            generation: self.generation,
+            generation,
             started: Instant::now(),
             function,
             input,
@@ -211,46 +266,57 @@ impl Workbench {
         }));
     }
 
-    pub(super) fn stop(&mut self) {
-        if let RunSlot::Running(running) = &mut self.run {
+    /// Asks the call in flight to stop.
+    pub fn stop(&mut self) {
+        if let RunSlot::Running(running) = &mut self.slot {
             running.call.cancel();
             running.stop_requested = true;
         }
     }
 
-    pub(super) fn poll_run(&mut self) {
-        let finished = matches!(&self.run, RunSlot::Running(r) if r.call.ready().is_some());
+    /// Takes in the call in flight if it finished: a call made on an older `generation` of
+    /// the plugin is discarded. `plugin` is the open plugin's key, recorded in the history.
+    pub fn poll(
+        &mut self,
+        generation: u64,
+        plugin: &str,
+        expected: Option<&ExpectedOutcome>,
+    ) -> Option<Ended> {
+        let finished = matches!(&self.slot, RunSlot::Running(r) if r.call.ready().is_some());
         if !finished {
-            return;
+            return None;
         }
-        let RunSlot::Running(running) = std::mem::replace(&mut self.run, RunSlot::Idle) else {
-            return;
+        let RunSlot::Running(running) = std::mem::replace(&mut self.slot, RunSlot::Idle) else {
+            return None;
         };
         // Ready: this does not block.
         let view = running.call.block_and_take();
-        if running.generation == self.generation {
-            self.finish(view, &running.input, &running.kv_before);
-            self.compare_with_before_reload(running.compare_with);
-        } else {
-            self.say(Notice::CallDiscarded {
-                function: view.report.function,
+        if running.generation != generation {
+            return Some(Ended {
+                notice: Notice::CallDiscarded {
+                    function: view.report.function,
+                },
+                kv_after: None,
             });
         }
+        let ended = self.take_in(view, plugin, &running.input, &running.kv_before, expected);
+        self.compare_with_before_reload(running.compare_with);
+        Some(ended)
     }
 
-    /// Takes in a finished call.
-    fn finish(
+    /// Takes in a finished call: the history, the status, the verdict.
+    fn take_in(
         &mut self,
         view: RunView,
+        plugin: &str,
         input: &Arc<Vec<u8>>,
         kv_before: &Arc<BTreeMap<String, Bytes>>,
-    ) {
+        expected: Option<&ExpectedOutcome>,
+    ) -> Ended {
         let report = &view.report;
-        if let Some(kv) = &report.kv_after {
-            self.state.host.kv.clone_from(kv);
-        }
+        let kv_after = report.kv_after.clone();
         self.history
-            .push(&view, self.state.plugin.key(), input, kv_before);
+            .push(&view, plugin.to_string(), input, kv_before);
         let instance = report.new_instance.then(|| match self.fresh_reason.take() {
             Some(reason) => NewInstance::Because(reason),
             None if report.timings.load_ms > 0.0 => NewInstance::Compiled,
@@ -263,14 +329,28 @@ impl Workbench {
         if discarded {
             self.fresh_reason = Some(FreshReason::PreviousCallFailed);
         }
-        self.say(Notice::Called(Called {
+        let notice = Notice::Called(Called {
             function: report.function.clone(),
             error: report.error_kind(),
             instance,
             discarded,
-        }));
+        });
         self.last = Some(view);
-        self.refresh_verdict();
+        self.refresh_verdict(expected);
+        Ended { notice, kv_after }
+    }
+
+    /// Makes the next run a re-run after a reload of `function` with `input`, compared with
+    /// the last run of it with this very input (another input would differ for reasons of its
+    /// own).
+    pub fn rerun(&mut self, function: &str, input: &Arc<Vec<u8>>) {
+        let base = self
+            .history
+            .runs()
+            .rev()
+            .find(|r| r.function == function && r.input == *input)
+            .map_or(RerunOf::NoEarlierRun, |r| RerunOf::Run(r.number));
+        self.rerun_base = Some(base);
     }
 
     /// Compares the run just finished with `base` when it was a re-run after a reload (any
@@ -307,10 +387,10 @@ impl Workbench {
         });
     }
 
-    /// Recomputes whether the last run matches the expected outcome (a byte comparison; the
+    /// Recomputes whether the last run matches `expected` (a byte comparison; the
     /// side-by-side rows are built only when shown).
-    pub(super) fn refresh_verdict(&mut self) {
-        self.verdict = match (&self.state.expected, &self.last) {
+    pub fn refresh_verdict(&mut self, expected: Option<&ExpectedOutcome>) {
+        self.verdict = match (expected, &self.last) {
             (Some(expected), Some(last)) => Some(VerdictView {
                 matched: expected.matches(&last.report),
                 rows: None,
@@ -329,11 +409,11 @@ impl Workbench {
         self.verdict.as_ref()
     }
 
-    /// The expected and actual outputs side by side (built once per verdict), when the
-    /// expected outcome is an output and the last run produced one.
-    pub fn verdict_rows(&mut self) -> Option<&[DiffRow]> {
+    /// The expected and actual outputs side by side (built once per verdict), when `expected`
+    /// is an output and the last run produced one.
+    pub fn verdict_rows(&mut self, expected: Option<&ExpectedOutcome>) -> Option<&[DiffRow]> {
         let (Some(ExpectedOutcome::Output(want)), Some(last), Some(verdict)) =
-            (&self.state.expected, &self.last, &mut self.verdict)
+            (expected, &self.last, &mut self.verdict)
         else {
             return None;
         };
@@ -345,5 +425,101 @@ impl Workbench {
                 .rows
                 .get_or_insert_with(|| diff::side_by_side(want, &last.report.output)),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::CallReport;
+    use crate::runner::report::CallError;
+
+    fn report(function: &str, output: &str, error: Option<ErrorKind>) -> RunView {
+        RunView::new(CallReport {
+            function: function.to_string(),
+            output: output.as_bytes().to_vec(),
+            error: error.map(|kind| CallError::new(kind, "it failed")),
+            new_instance: true,
+            ..CallReport::default()
+        })
+    }
+
+    fn take_in(runs: &mut Runs, view: RunView, input: &str) -> Ended {
+        let expected = ExpectedOutcome::Output(b"3".to_vec());
+        runs.take_in(
+            view,
+            "sample:hello",
+            &Arc::new(input.as_bytes().to_vec()),
+            &Arc::default(),
+            Some(&expected),
+        )
+    }
+
+    #[test]
+    fn a_call_taken_in_is_recorded_said_and_judged() {
+        let mut runs = Runs::default();
+        runs.fresh_because(FreshReason::ResetByYou);
+        let ended = take_in(&mut runs, report("count", "3", None), "aaa");
+        assert!(matches!(
+            ended.notice,
+            Notice::Called(Called {
+                error: None,
+                instance: Some(NewInstance::Because(FreshReason::ResetByYou)),
+                discarded: false,
+                ..
+            })
+        ));
+        assert_eq!(runs.fresh_reason(), None, "said once, then forgotten");
+        assert_eq!(runs.history().runs().len(), 1);
+        assert_eq!(runs.history().get(1).unwrap().plugin, "sample:hello");
+        assert!(runs.verdict().unwrap().matched);
+        assert!(
+            runs.verdict_rows(Some(&ExpectedOutcome::Output(b"3".to_vec())))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_trap_makes_the_next_call_fresh_and_a_plugin_error_does_not() {
+        let mut runs = Runs::default();
+        let ended = take_in(&mut runs, report("f", "", Some(ErrorKind::Trap)), "");
+        assert!(matches!(
+            ended.notice,
+            Notice::Called(Called {
+                discarded: true,
+                ..
+            })
+        ));
+        assert_eq!(runs.fresh_reason(), Some(FreshReason::PreviousCallFailed));
+        assert!(!runs.verdict().unwrap().matched);
+
+        let mut runs = Runs::default();
+        take_in(&mut runs, report("f", "", Some(ErrorKind::PluginError)), "");
+        assert_eq!(runs.fresh_reason(), None);
+    }
+
+    #[test]
+    fn a_rerun_after_a_reload_is_compared_with_the_last_run_of_the_same_input() {
+        let mut runs = Runs::default();
+        take_in(&mut runs, report("count", "3", None), "aaa");
+        take_in(&mut runs, report("count", "1", None), "a");
+        // The re-run is compared with run 1 (same function, same input), not run 2.
+        runs.rerun("count", &Arc::new(b"aaa".to_vec()));
+        let base = runs.rerun_base.take();
+        assert_eq!(base, Some(RerunOf::Run(1)));
+        take_in(&mut runs, report("count", "4", None), "aaa");
+        runs.compare_with_before_reload(base);
+        let change = runs.reload_change().unwrap();
+        assert_eq!(
+            (change.before, change.after, change.same),
+            (Some(1), 3, false)
+        );
+        assert!(!change.rows.is_empty());
+
+        // A function that had not run: nothing to compare with.
+        runs.rerun("other", &Arc::default());
+        assert_eq!(runs.rerun_base, Some(RerunOf::NoEarlierRun));
+        runs.forget_last();
+        assert!(runs.last().is_none() && runs.reload_change().is_none());
     }
 }

@@ -94,7 +94,7 @@ impl Workbench {
     pub(super) fn scenario_from_history(&mut self, numbers: &[u64]) {
         let mut runs: Vec<_> = numbers
             .iter()
-            .filter_map(|n| self.history.get(*n))
+            .filter_map(|n| self.history().get(*n))
             .collect();
         runs.sort_by_key(|r| r.number);
         if runs.is_empty() {
