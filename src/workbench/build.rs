@@ -1,6 +1,7 @@
 //! The author's loop in the workbench: New plugin (a starter kit written and built), Build of
 //! the open plugin's crate, and what follows a build: the new module loaded (and re-run), or
-//! the previous one kept when the build failed.
+//! the previous one kept when the build failed. [`Builds`] owns the build; the workbench opens
+//! what it built.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use crate::build::{Build, Crate, Outcome};
 use crate::starter::{self, Spec, Template};
 
-use super::{BuildBlocker, InputDraft, InputMode, Intent, Notice, Source, Workbench};
+use super::{BuildBlocker, InputDraft, InputMode, Notice, Waker};
 
 /// What to do when a build succeeds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,95 +37,97 @@ impl BuildJob {
     }
 }
 
-impl Workbench {
-    /// The crate the open plugin was built from, if it sits in a crate's target folder
-    /// (found when it was opened).
-    pub fn build_crate(&self) -> Option<&Crate> {
-        self.ready()?.build_crate.as_ref()
-    }
+/// The builds: the last one (running or finished) and the new plugin whose example is
+/// selected once its module opens.
+#[derive(Default)]
+pub struct Builds {
+    job: Option<BuildJob>,
+    /// A new plugin's module being opened, with its template.
+    example_for: Option<(PathBuf, Template)>,
+}
 
+/// A build that just ended, and what follows it.
+pub enum BuildEnded {
+    /// Its module is to be loaded (`after` says how); the status says it was built once that
+    /// is under way.
+    Succeeded {
+        after: AfterBuild,
+        artifact: PathBuf,
+        seconds: f64,
+    },
+    /// Failed, stopped or cut short: what the status bar says.
+    Not(Notice),
+}
+
+impl Builds {
     /// The last build (running or finished).
-    pub fn build_job(&self) -> Option<&BuildJob> {
-        self.build.as_ref()
+    pub fn job(&self) -> Option<&BuildJob> {
+        self.job.as_ref()
     }
 
     /// Whether a build is running.
-    pub fn is_building(&self) -> bool {
-        self.build.as_ref().is_some_and(BuildJob::is_running)
+    pub fn is_running(&self) -> bool {
+        self.job.as_ref().is_some_and(BuildJob::is_running)
     }
 
-    /// Whether a build of the open plugin's own module is running (hot reload waits for it).
-    pub(super) fn is_building_open_plugin(&self) -> bool {
-        self.build.as_ref().is_some_and(|job| {
-            job.is_running()
-                && self
-                    .ready()
-                    .and_then(|r| r.origin.path())
-                    .is_some_and(|p| same_file(p, &job.build.krate.artifact))
-        })
+    /// Whether a build of `module` is running.
+    pub fn is_building(&self, module: &Path) -> bool {
+        self.job
+            .as_ref()
+            .is_some_and(|job| job.is_running() && same_file(module, &job.build.krate.artifact))
     }
 
-    /// Why Build cannot start now, if it cannot.
-    pub fn build_blocker(&self) -> Option<BuildBlocker> {
-        if self.is_building() {
+    /// Why a build of `krate` (the open plugin's crate, if it has one) cannot start now.
+    pub fn blocker(&self, krate: Option<&Crate>) -> Option<BuildBlocker> {
+        if self.is_running() {
             return Some(BuildBlocker::Building);
         }
-        if self.build_crate().is_none() {
+        if krate.is_none() {
             return Some(BuildBlocker::NotACrate);
         }
         None
     }
 
-    pub(super) fn build(&mut self) {
-        if let Some(why) = self.build_blocker() {
-            return self.say(Notice::CannotBuild(why));
-        }
-        let krate = self
-            .build_crate()
-            .expect("checked by build_blocker")
-            .clone();
-        self.start_build(krate, AfterBuild::Reload);
-    }
-
-    fn start_build(&mut self, krate: Crate, after: AfterBuild) {
-        self.say(Notice::Building {
+    /// Starts building `krate`; `after` says what follows success.
+    pub fn start(&mut self, krate: Crate, after: AfterBuild, wake: Waker) -> Notice {
+        let notice = Notice::Building {
             command_line: krate.command_line(),
-        });
-        let number = self.build.as_ref().map_or(1, |b| b.number + 1);
-        let wake = Arc::clone(&self.wake);
-        self.build = Some(BuildJob {
+        };
+        let number = self.job.as_ref().map_or(1, |b| b.number + 1);
+        self.job = Some(BuildJob {
             build: Build::start(krate, Arc::new(move || wake())),
             after,
             handled: false,
             number,
         });
+        notice
     }
 
-    pub(super) fn stop_build(&mut self) {
-        if let Some(job) = &self.build
+    /// Stops the running build (cargo and the compilers it started).
+    pub fn stop(&self) {
+        if let Some(job) = &self.job
             && job.is_running()
         {
             job.build.stop();
         }
     }
 
-    /// Writes a starter kit into `parent` and builds it; the new module opens when it is built.
-    pub(super) fn new_plugin(&mut self, parent: &Path, spec: &Spec) {
+    /// Writes a starter kit into `parent` and builds it; its module opens when it is built.
+    pub fn create(&mut self, parent: &Path, spec: &Spec, wake: Waker) -> Notice {
         // cargo is started in the crate's folder: every path it gets must be absolute.
         let parent = match std::path::absolute(parent) {
             Ok(parent) => parent,
             Err(error) => {
-                return self.say(Notice::BadParent {
+                return Notice::BadParent {
                     parent: parent.to_path_buf(),
                     error: Arc::new(error),
-                });
+                };
             }
         };
-        let parent = parent.as_path();
-        if self.is_building() {
-            return self.say(Notice::CreateWhileBuilding);
+        if self.is_running() {
+            return Notice::CreateWhileBuilding;
         }
-        match starter::create(parent, spec) {
+        match starter::create(&parent, spec) {
             Ok(created) => {
                 let krate = Crate {
                     dir: created.dir.clone(),
@@ -133,107 +136,79 @@ impl Workbench {
                     target_dir: created.dir.join("target"),
                     artifact: created.artifact,
                 };
-                self.start_build(krate, AfterBuild::OpenNew(spec.template));
-                self.say(Notice::Created { dir: created.dir });
+                let _building = self.start(krate, AfterBuild::OpenNew(spec.template), wake);
+                Notice::Created { dir: created.dir }
             }
-            Err(e) => self.say(Notice::NotCreated(Arc::new(e))),
+            Err(e) => Notice::NotCreated(Arc::new(e)),
         }
     }
 
-    /// Acts on a build that just ended.
-    pub(super) fn poll_build(&mut self) {
-        let Some(job) = &mut self.build else { return };
-        let Some(outcome) = job.build.outcome().cloned() else {
-            return;
-        };
+    /// The build that just ended, once; `kept` says whether a module stays loaded if it
+    /// failed.
+    pub fn poll(&mut self, kept: bool) -> Option<BuildEnded> {
+        let job = self.job.as_mut()?;
+        let outcome = job.build.outcome().cloned()?;
         if job.handled {
-            return;
+            return None;
         }
         job.handled = true;
         let after = job.after;
-        let artifact = job.build.krate.artifact.clone();
-        let (first_error, advice) = {
-            let lines = job.build.lines();
-            (
-                lines
-                    .iter()
-                    .find(|l| crate::build::is_error_message(&l.text))
-                    .map(|l| l.text.clone()),
-                crate::build::advice(&lines, &job.build.krate.target),
-            )
-        };
-        match outcome {
-            Outcome::Succeeded { duration_ms } => {
-                self.after_build(after, artifact);
-                let then = self.status.take().map(Box::new);
-                self.say(Notice::Built {
-                    seconds: duration_ms / 1000.0,
-                    then,
-                });
-            }
+        Some(match outcome {
+            Outcome::Succeeded { duration_ms } => BuildEnded::Succeeded {
+                after,
+                artifact: job.build.krate.artifact.clone(),
+                seconds: duration_ms / 1000.0,
+            },
             Outcome::Failed { errors, .. } => {
-                let kept = self.ready().is_some() && after == AfterBuild::Reload;
-                self.say(Notice::BuildFailed {
-                    errors,
-                    first_error: if advice.is_some() { None } else { first_error },
-                    advice,
-                    kept,
+                let lines = job.build.lines();
+                let advice = crate::build::advice(&lines, &job.build.krate.target);
+                let first_error = advice.is_none().then(|| {
+                    lines
+                        .iter()
+                        .find(|l| crate::build::is_error_message(&l.text))
+                        .map(|l| l.text.clone())
                 });
+                BuildEnded::Not(Notice::BuildFailed {
+                    errors,
+                    advice,
+                    first_error: first_error.flatten(),
+                    kept: kept && after == AfterBuild::Reload,
+                })
             }
-            Outcome::Stopped => self.say(Notice::BuildStopped),
-            Outcome::Aborted(why) => self.say(Notice::BuildAborted(why)),
-        }
+            Outcome::Stopped => BuildEnded::Not(Notice::BuildStopped),
+            Outcome::Aborted(why) => BuildEnded::Not(Notice::BuildAborted(why)),
+        })
     }
 
-    fn after_build(&mut self, after: AfterBuild, artifact: PathBuf) {
-        match after {
-            AfterBuild::Reload => {
-                let still_open = self
-                    .ready()
-                    .and_then(|r| r.origin.path())
-                    .is_some_and(|p| same_file(p, &artifact));
-                if still_open {
-                    self.open(Source::Path(artifact), Intent::Reload { automatic: false });
-                } else {
-                    // Another plugin was opened while it built: leave that one alone.
-                    self.say(Notice::BuiltNotLoaded { artifact });
-                }
-            }
-            AfterBuild::OpenNew(template) => {
-                // Read in the background: the example is selected once it is installed.
-                self.example_for = Some((artifact.clone(), template));
-                self.open(Source::Path(artifact), Intent::Fresh);
-            }
-        }
+    /// Selects the template's example once `artifact` (a new plugin's module) opens.
+    pub fn expect_example(&mut self, artifact: PathBuf, template: Template) {
+        self.example_for = Some((artifact, template));
     }
 
-    /// Selects the template's example, when the plugin just installed is the new plugin's
-    /// module it was kept for.
-    pub(super) fn select_example(&mut self) {
-        let Some((artifact, template)) = self.example_for.take() else {
-            return;
-        };
-        let opened = self
-            .ready()
-            .and_then(|r| r.origin.path())
-            .is_some_and(|p| p == artifact);
-        if opened {
-            let (function, input) = template.example();
-            self.state.function = function.to_string();
-            self.state.input = InputDraft {
+    /// The example's function and input, when `opened` is the new plugin's module it was kept
+    /// for (asked once per open).
+    pub fn example(&mut self, opened: Option<&Path>) -> Option<(String, InputDraft)> {
+        let (artifact, template) = self.example_for.take()?;
+        if opened != Some(artifact.as_path()) {
+            return None;
+        }
+        let (function, input) = template.example();
+        Some((
+            function.to_string(),
+            InputDraft {
                 text: input.to_string(),
                 mode: if input.starts_with('{') {
                     InputMode::Json
                 } else {
                     InputMode::Raw
                 },
-            };
-        }
+            },
+        ))
     }
 }
 
 /// Whether two paths name the same file (as given, or once resolved).
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(super) fn same_file(a: &Path, b: &Path) -> bool {
     a == b
         || match (a.canonicalize(), b.canonicalize()) {
             (Ok(a), Ok(b)) => a == b,

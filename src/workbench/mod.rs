@@ -377,8 +377,6 @@ pub struct Workbench {
     large_input: Option<LargeInput>,
     /// An input file being read.
     input_load: Option<files::InputLoad>,
-    /// A new plugin's module being opened, whose template's example is selected once it is.
-    example_for: Option<(PathBuf, crate::starter::Template)>,
     /// The scenario open (several calls), with its last run.
     scenario: Option<scenario::ScenarioView>,
     /// The JSON check of the input as it is now (redone whenever the input changes).
@@ -391,7 +389,7 @@ pub struct Workbench {
     /// How hot reload learns that the open plugin's files changed.
     watch: Watch,
     /// The last build of the plugin's crate (running or finished).
-    build: Option<build::BuildJob>,
+    builds: build::Builds,
     /// The Tests window's suite and xtp-test runs.
     testing: Testing,
     /// The limit finder's search, while its window is open.
@@ -434,14 +432,13 @@ impl Workbench {
             status: None,
             large_input: None,
             input_load: None,
-            example_for: None,
             opened_coredump: None,
             scenario: None,
             input_check: Ok(()),
             generation: 0,
             revision: 0,
             watch: Watch::Off,
-            build: None,
+            builds: build::Builds::default(),
             testing: Testing::default(),
             limits: None,
             wake,
@@ -887,7 +884,7 @@ impl Workbench {
                 self.runs.stop();
                 self.stop_scenario();
             }
-            Command::StopBuild => self.stop_build(),
+            Command::StopBuild => self.builds.stop(),
             Command::ResetInstance => self.reset_instance(),
             Command::SelectFunction(function) => self.select_function(&function),
             Command::SetInputMode(mode) => self.state.input.mode = mode,
@@ -985,6 +982,99 @@ impl Workbench {
     /// Puts `notice` in the status bar.
     fn say(&mut self, notice: Notice) {
         self.status = Some(notice);
+    }
+
+    /// The crate the open plugin was built from, if it sits in a crate's target folder
+    /// (found when it was opened).
+    pub fn build_crate(&self) -> Option<&crate::build::Crate> {
+        self.ready()?.build_crate.as_ref()
+    }
+
+    /// The last build (running or finished).
+    pub fn build_job(&self) -> Option<&build::BuildJob> {
+        self.builds.job()
+    }
+
+    /// Whether a build is running.
+    pub fn is_building(&self) -> bool {
+        self.builds.is_running()
+    }
+
+    /// Why Build cannot start now, if it cannot.
+    pub fn build_blocker(&self) -> Option<BuildBlocker> {
+        self.builds.blocker(self.build_crate())
+    }
+
+    /// Builds the open plugin's crate; its module loads when the build succeeds.
+    fn build(&mut self) {
+        if let Some(why) = self.build_blocker() {
+            return self.say(Notice::CannotBuild(why));
+        }
+        let krate = self
+            .build_crate()
+            .expect("checked by build_blocker")
+            .clone();
+        let wake = Arc::clone(&self.wake);
+        let notice = self.builds.start(krate, build::AfterBuild::Reload, wake);
+        self.say(notice);
+    }
+
+    /// Writes a starter kit into `parent` and builds it; its module opens when it is built.
+    fn new_plugin(&mut self, parent: &std::path::Path, spec: &crate::starter::Spec) {
+        let wake = Arc::clone(&self.wake);
+        let notice = self.builds.create(parent, spec, wake);
+        self.say(notice);
+    }
+
+    /// Acts on a build that just ended: its module opens, or the status says why not.
+    fn poll_build(&mut self) {
+        let Some(ended) = self.builds.poll(self.ready().is_some()) else {
+            return;
+        };
+        let build::BuildEnded::Succeeded {
+            after,
+            artifact,
+            seconds,
+        } = ended
+        else {
+            let build::BuildEnded::Not(notice) = ended else {
+                unreachable!()
+            };
+            return self.say(notice);
+        };
+        match after {
+            build::AfterBuild::Reload => {
+                let still_open = self
+                    .ready()
+                    .and_then(|r| r.origin.path())
+                    .is_some_and(|p| build::same_file(p, &artifact));
+                if still_open {
+                    self.open(Source::Path(artifact), Intent::Reload { automatic: false });
+                } else {
+                    // Another plugin was opened while it built: leave that one alone.
+                    self.say(Notice::BuiltNotLoaded { artifact });
+                }
+            }
+            build::AfterBuild::OpenNew(template) => {
+                // Read in the background: the example is selected once it is installed.
+                self.builds.expect_example(artifact.clone(), template);
+                self.open(Source::Path(artifact), Intent::Fresh);
+            }
+        }
+        let then = self.status.take().map(Box::new);
+        self.say(Notice::Built { seconds, then });
+    }
+
+    /// Selects the new plugin's example, when the plugin just installed is its module.
+    fn select_example(&mut self) {
+        let opened = self
+            .ready()
+            .and_then(|r| r.origin.path())
+            .map(PathBuf::from);
+        if let Some((function, input)) = self.builds.example(opened.as_deref()) {
+            self.state.function = function;
+            self.state.input = input;
+        }
     }
 
     /// Calls the selected function with the input, `loops` times (more than one: a bench).
@@ -1748,7 +1838,10 @@ impl Workbench {
     fn check_hot_reload(&mut self) -> Option<Duration> {
         // A build reloads when it ends (a change seen while it runs waits for that).
         let idle = !self.is_running()
-            && !self.is_building_open_plugin()
+            && !self
+                .ready()
+                .and_then(|r| r.origin.path())
+                .is_some_and(|module| self.builds.is_building(module))
             && matches!(self.plugin, PluginSlot::Ready(_));
         let now = Instant::now();
         if let Watch::Events(watcher) = &self.watch
