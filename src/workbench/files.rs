@@ -323,7 +323,7 @@ impl Workbench {
                 }
                 for note in &added.notes {
                     said.push_str("; note: ");
-                    said.push_str(note);
+                    said.push_str(&note.to_string());
                 }
                 self.set_status(said, false);
             }

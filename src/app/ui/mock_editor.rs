@@ -218,7 +218,7 @@ impl MockDraft {
         def.result = (self.result != self.signature.results.first().map(default_kind))
             .then_some(self.result)
             .flatten();
-        define::fit(&def, &self.signature)?;
+        define::fit(&def, &self.signature).map_err(|e| e.to_string())?;
         Ok(def)
     }
 }

@@ -411,13 +411,13 @@ pub fn number(value: &script::HostValue, ty: WasmType) -> Result<Number, NumberE
 }
 
 /// A definition that cannot stand for the import it names, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct DefProblem {
     pub module: String,
     pub name: String,
     /// The import's signature.
     pub signature: Signature,
-    pub reason: String,
+    pub reason: define::FitError,
 }
 
 impl std::fmt::Display for DefProblem {

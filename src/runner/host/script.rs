@@ -58,6 +58,8 @@ impl std::fmt::Display for ScriptError {
     }
 }
 
+impl std::error::Error for ScriptError {}
+
 fn at(position: Position, message: String) -> ScriptError {
     ScriptError {
         line: position.line(),
