@@ -463,9 +463,9 @@ impl Read {
                 let mut scenario = bundle.resolve_fetching(path.parent(), &name, fetch)?;
                 coredump = bundle
                     .coredump_bytes()
-                    .map_err(|detail| BundleError::Invalid {
+                    .map_err(|cause| BundleError::Coredump {
                         name: name.clone(),
-                        detail,
+                        cause,
                     })?
                     .map(Arc::new);
                 if let Some(grants) = &grants {

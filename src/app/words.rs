@@ -302,8 +302,7 @@ fn test_added(added: &TestAdded) -> String {
         text.push_str(" beside it");
     }
     for note in &added.notes {
-        text.push_str("; note: ");
-        text.push_str(note);
+        let _ = write!(text, "; note: {note}");
     }
     text
 }

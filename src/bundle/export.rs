@@ -356,12 +356,12 @@ fn template_args(pieces: &[Piece]) -> Vec<usize> {
 }
 
 /// `bytes` read as the number type `ty` exactly as the playground reads a number result.
-fn number(bytes: &Bytes, ty: WasmType) -> Result<Number, String> {
+fn number(bytes: &Bytes, ty: WasmType) -> Result<Number, host::NumberError> {
     host::number(&HostValue::Bytes(bytes.0.clone()), ty)
 }
 
 /// The error the playground gives when a result is not the number the import returns.
-fn not_a_number(function: &HostFunction, ty: WasmType, why: &str) -> String {
+fn not_a_number(function: &HostFunction, ty: WasmType, why: &host::NumberError) -> String {
     format!(
         "host function {}: the import returns a number ({}): {why}",
         qualified(function),
@@ -1434,21 +1434,18 @@ mod tests {
         assert_eq!(n(" 1200\n", WasmType::I64), Ok(Number::I64(1200)));
         assert_eq!(n("100.5", WasmType::F32), Ok(Number::F32(100.5)));
         assert_eq!(n("3", WasmType::F64), Ok(Number::F64(3.0)));
-        assert!(
-            n("1099511627776", WasmType::I32)
-                .unwrap_err()
-                .contains("i32")
-        );
-        assert!(
-            n("1.5", WasmType::I64)
-                .unwrap_err()
-                .contains("not an integer")
-        );
-        assert!(
-            n("many", WasmType::I64)
-                .unwrap_err()
-                .contains("not a number")
-        );
+        assert!(matches!(
+            n("1099511627776", WasmType::I32),
+            Err(host::NumberError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            n("1.5", WasmType::I64),
+            Err(host::NumberError::NotAnInteger { .. })
+        ));
+        assert!(matches!(
+            n("many", WasmType::I64),
+            Err(host::NumberError::NotANumber { .. })
+        ));
         assert_eq!(rust_number(Number::I64(-1_500_000)), "Val::I64(-1_500_000)");
         assert_eq!(rust_number(Number::F32(100.5)), "Val::from(100.5_f32)");
         assert_eq!(

@@ -54,6 +54,11 @@ pub enum BundleError {
     FutureVersion { name: String, version: u64 },
     #[error("{name} is not a valid bundle: {detail}")]
     Invalid { name: String, detail: String },
+    /// Its calls are not all ones this build can make and check.
+    #[error("{name} is not a valid bundle: {cause}")]
+    Steps { name: String, cause: StepsError },
+    #[error("{name} is not a valid bundle: the coredump {cause}")]
+    Coredump { name: String, cause: PayloadError },
     #[error("the plugin in {name} cannot be loaded: {cause}")]
     Plugin { name: String, cause: LoadError },
     #[error("cannot save the bundle to {path}: {cause} (any previous file there is unchanged)")]
@@ -86,16 +91,72 @@ impl Payload {
         }
     }
 
-    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, PayloadError> {
         match (&self.text, &self.base64) {
             (Some(text), None) => Ok(text.clone().into_bytes()),
             (None, Some(b64)) => base64::engine::general_purpose::STANDARD
                 .decode(b64)
-                .map_err(|e| format!("invalid base64: {e}")),
+                .map_err(|cause| PayloadError::Base64 { cause }),
             (None, None) => Ok(Vec::new()),
-            (Some(_), Some(_)) => Err("has both \"text\" and \"base64\"; keep one".to_string()),
+            (Some(_), Some(_)) => Err(PayloadError::Both),
         }
     }
+}
+
+/// Why a [`Payload`] holds no bytes; its Display follows the payload's name ("input has both…").
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("invalid base64: {cause}")]
+    Base64 { cause: base64::DecodeError },
+    #[error("has both \"text\" and \"base64\"; keep one")]
+    Both,
+}
+
+/// What is wrong with how a file writes what a call must produce.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ExpectedError {
+    #[error(
+        "\"expected\" needs exactly one of \"output\", \"json\" and \"output_match\", or \"error_kind\" and/or \"error_match\""
+    )]
+    NotOne,
+    #[error("expected output {cause}")]
+    Output { cause: PayloadError },
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+}
+
+/// A regular expression this build cannot run.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{pattern:?} is not a valid regular expression: {cause}")]
+pub struct PatternError {
+    pub pattern: String,
+    pub cause: regex::Error,
+}
+
+/// What is wrong with one call as a file writes it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum StepError {
+    #[error("input {cause}")]
+    Input { cause: PayloadError },
+    #[error(transparent)]
+    Expected(#[from] ExpectedError),
+}
+
+/// What is wrong with a bundle's calls.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum StepsError {
+    /// The one call of a bundle from before version 3.
+    #[error(transparent)]
+    Single(#[from] StepError),
+    /// Step `number` (from 1) of `steps`.
+    #[error("step {number}: {cause}")]
+    Step { number: usize, cause: StepError },
+    #[error(
+        "it has both \"steps\" and a single call (\"function\", \"input\", \"expected\"); keep \"steps\""
+    )]
+    Both,
+    #[error("it has no calls: add \"steps\" (each with a \"function\")")]
+    None,
 }
 
 /// What a replay must produce, as the file spells it: exactly one of `output`, `json` and
@@ -149,7 +210,7 @@ impl Expected {
     }
 
     /// The outcome the file means, or what is wrong with how it says it.
-    pub fn to_outcome(&self) -> Result<ExpectedOutcome, String> {
+    pub fn to_outcome(&self) -> Result<ExpectedOutcome, ExpectedError> {
         let outputs = [
             self.output.is_some(),
             self.json.is_some(),
@@ -160,13 +221,13 @@ impl Expected {
         .count();
         let errors = self.error_kind.is_some() || self.error_match.is_some();
         if outputs + usize::from(errors) != 1 {
-            return Err("\"expected\" needs exactly one of \"output\", \"json\" and \"output_match\", or \"error_kind\" and/or \"error_match\"".to_string());
+            return Err(ExpectedError::NotOne);
         }
         if let Some(out) = &self.output {
             return out
                 .to_bytes()
                 .map(ExpectedOutcome::Output)
-                .map_err(|e| format!("expected output {e}"));
+                .map_err(|cause| ExpectedError::Output { cause });
         }
         if let Some(json) = &self.json {
             return Ok(ExpectedOutcome::Json(json.clone()));
@@ -190,10 +251,13 @@ impl Expected {
 }
 
 /// Checks that `pattern` is a regular expression this build can run, saying why not.
-pub fn check_pattern(pattern: &str) -> Result<(), String> {
+pub fn check_pattern(pattern: &str) -> Result<(), PatternError> {
     regex::Regex::new(pattern)
         .map(|_| ())
-        .map_err(|e| format!("{pattern:?} is not a valid regular expression: {e}"))
+        .map_err(|cause| PatternError {
+            pattern: pattern.to_string(),
+            cause,
+        })
 }
 
 /// One call of a scenario as a file writes it.
@@ -391,10 +455,13 @@ impl Step {
     }
 
     /// The step a file means.
-    pub fn from_file(step: &BundleStep) -> Result<Self, String> {
+    pub fn from_file(step: &BundleStep) -> Result<Self, StepError> {
         Ok(Self {
             function: step.function.clone(),
-            input: step.input.to_bytes().map_err(|e| format!("input {e}"))?,
+            input: step
+                .input
+                .to_bytes()
+                .map_err(|cause| StepError::Input { cause })?,
             input_mode: step.input_mode,
             expected: step
                 .expected
@@ -565,12 +632,8 @@ impl Bundle {
     }
 
     /// The embedded coredump's bytes, if any.
-    pub fn coredump_bytes(&self) -> Result<Option<Vec<u8>>, String> {
-        self.coredump
-            .as_ref()
-            .map(Payload::to_bytes)
-            .transpose()
-            .map_err(|e| format!("the coredump {e}"))
+    pub fn coredump_bytes(&self) -> Result<Option<Vec<u8>>, PayloadError> {
+        self.coredump.as_ref().map(Payload::to_bytes).transpose()
     }
 
     /// Reads a bundle, with a clear error for anything that is not a bundle this build reads.
@@ -679,7 +742,10 @@ impl Bundle {
                 }
             }
         }
-        let steps = self.steps().map_err(invalid)?;
+        let steps = self.steps().map_err(|cause| BundleError::Steps {
+            name: name.to_string(),
+            cause,
+        })?;
         let mut host_functions = self.host_functions.clone();
         let cache = crate::trust::store::mock_host_cache();
         let from = LoadFrom {
@@ -708,7 +774,7 @@ impl Bundle {
     }
 
     /// The calls the file holds: its `steps`, or the one call of a bundle from before version 3.
-    fn steps(&self) -> Result<Vec<Step>, String> {
+    fn steps(&self) -> Result<Vec<Step>, StepsError> {
         let legacy = self.function.is_some()
             || self.input.is_some()
             || self.input_mode.is_some()
@@ -721,20 +787,21 @@ impl Bundle {
                     input_mode: self.input_mode,
                     expected: self.expected.clone(),
                 };
-                Step::from_file(&step).map(|step| vec![step])
+                Ok(vec![Step::from_file(&step)?])
             }
             (None, false) if !legacy => self
                 .steps
                 .iter()
                 .enumerate()
-                .map(|(i, step)| Step::from_file(step).map_err(|e| format!("step {}: {e}", i + 1)))
+                .map(|(i, step)| {
+                    Step::from_file(step).map_err(|cause| StepsError::Step {
+                        number: i + 1,
+                        cause,
+                    })
+                })
                 .collect(),
-            (_, false) => Err(
-                "it has both \"steps\" and a single call (\"function\", \"input\", \"expected\"); keep \"steps\"".to_string(),
-            ),
-            (None, true) => Err(
-                "it has no calls: add \"steps\" (each with a \"function\")".to_string(),
-            ),
+            (_, false) => Err(StepsError::Both),
+            (None, true) => Err(StepsError::None),
         }
     }
 

@@ -21,8 +21,8 @@ pub mod layout;
 mod reference;
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
@@ -305,6 +305,12 @@ pub enum RegistryError {
     Cache(#[from] cache::CacheError),
     #[error("the registry at {registry} failed: {detail}")]
     Other { registry: String, detail: String },
+    /// The thread that does the network I/O could not be started.
+    #[error("the registry at {registry} failed: cannot start the network runtime: {cause}")]
+    NoRuntime {
+        registry: String,
+        cause: Arc<std::io::Error>,
+    },
 }
 
 fn known_tags(tags: &[String]) -> String {
@@ -413,7 +419,9 @@ fn run<T>(
     transfer: &Transfer,
     work: impl Future<Output = Result<T, RegistryError>>,
 ) -> Result<T, RegistryError> {
-    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    // Shared by every caller, so is its failure: an `io::Error` is not `Clone`.
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, Arc<std::io::Error>>> =
+        OnceLock::new();
     let runtime = RUNTIME
         .get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
@@ -421,12 +429,12 @@ fn run<T>(
                 .thread_name("registry-io")
                 .enable_all()
                 .build()
-                .map_err(|e| e.to_string())
+                .map_err(Arc::new)
         })
         .as_ref()
-        .map_err(|e| RegistryError::Other {
+        .map_err(|cause| RegistryError::NoRuntime {
             registry: registry.to_string(),
-            detail: format!("cannot start the network runtime: {e}"),
+            cause: Arc::clone(cause),
         })?;
     runtime.block_on(async {
         tokio::select! {

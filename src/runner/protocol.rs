@@ -184,8 +184,13 @@ mod blobs {
         })
     }
 
+    /// A value names a blob the frame does not carry (or one already taken).
+    #[derive(Debug, thiserror::Error)]
+    #[error("blob {0} is not in the frame (or used twice)")]
+    pub(crate) struct MissingBlob(u64);
+
     /// Takes blob `index` of the frame being read: `None` when no frame is being read.
-    pub(crate) fn take(index: u64) -> Option<Result<Vec<u8>, String>> {
+    pub(crate) fn take(index: u64) -> Option<Result<Vec<u8>, MissingBlob>> {
         INCOMING.with(|i| {
             let mut i = i.borrow_mut();
             let blobs = i.as_mut()?;
@@ -196,7 +201,7 @@ mod blobs {
                     .filter(|n| *n > 0)
                     .and_then(|n| blobs.get_mut(n))
                     .and_then(Option::take)
-                    .ok_or_else(|| format!("blob {index} is not in the frame (or used twice)")),
+                    .ok_or(MissingBlob(index)),
             )
         })
     }

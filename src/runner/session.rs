@@ -248,7 +248,7 @@ struct Worker {
     /// The protocol channel's sending side.
     channel: BufWriter<channel::Stream>,
     /// Frames from the worker; an `Err` says why its stream could not be read.
-    frames: Receiver<Result<(FromWorker, Vec<u8>), String>>,
+    frames: Receiver<std::io::Result<(FromWorker, Vec<u8>)>>,
     /// The plugin's WASI output, read from the worker's stdout and stderr.
     output: Output,
     /// The private folder the worker's plugin's coredumps go to; removed with the worker
@@ -319,7 +319,7 @@ impl Worker {
                         // The worker closed its end: the driver sees the channel close.
                         Ok(None) => break,
                         Err(e) => {
-                            let _ = tx.send(Err(e.to_string()));
+                            let _ = tx.send(Err(e));
                             break;
                         }
                     };

@@ -21,7 +21,7 @@ use super::capture::{Markers, PdkLogLayer, Recorder};
 use super::channel;
 use super::classify::{Limits, classify};
 use super::host::harness::{self, UnderTest, XtpRun};
-use super::host::script::{Control, Scripts};
+use super::host::script::{self, Control, Scripts};
 use super::host::{self, HostContext, HostData, HostRegistry, Implementation};
 use super::memory::MemoryWatch;
 use super::protocol::{self, FromWorker, LoadRequest, PluginLoad, ToWorker, UnderTestLoad};
@@ -421,13 +421,16 @@ impl Executor {
     fn load(&mut self, request: LoadRequest, payload: &[u8]) -> FromWorker {
         match self.try_load(request, payload) {
             Ok(load_ms) => FromWorker::Loaded { load_ms },
-            Err(message) => FromWorker::LoadFailed { message },
+            // The protocol carries the failure as text: the session words it as is.
+            Err(failure) => FromWorker::LoadFailed {
+                message: failure.to_string(),
+            },
         }
     }
 
     /// Compiles the plugin (and the plugin it drives, for an xtp-test plugin) with the host
     /// functions it links; returns how long compiling took.
-    fn try_load(&mut self, request: LoadRequest, payload: &[u8]) -> Result<f64, String> {
+    fn try_load(&mut self, request: LoadRequest, payload: &[u8]) -> Result<f64, LoadFailure> {
         self.drop_instance();
         self.compiled = None;
         self.under_test = None;
@@ -442,7 +445,7 @@ impl Executor {
         for (sha, len) in request.mocks {
             let bytes = payload
                 .take(len)
-                .ok_or("mock-host plugin bytes cut short")?;
+                .ok_or(LoadFailure::CutShort(PayloadPart::MockHost))?;
             mock_bytes.push((sha, Arc::new(bytes.to_vec())));
         }
         let mut registry = request.plugin.host;
@@ -455,7 +458,12 @@ impl Executor {
                     payload.modules(std::mem::take(&mut load.plugin.modules))?;
                 load.plugin.host.attach_mock_bytes(&mock_bytes);
                 let mock_input = match load.mock_input {
-                    Some(len) => Some(payload.take(len).ok_or("mock input cut short")?.to_vec()),
+                    Some(len) => Some(
+                        payload
+                            .take(len)
+                            .ok_or(LoadFailure::CutShort(PayloadPart::MockInput))?
+                            .to_vec(),
+                    ),
                     None => None,
                 };
                 Some((load, mock_input))
@@ -501,7 +509,7 @@ impl Executor {
             functions,
             &post_mortem,
         )
-        .map_err(|e| format!("{e:#}"))?;
+        .map_err(|cause| LoadFailure::Compile { cause })?;
         self.limits = limits;
         if let Some((load, mock_input)) = under_test {
             self.under_test = Some(Arc::new(self.compile_under_test(load, mock_input)?));
@@ -516,7 +524,7 @@ impl Executor {
         &self,
         load: UnderTestLoad,
         mock_input: Option<Vec<u8>>,
-    ) -> Result<UnderTest, String> {
+    ) -> Result<UnderTest, LoadFailure> {
         let UnderTestLoad {
             label,
             callable,
@@ -540,7 +548,10 @@ impl Executor {
             host::link(&host, &self.host),
             &PostMortem::default(),
         )
-        .map_err(|e| format!("the plugin under test, {label}, cannot be loaded: {e:#}"))?;
+        .map_err(|cause| LoadFailure::UnderTest {
+            label: label.clone(),
+            cause,
+        })?;
         Ok(UnderTest {
             label,
             callable,
@@ -559,7 +570,7 @@ impl Executor {
         registries: &[&HostRegistry],
         manifest: &extism::Manifest,
         fuel_limit: Option<u64>,
-    ) -> Result<(), String> {
+    ) -> Result<(), LoadFailure> {
         let config = manifest
             .config
             .iter()
@@ -572,9 +583,10 @@ impl Executor {
             match &f.implementation {
                 Implementation::Rhai(script) => {
                     any_script = true;
+                    let function = format!("{}::{}", f.module, f.name);
                     scripts
-                        .add(&format!("{}::{}", f.module, f.name), script)
-                        .map_err(|e| format!("the script of {}::{}: {e}", f.module, f.name))?;
+                        .add(&function, script)
+                        .map_err(|cause| LoadFailure::Script { function, cause })?;
                 }
                 Implementation::Wasm(mock) if !mocks.iter().any(|(sha, _)| *sha == mock.sha256) => {
                     let mut mock_manifest =
@@ -585,11 +597,11 @@ impl Executor {
                     if let Some(fuel) = fuel_limit {
                         builder = builder.with_fuel_limit(fuel);
                     }
-                    let compiled = extism::CompiledPlugin::new(builder).map_err(|e| {
-                        format!(
-                            "the mock-host plugin {} cannot be loaded: {e:#}",
-                            mock.label
-                        )
+                    let compiled = extism::CompiledPlugin::new(builder).map_err(|cause| {
+                        LoadFailure::MockHost {
+                            label: mock.label.clone(),
+                            cause,
+                        }
                     })?;
                     mocks.push((mock.sha256.clone(), compiled));
                 }
@@ -879,6 +891,44 @@ impl Executor {
     }
 }
 
+/// Why the worker could not load a plugin. The worker sends it to the session as its text
+/// ([`FromWorker::LoadFailed`]), so causes show with `{:#}` (extism's whole chain) here.
+#[derive(Debug, thiserror::Error)]
+enum LoadFailure {
+    /// The payload ended before the part its request announced.
+    #[error("{0} cut short")]
+    CutShort(PayloadPart),
+    #[error("{cause:#}")]
+    Compile { cause: extism::Error },
+    #[error("the plugin under test, {label}, cannot be loaded: {cause:#}")]
+    UnderTest { label: String, cause: extism::Error },
+    #[error("the script of {function}: {cause}")]
+    Script {
+        function: String,
+        cause: script::ScriptError,
+    },
+    #[error("the mock-host plugin {label} cannot be loaded: {cause:#}")]
+    MockHost { label: String, cause: extism::Error },
+}
+
+/// A part of a load request's payload, for [`LoadFailure::CutShort`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PayloadPart {
+    Module,
+    MockHost,
+    MockInput,
+}
+
+impl std::fmt::Display for PayloadPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Module => "module bytes",
+            Self::MockHost => "mock-host plugin bytes",
+            Self::MockInput => "mock input",
+        })
+    }
+}
+
 /// What a compiled plugin carries for post-mortems: the memory watch whose creator makes its
 /// memories, and the file extism writes a trap's coredump to. The main plugin has both; the
 /// plugin an xtp test drives has neither.
@@ -968,15 +1018,50 @@ impl<'a> Payload<'a> {
     fn modules(
         &mut self,
         modules: Vec<(Option<String>, u64)>,
-    ) -> Result<Vec<extism::Wasm>, String> {
+    ) -> Result<Vec<extism::Wasm>, LoadFailure> {
         modules
             .into_iter()
             .map(|(name, len)| {
-                let bytes = self.take(len).ok_or("module bytes cut short")?;
+                let bytes = self
+                    .take(len)
+                    .ok_or(LoadFailure::CutShort(PayloadPart::Module))?;
                 let mut wasm = extism::Wasm::data(bytes.to_vec());
                 wasm.meta_mut().name = name;
                 Ok(wasm)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_failures_say_what_failed_as_the_session_shows_it() {
+        assert_eq!(
+            LoadFailure::CutShort(PayloadPart::MockHost).to_string(),
+            "mock-host plugin bytes cut short"
+        );
+        let failure = LoadFailure::Script {
+            function: "acme:tenant::get_user".into(),
+            cause: script::ScriptError {
+                line: Some(2),
+                column: Some(13),
+                message: "Expecting an expression".into(),
+            },
+        };
+        assert_eq!(
+            failure.to_string(),
+            "the script of acme:tenant::get_user: line 2, column 13: Expecting an expression"
+        );
+        let failure = LoadFailure::MockHost {
+            label: "mock.wasm".into(),
+            cause: extism::Error::msg("invalid module").context("cannot compile"),
+        };
+        assert_eq!(
+            failure.to_string(),
+            "the mock-host plugin mock.wasm cannot be loaded: cannot compile: invalid module"
+        );
     }
 }

@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, value};
 
 use crate::bundle::ExpectedOutcome;
 use crate::runner::SandboxOptions;
+use crate::runner::host::define::MockLoadError;
 use crate::runner::host::{Behaviour, Bytes, HostFnDef};
 
 /// Why a test could not be added.
@@ -56,18 +58,74 @@ pub struct SuitePlugin<'a> {
 }
 
 /// What adding a test did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Added {
     /// The name the test got.
     pub name: String,
     /// Files written beside the suite (scripts and mock-host plugins it names).
     pub written: Vec<PathBuf>,
     /// What the suite could not hold, or where it differs from the run, for the person to see.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// The suite's text, as written.
     pub text: String,
     /// Its text before, when it existed.
     pub before: Option<String>,
+}
+
+/// Something the suite could not hold, or where it differs from the run that made the test.
+#[derive(Clone, Debug)]
+pub enum Note {
+    /// A host function the suite's `host_functions` cannot define; it was left out.
+    HostFunction(SpecError),
+    /// A kv value that is not text, which a suite's kv table cannot hold; it was left out.
+    BinaryKv { key: String },
+    /// The suite runs the module it names (`named`, as written), not `wasm`, which made the run.
+    OtherPlugin { named: String, wasm: PathBuf },
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::HostFunction(e) => e.fmt(f),
+            Self::BinaryKv { key } => write!(
+                f,
+                "the kv value {key:?} is binary, which a suite's kv table cannot hold; it was left out"
+            ),
+            Self::OtherPlugin { named, wasm } => write!(
+                f,
+                "the suite runs {named}, not {} which made this run; `test --plugin {}` runs the suite against the latter",
+                wasm.display(),
+                wasm.display()
+            ),
+        }
+    }
+}
+
+/// A host function definition a suite's `host_functions` cannot say.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum SpecError {
+    /// It calls an export not named like the import.
+    #[error(
+        "{function} calls the export {export:?} of its mock-host plugin, which a suite's host_functions cannot say; define it in the suite by hand"
+    )]
+    OtherExport { function: String, export: String },
+    /// Its mock-host plugin has no file and was not loaded (`cause` says why, when known).
+    #[error(
+        "the mock-host plugin of {function} is not loaded ({}), so the suite cannot name it; define it in the suite by hand",
+        .cause.as_ref().map_or_else(|| "no file".to_string(), ToString::to_string)
+    )]
+    MockNotLoaded {
+        function: String,
+        cause: Option<Arc<MockLoadError>>,
+    },
+}
+
+/// A definition as a suite's `host_functions` holds it: the `NAME` and `SPEC` of
+/// `--host-fn NAME=SPEC`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct HostFunctionSpec {
+    name: String,
+    spec: String,
 }
 
 /// Appends `test` to the suite at `path` (created with a `[plugin]` table for `plugin` when it
@@ -204,19 +262,16 @@ fn step_table(test: &NewTest<'_>) -> Result<Table, EditError> {
 }
 
 /// A note when the existing suite at `path` names another module than `wasm`.
-fn other_plugin(doc: &DocumentMut, path: &Path, wasm: &Path) -> Option<String> {
+fn other_plugin(doc: &DocumentMut, path: &Path, wasm: &Path) -> Option<Note> {
     let named = doc.get("plugin")?.get("wasm")?.as_str()?;
     let dir = suite_dir(path);
     let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
     };
-    (!same(&dir.join(named), wasm)).then(|| {
-        format!(
-            "the suite runs {named}, not {} which made this run; `test --plugin {}` runs the suite against the latter",
-            wasm.display(),
-            wasm.display()
-        )
+    (!same(&dir.join(named), wasm)).then(|| Note::OtherPlugin {
+        named: named.to_string(),
+        wasm: wasm.to_path_buf(),
     })
 }
 
@@ -253,7 +308,7 @@ type Pending = (PathBuf, Vec<u8>);
 fn new_suite(
     path: &Path,
     plugin: &SuitePlugin<'_>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> (DocumentMut, Vec<Pending>) {
     let options = plugin.options;
     let dir = suite_dir(path);
@@ -305,10 +360,10 @@ fn new_suite(
     let mut functions = InlineTable::new();
     for def in plugin.host_functions.iter().filter(|d| d.enabled) {
         match host_function_spec(def, path, &mut pending) {
-            Ok((name, spec)) => {
+            Ok(HostFunctionSpec { name, spec }) => {
                 functions.insert(&name, spec.as_str().into());
             }
-            Err(why) => notes.push(why),
+            Err(why) => notes.push(Note::HostFunction(why)),
         }
     }
     if !functions.is_empty() {
@@ -320,9 +375,7 @@ fn new_suite(
             Some(text) => {
                 kv.insert(key, text.into());
             }
-            None => notes.push(format!(
-                "the kv value {key:?} is binary, which a suite's kv table cannot hold; it was left out"
-            )),
+            None => notes.push(Note::BinaryKv { key: key.clone() }),
         }
     }
     if !kv.is_empty() {
@@ -338,7 +391,7 @@ fn host_function_spec(
     def: &HostFnDef,
     suite: &Path,
     pending: &mut Vec<Pending>,
-) -> Result<(String, String), String> {
+) -> Result<HostFunctionSpec, SpecError> {
     let dir = suite_dir(suite);
     let stem = suite
         .file_stem()
@@ -364,11 +417,10 @@ fn host_function_spec(
         }
         Behaviour::Wasm(mock) => {
             if mock.export.as_deref().is_some_and(|e| e != def.name) {
-                return Err(format!(
-                    "{} calls the export {:?} of its mock-host plugin, which a suite's host_functions cannot say; define it in the suite by hand",
-                    def.qualified(),
-                    mock.export.as_deref().unwrap_or_default()
-                ));
+                return Err(SpecError::OtherExport {
+                    function: def.qualified(),
+                    export: mock.export.clone().unwrap_or_default(),
+                });
             }
             let existing = mock
                 .file
@@ -378,11 +430,10 @@ fn host_function_spec(
                 (Some(f), _) => f.to_path_buf(),
                 (None, Some(bytes)) => queue(pending, beside("wasm"), bytes),
                 (None, None) => {
-                    return Err(format!(
-                        "the mock-host plugin of {} is not loaded ({}), so the suite cannot name it; define it in the suite by hand",
-                        def.qualified(),
-                        mock.load_error.as_deref().unwrap_or("no file")
-                    ));
+                    return Err(SpecError::MockNotLoaded {
+                        function: def.qualified(),
+                        cause: mock.load_error.clone(),
+                    });
                 }
             };
             mock.file = Some(PathBuf::from(relative(&target, dir)));
@@ -397,7 +448,10 @@ fn host_function_spec(
     let (name, spec) = flag
         .split_once('=')
         .expect("to_flag writes NAME=SPEC and names hold no '='");
-    Ok((name.to_string(), spec.to_string()))
+    Ok(HostFunctionSpec {
+        name: name.to_string(),
+        spec: spec.to_string(),
+    })
 }
 
 /// The file beside the suite that will hold `bytes`: one already queued with the same contents
@@ -592,7 +646,11 @@ mod tests {
         assert_eq!(added.written, vec![script_file.clone()]);
         assert_eq!(std::fs::read_to_string(&script_file).unwrap(), script);
         assert_eq!(added.notes.len(), 1, "{:?}", added.notes);
-        assert!(added.notes[0].contains("\"blob\""), "{:?}", added.notes);
+        assert!(
+            matches!(&added.notes[0], Note::BinaryKv { key } if key == "blob"),
+            "{:?}",
+            added.notes
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         let file = super::super::file::parse(&text, &path).unwrap();
         assert_eq!(
@@ -651,10 +709,19 @@ mod tests {
         let other = add("v2.wasm");
         assert_eq!(other.name, "t (2)");
         assert!(
-            other.notes[0].starts_with("the suite runs v1.wasm, not ")
-                && other.notes[0].contains("test --plugin"),
+            matches!(&other.notes[0], Note::OtherPlugin { named, wasm }
+                if named == "v1.wasm" && *wasm == dir.path().join("v2.wasm")),
             "{:?}",
             other.notes
+        );
+        let v2 = dir.path().join("v2.wasm");
+        assert_eq!(
+            other.notes[0].to_string(),
+            format!(
+                "the suite runs v1.wasm, not {} which made this run; `test --plugin {}` runs the suite against the latter",
+                v2.display(),
+                v2.display()
+            )
         );
     }
 }

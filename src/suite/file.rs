@@ -694,7 +694,7 @@ fn step_of(step: &StepTable, dir: &Path) -> Result<Step, (&'static str, String)>
         expected.push(("expect_json", ExpectedOutcome::Json(json)));
     }
     if let Some(pattern) = &step.expect_match {
-        bundle::check_pattern(pattern).map_err(|e| ("expect_match", e))?;
+        bundle::check_pattern(pattern).map_err(|e| ("expect_match", e.to_string()))?;
         expected.push((
             "expect_match",
             ExpectedOutcome::OutputMatch(pattern.clone()),
@@ -702,7 +702,7 @@ fn step_of(step: &StepTable, dir: &Path) -> Result<Step, (&'static str, String)>
     }
     match (&step.expect_error, &step.expect_error_match) {
         (kind, Some(pattern)) => {
-            bundle::check_pattern(pattern).map_err(|e| ("expect_error_match", e))?;
+            bundle::check_pattern(pattern).map_err(|e| ("expect_error_match", e.to_string()))?;
             expected.push((
                 "expect_error_match",
                 ExpectedOutcome::ErrorMatch {

@@ -276,7 +276,7 @@ pub enum NewInstance {
 }
 
 /// A test added to a suite file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct TestAdded {
     pub name: String,
     pub suite: PathBuf,
@@ -285,7 +285,7 @@ pub struct TestAdded {
     /// Files written beside the suite.
     pub written: Vec<PathBuf>,
     /// What the suite could not hold, or where it differs from the run.
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::suite::edit::Note>,
 }
 
 /// Why a suite cannot name the open plugin's module.

@@ -208,6 +208,82 @@ fn corrupt_truncated_foreign_and_future_files_are_explained() {
     assert!(stderr(&out).contains("cannot read the bundle /no/such/bundle.json"));
 }
 
+#[test]
+fn steps_that_cannot_be_read_say_which_and_why() {
+    use extism_playground::bundle::{ExpectedError, PayloadError, StepError, StepsError};
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = saved(dir.path(), &[&s("hello"), "greet", "-i", "x"]);
+    let with_steps = |steps: serde_json::Value| {
+        let path = edit(&bundle, |v| v["steps"] = steps);
+        match bundle::load(&path) {
+            Err(BundleError::Steps { cause, .. }) => cause,
+            other => panic!("not a steps error: {other:?}"),
+        }
+    };
+    let ok = serde_json::json!({"function": "greet"});
+    assert!(matches!(
+        with_steps(serde_json::json!([ok, {"function": "greet", "input": {"base64": "!!"}}])),
+        StepsError::Step {
+            number: 2,
+            cause: StepError::Input {
+                cause: PayloadError::Base64 { .. }
+            }
+        }
+    ));
+    assert!(matches!(
+        with_steps(
+            serde_json::json!([{"function": "greet", "input": {"text": "a", "base64": "YQ=="}}])
+        ),
+        StepsError::Step {
+            number: 1,
+            cause: StepError::Input {
+                cause: PayloadError::Both
+            }
+        }
+    ));
+    assert!(matches!(
+        with_steps(
+            serde_json::json!([{"function": "greet", "expected": {"output": {"text": "a"}, "json": 1}}])
+        ),
+        StepsError::Step {
+            cause: StepError::Expected(ExpectedError::NotOne),
+            ..
+        }
+    ));
+    let pattern = with_steps(serde_json::json!([
+        ok,
+        ok,
+        {"function": "greet", "expected": {"error_match": "("}}
+    ]));
+    assert!(
+        matches!(
+            &pattern,
+            StepsError::Step {
+                number: 3,
+                cause: StepError::Expected(ExpectedError::Pattern(e)),
+            } if e.pattern == "("
+        ),
+        "{pattern:?}"
+    );
+    assert!(matches!(
+        with_steps(serde_json::json!([])),
+        StepsError::None
+    ));
+    // As the window and `replay` word it, once.
+    let path = edit(&bundle, |v| {
+        v["steps"] = serde_json::json!([ok, {"function": "greet", "input": {"text": "a", "base64": "YQ=="}}]);
+    });
+    let out = run_bin(&["replay", p(&path)], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        format!(
+            "error: {} is not a valid bundle: step 2: input has both \"text\" and \"base64\"; keep one",
+            path.display()
+        )
+    );
+}
+
 fn scenario(name: &str) -> Scenario {
     let (plugin, _) = LoadedPlugin::from_path(&sample(name)).unwrap();
     Scenario {

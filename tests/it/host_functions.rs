@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use crate::common::model::{run, settle, workbench};
 use crate::common::{fixture, flag, session_with};
 use extism_playground::bundle::{self, Bundle};
-use extism_playground::runner::host::{ArgKind, Behaviour, Bytes, HostFnDef, MockSource, define};
+use extism_playground::runner::host::define::{FitError, MockLoadError};
+use extism_playground::runner::host::{
+    ArgKind, Behaviour, Bytes, HostFnDef, MockSource, WasmType, define,
+};
 use extism_playground::runner::{
     CallReport, CallRequest, ErrorKind, HostRegistry, Inspection, LoadedPlugin, LogSource,
     SandboxOptions, Session,
@@ -289,7 +292,10 @@ fn a_rhai_compile_error_is_a_definition_problem_with_line_and_column() {
     assert!(host.get("acme:tenant", "get_user").is_none());
     assert_eq!(problems.len(), 1);
     assert!(
-        problems[0].reason.contains("line 2, column"),
+        matches!(
+            &problems[0].reason,
+            FitError::Script(e) if e.line == Some(2) && e.column.is_some()
+        ),
         "{}",
         problems[0]
     );
@@ -378,32 +384,60 @@ fn a_mock_host_plugin_that_traps_fails_the_call_with_its_name() {
 
 #[test]
 fn definitions_that_cannot_fit_say_why() {
+    type Check = fn(&FitError) -> bool;
     let plugin = LoadedPlugin::from_path(&fixture("go-float-hostfn"))
         .unwrap()
         .0;
     let inspection = Inspection::of("float", &plugin.main().bytes).unwrap();
-    let cases = [
-        (
-            "example::getf64->bytes=value:1",
-            "only an i64 can carry bytes",
-        ),
-        ("example::getf64=value:lots", "is not one"),
-        (
-            "example::getf64(num)=value:1",
-            "1 argument kind(s), the import takes 0",
-        ),
-        ("example::getf64=kv-get", "kv-get needs the key"),
-        ("example::getf64=template:{1}", "{1}"),
+    let cases: [(&str, Check); 6] = [
+        ("example::getf64->bytes=value:1", |e| {
+            matches!(e, FitError::BytesResult { ty: WasmType::F64 })
+        }),
+        ("example::getf64=value:lots", |e| {
+            matches!(
+                e,
+                FitError::NotANumber {
+                    ty: WasmType::F64,
+                    ..
+                }
+            )
+        }),
+        ("example::getf64(num)=value:1", |e| {
+            matches!(
+                e,
+                FitError::KindCount {
+                    declared: 1,
+                    takes: 0,
+                    ..
+                }
+            )
+        }),
+        ("example::getf64=kv-get", |e| {
+            matches!(e, FitError::KvGetWithoutKey)
+        }),
+        ("example::getf64=template:{1}", |e| {
+            matches!(e, FitError::TemplateField { field: 1, takes: 0 })
+        }),
         (
             "example::getf64=wasm:assets/samples/hello.wasm",
-            "exports no function \"getf64\"",
+            |e| matches!(e, FitError::MockExport { export, .. } if export == "getf64"),
         ),
     ];
     for (text, why) in cases {
         let (_, problems) = HostRegistry::with_definitions(&[flag(text)], &inspection.imports);
         assert_eq!(problems.len(), 1, "{text}");
-        assert!(problems[0].reason.contains(why), "{text}: {}", problems[0]);
+        assert!(why(&problems[0].reason), "{text}: {}", problems[0]);
     }
+    // As the command line and the host panel word one.
+    let (_, problems) = HostRegistry::with_definitions(
+        &[flag("example::getf64(num)=value:1")],
+        &inspection.imports,
+    );
+    assert_eq!(
+        problems[0].to_string(),
+        "example::getf64 () -> f64 cannot be defined that way: it is declared with 1 argument \
+         kind(s), the import takes 0: () -> f64"
+    );
 }
 
 // ---- the workbench ----
@@ -938,7 +972,15 @@ fn a_missing_mock_shows_as_its_imports_problem_and_the_rest_opens() {
     let (_, problems) =
         HostRegistry::with_definitions(&scenario.host_functions, &inspection.imports);
     assert_eq!(problems.len(), 1);
-    assert!(problems[0].reason.contains("gone.wasm"), "{}", problems[0]);
+    assert!(
+        matches!(
+            &problems[0].reason,
+            FitError::MockNotLoaded { label, cause: Some(cause) }
+                if label == "gone.wasm" && matches!(**cause, MockLoadError::Read(_))
+        ),
+        "{}",
+        problems[0]
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! (script errors at line and column) live, before anything is linked.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use egui::{Color32, RichText, Ui};
 
@@ -64,7 +65,31 @@ pub struct MockDraft {
     pub existing_mock: Option<MockSource>,
     /// The last check and what it was made of, so a frame does not read and parse a
     /// mock-host plugin again when nothing changed.
-    checked: Option<(u64, Result<HostFnDef, String>)>,
+    checked: Checked,
+}
+
+/// The last check of a draft and the key of what it was made of: a cache, so it takes no part
+/// in comparing drafts.
+#[derive(Clone, Debug, Default)]
+struct Checked(Option<(u64, Result<HostFnDef, DraftProblem>)>);
+
+impl PartialEq for Checked {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Why the draft is not a definition that can be saved yet.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum DraftProblem {
+    #[error("choose the mock-host plugin's .wasm file")]
+    NoMockFile,
+    #[error(transparent)]
+    MockUnreadable(Arc<define::DefineError>),
+    #[error(transparent)]
+    DoesNotFit(define::FitError),
+    #[error("not checked yet")]
+    NotChecked,
 }
 
 impl MockDraft {
@@ -95,7 +120,7 @@ impl MockDraft {
             export: String::new(),
             enabled: true,
             existing_mock: None,
-            checked: None,
+            checked: Checked::default(),
         };
         draft.script = draft.script_skeleton();
         let Some(def) = existing else {
@@ -164,7 +189,7 @@ impl MockDraft {
     }
 
     /// The definition the draft describes, or why it cannot be one yet.
-    pub fn to_def(&self) -> Result<HostFnDef, String> {
+    pub fn to_def(&self) -> Result<HostFnDef, DraftProblem> {
         let behaviour = match self.behaviour {
             "value" => Behaviour::Value {
                 value: Bytes::from_editable(&self.text),
@@ -194,9 +219,10 @@ impl MockDraft {
                 let mut mock = match unchanged {
                     Some(mock) => mock.clone(),
                     None if file.is_empty() => {
-                        return Err("choose the mock-host plugin's .wasm file".to_string());
+                        return Err(DraftProblem::NoMockFile);
                     }
-                    None => MockSource::read(&PathBuf::from(file)).map_err(|e| e.to_string())?,
+                    None => MockSource::read(&PathBuf::from(file))
+                        .map_err(|e| DraftProblem::MockUnreadable(Arc::new(e)))?,
                 };
                 let export = self.export.trim();
                 mock.export =
@@ -218,7 +244,7 @@ impl MockDraft {
         def.result = (self.result != self.signature.results.first().map(default_kind))
             .then_some(self.result)
             .flatten();
-        define::fit(&def, &self.signature)?;
+        define::fit(&def, &self.signature).map_err(DraftProblem::DoesNotFit)?;
         Ok(def)
     }
 }
@@ -270,13 +296,14 @@ fn body(app: &mut App, ui: &mut Ui, draft: &mut MockDraft) -> bool {
     behaviour_fields(app, ui, draft);
     ui.separator();
     let key = draft.key();
-    if draft.checked.as_ref().is_none_or(|(k, _)| *k != key) {
-        draft.checked = Some((key, draft.to_def()));
+    if draft.checked.0.as_ref().is_none_or(|(k, _)| *k != key) {
+        draft.checked = Checked(Some((key, draft.to_def())));
     }
     let checked = draft
         .checked
+        .0
         .as_ref()
-        .map_or_else(|| Err(String::new()), |(_, c)| c.clone());
+        .map_or(Err(DraftProblem::NotChecked), |(_, c)| c.clone());
     match &checked {
         Ok(_) => {
             ui.colored_label(Color32::from_rgb(80, 170, 90), "✔ fits the import");
@@ -449,8 +476,11 @@ mod tests {
         assert!(draft.to_def().is_ok(), "{}", draft.script);
         draft.script = "fn f(a, b) {\n  let = 1;\n}".into();
         let err = draft.to_def().unwrap_err();
-        assert!(err.contains("line 2"), "{err}");
+        assert!(
+            matches!(err, DraftProblem::DoesNotFit(_)) && err.to_string().contains("line 2"),
+            "{err}"
+        );
         draft.behaviour = "wasm";
-        assert!(draft.to_def().unwrap_err().contains(".wasm"));
+        assert!(matches!(draft.to_def(), Err(DraftProblem::NoMockFile)));
     }
 }

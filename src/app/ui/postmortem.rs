@@ -156,7 +156,7 @@ fn frame_row(app: &mut App, ui: &mut Ui, i: usize, frame: &Frame, culprit: bool)
 pub struct CoredumpView {
     /// The bytes it was read from (to tell when a newer trap brought another).
     pub source: Arc<Vec<u8>>,
-    pub dump: Result<Arc<Coredump>, String>,
+    pub dump: Result<Arc<Coredump>, Arc<crate::runner::coredump::CoredumpError>>,
     pub bytes: usize,
     pub instance: usize,
     pub memory: usize,
@@ -167,9 +167,7 @@ pub struct CoredumpView {
 
 impl CoredumpView {
     pub(crate) fn parse(bytes: &Arc<Vec<u8>>) -> Self {
-        let dump = Coredump::parse(bytes)
-            .map(Arc::new)
-            .map_err(|e| e.to_string());
+        let dump = Coredump::parse(bytes).map(Arc::new).map_err(Arc::new);
         // Start at the instance that trapped.
         let instance = dump
             .as_ref()
@@ -208,7 +206,7 @@ pub(super) fn coredump_window(app: &mut App, ctx: &egui::Context) {
             let dump = match &view.dump {
                 Ok(dump) => Arc::clone(dump),
                 Err(e) => {
-                    ui.colored_label(ui.visuals().error_fg_color, e);
+                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
                     return;
                 }
             };

@@ -13,6 +13,7 @@ use super::bytes::{Bytes, base64_opt};
 use super::{HostFunction, Implementation, MockPlugin, WasmType, script};
 use crate::platform::digest::sha256_hex;
 use crate::platform::files::{self, FileKind};
+use crate::runner::LoadError;
 use crate::runner::inspect::{EXTISM_USER, Inspection, Signature};
 
 /// How an argument or a result is carried.
@@ -74,7 +75,21 @@ pub struct MockSource {
     pub loaded: Option<Arc<Vec<u8>>>,
     /// Why it could not be loaded, if it could not.
     #[serde(skip)]
-    pub load_error: Option<String>,
+    pub load_error: Option<Arc<MockLoadError>>,
+}
+
+/// Why a mock-host plugin's module was not found.
+#[derive(Debug, thiserror::Error)]
+pub enum MockLoadError {
+    #[error(transparent)]
+    Read(#[from] files::ReadError),
+    #[error("it names no file and embeds no module")]
+    Nowhere,
+    #[error(
+        "it has changed since it was saved (sha256 {expected} expected, {found} found); define it \
+         again to use the new one"
+    )]
+    Changed { expected: String, found: String },
 }
 
 /// Where a definition's files come from when it is loaded.
@@ -138,7 +153,7 @@ impl MockSource {
     /// Finds the module: embedded, else kept by the app under its sha256, else its file (a
     /// regular file of reasonable size); checks it against the sha256 it was saved with and
     /// keeps a copy in `from.cache`.
-    fn load(&mut self, from: LoadFrom<'_>) -> Result<(), String> {
+    fn load(&mut self, from: LoadFrom<'_>) -> Result<(), MockLoadError> {
         let cached = from
             .cache
             .filter(|_| is_sha256(&self.sha256))
@@ -161,19 +176,18 @@ impl MockSource {
             bytes
         } else if let Some(f) = &self.file {
             let path = from.base.join(f);
-            let bytes = files::read(&path, FileKind::MockHost).map_err(|e| e.to_string())?;
+            let bytes = files::read(&path, FileKind::MockHost)?;
             self.file = Some(path);
             bytes
         } else {
-            return Err("it names no file and embeds no module".to_string());
+            return Err(MockLoadError::Nowhere);
         };
         let sha = sha256_hex(&bytes);
         if !self.sha256.is_empty() && self.sha256 != sha {
-            return Err(format!(
-                "it has changed since it was saved (sha256 {} expected, {sha} found); define it \
-                 again to use the new one",
-                self.sha256
-            ));
+            return Err(MockLoadError::Changed {
+                expected: self.sha256.clone(),
+                found: sha,
+            });
         }
         if let Some(dir) = from.cache {
             let path = dir.join(format!("{sha}.wasm"));
@@ -266,7 +280,7 @@ pub struct HostFnDef {
 }
 
 /// Why a definition cannot be read or used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum DefineError {
     #[error("--host-fn {text:?}: {detail}")]
     Flag { text: String, detail: String },
@@ -275,6 +289,16 @@ pub enum DefineError {
     File { path: PathBuf, detail: String },
     #[error("{}: {detail}", path.display())]
     Definitions { path: PathBuf, detail: String },
+    /// The mock-host plugin of `function` (a definition in the folder `path`) was not found.
+    #[error(
+        "{}: the mock-host plugin of {function} cannot be loaded: {cause}",
+        path.display()
+    )]
+    Mock {
+        path: PathBuf,
+        function: String,
+        cause: Arc<MockLoadError>,
+    },
 }
 
 impl From<files::ReadError> for DefineError {
@@ -351,7 +375,12 @@ impl HostFnDef {
         let (head, spec) = text
             .split_once('=')
             .ok_or_else(|| flag("expected NAME=SPEC, e.g. get_user=value:{\"id\":1}".into()))?;
-        let (module, name, params, result) = parse_name(head.trim()).map_err(flag)?;
+        let FlagName {
+            module,
+            name,
+            params,
+            result,
+        } = parse_name(head.trim()).map_err(|e| flag(e.to_string()))?;
         let (kind, arg) = spec.split_once(':').unwrap_or((spec, ""));
         let read_text = |arg: &str| -> Result<(String, PathBuf), DefineError> {
             if arg.is_empty() {
@@ -438,10 +467,13 @@ impl HostFnDef {
             }
             Behaviour::Wasm(mock) if mock.loaded.is_none() => {
                 if let Err(e) = mock.load(from) {
-                    mock.load_error = Some(e.clone());
-                    return Err(refused(format!(
-                        "the mock-host plugin of {qualified} cannot be loaded: {e}"
-                    )));
+                    let cause = Arc::new(e);
+                    mock.load_error = Some(Arc::clone(&cause));
+                    return Err(DefineError::Mock {
+                        path: from.base.to_path_buf(),
+                        function: qualified,
+                        cause,
+                    });
                 }
             }
             _ => {}
@@ -475,35 +507,47 @@ fn is_sha256(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The head of a `--host-fn` flag, `[module::]name[(kinds)][->kind]`, split.
+struct FlagName {
+    module: String,
+    name: String,
+    params: Option<Vec<ArgKind>>,
+    result: Option<ArgKind>,
+}
+
+/// Why the head of a `--host-fn` flag is not `[module::]name[(kinds)][->kind]`.
+#[derive(Debug, thiserror::Error)]
+enum NameError {
+    #[error("result kind {0:?} is neither bytes nor num")]
+    ResultKind(String),
+    #[error("argument kinds must end with ')'")]
+    Unclosed,
+    #[error("argument kind {0:?} is neither bytes nor num")]
+    ArgumentKind(String),
+    #[error("NAME is empty; write name or module::name")]
+    Empty,
+    #[error("{0:?} has spaces; an import name has none")]
+    Spaces(String),
+}
+
 /// Splits `[module::]name[(kinds)][->kind]`.
-#[expect(clippy::type_complexity, reason = "the four parts of one name")]
-fn parse_name(
-    head: &str,
-) -> Result<(String, String, Option<Vec<ArgKind>>, Option<ArgKind>), String> {
+fn parse_name(head: &str) -> Result<FlagName, NameError> {
+    let kind = |text: &str, error: fn(String) -> NameError| {
+        ArgKind::parse(text).ok_or_else(|| error(text.trim().to_string()))
+    };
     let (rest, result) = match head.rsplit_once("->") {
-        Some((rest, kind)) => (
-            rest.trim(),
-            Some(ArgKind::parse(kind).ok_or_else(|| {
-                format!("result kind {:?} is neither bytes nor num", kind.trim())
-            })?),
-        ),
+        Some((rest, result)) => (rest.trim(), Some(kind(result, NameError::ResultKind)?)),
         None => (head, None),
     };
     let (path, params) = match rest.split_once('(') {
         Some((path, kinds)) => {
-            let kinds = kinds
-                .strip_suffix(')')
-                .ok_or_else(|| "argument kinds must end with ')'".to_string())?;
+            let kinds = kinds.strip_suffix(')').ok_or(NameError::Unclosed)?;
             let params = if kinds.trim().is_empty() {
                 Vec::new()
             } else {
                 kinds
                     .split(',')
-                    .map(|k| {
-                        ArgKind::parse(k).ok_or_else(|| {
-                            format!("argument kind {:?} is neither bytes nor num", k.trim())
-                        })
-                    })
+                    .map(|k| kind(k, NameError::ArgumentKind))
                     .collect::<Result<_, _>>()?
             };
             (path.trim(), Some(params))
@@ -515,12 +559,17 @@ fn parse_name(
         None => (EXTISM_USER.to_string(), path.to_string()),
     };
     if name.is_empty() || module.is_empty() {
-        return Err("NAME is empty; write name or module::name".to_string());
+        return Err(NameError::Empty);
     }
     if name.contains(char::is_whitespace) {
-        return Err(format!("{name:?} has spaces; an import name has none"));
+        return Err(NameError::Spaces(name));
     }
-    Ok((module, name, params, result))
+    Ok(FlagName {
+        module,
+        name,
+        params,
+        result,
+    })
 }
 
 /// A `--host-fns` file: a list of definitions, alone or under `host_functions`.
@@ -536,9 +585,9 @@ enum DefinitionsFile {
 /// the file may come from someone else.
 pub fn read_definitions(path: &Path, outside: bool) -> Result<Vec<HostFnDef>, DefineError> {
     let text = files::read_text(path, FileKind::Definitions)?;
-    let mut defs = parse_definitions(&text).map_err(|detail| DefineError::Definitions {
+    let mut defs = parse_definitions(&text).map_err(|e| DefineError::Definitions {
         path: path.to_path_buf(),
-        detail,
+        detail: e.to_string(),
     })?;
     let base = path
         .parent()
@@ -578,8 +627,20 @@ fn named_outside(def: &HostFnDef, base: &Path) -> Option<(PathBuf, &'static str)
     (!real.starts_with(&dir)).then_some((real, role))
 }
 
+/// JSON text that is not a list of host function definitions.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "not a list of host function definitions ({}); each needs \"name\" and \"behaviour\" \
+     (value, template, kv-get, kv-set, fail, rhai or wasm)",
+    .cause.as_ref().map_or_else(|| "not a list of host function definitions".to_string(), ToString::to_string)
+)]
+pub struct NotDefinitions {
+    /// Why it does not read as the list form, the one people write.
+    pub cause: Option<serde_json::Error>,
+}
+
 /// Parses definitions from JSON text.
-pub fn parse_definitions(text: &str) -> Result<Vec<HostFnDef>, String> {
+pub fn parse_definitions(text: &str) -> Result<Vec<HostFnDef>, NotDefinitions> {
     match serde_json::from_str::<DefinitionsFile>(text) {
         Ok(
             DefinitionsFile::List(defs)
@@ -587,19 +648,10 @@ pub fn parse_definitions(text: &str) -> Result<Vec<HostFnDef>, String> {
                 host_functions: defs,
             },
         ) => Ok(defs),
-        Err(_) => {
-            // Say what is wrong with the list form, the one people write.
-            let detail = serde_json::from_str::<Vec<HostFnDef>>(text)
-                .err()
-                .map_or_else(
-                    || "not a list of host function definitions".to_string(),
-                    |e| e.to_string(),
-                );
-            Err(format!(
-                "not a list of host function definitions ({detail}); each needs \"name\" and \
-                 \"behaviour\" (value, template, kv-get, kv-set, fail, rhai or wasm)"
-            ))
-        }
+        // Say what is wrong with the list form, the one people write.
+        Err(_) => Err(NotDefinitions {
+            cause: serde_json::from_str::<Vec<HostFnDef>>(text).err(),
+        }),
     }
 }
 
@@ -683,59 +735,121 @@ fn parses_as(text: &str, ty: WasmType) -> bool {
     }
 }
 
+/// Why a definition cannot stand for the import it names: each says what the import is and
+/// what the definition would need.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum FitError {
+    /// A parameter of a type host functions here cannot take (`v128`, a reference).
+    #[error("it takes a {ty}, which host functions here cannot")]
+    ParamType { ty: String },
+    #[error("it returns a {ty}, which host functions here cannot")]
+    ResultType { ty: String },
+    #[error("it returns {count} values; host functions here return at most one")]
+    ManyResults { count: usize },
+    #[error(
+        "it is declared with {declared} argument kind(s), the import takes {takes}: {signature}"
+    )]
+    KindCount {
+        declared: usize,
+        takes: usize,
+        signature: Signature,
+    },
+    #[error(
+        "argument {index} is an {}; only an i64 can carry bytes (mark it num)",
+        .ty.as_str()
+    )]
+    BytesArgument { index: usize, ty: WasmType },
+    #[error(
+        "the result is an {}; only an i64 can carry bytes (mark it num)",
+        .ty.as_str()
+    )]
+    BytesResult { ty: WasmType },
+    /// A value behaviour whose value does not read as the number the import returns.
+    #[error(
+        "the import returns a number ({}) and {} is not one",
+        .ty.as_str(),
+        .value.summary(30)
+    )]
+    NotANumber { ty: WasmType, value: Bytes },
+    #[error("the template uses {{{field}}} but the import takes {takes} argument(s)")]
+    TemplateField { field: usize, takes: usize },
+    #[error("kv-get needs the key as argument 0; the import takes none")]
+    KvGetWithoutKey,
+    #[error(
+        "kv-get returns the value's bytes; the import returns {}",
+        describe_result(*.kind, .ty.as_ref())
+    )]
+    KvGetResult {
+        kind: Option<ArgKind>,
+        ty: Option<WasmType>,
+    },
+    #[error("kv-set needs the key and the value as arguments 0 and 1; the import takes {takes}")]
+    KvSetArguments { takes: usize },
+    #[error(transparent)]
+    Script(#[from] script::ScriptError),
+    #[error(
+        "the mock-host plugin {label} is not loaded{}",
+        .cause.as_ref().map_or_else(String::new, |e| format!(": {e}"))
+    )]
+    MockNotLoaded {
+        label: String,
+        cause: Option<Arc<MockLoadError>>,
+    },
+    /// The mock-host plugin is not a module this host can inspect.
+    #[error(transparent)]
+    MockInvalid(Arc<LoadError>),
+    #[error(
+        "the mock-host plugin {label} exports no function {export:?} (it exports: {})",
+        .exports.join(", ")
+    )]
+    MockExport {
+        label: String,
+        export: String,
+        exports: Vec<String>,
+    },
+}
+
 /// Makes `def` the host function for an import with `signature`, or says why it cannot be.
 #[expect(
     clippy::too_many_lines,
     reason = "one check per behaviour, in one place"
 )]
-pub fn fit(def: &HostFnDef, signature: &Signature) -> Result<HostFunction, String> {
+pub fn fit(def: &HostFnDef, signature: &Signature) -> Result<HostFunction, FitError> {
     let params = signature
         .params
         .iter()
-        .map(|t| {
-            wasm_type(t).ok_or_else(|| format!("it takes a {t}, which host functions here cannot"))
-        })
+        .map(|t| wasm_type(t).ok_or_else(|| FitError::ParamType { ty: t.clone() }))
         .collect::<Result<Vec<_>, _>>()?;
     let results = signature
         .results
         .iter()
-        .map(|t| {
-            wasm_type(t)
-                .ok_or_else(|| format!("it returns a {t}, which host functions here cannot"))
-        })
+        .map(|t| wasm_type(t).ok_or_else(|| FitError::ResultType { ty: t.clone() }))
         .collect::<Result<Vec<_>, _>>()?;
     if results.len() > 1 {
-        return Err(format!(
-            "it returns {} values; host functions here return at most one",
-            results.len()
-        ));
+        return Err(FitError::ManyResults {
+            count: results.len(),
+        });
     }
     let kinds = match &def.params {
         Some(kinds) if kinds.len() != params.len() => {
-            return Err(format!(
-                "it is declared with {} argument kind(s), the import takes {}: {signature}",
-                kinds.len(),
-                params.len()
-            ));
+            return Err(FitError::KindCount {
+                declared: kinds.len(),
+                takes: params.len(),
+                signature: signature.clone(),
+            });
         }
         Some(kinds) => kinds.clone(),
         None => params.iter().copied().map(ArgKind::default_for).collect(),
     };
     for (i, (kind, ty)) in kinds.iter().zip(&params).enumerate() {
         if *kind == ArgKind::Bytes && *ty != WasmType::I64 {
-            return Err(format!(
-                "argument {i} is an {}; only an i64 can carry bytes (mark it num)",
-                ty.as_str()
-            ));
+            return Err(FitError::BytesArgument { index: i, ty: *ty });
         }
     }
     let result_kind = match (results.first(), def.result) {
         (None, _) => None,
         (Some(ty), Some(ArgKind::Bytes)) if *ty != WasmType::I64 => {
-            return Err(format!(
-                "the result is an {}; only an i64 can carry bytes (mark it num)",
-                ty.as_str()
-            ));
+            return Err(FitError::BytesResult { ty: *ty });
         }
         (Some(_), Some(kind)) => Some(kind),
         (Some(ty), None) => Some(ArgKind::default_for(*ty)),
@@ -745,11 +859,10 @@ pub fn fit(def: &HostFnDef, signature: &Signature) -> Result<HostFunction, Strin
             if let (Some(ArgKind::Num), Some(ty)) = (result_kind, results.first()) {
                 let text = value.as_text().unwrap_or_default();
                 if !parses_as(text, *ty) {
-                    return Err(format!(
-                        "the import returns a number ({}) and {} is not one",
-                        ty.as_str(),
-                        value.summary(30)
-                    ));
+                    return Err(FitError::NotANumber {
+                        ty: *ty,
+                        value: value.clone(),
+                    });
                 }
             }
             Implementation::Value(value.clone())
@@ -757,60 +870,59 @@ pub fn fit(def: &HostFnDef, signature: &Signature) -> Result<HostFunction, Strin
         Behaviour::Template { template } => {
             for n in template_fields(template) {
                 if n >= params.len() {
-                    return Err(format!(
-                        "the template uses {{{n}}} but the import takes {} argument(s)",
-                        params.len()
-                    ));
+                    return Err(FitError::TemplateField {
+                        field: n,
+                        takes: params.len(),
+                    });
                 }
             }
             Implementation::Template(template.clone())
         }
         Behaviour::KvGet => {
             if params.is_empty() {
-                return Err("kv-get needs the key as argument 0; the import takes none".to_string());
+                return Err(FitError::KvGetWithoutKey);
             }
             if result_kind != Some(ArgKind::Bytes) {
-                return Err(format!(
-                    "kv-get returns the value's bytes; the import returns {}",
-                    describe_result(result_kind, results.first())
-                ));
+                return Err(FitError::KvGetResult {
+                    kind: result_kind,
+                    ty: results.first().copied(),
+                });
             }
             Implementation::KvGet
         }
         Behaviour::KvSet => {
             if params.len() < 2 {
-                return Err(format!(
-                    "kv-set needs the key and the value as arguments 0 and 1; the import takes {}",
-                    params.len()
-                ));
+                return Err(FitError::KvSetArguments {
+                    takes: params.len(),
+                });
             }
             Implementation::KvSet
         }
         Behaviour::Fail { message } => Implementation::Fail(message.clone()),
         Behaviour::Rhai { script, .. } => {
-            script::check(script, &def.name, params.len()).map_err(|e| e.to_string())?;
+            script::check(script, &def.name, params.len())?;
             Implementation::Rhai(script.clone())
         }
         Behaviour::Wasm(mock) => {
-            let bytes = mock.loaded.clone().ok_or_else(|| {
-                format!(
-                    "the mock-host plugin {} is not loaded{}",
-                    mock.label(),
-                    mock.load_error
-                        .as_ref()
-                        .map_or_else(String::new, |e| format!(": {e}"))
-                )
+            let bytes = mock.loaded.clone().ok_or_else(|| FitError::MockNotLoaded {
+                label: mock.label(),
+                cause: mock.load_error.clone(),
             })?;
             let export = mock.export.clone().unwrap_or_else(|| def.name.clone());
-            let inspection = Inspection::of(&mock.label(), &bytes).map_err(|e| e.to_string())?;
+            let inspection = Inspection::of(&mock.label(), &bytes)
+                .map_err(|e| FitError::MockInvalid(Arc::new(e)))?;
             match inspection.export(&export) {
                 Some(e) if e.callable => {}
                 _ => {
-                    return Err(format!(
-                        "the mock-host plugin {} exports no function {export:?} (it exports: {})",
-                        mock.label(),
-                        inspection.entry_points().join(", ")
-                    ));
+                    return Err(FitError::MockExport {
+                        label: mock.label(),
+                        export,
+                        exports: inspection
+                            .entry_points()
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect(),
+                    });
                 }
             }
             Implementation::Wasm(MockPlugin {
@@ -971,11 +1083,13 @@ mod tests {
         assert_eq!(f.result_kind, Some(ArgKind::Bytes));
         let f = fit(&value("100.5"), &sig(&[], &["f64"])).unwrap();
         assert_eq!(f.result_kind, Some(ArgKind::Num));
-        assert!(
-            fit(&value("many"), &sig(&[], &["f32"]))
-                .unwrap_err()
-                .contains("not one")
-        );
+        assert!(matches!(
+            fit(&value("many"), &sig(&[], &["f32"])),
+            Err(FitError::NotANumber {
+                ty: WasmType::F32,
+                ..
+            })
+        ));
         // No result: a value is accepted and ignored.
         assert!(fit(&value("ignored"), &sig(&[], &[])).is_ok());
         let mut marked = value("7");
@@ -983,19 +1097,27 @@ mod tests {
         marked.result = Some(ArgKind::Num);
         let f = fit(&marked, &sig(&["i64", "i64"], &["i64"])).unwrap();
         assert_eq!(f.kinds, [ArgKind::Num, ArgKind::Num]);
-        assert!(
-            fit(&marked, &sig(&["i64"], &["i64"]))
-                .unwrap_err()
-                .contains("2 argument kind")
-        );
+        assert!(matches!(
+            fit(&marked, &sig(&["i64"], &["i64"])),
+            Err(FitError::KindCount {
+                declared: 2,
+                takes: 1,
+                ..
+            })
+        ));
         let mut bad = value("1");
         bad.params = Some(vec![ArgKind::Bytes]);
-        assert!(
-            fit(&bad, &sig(&["i32"], &[]))
-                .unwrap_err()
-                .contains("only an i64")
-        );
-        assert!(fit(&value("x"), &sig(&["v128"], &[])).is_err());
+        assert!(matches!(
+            fit(&bad, &sig(&["i32"], &[])),
+            Err(FitError::BytesArgument {
+                index: 0,
+                ty: WasmType::I32
+            })
+        ));
+        assert!(matches!(
+            fit(&value("x"), &sig(&["v128"], &[])),
+            Err(FitError::ParamType { ty }) if ty == "v128"
+        ));
     }
 
     #[test]
@@ -1004,15 +1126,26 @@ mod tests {
         let t = def(Behaviour::Template {
             template: "{0}-{2}".into(),
         });
-        assert!(
-            fit(&t, &sig(&["i64", "i64"], &["i64"]))
-                .unwrap_err()
-                .contains("{2}")
-        );
+        assert!(matches!(
+            fit(&t, &sig(&["i64", "i64"], &["i64"])),
+            Err(FitError::TemplateField { field: 2, takes: 2 })
+        ));
         assert!(fit(&t, &sig(&["i64", "i64", "i32"], &["i64"])).is_ok());
-        assert!(fit(&def(Behaviour::KvGet), &sig(&[], &["i64"])).is_err());
-        assert!(fit(&def(Behaviour::KvGet), &sig(&["i64"], &[])).is_err());
-        assert!(fit(&def(Behaviour::KvSet), &sig(&["i64"], &[])).is_err());
+        assert!(matches!(
+            fit(&def(Behaviour::KvGet), &sig(&[], &["i64"])),
+            Err(FitError::KvGetWithoutKey)
+        ));
+        assert!(matches!(
+            fit(&def(Behaviour::KvGet), &sig(&["i64"], &[])),
+            Err(FitError::KvGetResult {
+                kind: None,
+                ty: None
+            })
+        ));
+        assert!(matches!(
+            fit(&def(Behaviour::KvSet), &sig(&["i64"], &[])),
+            Err(FitError::KvSetArguments { takes: 1 })
+        ));
         assert!(fit(&def(Behaviour::KvSet), &sig(&["i64", "i64"], &[])).is_ok());
         assert!(
             fit(
@@ -1044,7 +1177,12 @@ mod tests {
         let wrapped = format!(r#"{{"host_functions": {list}}}"#);
         assert_eq!(parse_definitions(&wrapped).unwrap(), defs);
         let err = parse_definitions(r#"[{"name": "a", "behaviour": "teleport"}]"#).unwrap_err();
-        assert!(err.contains("teleport"), "{err}");
+        assert!(
+            err.cause
+                .as_ref()
+                .is_some_and(|c| c.to_string().contains("teleport")),
+            "{err}"
+        );
         // A round trip keeps every field.
         let json = serde_json::to_string(&defs).unwrap();
         assert_eq!(parse_definitions(&json).unwrap(), defs);

@@ -16,7 +16,8 @@ use super::bytes::Bytes;
 use super::define::{Piece, template_pieces};
 use super::script::{HostValue, ScriptFailure, Scripts};
 use super::{
-    ArgKind, Builtin, HostData, HostFunction, HostRegistry, Implementation, Number, WasmType,
+    ArgKind, Builtin, HostData, HostFunction, HostRegistry, Implementation, Number, NumberError,
+    WasmType,
 };
 use crate::runner::capture::Recorder;
 use crate::runner::inspect::EXTISM_USER;
@@ -142,7 +143,7 @@ fn read_arg(
 }
 
 /// Turns `value` into a wasm value of the number type `ty`.
-fn number(value: &HostValue, ty: WasmType) -> Result<Val, String> {
+fn number(value: &HostValue, ty: WasmType) -> Result<Val, NumberError> {
     Ok(match super::number(value, ty)? {
         Number::I32(i) => Val::I32(i),
         Number::I64(i) => Val::I64(i),
@@ -191,12 +192,12 @@ fn run_builtin(
                 .cloned()
                 .map(HostValue::into_bytes)
                 .unwrap_or_default();
-            super::kv_set(&mut ctx.data.kv, &mut ctx.kv_bytes, arg(0), value).map_err(
-                |message| HostFailure {
+            super::kv_set(&mut ctx.data.kv, &mut ctx.kv_bytes, arg(0), value).map_err(|full| {
+                HostFailure {
                     kind: ErrorKind::HostFunction,
-                    message: format!("host function kv_set failed: {message}"),
-                },
-            )?;
+                    message: format!("host function kv_set failed: {full}"),
+                }
+            })?;
             Ok((HostValue::Nothing, "ok".to_string()))
         }
         Builtin::GetSecret => {
@@ -301,7 +302,8 @@ fn run(
                 .cloned()
                 .map(HostValue::into_bytes)
                 .unwrap_or_default();
-            super::kv_set(&mut ctx.data.kv, &mut ctx.kv_bytes, key, value).map_err(failed)?;
+            super::kv_set(&mut ctx.data.kv, &mut ctx.kv_bytes, key, value)
+                .map_err(|full| failed(full.to_string()))?;
             match function.result_kind {
                 Some(ArgKind::Num) => HostValue::Int(0),
                 Some(ArgKind::Bytes) => HostValue::Bytes(Vec::new()),
@@ -364,13 +366,24 @@ fn run(
     Ok((value, summary))
 }
 
+/// Why a host function's value cannot be its result.
+#[derive(Debug, thiserror::Error)]
+enum ResultError {
+    #[error("it returned nothing, but the import returns bytes (return \"\" for none)")]
+    NothingForBytes,
+    #[error("cannot write its result to plugin memory: {cause}")]
+    Memory { cause: extism::Error },
+    #[error("the import returns a number ({}): {cause}", .ty.as_str())]
+    Number { ty: WasmType, cause: NumberError },
+}
+
 /// Writes `value` as the function's result.
 fn write_result(
     function: &HostFunction,
     plugin: &mut CurrentPlugin,
     value: HostValue,
     outputs: &mut [Val],
-) -> Result<(), String> {
+) -> Result<(), ResultError> {
     let (Some(out), Some(kind), Some(ty)) = (
         outputs.first_mut(),
         function.result_kind,
@@ -381,18 +394,14 @@ fn write_result(
     match kind {
         ArgKind::Bytes => {
             if value == HostValue::Nothing {
-                return Err(
-                    "it returned nothing, but the import returns bytes (return \"\" for none)"
-                        .to_string(),
-                );
+                return Err(ResultError::NothingForBytes);
             }
             plugin
                 .memory_set_val(out, value.into_bytes())
-                .map_err(|e| format!("cannot write its result to plugin memory: {e}"))
+                .map_err(|cause| ResultError::Memory { cause })
         }
         ArgKind::Num => {
-            *out = number(&value, *ty)
-                .map_err(|e| format!("the import returns a number ({}): {e}", ty.as_str()))?;
+            *out = number(&value, *ty).map_err(|cause| ResultError::Number { ty: *ty, cause })?;
             Ok(())
         }
     }
@@ -531,12 +540,47 @@ mod tests {
             number(&HostValue::Bytes(b"100.5".to_vec()), WasmType::F32).unwrap(),
             Val::F32(bits) if bits == 100.5f32.to_bits()
         ));
-        assert!(
-            number(&HostValue::Int(1 << 40), WasmType::I32)
-                .unwrap_err()
-                .contains("i32")
+        assert_eq!(
+            number(&HostValue::Int(1 << 40), WasmType::I32).unwrap_err(),
+            NumberError::OutOfRange {
+                text: "1099511627776".into()
+            }
         );
-        assert!(number(&HostValue::Bytes(b"x".to_vec()), WasmType::I64).is_err());
-        assert!(number(&HostValue::Float(1.5), WasmType::I64).is_err());
+        assert_eq!(
+            number(&HostValue::Bytes(b" x\n".to_vec()), WasmType::I64).unwrap_err(),
+            NumberError::NotANumber { text: "x".into() }
+        );
+        assert!(matches!(
+            number(&HostValue::Float(1.5), WasmType::I64),
+            Err(NumberError::NotAnInteger { .. })
+        ));
+        assert_eq!(
+            number(&HostValue::Nothing, WasmType::F64).unwrap_err(),
+            NumberError::Nothing
+        );
+    }
+
+    #[test]
+    fn a_result_that_is_not_the_number_says_which_type_and_why() {
+        let err = ResultError::Number {
+            ty: WasmType::I32,
+            cause: NumberError::OutOfRange {
+                text: "1099511627776".into(),
+            },
+        };
+        assert_eq!(
+            err.to_string(),
+            "the import returns a number (i32): 1099511627776 does not fit an i32"
+        );
+        let err = ResultError::Number {
+            ty: WasmType::I64,
+            cause: NumberError::NotANumber {
+                text: "many".into(),
+            },
+        };
+        assert_eq!(
+            err.to_string(),
+            "the import returns a number (i64): \"many\" is not a number"
+        );
     }
 }

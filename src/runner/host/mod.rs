@@ -23,6 +23,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::platform::files::size_text;
+
 pub use bytes::Bytes;
 pub use define::{ArgKind, Behaviour, HostFnDef, MockSource};
 pub(crate) use link::{HostContext, HostFailure, link, panic_text};
@@ -347,6 +349,22 @@ pub enum Number {
     F64(f64),
 }
 
+/// Why a host function's value is not a number of the type its import returns.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NumberError {
+    #[error("nothing was returned")]
+    Nothing,
+    /// `text` (trimmed) reads as no number at all.
+    #[error("{text:?} is not a number")]
+    NotANumber { text: String },
+    /// An integer outside the i32 range, for an i32 result.
+    #[error("{text} does not fit an i32")]
+    OutOfRange { text: String },
+    /// A fraction, for an i64 result.
+    #[error("{text} is not an integer")]
+    NotAnInteger { text: String },
+}
+
 /// `value` as a number of type `ty` (bytes are read as decimal text), or why it is not one:
 /// how the worker makes a number result, and how exported host code writes it.
 #[expect(
@@ -357,13 +375,13 @@ pub enum Number {
     clippy::cast_precision_loss,
     reason = "an integer given for a float result"
 )]
-pub fn number(value: &script::HostValue, ty: WasmType) -> Result<Number, String> {
+pub fn number(value: &script::HostValue, ty: WasmType) -> Result<Number, NumberError> {
     use script::HostValue;
     let text = match value {
         HostValue::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
         HostValue::Int(i) => i.to_string(),
         HostValue::Float(f) => f.to_string(),
-        HostValue::Nothing => return Err("nothing was returned".to_string()),
+        HostValue::Nothing => return Err(NumberError::Nothing),
     };
     let (int, float) = match value {
         HostValue::Int(i) => (Some(*i), *i as f64),
@@ -373,29 +391,33 @@ pub fn number(value: &script::HostValue, ty: WasmType) -> Result<Number, String>
             match (t.parse::<i64>(), t.parse::<f64>()) {
                 (Ok(i), _) => (Some(i), i as f64),
                 (Err(_), Ok(f)) => (None, f),
-                _ => return Err(format!("{t:?} is not a number")),
+                _ => {
+                    return Err(NumberError::NotANumber {
+                        text: t.to_string(),
+                    });
+                }
             }
         }
     };
     Ok(match ty {
         WasmType::I32 => Number::I32(
             int.and_then(|i| i32::try_from(i).ok())
-                .ok_or_else(|| format!("{text} does not fit an i32"))?,
+                .ok_or(NumberError::OutOfRange { text })?,
         ),
-        WasmType::I64 => Number::I64(int.ok_or_else(|| format!("{text} is not an integer"))?),
+        WasmType::I64 => Number::I64(int.ok_or(NumberError::NotAnInteger { text })?),
         WasmType::F32 => Number::F32(float as f32),
         WasmType::F64 => Number::F64(float),
     })
 }
 
 /// A definition that cannot stand for the import it names, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct DefProblem {
     pub module: String,
     pub name: String,
     /// The import's signature.
     pub signature: Signature,
-    pub reason: String,
+    pub reason: define::FitError,
 }
 
 impl std::fmt::Display for DefProblem {
@@ -420,6 +442,23 @@ pub(crate) fn kv_bytes(kv: &BTreeMap<String, Bytes>) -> usize {
         .sum()
 }
 
+/// A `kv_set` the kv store has no room for: it would then hold more than [`MAX_KV_BYTES`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "kv_set of {} ({}) would make the kv store {}; it holds at most {}",
+    bytes::summary_of(.key.as_bytes(), 40),
+    size_text(*.value_bytes),
+    size_text(*.after_bytes),
+    size_text(MAX_KV_BYTES as u64)
+)]
+pub struct KvFull {
+    pub key: String,
+    /// The size of the value it was asked to store.
+    pub value_bytes: u64,
+    /// What the store would have held after it.
+    pub after_bytes: u64,
+}
+
 /// Sets `key` to `value` in `kv`, whose size so far is `total` (kept up to date), unless the
 /// store would then hold more than [`MAX_KV_BYTES`]: that is refused, saying so.
 pub(crate) fn kv_set(
@@ -427,21 +466,18 @@ pub(crate) fn kv_set(
     total: &mut usize,
     key: String,
     value: Vec<u8>,
-) -> Result<(), String> {
+) -> Result<(), KvFull> {
     let old = kv
         .get(&key)
         .map_or(0, |v| KV_ENTRY_BYTES + key.len() + v.0.len());
     let new = KV_ENTRY_BYTES + key.len() + value.len();
     let after = total.saturating_sub(old) + new;
     if after > MAX_KV_BYTES {
-        use crate::platform::files::size_text;
-        return Err(format!(
-            "kv_set of {} ({}) would make the kv store {}; it holds at most {}",
-            crate::runner::host::bytes::summary_of(key.as_bytes(), 40),
-            size_text(value.len() as u64),
-            size_text(after as u64),
-            size_text(MAX_KV_BYTES as u64)
-        ));
+        return Err(KvFull {
+            key,
+            value_bytes: value.len() as u64,
+            after_bytes: after as u64,
+        });
     }
     *total = after;
     kv.insert(key, Bytes(value));

@@ -58,6 +58,8 @@ impl std::fmt::Display for ScriptError {
     }
 }
 
+impl std::error::Error for ScriptError {}
+
 fn at(position: Position, message: String) -> ScriptError {
     ScriptError {
         line: position.line(),
@@ -164,9 +166,11 @@ impl ScriptIo {
         self.logs.push(line);
     }
 
-    /// Sets a kv entry within the store's limit.
+    /// Sets a kv entry within the store's limit; a refusal is the script's runtime error, in
+    /// words (Rhai's errors carry text).
     fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), Box<EvalAltResult>> {
-        super::kv_set(&mut self.kv, &mut self.kv_bytes, key, value).map_err(Into::into)
+        super::kv_set(&mut self.kv, &mut self.kv_bytes, key, value)
+            .map_err(|full| full.to_string().into())
     }
 }
 
