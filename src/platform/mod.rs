@@ -12,6 +12,7 @@
 //! - [`console`]: the console window a Windows program is given.
 //! - [`digest`]: SHA-256 digests as hex, the names of modules, layers and trusted files.
 //! - [`paths`]: paths written on another OS (a Windows drive letter read on Linux, say).
+//! - [`job`]: the one shape of a background job (a thread, its stop flag, its waker).
 //!
 //! The protocol channel to the worker keeps its OS differences to itself (`runner::channel`:
 //! a socket pair on unix, a token-checked loopback connection on Windows). The one piece still
@@ -23,6 +24,7 @@ pub mod console;
 pub mod digest;
 pub mod dirs;
 pub mod files;
+pub mod job;
 pub mod paths;
 pub mod process;
 

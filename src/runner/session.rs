@@ -9,7 +9,7 @@
 use std::io::{BufReader, BufWriter};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -154,21 +154,9 @@ pub fn unsatisfied_imports(
     })
 }
 
-/// Stops a call from any thread.
-#[derive(Clone, Debug, Default)]
-pub struct Canceller(Arc<AtomicBool>);
-
-impl Canceller {
-    /// Asks the call to stop; it ends with [`ErrorKind::Cancelled`] within about 50 ms.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether [`Self::cancel`] was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+/// Stops a call from any thread: a call asked to stop ends with [`ErrorKind::Cancelled`]
+/// within about 50 ms.
+pub use crate::platform::job::Canceller;
 
 /// Where a call is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

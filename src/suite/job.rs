@@ -7,13 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use poll_promise::Promise;
-
 use super::file::{self, Consent, LoadOptions, SuiteError};
 use super::report::Outcome;
 use super::xtp::{self, XtpSuite};
 use super::{Suite, TestResult};
-use crate::runner::{Canceller, LogLevel, PluginUnderTest, WorkerConfig};
+use crate::platform::job::{Canceller, Job, Waker};
+use crate::runner::{LogLevel, PluginUnderTest, WorkerConfig};
 
 /// Where one test stands.
 #[derive(Clone, Debug)]
@@ -26,10 +25,9 @@ pub enum TestStatus {
 
 /// A run in the background.
 struct Running {
-    job: Promise<()>,
+    job: Job<()>,
     /// Results as they come, drained by [`OpenSuite::poll`].
     arrived: Arc<Mutex<Vec<TestResult>>>,
-    stop: Canceller,
     total: usize,
     done: usize,
 }
@@ -38,7 +36,7 @@ struct Running {
 /// input files, none of which the window's thread reads.
 pub struct LoadingSuite {
     pub path: PathBuf,
-    job: Promise<OpenSuite>,
+    job: Job<OpenSuite>,
 }
 
 impl LoadingSuite {
@@ -48,25 +46,24 @@ impl LoadingSuite {
         path: &Path,
         consent: Consent,
         registry: crate::registry::Settings,
-        wake: Arc<dyn Fn() + Send + Sync>,
+        wake: Waker,
     ) -> Self {
         let loading = path.to_path_buf();
         Self {
             path: path.to_path_buf(),
-            job: in_background("load-suite", wake, move || {
+            job: Job::spawn("load-suite", wake, move |_| {
                 OpenSuite::load(&loading, consent, registry)
             }),
         }
     }
 
-    /// Whether it is loaded (then [`Self::into_suite`] does not wait).
-    pub fn is_loaded(&self) -> bool {
-        self.job.ready().is_some()
-    }
-
-    /// The suite, loaded (waits until it is).
-    pub fn into_suite(self) -> OpenSuite {
-        self.job.block_and_take()
+    /// The suite, once it is loaded; `Err` gives the loading back while it is not.
+    ///
+    /// # Errors
+    /// Itself, while the suite is still loading.
+    pub fn finish(self) -> Result<OpenSuite, Self> {
+        let path = self.path;
+        self.job.finish().map_err(|job| Self { path, job })
     }
 }
 
@@ -142,13 +139,7 @@ impl OpenSuite {
 
     /// Starts running `only` one test, or all of them, on `jobs` workers; `wake` is called as
     /// each finishes. Does nothing while a run is under way or when the suite did not load.
-    pub fn run(
-        &mut self,
-        only: Option<usize>,
-        jobs: usize,
-        worker: WorkerConfig,
-        wake: Arc<dyn Fn() + Send + Sync>,
-    ) {
+    pub fn run(&mut self, only: Option<usize>, jobs: usize, worker: WorkerConfig, wake: Waker) {
         if self.running.is_some() {
             return;
         }
@@ -162,23 +153,21 @@ impl OpenSuite {
             self.statuses[t] = TestStatus::Queued;
         }
         let arrived = Arc::new(Mutex::new(Vec::new()));
-        let stop = Canceller::default();
         let total = picked.len();
         let suites = vec![suite.clone()];
-        let (sink, flag) = (Arc::clone(&arrived), stop.clone());
-        let job = in_background("test suite", wake.clone(), move || {
+        let sink = Arc::clone(&arrived);
+        let job = Job::spawn("test suite", wake.clone(), move |stop| {
             let on_result = |result: &TestResult| {
                 sink.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .push(result.clone());
                 wake();
             };
-            super::run(&suites, &picked, jobs, &worker, &flag, &on_result);
+            super::run(&suites, &picked, jobs, &worker, stop, &on_result);
         });
         self.running = Some(Running {
             job,
             arrived,
-            stop,
             total,
             done: 0,
         });
@@ -187,7 +176,7 @@ impl OpenSuite {
     /// Stops the run (the tests running end as stopped; the queued ones do not start).
     pub fn stop(&self) {
         if let Some(running) = &self.running {
-            running.stop.cancel();
+            running.job.stop();
         }
     }
 
@@ -208,7 +197,7 @@ impl OpenSuite {
                 *status = TestStatus::Done(Box::new(result));
             }
         }
-        if running.job.ready().is_none() {
+        if running.job.is_running() {
             return false;
         }
         self.running = None;
@@ -236,10 +225,7 @@ pub struct XtpJob {
 }
 
 enum XtpState {
-    Running {
-        job: Promise<Outcome>,
-        stop: Canceller,
-    },
+    Running(Job<Outcome>),
     Done(Outcome),
 }
 
@@ -251,15 +237,14 @@ impl XtpJob {
         path: &Path,
         under_test: PluginUnderTest,
         worker: WorkerConfig,
-        wake: Arc<dyn Fn() + Send + Sync>,
+        wake: Waker,
     ) -> Self {
         let against = under_test.plugin.display_name.clone();
         let mock_input = under_test.mock_input.as_ref().map(Vec::len);
-        let stop = Canceller::default();
-        let (test_path, flag) = (path.to_path_buf(), stop.clone());
-        let job = in_background("xtp test", wake, move || {
+        let test_path = path.to_path_buf();
+        let job = Job::spawn("xtp test", wake, move |stop| {
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_xtp(&test_path, under_test, worker, &flag)
+                run_xtp(&test_path, under_test, worker, stop)
             }));
             run.unwrap_or_else(|panic| {
                 let why = panic
@@ -281,18 +266,18 @@ impl XtpJob {
             against,
             mock_input,
             stopped: false,
-            state: XtpState::Running { job, stop },
+            state: XtpState::Running(job),
         }
     }
 
     pub fn is_running(&self) -> bool {
-        matches!(self.state, XtpState::Running { .. })
+        matches!(self.state, XtpState::Running(_))
     }
 
     /// Stops the run: the `test` export ends as stopped, the assertions it made are kept.
     pub fn stop(&self) {
-        if let XtpState::Running { stop, .. } = &self.state {
-            stop.cancel();
+        if let XtpState::Running(job) = &self.state {
+            job.stop();
         }
     }
 
@@ -300,22 +285,24 @@ impl XtpJob {
     pub fn outcome(&self) -> Option<&Outcome> {
         match &self.state {
             XtpState::Done(outcome) => Some(outcome),
-            XtpState::Running { .. } => None,
+            XtpState::Running(_) => None,
         }
     }
 
     /// Takes in the finished run. Returns whether it finished now.
     pub fn poll(&mut self) -> bool {
-        let XtpState::Running { job, stop } = &self.state else {
+        let XtpState::Running(job) = &self.state else {
             return false;
         };
-        if job.ready().is_none() {
+        if job.is_running() {
             return false;
         }
-        self.stopped = stop.is_cancelled();
+        self.stopped = job.stop_requested();
         let state = std::mem::replace(&mut self.state, XtpState::Done(Outcome::default()));
-        if let XtpState::Running { job, .. } = state {
-            self.state = XtpState::Done(job.block_and_take());
+        if let XtpState::Running(job) = state
+            && let Ok(outcome) = job.finish()
+        {
+            self.state = XtpState::Done(outcome);
         }
         true
     }
@@ -344,22 +331,4 @@ fn run_xtp(
     }
     let suite = XtpSuite::new(path, test, inspection, under_test, None);
     xtp::run(&suite, worker, LogLevel::Info, stop).outcome(&suite)
-}
-
-/// Runs `work` on a thread named `name`; `wake` is called once its result can be taken (after
-/// the promise holds it, so a repaint it asks for sees the result).
-fn in_background<T: Send + 'static>(
-    name: &str,
-    wake: Arc<dyn Fn() + Send + Sync>,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Promise<T> {
-    let (sender, promise) = Promise::new();
-    std::thread::Builder::new()
-        .name(name.to_string())
-        .spawn(move || {
-            sender.send(work());
-            wake();
-        })
-        .expect("the system cannot start a thread");
-    promise
 }

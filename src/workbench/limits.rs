@@ -3,28 +3,25 @@
 
 use std::sync::{Arc, Mutex};
 
-use poll_promise::Promise;
-
+use crate::platform::job::Job;
 use crate::runner::limits::{self, Found, LimitError, Probe};
-use crate::runner::session::{CallRequest, Canceller, Session};
+use crate::runner::session::{CallRequest, Session};
 
 /// A search in progress or done.
 pub struct LimitJob {
     pub function: String,
-    pub stop: Canceller,
     probes: Arc<Mutex<Vec<Probe>>>,
-    promise: Promise<Result<Found, LimitError>>,
+    job: Job<Result<Found, LimitError>>,
 }
 
 impl LimitJob {
     /// Starts the search for `request` on a session of its own made from `session`.
     pub fn start(session: &Session, request: CallRequest, wake: super::Waker) -> Self {
-        let stop = Canceller::default();
         let probes = Arc::new(Mutex::new(Vec::new()));
         let function = request.function.clone();
-        let promise = {
-            let (session, stop, probes) = (session.clone(), stop.clone(), Arc::clone(&probes));
-            Promise::spawn_thread("find-limits", move || {
+        let job = {
+            let (session, probes) = (session.clone(), Arc::clone(&probes));
+            Job::spawn("find-limits", Arc::clone(&wake), move |stop| {
                 let mut report = |probe: Probe| {
                     probes
                         .lock()
@@ -32,16 +29,13 @@ impl LimitJob {
                         .push(probe);
                     wake();
                 };
-                let result = limits::find(&session, &request, &stop, &mut report);
-                wake();
-                result
+                limits::find(&session, &request, stop, &mut report)
             })
         };
         Self {
             function,
-            stop,
             probes,
-            promise,
+            job,
         }
     }
 
@@ -55,10 +49,15 @@ impl LimitJob {
 
     /// The result, once the search ended.
     pub fn result(&self) -> Option<&Result<Found, LimitError>> {
-        self.promise.ready()
+        self.job.result()
     }
 
     pub fn is_running(&self) -> bool {
-        self.promise.ready().is_none()
+        self.job.is_running()
+    }
+
+    /// Stops the search (it ends after the probe under way).
+    pub fn stop(&self) {
+        self.job.stop();
     }
 }

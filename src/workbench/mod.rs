@@ -751,12 +751,12 @@ impl Workbench {
             LimitCommand::Find => self.limits = self.find_limits(),
             LimitCommand::Stop => {
                 if let Some(job) = &self.limits {
-                    job.stop.cancel();
+                    job.stop();
                 }
             }
             LimitCommand::Close => {
                 if let Some(job) = self.limits.take() {
-                    job.stop.cancel();
+                    job.stop();
                 }
             }
             LimitCommand::Apply => self.apply_limits(),
@@ -1075,6 +1075,91 @@ impl Workbench {
             self.state.function = function;
             self.state.input = input;
         }
+    }
+
+    /// The scenario open in the workbench, if any.
+    pub fn scenario_view(&self) -> Option<&scenario::ScenarioView> {
+        self.scenario.as_ref()
+    }
+
+    /// Makes `steps` the open scenario, its first step starting from the host data now.
+    fn set_scenario(&mut self, name: String, steps: Vec<Step>, keep_state: bool) {
+        let host = self.state.host.clone();
+        self.scenario = Some(scenario::ScenarioView::new(name, steps, keep_state, host));
+        self.revision += 1;
+    }
+
+    /// Makes a scenario of the history's runs `numbers`.
+    fn scenario_from_history(&mut self, numbers: &[u64]) {
+        let runs: Vec<_> = numbers
+            .iter()
+            .filter_map(|n| self.history().get(*n))
+            .collect();
+        match scenario::ScenarioView::from_runs(
+            runs,
+            &self.state.plugin.key(),
+            &self.state.host.secrets,
+        ) {
+            Ok((view, made)) => {
+                self.scenario = Some(view);
+                self.revision += 1;
+                self.say(made);
+            }
+            Err(why) => self.say(why),
+        }
+    }
+
+    /// Replays every step of the open scenario, in the background.
+    fn run_scenario(&mut self) {
+        if self.is_running() {
+            return self.say(Notice::CannotRunScenario(RunBlocker::CallRunning));
+        }
+        let Some(session) = self.session().cloned() else {
+            return self.say(Notice::CannotRunScenario(RunBlocker::NoPlugin));
+        };
+        let (generation, wake) = (self.generation, Arc::clone(&self.wake));
+        if let Some(view) = &mut self.scenario {
+            let notice = view.start(session, generation, wake);
+            self.say(notice);
+        }
+    }
+
+    fn stop_scenario(&self) {
+        if let Some(view) = &self.scenario {
+            view.stop();
+        }
+    }
+
+    fn poll_scenario(&mut self) {
+        let generation = self.generation;
+        if let Some(notice) = self
+            .scenario
+            .as_mut()
+            .and_then(|view| view.poll(generation))
+        {
+            self.say(notice);
+        }
+    }
+
+    /// Loads step `index` of the scenario into the editor (function, input, expected).
+    fn edit_scenario_step(&mut self, index: usize) {
+        let Some(step) = self
+            .scenario
+            .as_ref()
+            .and_then(|v| v.steps.get(index))
+            .cloned()
+        else {
+            return;
+        };
+        self.load_step(step);
+        self.say(Notice::StepInEditor(index));
+    }
+
+    /// Closes the scenario: the workbench is back to single calls.
+    fn close_scenario(&mut self) {
+        self.stop_scenario();
+        self.scenario = None;
+        self.revision += 1;
     }
 
     /// Calls the selected function with the input, `loops` times (more than one: a bench).

@@ -3,15 +3,12 @@
 //! "Run all": every step replayed in order on the open plugin, in the background, each with its
 //! verdict, the first that differs marked.
 
-use std::sync::Arc;
-
-use poll_promise::Promise;
-
 use crate::bundle::{ExpectedOutcome, Step};
-use crate::runner::{Canceller, HostData};
+use crate::platform::job::{Job, Waker};
+use crate::runner::{HostData, Session};
 use crate::suite::{StepResult, Test, run_steps};
 
-use super::{Notice, RunBlocker, Workbench};
+use super::{Notice, RunSummary};
 
 /// A scenario and what its last run did.
 pub struct ScenarioView {
@@ -29,8 +26,8 @@ pub struct ScenarioView {
 pub enum ScenarioRun {
     NotRun,
     Running {
-        job: Promise<crate::suite::StepsRun>,
-        stop: Canceller,
+        job: Job<crate::suite::StepsRun>,
+        /// The plugin generation it runs on.
         generation: u64,
     },
     Done {
@@ -59,57 +56,46 @@ impl ScenarioView {
     }
 }
 
-impl Workbench {
-    /// The scenario open in the workbench, if any.
-    pub fn scenario_view(&self) -> Option<&ScenarioView> {
-        self.scenario.as_ref()
-    }
-
-    /// Makes `steps` the open scenario.
-    pub(super) fn set_scenario(&mut self, name: String, steps: Vec<Step>, keep_state: bool) {
-        let host = self.state.host.clone();
-        self.set_scenario_from(name, steps, keep_state, host);
-    }
-
-    /// Makes `steps` the open scenario, its first step starting from `host`.
-    fn set_scenario_from(
-        &mut self,
-        name: String,
-        steps: Vec<Step>,
-        keep_state: bool,
-        host: HostData,
-    ) {
-        self.scenario = Some(ScenarioView {
+impl ScenarioView {
+    /// A scenario of `steps`, not run yet, its first step starting from `host`.
+    pub fn new(name: String, steps: Vec<Step>, keep_state: bool, host: HostData) -> Self {
+        Self {
             name,
             steps,
             keep_state,
             host,
             run: ScenarioRun::NotRun,
-        });
-        self.revision += 1;
+        }
     }
 
-    /// A scenario of the history's runs `numbers`, in the order they ran, each expecting the
-    /// outcome it had (an output the history cut short expects nothing).
-    pub(super) fn scenario_from_history(&mut self, numbers: &[u64]) {
-        let mut runs: Vec<_> = numbers
-            .iter()
-            .filter_map(|n| self.history().get(*n))
-            .collect();
+    /// A scenario of the history's `runs` (picked by the user), in the order they ran, each
+    /// expecting the outcome it had (an output the history cut short expects nothing); the kv
+    /// store is the one before the first, the secrets `secrets`. A scenario is of the open
+    /// plugin (`open`, its key): another plugin's runs (and kv store) stay its own.
+    ///
+    /// # Errors
+    /// What the status bar says instead: no run picked, or runs of another plugin.
+    pub fn from_runs(
+        mut runs: Vec<&RunSummary>,
+        open: &str,
+        secrets: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(Self, Notice), Notice> {
         runs.sort_by_key(|r| r.number);
-        if runs.is_empty() {
-            return self.say(Notice::NoRunsPicked);
-        }
-        // A scenario is of the open plugin: another plugin's runs (and kv store) stay its own.
-        let open = self.state.plugin.key();
+        let Some(first) = runs.first() else {
+            return Err(Notice::NoRunsPicked);
+        };
         let others: Vec<u64> = runs
             .iter()
             .filter(|r| r.plugin != open)
             .map(|r| r.number)
             .collect();
         if !others.is_empty() {
-            return self.say(Notice::RunsOfAnotherPlugin(others));
+            return Err(Notice::RunsOfAnotherPlugin(others));
         }
+        let host = HostData {
+            kv: first.kv_before.as_ref().clone(),
+            secrets: secrets.clone(),
+        };
         let cut = runs.iter().filter(|r| r.output_cut).count();
         let steps: Vec<Step> = runs
             .iter()
@@ -125,119 +111,143 @@ impl Workbench {
             })
             .collect();
         let numbers: Vec<String> = runs.iter().map(|r| r.number.to_string()).collect();
-        // The kv store as it was before the first of them.
-        let host = HostData {
-            kv: runs[0].kv_before.as_ref().clone(),
-            secrets: self.state.host.secrets.clone(),
+        let made = Notice::ScenarioMade {
+            runs: steps.len(),
+            cut,
         };
-        let count = steps.len();
-        self.set_scenario_from(format!("runs {}", numbers.join(", ")), steps, true, host);
-        self.say(Notice::ScenarioMade { runs: count, cut });
+        let name = format!("runs {}", numbers.join(", "));
+        Ok((Self::new(name, steps, true, host), made))
     }
 
-    /// Replays every step of the open scenario, in the background.
-    pub(super) fn run_scenario(&mut self) {
-        if self.is_running() {
-            return self.say(Notice::CannotRunScenario(RunBlocker::CallRunning));
-        }
-        let Some(session) = self.session().cloned() else {
-            return self.say(Notice::CannotRunScenario(RunBlocker::NoPlugin));
-        };
-        let generation = self.generation;
-        let wake = Arc::clone(&self.wake);
-        let Some(view) = &mut self.scenario else {
-            return;
-        };
-        let stop = Canceller::default();
+    /// Replays every step on `session` in the background (made on plugin `generation`).
+    pub fn start(&mut self, session: Session, generation: u64, wake: Waker) -> Notice {
         let test = Test {
-            name: view.name.clone(),
-            fresh_instance: !view.keep_state,
-            steps: view.steps.clone(),
+            name: self.name.clone(),
+            fresh_instance: !self.keep_state,
+            steps: self.steps.clone(),
         };
-        let host = view.host.clone();
-        let flag = stop.clone();
-        let job = Promise::spawn_thread("scenario", move || {
-            let outcome = run_steps(&session, &host, &test, false, &flag);
-            wake();
-            outcome
+        let host = self.host.clone();
+        let job = Job::spawn("scenario", wake, move |stop| {
+            run_steps(&session, &host, &test, false, stop)
         });
-        view.run = ScenarioRun::Running {
-            job,
-            stop,
-            generation,
-        };
-        let count = view.steps.len();
-        self.say(Notice::ScenarioRunning { steps: count });
-    }
-
-    /// Asks a running scenario to stop after its current step.
-    pub(super) fn stop_scenario(&mut self) {
-        if let Some(ScenarioView {
-            run: ScenarioRun::Running { stop, .. },
-            ..
-        }) = &self.scenario
-        {
-            stop.cancel();
+        self.run = ScenarioRun::Running { job, generation };
+        Notice::ScenarioRunning {
+            steps: self.steps.len(),
         }
     }
 
-    /// Takes in a finished scenario run.
-    pub(super) fn poll_scenario(&mut self) {
-        let Some(view) = &mut self.scenario else {
-            return;
+    /// Asks a running replay to stop after its current step.
+    pub fn stop(&self) {
+        if let ScenarioRun::Running { job, .. } = &self.run {
+            job.stop();
+        }
+    }
+
+    /// Takes in a finished replay: one made on an older `generation` of the plugin is
+    /// discarded.
+    pub fn poll(&mut self, generation: u64) -> Option<Notice> {
+        let ScenarioRun::Running { job, .. } = &self.run else {
+            return None;
         };
+        if job.is_running() {
+            return None;
+        }
         let ScenarioRun::Running {
-            job, generation, ..
-        } = &view.run
+            job,
+            generation: made_on,
+        } = std::mem::replace(&mut self.run, ScenarioRun::NotRun)
         else {
-            return;
-        };
-        if job.ready().is_none() {
-            return;
-        }
-        let ours = *generation == self.generation;
-        let ScenarioRun::Running { job, .. } =
-            std::mem::replace(&mut view.run, ScenarioRun::NotRun)
-        else {
-            return;
+            return None;
         };
         let crate::suite::StepsRun {
             steps: results,
             stopped,
-        } = job.block_and_take();
-        if !ours {
-            return self.say(Notice::ScenarioDiscarded);
+        } = job.finish().ok()?;
+        if made_on != generation {
+            return Some(Notice::ScenarioDiscarded);
         }
-        let total = view.steps.len();
+        let total = self.steps.len();
         let matched = results.iter().filter(|r| r.passed()).count();
-        let first = results.iter().position(|r| !r.passed());
-        view.run = ScenarioRun::Done { results, stopped };
-        self.say(Notice::ScenarioEnded {
+        let first_difference = results.iter().position(|r| !r.passed());
+        self.run = ScenarioRun::Done { results, stopped };
+        Some(Notice::ScenarioEnded {
             matched,
             total,
-            first_difference: first,
+            first_difference,
             stopped,
-        });
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::runner::ErrorKind;
+
+    fn run(number: u64, plugin: &str, output: &str, error: Option<ErrorKind>) -> RunSummary {
+        RunSummary {
+            number,
+            plugin: plugin.to_string(),
+            output: Arc::new(output.as_bytes().to_vec()),
+            output_cut: false,
+            function: "f".to_string(),
+            input: Arc::new(number.to_string().into_bytes()),
+            kv_before: Arc::new(BTreeMap::from([(
+                "n".to_string(),
+                crate::runner::host::Bytes::from(number.to_string().as_str()),
+            )])),
+            error_kind: error,
+            outcome: String::new(),
+            ok: error.is_none(),
+            call_ms: 0.0,
+            load_ms: 0.0,
+            instantiate_ms: 0.0,
+            fuel: None,
+            peak_pages: None,
+        }
     }
 
-    /// Loads step `index` of the scenario into the editor (function, input, expected).
-    pub(super) fn edit_scenario_step(&mut self, index: usize) {
-        let Some(step) = self
-            .scenario
-            .as_ref()
-            .and_then(|v| v.steps.get(index))
-            .cloned()
-        else {
-            return;
-        };
-        self.load_step(step);
-        self.say(Notice::StepInEditor(index));
+    #[test]
+    fn runs_become_steps_in_the_order_they_ran_expecting_what_they_did() {
+        let (two, one) = (
+            run(2, "p", "", Some(ErrorKind::Trap)),
+            run(1, "p", "out", None),
+        );
+        let mut cut = run(3, "p", "long", None);
+        cut.output_cut = true;
+        let secrets = BTreeMap::from([("token".to_string(), "s".to_string())]);
+        let (view, made) = ScenarioView::from_runs(vec![&two, &cut, &one], "p", &secrets).unwrap();
+        assert!(matches!(made, Notice::ScenarioMade { runs: 3, cut: 1 }));
+        assert_eq!(view.name, "runs 1, 2, 3");
+        let expected: Vec<_> = view.steps.iter().map(|s| s.expected.clone()).collect();
+        assert_eq!(
+            expected,
+            [
+                Some(ExpectedOutcome::Output(b"out".to_vec())),
+                Some(ExpectedOutcome::Error(ErrorKind::Trap)),
+                None
+            ]
+        );
+        // The kv store before the first run, the secrets given.
+        assert_eq!(view.host.kv, *one.kv_before);
+        assert_eq!(view.host.secrets, secrets);
+        assert!(view.keep_state && !view.is_running() && view.results().is_none());
     }
 
-    /// Closes the scenario: the workbench is back to single calls.
-    pub(super) fn close_scenario(&mut self) {
-        self.stop_scenario();
-        self.scenario = None;
-        self.revision += 1;
+    #[test]
+    fn no_runs_or_another_plugins_runs_make_no_scenario() {
+        let none = BTreeMap::new();
+        assert!(matches!(
+            ScenarioView::from_runs(Vec::new(), "p", &none),
+            Err(Notice::NoRunsPicked)
+        ));
+        let (mine, theirs) = (run(1, "p", "", None), run(2, "q", "", None));
+        assert!(matches!(
+            ScenarioView::from_runs(vec![&mine, &theirs], "p", &none),
+            Err(Notice::RunsOfAnotherPlugin(runs)) if runs == [2]
+        ));
     }
 }

@@ -140,10 +140,11 @@ impl Testing {
 
     /// Takes in what the jobs finished: a loaded suite, results as they arrive, an xtp run.
     pub(super) fn poll(&mut self) {
-        if self.loading.as_ref().is_some_and(LoadingSuite::is_loaded)
-            && let Some(loading) = self.loading.take()
-        {
-            self.suite = Some(loading.into_suite());
+        if let Some(loading) = self.loading.take() {
+            match loading.finish() {
+                Ok(suite) => self.suite = Some(suite),
+                Err(loading) => self.loading = Some(loading),
+            }
         }
         if let Some(suite) = &mut self.suite
             && suite.poll()
