@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use poll_promise::Promise;
+use crate::platform::job::Job;
 
 /// A crate to build, and where its module lands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,8 +178,7 @@ pub struct Build {
     pub started: Instant,
     lines: Arc<Mutex<Vec<Line>>>,
     child: Arc<Mutex<Option<Child>>>,
-    stopped: Arc<std::sync::atomic::AtomicBool>,
-    outcome: Promise<Outcome>,
+    outcome: Job<Outcome>,
 }
 
 impl Build {
@@ -187,7 +186,6 @@ impl Build {
     pub fn start(krate: Crate, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let child_slot = Arc::new(Mutex::new(None));
-        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let started = Instant::now();
         let mut command = Command::new(cargo());
         command
@@ -203,30 +201,27 @@ impl Build {
         // In a group of its own, so Stop reaches the compilers it runs.
         crate::platform::process::own_group(&mut command);
         let outcome = match command.spawn() {
-            Err(e) => Promise::from_ready(Outcome::Aborted(format!(
+            Err(e) => Job::done(Outcome::Aborted(format!(
                 "cannot run cargo ({e}): install Rust from https://rustup.rs, or set CARGO to cargo's path"
             ))),
             Ok(mut child) => {
                 let stderr = child.stderr.take().expect("stderr is piped");
                 *child_slot.lock().expect("not poisoned") = Some(child);
-                let (lines, child_slot, stopped) = (
-                    Arc::clone(&lines),
-                    Arc::clone(&child_slot),
-                    Arc::clone(&stopped),
-                );
+                let (lines, child_slot) = (Arc::clone(&lines), Arc::clone(&child_slot));
                 let dir = krate.dir.clone();
-                Promise::spawn_thread("cargo-build", move || {
+                let on_line = Arc::clone(&wake);
+                Job::spawn("cargo-build", wake, move |stopped| {
                     for text in BufReader::new(stderr).lines().map_while(Result::ok) {
                         lines
                             .lock()
                             .expect("not poisoned")
                             .push(Line::parse(&text, &dir));
-                        wake();
+                        on_line();
                     }
                     // Taken out first: Stop must not wait on the lock while cargo exits.
                     let child = child_slot.lock().expect("not poisoned").take();
                     let status = child.map(|mut c| c.wait());
-                    let outcome = if stopped.load(std::sync::atomic::Ordering::Acquire) {
+                    if stopped.is_cancelled() {
                         Outcome::Stopped
                     } else {
                         match status {
@@ -248,9 +243,7 @@ impl Build {
                             Some(Err(e)) => Outcome::Aborted(format!("cargo vanished: {e}")),
                             None => Outcome::Stopped,
                         }
-                    };
-                    wake();
-                    outcome
+                    }
                 })
             }
         };
@@ -259,7 +252,6 @@ impl Build {
             started,
             lines,
             child: child_slot,
-            stopped,
             outcome,
         }
     }
@@ -280,13 +272,12 @@ impl Build {
 
     /// How it ended, once it has.
     pub fn outcome(&self) -> Option<&Outcome> {
-        self.outcome.ready()
+        self.outcome.result()
     }
 
     /// Stops cargo and the compilers it started.
     pub fn stop(&self) {
-        self.stopped
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.outcome.stop();
         if let Some(child) = self.child.lock().expect("not poisoned").as_mut() {
             crate::platform::process::kill_tree(child);
         }
@@ -295,7 +286,7 @@ impl Build {
 
 impl Drop for Build {
     fn drop(&mut self) {
-        if self.outcome.ready().is_none() {
+        if self.outcome.is_running() {
             self.stop();
         }
     }

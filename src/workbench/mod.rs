@@ -390,21 +390,13 @@ pub struct Workbench {
     watch: Watch,
     /// The last build of the plugin's crate (running or finished).
     builds: build::Builds,
+    /// Logins and settings for registries, and the last "Check for newer".
+    registries: registry::Registries,
     /// The Tests window's suite and xtp-test runs.
     testing: Testing,
     /// The limit finder's search, while its window is open.
     limits: Option<limits::LimitJob>,
     wake: Waker,
-    /// The reference last given to Open from registry, as typed (it fills the dialog again,
-    /// so a reference that failed can be corrected).
-    registry_attempt: Option<String>,
-    /// The registry logins given in the window, one per registry (never saved).
-    registry_logins: Vec<crate::registry::Login>,
-    /// The last "Check for newer".
-    newer: Option<registry::NewerCheck>,
-    /// How the app was told to reach registries (its flags) and where pulled content is kept,
-    /// before the window's own choices.
-    registry_base: crate::registry::Settings,
     /// Origins the user let a file's module downloads be redirected to, this session.
     redirects: Vec<(Source, String)>,
     /// A redirect waiting for the user's answer.
@@ -442,10 +434,7 @@ impl Workbench {
             testing: Testing::default(),
             limits: None,
             wake,
-            registry_attempt: None,
-            registry_logins: Vec::new(),
-            newer: None,
-            registry_base: crate::registry::Settings::default(),
+            registries: registry::Registries::default(),
             redirects: Vec::new(),
             redirect_question: None,
             following: None,
@@ -873,7 +862,10 @@ impl Workbench {
                 plain_http,
             } => self.open_from_registry(&reference, login, plain_http),
             Command::CheckForNewer => self.check_for_newer(),
-            Command::ForgetRegistryLogin(registry) => self.forget_registry_login(&registry),
+            Command::ForgetRegistryLogin(registry) => {
+                let notice = self.registries.forget(&registry);
+                self.say(notice);
+            }
             Command::Reload => self.reload(false),
             Command::Build => self.build(),
             Command::NewPlugin { parent, spec } => self.new_plugin(&parent, &spec),
@@ -1160,6 +1152,108 @@ impl Workbench {
         self.stop_scenario();
         self.scenario = None;
         self.revision += 1;
+    }
+
+    /// Opens `text` (an `oci://` reference) with this login (kept in memory only); `plain_http`
+    /// says whether its host is reached over plain HTTP from now on (`None`: as before).
+    fn open_from_registry(
+        &mut self,
+        text: &str,
+        login: Option<crate::registry::Login>,
+        plain_http: Option<bool>,
+    ) {
+        let reference = match self.registries.attempt(text, login) {
+            Ok(reference) => reference,
+            Err(e) => return self.say(Notice::BadReference(Arc::new(e))),
+        };
+        let insecure = &mut self.state.insecure_registries;
+        if plain_http == Some(true)
+            && !reference.is_loopback()
+            && !insecure.contains(&reference.registry)
+        {
+            insecure.push(reference.registry.clone());
+        }
+        if plain_http == Some(false) {
+            insecure.retain(|h| *h != reference.registry && *h != reference.host());
+        }
+        self.open(Source::Registry(reference), Intent::Fresh);
+    }
+
+    /// The reference last given to Open from registry, as typed.
+    pub fn registry_attempt(&self) -> Option<&str> {
+        self.registries.last_attempt()
+    }
+
+    /// The user name of the login given in the window for `registry`, if any.
+    pub fn registry_login_user(&self, registry: &str) -> Option<&str> {
+        self.registries.login_user(registry)
+    }
+
+    /// Keeps pulled registry content in `cache` instead of the user's cache directory.
+    #[must_use]
+    pub fn with_registry_cache(mut self, cache: crate::registry::Cache) -> Self {
+        self.registries.set_cache(cache);
+        self
+    }
+
+    /// Reaches registries as `settings` say (the app's flags) before the window's own logins
+    /// and plain-HTTP hosts.
+    pub fn set_registry_settings(&mut self, settings: crate::registry::Settings) {
+        self.registries.set_base(settings);
+    }
+
+    /// How pulls made from the window reach registries now: the settings the app started with
+    /// (its flags) with the window's plain-HTTP hosts and logins.
+    pub fn registry_settings(&self) -> crate::registry::Settings {
+        self.registries.settings(&self.state.insecure_registries)
+    }
+
+    /// Stops a pull in progress (the previous plugin stays open).
+    fn cancel_open(&self) {
+        if let PluginSlot::Opening(opening) = &self.plugin
+            && let Some(transfer) = &opening.transfer
+        {
+            transfer.cancel();
+        }
+    }
+
+    /// Whether a plugin is being pulled from a registry (Stop stops it).
+    pub fn is_pulling(&self) -> bool {
+        matches!(&self.plugin, PluginSlot::Opening(o) if o.transfer.is_some())
+    }
+
+    /// Asks the registry where the open plugin's tag points now.
+    fn check_for_newer(&mut self) {
+        let Some(pin) = self
+            .session()
+            .and_then(|s| s.plugin().registry_pin().cloned())
+        else {
+            return self.say(Notice::NotPulled);
+        };
+        let Some(tag) = pin.tag_reference() else {
+            return self.say(Notice::PulledByDigest);
+        };
+        let settings = self.registry_settings();
+        let wake = Arc::clone(&self.wake);
+        self.registries.check_for_newer(tag, settings, wake);
+    }
+
+    fn poll_newer(&mut self) {
+        if !matches!(self.newer(), Some(registry::NewerCheck::Checking { .. })) {
+            return;
+        }
+        let open = self
+            .session()
+            .and_then(|s| s.plugin().registry_pin().map(|p| p.digest.clone()))
+            .unwrap_or_default();
+        if let Some(notice) = self.registries.poll(open) {
+            self.say(notice);
+        }
+    }
+
+    /// The last "Check for newer", or the one in progress.
+    pub fn newer(&self) -> Option<&registry::NewerCheck> {
+        self.registries.newer()
     }
 
     /// Calls the selected function with the input, `loops` times (more than one: a bench).
@@ -1540,7 +1634,7 @@ impl Workbench {
             note,
         } = opened;
         self.opened_coredump = coredump;
-        self.newer = None;
+        self.registries.forget_newer();
         if self.ready().is_some() && (intent == Intent::Fresh || self.state.plugin != origin) {
             // Leaving a plugin (or starting it over): remember what it used.
             self.state.remember_current();

@@ -1,20 +1,19 @@
-//! The workbench's side of registries: opening a reference with the login and plain-HTTP choice
-//! the window's dialog gives, Stop for a pull in progress, and "Check for newer" (is the tag the
-//! open plugin was pulled by still pointing at the same digest?) on a background thread.
+//! The workbench's side of registries ([`Registries`]): the login and reference the window's
+//! dialog gives, how pulls reach registries, and "Check for newer" (is the tag the open plugin
+//! was pulled by still pointing at the same digest?) on a background thread.
 
 use std::sync::Arc;
 
-use poll_promise::Promise;
-
+use crate::platform::job::{Job, Waker};
 use crate::registry::{self, Login, Reference, RegistryError};
 
-use super::{Intent, Notice, PluginSlot, Source, Workbench};
+use super::Notice;
 
 /// What "Check for newer" found, or that it is still asking.
 pub enum NewerCheck {
     Checking {
         tag: Reference,
-        job: Promise<Result<String, RegistryError>>,
+        job: Job<Result<String, RegistryError>>,
     },
     Done(NewerVerdict),
 }
@@ -39,160 +38,190 @@ impl NewerVerdict {
     }
 }
 
-impl Workbench {
-    /// Opens `text` (an `oci://` reference) with this login (kept in memory only); `plain_http`
-    /// says whether its host is reached over plain HTTP from now on (`None`: as before).
-    pub(super) fn open_from_registry(
+/// The workbench's side of registries: the logins given in the window (never saved), the
+/// reference last typed, the app's own settings, and the last "Check for newer".
+#[derive(Default)]
+pub struct Registries {
+    /// The reference last given to Open from registry, as typed (it fills the dialog again, so
+    /// a reference that failed can be corrected).
+    attempt: Option<String>,
+    /// One login per registry.
+    logins: Vec<Login>,
+    /// How the app was told to reach registries (its flags) and where pulled content is kept,
+    /// before the window's own choices.
+    base: registry::Settings,
+    newer: Option<NewerCheck>,
+}
+
+impl Registries {
+    /// Reads `text` as a reference, remembering it as typed; `login`, if given, is kept for
+    /// that reference's registry only.
+    ///
+    /// # Errors
+    /// Why `text` is not a reference.
+    pub fn attempt(
         &mut self,
         text: &str,
         login: Option<Login>,
-        plain_http: Option<bool>,
-    ) {
-        self.registry_attempt = Some(text.trim().to_string());
-        let reference: Reference = match text.trim().parse() {
-            Ok(r) => r,
-            Err(e) => return self.say(Notice::BadReference(Arc::new(e))),
-        };
-        if plain_http == Some(true)
-            && !reference.is_loopback()
-            && !self.state.insecure_registries.contains(&reference.registry)
-        {
-            self.state
-                .insecure_registries
-                .push(reference.registry.clone());
-        }
-        if plain_http == Some(false) {
-            self.state
-                .insecure_registries
-                .retain(|h| *h != reference.registry && *h != reference.host());
-        }
+    ) -> Result<Reference, registry::ReferenceError> {
+        self.attempt = Some(text.trim().to_string());
+        let reference: Reference = text.trim().parse()?;
         if let Some(mut login) = login {
             // Only ever sent to the registry it was typed for.
             login.registries = vec![reference.registry.clone()];
-            self.registry_logins
-                .retain(|l| !l.is_for(&reference.registry));
-            self.registry_logins.push(login);
+            self.logins.retain(|l| !l.is_for(&reference.registry));
+            self.logins.push(login);
         }
-        self.open(Source::Registry(reference), Intent::Fresh);
+        Ok(reference)
     }
 
     /// The reference last given to Open from registry, as typed.
-    pub fn registry_attempt(&self) -> Option<&str> {
-        self.registry_attempt.as_deref()
+    pub fn last_attempt(&self) -> Option<&str> {
+        self.attempt.as_deref()
     }
 
     /// The user name of the login given in the window for `registry`, if any.
-    pub fn registry_login_user(&self, registry: &str) -> Option<&str> {
-        self.registry_logins
+    pub fn login_user(&self, registry: &str) -> Option<&str> {
+        self.logins
             .iter()
             .find(|l| l.is_for(registry))
             .map(|l| l.user.as_str())
     }
 
-    pub(super) fn forget_registry_login(&mut self, registry: &str) {
-        self.registry_logins.retain(|l| !l.is_for(registry));
-        self.say(Notice::LoginForgotten {
+    /// Forgets the login given for `registry`.
+    pub fn forget(&mut self, registry: &str) -> Notice {
+        self.logins.retain(|l| !l.is_for(registry));
+        Notice::LoginForgotten {
             registry: registry.to_string(),
-        });
+        }
     }
 
-    /// Keeps pulled registry content in `cache` instead of the user's cache directory.
-    #[must_use]
-    pub fn with_registry_cache(mut self, cache: registry::Cache) -> Self {
-        self.registry_base.cache = cache;
-        self
+    /// Where pulled content is kept.
+    pub fn set_cache(&mut self, cache: registry::Cache) {
+        self.base.cache = cache;
     }
 
-    /// Reaches registries as `settings` say (the app's flags) before the window's own logins
-    /// and plain-HTTP hosts.
-    pub fn set_registry_settings(&mut self, settings: registry::Settings) {
-        self.registry_base = settings;
+    /// The app's own settings (its flags), before the window's.
+    pub fn set_base(&mut self, settings: registry::Settings) {
+        self.base = settings;
     }
 
-    /// How pulls made from the window reach registries now: the settings the app started with
-    /// (its flags) with the window's plain-HTTP hosts and logins.
-    pub fn registry_settings(&self) -> registry::Settings {
-        let process = self.registry_base.clone();
-        let mut insecure = process.insecure.clone();
-        insecure.extend(self.state.insecure_registries.iter().cloned());
-        insecure.sort();
-        insecure.dedup();
-        // The window's own first; the process's for registries the window has none for.
-        let mut logins = self.registry_logins.clone();
-        for login in &process.logins {
+    /// How pulls reach registries now: the app's settings with the window's logins and the
+    /// plain-HTTP hosts `insecure` (the window's, saved with its state).
+    pub fn settings(&self, insecure: &[String]) -> registry::Settings {
+        let base = self.base.clone();
+        let mut all_insecure = base.insecure.clone();
+        all_insecure.extend(insecure.iter().cloned());
+        all_insecure.sort();
+        all_insecure.dedup();
+        // The window's own first; the app's for registries the window has none for.
+        let mut logins = self.logins.clone();
+        for login in &base.logins {
             if !logins.iter().any(|l| l.registries == login.registries) {
                 logins.push(login.clone());
             }
         }
         registry::Settings {
-            insecure,
+            insecure: all_insecure,
             logins,
-            ..process
+            ..base
         }
     }
 
-    /// Stops a pull in progress (the previous plugin stays open).
-    pub(super) fn cancel_open(&mut self) {
-        if let PluginSlot::Opening(opening) = &self.plugin
-            && let Some(transfer) = &opening.transfer
-        {
-            transfer.cancel();
-        }
-    }
-
-    /// Asks the registry where the open plugin's tag points now.
-    pub(super) fn check_for_newer(&mut self) {
-        let Some(pin) = self
-            .session()
-            .and_then(|s| s.plugin().registry_pin().cloned())
-        else {
-            return self.say(Notice::NotPulled);
-        };
-        let Some(tag) = pin.tag_reference() else {
-            return self.say(Notice::PulledByDigest);
-        };
-        let settings = self.registry_settings();
-        let wake = std::sync::Arc::clone(&self.wake);
+    /// Asks where `tag` points now, in the background.
+    pub fn check_for_newer(&mut self, tag: Reference, settings: registry::Settings, wake: Waker) {
         let asked = tag.clone();
-        let job = Promise::spawn_thread("check-for-newer", move || {
-            let result = registry::resolve(&asked, &settings);
-            wake();
-            result
+        let job = Job::spawn("check-for-newer", wake, move |_| {
+            registry::resolve(&asked, &settings)
         });
         self.newer = Some(NewerCheck::Checking { tag, job });
     }
 
-    pub(super) fn poll_newer(&mut self) {
+    /// Takes in a finished check, against `open`, the digest of the plugin open.
+    pub fn poll(&mut self, open: String) -> Option<Notice> {
         let Some(NewerCheck::Checking { job, .. }) = &self.newer else {
-            return;
+            return None;
         };
-        if job.ready().is_none() {
-            return;
+        if job.is_running() {
+            return None;
         }
         let Some(NewerCheck::Checking { tag, job }) = self.newer.take() else {
-            return;
+            return None;
         };
-        let open = self
-            .session()
-            .and_then(|s| s.plugin().registry_pin().map(|p| p.digest.clone()))
-            .unwrap_or_default();
         let verdict = NewerVerdict {
             tag,
             open,
-            latest: job.block_and_take().map_err(Arc::new),
+            latest: job.finish().ok()?.map_err(Arc::new),
             checked_at: crate::clock::now(),
         };
-        self.say(Notice::NewerChecked(verdict.clone()));
-        self.newer = Some(NewerCheck::Done(verdict));
-    }
-
-    /// Whether a plugin is being pulled from a registry (Stop stops it).
-    pub fn is_pulling(&self) -> bool {
-        matches!(&self.plugin, PluginSlot::Opening(o) if o.transfer.is_some())
+        self.newer = Some(NewerCheck::Done(verdict.clone()));
+        Some(Notice::NewerChecked(verdict))
     }
 
     /// The last "Check for newer", or the one in progress.
     pub fn newer(&self) -> Option<&NewerCheck> {
         self.newer.as_ref()
+    }
+
+    /// Another plugin is open: what was found of the last one goes.
+    pub fn forget_newer(&mut self) {
+        self.newer = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn login(user: &str) -> Login {
+        Login {
+            user: user.to_string(),
+            password: "pw".to_string(),
+            registries: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_login_is_kept_for_the_registry_it_was_typed_for_and_comes_first() {
+        let mut registries = Registries::default();
+        let mut from_flags = login("flags");
+        from_flags.registries = vec!["a.example".to_string(), "b.example".to_string()];
+        let mut other = login("other");
+        other.registries = vec!["c.example".to_string()];
+        registries.set_base(registry::Settings {
+            logins: vec![from_flags, other],
+            insecure: vec!["b.example".to_string()],
+            ..registry::Settings::default()
+        });
+        let reference = registries
+            .attempt(" oci://a.example/team/plugin:1 ", Some(login("ada")))
+            .unwrap();
+        assert_eq!(reference.registry, "a.example");
+        assert_eq!(
+            registries.last_attempt(),
+            Some("oci://a.example/team/plugin:1")
+        );
+        assert_eq!(registries.login_user("a.example"), Some("ada"));
+        assert_eq!(registries.login_user("b.example"), None);
+
+        let settings = registries.settings(&["local:5000".to_string(), "b.example".to_string()]);
+        assert_eq!(settings.insecure, ["b.example", "local:5000"]);
+        let users: Vec<_> = settings.logins.iter().map(|l| l.user.as_str()).collect();
+        assert_eq!(users, ["ada", "flags", "other"]);
+
+        assert!(matches!(
+            registries.forget("a.example"),
+            Notice::LoginForgotten { registry } if registry == "a.example"
+        ));
+        assert_eq!(registries.login_user("a.example"), None);
+    }
+
+    #[test]
+    fn a_reference_that_does_not_read_is_kept_as_typed() {
+        let mut registries = Registries::default();
+        assert!(registries.attempt("not a reference", None).is_err());
+        assert_eq!(registries.last_attempt(), Some("not a reference"));
+        assert!(registries.newer().is_none());
+        assert!(registries.poll(String::new()).is_none());
     }
 }
