@@ -36,7 +36,7 @@ struct Running {
 /// input files, none of which the window's thread reads.
 pub struct LoadingSuite {
     pub path: PathBuf,
-    job: Job<OpenSuite>,
+    job: Job<Box<OpenSuite>>,
 }
 
 impl LoadingSuite {
@@ -52,7 +52,7 @@ impl LoadingSuite {
         Self {
             path: path.to_path_buf(),
             job: Job::spawn("load-suite", wake, move |_| {
-                OpenSuite::load(&loading, consent, registry)
+                Box::new(OpenSuite::load(&loading, consent, registry))
             }),
         }
     }
@@ -61,7 +61,7 @@ impl LoadingSuite {
     ///
     /// # Errors
     /// Itself, while the suite is still loading.
-    pub fn finish(self) -> Result<OpenSuite, Self> {
+    pub fn finish(self) -> Result<Box<OpenSuite>, Self> {
         let path = self.path;
         self.job.finish().map_err(|job| Self { path, job })
     }

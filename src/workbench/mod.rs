@@ -18,6 +18,7 @@
 
 pub mod build;
 mod files;
+pub mod input;
 pub mod limits;
 pub mod notice;
 pub mod registry;
@@ -57,11 +58,8 @@ use view::{JsonError, RunView};
 /// How often hot reload looks at the plugin's files when the OS cannot tell it (the watcher
 /// could not start).
 pub const RELOAD_CHECK: Duration = Duration::from_millis(500);
-/// Inputs at least this big are kept out of the text editor.
-pub const LARGE_INPUT_BYTES: usize = 1024 * 1024;
-
-/// Called from background threads when something finished that the window should show.
-pub type Waker = Arc<dyn Fn() + Send + Sync>;
+pub use crate::platform::job::Waker;
+pub use input::{LARGE_INPUT_BYTES, LargeInput};
 
 /// A request to the workbench. Each is applied by [`Workbench::apply`].
 #[must_use]
@@ -348,13 +346,6 @@ pub enum OptionsOrigin {
     Scenario,
 }
 
-/// An input too large for the text editor (loaded from a file), sent as it is.
-#[derive(Clone, Debug)]
-pub struct LargeInput {
-    pub bytes: Arc<Vec<u8>>,
-    pub name: String,
-}
-
 /// The workbench: everything the window shows and does, without the window.
 pub struct Workbench {
     state: WorkbenchState,
@@ -374,13 +365,8 @@ pub struct Workbench {
     /// The trap's coredump the open bundle carries.
     opened_coredump: Option<Arc<Vec<u8>>>,
     status: Option<Notice>,
-    large_input: Option<LargeInput>,
-    /// An input file being read.
-    input_load: Option<files::InputLoad>,
     /// The scenario open (several calls), with its last run.
     scenario: Option<scenario::ScenarioView>,
-    /// The JSON check of the input as it is now (redone whenever the input changes).
-    input_check: Result<(), JsonError>,
     /// Bumped whenever another plugin (or version of it) is installed; a result of a call on
     /// an older one is discarded.
     generation: u64,
@@ -392,6 +378,8 @@ pub struct Workbench {
     builds: build::Builds,
     /// Logins and settings for registries, and the last "Check for newer".
     registries: registry::Registries,
+    /// What goes with the editor's text: a large input, a file being read, the JSON check.
+    input: input::Input,
     /// The Tests window's suite and xtp-test runs.
     testing: Testing,
     /// The limit finder's search, while its window is open.
@@ -422,11 +410,9 @@ impl Workbench {
             plugin: PluginSlot::Empty,
             runs: Runs::default(),
             status: None,
-            large_input: None,
-            input_load: None,
+            input: input::Input::default(),
             opened_coredump: None,
             scenario: None,
-            input_check: Ok(()),
             generation: 0,
             revision: 0,
             watch: Watch::Off,
@@ -550,7 +536,7 @@ impl Workbench {
             .find(|p| format!("{}::{}", p.module, p.name) == qualified)
             .cloned();
         self.say(match problem {
-            Some(problem) => Notice::HostFnProblem(problem),
+            Some(problem) => Notice::HostFnProblem(Box::new(problem)),
             None => Notice::HostFnDefined(qualified.to_string()),
         });
     }
@@ -602,7 +588,7 @@ impl Workbench {
     }
 
     pub fn large_input(&self) -> Option<&LargeInput> {
-        self.large_input.as_ref()
+        self.input.large()
     }
 
     /// Changes with every edit to what a run or an export would do: a key for caches of
@@ -624,19 +610,29 @@ impl Workbench {
     }
 
     fn recheck_input(&mut self) {
-        self.input_check = if self.state.input.mode == InputMode::Json {
-            view::check_json(&self.state.input.text)
-        } else {
-            Ok(())
-        };
+        self.input.recheck(&self.state.input);
     }
 
     /// Why the input is not valid JSON, when the editor is in JSON mode and it is not.
     pub fn input_error(&self) -> Option<&JsonError> {
-        if self.large_input.is_some() {
-            return None;
+        self.input.error()
+    }
+
+    /// Whether an input file is being read.
+    pub fn is_loading_input(&self) -> bool {
+        self.input.is_loading()
+    }
+
+    fn load_input(&mut self, path: &std::path::Path) {
+        let notice = self.input.load(path, Arc::clone(&self.wake));
+        self.say(notice);
+    }
+
+    fn poll_input_load(&mut self) {
+        if let Some(notice) = self.input.poll(&mut self.state.input) {
+            self.revision += 1;
+            self.say(notice);
         }
-        self.input_check.as_ref().err()
     }
 
     /// Why Run is not possible now, if it is not.
@@ -782,10 +778,7 @@ impl Workbench {
 
     /// The bytes the next run sends: a large input loaded from a file, or the editor's text.
     pub fn input_bytes(&self) -> Arc<Vec<u8>> {
-        match &self.large_input {
-            Some(large) => Arc::clone(&large.bytes),
-            None => Arc::new(self.state.input.text.clone().into_bytes()),
-        }
+        self.input.bytes(&self.state.input)
     }
 
     /// Everything needed to replay what the workbench holds now.
@@ -852,6 +845,7 @@ impl Workbench {
     // ---- acting ----
 
     /// Applies one command.
+    #[expect(clippy::too_many_lines, reason = "one arm per command")]
     pub fn apply(&mut self, command: Command) {
         self.revision += 1;
         match command {
@@ -882,7 +876,7 @@ impl Workbench {
             Command::SetInputMode(mode) => self.state.input.mode = mode,
             Command::FormatInput => self.format_input(),
             Command::LoadInput(path) => self.load_input(&path),
-            Command::ClearLargeInput => self.large_input = None,
+            Command::ClearLargeInput => self.input.clear_large(),
             Command::SaveOutput(path) => self.save_output(&path),
             Command::ClearLogs => {
                 if let Some(last) = self.runs.last_mut() {
@@ -948,7 +942,10 @@ impl Workbench {
             Command::CloseScenario => self.close_scenario(),
             Command::SetSourceMaps(maps) => self.state.source_maps = maps,
             Command::SetBundleCoredump(on) => self.state.bundle_coredump = on,
-            Command::SaveCoredump(path) => self.save_coredump(&path),
+            Command::SaveCoredump(path) => {
+                let notice = files::save_coredump(self.coredump(), &path);
+                self.say(notice);
+            }
             Command::AddRunToSuite(path) => self.add_run_to_suite(&path),
             Command::Revoke(sha256) => self.revoke(&sha256),
             Command::Tests(command) => self.apply_test_command(command),
@@ -1254,6 +1251,132 @@ impl Workbench {
     /// The last "Check for newer", or the one in progress.
     pub fn newer(&self) -> Option<&registry::NewerCheck> {
         self.registries.newer()
+    }
+
+    /// Saves the last run's whole output.
+    fn save_output(&mut self, path: &std::path::Path) {
+        let notice = files::save_output(self.last(), path);
+        self.say(notice);
+    }
+
+    /// Saves the current scenario: a session (the plugin by path) or, with `embed`, a
+    /// self-contained bundle. Secret values are included only when the user said so.
+    fn save_session(&mut self, path: &std::path::Path, embed: bool) {
+        let with_coredump = embed && self.state.bundle_coredump && self.coredump().is_some();
+        let save = files::Save {
+            scenario: self.scenario(),
+            embed,
+            secrets: self.state.bundle_secrets,
+            coredump: self.coredump().filter(|_| self.state.bundle_coredump),
+        };
+        match files::save_session(save, path, &self.trust) {
+            Ok(()) => {
+                // Reopened in this run, it finds the secrets it was saved without again.
+                let secrets = self.state.host.secrets.clone();
+                self.state
+                    .set_secrets_aside_for(&PluginRef::Bundle(path.to_path_buf()), secrets);
+                self.state.session_path = Some(path.to_path_buf());
+                self.state.remember_session(path.to_path_buf());
+                self.say(Notice::SessionSaved {
+                    path: path.to_path_buf(),
+                    embed,
+                    secrets_left_out: !self.state.bundle_secrets
+                        && !self.state.host.secrets.is_empty(),
+                    with_coredump,
+                });
+            }
+            Err(e) => self.say(Notice::SessionNotSaved(Arc::new(e))),
+        }
+    }
+
+    /// Writes the plugin and its options as a plain Extism manifest.
+    fn export_manifest(&mut self, path: &std::path::Path) {
+        let notice = files::export_manifest(self.session(), &self.state.options, path, &self.trust);
+        self.say(notice);
+    }
+
+    /// The module file a suite of the open plugin would name, or why there is none.
+    pub fn suite_plugin_file(&self) -> Result<&std::path::Path, notice::NoSuiteFile> {
+        let session = self.session().ok_or(notice::NoSuiteFile::NoPlugin)?;
+        match &session.plugin().main().origin {
+            crate::runner::source::ModuleOrigin::File(file) => Ok(file),
+            _ => Err(notice::NoSuiteFile::NotAFile),
+        }
+    }
+
+    /// Appends the last run to the suite file at `path` as a test.
+    fn add_run_to_suite(&mut self, path: &std::path::Path) {
+        // The history holds what the last run was given (the editor may have moved on since).
+        let (Some(last), Some(run)) = (self.last(), self.history().runs().next_back()) else {
+            return self.say(Notice::NoRunForSuite);
+        };
+        let wasm = match self.suite_plugin_file() {
+            Ok(wasm) => wasm,
+            Err(why) => return self.say(Notice::NoFileForSuite(why)),
+        };
+        // The definitions the plugin is linked with (fitted to its imports), not every one.
+        let linked = self.host_functions();
+        let host_functions: Vec<_> = self
+            .state
+            .host_functions
+            .iter()
+            .filter(|d| {
+                linked
+                    .get(&d.module, &d.name)
+                    .is_some_and(|f| d.enabled && f.implementation.is_user_defined())
+            })
+            .cloned()
+            .collect();
+        let for_suite = files::RunForSuite {
+            last,
+            run,
+            wasm,
+            options: &self.state.options,
+            host_functions: &host_functions,
+        };
+        let notice = files::add_run_to_suite(&for_suite, path, &self.trust);
+        self.say(notice);
+    }
+
+    /// Opens test `test` of `suite`: its plugin with the suite's options, host data and host
+    /// functions; its steps as the scenario; and its first failing step (else its first) in the
+    /// editor.
+    pub fn open_suite_test(&mut self, suite: &crate::suite::Suite, test: usize, step: usize) {
+        let Some(case) = suite.tests.get(test) else {
+            return;
+        };
+        let scenario = Scenario {
+            plugin: suite.plugin.clone(),
+            options: suite.options.clone(),
+            keep_state: !case.fresh_instance,
+            host: suite.host.clone(),
+            host_functions: suite.host_functions.clone(),
+            steps: case.steps.clone(),
+        };
+        let origin = match &suite.plugin.main().origin {
+            crate::runner::source::ModuleOrigin::File(file) => PluginRef::File(file.clone()),
+            _ => PluginRef::File(suite.path.clone()),
+        };
+        let opened = Opened {
+            origin,
+            plugin: suite.plugin.clone(),
+            inspection: suite.inspection.clone(),
+            setup: Setup::Scenario(Box::new(scenario)),
+            watched: Vec::new(),
+            grants: None,
+            coredump: None,
+            note: None,
+        };
+        self.install(opened, Intent::Fresh);
+        // Named after the test, even with one step.
+        self.set_scenario(case.name.clone(), case.steps.clone(), !case.fresh_instance);
+        self.edit_scenario_step(step.min(case.steps.len().saturating_sub(1)));
+        self.say(Notice::SuiteTestOpened {
+            test: case.name.clone(),
+            suite: suite.name(),
+            step,
+            steps: case.steps.len(),
+        });
     }
 
     /// Calls the selected function with the input, `loops` times (more than one: a bench).
@@ -1866,7 +1989,7 @@ impl Workbench {
                 self.scenario = None;
                 self.select(&function);
                 self.state.expected = None;
-                self.large_input = None;
+                self.input.clear_large();
                 self.say(Notice::Opened(opened));
             }
             (Intent::Restore, setup) => {
@@ -1957,21 +2080,13 @@ impl Workbench {
     /// Puts a step's function, input and expected outcome in the editor.
     fn load_step(&mut self, step: crate::bundle::Step) {
         self.state.function = step.function;
-        self.large_input = None;
-        let mode = step.input_mode;
-        match String::from_utf8(step.input) {
-            Ok(text) if text.len() < LARGE_INPUT_BYTES => {
-                let mode = mode.unwrap_or(if view::check_json(&text).is_ok() {
-                    InputMode::Json
-                } else {
-                    InputMode::Raw
-                });
-                self.state.input = InputDraft { text, mode };
-            }
-            // Binary or big inputs are sent byte for byte, outside the editor.
-            Ok(text) => self.set_large_input("the bundle's input", text.into_bytes()),
-            Err(e) => self.set_large_input("the bundle's input", e.into_bytes()),
-        }
+        self.revision += 1;
+        self.input.place(
+            &mut self.state.input,
+            "the bundle's input",
+            step.input,
+            step.input_mode,
+        );
         self.state.expected = step.expected;
     }
 
@@ -2112,10 +2227,7 @@ impl Workbench {
     /// binary files).
     pub fn set_large_input(&mut self, name: &str, bytes: Vec<u8>) {
         self.revision += 1;
-        self.large_input = Some(LargeInput {
-            bytes: Arc::new(bytes),
-            name: name.to_string(),
-        });
+        self.input.set_large(name, bytes);
     }
 
     fn record_expected(&mut self) {

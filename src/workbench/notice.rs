@@ -80,7 +80,7 @@ pub enum Notice {
 
     // ---- host functions ----
     /// A definition the user just made cannot stand for the import it names.
-    HostFnProblem(DefProblem),
+    HostFnProblem(Box<DefProblem>),
     /// A definition the user just made is in use (`module::name`).
     HostFnDefined(String),
 
@@ -223,7 +223,7 @@ pub enum Notice {
     },
     NotPulled,
     PulledByDigest,
-    NewerChecked(NewerVerdict),
+    NewerChecked(Box<NewerVerdict>),
 }
 
 /// How far an open has got.

@@ -155,7 +155,7 @@ impl Registries {
             checked_at: crate::clock::now(),
         };
         self.newer = Some(NewerCheck::Done(verdict.clone()));
-        Some(Notice::NewerChecked(verdict))
+        Some(Notice::NewerChecked(Box::new(verdict)))
     }
 
     /// The last "Check for newer", or the one in progress.

@@ -142,7 +142,7 @@ impl Testing {
     pub(super) fn poll(&mut self) {
         if let Some(loading) = self.loading.take() {
             match loading.finish() {
-                Ok(suite) => self.suite = Some(suite),
+                Ok(suite) => self.suite = Some(*suite),
                 Err(loading) => self.loading = Some(loading),
             }
         }
