@@ -3,6 +3,11 @@
 //! plugin imports (names and signatures from the host registry, bodies per implementation), and
 //! call the same function with the same input.
 //!
+//! This module decides what the programs hold and hands it as data to the templates under
+//! `assets/templates/host` (one folder per language, rendered by [`crate::templates`]): the
+//! session's manifest and calls, and each host function with its signature and its body as a
+//! list of steps ([`GoStep`], [`RustStep`]). The templates hold the code's text.
+//!
 //! User-defined host functions keep their import's signature. Value, template, kv and fail
 //! bodies do what the playground does (`runner::host::link`); a Rhai script or a mock-host
 //! plugin cannot come along, so those functions return what they returned in the last run
@@ -11,6 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
 use crate::runner::host::script::HostValue;
 use crate::runner::host::{
     self, ArgKind, Builtin, Bytes, HostFunction, HostRegistry, Implementation, Number, WasmType,
@@ -18,6 +25,7 @@ use crate::runner::host::{
 };
 use crate::runner::inspect::{EXTISM_USER, Inspection};
 use crate::runner::source::ModuleOrigin;
+use crate::templates;
 
 use super::Scenario;
 
@@ -50,12 +58,10 @@ impl Export<'_> {
 
     /// What `function` returned in the last run, if a run recorded it.
     fn last_result(&self, function: &HostFunction) -> Option<&Bytes> {
-        self.host_results
-            .get(&format!("{}::{}", function.module, function.name))
+        self.host_results.get(&qualified(function))
     }
 }
 
-/// A module file the generated code loads.
 /// The host programs exported for one scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostPrograms {
@@ -65,6 +71,118 @@ pub struct HostPrograms {
     pub rust: String,
 }
 
+/// What both programs say of the session: its plugin's modules, the manifest's options, the
+/// kv store's contents and the calls.
+#[derive(Serialize)]
+struct Session<'a> {
+    /// The plugin's name for people.
+    plugin: &'a str,
+    modules: Vec<ModuleFile>,
+    wasi: bool,
+    allowed_hosts: &'a [String],
+    allowed_paths: Vec<PathGrant<'a>>,
+    config: Vec<Entry<'a>>,
+    memory_max_pages: Option<u32>,
+    http_response_max_bytes: Option<u64>,
+    var_max_bytes: Option<u64>,
+    timeout_ms: Option<u64>,
+    fuel_limit: Option<u64>,
+    /// The kv store's contents, where a host function the plugin imports uses it.
+    kv: Option<Vec<KvEntry<'a>>>,
+    keep_state: bool,
+    steps: Vec<Call<'a>>,
+}
+
+impl<'a> Session<'a> {
+    fn of(scenario: &'a Scenario, host: &[&HostFunction]) -> Self {
+        let o = &scenario.options;
+        Self {
+            plugin: &scenario.plugin.display_name,
+            modules: module_files(scenario),
+            wasi: o.wasi,
+            allowed_hosts: &o.allowed_hosts,
+            allowed_paths: o
+                .allowed_paths
+                .iter()
+                .map(|p| PathGrant {
+                    host: p.host.display().to_string(),
+                    key: p.manifest_key(),
+                    guest: &p.guest,
+                })
+                .collect(),
+            config: o
+                .config
+                .iter()
+                .map(|(key, value)| Entry { key, value })
+                .collect(),
+            memory_max_pages: o.memory_max_pages,
+            http_response_max_bytes: o.http_response_max_bytes,
+            var_max_bytes: o.var_max_bytes,
+            timeout_ms: o.timeout_ms,
+            fuel_limit: o.fuel_limit,
+            kv: host.iter().any(|f| kv_function(f)).then(|| {
+                scenario
+                    .host
+                    .kv
+                    .iter()
+                    .map(|(key, value)| KvEntry {
+                        key,
+                        text: value.as_text(),
+                        bytes: &value.0,
+                    })
+                    .collect()
+            }),
+            keep_state: scenario.keep_state,
+            steps: scenario
+                .steps
+                .iter()
+                .map(|s| Call {
+                    function: &s.function,
+                    text: std::str::from_utf8(&s.input).ok(),
+                    input: &s.input,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A folder the plugin may reach.
+#[derive(Serialize)]
+struct PathGrant<'a> {
+    /// The folder on the host, as given.
+    host: String,
+    /// The manifest's key for it: `ro:` in front when it is read-only.
+    key: String,
+    guest: &'a str,
+}
+
+/// A config key and its value.
+#[derive(Serialize)]
+struct Entry<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+/// A key of the kv store and its value.
+#[derive(Serialize)]
+struct KvEntry<'a> {
+    key: &'a str,
+    /// The value as text, when it is UTF-8.
+    text: Option<&'a str>,
+    bytes: &'a [u8],
+}
+
+/// One call of the scenario.
+#[derive(Serialize)]
+struct Call<'a> {
+    function: &'a str,
+    /// The input as text, when it is UTF-8.
+    text: Option<&'a str>,
+    input: &'a [u8],
+}
+
+/// A module file the generated code loads.
+#[derive(Serialize)]
 struct ModuleFile {
     /// The path (or URL) the code names.
     path: String,
@@ -145,84 +263,41 @@ fn module_files(scenario: &Scenario) -> Vec<ModuleFile> {
         .collect()
 }
 
-/// The Rust SDK's name for a value type carried as `kind`.
-fn rust_type(t: WasmType, kind: ArgKind) -> &'static str {
-    match (t, kind) {
-        (WasmType::I64, ArgKind::Bytes) => "PTR",
-        (WasmType::I64, ArgKind::Num) => "extism::ValType::I64",
-        (WasmType::I32, _) => "extism::ValType::I32",
-        (WasmType::F32, _) => "extism::ValType::F32",
-        (WasmType::F64, _) => "extism::ValType::F64",
-    }
+/// A value in a host function's signature as both SDKs type it: `PTR` for an `i64` carrying an
+/// offset of Extism memory, the number type otherwise.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+enum Slot {
+    Ptr,
+    I32,
+    I64,
+    F32,
+    F64,
 }
 
-/// The go-sdk's name for a value type carried as `kind`.
-fn go_type(t: WasmType, kind: ArgKind) -> &'static str {
-    match (t, kind) {
-        (WasmType::I64, ArgKind::Bytes) => "extism.ValueTypePTR",
-        (WasmType::I64, ArgKind::Num) => "extism.ValueTypeI64",
-        (WasmType::I32, _) => "extism.ValueTypeI32",
-        (WasmType::F32, _) => "extism.ValueTypeF32",
-        (WasmType::F64, _) => "extism.ValueTypeF64",
-    }
-}
-
-/// An integer literal with `_` separators, as clippy likes them.
-fn rust_int(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('_');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A signed integer literal with `_` separators.
-fn rust_signed(n: i64) -> String {
-    let sign = if n < 0 { "-" } else { "" };
-    format!("{sign}{}", rust_int(n.unsigned_abs()))
-}
-
-fn rust_str(s: &str) -> String {
-    format!("{s:?}")
-}
-
-fn go_str(s: &str) -> String {
-    serde_json::to_string(s).expect("strings serialize")
-}
-
-/// Bytes as a list of hex literals, `0xff, 0x00`.
-fn hex_list(bytes: &[u8]) -> String {
-    bytes
+/// The slots of `types` carried as `kinds`.
+fn slots(types: &[WasmType], kinds: &[ArgKind]) -> Vec<Slot> {
+    types
         .iter()
-        .map(|b| format!("0x{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .zip(kinds)
+        .map(|(t, k)| match (t, k) {
+            (WasmType::I64, ArgKind::Bytes) => Slot::Ptr,
+            (WasmType::I64, ArgKind::Num) => Slot::I64,
+            (WasmType::I32, _) => Slot::I32,
+            (WasmType::F32, _) => Slot::F32,
+            (WasmType::F64, _) => Slot::F64,
+        })
+        .collect()
 }
 
-/// A Go expression of type `string` holding `bytes`: a literal for text, a conversion of a
-/// byte-array literal otherwise.
-fn go_bytes_string(bytes: &Bytes) -> String {
-    match bytes.as_text() {
-        Some(text) => go_str(text),
-        None => format!("string([]byte{{{}}})", hex_list(&bytes.0)),
+/// A built-in's name, as the templates know its body.
+fn builtin_name(builtin: Builtin) -> &'static str {
+    match builtin {
+        Builtin::LogInfo => "log_info",
+        Builtin::KvGet => "kv_get",
+        Builtin::KvSet => "kv_set",
+        Builtin::GetSecret => "get_secret",
     }
-}
-
-/// Indents every non-empty line of `text` with `prefix`.
-fn indent(text: &str, prefix: &str) -> String {
-    let mut out = String::new();
-    for line in text.lines() {
-        if !line.is_empty() {
-            out.push_str(prefix);
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
 }
 
 /// `module::name`, as messages name a host function.
@@ -312,7 +387,8 @@ fn user_comment(function: &HostFunction, last: Option<&Bytes>) -> Vec<String> {
 }
 
 /// A piece of a template: literal text, or argument N.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 enum Piece {
     Text(String),
     Arg(usize),
@@ -355,78 +431,58 @@ fn template_args(pieces: &[Piece]) -> Vec<usize> {
     used.into_iter().collect()
 }
 
-/// `bytes` read as the number type `ty` exactly as the playground reads a number result.
-fn number(bytes: &Bytes, ty: WasmType) -> Result<Number, String> {
-    host::number(&HostValue::Bytes(bytes.0.clone()), ty)
+/// A constant result is not the number its import returns: the playground fails the call
+/// with this, and so does the generated code.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("host function {function}: the import returns a number ({}): {why}", .ty.as_str())]
+struct NotANumber {
+    /// The function, as `module::name`.
+    function: String,
+    /// The number type the import returns.
+    ty: WasmType,
+    /// Why the bytes are not one, as the playground words it (`runner::host::number`).
+    why: String,
 }
 
-/// The error the playground gives when a result is not the number the import returns.
-fn not_a_number(function: &HostFunction, ty: WasmType, why: &str) -> String {
-    format!(
-        "host function {}: the import returns a number ({}): {why}",
-        qualified(function),
-        ty.as_str()
-    )
+/// `bytes`, the result of `function`, read as the number type `ty` exactly as the playground
+/// reads a number result.
+fn number(function: &HostFunction, bytes: &Bytes, ty: WasmType) -> Result<Number, NotANumber> {
+    host::number(&HostValue::Bytes(bytes.0.clone()), ty).map_err(|why| NotANumber {
+        function: qualified(function),
+        ty,
+        why,
+    })
 }
 
-/// A Rust float literal (or constant) of type `ty` (`f32` or `f64`).
-fn rust_float(value: f64, debug: &str, ty: &str) -> String {
-    if value.is_nan() {
-        format!("{ty}::NAN")
-    } else if value.is_infinite() {
-        format!("{ty}::{}INFINITY", if value < 0.0 { "NEG_" } else { "" })
-    } else {
-        format!("{debug}_{ty}")
-    }
+/// A number as the templates write it: integers as they are, floats as their `{:?}` (`1.5`,
+/// `NaN`, `-inf`), which the `rust_float` and `go_float` filters turn into each language's
+/// literal.
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(tag = "ty", content = "value", rename_all = "lowercase")]
+enum Literal {
+    I32(i32),
+    I64(i64),
+    F32(String),
+    F64(String),
 }
 
-/// A Rust `Val` of `n`.
-fn rust_number(n: Number) -> String {
-    match n {
-        Number::I32(i) => format!("Val::I32({})", rust_signed(i64::from(i))),
-        Number::I64(i) => format!("Val::I64({})", rust_signed(i)),
-        Number::F32(f) => format!(
-            "Val::from({})",
-            rust_float(f64::from(f), &format!("{f:?}"), "f32")
-        ),
-        Number::F64(f) => format!("Val::from({})", rust_float(f, &format!("{f:?}"), "f64")),
-    }
-}
-
-/// A Go float constant (or `math` call) of type `ty` (`float32` or `float64`).
-fn go_float(value: f64, debug: &str, ty: &str, imports: &mut BTreeSet<&'static str>) -> String {
-    let special = if value.is_nan() {
-        "math.NaN()"
-    } else if value.is_infinite() {
-        if value < 0.0 {
-            "math.Inf(-1)"
-        } else {
-            "math.Inf(1)"
+impl From<Number> for Literal {
+    fn from(n: Number) -> Self {
+        match n {
+            Number::I32(i) => Self::I32(i),
+            Number::I64(i) => Self::I64(i),
+            Number::F32(f) => Self::F32(format!("{f:?}")),
+            Number::F64(f) => Self::F64(format!("{f:?}")),
         }
-    } else {
-        return debug.to_string();
-    };
-    imports.insert("math");
-    if ty == "float32" {
-        format!("float32({special})")
-    } else {
-        special.to_string()
     }
 }
 
-/// A Go stack slot holding `n`.
-fn go_number(n: Number, imports: &mut BTreeSet<&'static str>) -> String {
+/// Whether Go needs `math` to write `n` (`math.NaN()`, `math.Inf(1)`).
+fn go_needs_math(n: Number) -> bool {
     match n {
-        Number::I32(i) => format!("extism.EncodeI32({i})"),
-        Number::I64(i) => format!("extism.EncodeI64({i})"),
-        Number::F32(f) => format!(
-            "extism.EncodeF32({})",
-            go_float(f64::from(f), &format!("{f:?}"), "float32", imports)
-        ),
-        Number::F64(f) => format!(
-            "extism.EncodeF64({})",
-            go_float(f, &format!("{f:?}"), "float64", imports)
-        ),
+        Number::I32(_) | Number::I64(_) => false,
+        Number::F32(f) => !f.is_finite(),
+        Number::F64(f) => !f.is_finite(),
     }
 }
 
@@ -438,6 +494,15 @@ fn kv_function(function: &HostFunction) -> bool {
             | Implementation::KvGet
             | Implementation::KvSet
     )
+}
+
+/// Where the import has a result, what kv-set returns (empty bytes, or 0) and what a function
+/// with no recorded result returns until someone fills it in.
+fn nothing(function: &HostFunction) -> Bytes {
+    match function.result_kind {
+        Some(ArgKind::Num) => Bytes::from("0"),
+        _ => Bytes::default(),
+    }
 }
 
 /// Words Rust reserves, which a function cannot be named.
@@ -523,20 +588,294 @@ fn rust_idents(host: &[&HostFunction]) -> Vec<String> {
         .collect()
 }
 
-/// The body of a user-defined function in Rust, and which of the fn's parameters it uses.
-#[derive(Default)]
+/// One step of a user-defined function's body in Go (`host/go/main.go.j2` writes each).
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum GoStep {
+    /// `var` is argument `index`, a block of Extism memory, as a string.
+    ReadString { var: String, index: usize },
+    /// `var` is argument `index`, a number of type `ty`, in decimal.
+    FormatNumber {
+        var: String,
+        index: usize,
+        ty: WasmType,
+    },
+    /// `result` is the template's pieces joined (`argN` for argument N).
+    Concat { parts: Vec<Piece> },
+    /// Returns the string `expr` as a block of memory.
+    WriteText { expr: &'static str },
+    /// Returns the number of type `ty` that the string `expr` spells, or panics.
+    ParseText { expr: &'static str, ty: WasmType },
+    /// Returns `text` as a block of memory.
+    WriteString { text: String },
+    /// Returns `bytes` (not UTF-8) as a block of memory.
+    WriteBytes { bytes: Vec<u8> },
+    /// Returns a number.
+    ReturnNumber { number: Literal },
+    /// Fails the call (the go-sdk fails a call whose host function panics).
+    Panic { message: String },
+    /// Stores `value` under `key` in the kv store.
+    KvStore,
+    /// Marks the constant that follows as one to fill in.
+    Todo,
+}
+
+/// The Go body of a user-defined function: steps, and the packages they need.
+struct GoBody<'a> {
+    function: &'a HostFunction,
+    steps: Vec<GoStep>,
+    imports: &'a mut BTreeSet<&'static str>,
+}
+
+impl<'a> GoBody<'a> {
+    /// The body of `function`, a user-defined function; `last` is what it returned in the last
+    /// run. What the body uses joins `imports`.
+    fn of(
+        function: &'a HostFunction,
+        last: Option<&Bytes>,
+        imports: &'a mut BTreeSet<&'static str>,
+    ) -> Vec<GoStep> {
+        let mut body = Self {
+            function,
+            steps: Vec::new(),
+            imports,
+        };
+        let f = function;
+        match &f.implementation {
+            Implementation::Builtin(_) => {}
+            Implementation::Value(value) => body.constant_result(value),
+            Implementation::Template(template) => {
+                // Without a result the text goes nowhere.
+                if f.result_kind.is_some() {
+                    let parts = template_pieces(template, f.params.len());
+                    for i in template_args(&parts) {
+                        body.arg(i, format!("arg{i}"));
+                    }
+                    body.steps.push(GoStep::Concat { parts });
+                    body.text_result("result");
+                }
+            }
+            Implementation::KvGet => {
+                body.arg(0, "key".into());
+                body.text_result("kv[key]");
+            }
+            Implementation::KvSet => {
+                body.arg(0, "key".into());
+                body.arg(1, "value".into());
+                body.steps.push(GoStep::KvStore);
+                body.constant_result(&nothing(f));
+            }
+            Implementation::Fail(message) => body.steps.push(GoStep::Panic {
+                message: format!("host function {} failed: {message}", qualified(f)),
+            }),
+            Implementation::Rhai(_) | Implementation::Wasm(_) => match last {
+                Some(value) => body.constant_result(value),
+                None if f.result_kind.is_some() => {
+                    body.steps.push(GoStep::Todo);
+                    body.constant_result(&nothing(f));
+                }
+                None => {}
+            },
+        }
+        body.steps
+    }
+
+    /// Sets `var` to argument `i` as a string: a block's bytes, or a number in decimal.
+    fn arg(&mut self, index: usize, var: String) {
+        let f = self.function;
+        self.steps.push(match (f.kinds[index], f.params[index]) {
+            (ArgKind::Bytes, _) => GoStep::ReadString { var, index },
+            (ArgKind::Num, ty) => {
+                self.imports.insert("strconv");
+                GoStep::FormatNumber { var, index, ty }
+            }
+        });
+    }
+
+    /// Returns the string `expr` (the number it spells, for a number result).
+    fn text_result(&mut self, expr: &'static str) {
+        let f = self.function;
+        match (f.result_kind, f.results.first()) {
+            (Some(ArgKind::Bytes), _) => self.steps.push(GoStep::WriteText { expr }),
+            (Some(ArgKind::Num), Some(ty)) => {
+                self.imports.extend(["strconv", "strings"]);
+                self.steps.push(GoStep::ParseText { expr, ty: *ty });
+            }
+            _ => {}
+        }
+    }
+
+    /// Returns `bytes` (the number they spell, for a number result), as the playground does.
+    fn constant_result(&mut self, bytes: &Bytes) {
+        let f = self.function;
+        match (f.result_kind, f.results.first()) {
+            (Some(ArgKind::Bytes), _) => self.steps.push(match bytes.as_text() {
+                Some(text) => GoStep::WriteString {
+                    text: text.to_string(),
+                },
+                None => GoStep::WriteBytes {
+                    bytes: bytes.0.clone(),
+                },
+            }),
+            (Some(ArgKind::Num), Some(ty)) => self.steps.push(match number(f, bytes, *ty) {
+                Ok(n) => {
+                    if go_needs_math(n) {
+                        self.imports.insert("math");
+                    }
+                    GoStep::ReturnNumber { number: n.into() }
+                }
+                Err(e) => GoStep::Panic {
+                    message: e.to_string(),
+                },
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// A host function as `host/go/main.go.j2` writes it.
+#[derive(Serialize)]
+struct GoFunction<'a> {
+    name: &'a str,
+    /// `module::name`, for messages.
+    qualified: String,
+    /// The import module, unless it is the one the go-sdk assumes (`extism:host/user`).
+    namespace: Option<&'a str>,
+    /// The built-in whose body the template has, if it is one.
+    builtin: Option<&'static str>,
+    /// What a user-defined function does, one line each.
+    comment: Vec<String>,
+    body: Vec<GoStep>,
+    params: Vec<Slot>,
+    results: Vec<Slot>,
+}
+
+/// The context of `host/go/main.go.j2`.
+#[derive(Serialize)]
+struct GoProgram<'a> {
+    #[serde(flatten)]
+    session: Session<'a>,
+    /// The standard packages it imports, sorted.
+    imports: BTreeSet<&'static str>,
+    functions: Vec<GoFunction<'a>>,
+}
+
+/// A Go program for the extism go-sdk.
+pub fn go(export: &Export<'_>) -> String {
+    let host = export.imported_host_functions();
+    let mut imports: BTreeSet<&'static str> = ["context", "fmt", "os"].into();
+    let functions = host
+        .iter()
+        .map(|&f| {
+            let last = export.last_result(f);
+            let (builtin, comment, body) = match f.implementation {
+                Implementation::Builtin(b) => {
+                    if b == Builtin::GetSecret {
+                        imports.insert("strings");
+                    }
+                    (Some(builtin_name(b)), Vec::new(), Vec::new())
+                }
+                _ => (
+                    None,
+                    user_comment(f, last),
+                    GoBody::of(f, last, &mut imports),
+                ),
+            };
+            GoFunction {
+                name: &f.name,
+                qualified: qualified(f),
+                // The go-sdk puts host functions in extism:host/user unless told otherwise.
+                namespace: (f.module != EXTISM_USER).then_some(f.module.as_str()),
+                builtin,
+                comment,
+                body,
+                params: slots(&f.params, &f.kinds),
+                results: slots(&f.results, f.result_kind.as_slice()),
+            }
+        })
+        .collect();
+    templates::render(
+        "host/go/main.go.j2",
+        GoProgram {
+            session: Session::of(export.scenario, &host),
+            imports,
+            functions,
+        },
+    )
+}
+
+/// One step of a user-defined function's body in Rust (`host/rust/main.rs.j2` writes each).
+#[derive(Debug, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum RustStep {
+    /// `let var =` argument `index`: as text (bytes as UTF-8, numbers in decimal), or as bytes
+    /// (a number's decimal text).
+    LetArg {
+        var: String,
+        index: usize,
+        kind: ArgKind,
+        ty: WasmType,
+        as_bytes: bool,
+    },
+    /// `let result =` a template that uses no argument.
+    LetText { text: String },
+    /// `let result = format!(…)` with this format string.
+    LetFormat { format: String },
+    /// Returns the text in `var` as a block of memory.
+    WriteVar { var: &'static str },
+    /// Returns the number of type `ty` that the text in `var` spells (`parse_number`).
+    ParseVar { var: &'static str, ty: WasmType },
+    /// Returns `text` as a block of memory.
+    WriteString { text: String },
+    /// Returns `bytes` (not UTF-8) as a block of memory.
+    WriteBytes { bytes: Vec<u8> },
+    /// Returns a number.
+    ReturnNumber { number: Literal },
+    /// Reads `key` from the kv store and returns its value.
+    KvGet,
+    /// Stores `value` under `key` in the kv store.
+    KvSet,
+    /// Marks the constant that follows as one to fill in.
+    Todo,
+}
+
+impl RustStep {
+    /// Whether its code has a `?`, which makes the fn's `Result` one that can fail.
+    fn tries(&self) -> bool {
+        match self {
+            Self::LetArg { kind, .. } => *kind == ArgKind::Bytes,
+            Self::LetText { text: s } | Self::LetFormat { format: s } => s.contains('?'),
+            Self::ReturnNumber { .. } | Self::Todo => false,
+            Self::WriteVar { .. }
+            | Self::ParseVar { .. }
+            | Self::WriteString { .. }
+            | Self::WriteBytes { .. }
+            | Self::KvGet
+            | Self::KvSet => true,
+        }
+    }
+}
+
+/// Which of a host fn's parameters its body uses (the others are named `_…`).
+#[derive(Default, Serialize)]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "one flag per parameter the fn may leave unused"
 )]
-struct RustBody {
-    lines: Vec<String>,
-    /// The value it ends with: `Ok(())` unless it fails.
-    tail: Option<String>,
+struct Uses {
     plugin: bool,
     inputs: bool,
     outputs: bool,
     kv: bool,
+}
+
+/// The body of a user-defined function in Rust.
+#[derive(Default)]
+struct RustBody {
+    steps: Vec<RustStep>,
+    uses: Uses,
+    /// The error it ends with, if it fails; `Ok(())` otherwise.
+    error: Option<String>,
     /// Whether it calls the generated `parse_number`.
     parses: bool,
 }
@@ -556,12 +895,12 @@ impl RustBody {
                     let pieces = template_pieces(template, f.params.len());
                     let args = template_args(&pieces);
                     for &i in &args {
-                        let text = body.arg_text(f, i);
-                        body.lines.push(format!("let arg{i} = {text};"));
+                        body.arg(f, i, format!("arg{i}"), false);
                     }
                     if args.is_empty() {
-                        body.lines
-                            .push(format!("let result = {};", rust_str(template)));
+                        body.steps.push(RustStep::LetText {
+                            text: template.clone(),
+                        });
                     } else {
                         let mut format = String::new();
                         for piece in &pieces {
@@ -574,59 +913,33 @@ impl RustBody {
                                 }
                             }
                         }
-                        body.lines
-                            .push(format!("let result = format!({});", rust_str(&format)));
+                        body.steps.push(RustStep::LetFormat { format });
                     }
                     body.text_result(f, "result");
                 }
             }
             Implementation::KvGet => {
-                let key = body.arg_text(f, 0);
-                body.kv = true;
-                body.lines.push(format!("let key = {key};"));
-                body.lines.push(
-                    "let value = {\n    let kv = kv.get()?;\n    let kv = kv.lock().map_err(|_| extism::Error::msg(\"kv store poisoned\"))?;\n    kv.get(&key).cloned().unwrap_or_default()\n};"
-                        .to_string(),
-                );
-                body.plugin = true;
-                body.outputs = true;
-                body.lines
-                    .push("plugin.memory_set_val(&mut outputs[0], value)?;".to_string());
+                body.arg(f, 0, "key".into(), false);
+                body.uses.kv = true;
+                body.uses.plugin = true;
+                body.uses.outputs = true;
+                body.steps.push(RustStep::KvGet);
             }
             Implementation::KvSet => {
-                let key = body.arg_text(f, 0);
-                let value = body.arg_bytes(f, 1);
-                body.kv = true;
-                body.lines.push(format!("let key = {key};"));
-                body.lines.push(format!("let value = {value};"));
-                body.lines.push(
-                    "let kv = kv.get()?;\nkv.lock().map_err(|_| extism::Error::msg(\"kv store poisoned\"))?.insert(key, value);"
-                        .to_string(),
-                );
-                // Where the import has a result, kv-set returns empty bytes or 0.
-                let nothing = match f.result_kind {
-                    Some(ArgKind::Num) => Bytes::from("0"),
-                    _ => Bytes::default(),
-                };
-                body.constant_result(f, &nothing);
+                body.arg(f, 0, "key".into(), false);
+                body.arg(f, 1, "value".into(), true);
+                body.uses.kv = true;
+                body.steps.push(RustStep::KvSet);
+                body.constant_result(f, &nothing(f));
             }
             Implementation::Fail(message) => {
-                body.tail = Some(format!(
-                    "Err(extism::Error::msg({}))",
-                    rust_str(&format!("host function {} failed: {message}", qualified(f)))
-                ));
+                body.error = Some(format!("host function {} failed: {message}", qualified(f)));
             }
             Implementation::Rhai(_) | Implementation::Wasm(_) => match last {
                 Some(value) => body.constant_result(f, value),
                 None if f.result_kind.is_some() => {
-                    body.lines.push(
-                        "// TODO: no run recorded a result; return what it should.".to_string(),
-                    );
-                    let zero = match f.result_kind {
-                        Some(ArgKind::Num) => Bytes::from("0"),
-                        _ => Bytes::default(),
-                    };
-                    body.constant_result(f, &zero);
+                    body.steps.push(RustStep::Todo);
+                    body.constant_result(f, &nothing(f));
                 }
                 None => {}
             },
@@ -634,162 +947,120 @@ impl RustBody {
         body
     }
 
-    /// Argument `i` as text: bytes as UTF-8, numbers in decimal.
-    fn arg_text(&mut self, f: &HostFunction, i: usize) -> String {
-        self.inputs = true;
-        match (f.kinds[i], f.params[i]) {
-            (ArgKind::Bytes, _) => {
-                self.plugin = true;
-                format!(
-                    "String::from_utf8_lossy(plugin.memory_get_val::<&[u8]>(&inputs[{i}])?).into_owned()"
-                )
-            }
-            (ArgKind::Num, WasmType::I32) => format!("inputs[{i}].unwrap_i32().to_string()"),
-            (ArgKind::Num, WasmType::I64) => format!("inputs[{i}].unwrap_i64().to_string()"),
-            (ArgKind::Num, WasmType::F32) => {
-                format!("f64::from(inputs[{i}].unwrap_f32()).to_string()")
-            }
-            (ArgKind::Num, WasmType::F64) => format!("inputs[{i}].unwrap_f64().to_string()"),
+    /// `let var =` argument `index`, as text or (`as_bytes`) as bytes.
+    fn arg(&mut self, f: &HostFunction, index: usize, var: String, as_bytes: bool) {
+        let kind = f.kinds[index];
+        if kind == ArgKind::Bytes {
+            self.uses.plugin = true;
         }
-    }
-
-    /// Argument `i` as bytes: a block's bytes, or a number's decimal text.
-    fn arg_bytes(&mut self, f: &HostFunction, i: usize) -> String {
-        match f.kinds[i] {
-            ArgKind::Bytes => {
-                self.plugin = true;
-                self.inputs = true;
-                format!("plugin.memory_get_val::<&[u8]>(&inputs[{i}])?.to_vec()")
-            }
-            ArgKind::Num => format!("{}.into_bytes()", self.arg_text(f, i)),
-        }
+        self.uses.inputs = true;
+        self.steps.push(RustStep::LetArg {
+            var,
+            index,
+            kind,
+            ty: f.params[index],
+            as_bytes,
+        });
     }
 
     /// Returns `bytes` (the number they spell, for a number result), as the playground does.
     fn constant_result(&mut self, f: &HostFunction, bytes: &Bytes) {
         match (f.result_kind, f.results.first()) {
             (Some(ArgKind::Bytes), _) => {
-                self.plugin = true;
-                self.outputs = true;
-                if let Some(text) = bytes.as_text() {
-                    self.lines.push(format!(
-                        "plugin.memory_set_val(&mut outputs[0], {})?;",
-                        rust_str(text)
-                    ));
-                } else {
-                    self.lines
-                        .push(format!("let result: &[u8] = &[{}];", hex_list(&bytes.0)));
-                    self.lines
-                        .push("plugin.memory_set_val(&mut outputs[0], result)?;".to_string());
-                }
+                self.uses.plugin = true;
+                self.uses.outputs = true;
+                self.steps.push(match bytes.as_text() {
+                    Some(text) => RustStep::WriteString {
+                        text: text.to_string(),
+                    },
+                    None => RustStep::WriteBytes {
+                        bytes: bytes.0.clone(),
+                    },
+                });
             }
-            (Some(ArgKind::Num), Some(ty)) => match number(bytes, *ty) {
+            (Some(ArgKind::Num), Some(ty)) => match number(f, bytes, *ty) {
                 Ok(n) => {
-                    self.outputs = true;
-                    self.lines.push(format!("outputs[0] = {};", rust_number(n)));
+                    self.uses.outputs = true;
+                    self.steps.push(RustStep::ReturnNumber { number: n.into() });
                 }
-                Err(why) => {
-                    self.tail = Some(format!(
-                        "Err(extism::Error::msg({}))",
-                        rust_str(&not_a_number(f, *ty, &why))
-                    ));
-                }
+                Err(e) => self.error = Some(e.to_string()),
             },
             _ => {}
         }
     }
 
     /// Returns the text in the variable `var` (the number it spells, for a number result).
-    fn text_result(&mut self, f: &HostFunction, var: &str) {
+    fn text_result(&mut self, f: &HostFunction, var: &'static str) {
         match (f.result_kind, f.results.first()) {
             (Some(ArgKind::Bytes), _) => {
-                self.plugin = true;
-                self.outputs = true;
-                self.lines
-                    .push(format!("plugin.memory_set_val(&mut outputs[0], {var})?;"));
+                self.uses.plugin = true;
+                self.uses.outputs = true;
+                self.steps.push(RustStep::WriteVar { var });
             }
             (Some(ArgKind::Num), Some(ty)) => {
-                self.outputs = true;
+                self.uses.outputs = true;
                 self.parses = true;
-                let name = rust_str(&qualified(f));
-                self.lines.push(match ty {
-                    WasmType::I32 => {
-                        format!("outputs[0] = Val::I32(parse_number({name}, &{var})?);")
-                    }
-                    WasmType::I64 => {
-                        format!("outputs[0] = Val::I64(parse_number({name}, &{var})?);")
-                    }
-                    WasmType::F32 => format!(
-                        "outputs[0] = Val::from(parse_number::<f64>({name}, &{var})? as f32);"
-                    ),
-                    WasmType::F64 => {
-                        format!("outputs[0] = Val::from(parse_number::<f64>({name}, &{var})?);")
-                    }
-                });
+                self.steps.push(RustStep::ParseVar { var, ty: *ty });
             }
             _ => {}
         }
     }
 
-    /// The fn, named `ident`, with `comment` above it.
-    fn write(&self, s: &mut String, ident: &str, comment: &[String], kv_type: &str) {
-        for line in comment {
-            let _ = writeln!(s, "// {line}");
-        }
-        let unused = |used: bool| if used { "" } else { "_" };
-        let data = if self.kv {
-            format!("kv: UserData<{kv_type}>")
-        } else {
-            "_user_data: UserData<()>".to_string()
-        };
-        // extism calls host functions with this signature, whatever the body needs.
+    /// The lints the fn's signature trips, which extism's host function signature forces.
+    fn allow(&self) -> Vec<&'static str> {
         let mut allow = Vec::new();
-        if self.kv {
+        if self.uses.kv {
             allow.push("clippy::needless_pass_by_value");
         }
-        if self.tail.is_none() && !self.lines.iter().any(|l| l.contains('?')) {
+        if self.error.is_none() && !self.steps.iter().any(RustStep::tries) {
             allow.push("clippy::unnecessary_wraps");
         }
-        if !allow.is_empty() {
-            let _ = writeln!(
-                s,
-                "#[allow({})] // extism's host function signature",
-                allow.join(", ")
-            );
-        }
-        let _ = writeln!(
-            s,
-            "fn {ident}({}plugin: &mut CurrentPlugin, {}inputs: &[Val], {}outputs: &mut [Val], {data}) -> Result<(), extism::Error> {{",
-            unused(self.plugin),
-            unused(self.inputs),
-            unused(self.outputs),
-        );
-        for line in &self.lines {
-            s.push_str(&indent(line, "    "));
-        }
-        let _ = writeln!(s, "    {}", self.tail.as_deref().unwrap_or("Ok(())"));
-        let _ = writeln!(s, "}}\n");
+        allow
     }
 }
 
-/// The `parse_number` helper of template functions with a number result.
-const RUST_PARSE_NUMBER: &str =
-    "// Reads a template's text as the number an import returns, as the playground does.
-fn parse_number<T: std::str::FromStr>(function: &str, text: &str) -> Result<T, extism::Error> {
-    text.trim().parse().map_err(|_| {
-        extism::Error::msg(format!(
-            \"host function {function}: the import returns a number and {:?} is not one\",
-            text.trim()
-        ))
-    })
+/// A host function as `host/rust/main.rs.j2` writes it.
+#[derive(Serialize)]
+struct RustFunction<'a> {
+    /// The fn's name.
+    ident: String,
+    /// The import's name.
+    name: &'a str,
+    /// `module::name`, for messages.
+    qualified: String,
+    /// The import module, unless it is the one extism assumes (`extism:host/user`).
+    namespace: Option<&'a str>,
+    /// The built-in whose body the template has, if it is one.
+    builtin: Option<&'static str>,
+    /// What a user-defined function does, one line each.
+    comment: Vec<String>,
+    allow: Vec<&'static str>,
+    uses: Uses,
+    body: Vec<RustStep>,
+    error: Option<String>,
+    params: Vec<Slot>,
+    results: Vec<Slot>,
+    /// Whether it is linked with the kv store as its user data.
+    shares_kv: bool,
 }
-";
+
+/// The context of `host/rust/main.rs.j2`.
+#[derive(Serialize)]
+struct RustProgram<'a> {
+    #[serde(flatten)]
+    session: Session<'a>,
+    /// What it imports from the extism crate, sorted.
+    uses: BTreeSet<&'static str>,
+    /// Whether the kv store holds bytes (else text).
+    kv_bytes: bool,
+    /// Whether a function calls `parse_number`, which the program then defines.
+    parses: bool,
+    functions: Vec<RustFunction<'a>>,
+}
 
 /// A Rust program for the extism crate.
-#[expect(clippy::too_many_lines, reason = "a template reads best top to bottom")]
 pub fn rust(export: &Export<'_>) -> String {
     let scenario = export.scenario;
-    let o = &scenario.options;
     let host = export.imported_host_functions();
     let idents = rust_idents(&host);
     let user_kv_functions = host.iter().any(|f| {
@@ -798,606 +1069,66 @@ pub fn rust(export: &Export<'_>) -> String {
             Implementation::KvGet | Implementation::KvSet
         )
     });
-    let uses_kv = host.iter().any(|f| kv_function(f));
     // kv values are bytes; as text they read better, where nothing needs them as bytes.
     let kv_bytes = user_kv_functions || scenario.host.kv.values().any(|v| v.as_text().is_none());
-    let kv_value = if kv_bytes { "Vec<u8>" } else { "String" };
-    let kv_type = format!("BTreeMap<String, {kv_value}>");
-    let bodies: Vec<Option<RustBody>> = host
+    let mut parses = false;
+    let functions: Vec<RustFunction<'_>> = host
         .iter()
-        .map(|f| {
-            f.implementation
-                .is_user_defined()
-                .then(|| RustBody::of(f, export.last_result(f)))
+        .zip(idents)
+        .map(|(&f, ident)| {
+            let (builtin, comment, body) = if let Implementation::Builtin(b) = f.implementation {
+                (Some(builtin_name(b)), Vec::new(), RustBody::default())
+            } else {
+                let last = export.last_result(f);
+                (None, user_comment(f, last), RustBody::of(f, last))
+            };
+            parses |= body.parses;
+            RustFunction {
+                ident,
+                name: &f.name,
+                qualified: qualified(f),
+                // extism puts host functions in extism:host/user unless told otherwise.
+                namespace: (f.module != EXTISM_USER).then_some(f.module.as_str()),
+                builtin,
+                comment,
+                allow: body.allow(),
+                uses: body.uses,
+                body: body.steps,
+                error: body.error,
+                params: slots(&f.params, &f.kinds),
+                results: slots(&f.results, f.result_kind.as_slice()),
+                shares_kv: kv_function(f),
+            }
         })
         .collect();
-
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "//! Calls {} of {} with the manifest, options and input of an",
-        called(scenario, |f| format!("`{f}`")),
-        scenario.plugin.display_name
-    );
-    let _ = writeln!(
-        s,
-        "//! extism-playground session. Cargo.toml: extism = \"~1.30\""
-    );
-    let _ = writeln!(s);
-    if uses_kv {
-        let _ = writeln!(s, "use std::collections::BTreeMap;");
-        let _ = writeln!(s);
-    }
     let mut uses: BTreeSet<&str> = ["Manifest", "PluginBuilder", "Wasm"].into();
-    if !host.is_empty() {
+    if !functions.is_empty() {
         uses.insert("UserData");
     }
-    if host.iter().any(|f| {
+    if functions.iter().any(|f| {
         f.params
             .iter()
-            .zip(&f.kinds)
-            .chain(f.results.iter().zip(&f.result_kind))
-            .any(|(t, k)| rust_type(*t, *k) == "PTR")
+            .chain(&f.results)
+            .any(|s| matches!(s, Slot::Ptr))
     }) {
         uses.insert("PTR");
     }
-    if bodies.iter().any(Option::is_none) {
+    if functions.iter().any(|f| f.builtin.is_some()) {
         uses.insert("host_fn");
     }
-    if bodies.iter().any(Option::is_some) {
+    if functions.iter().any(|f| f.builtin.is_none()) {
         uses.extend(["CurrentPlugin", "Val"]);
     }
-    let _ = writeln!(
-        s,
-        "use extism::{{{}}};",
-        uses.into_iter().collect::<Vec<_>>().join(", ")
-    );
-    let _ = writeln!(s);
-    for ((function, body), ident) in host.iter().zip(&bodies).zip(&idents) {
-        if let Some(body) = body {
-            body.write(
-                &mut s,
-                ident,
-                &user_comment(function, export.last_result(function)),
-                &kv_type,
-            );
-            continue;
-        }
-        let body = match &function.implementation {
-            Implementation::Builtin(Builtin::LogInfo) => {
-                "host_fn!(log_info(message: String) {\n    println!(\"[host log_info] {message}\");\n    Ok(())\n});\n".to_string()
-            }
-            Implementation::Builtin(Builtin::KvGet) => format!(
-                "host_fn!(kv_get(kv: {kv_type}; key: String) -> {kv_value} {{\n    let kv = kv.get()?;\n    let kv = kv.lock().map_err(|_| extism::Error::msg(\"kv store poisoned\"))?;\n    Ok(kv.get(&key).cloned().unwrap_or_default())\n}});\n"
-            ),
-            Implementation::Builtin(Builtin::KvSet) => format!(
-                "host_fn!(kv_set(kv: {kv_type}; key: String, value: {kv_value}) {{\n    let kv = kv.get()?;\n    kv.lock().map_err(|_| extism::Error::msg(\"kv store poisoned\"))?.insert(key, value);\n    Ok(())\n}});\n"
-            ),
-            Implementation::Builtin(Builtin::GetSecret) => {
-                "// Secrets come from the environment: get_secret(\"api_key\") reads SECRET_API_KEY.\nhost_fn!(get_secret(name: String) -> String {\n    let var = format!(\"SECRET_{}\", name.to_uppercase());\n    std::env::var(&var).map_err(|_| extism::Error::msg(format!(\"secret {name:?} is not set; set {var}\")))\n});\n".to_string()
-            }
-            _ => unreachable!("user-defined functions have a body"),
-        };
-        let _ = writeln!(s, "{body}");
-    }
-    if bodies.iter().flatten().any(|b| b.parses) {
-        let _ = writeln!(s, "{RUST_PARSE_NUMBER}");
-    }
-    let _ = writeln!(s, "fn main() -> Result<(), extism::Error> {{");
-    let _ = writeln!(s, "    let manifest = Manifest::new([");
-    for module in module_files(scenario) {
-        if let Some(note) = module.note {
-            let _ = writeln!(s, "        // {note}");
-        }
-        let mut wasm = format!("Wasm::file({})", rust_str(&module.path));
-        if let Some(name) = &module.name {
-            let _ = write!(wasm, ".with_name({})", rust_str(name));
-        }
-        let _ = writeln!(s, "        {wasm}.with_hash({}),", rust_str(&module.sha256));
-    }
-    let _ = write!(s, "    ])");
-    for h in &o.allowed_hosts {
-        let _ = write!(s, "\n    .with_allowed_host({})", rust_str(h));
-    }
-    for p in &o.allowed_paths {
-        let _ = write!(
-            s,
-            "\n    .with_allowed_path({}.to_string(), {})",
-            rust_str(&p.manifest_key()),
-            rust_str(&p.guest)
-        );
-    }
-    for (k, v) in &o.config {
-        let _ = write!(
-            s,
-            "\n    .with_config_key({}, {})",
-            rust_str(k),
-            rust_str(v)
-        );
-    }
-    if let Some(pages) = o.memory_max_pages {
-        let _ = write!(s, "\n    .with_memory_max({pages})");
-    }
-    if let Some(ms) = o.timeout_ms {
-        let duration = if ms.is_multiple_of(1000) {
-            format!("from_secs({})", rust_int(ms / 1000))
-        } else {
-            format!("from_millis({})", rust_int(ms))
-        };
-        let _ = write!(s, "\n    .with_timeout(std::time::Duration::{duration})");
-    }
-    let _ = writeln!(s, ";");
-    if o.http_response_max_bytes.is_some() || o.var_max_bytes.is_some() {
-        let _ = writeln!(s, "    let mut manifest = manifest;");
-        if let Some(b) = o.http_response_max_bytes {
-            let _ = writeln!(
-                s,
-                "    manifest.memory.max_http_response_bytes = Some({b});"
-            );
-        }
-        if let Some(b) = o.var_max_bytes {
-            let _ = writeln!(s, "    manifest.memory.max_var_bytes = Some({b});");
-        }
-    }
-    if uses_kv {
-        let _ = writeln!(s, "    let kv = UserData::new(BTreeMap::from([");
-        for (k, v) in &scenario.host.kv {
-            let value = match (kv_bytes, v.as_text()) {
-                (false, _) => format!("{}.to_string()", rust_str(&String::from_utf8_lossy(&v.0))),
-                (true, Some(text)) => format!("{}.as_bytes().to_vec()", rust_str(text)),
-                // The first element's suffix types the others.
-                (true, None) => {
-                    format!("vec![{}_u8{}]", &hex_list(&v.0)[..4], &hex_list(&v.0)[4..])
-                }
-            };
-            let _ = writeln!(s, "        ({}.to_string(), {value}),", rust_str(k));
-        }
-        let _ = writeln!(s, "    ]));");
-    }
-    let _ = write!(
-        s,
-        "    let mut plugin = PluginBuilder::new(manifest)\n        .with_wasi({})",
-        o.wasi
-    );
-    if let Some(fuel) = o.fuel_limit {
-        let _ = write!(s, "\n        .with_fuel_limit({})", rust_int(fuel));
-    }
-    for (function, ident) in host.iter().zip(&idents) {
-        let data = if kv_function(function) {
-            "kv.clone()"
-        } else {
-            "UserData::new(())"
-        };
-        let types = |types: &[WasmType], kinds: &[ArgKind]| {
-            let names: Vec<&str> = types
-                .iter()
-                .zip(kinds)
-                .map(|(t, k)| rust_type(*t, *k))
-                .collect();
-            format!("[{}]", names.join(", "))
-        };
-        // extism puts host functions in extism:host/user unless told otherwise.
-        let namespace = if function.module == EXTISM_USER {
-            String::new()
-        } else {
-            format!("_in_namespace({}, ", rust_str(&function.module))
-        };
-        let _ = write!(
-            s,
-            "\n        .with_function{}{}, {}, {}, {data}, {ident})",
-            if namespace.is_empty() {
-                "("
-            } else {
-                &namespace
-            },
-            rust_str(&function.name),
-            types(&function.params, &function.kinds),
-            types(&function.results, function.result_kind.as_slice()),
-        );
-    }
-    let _ = writeln!(s, "\n        .build()?;");
-    for (i, step) in scenario.steps.iter().enumerate() {
-        // One block per step, so each has its own `input` and `output`.
-        let indent = if scenario.steps.len() == 1 {
-            "    "
-        } else {
-            let _ = writeln!(s, "    {{");
-            let _ = writeln!(s, "        // Step {} of {}", i + 1, scenario.steps.len());
-            if i > 0 && !scenario.keep_state {
-                let _ = writeln!(
-                    s,
-                    "        plugin.reset()?; // the playground gives each step a fresh instance"
-                );
-            }
-            "        "
-        };
-        let input = match std::str::from_utf8(&step.input) {
-            Ok(text) => format!("{}.as_bytes()", rust_str(text)),
-            Err(_) => format!("&{:?}[..]", step.input),
-        };
-        let _ = writeln!(s, "{indent}let input: &[u8] = {input};");
-        let _ = writeln!(
-            s,
-            "{indent}let output = plugin.call::<&[u8], &[u8]>({}, input)?;",
-            rust_str(&step.function)
-        );
-        let _ = writeln!(
-            s,
-            "{indent}println!(\"{{}}\", String::from_utf8_lossy(output));"
-        );
-        if scenario.steps.len() > 1 {
-            let _ = writeln!(s, "    }}");
-        }
-    }
-    let _ = writeln!(s, "    Ok(())");
-    let _ = writeln!(s, "}}");
-    s
-}
-
-/// Go that panics with `err` if it is set (the go-sdk fails a call whose host function panics).
-const GO_CHECK: &str = "if err != nil {\n\tpanic(err)\n}\n";
-
-/// Go that sets `var` to argument `i` as a string: a block's bytes, or a number in decimal.
-fn go_arg(f: &HostFunction, i: usize, var: &str, imports: &mut BTreeSet<&'static str>) -> String {
-    let number = match (f.kinds[i], f.params[i]) {
-        (ArgKind::Bytes, _) => {
-            return format!("{var}, err := p.ReadString(stack[{i}])\n{GO_CHECK}");
-        }
-        (ArgKind::Num, WasmType::I32) => {
-            format!("strconv.FormatInt(int64(extism.DecodeI32(stack[{i}])), 10)")
-        }
-        (ArgKind::Num, WasmType::I64) => format!("strconv.FormatInt(int64(stack[{i}]), 10)"),
-        (ArgKind::Num, WasmType::F32) => {
-            format!("strconv.FormatFloat(float64(extism.DecodeF32(stack[{i}])), 'f', -1, 64)")
-        }
-        (ArgKind::Num, WasmType::F64) => {
-            format!("strconv.FormatFloat(extism.DecodeF64(stack[{i}]), 'f', -1, 64)")
-        }
-    };
-    imports.insert("strconv");
-    format!("{var} := {number}\n")
-}
-
-/// Go that returns the string `expr` (the number it spells, for a number result).
-fn go_text_result(f: &HostFunction, expr: &str, imports: &mut BTreeSet<&'static str>) -> String {
-    match (f.result_kind, f.results.first()) {
-        (Some(ArgKind::Bytes), _) => {
-            format!("offset, err := p.WriteString({expr})\n{GO_CHECK}stack[0] = offset\n")
-        }
-        (Some(ArgKind::Num), Some(ty)) => {
-            imports.extend(["strconv", "strings"]);
-            let (parse, encode) = match ty {
-                WasmType::I32 => ("ParseInt(text, 10, 32)", "extism.EncodeI32(int32(n))"),
-                WasmType::I64 => ("ParseInt(text, 10, 64)", "extism.EncodeI64(n)"),
-                WasmType::F32 => ("ParseFloat(text, 64)", "extism.EncodeF32(float32(n))"),
-                WasmType::F64 => ("ParseFloat(text, 64)", "extism.EncodeF64(n)"),
-            };
-            let message = go_str(&format!(
-                "host function {}: the import returns a number ({}) and ",
-                qualified(f),
-                ty.as_str()
-            ));
-            format!(
-                "text := strings.TrimSpace({expr})\nn, err := strconv.{parse}\nif err != nil {{\n\tpanic({message} + strconv.Quote(text) + \" is not one\")\n}}\nstack[0] = {encode}\n"
-            )
-        }
-        _ => String::new(),
-    }
-}
-
-/// Go that returns `bytes` (the number they spell, for a number result), as the playground
-/// does.
-fn go_constant_result(
-    f: &HostFunction,
-    bytes: &Bytes,
-    imports: &mut BTreeSet<&'static str>,
-) -> String {
-    match (f.result_kind, f.results.first()) {
-        (Some(ArgKind::Bytes), _) => {
-            let write = match bytes.as_text() {
-                Some(text) => format!("p.WriteString({})", go_str(text)),
-                None => format!("p.WriteBytes([]byte{{{}}})", hex_list(&bytes.0)),
-            };
-            format!("offset, err := {write}\n{GO_CHECK}stack[0] = offset\n")
-        }
-        (Some(ArgKind::Num), Some(ty)) => match number(bytes, *ty) {
-            Ok(n) => format!("stack[0] = {}\n", go_number(n, imports)),
-            Err(why) => format!("panic({})\n", go_str(&not_a_number(f, *ty, &why))),
-        },
-        _ => String::new(),
-    }
-}
-
-/// The body of a user-defined function in Go, unindented; `last` is what it returned in the
-/// last run.
-fn go_user_body(
-    f: &HostFunction,
-    last: Option<&Bytes>,
-    imports: &mut BTreeSet<&'static str>,
-) -> String {
-    let mut body = String::new();
-    match &f.implementation {
-        Implementation::Builtin(_) => {}
-        Implementation::Value(value) => body.push_str(&go_constant_result(f, value, imports)),
-        Implementation::Template(template) => {
-            // Without a result the text goes nowhere.
-            if f.result_kind.is_some() {
-                let pieces = template_pieces(template, f.params.len());
-                for i in template_args(&pieces) {
-                    body.push_str(&go_arg(f, i, &format!("arg{i}"), imports));
-                }
-                let parts: Vec<String> = pieces
-                    .iter()
-                    .map(|piece| match piece {
-                        Piece::Text(text) => go_str(text),
-                        Piece::Arg(n) => format!("arg{n}"),
-                    })
-                    .collect();
-                let result = if parts.is_empty() {
-                    "\"\"".to_string()
-                } else {
-                    parts.join(" + ")
-                };
-                let _ = writeln!(body, "result := {result}");
-                body.push_str(&go_text_result(f, "result", imports));
-            }
-        }
-        Implementation::KvGet => {
-            body.push_str(&go_arg(f, 0, "key", imports));
-            body.push_str(&go_text_result(f, "kv[key]", imports));
-        }
-        Implementation::KvSet => {
-            body.push_str(&go_arg(f, 0, "key", imports));
-            body.push_str(&go_arg(f, 1, "value", imports));
-            body.push_str("kv[key] = value\n");
-            // Where the import has a result, kv-set returns empty bytes or 0.
-            let nothing = match f.result_kind {
-                Some(ArgKind::Num) => Bytes::from("0"),
-                _ => Bytes::default(),
-            };
-            body.push_str(&go_constant_result(f, &nothing, imports));
-        }
-        Implementation::Fail(message) => {
-            let _ = writeln!(
-                body,
-                "panic({})",
-                go_str(&format!("host function {} failed: {message}", qualified(f)))
-            );
-        }
-        Implementation::Rhai(_) | Implementation::Wasm(_) => match last {
-            Some(value) => body.push_str(&go_constant_result(f, value, imports)),
-            None if f.result_kind.is_some() => {
-                body.push_str("// TODO: no run recorded a result; return what it should.\n");
-                let zero = match f.result_kind {
-                    Some(ArgKind::Num) => Bytes::from("0"),
-                    _ => Bytes::default(),
-                };
-                body.push_str(&go_constant_result(f, &zero, imports));
-            }
-            None => {}
-        },
-    }
-    body
-}
-
-/// A Go program for the extism go-sdk.
-#[expect(clippy::too_many_lines, reason = "a template reads best top to bottom")]
-pub fn go(export: &Export<'_>) -> String {
-    let scenario = export.scenario;
-    let o = &scenario.options;
-    let host = export.imported_host_functions();
-    let mut imports: BTreeSet<&'static str> = ["context", "fmt", "os"].into();
-    // The host functions first: they decide what the program imports.
-    let mut functions = String::new();
-    for function in &host {
-        let body = match function.implementation {
-            Implementation::Builtin(Builtin::LogInfo) => {
-                "\t\t\tmessage, err := p.ReadString(stack[0])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tfmt.Println(\"[host log_info]\", message)\n".to_string()
-            }
-            Implementation::Builtin(Builtin::KvGet) => {
-                "\t\t\tkey, err := p.ReadString(stack[0])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tstack[0], err = p.WriteString(kv[key])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n".to_string()
-            }
-            Implementation::Builtin(Builtin::KvSet) => {
-                "\t\t\tkey, err := p.ReadString(stack[0])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tvalue, err := p.ReadString(stack[1])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\tkv[key] = value\n".to_string()
-            }
-            Implementation::Builtin(Builtin::GetSecret) => {
-                imports.insert("strings");
-                "\t\t\tname, err := p.ReadString(stack[0])\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n\t\t\t// get_secret(\"api_key\") reads SECRET_API_KEY from the environment.\n\t\t\tvalue, ok := os.LookupEnv(\"SECRET_\" + strings.ToUpper(name))\n\t\t\tif !ok {\n\t\t\t\tpanic(fmt.Sprintf(\"secret %q is not set\", name))\n\t\t\t}\n\t\t\tstack[0], err = p.WriteString(value)\n\t\t\tif err != nil {\n\t\t\t\tpanic(err)\n\t\t\t}\n".to_string()
-            }
-            _ => {
-                let last = export.last_result(function);
-                for line in user_comment(function, last) {
-                    let _ = writeln!(functions, "\t\t// {line}");
-                }
-                indent(&go_user_body(function, last, &mut imports), "\t\t\t")
-            }
-        };
-        let types = |types: &[WasmType], kinds: &[ArgKind]| {
-            let names: Vec<&str> = types
-                .iter()
-                .zip(kinds)
-                .map(|(t, k)| go_type(*t, *k))
-                .collect();
-            format!("[]extism.ValueType{{{}}}", names.join(", "))
-        };
-        let _ = writeln!(
+    templates::render(
+        "host/rust/main.rs.j2",
+        RustProgram {
+            session: Session::of(scenario, &host),
+            uses,
+            kv_bytes,
+            parses,
             functions,
-            "\t\textism.NewHostFunctionWithStack(\n\t\t\t{},\n\t\t\tfunc(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {{\n{}\t\t\t}},\n\t\t\t{},\n\t\t\t{},\n\t\t),",
-            go_str(&function.name),
-            indent(&body, "\t"),
-            types(&function.params, &function.kinds),
-            types(&function.results, function.result_kind.as_slice())
-        );
-    }
-
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "// Calls {} of {} with the manifest, options and input of an",
-        called(scenario, str::to_string),
-        scenario.plugin.display_name
-    );
-    let _ = writeln!(
-        s,
-        "// extism-playground session. go get github.com/extism/go-sdk"
-    );
-    let _ = writeln!(s, "package main\n\nimport (");
-    for import in &imports {
-        let _ = writeln!(s, "\t\"{import}\"");
-    }
-    let _ = writeln!(s, "\n\textism \"github.com/extism/go-sdk\"\n)\n");
-    let _ = writeln!(s, "func main() {{");
-    let _ = writeln!(s, "\tmanifest := extism.Manifest{{");
-    let _ = writeln!(s, "\t\tWasm: []extism.Wasm{{");
-    for module in module_files(scenario) {
-        if let Some(note) = module.note {
-            let _ = writeln!(s, "\t\t\t// {note}");
-        }
-        let name = module
-            .name
-            .as_ref()
-            .map_or_else(String::new, |n| format!(", Name: {}", go_str(n)));
-        let _ = writeln!(
-            s,
-            "\t\t\textism.WasmFile{{Path: {}, Hash: {}{name}}},",
-            go_str(&module.path),
-            go_str(&module.sha256)
-        );
-    }
-    let _ = writeln!(s, "\t\t}},");
-    if o.memory_max_pages.is_some()
-        || o.http_response_max_bytes.is_some()
-        || o.var_max_bytes.is_some()
-    {
-        let mut fields = Vec::new();
-        if let Some(p) = o.memory_max_pages {
-            fields.push(format!("MaxPages: {p}"));
-        }
-        if let Some(b) = o.http_response_max_bytes {
-            fields.push(format!("MaxHttpResponseBytes: {b}"));
-        }
-        if let Some(b) = o.var_max_bytes {
-            fields.push(format!("MaxVarBytes: {b}"));
-        }
-        let _ = writeln!(
-            s,
-            "\t\tMemory: &extism.ManifestMemory{{{}}},",
-            fields.join(", ")
-        );
-    }
-    if !o.config.is_empty() {
-        let _ = writeln!(s, "\t\tConfig: map[string]string{{");
-        for (k, v) in &o.config {
-            let _ = writeln!(s, "\t\t\t{}: {},", go_str(k), go_str(v));
-        }
-        let _ = writeln!(s, "\t\t}},");
-    }
-    if !o.allowed_hosts.is_empty() {
-        let hosts: Vec<String> = o.allowed_hosts.iter().map(|h| go_str(h)).collect();
-        let _ = writeln!(s, "\t\tAllowedHosts: []string{{{}}},", hosts.join(", "));
-    }
-    if !o.allowed_paths.is_empty() {
-        let _ = writeln!(
-            s,
-            "\t\t// The go-sdk mounts every path read-write; \"ro:\" is honoured by the Rust SDK."
-        );
-        let _ = writeln!(s, "\t\tAllowedPaths: map[string]string{{");
-        for p in &o.allowed_paths {
-            let _ = writeln!(
-                s,
-                "\t\t\t{}: {},",
-                go_str(&p.host.display().to_string()),
-                go_str(&p.guest)
-            );
-        }
-        let _ = writeln!(s, "\t\t}},");
-    }
-    if let Some(ms) = o.timeout_ms {
-        let _ = writeln!(s, "\t\tTimeout: {ms}, // milliseconds");
-    }
-    let _ = writeln!(s, "\t}}\n");
-    if o.fuel_limit.is_some() {
-        let _ = writeln!(
-            s,
-            "\t// The session set a fuel limit; the go-sdk (wazero) has no fuel metering."
-        );
-    }
-    let _ = writeln!(s, "\tctx := context.Background()");
-    let _ = writeln!(
-        s,
-        "\tconfig := extism.PluginConfig{{EnableWasi: {}}}",
-        o.wasi
-    );
-    if host.iter().any(|f| kv_function(f)) {
-        let _ = writeln!(s, "\tkv := map[string]string{{");
-        for (k, v) in &scenario.host.kv {
-            let _ = writeln!(s, "\t\t{}: {},", go_str(k), go_bytes_string(v));
-        }
-        let _ = writeln!(s, "\t}}");
-    }
-    let _ = writeln!(s, "\thostFunctions := []extism.HostFunction{{");
-    s.push_str(&functions);
-    let _ = writeln!(s, "\t}}");
-    for (i, function) in host.iter().enumerate() {
-        // The go-sdk puts host functions in extism:host/user unless told otherwise.
-        if function.module != EXTISM_USER {
-            let _ = writeln!(
-                s,
-                "\thostFunctions[{i}].SetNamespace({})",
-                go_str(&function.module)
-            );
-        }
-    }
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "\tplugin, err := extism.NewPlugin(ctx, manifest, config, hostFunctions)"
-    );
-    let _ = writeln!(
-        s,
-        "\tif err != nil {{\n\t\tfmt.Printf(\"Failed to initialize plugin: %v\\n\", err)\n\t\tos.Exit(1)\n\t}}\n"
-    );
-    for (i, step) in scenario.steps.iter().enumerate() {
-        // One block per step, so each has its own `input` and `out`.
-        let indent = if scenario.steps.len() == 1 {
-            "\t"
-        } else {
-            let _ = writeln!(s, "\t{{");
-            let _ = writeln!(s, "\t\t// Step {} of {}", i + 1, scenario.steps.len());
-            if i > 0 && !scenario.keep_state {
-                let _ = writeln!(
-                    s,
-                    "\t\tplugin.Reset() // the playground gives each step a fresh instance"
-                );
-            }
-            "\t\t"
-        };
-        let input = match std::str::from_utf8(&step.input) {
-            Ok(text) => format!("[]byte({})", go_str(text)),
-            Err(_) => format!("[]byte{{{}}}", hex_list(&step.input)),
-        };
-        let _ = writeln!(s, "{indent}input := {input}");
-        let _ = writeln!(
-            s,
-            "{indent}exit, out, err := plugin.Call({}, input)",
-            go_str(&step.function)
-        );
-        let _ = writeln!(
-            s,
-            "{indent}if err != nil {{\n{indent}\tfmt.Println(err)\n{indent}\tos.Exit(int(exit))\n{indent}}}\n{indent}fmt.Println(string(out))"
-        );
-        if scenario.steps.len() > 1 {
-            let _ = writeln!(s, "\t}}");
-        }
-    }
-    let _ = writeln!(s, "}}");
-    s
-}
-
-/// The functions a scenario calls, for a comment: "`greet`" or "`add`, then `get`".
-fn called(scenario: &Scenario, name: impl Fn(&str) -> String) -> String {
-    let names: Vec<String> = scenario.steps.iter().map(|s| name(&s.function)).collect();
-    names.join(", then ")
+        },
+    )
 }
 
 #[cfg(test)]
@@ -1430,42 +1161,40 @@ mod tests {
 
     #[test]
     fn numbers_read_as_the_playground_reads_them() {
-        let n = |text: &str, ty| number(&Bytes::from(text), ty);
+        let f = HostFunction {
+            module: "acme:billing".into(),
+            name: "price_cents".into(),
+            params: vec![],
+            results: vec![WasmType::I64],
+            kinds: vec![],
+            result_kind: Some(ArgKind::Num),
+            description: String::new(),
+            implementation: Implementation::Value(Bytes::from("1")),
+        };
+        let n = |text: &str, ty| number(&f, &Bytes::from(text), ty);
         assert_eq!(n(" 1200\n", WasmType::I64), Ok(Number::I64(1200)));
         assert_eq!(n("100.5", WasmType::F32), Ok(Number::F32(100.5)));
         assert_eq!(n("3", WasmType::F64), Ok(Number::F64(3.0)));
-        assert!(
-            n("1099511627776", WasmType::I32)
-                .unwrap_err()
-                .contains("i32")
-        );
+        let too_big = n("1099511627776", WasmType::I32).unwrap_err();
+        assert_eq!(too_big.ty, WasmType::I32);
+        assert!(too_big.why.contains("i32"), "{too_big}");
         assert!(
             n("1.5", WasmType::I64)
                 .unwrap_err()
+                .why
                 .contains("not an integer")
         );
-        assert!(
-            n("many", WasmType::I64)
-                .unwrap_err()
-                .contains("not a number")
-        );
-        assert_eq!(rust_number(Number::I64(-1_500_000)), "Val::I64(-1_500_000)");
-        assert_eq!(rust_number(Number::F32(100.5)), "Val::from(100.5_f32)");
         assert_eq!(
-            rust_number(Number::F64(f64::NEG_INFINITY)),
-            "Val::from(f64::NEG_INFINITY)"
+            n("many", WasmType::I64).unwrap_err().to_string(),
+            "host function acme:billing::price_cents: the import returns a number (i64): \
+             \"many\" is not a number"
         );
-        let mut imports = BTreeSet::new();
         assert_eq!(
-            go_number(Number::F64(1e20), &mut imports),
-            "extism.EncodeF64(1e20)"
+            Literal::from(Number::F32(100.5)),
+            Literal::F32("100.5".into())
         );
-        assert!(imports.is_empty());
-        assert_eq!(
-            go_number(Number::F32(f32::NAN), &mut imports),
-            "extism.EncodeF32(float32(math.NaN()))"
-        );
-        assert!(imports.contains("math"));
+        assert!(go_needs_math(Number::F32(f32::NAN)));
+        assert!(!go_needs_math(Number::F64(1e20)));
     }
 
     #[test]
