@@ -1,6 +1,6 @@
 //! The template engine the code generators share: minijinja with every template under
 //! `assets/templates` built into the binary, one folder per generator and language
-//! (`host/go`, `host/rust`), and the filters that write Go and Rust literals.
+//! (`host/go`, `host/rust`, `starter/rust`), and the filters that write Go and Rust literals.
 //! A generator computes a context (plain data) and [`render`]s a template with it; the
 //! templates hold the code's text. Whitespace is predictable: a block tag's line ends with it
 //! (`trim_blocks`), the indentation before a block tag is dropped (`lstrip_blocks`), and a
@@ -23,6 +23,30 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "host/rust/main.rs.j2",
         include_str!("../assets/templates/host/rust/main.rs.j2"),
+    ),
+    (
+        "starter/rust/Cargo.toml.j2",
+        include_str!("../assets/templates/starter/rust/Cargo.toml.j2"),
+    ),
+    (
+        "starter/rust/lib.rs.j2",
+        include_str!("../assets/templates/starter/rust/lib.rs.j2"),
+    ),
+    (
+        "starter/rust/host.rs.j2",
+        include_str!("../assets/templates/starter/rust/host.rs.j2"),
+    ),
+    (
+        "starter/rust/README.md.j2",
+        include_str!("../assets/templates/starter/rust/README.md.j2"),
+    ),
+    (
+        "starter/rust/suite.toml.j2",
+        include_str!("../assets/templates/starter/rust/suite.toml.j2"),
+    ),
+    (
+        "starter/rust/gitignore.j2",
+        include_str!("../assets/templates/starter/rust/gitignore.j2"),
     ),
 ];
 
