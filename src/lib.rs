@@ -12,6 +12,8 @@
 //! - [`build`]: `cargo build` of the open plugin's crate, in the background.
 //! - [`registry`]: plugins pulled from and pushed to OCI registries, pinned by digest and cached.
 //! - [`platform`]: what differs between Linux, macOS and Windows, behind one API.
+//! - [`templates`]: the template engine the code generators share (exported host programs,
+//!   starter kits), with the templates under `assets/templates` built in.
 //! - [`trust`]: consent for what files from others ask of the sandbox.
 //! - [`suite`]: test suites (TOML files and bundles) run headless, in parallel, for CI; and
 //!   xtp-test plugins run offline against a plugin under test.
@@ -28,5 +30,6 @@ pub mod runner;
 pub mod samples;
 pub mod starter;
 pub mod suite;
+pub mod templates;
 pub mod trust;
 pub mod workbench;

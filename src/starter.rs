@@ -3,13 +3,15 @@
 //! README giving the commands to build and test it and a suite file whose test passes on the
 //! first build. Every host function the workbench offers (the built-ins and the user's mocks)
 //! is declared in `src/host.rs` with its real signature, so the new plugin can call the host the
-//! playground stands in for. No UI here: the window and the tests call [`create`].
+//! playground stands in for. The files' text is in `assets/templates/starter/rust`, one
+//! template per file; this module decides what fills them in (the names, the target, each host
+//! function's declaration). No UI here: the window and the tests call [`create`].
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::runner::host::define::ArgKind;
 use crate::runner::host::{HostFunction, WasmType};
+use crate::templates;
 
 /// What the new plugin does to start with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -145,112 +147,79 @@ pub fn created(dir: &Path, spec: &Spec) -> Created {
     }
 }
 
+/// The kit's files, relative to its folder, each with the template under
+/// `assets/templates/starter/rust` that writes it.
+const KIT: &[(&str, &str)] = &[
+    ("Cargo.toml", "starter/rust/Cargo.toml.j2"),
+    ("src/lib.rs", "starter/rust/lib.rs.j2"),
+    ("src/host.rs", "starter/rust/host.rs.j2"),
+    ("README.md", "starter/rust/README.md.j2"),
+    ("suite.toml", "starter/rust/suite.toml.j2"),
+    (".gitignore", "starter/rust/gitignore.j2"),
+];
+
+/// What the kit's templates are filled in with.
+#[derive(serde::Serialize)]
+struct Kit<'a> {
+    /// The crate's name.
+    name: &'a str,
+    template: Template,
+    wasi: bool,
+    /// The cargo target it builds for.
+    target: &'static str,
+    /// Where the built module lands, relative to the crate, with `/`s.
+    artifact: String,
+    /// The export the suite and the README call, and an input for it.
+    function: &'static str,
+    input: &'static str,
+    /// The host functions `src/host.rs` declares, by import module.
+    modules: Vec<HostModule<'a>>,
+}
+
+/// The host functions of one import module, as `src/host.rs` declares them.
+#[derive(serde::Serialize)]
+struct HostModule<'a> {
+    name: &'a str,
+    /// Those `#[host_fn]` wraps (memory in, memory out, as `String`s).
+    wrapped: Vec<Declaration<'a>>,
+    /// The raw imports, with their WebAssembly types.
+    raw: Vec<Declaration<'a>>,
+}
+
+/// One host function's declaration.
+#[derive(serde::Serialize)]
+struct Declaration<'a> {
+    /// Its Rust name.
+    ident: String,
+    /// The import's name.
+    name: &'a str,
+    /// Each argument's Rust type.
+    params: Vec<&'static str>,
+    result: Option<&'static str>,
+    /// Its description, one doc line each.
+    doc: Vec<&'a str>,
+    /// Whether it takes and returns only Extism memory (said on a raw import).
+    memory_only: bool,
+}
+
 /// The kit's files, relative to its folder.
 pub fn files(spec: &Spec) -> Vec<(&'static str, String)> {
-    vec![
-        ("Cargo.toml", cargo_toml(spec)),
-        ("src/lib.rs", lib_rs(spec.template)),
-        ("src/host.rs", host_rs(&spec.host)),
-        ("README.md", readme(spec)),
-        ("suite.toml", suite(spec)),
-        (".gitignore", "/target\n".to_string()),
-    ]
-}
-
-fn cargo_toml(spec: &Spec) -> String {
-    format!(
-        r#"[package]
-name = "{name}"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[lib]
-crate-type = ["cdylib"]
-
-[dependencies]
-extism-pdk = "1.4"
-serde = {{ version = "1", features = ["derive"] }}
-serde_json = "1"
-
-# Line tables stay in the module: when it traps, the playground shows the source line.
-[profile.release]
-debug = "line-tables-only"
-
-# A crate of its own, even when created inside another workspace.
-[workspace]
-"#,
-        name = spec.name
-    )
-}
-
-fn lib_rs(template: Template) -> String {
-    let body = match template {
-        Template::JsonEvents => JSON_EVENTS,
-        Template::MinimalText => MINIMAL_TEXT,
+    let (function, input) = spec.template.example();
+    let created = created(Path::new(""), spec);
+    let kit = Kit {
+        name: &spec.name,
+        template: spec.template,
+        wasi: spec.wasi,
+        target: created.target,
+        artifact: created.artifact.display().to_string().replace('\\', "/"),
+        function,
+        input,
+        modules: host_modules(&spec.host),
     };
-    format!(
-        "//! An Extism plugin. Build it with `cargo build --release --target …` (see README.md);\n\
-         //! the host functions it may call are declared in `host.rs`.\n\n\
-         pub mod host;\n\n{body}"
-    )
+    KIT.iter()
+        .map(|(path, template)| (*path, templates::render(template, &kit)))
+        .collect()
 }
-
-const JSON_EVENTS: &str = r#"use extism_pdk::{plugin_fn, FnResult, Json};
-use serde::{Deserialize, Serialize};
-
-/// An event as the host sends it.
-#[derive(Deserialize)]
-pub struct Event {
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default)]
-    pub data: serde_json::Value,
-}
-
-/// What version 1 of the event ABI answers.
-#[derive(Serialize)]
-pub struct ReplyV1 {
-    pub handled: bool,
-}
-
-/// Version 2 also says which event it handled and what it made of it.
-#[derive(Serialize)]
-pub struct ReplyV2 {
-    pub handled: bool,
-    pub kind: String,
-    pub summary: String,
-}
-
-/// Version 1 of the event ABI: hosts that speak it call this.
-#[plugin_fn]
-pub fn handle_event_v1(Json(event): Json<Event>) -> FnResult<Json<ReplyV1>> {
-    Ok(Json(ReplyV1 {
-        handled: !event.kind.is_empty(),
-    }))
-}
-
-/// Version 2 of the event ABI: newer hosts call this; keep v1 for the hosts that do not.
-#[plugin_fn]
-pub fn handle_event_v2(Json(event): Json<Event>) -> FnResult<Json<ReplyV2>> {
-    extism_pdk::info!("handling {}", event.kind);
-    let fields = event.data.as_object().map_or(0, |o| o.len());
-    Ok(Json(ReplyV2 {
-        handled: !event.kind.is_empty(),
-        summary: format!("{} with {fields} field(s)", event.kind),
-        kind: event.kind,
-    }))
-}
-"#;
-
-const MINIMAL_TEXT: &str = r#"use extism_pdk::{plugin_fn, FnResult};
-
-/// Greets whoever the input names.
-#[plugin_fn]
-pub fn greet(name: String) -> FnResult<String> {
-    Ok(format!("Hello, {name}!"))
-}
-"#;
 
 /// The Rust type of a value carried as `kind` in a raw import.
 fn raw_type(ty: WasmType, kind: ArgKind) -> &'static str {
@@ -274,108 +243,79 @@ fn memory_only(f: &HostFunction) -> bool {
             .is_none_or(|t| f.result_kind.is_some_and(|k| carried(t, &k)))
 }
 
-/// `src/host.rs`: one declaration per host function, grouped by import module.
-fn host_rs(host: &[HostFunction]) -> String {
-    let mut out = String::from(
-        "//! The host functions this plugin's host offers, as the playground declares them.\n\
-         //! Functions that take and return Extism memory are wrapped by `#[host_fn]` (text in,\n\
-         //! text out: change `String` to `Vec<u8>` or `Json<T>` for other payloads); the others\n\
-         //! are raw imports with their WebAssembly types. A function the plugin never calls is\n\
-         //! not imported, so declaring them all costs nothing.\n\
-         #![allow(dead_code)]\n\n\
-         use extism_pdk::*;\n",
-    );
+/// The declarations of `src/host.rs`: one per host function, grouped by import module, sorted.
+fn host_modules(host: &[HostFunction]) -> Vec<HostModule<'_>> {
     let mut functions: Vec<&HostFunction> = host.iter().collect();
     functions.sort_by(|a, b| (&a.module, &a.name).cmp(&(&b.module, &b.name)));
     // Each function's Rust name, and whether `#[host_fn]` wraps it (it also defines
     // `NAME_impl`, so that name is taken too). Names are unique across modules.
     let mut taken = std::collections::BTreeSet::new();
-    let mut decided: Vec<(&HostFunction, String, bool)> = Vec::new();
-    for f in &functions {
+    let mut modules: Vec<HostModule<'_>> = Vec::new();
+    for f in functions {
         let impl_name = format!("{}_impl", f.name);
         let wrap = memory_only(f)
             && is_plain_ident(&f.name)
             && !f.name.ends_with("_impl")
             && !taken.contains(&f.name)
             && !taken.contains(&impl_name);
-        if wrap {
+        let doc = f
+            .description
+            .lines()
+            .map(|line| line.trim_end_matches('\r'))
+            .collect();
+        let declaration = if wrap {
             taken.insert(f.name.clone());
             taken.insert(impl_name);
-            decided.push((f, f.name.clone(), true));
-            continue;
-        }
-        let mut ident = if is_plain_ident(&f.name) {
-            f.name.clone()
-        } else {
-            crate::bundle::export::snake_ident(&f.name)
-        };
-        while !is_plain_ident(&ident) || taken.contains(&ident) {
-            ident.push('_');
-        }
-        taken.insert(ident.clone());
-        decided.push((f, ident, false));
-    }
-    let mut modules: Vec<&str> = functions.iter().map(|f| f.module.as_str()).collect();
-    modules.dedup();
-    for module in modules {
-        let in_module = || decided.iter().filter(|(f, _, _)| f.module == module);
-        if in_module().any(|(_, _, wrap)| *wrap) {
-            let _ = writeln!(out, "\n#[host_fn({module:?})]\nextern \"ExtismHost\" {{");
-            for (f, ident, _) in in_module().filter(|(_, _, wrap)| *wrap) {
-                let params: Vec<String> = (0..f.params.len())
-                    .map(|i| format!("arg{i}: String"))
-                    .collect();
-                let result = if f.results.is_empty() {
-                    ""
-                } else {
-                    " -> String"
-                };
-                doc(&mut out, &f.description);
-                let _ = writeln!(out, "    pub fn {ident}({}){result};", params.join(", "));
+            Declaration {
+                ident: f.name.clone(),
+                name: &f.name,
+                params: vec!["String"; f.params.len()],
+                result: (!f.results.is_empty()).then_some("String"),
+                doc,
+                memory_only: true,
             }
-            out.push_str("}\n");
-        }
-        if in_module().any(|(_, _, wrap)| !*wrap) {
-            let _ = writeln!(
-                out,
-                "\n#[link(wasm_import_module = {module:?})]\nextern \"C\" {{"
-            );
-            for (f, ident, _) in in_module().filter(|(_, _, wrap)| !*wrap) {
-                let params: Vec<String> = f
+        } else {
+            let mut ident = if is_plain_ident(&f.name) {
+                f.name.clone()
+            } else {
+                crate::bundle::export::snake_ident(&f.name)
+            };
+            while !is_plain_ident(&ident) || taken.contains(&ident) {
+                ident.push('_');
+            }
+            taken.insert(ident.clone());
+            Declaration {
+                ident,
+                name: &f.name,
+                params: f
                     .params
                     .iter()
                     .zip(f.kinds.iter().chain(std::iter::repeat(&ArgKind::Num)))
-                    .enumerate()
-                    .map(|(i, (t, k))| format!("arg{i}: {}", raw_type(*t, *k)))
-                    .collect();
-                let result = f.results.first().map_or_else(String::new, |t| {
-                    format!(
-                        " -> {}",
-                        raw_type(*t, f.result_kind.unwrap_or(ArgKind::Num))
-                    )
-                });
-                doc(&mut out, &f.description);
-                if memory_only(f) {
-                    out.push_str("    /// (u64: the offset of a block of Extism memory)\n");
-                }
-                let _ = writeln!(
-                    out,
-                    "    #[link_name = {:?}]\n    pub fn {ident}({}){result};",
-                    f.name,
-                    params.join(", ")
-                );
+                    .map(|(t, k)| raw_type(*t, *k))
+                    .collect(),
+                result: f
+                    .results
+                    .first()
+                    .map(|t| raw_type(*t, f.result_kind.unwrap_or(ArgKind::Num))),
+                doc,
+                memory_only: memory_only(f),
             }
-            out.push_str("}\n");
+        };
+        if modules.last().is_none_or(|m| m.name != f.module) {
+            modules.push(HostModule {
+                name: &f.module,
+                wrapped: Vec::new(),
+                raw: Vec::new(),
+            });
+        }
+        let module = modules.last_mut().expect("pushed above");
+        if wrap {
+            module.wrapped.push(declaration);
+        } else {
+            module.raw.push(declaration);
         }
     }
-    out
-}
-
-/// A doc comment of `text`, one `///` line per line of it.
-fn doc(out: &mut String, text: &str) {
-    for line in text.lines() {
-        let _ = writeln!(out, "    /// {}", line.trim_end_matches('\r'));
-    }
+    modules
 }
 
 /// Whether `name` can be a Rust fn's name as it is (not a keyword, no odd characters).
@@ -393,75 +333,6 @@ fn is_plain_ident(name: &str) -> bool {
         && !KEYWORDS.contains(&name)
 }
 
-fn readme(spec: &Spec) -> String {
-    let target = target(spec.wasi);
-    let created = created(Path::new("."), spec);
-    let artifact = created
-        .artifact
-        .strip_prefix(".")
-        .unwrap_or(&created.artifact)
-        .display()
-        .to_string()
-        .replace('\\', "/");
-    let (function, input) = spec.template.example();
-    format!(
-        "# {name}\n\n\
-         An Extism plugin in Rust, made by extism-playground's File → New plugin….\n\n\
-         ```sh\n\
-         cargo build --release --target {target}\n\
-         extism-playground test suite.toml\n\
-         ```\n\n\
-         The first builds `{artifact}` (add the target once with `rustup target add {target}`);\n\
-         the second runs the tests in `suite.toml` against it. (With `CARGO_TARGET_DIR` set,\n\
-         add `--target-dir target`, so the module lands where the suite looks.) In the\n\
-         playground, open the module and press Ctrl+B to build: the new module loads and\n\
-         `{function}` runs again with the same input, showing what the change did.\n\n\
-         Try it by hand: `extism-playground call {artifact} {function} --input '{input}'{wasi}`.\n\n\
-         `src/host.rs` declares the host functions the playground offered when this crate was\n\
-         made; call them as `unsafe {{ host::log_info(\"…\".into())? }}`.\n",
-        name = spec.name,
-        wasi = if spec.wasi { " --wasi" } else { "" },
-    )
-}
-
-fn suite(spec: &Spec) -> String {
-    let created = created(Path::new(""), spec);
-    let wasm = created.artifact.display().to_string().replace('\\', "/");
-    let test = match spec.template {
-        Template::JsonEvents => {
-            r#"[[test]]
-name = "v2 summarizes an event"
-  [[test.step]]
-  call = "handle_event_v2"
-  input = '{"type": "order.created", "data": {"id": 42}}'
-  expect_json = '{"handled": true, "kind": "order.created", "summary": "order.created with 1 field(s)"}'
-  [[test.step]]
-  call = "handle_event_v1"
-  input = '{"type": "order.created"}'
-  expect_json = '{"handled": true}'
-"#
-        }
-        Template::MinimalText => {
-            r#"[[test]]
-name = "greets by name"
-  [[test.step]]
-  call = "greet"
-  input = "Ada"
-  expect_output = "Hello, Ada!"
-"#
-        }
-    };
-    format!(
-        "# Tests for {name}: `extism-playground test suite.toml` after `cargo build --release --target {target}`.\n\
-         [plugin]\n\
-         wasm = \"{wasm}\"\n\
-         wasi = {wasi}\n\n{test}",
-        name = spec.name,
-        target = created.target,
-        wasi = spec.wasi,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,6 +345,19 @@ mod tests {
             wasi: false,
             host: HostRegistry::builtin().functions().to_vec(),
         }
+    }
+
+    /// `src/host.rs` of a kit that declares `host`.
+    fn host_rs(host: &[HostFunction]) -> String {
+        let spec = Spec {
+            host: host.to_vec(),
+            ..spec(Template::JsonEvents)
+        };
+        let (_, text) = files(&spec)
+            .into_iter()
+            .find(|(path, _)| *path == "src/host.rs")
+            .expect("a kit has src/host.rs");
+        text
     }
 
     #[test]
