@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::workbench::{self, Source};
 
 use super::state::ThemeChoice;
+use super::ui::NewPluginCommand;
 
 /// A request from the UI, applied after layout.
 #[must_use]
@@ -26,8 +27,8 @@ pub enum Command {
     ShowTrustedFiles,
     /// Open the Open from registry dialog.
     ShowRegistryDialog,
-    /// Open the New plugin dialog.
-    ShowNewPluginDialog,
+    /// For the New plugin dialog (open it, fill its folder).
+    NewPlugin(NewPluginCommand),
     /// Build the open plugin's crate, showing the Build tab.
     Build,
     SetTheme(ThemeChoice),
@@ -58,6 +59,12 @@ pub enum Postmortem {
 impl From<Postmortem> for Command {
     fn from(command: Postmortem) -> Self {
         Self::Postmortem(command)
+    }
+}
+
+impl From<NewPluginCommand> for Command {
+    fn from(command: NewPluginCommand) -> Self {
+        Self::NewPlugin(command)
     }
 }
 

@@ -114,14 +114,7 @@ impl App {
             Command::ShowExportCode => self.view.show_export = true,
             Command::ShowTrustedFiles => self.view.trusted = Some(self.workbench.trusted_files()),
             Command::ShowRegistryDialog => self.show_registry_dialog(),
-            Command::ShowNewPluginDialog => {
-                self.view.new_plugin = Some(
-                    self.view
-                        .new_plugin_last
-                        .clone()
-                        .unwrap_or_else(super::ui::NewPluginDraft::new),
-                );
-            }
+            Command::NewPlugin(command) => self.view.new_plugin.apply(command),
             Command::Build => {
                 self.result_tab = super::state::ResultTab::Build;
                 self.workbench.apply(workbench::Command::Build);
@@ -184,9 +177,9 @@ impl App {
                 } else if matches!(dialog.purpose, DialogPurpose::RunXtp) {
                     self.send(Command::from(workbench::TestCommand::RunXtp(path)));
                 } else if matches!(dialog.purpose, DialogPurpose::PickNewPluginFolder) {
-                    if let Some(draft) = &mut self.view.new_plugin {
-                        draft.folder = path.display().to_string();
-                    }
+                    self.view
+                        .new_plugin
+                        .apply(super::ui::NewPluginCommand::Folder(path));
                 } else if matches!(dialog.purpose, DialogPurpose::PickSourceFolder) {
                     if let Some(draft) = &mut self.view.source_map {
                         draft.to = path.display().to_string();

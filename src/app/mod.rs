@@ -151,10 +151,8 @@ pub struct ViewState {
     pub mock_editor: Option<ui::MockDraft>,
     /// The coredump window's contents.
     pub coredump: Option<ui::CoredumpView>,
-    /// The New plugin dialog, while it is open.
-    pub new_plugin: Option<ui::NewPluginDraft>,
-    /// What the New plugin dialog last created (it opens with it again).
-    pub new_plugin_last: Option<ui::NewPluginDraft>,
+    /// The New plugin dialog: its draft while open, and the one it last created from.
+    pub new_plugin: ui::NewPluginDialog,
     /// The last build whose start (`build_shown`) and end (`build_followed`) the window
     /// acted on.
     pub build_shown: u64,

@@ -2,7 +2,7 @@
 //! central area with the toolbar, the input editor and the results. One file per panel; every
 //! menu item and toolbar button comes from the [`Action`] table.
 
-mod author;
+mod build_tab;
 mod code;
 mod compare;
 mod consent;
@@ -10,6 +10,7 @@ mod host_panel;
 mod input_panel;
 mod json_highlight;
 mod mock_editor;
+mod new_plugin;
 mod plugin_panel;
 mod postmortem;
 mod registry;
@@ -21,8 +22,8 @@ pub(crate) mod widgets;
 
 use egui::{RichText, Ui};
 
-pub(crate) use author::NewPluginDraft;
 pub(crate) use mock_editor::MockDraft;
+pub(crate) use new_plugin::{NewPluginCommand, NewPluginDialog};
 pub(crate) use postmortem::{CoredumpView, SourceMapDraft};
 pub(crate) use registry::RegistryDraft;
 
@@ -106,7 +107,7 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     postmortem::coredump_window(app, ui.ctx());
     postmortem::limits_window(app, ui.ctx());
     registry::dialog_window(app, ui.ctx());
-    author::new_plugin_window(app, ui.ctx());
+    new_plugin::window(app, ui.ctx());
     drop_overlay(ui);
 }
 
