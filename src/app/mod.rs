@@ -5,7 +5,7 @@
 //!
 //! - [`state`]: what the window persists between runs (the workbench's state and its own).
 //! - [`autosave`]: that state on disk, saved within seconds of a change, atomically.
-//! - [`command`]: what the UI can ask for, and what a file dialog's answer is for.
+//! - [`command`]: what the UI can ask for, and the command a file dialog's answer becomes.
 //! - [`action`]: every menu item, button and shortcut: label, tooltip, shortcut, availability.
 //! - `command_handling` (private): the one place commands are applied, file dialogs, shortcuts.
 //! - `ui` (private): layout, one file per panel.

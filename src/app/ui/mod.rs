@@ -1,6 +1,7 @@
 //! Layout of the window: menu bar, status bar, the plugin/sandbox/host side panel, and the
-//! central area with the toolbar, the input editor and the results. One file per panel; every
-//! menu item and toolbar button comes from the [`Action`] table.
+//! central area with the toolbar, the input editor and the results. One file per panel or
+//! dialog (a dialog's file owns its draft and what its commands do, as `new_plugin` does);
+//! every menu item and toolbar button comes from the [`Action`] table.
 
 mod build_tab;
 mod code;
