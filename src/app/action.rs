@@ -385,7 +385,7 @@ impl Action {
     pub fn command(&self) -> Command {
         use workbench::Command as Wb;
         match self {
-            Self::NewPlugin => Command::ShowNewPluginDialog,
+            Self::NewPlugin => super::ui::NewPluginCommand::Show.into(),
             Self::Build => Command::Build,
             Self::StopBuild => Wb::StopBuild.into(),
             Self::OpenPlugin => Command::Dialog(DialogPurpose::OpenPlugin),

@@ -1,13 +1,14 @@
 //! What the window's widgets can ask for. A [`Command`] is either a request to the workbench or
-//! something only the window does (a file dialog, the clipboard, the theme); `App::run_command`
-//! applies them once per frame, after layout. A file dialog's answer becomes a workbench
-//! command according to its [`DialogPurpose`].
+//! something only the window does (a file dialog, the clipboard, the theme, a draft's field);
+//! `App::run_command` applies them once per frame, after layout. A file dialog's answer is a
+//! command too: [`DialogPurpose::answer`] says which, for every purpose.
 
 use std::path::PathBuf;
 
 use crate::workbench::{self, Source};
 
 use super::state::ThemeChoice;
+use super::ui::NewPluginCommand;
 
 /// A request from the UI, applied after layout.
 #[must_use]
@@ -26,8 +27,11 @@ pub enum Command {
     ShowTrustedFiles,
     /// Open the Open from registry dialog.
     ShowRegistryDialog,
-    /// Open the New plugin dialog.
-    ShowNewPluginDialog,
+    /// For the New plugin dialog (open it, fill its folder).
+    NewPlugin(NewPluginCommand),
+    /// Put a picked file in the host-function editor's mock-host field (nothing if the editor
+    /// closed meanwhile).
+    PickedMockHost(PathBuf),
     /// Build the open plugin's crate, showing the Build tab.
     Build,
     SetTheme(ThemeChoice),
@@ -53,11 +57,20 @@ pub enum Postmortem {
         to: PathBuf,
     },
     RemoveSourceMap(usize),
+    /// Put a picked folder in the source-map editor's local folder (nothing if it closed
+    /// meanwhile).
+    PickedSourceFolder(PathBuf),
 }
 
 impl From<Postmortem> for Command {
     fn from(command: Postmortem) -> Self {
         Self::Postmortem(command)
+    }
+}
+
+impl From<NewPluginCommand> for Command {
+    fn from(command: NewPluginCommand) -> Self {
+        Self::NewPlugin(command)
     }
 }
 
@@ -160,28 +173,70 @@ impl DialogPurpose {
         }
     }
 
-    /// What the workbench does with the path the user picked (`None`: the window keeps it).
-    pub fn answer(self, path: PathBuf) -> Option<workbench::Command> {
-        Some(match self {
+    /// What the path the user picked becomes: a request to the workbench, or the field of the
+    /// draft it was picked for. A dialog that was cancelled or failed (no portal, no zenity)
+    /// answers nothing, so what was typed stays.
+    pub fn answer(self, path: PathBuf) -> Command {
+        use workbench::{Command as Wb, TestCommand};
+        match self {
             Self::OpenPlugin | Self::ImportManifest | Self::OpenSession => {
-                workbench::Command::Open(Source::Path(path))
+                Wb::Open(Source::Path(path)).into()
             }
-            Self::LoadInput => workbench::Command::LoadInput(path),
-            Self::SaveOutput => workbench::Command::SaveOutput(path),
-            Self::PickAllowedPathDir(index) => {
-                workbench::Command::SetAllowedPathHost { index, host: path }
-            }
-            Self::SaveSession { embed } => workbench::Command::SaveSession { path, embed },
-            Self::ExportManifest => workbench::Command::ExportManifest(path),
-            Self::AddRunToSuite => workbench::Command::AddRunToSuite(path),
-            Self::SaveCoredump => workbench::Command::SaveCoredump(path),
-            Self::PickMockHost
-            | Self::OpenSuite
-            | Self::RunXtp
-            | Self::PickSourceFolder
-            | Self::PickNewPluginFolder => {
-                return None;
-            }
-        })
+            Self::LoadInput => Wb::LoadInput(path).into(),
+            Self::SaveOutput => Wb::SaveOutput(path).into(),
+            Self::PickAllowedPathDir(index) => Wb::SetAllowedPathHost { index, host: path }.into(),
+            Self::SaveSession { embed } => Wb::SaveSession { path, embed }.into(),
+            Self::ExportManifest => Wb::ExportManifest(path).into(),
+            Self::AddRunToSuite => Wb::AddRunToSuite(path).into(),
+            Self::SaveCoredump => Wb::SaveCoredump(path).into(),
+            Self::OpenSuite => TestCommand::OpenSuite { path, trust: false }.into(),
+            Self::RunXtp => TestCommand::RunXtp(path).into(),
+            Self::PickMockHost => Command::PickedMockHost(path),
+            Self::PickSourceFolder => Postmortem::PickedSourceFolder(path).into(),
+            Self::PickNewPluginFolder => NewPluginCommand::Folder(path).into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_purpose_answers_with_the_command_its_path_is_for() {
+        let path = PathBuf::from("/picked");
+        let answer = |purpose: DialogPurpose| purpose.answer(path.clone());
+        let wb = |command: workbench::Command| Command::Workbench(command);
+        assert_eq!(
+            answer(DialogPurpose::OpenSession),
+            wb(workbench::Command::Open(Source::Path(path.clone())))
+        );
+        assert_eq!(
+            answer(DialogPurpose::OpenSuite),
+            wb(workbench::Command::Tests(
+                workbench::TestCommand::OpenSuite {
+                    path: path.clone(),
+                    trust: false
+                }
+            ))
+        );
+        assert_eq!(
+            answer(DialogPurpose::RunXtp),
+            wb(workbench::Command::Tests(workbench::TestCommand::RunXtp(
+                path.clone()
+            )))
+        );
+        assert_eq!(
+            answer(DialogPurpose::PickMockHost),
+            Command::PickedMockHost(path.clone())
+        );
+        assert_eq!(
+            answer(DialogPurpose::PickSourceFolder),
+            Command::Postmortem(Postmortem::PickedSourceFolder(path.clone()))
+        );
+        assert_eq!(
+            answer(DialogPurpose::PickNewPluginFolder),
+            Command::NewPlugin(NewPluginCommand::Folder(path.clone()))
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The one place the window's commands are applied, plus the per-frame work that is not
-//! layout: polling the workbench, file dialogs, dropped files and keyboard shortcuts.
+//! layout: polling the workbench, file dialogs (shown on a thread; the path picked is sent as
+//! the command [`DialogPurpose::answer`] makes of it), dropped files and keyboard shortcuts.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -88,6 +89,10 @@ impl App {
             Command::Workbench(command) => {
                 let revoked = matches!(command, workbench::Command::Revoke(_));
                 let opens_test = matches!(command, workbench::Command::OpenSuiteTest { .. });
+                let added_to = match &command {
+                    workbench::Command::AddRunToSuite(path) => Some(path.clone()),
+                    _ => None,
+                };
                 self.workbench.apply(command);
                 if revoked && self.view.trusted.is_some() {
                     self.view.trusted = Some(self.workbench.trusted_files());
@@ -95,6 +100,19 @@ impl App {
                 // A test opened from the Tests window shows as the scenario it is.
                 if opens_test {
                     self.result_tab = super::state::ResultTab::Scenario;
+                }
+                // The suite open in the Tests window shows the new test.
+                if let Some(path) = added_to
+                    && self
+                        .workbench
+                        .testing()
+                        .suite()
+                        .is_some_and(|s| s.path == path && !s.is_running())
+                {
+                    self.send(Command::from(workbench::TestCommand::OpenSuite {
+                        path,
+                        trust: false,
+                    }));
                 }
             }
             Command::Dialog(purpose) => self.open_dialog(ctx, purpose),
@@ -114,13 +132,11 @@ impl App {
             Command::ShowExportCode => self.view.show_export = true,
             Command::ShowTrustedFiles => self.view.trusted = Some(self.workbench.trusted_files()),
             Command::ShowRegistryDialog => self.show_registry_dialog(),
-            Command::ShowNewPluginDialog => {
-                self.view.new_plugin = Some(
-                    self.view
-                        .new_plugin_last
-                        .clone()
-                        .unwrap_or_else(super::ui::NewPluginDraft::new),
-                );
+            Command::NewPlugin(command) => self.view.new_plugin.apply(command),
+            Command::PickedMockHost(path) => {
+                if let Some(draft) = &mut self.view.mock_editor {
+                    draft.file = path.display().to_string();
+                }
             }
             Command::Build => {
                 self.result_tab = super::state::ResultTab::Build;
@@ -135,7 +151,9 @@ impl App {
     }
 
     /// Shows the file dialog `purpose` needs on its own thread; its answer arrives in a later
-    /// frame. One dialog at a time.
+    /// frame. One dialog at a time. A dialog that cannot be shown (no portal and no zenity:
+    /// rfd logs why and answers nothing, or panics) answers nothing, as if cancelled, so the
+    /// drafts keep what was typed.
     fn open_dialog(&mut self, ctx: &egui::Context, purpose: DialogPurpose) {
         if self.view.dialog.is_some() {
             return;
@@ -143,76 +161,24 @@ impl App {
         let kind = purpose.kind(|ending| self.workbench.suggested_name(ending));
         let ctx = ctx.clone();
         let promise = Promise::spawn_thread("file-dialog", move || {
-            let path = match kind {
-                DialogKind::Open(filters) => {
-                    let mut dialog = rfd::FileDialog::new();
-                    for (name, extensions) in filters {
-                        dialog = dialog.add_filter(*name, extensions);
-                    }
-                    dialog.pick_file()
-                }
-                DialogKind::Save { suggested, json } => {
-                    let mut dialog = rfd::FileDialog::new().set_file_name(suggested);
-                    if json {
-                        dialog = dialog.add_filter("JSON", &["json"]);
-                    }
-                    dialog.save_file()
-                }
-                DialogKind::PickFolder => rfd::FileDialog::new().pick_folder(),
-            };
+            let shown = std::panic::catch_unwind(move || show_file_dialog(kind));
             ctx.request_repaint();
-            path
+            shown.unwrap_or_else(|_| {
+                tracing::warn!("the file dialog failed; nothing was picked");
+                None
+            })
         });
         self.view.dialog = Some(Dialog { promise, purpose });
     }
 
+    /// Sends what a finished file dialog's path is for; a cancelled or failed dialog changes
+    /// nothing.
     fn poll_dialog(&mut self) {
         let Some(dialog) = self.view.dialog.take() else {
             return;
         };
         match dialog.promise.try_take() {
-            Ok(Some(path)) => {
-                if matches!(dialog.purpose, DialogPurpose::PickMockHost) {
-                    if let Some(draft) = &mut self.view.mock_editor {
-                        draft.file = path.display().to_string();
-                    }
-                } else if matches!(dialog.purpose, DialogPurpose::OpenSuite) {
-                    self.send(Command::from(workbench::TestCommand::OpenSuite {
-                        path,
-                        trust: false,
-                    }));
-                } else if matches!(dialog.purpose, DialogPurpose::RunXtp) {
-                    self.send(Command::from(workbench::TestCommand::RunXtp(path)));
-                } else if matches!(dialog.purpose, DialogPurpose::PickNewPluginFolder) {
-                    if let Some(draft) = &mut self.view.new_plugin {
-                        draft.folder = path.display().to_string();
-                    }
-                } else if matches!(dialog.purpose, DialogPurpose::PickSourceFolder) {
-                    if let Some(draft) = &mut self.view.source_map {
-                        draft.to = path.display().to_string();
-                    }
-                } else if let Some(command) = dialog.purpose.answer(path) {
-                    let added_to = match &command {
-                        workbench::Command::AddRunToSuite(path) => Some(path.clone()),
-                        _ => None,
-                    };
-                    self.workbench.apply(command);
-                    // The suite open in the Tests window shows the new test.
-                    if let Some(path) = added_to
-                        && self
-                            .workbench
-                            .testing()
-                            .suite()
-                            .is_some_and(|s| s.path == path && !s.is_running())
-                    {
-                        self.send(Command::from(workbench::TestCommand::OpenSuite {
-                            path,
-                            trust: false,
-                        }));
-                    }
-                }
-            }
-            // Cancelled.
+            Ok(Some(path)) => self.send(dialog.purpose.answer(path)),
             Ok(None) => {}
             Err(promise) => {
                 self.view.dialog = Some(Dialog {
@@ -259,6 +225,11 @@ impl App {
                     .apply(workbench::Command::SetSourceMaps(maps));
                 self.view.resolved.clear();
             }
+            Postmortem::PickedSourceFolder(path) => {
+                if let Some(draft) = &mut self.view.source_map {
+                    draft.to = path.display().to_string();
+                }
+            }
             Postmortem::RemoveSourceMap(index) => {
                 let mut maps = self.workbench.state().source_maps.clone();
                 if index < maps.len() {
@@ -283,5 +254,27 @@ impl App {
         let found = self.workbench.resolve_source(file);
         self.view.resolved.insert(key, found.clone());
         found
+    }
+}
+
+/// Shows a file dialog of `kind` and waits for the path picked (`None`: cancelled, or no
+/// dialog could be shown).
+fn show_file_dialog(kind: DialogKind) -> Option<PathBuf> {
+    match kind {
+        DialogKind::Open(filters) => {
+            let mut dialog = rfd::FileDialog::new();
+            for (name, extensions) in filters {
+                dialog = dialog.add_filter(*name, extensions);
+            }
+            dialog.pick_file()
+        }
+        DialogKind::Save { suggested, json } => {
+            let mut dialog = rfd::FileDialog::new().set_file_name(suggested);
+            if json {
+                dialog = dialog.add_filter("JSON", &["json"]);
+            }
+            dialog.save_file()
+        }
+        DialogKind::PickFolder => rfd::FileDialog::new().pick_folder(),
     }
 }

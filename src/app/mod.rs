@@ -5,7 +5,7 @@
 //!
 //! - [`state`]: what the window persists between runs (the workbench's state and its own).
 //! - [`autosave`]: that state on disk, saved within seconds of a change, atomically.
-//! - [`command`]: what the UI can ask for, and what a file dialog's answer is for.
+//! - [`command`]: what the UI can ask for, and the command a file dialog's answer becomes.
 //! - [`action`]: every menu item, button and shortcut: label, tooltip, shortcut, availability.
 //! - `command_handling` (private): the one place commands are applied, file dialogs, shortcuts.
 //! - `ui` (private): layout, one file per panel.
@@ -151,10 +151,8 @@ pub struct ViewState {
     pub mock_editor: Option<ui::MockDraft>,
     /// The coredump window's contents.
     pub coredump: Option<ui::CoredumpView>,
-    /// The New plugin dialog, while it is open.
-    pub new_plugin: Option<ui::NewPluginDraft>,
-    /// What the New plugin dialog last created (it opens with it again).
-    pub new_plugin_last: Option<ui::NewPluginDraft>,
+    /// The New plugin dialog: its draft while open, and the one it last created from.
+    pub new_plugin: ui::NewPluginDialog,
     /// The last build whose start (`build_shown`) and end (`build_followed`) the window
     /// acted on.
     pub build_shown: u64,

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use extism_playground::app::App;
 use extism_playground::build::Outcome;
@@ -20,7 +19,9 @@ use extism_playground::starter::{self, Spec, StarterError, Template};
 use extism_playground::workbench::Notice;
 
 use crate::common;
-use crate::common::window::{self, build_output, step_until_within, window_with};
+use crate::common::window::{
+    self, build_output, menu_item, replace_text, step_until_within, window_with,
+};
 
 /// Whether `target`'s standard library is installed for the toolchain that runs the tests.
 fn has_target(target: &str) -> bool {
@@ -64,17 +65,6 @@ fn outcome(app: &App) -> Outcome {
         .expect("a finished build")
 }
 
-/// Replaces the text of the text field labelled `label`.
-fn retype(h: &mut Harness<'_, App>, label: &str, text: &str) {
-    h.get_by_role_and_label(Role::TextInput, label).click();
-    h.run();
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.run();
-    h.get_by_role_and_label(Role::TextInput, label)
-        .type_text(text);
-    h.run();
-}
-
 const BUILD_LIMIT: Duration = Duration::from_mins(10);
 
 #[test]
@@ -91,12 +81,9 @@ fn a_new_plugin_is_built_opened_tested_broken_and_fixed_from_the_window() {
     h.run();
 
     // File → New plugin…: the JSON event handler, into the temporary folder.
-    h.get_by_role_and_label(Role::Button, "File").click();
-    h.run();
-    h.get_by_label("New plugin…").click();
-    h.run();
-    retype(&mut h, "Name", "events-plugin");
-    retype(&mut h, "Folder", &parent.path().display().to_string());
+    menu_item(&mut h, "File", "New plugin…");
+    replace_text(&mut h, "Name", "events-plugin");
+    replace_text(&mut h, "Folder", &parent.path().display().to_string());
     h.get_by_label("Create and build").click();
     h.run_steps(2);
     step_until_within(&mut h, "the new plugin's first build", BUILD_LIMIT, |app| {
@@ -135,13 +122,7 @@ fn a_new_plugin_is_built_opened_tested_broken_and_fixed_from_the_window() {
         &["test", &dir.join("suite.toml").display().to_string()],
         b"",
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        common::stdout(&out),
-        common::stderr(&out)
-    );
+    common::assert_exit(&out, 0);
 
     // A broken edit: the compiler's error shows in the Build tab, linked to its line, and the
     // module built before stays loaded.
@@ -292,20 +273,10 @@ fn a_wasi_text_kit_builds_headless_and_its_suite_passes() {
         .env_remove("CARGO_TARGET_DIR")
         .output()
         .unwrap();
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    common::assert_exit(&build, 0);
     assert!(created.artifact.is_file());
     let out = common::run_bin(&["test", &created.suite.display().to_string()], b"");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        common::stdout(&out),
-        common::stderr(&out)
-    );
+    common::assert_exit(&out, 0);
     assert!(
         common::stdout(&out).contains("greets by name"),
         "{}",
@@ -391,15 +362,9 @@ fn a_taken_folder_is_refused_and_what_was_typed_comes_back() {
     std::fs::write(parent.path().join("taken/keep.txt"), "mine").unwrap();
     let mut h = window_with(window::options());
     h.run();
-    let open_dialog = |h: &mut Harness<'_, App>| {
-        h.get_by_role_and_label(Role::Button, "File").click();
-        h.run();
-        h.get_by_label("New plugin…").click();
-        h.run();
-    };
-    open_dialog(&mut h);
-    retype(&mut h, "Name", "taken");
-    retype(&mut h, "Folder", &parent.path().display().to_string());
+    menu_item(&mut h, "File", "New plugin…");
+    replace_text(&mut h, "Name", "taken");
+    replace_text(&mut h, "Folder", &parent.path().display().to_string());
     h.get_by_label("Create and build").click();
     h.run_steps(2);
     let status = h.state().workbench().status();
@@ -422,7 +387,7 @@ fn a_taken_folder_is_refused_and_what_was_typed_comes_back() {
         h.state().workbench().build_job().is_none(),
         "nothing was built"
     );
-    open_dialog(&mut h);
+    menu_item(&mut h, "File", "New plugin…");
     h.get_by_role_and_label(Role::TextInput, "Name");
     assert!(
         h.query_all_by_value("taken").next().is_some(),

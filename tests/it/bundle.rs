@@ -6,7 +6,7 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{p, run_bin, sample, stderr, stdout};
+use crate::common::{assert_exit, p, run_bin, run_json, sample, stderr, stdout};
 use extism_playground::bundle::{
     self, Bundle, BundleError, ExpectedOutcome, InputMode, Scenario, Step, Verdict,
 };
@@ -49,13 +49,7 @@ fn cli_save_then_replay_matches() {
     let text = std::fs::read_to_string(&bundle).unwrap();
     assert!(text.contains("\"data\""), "plugin embedded");
     let out = run_bin(&["replay", p(&bundle)], b"");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         stdout(&out),
         "match: count_vowels produced the expected output (43 bytes)\n"
@@ -75,9 +69,7 @@ fn cli_save_then_replay_matches() {
             "x=y",
         ],
     );
-    let out = run_bin(&["replay", p(&bundle), "--json"], b"");
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = run_json(&["replay", p(&bundle), "--json"], 0);
     assert_eq!(v["matched"], true);
     assert_eq!(v["report"]["output"], r#"{"name":"token","length":3}"#);
 }
@@ -87,7 +79,7 @@ fn an_expected_error_kind_replays() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = saved(dir.path(), &[&s("chaos"), "spin", "--timeout", "200"]);
     let out = run_bin(&["replay", p(&bundle)], b"");
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_exit(&out, 0);
     assert!(
         stdout(&out).contains("produced the expected timeout error"),
         "{}",
@@ -107,7 +99,7 @@ fn a_changed_expected_output_fails_with_a_diff() {
             r#"{"count":4,"total":4,"vowels":"aeiouAEIOU"}"#.into();
     });
     let out = run_bin(&["replay", p(&changed)], b"");
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let text = stdout(&out);
     assert!(text.starts_with("mismatch: the output differs"), "{text}");
     assert!(
@@ -119,7 +111,7 @@ fn a_changed_expected_output_fails_with_a_diff() {
         v["steps"][0]["expected"] = serde_json::json!({"error_kind": "trap"});
     });
     let out = run_bin(&["replay", p(&error_expected)], b"");
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     assert!(
         stdout(&out).contains("expected a trap error, got an output"),
         "{}",
@@ -136,7 +128,7 @@ fn a_tampered_plugin_hash_is_a_load_error() {
         v["manifest"]["wasm"][0]["hash"] = wrong.clone().into();
     });
     let out = run_bin(&["replay", p(&tampered)], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let err = stderr(&out);
     assert!(
         err.contains("hash mismatch") && err.contains(&wrong),
@@ -204,7 +196,7 @@ fn corrupt_truncated_foreign_and_future_files_are_explained() {
         assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
     }
     let out = run_bin(&["replay", "/no/such/bundle.json"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(stderr(&out).contains("cannot read the bundle /no/such/bundle.json"));
 }
 
@@ -562,11 +554,7 @@ fn run_example(name: &str) -> String {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -941,7 +929,7 @@ fn loop_and_save_bundle_do_not_mix() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         stderr(&out).contains("drop --loop to save a bundle"),
         "{}",
@@ -974,12 +962,7 @@ fn allowed_paths_are_saved_relative_to_the_bundle_inside_its_folder_else_absolut
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
     let paths = json["manifest"]["allowed_paths"].as_object().unwrap();
     assert_eq!(paths["data"], "/data", "{paths:?}");
@@ -996,5 +979,5 @@ fn allowed_paths_are_saved_relative_to_the_bundle_inside_its_folder_else_absolut
     );
     // This app saved it, so replaying it asks nothing.
     let out = run_bin(&["replay", p(&bundle)], b"");
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_exit(&out, 0);
 }

@@ -1,6 +1,8 @@
 //! The real binary: `call` and `inspect`, their output, JSON reports and exact exit codes.
 
-use crate::common::{run_bin, sample, serve_http, stderr, stdout};
+use crate::common::{
+    assert_exit, run_bin, run_json, sample, serve_http, stderr, stdout, stdout_json,
+};
 
 fn s(name: &str) -> String {
     sample(name).display().to_string()
@@ -18,7 +20,7 @@ fn call_prints_raw_output_and_exits_zero() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(
         stdout(&out),
         r#"{"count":3,"total":3,"vowels":"aeiouAEIOU"}"#
@@ -73,7 +75,7 @@ fn input_from_stdin_and_file_and_config() {
 
 #[test]
 fn json_report_has_the_documented_shape() {
-    let out = run_bin(
+    let v = run_json(
         &[
             "call",
             &s("host-demo"),
@@ -84,10 +86,8 @@ fn json_report_has_the_documented_shape() {
             "--log-level",
             "debug",
         ],
-        b"",
+        0,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["ok"], true);
     assert_eq!(v["output"], "logged 5 PDK lines and 1 host line");
     assert!(v["error"].is_null());
@@ -111,7 +111,7 @@ fn json_report_has_the_documented_shape() {
 #[test]
 fn logs_go_to_stderr() {
     let out = run_bin(&["call", &s("host-demo"), "log_levels", "-i", "q"], b"");
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     assert_eq!(stdout(&out), "logged 5 PDK lines and 1 host line");
     let err = stderr(&out);
     assert!(err.contains("[warn pdk] warn from host-demo: q"), "{err}");
@@ -128,7 +128,7 @@ fn logs_go_to_stderr() {
 #[test]
 fn spin_times_out_with_exit_one() {
     let out = run_bin(&["call", &s("chaos"), "spin", "--timeout", "300"], b"");
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("error (timeout): the call ran past the 300 ms timeout"),
         "{}",
@@ -138,14 +138,14 @@ fn spin_times_out_with_exit_one() {
         &["call", &s("chaos"), "spin", "--timeout", "300", "--json"],
         b"",
     );
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = stdout_json(&out);
     assert_eq!(v["ok"], false);
     assert_eq!(v["error"]["kind"], "timeout");
 }
 
 #[test]
 fn memory_max_gives_out_of_memory() {
-    let out = run_bin(
+    let v = run_json(
         &[
             "call",
             &s("chaos"),
@@ -156,10 +156,8 @@ fn memory_max_gives_out_of_memory() {
             "16",
             "--json",
         ],
-        b"",
+        1,
     );
-    assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["error"]["kind"], "out_of_memory");
 }
 
@@ -176,10 +174,10 @@ fn every_failure_kind_maps_to_exit_one() {
         args.extend(extra);
         let out = run_bin(&args, b"");
         assert_eq!(out.status.code(), Some(1), "{function}");
-        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let v = stdout_json(&out);
         assert_eq!(v["error"]["kind"], kind, "{function}: {v}");
     }
-    let out = run_bin(
+    let v = run_json(
         &[
             "call",
             &s("wasi-demo"),
@@ -189,10 +187,8 @@ fn every_failure_kind_maps_to_exit_one() {
             "--wasi",
             "--json",
         ],
-        b"",
+        1,
     );
-    assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["error"]["kind"], "exit");
     assert_eq!(v["error"]["exit_code"], 4);
 }
@@ -201,7 +197,7 @@ fn every_failure_kind_maps_to_exit_one() {
 fn http_allow_host() {
     let base = serve_http("from the test server", 1);
     let out = run_bin(&["call", &s("http-demo"), "http_get", "-i", &base], b"");
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("127.0.0.1") && stderr(&out).contains("not allowed"),
         "{}",
@@ -219,7 +215,7 @@ fn http_allow_host() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(stdout(&out), "from the test server");
 }
 
@@ -240,13 +236,13 @@ fn wasi_allow_path_and_captured_output() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(stdout(&out), "persisted");
     let out = run_bin(
         &["call", &s("wasi-demo"), "write_read", "-i", "x", "--wasi"],
         b"",
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
 
     let out = run_bin(
         &[
@@ -260,7 +256,7 @@ fn wasi_allow_path_and_captured_output() {
         ],
         b"",
     );
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = stdout_json(&out);
     let mut logs: Vec<(String, String)> = v["logs"]
         .as_array()
         .unwrap()
@@ -321,7 +317,7 @@ fn secrets_and_kv_flags() {
 
 #[test]
 fn loop_reports_stats() {
-    let out = run_bin(
+    let v = run_json(
         &[
             "call",
             &s("hello"),
@@ -332,10 +328,8 @@ fn loop_reports_stats() {
             "50",
             "--json",
         ],
-        b"",
+        0,
     );
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["stats"]["calls"], 50);
     for key in ["min_us", "median_us", "p95_us", "max_us"] {
         assert!(v["stats"][key].as_f64().is_some(), "{key}");
@@ -350,7 +344,7 @@ fn loop_reports_stats() {
 #[test]
 fn load_and_usage_errors_exit_two() {
     let out = run_bin(&["call", &s("hello"), "handle_evnt"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let err = stderr(&out);
     assert!(err.contains("`handle_evnt` is not exported by hello.wasm; exported: count_vowels, echo, greet, handle_event, handle_event_v2"), "{err}");
 
@@ -358,20 +352,18 @@ fn load_and_usage_errors_exit_two() {
     let junk = dir.path().join("junk.wasm");
     std::fs::write(&junk, b"not a module").unwrap();
     let out = run_bin(&["call", junk.to_str().unwrap(), "run"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(stderr(&out).contains("junk.wasm"), "{}", stderr(&out));
 
     let out = run_bin(&["call", "/no/such/plugin.wasm", "run"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         stderr(&out).contains("cannot read /no/such/plugin.wasm"),
         "{}",
         stderr(&out)
     );
 
-    let out = run_bin(&["call", &s("wasi-demo"), "print", "--json"], b"");
-    assert_eq!(out.status.code(), Some(2));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = run_json(&["call", &s("wasi-demo"), "print", "--json"], 2);
     assert_eq!(v["error"]["kind"], "load");
     assert!(
         v["error"]["message"]
@@ -387,7 +379,7 @@ fn load_and_usage_errors_exit_two() {
         "a missing argument is a usage error"
     );
     let out = run_bin(&["call", &s("hello"), "greet", "--allow-path", "ro:"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         stderr(&out).contains("no host directory"),
         "{}",
@@ -398,7 +390,7 @@ fn load_and_usage_errors_exit_two() {
 #[test]
 fn inspect_text_and_json() {
     let out = run_bin(&["inspect", &s("host-demo")], b"");
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     let text = stdout(&out);
     for needle in [
         "sha256",
@@ -415,7 +407,7 @@ fn inspect_text_and_json() {
     let out = run_bin(&["inspect", &s("debug-demo")], b"");
     assert!(stdout(&out).contains("debug info: DWARF line tables"));
     let out = run_bin(&["inspect", &s("wasi-demo"), "--json"], b"");
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = stdout_json(&out);
     assert_eq!(v["needs_wasi"], true);
     assert!(
         v["exports"]
@@ -425,5 +417,5 @@ fn inspect_text_and_json() {
             .any(|e| e["name"] == "write_read" && e["callable"] == true)
     );
     let out = run_bin(&["inspect", "/no/such.wasm"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
 }

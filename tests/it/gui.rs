@@ -14,8 +14,8 @@ use extism_playground::workbench::{self, RunSlot};
 
 use crate::common;
 use crate::common::window::{
-    self, settled, step_until, widget_tree, window, window_from, window_opening, window_starting,
-    window_trusting, window_with,
+    self, button_disabled, menu_item, open_sample, replace_text, settled, step_until, widget_tree,
+    window, window_from, window_opening, window_starting, window_trusting, window_with,
 };
 
 const RUN: &str = "▶ Run";
@@ -47,13 +47,6 @@ fn type_input(h: &mut Harness<'_, App>, text: &str) {
     h.run();
     h.get_by_role_and_label(Role::MultilineTextInput, "Input")
         .type_text(text);
-    h.run();
-}
-
-fn open_sample(h: &mut Harness<'_, App>, name: &str) {
-    h.get_by_label("Samples").click();
-    h.run();
-    h.get_by_role_and_label(Role::Button, name).click();
     h.run();
 }
 
@@ -117,12 +110,7 @@ fn invalid_json_is_explained_and_raw_mode_still_runs() {
     h.run();
     type_input(&mut h, "{\"user_id\": 42,");
     h.get_by_label_contains("Invalid JSON at line 1, column 15");
-    assert!(
-        h.get_by_role_and_label(Role::Button, RUN)
-            .accesskit_node()
-            .is_disabled(),
-        "Run waits for valid JSON"
-    );
+    assert!(button_disabled(&h, RUN), "Run waits for valid JSON");
 
     h.get_all_by_label("Raw").next().unwrap().click();
     h.run();
@@ -458,10 +446,7 @@ fn session_round_trip_through_a_bundle_with_expected_output() {
     run_and_wait(&mut h);
     let first_output = output(&h);
     // Record the outcome from the Run menu.
-    h.get_by_label("Run").click();
-    h.run();
-    h.get_by_label("Record expected output").click();
-    h.run();
+    menu_item(&mut h, "Run", "Record expected output");
     h.get_by_label_contains("Recorded the expected outcome");
     run_and_wait(&mut h);
     h.get_by_label("✔ matches the expected outcome");
@@ -507,7 +492,7 @@ fn session_round_trip_through_a_bundle_with_expected_output() {
 
     // The same file replays headless, given the secret it left out.
     let out = common::run_bin(&["replay", path.to_str().unwrap()], b"");
-    assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
+    common::assert_exit(&out, 1);
     assert!(
         common::stdout(&out).contains(r#"secret "api_key" is not set"#),
         "{}",
@@ -522,7 +507,7 @@ fn session_round_trip_through_a_bundle_with_expected_output() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+    common::assert_exit(&out, 0);
 }
 
 #[test]
@@ -546,10 +531,7 @@ fn history_compares_two_runs_side_by_side() {
 fn export_host_code_window_shows_go_and_rust() {
     let mut h = window();
     h.run();
-    h.get_by_role_and_label(Role::Button, "File").click();
-    h.run();
-    h.get_by_label("Export host code…").click();
-    h.run();
+    menu_item(&mut h, "File", "Export host code…");
     h.get_by_label("Go (go-sdk)");
     assert!(
         h.get_by_label("Generated host code (read-only)")
@@ -937,11 +919,7 @@ fn a_bundle_from_someone_else_asks_before_the_first_run_and_runs_without_its_gra
     h.get_by_label("tenant.bundle.json asks for access to this machine");
     h.get_by_label(&private);
     h.get_by_label("any host on the internet");
-    assert!(
-        h.get_by_role_and_label(Role::Button, RUN)
-            .accesskit_node()
-            .is_disabled()
-    );
+    assert!(button_disabled(&h, RUN));
     assert!(h.state().last_report().is_none());
     h.get_by_role_and_label(Role::Button, "Open without grants")
         .click();
@@ -993,11 +971,7 @@ fn allow_and_remember_lists_the_file_under_trusted_files_until_revoked() {
     assert!(h.state().workbench().asking().is_none());
     h.get_by_label_contains("granted by remember-me.json");
 
-    h.get_by_role_and_label(Role::Button, "File").click();
-    h.run();
-    h.get_by_role_and_label(Role::Button, "Trusted files…")
-        .click();
-    h.run();
+    menu_item(&mut h, "File", "Trusted files…");
     h.get_by_label("Remembered by you");
     h.get_by_label_contains(&format!(
         "read-only path {} -> /data (exists)",
@@ -1072,11 +1046,7 @@ fn mock_an_import_from_its_editor_and_the_run_blocker_goes() {
         .type_text("fn price_cents(sku, n) {\n  let x = ;\n}");
     h.run();
     h.get_by_label_contains("line 2, column");
-    assert!(
-        h.get_by_role_and_label(Role::Button, "Save")
-            .accesskit_node()
-            .is_disabled()
-    );
+    assert!(button_disabled(&h, "Save"));
     h.key_press_modifiers(Modifiers::COMMAND, Key::A);
     h.run();
     h.get_by_role_and_label(script, "Rhai script")
@@ -1202,25 +1172,6 @@ fn assert_error_shown(h: &Harness<'_, App>, text: &str) {
     h.get_by_label_contains("✖ ");
 }
 
-/// Replaces the text of the editor field named `label` (one line or several).
-fn replace_text(h: &mut Harness<'_, App>, label: &str, text: &str) {
-    let role = if h.query_by_role_and_label(Role::TextInput, label).is_some() {
-        Role::TextInput
-    } else {
-        Role::MultilineTextInput
-    };
-    h.get_by_role_and_label(role, label).click();
-    h.run();
-    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    h.run();
-    if text.is_empty() {
-        h.key_press(Key::Backspace);
-    } else {
-        h.get_by_role_and_label(role, label).type_text(text);
-    }
-    h.run();
-}
-
 fn save_editor(h: &mut Harness<'_, App>) {
     h.get_by_label_contains("✔ fits the import");
     h.get_by_role_and_label(Role::Button, "Save").click();
@@ -1235,11 +1186,7 @@ fn each_behaviour_from_the_editor_fails_and_stops_as_it_should() {
     // kv-set cannot stand for audit(message): one argument, no value. Save stays off.
     edit_import(&mut h, "tenant::audit", "kv-set");
     h.get_by_label_contains("kv-set needs the key and the value");
-    assert!(
-        h.get_by_role_and_label(Role::Button, "Save")
-            .accesskit_node()
-            .is_disabled()
-    );
+    assert!(button_disabled(&h, "Save"));
     h.get_by_label("Behaviour").click();
     h.run();
     h.get_by_role_and_label(Role::Button, "fail").click();
@@ -1360,7 +1307,7 @@ fn runs_picked_in_history_replay_as_a_scenario_marking_the_first_difference() {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(saved["steps"].as_array().unwrap().len(), 3);
     let out = common::run_bin(&["replay", path.to_str().unwrap()], b"");
-    assert_eq!(out.status.code(), Some(1));
+    common::assert_exit(&out, 1);
     assert!(
         common::stdout(&out).contains("the first that differs is step 3 (count_vowels)"),
         "{}",
@@ -1621,11 +1568,7 @@ fn an_xtp_test_plugin_runs_against_the_open_plugin_with_one_row_per_assertion() 
         app.workbench().run_blocker() == Some(workbench::RunBlocker::TestPlugin)
     });
     h.run();
-    assert!(
-        h.get_by_role_and_label(Role::Button, RUN)
-            .accesskit_node()
-            .is_disabled()
-    );
+    assert!(button_disabled(&h, RUN));
 }
 
 #[test]
@@ -1920,10 +1863,7 @@ fn open_from_registry_shows_the_pin_and_checks_for_newer() {
         ..window::options()
     });
     h.run();
-    h.get_by_role_and_label(Role::Button, "File").click();
-    h.run();
-    h.get_by_label("Open from registry…").click();
-    h.run();
+    menu_item(&mut h, "File", "Open from registry…");
     h.get_by_role_and_label(Role::TextInput, "Reference")
         .click();
     h.run();

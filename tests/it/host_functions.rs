@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::common::model::{run, settle, workbench};
-use crate::common::{fixture, flag, session_with};
+use crate::common::{assert_exit, fixture, flag, session_with, wasi_options};
 use extism_playground::bundle::{self, Bundle};
 use extism_playground::runner::host::define::{FitError, MockLoadError};
 use extism_playground::runner::host::{
@@ -27,13 +27,6 @@ fn asset(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("assets/samples")
         .join(name)
-}
-
-fn wasi() -> SandboxOptions {
-    SandboxOptions {
-        wasi: true,
-        ..SandboxOptions::default()
-    }
 }
 
 fn tenant(defs: &[&str]) -> Session {
@@ -59,7 +52,7 @@ fn template_stands_for_go_host_functions() {
             flag("hostGreenMessage=template:🟢:{0}"),
             flag("hostPurpleMessage=template:🟣:{0}"),
         ],
-        wasi(),
+        wasi_options(),
     );
     let report = common::call(&s, "say_green", "hi");
     common::assert_ok(&report);
@@ -76,7 +69,7 @@ fn template_echo_satisfies_the_c_pdk_example() {
     let s = session_with(
         &fixture("c-count-vowels-hostfn"),
         &[flag("hello_world=template:{0}")],
-        wasi(),
+        wasi_options(),
     );
     let report = common::call(&s, "count_vowels", "Hello, world!");
     common::assert_ok(&report);
@@ -90,13 +83,17 @@ fn numbers_travel_as_numbers_into_rhai_and_back() {
     let script = dir.path().join("mult.rhai");
     std::fs::write(&script, "fn mult(a, b) { a * b }").unwrap();
     let def = HostFnDef::parse_flag("mult(num,num)->num=rhai:mult.rhai", dir.path()).unwrap();
-    let s = session_with(&fixture("go-host-mult"), &[def], wasi());
+    let s = session_with(&fixture("go-host-mult"), &[def], wasi_options());
     let report = common::call(&s, "run_test", "");
     common::assert_ok(&report);
     assert_eq!(common::output(&report), "42 x 2 = 84");
     assert_eq!(report.host_calls[0].args, "42, 2");
     // Left as bytes, the same numbers are read as memory offsets and the call fails.
-    let s = session_with(&fixture("go-host-mult"), &[flag("mult=value:84")], wasi());
+    let s = session_with(
+        &fixture("go-host-mult"),
+        &[flag("mult=value:84")],
+        wasi_options(),
+    );
     assert!(common::call(&s, "run_test", "").error.is_some());
 }
 
@@ -108,7 +105,7 @@ fn float_results_from_a_value() {
             flag("example::getf64=value:100.5"),
             flag("example::getf32=value:100.5"),
         ],
-        wasi(),
+        wasi_options(),
     );
     let report = common::call(&s, "addf64", "");
     common::assert_ok(&report);
@@ -150,7 +147,7 @@ fn a_js_pdk_plugin_instantiates_with_its_imports_mocked() {
             flag("kv_read=kv-get"),
             flag("kv_write=rhai:tests/fixtures/kv_write.rhai"),
         ],
-        wasi(),
+        wasi_options(),
     );
     let report = common::call(&s, "referenceTypes", "apple");
     common::assert_ok(&report);
@@ -564,12 +561,7 @@ fn sessions_and_bundles_keep_the_definitions_and_replay_them() {
 
     // And headless: replay reproduces the tenant's plugin with its mocked host.
     let out = common::run_bin(&["replay", bundle_path.to_str().unwrap()], b"");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        common::stdout(&out),
-        common::stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(
         common::stdout(&out).starts_with("match:"),
         "{}",
@@ -596,7 +588,7 @@ fn a_version_1_bundle_still_loads() {
     assert!(scenario.host_functions.is_empty());
     assert_eq!(scenario.host.kv["greeting"], Bytes::from("hello"));
     let out = common::run_bin(&["replay", path.to_str().unwrap()], b"");
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_exit(&out, 0);
     // Saved again, it is written as the current version.
     let saved = Bundle::new(&scenario, true, false);
     assert_eq!(
@@ -630,7 +622,7 @@ fn cli_runs_each_flag_form() {
         ],
         b"",
     );
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(
         common::stdout(&out),
         r#"{"sku":"pro-seat","quantity":3,"total_cents":3600}"#
@@ -667,7 +659,7 @@ fn cli_runs_each_flag_form() {
         b"",
     );
     // kv-set needs two arguments; audit takes one: refused before anything runs.
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         common::stderr(&out).contains("kv-set needs the key and the value"),
         "{}",
@@ -688,7 +680,7 @@ fn cli_runs_each_flag_form() {
         ],
         b"",
     );
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(
         common::stdout(&out),
         "Hello, Echo! You are on the free plan."
@@ -706,7 +698,7 @@ fn cli_names_each_unsatisfied_import_with_the_flag_that_would_define_it() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let err = common::stderr(&out);
     assert!(err.contains("extism:host/user::mult"), "{err}");
     assert!(err.contains("--host-fn 'mult=value:TEXT'"), "{err}");
@@ -742,15 +734,10 @@ fn cli_save_bundle_keeps_the_mocks_for_replay() {
         ],
         b"",
     );
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(common::stdout(&out), "42 x 2 = 84");
     let out = common::run_bin(&["replay", path.to_str().unwrap()], b"");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        common::stdout(&out),
-        common::stderr(&out)
-    );
+    assert_exit(&out, 0);
 }
 
 proptest! {
@@ -842,7 +829,7 @@ fn a_bundle_naming_a_mock_host_plugin_outside_its_folder_asks_first() {
     let file = path.to_str().unwrap();
     let input = r#"{"user_id": "u-1"}"#;
     let out = common::run_bin(&["call", file, "greet_user", "-i", input], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let err = common::stderr(&out);
     assert!(
         err.contains("mock-host plugin, outside the file's folder"),
@@ -852,14 +839,14 @@ fn a_bundle_naming_a_mock_host_plugin_outside_its_folder_asks_first() {
         &["call", file, "greet_user", "-i", input, "--no-grants"],
         b"",
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         common::stderr(&out).contains("was not read"),
         "{}",
         common::stderr(&out)
     );
     let out = common::run_bin(&["call", file, "greet_user", "-i", input, "--trust"], b"");
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(
         common::stdout(&out),
         "Hello, Linus! You are on the free plan."
@@ -928,7 +915,7 @@ fn a_bundle_cannot_read_a_script_from_a_file() {
         ]),
     );
     let out = common::run_bin(&["call", path.to_str().unwrap(), "greet_user"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         common::stderr(&out).contains("carries no script"),
         "{}",

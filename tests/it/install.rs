@@ -9,7 +9,7 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{run_bin, stdout};
+use crate::common::{assert_exit, run_bin, stdout};
 use clap::CommandFactory as _;
 use extism_playground::cli::{Cli, print_completions};
 
@@ -114,7 +114,7 @@ fn completions_are_up_to_date_and_printed_by_the_binary() {
         assert_eq!(stdout(&out).as_bytes(), script.as_slice(), "{shell}");
     }
     let out = run_bin(&["completions", "tcsh"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         common::stderr(&out).contains("possible values"),
         "{}",
@@ -289,7 +289,7 @@ fn the_binary_runs_from_anywhere() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert_exit(&out, 0);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("extism-playground {}", env!("CARGO_PKG_VERSION"))
@@ -303,10 +303,6 @@ fn the_binary_runs_from_anywhere() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(stdout(&out), "installed");
 }

@@ -10,7 +10,8 @@ use extism_playground::workbench::{Notice, notice};
 use std::path::Path;
 
 use crate::common::{
-    assert_ok, call, fixture, flag, output, run_bin, sample, session, session_with, stderr, stdout,
+    assert_exit, assert_ok, call, fixture, flag, output, run_bin, run_json, sample, session,
+    session_with, stderr, stdout_json, wasi_options,
 };
 use extism_playground::runner::coredump::Coredump;
 use extism_playground::runner::limits;
@@ -20,13 +21,6 @@ use extism_playground::runner::{CallRequest, ErrorKind, SandboxOptions, Session}
 const CHECKOUT_TRAP: &str =
     r#"{"items": [{"name": "tea", "cents": 350, "quantity": 2}], "discount_percent": 150}"#;
 const DEMO_SOURCE: &str = "sample-plugins/debug-demo/src/lib.rs";
-
-fn wasi() -> SandboxOptions {
-    SandboxOptions {
-        wasi: true,
-        ..SandboxOptions::default()
-    }
-}
 
 /// The line of `needle` in the debug-demo's source (1-based), so the test follows the file.
 fn demo_line(needle: &str) -> u32 {
@@ -168,7 +162,7 @@ fn a_tinygo_plugin_built_elsewhere_names_its_go_source() {
     let s = session_with(
         &fixture("go-host-mult"),
         &[flag("mult(num,num)->num=fail:no multiplier")],
-        wasi(),
+        wasi_options(),
     );
     let error = call(&s, "run_test", "")
         .error
@@ -210,7 +204,7 @@ fn a_c_plugin_without_a_name_section_shows_function_indices() {
     let s = session_with(
         &fixture("c-count-vowels-hostfn"),
         &[flag("hello_world=fail:host down")],
-        wasi(),
+        wasi_options(),
     );
     let error = call(&s, "count_vowels", "hello")
         .error
@@ -394,7 +388,7 @@ fn a_stopped_search_says_so() {
 #[test]
 fn cli_json_carries_frames_memory_and_limits() {
     let demo = sample("debug-demo");
-    let out = run_bin(
+    let json = run_json(
         &[
             "call",
             demo.to_str().unwrap(),
@@ -403,10 +397,8 @@ fn cli_json_carries_frames_memory_and_limits() {
             CHECKOUT_TRAP,
             "--json",
         ],
-        b"",
+        1,
     );
-    assert_eq!(out.status.code(), Some(1));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let frames = json["error"]["frames"].as_array().unwrap();
     let discount = frames
         .iter()
@@ -425,14 +417,14 @@ fn cli_json_carries_frames_memory_and_limits() {
     // A frame without a line has nulls, not missing keys.
     let chaos = sample("chaos");
     let out = run_bin(&["call", chaos.to_str().unwrap(), "trap", "--json"], b"");
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let json = stdout_json(&out);
     let frame = &json["error"]["frames"][0];
     assert!(frame["file"].is_null() && frame["line"].is_null() && frame.get("line").is_some());
     assert!(json["error"]["hint"].as_str().unwrap().contains("debug"));
 
     // --find-limits adds the minimums, which hold: with them the call succeeds, one page less
     // it fails.
-    let out = run_bin(
+    let json = run_json(
         &[
             "call",
             chaos.to_str().unwrap(),
@@ -442,10 +434,8 @@ fn cli_json_carries_frames_memory_and_limits() {
             "--json",
             "--find-limits",
         ],
-        b"",
+        0,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let pages = json["limits"]["memory_pages"].as_u64().unwrap();
     assert!(json["limits"]["fuel"].as_u64().unwrap() > 0);
     assert!(json["limits"]["timeout_ms"].as_u64().unwrap() > 0);
@@ -465,7 +455,7 @@ fn cli_json_carries_frames_memory_and_limits() {
     };
     assert!(with_max(pages).status.success());
     let short = with_max(pages - 1);
-    assert_eq!(short.status.code(), Some(1));
+    assert_exit(&short, 1);
     assert!(
         stderr(&short).contains("out_of_memory"),
         "{}",
@@ -515,7 +505,7 @@ fn cli_text_prints_file_and_line_per_frame_and_writes_the_coredump() {
         ],
         b"",
     );
-    assert!(out.status.success());
+    assert_exit(&out, 0);
     assert!(!ok_core.exists());
     assert!(stderr(&out).contains("did not trap"));
 }
@@ -537,7 +527,7 @@ fn a_bundle_carries_the_coredump_only_when_asked() {
         ];
         args.extend_from_slice(extra);
         let out = run_bin(&args, b"");
-        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert_exit(&out, 1);
         (path, stderr(&out))
     };
     let (plain, _) = save("plain.bundle.json", &[]);

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Output;
 
 use crate::common::registry::Registry;
-use crate::common::{sample, stderr, stdout};
+use crate::common::{assert_exit, sample, stderr, stdout};
 use extism_playground::registry::{self, Blob, Cache, Reference, Settings, layout};
 
 /// The binary with an isolated cache and docker config, and these args.
@@ -727,7 +727,7 @@ fn manifests_and_suites_name_registry_references() {
     )
     .unwrap();
     let out = env.run(&["test", &suite.display().to_string()]);
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_exit(&out, 2);
     let out = env.run(&["test", &suite.display().to_string(), "--trust"]);
     assert!(ok(&out).contains("1 passed"), "{}", stdout(&out));
 }

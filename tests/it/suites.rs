@@ -9,15 +9,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::common::{p, run_bin, sample, stderr, stdout};
+use crate::common::{assert_exit, p, run_bin, sample, stderr, stdout, stdout_json};
 use proptest::prelude::*;
-
-/// The path of a third-party plugin kept in tests/fixtures.
-fn thirdparty(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/thirdparty")
-        .join(name)
-}
 
 /// Writes `text` to `dir/name` and returns the path.
 /// Writes the suite `name` in `dir`. A plugin the suite header names by its absolute path
@@ -43,9 +36,7 @@ fn test_json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
     let mut all = vec!["test", "--json"];
     all.extend_from_slice(args);
     let out = run_bin(&all, b"");
-    let json = serde_json::from_str(&stdout(&out))
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
-    (out.status.code(), json)
+    (out.status.code(), stdout_json(&out))
 }
 
 /// `name -> passed` of every test in a JSON report.
@@ -215,7 +206,7 @@ fn every_expect_kind_passes_when_met_and_fails_with_a_reason() {
     // The text report says which step, what was expected and what came, with a diff.
     let out = run_bin(&["test", p(&hello_suite), "--jobs", "1"], b"");
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_exit(&out, 1);
     assert!(text.contains("  ok      exact output ("), "{text}");
     assert!(text.contains("  FAILED  wrong output ("), "{text}");
     assert!(
@@ -296,7 +287,7 @@ fresh_instance = true
 fn a_third_party_mcp_plugin_adds_tools_across_steps() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
-        thirdparty("rust-hypermcp-tool-list-changed.wasm"),
+        common::fixture("rust-hypermcp-tool-list-changed"),
         dir.path().join("plugin.wasm"),
     )
     .unwrap();
@@ -342,7 +333,7 @@ name = "a new test has no tools yet"
     let path = write(dir.path(), "mcp.toml", suite);
     let out = run_bin(&["test", p(&path)], b"");
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert_exit(&out, 0);
     assert!(text.contains("ok      adding two tools"), "{text}");
     // The definition for a function this plugin does not import is ignored, and said so.
     assert!(text.contains("they are ignored: host::to_upper"), "{text}");
@@ -358,7 +349,7 @@ name = "a new test has no tools yet"
     );
     let out = run_bin(&["test", p(&bare)], b"");
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_exit(&out, 2);
     assert!(text.contains("bare.toml: could not be loaded"), "{text}");
     assert!(text.contains("plugin.host_functions"), "{text}");
     assert!(
@@ -445,7 +436,7 @@ fn broken_suites_are_explained_and_the_others_still_run() {
             "needs-wasi.toml",
             format!(
                 "{}[[test]]\nname = \"x\"\n[[test.step]]\ncall = \"count_vowels\"\n",
-                suite_header(&thirdparty("c-count-vowels-hostfn.wasm"))
+                suite_header(&common::fixture("c-count-vowels-hostfn"))
             ),
             vec!["plugin.wasi", "set wasi = true in [plugin]"],
         ),
@@ -477,7 +468,7 @@ fn broken_suites_are_explained_and_the_others_still_run() {
     write(empty.path(), "Cargo.toml", "[package]\nname = \"x\"\n");
     let out = run_bin(&["test", "/no/such/suite.toml", p(empty.path())], b"");
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_exit(&out, 2);
     assert!(
         text.contains("/no/such/suite.toml does not exist"),
         "{text}"
@@ -517,7 +508,7 @@ fn folders_run_their_suites_and_bundles_and_skip_other_toml() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let (code, report) = test_json(&[p(dir.path())]);
     assert_eq!(code, Some(0), "{report:#}");
     let names: Vec<String> = verdicts(&report).into_iter().map(|(n, _)| n).collect();
@@ -571,7 +562,7 @@ fn junit_output_parses_with_one_testsuite_per_file() {
     let broken = write(dir.path(), "broken.toml", "[plugin]\nwasm = 3\n");
     let xml = dir.path().join("report.xml");
     let out = run_bin(&["test", p(&path), p(&broken), "--junit", p(&xml)], b"");
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_exit(&out, 2);
     let text = std::fs::read_to_string(&xml).unwrap();
     let report = quick_junit::Report::deserialize_from_str(&text).unwrap();
     assert_eq!(report.test_suites.len(), 2, "{text}");
@@ -613,16 +604,16 @@ name = "counts vowels"
     );
     let path = write(dir.path(), "vowels.toml", &suite);
     let out = run_bin(&["test", p(&path)], b"");
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_exit(&out, 0);
     assert!(
         stdout(&out).contains("they are ignored: hello_world"),
         "{}",
         stdout(&out)
     );
-    let c = thirdparty("c-count-vowels-hostfn.wasm");
+    let c = common::fixture("c-count-vowels-hostfn");
     let out = run_bin(&["test", p(&path), "--plugin", p(&c)], b"");
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert_exit(&out, 0);
     assert!(text.contains("(c-count-vowels-hostfn.wasm)"), "{text}");
     assert!(!text.contains("ignored"), "{text}");
 }
@@ -639,7 +630,7 @@ fn a_suite_granting_access_needs_trust() {
     let path = write(dir.path(), "grants.toml", &suite);
     let out = common::bin().args(["test", p(&path)]).output().unwrap();
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_exit(&out, 2);
     assert!(
         text.contains("grants its plugin access that needs your consent"),
         "{text}"
@@ -665,7 +656,7 @@ fn a_suite_granting_access_needs_trust() {
             .replace(&outside.path().display().to_string(), "data"),
     );
     let out = common::bin().args(["test", p(&local)]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_exit(&out, 0);
 }
 
 /// Saves a one-call bundle of `count_vowels` on hello and returns its path and JSON.
@@ -683,7 +674,7 @@ fn saved_bundle(dir: &Path) -> (PathBuf, serde_json::Value) {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let json = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     (path, json)
 }
@@ -707,7 +698,7 @@ fn replay_runs_every_step_and_names_the_first_that_differs() {
     // Written by hand here, not saved by the app: it asks nothing, so it opens without consent.
     let out = run_bin(&["replay", p(&scenario)], b"");
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert_exit(&out, 0);
     assert!(
         text.contains("step 3 of 3 (count_vowels):\nmatch"),
         "{text}"
@@ -719,13 +710,13 @@ fn replay_runs_every_step_and_names_the_first_that_differs() {
     std::fs::write(&scenario, json.to_string()).unwrap();
     let out = run_bin(&["replay", p(&scenario)], b"");
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_exit(&out, 1);
     assert!(
         text.contains("1 of 3 steps match; the first that differs is step 2 (count_vowels)"),
         "{text}"
     );
     let out = run_bin(&["replay", p(&scenario), "--json"], b"");
-    let result: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let result = stdout_json(&out);
     assert_eq!(result["matched"], false);
     let matched: Vec<bool> = result["steps"]
         .as_array()
@@ -750,7 +741,7 @@ fn replay_runs_every_step_and_names_the_first_that_differs() {
     json["steps"][2]["function"] = "count_vowel".into();
     std::fs::write(&scenario, json.to_string()).unwrap();
     let out = run_bin(&["replay", p(&scenario)], b"");
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_exit(&out, 2);
     assert_eq!(stdout(&out), "", "no step ran");
     let error = stderr(&out);
     assert!(
@@ -794,7 +785,7 @@ fn single_call_bundles_of_versions_1_and_2_load_as_one_step() {
     let path = dir.path().join("both.json");
     std::fs::write(&path, both.to_string()).unwrap();
     let out = run_bin(&["replay", p(&path)], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(stderr(&out).contains("keep \"steps\""), "{}", stderr(&out));
 }
 
@@ -893,7 +884,7 @@ name = "a script's error is the host function's"
             .replace("memory_max = 32", "memory_max = 17"),
     );
     let out = run_bin(&["test", p(&tight), "--filter", "1 MiB"], b"");
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_exit(&out, 1);
     assert!(
         stdout(&out).contains("limit of 17 pages"),
         "{}",

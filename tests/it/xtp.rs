@@ -8,14 +8,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::common::{p, run_bin, sample, stderr, stdout};
-
-/// The path of a third-party plugin kept in tests/fixtures.
-fn thirdparty(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/thirdparty")
-        .join(name)
-}
+use crate::common::{assert_exit, p, run_bin, sample, stderr, stdout, stdout_json};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -28,9 +21,7 @@ fn xtp_json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
     let mut all = vec!["test", "--json", "--xtp"];
     all.extend_from_slice(args);
     let out = run_bin(&all, b"");
-    let json = serde_json::from_str(&stdout(&out))
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
-    (out.status.code(), json)
+    (out.status.code(), stdout_json(&out))
 }
 
 /// The cases of the first suite of a JSON report: (group, name, passed, message).
@@ -282,7 +273,7 @@ fn the_sample_test_plugin_passes_against_hello() {
         b"",
     );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert_exit(&out, 0);
     assert!(
         text.starts_with(&format!("{} (hello.wasm)\n", p(&hello_test()))),
         "{text}"
@@ -346,7 +337,7 @@ fn junit_has_one_testcase_per_assertion_classed_by_group() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_exit(&out, 0);
     let text = std::fs::read_to_string(&xml).unwrap();
     let report = quick_junit::Report::deserialize_from_str(&text).unwrap();
     assert_eq!(report.test_suites.len(), 1, "{text}");
@@ -443,7 +434,7 @@ fn failing_assertions_are_failed_testcases_with_their_reasons() {
         b"",
     );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_exit(&out, 1);
     assert!(
         text.contains("  FAILED  greets the mock input (",)
             && text.contains("          Expected \"Hi!\" == \"Hello, World!\"\n"),
@@ -726,7 +717,7 @@ fn what_cannot_be_loaded_exits_2_saying_what_and_what_to_do() {
         all.extend(args);
         let out = run_bin(&all, b"");
         let text = stdout(&out);
-        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert_exit(&out, 2);
         assert!(
             text.contains(&format!("{file}: could not be loaded\n")),
             "{text}"
@@ -737,7 +728,7 @@ fn what_cannot_be_loaded_exits_2_saying_what_and_what_to_do() {
 
     // A test plugin called as a plugin says what it is and how to run it.
     let out = run_bin(&["call", p(&hello_test()), "test"], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         stderr(&out).contains(&format!(
             "xtp-hello-test.wasm is an xtp-test plugin (it imports xtp:test/harness): run it against the plugin it tests with `extism-playground test --xtp {} PLUGIN.wasm`",
@@ -749,7 +740,7 @@ fn what_cannot_be_loaded_exits_2_saying_what_and_what_to_do() {
 
     // The flags that set up a plugin under test mean nothing without --xtp.
     let out = run_bin(&["test", p(&hello), "--mock-host", p(&hello)], b"");
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         stderr(&out).contains("set up the plugin under test of an --xtp run"),
         "{}",
@@ -767,7 +758,7 @@ fn what_cannot_be_loaded_exits_2_saying_what_and_what_to_do() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
 }
 
 /// The plugin under test's own imports are satisfied as `call` satisfies them: a mock-host
@@ -789,7 +780,7 @@ fn the_plugin_under_test_links_its_mock_host_and_host_functions() {
     let tenant = sample("tenant-app");
     let refused = run_bin(&["test", "--xtp", p(&plugin), p(&tenant)], b"");
     let text = stdout(&refused);
-    assert_eq!(refused.status.code(), Some(2), "{text}");
+    assert_exit(&refused, 2);
     assert!(
         text.contains("tenant-app.wasm imports host functions nothing defines")
             && text.contains("define it with: --host-fn"),
@@ -825,13 +816,13 @@ fn the_plugin_under_test_links_its_mock_host_and_host_functions() {
 /// in its instance, over rows of mock input (date, price, volume, expected maximum).
 #[test]
 fn a_tinygo_test_plugin_runs_against_its_target() {
-    let backtest = thirdparty("go-xtp-backtest.wasm");
-    let target = thirdparty("go-xtp-max-transform.wasm");
+    let backtest = crate::common::fixture("go-xtp-backtest");
+    let target = crate::common::fixture("go-xtp-max-transform");
     let rows = fixture("xtp/backtest.csv");
 
     // Its target imports WASI: without it, it is named and so is the way to turn it on.
     let out = run_bin(&["test", "--xtp", p(&backtest), p(&target)], b"");
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_exit(&out, 2);
     assert!(stdout(&out).contains("WASI is off"), "{}", stdout(&out));
 
     let (code, report) = xtp_json(&[
@@ -854,7 +845,7 @@ fn a_tinygo_test_plugin_runs_against_its_target() {
 
     // Without mock input it has nothing to check, and says so.
     let out = run_bin(&["test", "--xtp", p(&backtest), p(&target), "--wasi"], b"");
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_exit(&out, 0);
     assert!(
         stdout(&out).contains("note: go-xtp-backtest.wasm made no assertions"),
         "{}",

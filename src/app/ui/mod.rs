@@ -1,8 +1,9 @@
 //! Layout of the window: menu bar, status bar, the plugin/sandbox/host side panel, and the
-//! central area with the toolbar, the input editor and the results. One file per panel; every
-//! menu item and toolbar button comes from the [`Action`] table.
+//! central area with the toolbar, the input editor and the results. One file per panel or
+//! dialog (a dialog's file owns its draft and what its commands do, as `new_plugin` does);
+//! every menu item and toolbar button comes from the [`Action`] table.
 
-mod author;
+mod build_tab;
 mod code;
 mod compare;
 mod consent;
@@ -10,6 +11,7 @@ mod host_panel;
 mod input_panel;
 mod json_highlight;
 mod mock_editor;
+mod new_plugin;
 mod plugin_panel;
 mod postmortem;
 mod registry;
@@ -21,8 +23,8 @@ pub(crate) mod widgets;
 
 use egui::{RichText, Ui};
 
-pub(crate) use author::NewPluginDraft;
 pub(crate) use mock_editor::MockDraft;
+pub(crate) use new_plugin::{NewPluginCommand, NewPluginDialog};
 pub(crate) use postmortem::{CoredumpView, SourceMapDraft};
 pub(crate) use registry::RegistryDraft;
 
@@ -106,7 +108,7 @@ pub(crate) fn show(app: &mut App, ui: &mut Ui) {
     postmortem::coredump_window(app, ui.ctx());
     postmortem::limits_window(app, ui.ctx());
     registry::dialog_window(app, ui.ctx());
-    author::new_plugin_window(app, ui.ctx());
+    new_plugin::window(app, ui.ctx());
     drop_overlay(ui);
 }
 

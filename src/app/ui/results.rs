@@ -69,7 +69,7 @@ pub(super) fn show(app: &mut App, ui: &mut Ui) {
         }
         ResultTab::History => super::compare::history(app, ui),
         ResultTab::Scenario => super::scenario::show(app, ui),
-        ResultTab::Build => super::author::build_tab(app, ui),
+        ResultTab::Build => super::build_tab::show(app, ui),
     }
 }
 

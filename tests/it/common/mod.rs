@@ -1,5 +1,6 @@
 //! Test helpers shared by the integration tests: sample paths, a session factory bound to the
-//! built binary as worker, tiny HTTP servers on 127.0.0.1, and running the binary itself.
+//! built binary as worker, tiny HTTP servers on 127.0.0.1, and running the binary itself (with
+//! its exit code asserted and its JSON read).
 
 pub mod model;
 pub mod registry;
@@ -127,6 +128,47 @@ pub fn stdout(out: &Output) -> String {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts the process exited with `code`, showing what it printed if not.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// The JSON the process printed; fails showing what it printed when that is not JSON.
+#[track_caller]
+pub fn stdout_json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            stdout(out),
+            stderr(out)
+        )
+    })
+}
+
+/// Runs the binary with `args` (nothing on stdin), asserts it exited with `code`, and returns
+/// the JSON it printed.
+#[track_caller]
+pub fn run_json(args: &[&str], code: i32) -> serde_json::Value {
+    let out = run_bin(args, b"");
+    assert_exit(&out, code);
+    stdout_json(&out)
+}
+
+/// Sandbox options with WASI on and everything else at its default.
+pub fn wasi_options() -> SandboxOptions {
+    SandboxOptions {
+        wasi: true,
+        ..SandboxOptions::default()
+    }
 }
 
 /// Reads an HTTP request's head (up to the empty line).

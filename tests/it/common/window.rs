@@ -1,13 +1,16 @@
-//! The one factory for the real `App` under `egui_kittest`, and the waits every window test
-//! uses. A wait that runs out fails naming what it waited for, with the status bar's text, the
-//! build output when a build ran, and every widget on screen; with `--features snapshots` it
-//! also saves a picture of the window (that needs a GPU adapter, a software one will do).
+//! The one factory for the real `App` under `egui_kittest`, the waits every window test uses,
+//! and the gestures they repeat (a menu item, a sample, retyping a field, whether a button is
+//! greyed). A wait that runs out fails naming what it waited for, with the status bar's text,
+//! the build output when a build ran, and every widget on screen; with `--features snapshots`
+//! it also saves a picture of the window (that needs a GPU adapter, a software one will do).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
 use egui_kittest::Harness;
-use egui_kittest::kittest::NodeT as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use extism_playground::app::{App, AppOptions};
 use extism_playground::trust::TrustStore;
 use extism_playground::workbench::PluginSlot;
@@ -69,6 +72,49 @@ pub fn window_from(
             }
             App::new(cc, options)
         })
+}
+
+/// Opens the menu `menu` and clicks its item `item`.
+pub fn menu_item(h: &mut Harness<'_, App>, menu: &str, item: &str) {
+    h.get_by_role_and_label(Role::Button, menu).click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, item).click();
+    h.run();
+}
+
+/// Opens the built-in sample `name` from the Samples menu (samples open at once).
+pub fn open_sample(h: &mut Harness<'_, App>, name: &str) {
+    h.get_by_label("Samples").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, name).click();
+    h.run();
+}
+
+/// Replaces the text of the editor field named `label` (one line or several).
+pub fn replace_text(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    let role = if h.query_by_role_and_label(Role::TextInput, label).is_some() {
+        Role::TextInput
+    } else {
+        Role::MultilineTextInput
+    };
+    h.get_by_role_and_label(role, label).click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run();
+    if text.is_empty() {
+        h.key_press(Key::Backspace);
+    } else {
+        h.get_by_role_and_label(role, label).type_text(text);
+    }
+    h.run();
+}
+
+/// Whether the button labelled `label` is greyed out (fails if there is no such button).
+#[track_caller]
+pub fn button_disabled(h: &Harness<'_, App>, label: &str) -> bool {
+    h.get_by_role_and_label(Role::Button, label)
+        .accesskit_node()
+        .is_disabled()
 }
 
 /// Steps frames until `done` holds; after [`WAIT`], fails naming `what`.

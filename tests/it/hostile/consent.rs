@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::common::model::{run, settle, workbench};
-use crate::common::{self, NOTES, SECRET, Strangers, p, run_bin, stderr, stdout};
+use crate::common::{
+    self, NOTES, SECRET, Strangers, assert_exit, p, run_bin, stderr, stdout, stdout_json,
+};
 use extism_playground::open::{self, Setup};
 use extism_playground::runner::HostData;
 use extism_playground::trust::{Decision, Grant};
@@ -21,11 +23,6 @@ fn replay(bundle: &Path, flags: &[&str]) -> std::process::Output {
     let mut args = vec!["replay", p(bundle), "--json"];
     args.extend_from_slice(flags);
     run_bin(&args, b"")
-}
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
 }
 
 /// A hostile bundle, what its refusal must list, and what a granted run reads.
@@ -155,7 +152,12 @@ fn hostile_bundles_are_refused_listing_every_grant_and_run_with_trust() {
             case.name,
             stderr(&out)
         );
-        assert_eq!(json(&out)["report"]["output"], case.reads, "{}", case.name);
+        assert_eq!(
+            stdout_json(&out)["report"]["output"],
+            case.reads,
+            "{}",
+            case.name
+        );
     }
 }
 
@@ -171,7 +173,7 @@ fn without_grants_the_plugin_runs_and_is_denied() {
             case.name,
             stderr(&out)
         );
-        let report = json(&out);
+        let report = stdout_json(&out);
         let message = report["report"]["error"]["message"]
             .as_str()
             .unwrap_or_default();
@@ -189,8 +191,8 @@ fn a_read_only_subfolder_of_the_bundles_folder_needs_no_consent() {
     let s = Strangers::new();
     let bundle = s.bundle("data.json", &[("ro:data", "/data")], &[], "/data/notes.txt");
     let out = replay(&bundle, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(json(&out)["report"]["output"], NOTES);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_json(&out)["report"]["output"], NOTES);
     // Not read-write, though.
     let bundle = s.bundle("data-rw.json", &[("data", "/data")], &[], "/data/notes.txt");
     assert_eq!(replay(&bundle, &[]).status.code(), Some(2));
@@ -209,7 +211,7 @@ fn a_module_outside_the_folder_is_listed_and_not_read_without_grants() {
         "/data/notes.txt",
     );
     let out = replay(&bundle, &[]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let err = stderr(&out);
     assert!(
         err.contains(&format!("file {} (module", module.display())),
@@ -221,12 +223,12 @@ fn a_module_outside_the_folder_is_listed_and_not_read_without_grants() {
     );
 
     let out = replay(&bundle, &["--no-grants"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(stderr(&out).contains("was not read"), "{}", stderr(&out));
 
     let out = replay(&bundle, &["--trust"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(json(&out)["report"]["output"], NOTES);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_json(&out)["report"]["output"], NOTES);
 }
 
 #[test]
@@ -244,7 +246,7 @@ fn a_future_version_bundle_is_refused_as_before_never_partly_trusted() {
     std::fs::write(&bundle, value.to_string()).unwrap();
     for flags in [&[][..], &["--trust"], &["--no-grants"]] {
         let out = replay(&bundle, flags);
-        assert_eq!(out.status.code(), Some(2));
+        assert_exit(&out, 2);
         assert!(stderr(&out).contains("newer than this"), "{}", stderr(&out));
         assert!(!stdout(&out).contains(SECRET));
     }
@@ -281,7 +283,7 @@ fn a_manifests_paths_are_all_grants_relative_to_the_working_directory() {
             .unwrap()
     };
     let out = call(&[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_exit(&out, 2);
     let err = stderr(&out);
     assert!(
         err.contains(&format!(
@@ -291,10 +293,10 @@ fn a_manifests_paths_are_all_grants_relative_to_the_working_directory() {
         "{err}"
     );
     let out = call(&["--trust"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(stdout(&out), NOTES);
     let out = call(&["--no-grants"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     assert!(
         stderr(&out).contains("cannot read /data/notes.txt"),
         "{}",
@@ -317,7 +319,7 @@ fn a_manifests_paths_are_all_grants_relative_to_the_working_directory() {
         .current_dir(&s.case)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     // --trust and --no-grants contradict each other.
     assert_eq!(call(&["--trust", "--no-grants"]).status.code(), Some(2));
 }
@@ -343,8 +345,8 @@ fn the_command_line_honours_files_remembered_in_the_window() {
     wb.apply(Command::Answer(Answer::AllowAndRemember));
     settle(&mut wb);
     let out = replay(&bundle, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(json(&out)["report"]["output"], SECRET);
+    assert_exit(&out, 0);
+    assert_eq!(stdout_json(&out)["report"]["output"], SECRET);
     // Revoked: asked again. A changed file is another file.
     let sha = extism_playground::platform::digest::sha256_hex(&std::fs::read(&bundle).unwrap());
     wb.apply(Command::Revoke(sha));
@@ -538,13 +540,7 @@ fn a_suites_input_file_outside_its_folder_is_listed_and_never_printed_without_co
         let path = suite(&s, name, "", &format!("input_file = {written:?}"));
         let junit = s.root.path().join(format!("{name}.xml"));
         let out = run_bin(&["test", p(&path), "--junit", p(&junit)], b"");
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{}{}",
-            stdout(&out),
-            stderr(&out)
-        );
+        assert_exit(&out, 2);
         let said = format!("{}{}", stdout(&out), stderr(&out));
         assert!(
             said.contains(&format!("file {} (input file, outside", secret.display())),
@@ -579,7 +575,7 @@ fn a_suites_plugin_and_scripts_outside_its_folder_are_listed() {
         "",
     );
     let out = run_bin(&["test", p(&path)], b"");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_exit(&out, 2);
     let said = format!("{}{}", stdout(&out), stderr(&out));
     assert!(
         said.contains(&format!("file {} (Rhai script", script.display())),
@@ -721,9 +717,9 @@ fn a_bundle_saved_here_is_asked_about_again_when_copied_where_its_folder_links_h
         ]),
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let out = replay(&bundle, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
 
     // The same bytes where `data` is a link to the victim's folder: asked, nothing written.
     let there = s.case.join("copy");
@@ -732,7 +728,7 @@ fn a_bundle_saved_here_is_asked_about_again_when_copied_where_its_folder_links_h
     let copy = there.join("b.bundle.json");
     std::fs::copy(&bundle, &copy).unwrap();
     let out = replay(&copy, &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_exit(&out, 2);
     assert!(
         stderr(&out).contains(&format!("read-write path {} -> /data", s.private.display())),
         "{}",
@@ -744,7 +740,7 @@ fn a_bundle_saved_here_is_asked_about_again_when_copied_where_its_folder_links_h
     std::fs::rename(here.join("data"), here.join("data.old")).unwrap();
     std::os::unix::fs::symlink(&s.private, here.join("data")).unwrap();
     let out = replay(&bundle, &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_exit(&out, 2);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), SECRET);
 }
 
@@ -949,7 +945,7 @@ fn a_granted_path_that_does_not_exist_is_listed_as_such_and_then_a_clear_error()
     );
     let out = replay(&bundle, &[]);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let normalized = s.root.path().canonicalize().unwrap().join("gone-too");
     assert!(
         err.contains(&format!(
@@ -959,7 +955,7 @@ fn a_granted_path_that_does_not_exist_is_listed_as_such_and_then_a_clear_error()
         "{err}"
     );
     let out = replay(&bundle, &["--trust"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         stdout(&out).contains("is not a directory on this machine")
             || stderr(&out).contains("is not a directory on this machine"),

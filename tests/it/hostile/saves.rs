@@ -158,7 +158,7 @@ fn a_kill_while_the_window_saves_leaves_the_previous_state_whole() {
                 .env(extism_playground::trust::store::DATA_DIR_ENV, data.path())
                 .output()
                 .unwrap();
-            assert!(out.status.success());
+            common::assert_exit(&out, 0);
             assert_eq!(
                 temporary_in(data.path()),
                 None,
