@@ -17,13 +17,16 @@
 //! - [`build`]: New plugin, Build of the open plugin's crate, and what follows a build.
 
 pub mod build;
+mod command;
 mod files;
+pub mod host;
 pub mod input;
 pub mod limits;
 pub mod notice;
 pub mod registry;
 mod runs;
 pub mod scenario;
+mod slot;
 pub mod sources;
 pub mod state;
 pub mod testing;
@@ -34,23 +37,28 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use poll_promise::Promise;
+use crate::platform::job::Job;
 
 pub use crate::bundle::InputMode;
 use crate::bundle::diff::DiffRow;
 use crate::bundle::{ExpectedOutcome, Scenario, Step};
 use crate::open;
 pub use crate::open::{OpenError, Opened, PluginRef, Setup, Source, WatchedFile};
-use crate::runner::host::{self, Behaviour, DefProblem, HostFnDef};
+use crate::runner::host::{Behaviour, DefProblem, HostFnDef, define};
 use crate::runner::{
-    CallRequest, HostData, HostRegistry, LoadError, LogLevel, SandboxOptions, Session, WorkerConfig,
+    CallRequest, HostRegistry, LoadError, LogLevel, SandboxOptions, Session, WorkerConfig,
 };
 use crate::samples;
-use crate::trust::{Decision, FileGrants, Review, Trust, TrustList, TrustStore};
+use crate::trust::{Decision, FileGrants, Trust, TrustList, TrustStore};
+pub use command::{Answer, Command, LimitCommand};
 pub use notice::{BuildBlocker, Notice, RunBlocker};
 pub use runs::{
     FreshReason, History, ReloadChange, RunSlot, RunSummary, Running, Runs, VerdictView,
 };
+pub use slot::{
+    Asking, Intent, Opening, OptionsOrigin, PluginSlot, Ready, RedirectQuestion, Watch,
+};
+use slot::{Decided, Stage};
 pub use state::{InputDraft, WorkbenchState};
 pub use testing::{SuiteRunEnded, TestCommand, Testing};
 use view::{JsonError, RunView};
@@ -61,299 +69,12 @@ pub const RELOAD_CHECK: Duration = Duration::from_millis(500);
 pub use crate::platform::job::Waker;
 pub use input::{LARGE_INPUT_BYTES, LargeInput};
 
-/// A request to the workbench. Each is applied by [`Workbench::apply`].
-#[must_use]
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    /// Open a plugin, session or bundle as the user asked: what the file says about options,
-    /// function and input replaces the current ones.
-    Open(Source),
-    /// Open a registry reference (as typed) with a login for this run, reaching its host over
-    /// plain HTTP when asked.
-    OpenFromRegistry {
-        reference: String,
-        login: Option<crate::registry::Login>,
-        plain_http: Option<bool>,
-    },
-    /// Ask the registry where the open plugin's tag points now.
-    CheckForNewer,
-    /// Forget the login given in the window for this registry (`HOST[:PORT]`).
-    ForgetRegistryLogin(String),
-    /// Read the open plugin's file again, keeping options, function and input.
-    Reload,
-    /// Build the open plugin's crate; the new module loads when it succeeds.
-    Build,
-    /// Stop the build (cargo and the compilers it started).
-    StopBuild,
-    /// Write a starter kit into `parent` and build it; its module opens when built.
-    NewPlugin {
-        parent: PathBuf,
-        spec: crate::starter::Spec,
-    },
-    Run,
-    /// Call the function `bench_loops` times on the warm instance.
-    RunBench,
-    Stop,
-    ResetInstance,
-    SelectFunction(String),
-    SetInputMode(InputMode),
-    FormatInput,
-    /// Replace the input with a file's contents.
-    LoadInput(PathBuf),
-    ClearLargeInput,
-    SaveOutput(PathBuf),
-    ClearLogs,
-    SetOptions(SandboxOptions),
-    /// Turn WASI on (offered when a plugin needs it).
-    EnableWasi,
-    /// Point allowed path `index` at a host directory.
-    SetAllowedPathHost {
-        index: usize,
-        host: PathBuf,
-    },
-    SetHostData(HostData),
-    /// Add or replace (same module and name) a user-defined host function.
-    DefineHostFn(Box<HostFnDef>),
-    RemoveHostFn {
-        module: String,
-        name: String,
-    },
-    EnableHostFn {
-        module: String,
-        name: String,
-        enabled: bool,
-    },
-    SetKeepState(bool),
-    SetHotReload(bool),
-    SetRerunOnReload(bool),
-    SetBundleSecrets(bool),
-    SetBenchLoops(u32),
-    RecordExpected,
-    ClearExpected,
-    /// Save a session (`embed: false`: the plugin by path) or a self-contained bundle.
-    SaveSession {
-        path: PathBuf,
-        embed: bool,
-    },
-    ExportManifest(PathBuf),
-    /// Answer the question a file's grants raised (see [`PluginSlot::Asking`]).
-    Answer(Answer),
-    /// Answer whether to follow a module download's redirect to another origin (see
-    /// [`Workbench::redirect_question`]).
-    FollowRedirect(bool),
-    /// Make a scenario of these runs of the history (by number), in the order they ran.
-    ScenarioFromRuns(Vec<u64>),
-    /// Replay every step of the open scenario, in the background (Stop stops it).
-    RunScenario,
-    /// Put step N (from 0) of the open scenario in the editor.
-    EditScenarioStep(usize),
-    /// Close the scenario: back to single calls.
-    CloseScenario,
-    /// Where backtraces' source files are on this machine.
-    SetSourceMaps(Vec<sources::SourceMap>),
-    /// Whether bundles saved carry the last trap's coredump.
-    SetBundleCoredump(bool),
-    /// Write the trap's coredump (see [`Workbench::coredump`]) to a file.
-    SaveCoredump(PathBuf),
-    /// Append the last run to the suite file at this path (created when new) as a test.
-    AddRunToSuite(PathBuf),
-    /// Stop trusting the file with this sha256.
-    Revoke(String),
-    /// For the Tests window's jobs: suites and xtp-test plugins.
-    Tests(TestCommand),
-    /// Open test N of the suite open in the Tests window, at step M.
-    OpenSuiteTest {
-        test: usize,
-        step: usize,
-    },
-    /// For the limit finder.
-    Limits(LimitCommand),
-}
-
-/// What the limit finder's window asks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LimitCommand {
-    /// Start the search for the current function and input.
-    Find,
-    Stop,
-    /// Close its window (stopping the search).
-    Close,
-    /// Set the sandbox's memory max and timeout to what the search suggests.
-    Apply,
-}
-
-/// What the user answers when a file asks for grants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Answer {
-    /// Grant them this time.
-    Allow,
-    /// Grant them, and trust this exact file from now on (while its bytes, and what its grants
-    /// resolve to, stay the same).
-    AllowAndRemember,
-    /// Open it with its grants removed, to see what fails.
-    WithoutGrants,
-    /// Do not open it.
-    Cancel,
-}
-
-/// Why an open is happening, which decides what it may replace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Intent {
-    /// The user opened it: the file's options, function and input replace the current ones.
-    Fresh,
-    /// The app started with it: the saved options, function and input stay.
-    Restore,
-    /// Its file changed (or the user asked): everything but the plugin stays, and a plugin
-    /// that fails to load leaves the previous version running.
-    Reload { automatic: bool },
-}
-
-/// The open plugin: what it is, where from, and its session.
-pub struct Ready {
-    pub origin: PluginRef,
-    pub session: Session,
-    pub watched: Vec<WatchedFile>,
-    /// Where the sandbox options came from.
-    pub options_origin: OptionsOrigin,
-    /// Why the last attempt to open something else failed (this plugin stayed open).
-    pub open_error: Option<Arc<OpenError>>,
-    /// What its file asked of the sandbox and what was decided (shared, so the window reads
-    /// it every frame without copying it).
-    pub grants: Option<Arc<FileGrants>>,
-    /// The crate it was built from, when it sits in one's target folder (Build builds it).
-    pub build_crate: Option<crate::build::Crate>,
-}
-
-/// A file whose grants need the user's consent, waiting for the answer. Nothing of it has been
-/// resolved or granted yet.
-pub struct Asking {
-    pub source: Source,
-    pub intent: Intent,
-    read: open::Read,
-    /// The plugin that stays open if the user cancels.
-    pub previous: Option<Box<Ready>>,
-}
-
-impl Asking {
-    /// What the file asks for.
-    pub fn review(&self) -> &Review {
-        self.read
-            .review()
-            .expect("only files with a review are asked about")
-    }
-}
-
-/// A plugin being read or resolved on a background thread: a file is never read on the
-/// window's thread (however large or strange it is), nor are its modules or downloads.
-pub struct Opening {
-    pub source: Source,
-    pub intent: Intent,
-    job: Promise<Result<Stage, OpenError>>,
-    /// The download, when pulling from a registry: its progress, and Stop.
-    pub transfer: Option<Arc<crate::registry::Transfer>>,
-    /// The plugin that stays open if this one fails.
-    pub previous: Option<Box<Ready>>,
-    /// What was decided of the file's grants, when it is being resolved.
-    decided: Option<Decided>,
-}
-
-/// What was decided of a file's grants, kept while it resolves.
-#[derive(Clone, Debug)]
-struct Decided {
-    decision: Decision,
-    trust: Option<Trust>,
-    review: Option<Review>,
-}
-
-/// A module download redirected to another origin than its URL's: nothing was sent there, and
-/// the user decides whether to follow it.
-#[derive(Clone, Debug)]
-pub struct RedirectQuestion {
-    pub source: Source,
-    intent: Intent,
-    /// The module's URL, as the file names it.
-    pub url: String,
-    /// Where the server sends it.
-    pub to: String,
-    /// `scheme://host[:port]` of `to`.
-    pub origin: String,
-    decided: Option<Decided>,
-}
-
-/// How far a background open got.
-enum Stage {
-    /// The file is read: what it asks of the sandbox is decided next, on the window's thread.
-    Read(Box<open::Read>),
-    /// Resolved and inspected: ready to install.
-    Opened(Box<Opened>),
-}
-
-/// Where the plugin slot is.
-pub enum PluginSlot {
-    Empty,
-    /// A file asks for grants; the user has not answered yet.
-    Asking(Box<Asking>),
-    Opening(Box<Opening>),
-    Ready(Box<Ready>),
-    Failed {
-        source: Source,
-        error: Arc<OpenError>,
-    },
-}
-
-impl PluginSlot {
-    /// Takes the open plugin out of the slot (from wherever it is kept), leaving it empty.
-    fn take_ready(&mut self) -> Option<Box<Ready>> {
-        match std::mem::replace(self, Self::Empty) {
-            Self::Ready(ready) => Some(ready),
-            Self::Opening(opening) => {
-                // Whatever replaces it, its download is no longer wanted.
-                if let Some(transfer) = &opening.transfer {
-                    transfer.cancel();
-                }
-                opening.previous
-            }
-            Self::Asking(asking) => asking.previous,
-            Self::Empty | Self::Failed { .. } => None,
-        }
-    }
-}
-
-/// How hot reload learns of changes to the open plugin's files.
-pub enum Watch {
-    /// Hot reload is off, or the plugin has no files (a sample, a registry pull).
-    Off,
-    /// The OS reports changes.
-    Events(watch::Watcher),
-    /// The OS cannot (`why`): the files' stamps are compared every [`RELOAD_CHECK`].
-    Polling { next: Instant, why: String },
-}
-
-/// Where the current sandbox options came from, as the sandbox panel says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OptionsOrigin {
-    /// Restored with the app, or kept across a reload.
-    Kept,
-    /// What the user set for this plugin last time.
-    Remembered,
-    /// A plugin never opened before starts closed (WASI on only when it imports WASI).
-    Defaults,
-    /// The sample's own.
-    Sample,
-    /// The manifest's (WASI and fuel are not part of a manifest).
-    Manifest,
-    /// The session's or bundle's.
-    Scenario,
-}
-
 /// The workbench: everything the window shows and does, without the window.
 pub struct Workbench {
     state: WorkbenchState,
     worker: WorkerConfig,
-    /// The host functions the open plugin links: built-ins and the user's definitions.
-    host: HostRegistry,
-    /// The user's definitions that cannot stand for the imports they name, and why.
-    host_problems: Vec<DefProblem>,
+    /// The host functions the open plugin links, and the definitions that did not fit.
+    host: host::HostLinks,
     /// The files trusted on this machine.
     trust: TrustStore,
     /// Whether the open file is from someone else and carries its own secrets: it gets only
@@ -403,8 +124,7 @@ impl Workbench {
         Self {
             state,
             worker,
-            host: HostRegistry::builtin(),
-            host_problems: Vec::new(),
+            host: host::HostLinks::default(),
             trust: TrustStore::user(),
             foreign_secrets: false,
             plugin: PluginSlot::Empty,
@@ -446,7 +166,7 @@ impl Workbench {
 
     /// The host functions offered now: the built-ins and the user's definitions.
     pub fn host_registry(&self) -> &HostRegistry {
-        &self.host
+        self.host.registry()
     }
 
     /// How plugin workers are started (the Tests window runs suites with the same).
@@ -513,32 +233,17 @@ impl Workbench {
 
     /// The host functions the open plugin is linked with.
     pub fn host_functions(&self) -> &HostRegistry {
-        &self.host
+        self.host.registry()
     }
 
     /// The user's definitions that cannot stand for the imports they name, and why.
     pub fn host_problems(&self) -> &[DefProblem] {
-        &self.host_problems
+        self.host.problems()
     }
 
     /// The problem of the definition for `module::name`, if it has one.
     pub fn host_problem(&self, module: &str, name: &str) -> Option<&DefProblem> {
-        self.host_problems
-            .iter()
-            .find(|p| p.module == module && p.name == name)
-    }
-
-    /// Says in the status bar whether the definition of `qualified` could be used.
-    fn say_host_problem(&mut self, qualified: &str) {
-        let problem = self
-            .host_problems
-            .iter()
-            .find(|p| format!("{}::{}", p.module, p.name) == qualified)
-            .cloned();
-        self.say(match problem {
-            Some(problem) => Notice::HostFnProblem(Box::new(problem)),
-            None => Notice::HostFnDefined(qualified.to_string()),
-        });
+        self.host.problem(module, name)
     }
 
     pub fn run_slot(&self) -> &RunSlot {
@@ -901,8 +606,8 @@ impl Workbench {
             Command::SetHostData(host) => self.state.host = host,
             Command::DefineHostFn(def) => {
                 let name = def.qualified();
-                self.edit_host_functions(|defs| host::define::upsert(defs, *def));
-                self.say_host_problem(&name);
+                self.edit_host_functions(|defs| define::upsert(defs, *def));
+                self.say(self.host.verdict(&name));
             }
             Command::RemoveHostFn { module, name } => self.edit_host_functions(|defs| {
                 defs.retain(|d| !(d.module == module && d.name == name));
@@ -1450,11 +1155,8 @@ impl Workbench {
     pub fn open(&mut self, source: Source, intent: Intent) {
         if let Source::Path(path) = &source {
             let path = path.clone();
-            let wake = Arc::clone(&self.wake);
-            let job = Promise::spawn_thread("read-plugin", move || {
-                let read = open::read(&Source::Path(path)).map(|read| Stage::Read(Box::new(read)));
-                wake();
-                read
+            let job = Job::spawn("read-plugin", Arc::clone(&self.wake), move |_| {
+                open::read(&Source::Path(path)).map(|read| Stage::Read(Box::new(read)))
             });
             if intent == Intent::Fresh {
                 self.say(Notice::Opening {
@@ -1592,12 +1294,9 @@ impl Workbench {
         let transfer = read.transfer();
         let downloads = read.downloads();
         let settings = self.registry_settings();
-        let job = Promise::spawn_thread("open-plugin", move || {
-            let result = read
-                .resolve(decision, trust, &settings)
-                .map(|opened| Stage::Opened(Box::new(opened)));
-            wake();
-            result
+        let job = Job::spawn("open-plugin", wake, move |_| {
+            read.resolve(decision, trust, &settings)
+                .map(|opened| Stage::Opened(Box::new(opened)))
         });
         let stage = if transfer.is_some() {
             Some(notice::OpeningStage::Pulling)
@@ -1621,7 +1320,7 @@ impl Workbench {
         &mut self,
         source: Source,
         intent: Intent,
-        job: Promise<Result<Stage, OpenError>>,
+        job: Job<Result<Stage, OpenError>>,
         transfer: Option<Arc<crate::registry::Transfer>>,
         decided: Option<Decided>,
     ) {
@@ -1637,7 +1336,7 @@ impl Workbench {
     }
 
     fn poll_opening(&mut self) {
-        let finished = matches!(&self.plugin, PluginSlot::Opening(o) if o.job.ready().is_some());
+        let finished = matches!(&self.plugin, PluginSlot::Opening(o) if !o.job.is_running());
         if !finished {
             return;
         }
@@ -1654,7 +1353,10 @@ impl Workbench {
             ..
         } = *opening;
         self.plugin = previous.map_or(PluginSlot::Empty, PluginSlot::Ready);
-        match job.block_and_take() {
+        let Ok(stage) = job.finish() else {
+            unreachable!("the job ended: checked above")
+        };
+        match stage {
             Ok(Stage::Read(read)) => self.decide(source, intent, *read),
             Ok(Stage::Opened(opened)) => self.install(*opened, intent),
             Err(OpenError::Load(LoadError::Redirected { url, to, origin }))
@@ -1810,7 +1512,7 @@ impl Workbench {
             plugin,
             inspection,
             self.state.options.clone(),
-            self.host.clone(),
+            self.host.registry().clone(),
             self.worker.clone(),
         );
         let build_crate = origin.path().and_then(crate::build::Crate::of_module);
@@ -1893,7 +1595,7 @@ impl Workbench {
                     && !matches!(&d.behaviour, Behaviour::Wasm(m) if m.loaded.is_none())
             });
             if !usable {
-                host::define::upsert(&mut self.state.host_functions, def);
+                define::upsert(&mut self.state.host_functions, def);
             }
         }
     }
@@ -1901,20 +1603,15 @@ impl Workbench {
     /// Fits the user's definitions to the open plugin's imports and links the result from the
     /// next call on.
     fn rebuild_host(&mut self) {
-        let Some(session) = self.session() else {
-            self.host = HostRegistry::builtin();
-            self.host_problems.clear();
-            return;
-        };
-        let (registry, problems) = HostRegistry::with_definitions(
-            &self.state.host_functions,
-            &session.inspection().imports,
-        );
-        if session.set_host_functions(registry.clone()) {
+        // A session is a handle: the clone shares the plugin open.
+        let session = self.session().cloned();
+        let imports = session.as_ref().map(|s| s.inspection().imports.as_slice());
+        self.host.rebuild(&self.state.host_functions, imports);
+        if let Some(session) = session
+            && session.set_host_functions(self.host.registry().clone())
+        {
             self.revision += 1;
         }
-        self.host = registry;
-        self.host_problems = problems;
     }
 
     /// Applies a change to the user's host function definitions.
@@ -2284,7 +1981,7 @@ fn load_kept_definitions(defs: &mut [HostFnDef]) {
         if matches!(&def.behaviour, Behaviour::Wasm(m) if m.loaded.is_some()) {
             continue;
         }
-        let _ = def.load(host::define::LoadFrom {
+        let _ = def.load(define::LoadFrom {
             base: std::path::Path::new("."),
             script_files: false,
             cache: cache.as_deref(),
