@@ -200,20 +200,20 @@ impl App {
     fn run_postmortem_command(&mut self, command: Postmortem) {
         match command {
             Postmortem::ShowCoredump => {
-                self.view.coredump = self
+                self.view.postmortem.coredump = self
                     .workbench
                     .coredump()
                     .map(super::ui::CoredumpView::parse);
             }
             Postmortem::OpenSource { file, line, column } => match self.resolved_source(&file) {
                 Some(path) => {
-                    self.view.source_scroll = Some(line);
-                    self.view.source = Some(crate::workbench::sources::SourceView::open(
-                        path, &file, line, column,
-                    ));
+                    self.view.postmortem.source_scroll = Some(line);
+                    self.view.postmortem.source = Some(
+                        crate::workbench::sources::SourceView::open(path, &file, line, column),
+                    );
                 }
                 None => {
-                    self.view.source_map =
+                    self.view.postmortem.source_map =
                         Some(super::ui::SourceMapDraft::for_file(&file, line, column));
                 }
             },
@@ -223,10 +223,10 @@ impl App {
                 maps.push(crate::workbench::sources::SourceMap { from, to });
                 self.workbench
                     .apply(workbench::Command::SetSourceMaps(maps));
-                self.view.resolved.clear();
+                self.view.postmortem.resolved.clear();
             }
             Postmortem::PickedSourceFolder(path) => {
-                if let Some(draft) = &mut self.view.source_map {
+                if let Some(draft) = &mut self.view.postmortem.source_map {
                     draft.to = path.display().to_string();
                 }
             }
@@ -237,7 +237,7 @@ impl App {
                 }
                 self.workbench
                     .apply(workbench::Command::SetSourceMaps(maps));
-                self.view.resolved.clear();
+                self.view.postmortem.resolved.clear();
             }
         }
     }
@@ -248,11 +248,11 @@ impl App {
         // Relative paths resolve from the plugin's folder: the same name may be another file
         // for another plugin.
         let key = format!("{}\0{file}", self.workbench.state().plugin.key());
-        if let Some(found) = self.view.resolved.get(&key) {
+        if let Some(found) = self.view.postmortem.resolved.get(&key) {
             return found.clone();
         }
         let found = self.workbench.resolve_source(file);
-        self.view.resolved.insert(key, found.clone());
+        self.view.postmortem.resolved.insert(key, found.clone());
         found
     }
 }

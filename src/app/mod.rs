@@ -149,26 +149,16 @@ pub struct ViewState {
     pub dialog: Option<Dialog>,
     /// The host function being defined, while its editor is open.
     pub mock_editor: Option<ui::MockDraft>,
-    /// The coredump window's contents.
-    pub coredump: Option<ui::CoredumpView>,
     /// The New plugin dialog: its draft while open, and the one it last created from.
     pub new_plugin: ui::NewPluginDialog,
     /// The last build whose start (`build_shown`) and end (`build_followed`) the window
     /// acted on.
     pub build_shown: u64,
     pub build_followed: u64,
-    /// The source view window: a frame's file around its line.
-    pub source: Option<
-        Result<crate::workbench::sources::SourceView, crate::workbench::sources::SourceUnreadable>,
-    >,
-    /// The path-map editor, open for a frame whose file is not on this machine.
-    pub source_map: Option<ui::SourceMapDraft>,
-    /// The line the source view scrolls to when it opens.
-    pub source_scroll: Option<u32>,
     /// The Open from registry dialog, while it is open.
     pub registry_dialog: Option<ui::RegistryDraft>,
-    /// Where frames' source files are here, by file as built.
-    pub resolved: std::collections::HashMap<String, Option<PathBuf>>,
+    /// The coredump window, the source view and the path-map editor.
+    pub postmortem: ui::PostmortemWindows,
 }
 
 /// The playground window.

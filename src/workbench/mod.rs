@@ -1,20 +1,24 @@
-//! The model under the window: which plugin is open and how it got there, its
-//! [`Session`](crate::runner::Session), the call in flight, the runs so far and their verdict,
-//! and the input being edited. Plain Rust with no UI: the window reads it and sends it
-//! [`Command`]s, and the tests drive it the same way.
+//! The model under the window: [`Workbench`] coordinates the plugin slot, the saved state and
+//! the sub-models that own the rest (ARCHITECTURE.md has the table). Plain Rust with no UI: the
+//! window reads it and sends it [`Command`]s, and the tests drive it the same way. This file is
+//! the only `impl Workbench`: it applies commands, polls every background job in one place
+//! ([`Workbench::poll`]), and puts what sub-models report ([`Notice`]s) in the status bar.
 //!
-//! - [`open`]: the one open pipeline: a [`Source`] read, resolved and inspected.
+//! - [`command`](Command): what the window asks.
+//! - `slot`: the plugin slot and the stages of an open (read, asked about, resolved, ready).
+//! - [`notice`]: what the last command led to, as data (the window words it).
+//! - `runs` ([`Runs`]): the call in flight, the history, the verdict.
+//! - [`input`]: a large input, an input file being read, the JSON check.
+//! - [`scenario`]: a scenario and its replay.
+//! - [`build`]: Build of the open plugin's crate and New plugin's kit.
+//! - [`registry`]: logins, registry settings, Check for newer.
+//! - [`host`]: the host functions the plugin links.
+//! - [`testing`], [`limits`]: the Tests window's runs and the limit finder.
+//! - `files`: writes to files (output, coredump, sessions and bundles, manifests, suites).
 //! - [`state`]: what persists between runs of the app.
 //! - [`view`]: what the results area shows of a finished call, computed once per report.
-//! - `runs` (private): the run slot, history and verdict.
-//! - `files` (private): the commands that read or write files (input, output, sessions,
-//!   bundles, manifests).
 //! - [`sources`]: where a backtrace frame's source file is on this machine.
-//! - [`limits`]: the limit finder on a thread of its own.
-//! - [`notice`]: what the last command led to, as data (the window words it).
-//! - [`registry`]: opening registry references, Stop for a pull, and "Check for newer".
 //! - [`watch`]: hot reload's file watcher (events from the OS, debounced).
-//! - [`build`]: New plugin, Build of the open plugin's crate, and what follows a build.
 
 pub mod build;
 mod command;

@@ -25,7 +25,7 @@ use egui::{RichText, Ui};
 
 pub(crate) use mock_editor::MockDraft;
 pub(crate) use new_plugin::{NewPluginCommand, NewPluginDialog};
-pub(crate) use postmortem::{CoredumpView, SourceMapDraft};
+pub(crate) use postmortem::{CoredumpView, PostmortemWindows, SourceMapDraft};
 pub(crate) use registry::RegistryDraft;
 
 use super::App;

@@ -15,6 +15,7 @@ use super::super::command::{Command, DialogPurpose, Postmortem};
 use crate::runner::coredump::Coredump;
 use crate::runner::report::{CallError, Frame};
 use crate::workbench;
+use crate::workbench::sources::{SourceUnreadable, SourceView};
 
 const ROW_HEIGHT: f32 = 16.0;
 /// Longer source locations lose their start (the file name and line matter most).
@@ -151,6 +152,18 @@ fn frame_row(app: &mut App, ui: &mut Ui, i: usize, frame: &Frame, culprit: bool)
     }
 }
 
+/// The post-mortem windows the window has open: the coredump window, the source view (with
+/// the line it scrolls to when it opens), the path-map editor, and where frames' source files
+/// were found on this machine (by file as built).
+#[derive(Default)]
+pub struct PostmortemWindows {
+    pub coredump: Option<CoredumpView>,
+    pub source: Option<Result<SourceView, SourceUnreadable>>,
+    pub source_scroll: Option<u32>,
+    pub source_map: Option<SourceMapDraft>,
+    pub resolved: std::collections::HashMap<String, Option<PathBuf>>,
+}
+
 /// The coredump window's contents: the parsed dump (or why it could not be read) and what is
 /// selected in it.
 pub struct CoredumpView {
@@ -187,12 +200,12 @@ impl CoredumpView {
 }
 
 pub(super) fn coredump_window(app: &mut App, ctx: &egui::Context) {
-    if app.view.coredump.is_none() {
+    if app.view.postmortem.coredump.is_none() {
         return;
     }
     let names = frame_names(app);
     let stale = refresh_coredump(app);
-    let Some(view) = &mut app.view.coredump else {
+    let Some(view) = &mut app.view.postmortem.coredump else {
         return;
     };
     let mut open = true;
@@ -283,7 +296,7 @@ pub(super) fn coredump_window(app: &mut App, ctx: &egui::Context) {
         app.send(Command::Dialog(DialogPurpose::SaveCoredump));
     }
     if !open {
-        app.view.coredump = None;
+        app.view.postmortem.coredump = None;
     }
 }
 
@@ -291,10 +304,10 @@ pub(super) fn coredump_window(app: &mut App, ctx: &egui::Context) {
 /// did not trap (the one shown is from an earlier run).
 fn refresh_coredump(app: &mut App) -> bool {
     let current = app.workbench.coredump().cloned();
-    if let (Some(view), Some(current)) = (&app.view.coredump, &current)
+    if let (Some(view), Some(current)) = (&app.view.postmortem.coredump, &current)
         && !Arc::ptr_eq(&view.source, current)
     {
-        app.view.coredump = Some(CoredumpView::parse(current));
+        app.view.postmortem.coredump = Some(CoredumpView::parse(current));
     }
     current.is_none()
 }
@@ -470,7 +483,7 @@ impl SourceMapDraft {
 
 pub(super) fn source_map_window(app: &mut App, ctx: &egui::Context) {
     let maps = app.workbench.state().source_maps.clone();
-    let Some(draft) = &mut app.view.source_map else {
+    let Some(draft) = &mut app.view.postmortem.source_map else {
         return;
     };
     let mut open = true;
@@ -561,17 +574,17 @@ pub(super) fn source_map_window(app: &mut App, ctx: &egui::Context) {
         });
     for command in commands {
         if matches!(command, Command::Postmortem(Postmortem::OpenSource { .. })) {
-            app.view.source_map = None;
+            app.view.postmortem.source_map = None;
         }
         app.send(command);
     }
     if !open {
-        app.view.source_map = None;
+        app.view.postmortem.source_map = None;
     }
 }
 
 pub(super) fn source_window(app: &mut App, ctx: &egui::Context) {
-    let Some(source) = &app.view.source else {
+    let Some(source) = &app.view.postmortem.source else {
         return;
     };
     let mut open = true;
@@ -584,7 +597,7 @@ pub(super) fn source_window(app: &mut App, ctx: &egui::Context) {
         ),
         Err(_) => "Source".to_string(),
     };
-    let scroll_to = app.view.source_scroll.take();
+    let scroll_to = app.view.postmortem.source_scroll.take();
     // At the right, beside the frames it was opened from (and clear of the coredump window).
     let right = ctx.content_rect().right();
     egui::Window::new(title)
@@ -600,11 +613,11 @@ pub(super) fn source_window(app: &mut App, ctx: &egui::Context) {
             Ok(view) => source_text(ui, view, scroll_to),
         });
     if !open {
-        app.view.source = None;
+        app.view.postmortem.source = None;
     }
 }
 
-fn source_text(ui: &mut Ui, view: &crate::workbench::sources::SourceView, scroll_to: Option<u32>) {
+fn source_text(ui: &mut Ui, view: &SourceView, scroll_to: Option<u32>) {
     ui.horizontal_wrapped(|ui| {
         ui.monospace(view.path.display().to_string());
         if view.path.to_string_lossy() != view.built_as {
