@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use poll_promise::Promise;
+use crate::platform::job::Job;
 
 use super::action::Action;
 use super::command::{Command, DialogKind, DialogPurpose, Postmortem};
@@ -160,15 +160,17 @@ impl App {
         }
         let kind = purpose.kind(|ending| self.workbench.suggested_name(ending));
         let ctx = ctx.clone();
-        let promise = Promise::spawn_thread("file-dialog", move || {
-            let shown = std::panic::catch_unwind(move || show_file_dialog(kind));
-            ctx.request_repaint();
-            shown.unwrap_or_else(|_| {
-                tracing::warn!("the file dialog failed; nothing was picked");
-                None
-            })
-        });
-        self.view.dialog = Some(Dialog { promise, purpose });
+        let job = Job::spawn(
+            "file-dialog",
+            std::sync::Arc::new(move || ctx.request_repaint()),
+            move |_| {
+                std::panic::catch_unwind(move || show_file_dialog(kind)).unwrap_or_else(|_| {
+                    tracing::warn!("the file dialog failed; nothing was picked");
+                    None
+                })
+            },
+        );
+        self.view.dialog = Some(Dialog { job, purpose });
     }
 
     /// Sends what a finished file dialog's path is for; a cancelled or failed dialog changes
@@ -177,12 +179,12 @@ impl App {
         let Some(dialog) = self.view.dialog.take() else {
             return;
         };
-        match dialog.promise.try_take() {
+        match dialog.job.finish() {
             Ok(Some(path)) => self.send(dialog.purpose.answer(path)),
             Ok(None) => {}
-            Err(promise) => {
+            Err(job) => {
                 self.view.dialog = Some(Dialog {
-                    promise,
+                    job,
                     purpose: dialog.purpose,
                 });
             }

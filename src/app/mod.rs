@@ -25,8 +25,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use poll_promise::Promise;
-
 use crate::runner::{CallReport, WorkerConfig};
 use crate::workbench::{Source, Workbench, WorkbenchState};
 use command::{Command, DialogPurpose};
@@ -90,7 +88,7 @@ pub enum OutputView {
 
 /// A file dialog running on its own thread.
 pub struct Dialog {
-    pub promise: Promise<Option<PathBuf>>,
+    pub job: crate::platform::job::Job<Option<PathBuf>>,
     pub purpose: DialogPurpose,
 }
 
