@@ -215,3 +215,66 @@ pub(super) fn same_file(a: &Path, b: &Path) -> bool {
             _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
         }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str) -> Spec {
+        Spec {
+            name: name.to_string(),
+            template: Template::MinimalText,
+            wasi: false,
+            host: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_build_needs_a_crate_and_nothing_running() {
+        let builds = Builds::default();
+        assert_eq!(builds.blocker(None), Some(BuildBlocker::NotACrate));
+        let krate = Crate {
+            dir: PathBuf::from("/p"),
+            target: "wasm32-unknown-unknown".to_string(),
+            profile: "release".to_string(),
+            target_dir: PathBuf::from("/p/target"),
+            artifact: PathBuf::from("/p/target/p.wasm"),
+        };
+        assert_eq!(builds.blocker(Some(&krate)), None);
+        assert!(!builds.is_running() && builds.job().is_none());
+        assert!(!builds.is_building(Path::new("/p/target/p.wasm")));
+    }
+
+    #[test]
+    fn a_kit_that_cannot_be_written_starts_no_build_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("taken")).unwrap();
+        std::fs::write(dir.path().join("taken/file"), "mine").unwrap();
+        let mut builds = Builds::default();
+        let said = builds.create(dir.path(), &spec("taken"), Arc::new(|| {}));
+        assert!(
+            matches!(&said, Notice::NotCreated(e) if matches!(**e, starter::StarterError::NotEmpty(_))),
+            "{said:?}"
+        );
+        let said = builds.create(dir.path(), &spec("Not A Name"), Arc::new(|| {}));
+        assert!(matches!(said, Notice::NotCreated(_)), "{said:?}");
+        assert!(builds.job().is_none(), "no build started");
+        assert!(builds.poll(true).is_none());
+    }
+
+    #[test]
+    fn the_example_is_selected_only_for_the_new_plugins_module_and_once() {
+        let mut builds = Builds::default();
+        let module = PathBuf::from("/kits/greeter/target/greeter.wasm");
+        builds.expect_example(module.clone(), Template::MinimalText);
+        assert!(builds.example(Some(Path::new("/elsewhere.wasm"))).is_none());
+        // Asked once: another plugin opened first, so the example is dropped.
+        assert!(builds.example(Some(&module)).is_none());
+
+        builds.expect_example(module.clone(), Template::JsonEvents);
+        let (function, input) = builds.example(Some(&module)).unwrap();
+        assert_eq!(function, "handle_event_v2");
+        assert_eq!(input.mode, InputMode::Json);
+        assert!(builds.example(Some(&module)).is_none());
+    }
+}
