@@ -93,15 +93,6 @@ impl<T: Send + 'static> Job<T> {
         }
         Ok(self.promise.block_and_take())
     }
-
-    /// Takes the value out of `slot` once its job ended (leaving it empty); `None` while it
-    /// runs or when there is no job.
-    pub fn take(slot: &mut Option<Self>) -> Option<T> {
-        if slot.as_ref()?.is_running() {
-            return None;
-        }
-        slot.take().map(|job| job.promise.block_and_take())
-    }
 }
 
 #[cfg(test)]
@@ -123,10 +114,9 @@ mod tests {
         );
         wakes.recv_timeout(Duration::from_secs(10)).unwrap();
         // Woken after the value is there: the first poll finds it.
-        let mut slot = Some(job);
-        assert_eq!(Job::take(&mut slot), Some(42));
-        assert!(slot.is_none());
-        assert_eq!(Job::take(&mut slot), None);
+        assert!(!job.is_running());
+        assert_eq!(job.result(), Some(&42));
+        assert_eq!(job.finish().ok(), Some(42));
     }
 
     #[test]
@@ -140,9 +130,9 @@ mod tests {
             "stopped"
         });
         running.recv_timeout(Duration::from_secs(10)).unwrap();
-        let mut slot = Some(job);
-        assert_eq!(Job::take(&mut slot), None, "still running");
-        let job = slot.take().unwrap();
+        let Err(job) = job.finish() else {
+            panic!("still running: not taken");
+        };
         assert!(job.is_running() && !job.stop_requested());
         job.stop();
         assert!(job.stop_requested());

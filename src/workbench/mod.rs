@@ -729,16 +729,13 @@ impl Workbench {
         let Some(ended) = self.builds.poll(self.ready().is_some()) else {
             return;
         };
-        let build::BuildEnded::Succeeded {
-            after,
-            artifact,
-            seconds,
-        } = ended
-        else {
-            let build::BuildEnded::Not(notice) = ended else {
-                unreachable!()
-            };
-            return self.say(notice);
+        let (after, artifact, seconds) = match ended {
+            build::BuildEnded::Succeeded {
+                after,
+                artifact,
+                seconds,
+            } => (after, artifact, seconds),
+            build::BuildEnded::Not(notice) => return self.say(notice),
         };
         match after {
             build::AfterBuild::Reload => {
@@ -1126,7 +1123,7 @@ impl Workbench {
     fn poll_run(&mut self) {
         let Some(ended) = self.runs.poll(
             self.generation,
-            &self.state.plugin.key(),
+            || self.state.plugin.key(),
             self.state.expected.as_ref(),
         ) else {
             return;

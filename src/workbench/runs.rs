@@ -275,11 +275,12 @@ impl Runs {
     }
 
     /// Takes in the call in flight if it finished: a call made on an older `generation` of
-    /// the plugin is discarded. `plugin` is the open plugin's key, recorded in the history.
+    /// the plugin is discarded. `plugin` gives the open plugin's key, recorded in the history
+    /// (asked only when a call finished: this runs every frame).
     pub fn poll(
         &mut self,
         generation: u64,
-        plugin: &str,
+        plugin: impl FnOnce() -> String,
         expected: Option<&ExpectedOutcome>,
     ) -> Option<Ended> {
         let finished = matches!(&self.slot, RunSlot::Running(r) if r.call.ready().is_some());
@@ -299,7 +300,7 @@ impl Runs {
                 kv_after: None,
             });
         }
-        let ended = self.take_in(view, plugin, &running.input, &running.kv_before, expected);
+        let ended = self.take_in(view, plugin(), &running.input, &running.kv_before, expected);
         self.compare_with_before_reload(running.compare_with);
         Some(ended)
     }
@@ -308,15 +309,14 @@ impl Runs {
     fn take_in(
         &mut self,
         view: RunView,
-        plugin: &str,
+        plugin: String,
         input: &Arc<Vec<u8>>,
         kv_before: &Arc<BTreeMap<String, Bytes>>,
         expected: Option<&ExpectedOutcome>,
     ) -> Ended {
         let report = &view.report;
         let kv_after = report.kv_after.clone();
-        self.history
-            .push(&view, plugin.to_string(), input, kv_before);
+        self.history.push(&view, plugin, input, kv_before);
         let instance = report.new_instance.then(|| match self.fresh_reason.take() {
             Some(reason) => NewInstance::Because(reason),
             None if report.timings.load_ms > 0.0 => NewInstance::Compiled,
@@ -448,7 +448,7 @@ mod tests {
         let expected = ExpectedOutcome::Output(b"3".to_vec());
         runs.take_in(
             view,
-            "sample:hello",
+            "sample:hello".to_string(),
             &Arc::new(input.as_bytes().to_vec()),
             &Arc::default(),
             Some(&expected),
